@@ -1,0 +1,104 @@
+package io.kvstore.core.tier;
+
+import io.kvstore.core.block.BlockMeta;
+import io.kvstore.core.key.BlockKey;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+/**
+ * One storage tier: a bounded store of blocks keyed by {@link BlockKey}. A tier stores and serves bytes; it
+ * does not decide what to evict (the {@code TieredStore} asks the tier's eviction policy and then calls
+ * {@link #remove}). A tier never holds more than {@link #capacityBytes()}: a put that does not fit answers
+ * {@link PutOutcome#NO_CAPACITY}.
+ *
+ * <p>Integrity: a tier verifies a payload against its CRC32C whenever it leaves media that can be damaged
+ * behind the JVM's back (files, disks). A block that fails is answered {@link ReadResult.Outcome#CORRUPT},
+ * removed by the tier and counted in its stats; it is never served.
+ *
+ * <p>Thread-safety: all methods may be called concurrently.
+ *
+ * <p>Lifecycle: {@link #close()} is idempotent; every other method throws {@link IllegalStateException} after
+ * it. Handles returned before close stay valid until closed themselves.
+ */
+public interface Tier extends AutoCloseable {
+
+    /** Short name used in configs, metrics and logs, e.g. {@code "dram"}. */
+    String name();
+
+    /** Capacity in bytes. */
+    long capacityBytes();
+
+    /** Bytes in use, counted as {@link #footprint} of each stored block. */
+    long usedBytes();
+
+    /** Number of blocks stored. */
+    long blockCount();
+
+    /**
+     * Bytes a payload of {@code length} bytes occupies in this tier (page rounding, headers). The policy weighs
+     * each block with this value.
+     */
+    default long footprint(int length) {
+        return Math.max(1, length);
+    }
+
+    /**
+     * Stores a block, copying the payload (position to limit; the buffer's position is not changed). The caller
+     * keeps ownership of {@code payload}.
+     *
+     * @return {@link PutOutcome#STORED}, {@link PutOutcome#ALREADY_PRESENT} (nothing changed),
+     *         {@link PutOutcome#NO_CAPACITY}, {@link PutOutcome#TOO_LARGE} or {@link PutOutcome#FAILED}
+     * @throws IllegalArgumentException if {@code payload.remaining() != meta.length()}
+     */
+    PutOutcome put(BlockMeta meta, ByteBuffer payload);
+
+    /**
+     * Reads a block. On {@link ReadResult.Outcome#HIT} the caller owns the returned handle and must close it.
+     */
+    ReadResult read(BlockKey key);
+
+    /**
+     * Reads several blocks at once, in the order given; tiers with a batched read (RocksDB MultiGet) override
+     * it. The caller owns every returned handle.
+     */
+    default List<ReadResult> readAll(List<BlockKey> keys) {
+        List<ReadResult> out = new ArrayList<>(keys.size());
+        for (BlockKey k : keys) {
+            out.add(read(k));
+        }
+        return out;
+    }
+
+    /** Metadata of a stored block, without touching its payload. */
+    Optional<BlockMeta> meta(BlockKey key);
+
+    /** True if the block is stored. */
+    default boolean contains(BlockKey key) {
+        return meta(key).isPresent();
+    }
+
+    /**
+     * Removes a block. Readers holding handles keep their bytes until they close them; the space counts as free
+     * for accounting at once. Returns false if the block was not stored.
+     */
+    boolean remove(BlockKey key);
+
+    /** Visits the metadata of every stored block (at open, to rebuild the store's directory and policy). */
+    void forEach(Consumer<BlockMeta> visitor);
+
+    /** True if the tier keeps payload bytes; false in metadata-only (simulation) mode. */
+    default boolean storesPayloads() {
+        return true;
+    }
+
+    /** A snapshot of the tier's counters. */
+    TierStats stats();
+
+    /** Releases the tier's resources; idempotent. */
+    @Override
+    void close();
+}

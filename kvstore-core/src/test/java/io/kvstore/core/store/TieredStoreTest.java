@@ -1,0 +1,212 @@
+package io.kvstore.core.store;
+
+import io.kvstore.core.block.BlockHandle;
+import io.kvstore.core.block.BlockMeta;
+import io.kvstore.core.clock.ManualClock;
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.testing.Blocks;
+import io.kvstore.core.tier.HeapTier;
+import io.kvstore.core.tier.MetadataOnlyTier;
+import io.kvstore.core.tier.Tier;
+import io.kvstore.policy.linked.LruPolicy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class TieredStoreTest {
+
+    static final int B = 1000;
+    final ManualClock clock = new ManualClock();
+    final List<StoreEvent> events = new ArrayList<>();
+    TieredStore store;
+
+    @AfterEach
+    void close() {
+        if (store != null) {
+            store.close();
+        }
+    }
+
+    TieredStore twoTiers(int topBlocks, int bottomBlocks) {
+        store = TieredStore.builder().clock(clock).listener(events::add)
+                .tier(TierSpec.of(new HeapTier("dram", (long) topBlocks * B), new LruPolicy<>()))
+                .tier(TierSpec.of(new HeapTier("nvme", (long) bottomBlocks * B), new LruPolicy<>()))
+                .build();
+        return store;
+    }
+
+    PutResult put(long n) {
+        return store.put(Blocks.meta(n, B), Blocks.payload(n, B));
+    }
+
+    List<BlockKey> keys(int from, int to) {
+        List<BlockKey> ks = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            ks.add(Blocks.key(i));
+        }
+        return ks;
+    }
+
+    @Test
+    void putGetRoundTripAndPrefixLookup() {
+        twoTiers(10, 10);
+        for (int i = 0; i < 5; i++) {
+            assertThat(put(i).status()).isEqualTo(PutStatus.STORED);
+        }
+        assertThat(put(2).status()).isEqualTo(PutStatus.ALREADY_PRESENT);
+        LookupResult l = store.lookup(Blocks.NS, keys(0, 8), 0);
+        assertThat(l.hitBlocks()).isEqualTo(5);
+        assertThat(l.tiers()).containsOnly("dram");
+        GetResult g = store.get(Blocks.NS, Blocks.key(3));
+        try (BlockHandle h = g.handle()) {
+            assertThat(h.payload()).isEqualTo(Blocks.payload(3, B));
+            assertThat(g.tier()).isEqualTo("dram");
+        }
+        assertThat(store.get(Blocks.NS, Blocks.key(42)).isHit()).isFalse();
+    }
+
+    @Test
+    void lookupStopsAtTheFirstMiss() {
+        twoTiers(10, 10);
+        put(0);
+        put(2);
+        assertThat(store.lookup(Blocks.NS, keys(0, 3), 0).hitBlocks()).isEqualTo(1);
+    }
+
+    @Test
+    void overflowDemotesToTheNextTierThenDrops() {
+        twoTiers(3, 3);
+        for (int i = 0; i < 8; i++) {
+            assertThat(put(i).status()).isEqualTo(PutStatus.STORED);
+        }
+        // LRU: 0,1 dropped from the bottom; 2,3,4 demoted; 5,6,7 on top
+        assertThat(store.lookup(Blocks.NS, keys(0, 1), 0).hitBlocks()).isZero();
+        assertThat(store.lookup(Blocks.NS, keys(2, 8), 0).tiers())
+                .containsExactly("nvme", "nvme", "nvme", "dram", "dram", "dram");
+        try (BlockHandle h = store.get(Blocks.NS, Blocks.key(2)).handle()) {
+            assertThat(h.payload()).isEqualTo(Blocks.payload(2, B));
+        }
+        assertThat(events).extracting(StoreEvent::type).contains(StoreEvent.Type.DEMOTED, StoreEvent.Type.EVICTED);
+        StoreEvent evicted = events.stream().filter(e -> e.type() == StoreEvent.Type.EVICTED).findFirst().orElseThrow();
+        assertThat(evicted.policy()).isEqualTo("lru");
+        assertThat(evicted.tier()).isEqualTo("nvme");
+        assertThat(store.stats().get(0).demotedOut()).isGreaterThanOrEqualTo(3);
+    }
+
+    @Test
+    void hitInALowerTierIsPromoted() {
+        twoTiers(2, 5);
+        put(0);
+        put(1);
+        put(2); // demotes 0
+        assertThat(store.info(Blocks.key(0)).tier()).isEqualTo("nvme");
+        try (BlockHandle h = store.get(Blocks.NS, Blocks.key(0)).handle()) {
+            assertThat(h.payload()).isEqualTo(Blocks.payload(0, B));
+        }
+        assertThat(store.info(Blocks.key(0)).tier()).isEqualTo("dram");
+        assertThat(store.size()).isEqualTo(3);
+        assertThat(store.tiers().get(0).usedBytes()).isLessThanOrEqualTo(2L * B);
+    }
+
+    @Test
+    void pinnedBlocksStayAndLeasesExpire() {
+        twoTiers(2, 1);
+        put(0);
+        assertThat(store.pin(Blocks.NS, Blocks.key(0))).isEqualTo(PinStatus.PINNED);
+        store.lookup(Blocks.NS, keys(0, 0), 0);
+        put(1);
+        store.lookup(Blocks.NS, List.of(Blocks.key(1)), Duration.ofSeconds(1).toNanos());
+        put(2); // nothing evictable on top: goes below
+        assertThat(store.info(Blocks.key(0)).tier()).isEqualTo("dram");
+        assertThat(store.info(Blocks.key(1)).tier()).isEqualTo("dram");
+        assertThat(store.info(Blocks.key(2)).tier()).isEqualTo("nvme");
+        clock.advance(Duration.ofSeconds(2));
+        put(3); // lease over: 1 may go now
+        assertThat(store.info(Blocks.key(0)).tier()).isEqualTo("dram");
+        assertThat(store.info(Blocks.key(1)).tier()).isEqualTo("nvme");
+        assertThat(store.unpin(Blocks.NS, Blocks.key(0))).isEqualTo(PinStatus.UNPINNED);
+        assertThat(store.unpin(Blocks.NS, Blocks.key(0))).isEqualTo(PinStatus.NOT_PINNED);
+    }
+
+    @Test
+    void namespacesAreIsolatedEvenWithKnownKeys() {
+        twoTiers(5, 5);
+        put(0);
+        long other = Blocks.NS + 1;
+        assertThat(store.lookup(other, keys(0, 1), 0).hitBlocks()).isZero();
+        assertThat(store.get(other, Blocks.key(0)).isHit()).isFalse();
+        assertThat(store.pin(other, Blocks.key(0))).isEqualTo(PinStatus.NOT_FOUND);
+        assertThat(store.delete(other, Blocks.key(0))).isEqualTo(PinStatus.NOT_FOUND);
+        BlockMeta forged = Blocks.meta(other, 0, B);
+        assertThat(store.put(forged, Blocks.payload(0, B)).status()).isEqualTo(PutStatus.NAMESPACE_CONFLICT);
+        try (BlockHandle h = store.get(Blocks.NS, Blocks.key(0)).handle()) {
+            assertThat(h.payload()).isEqualTo(Blocks.payload(0, B));
+        }
+    }
+
+    @Test
+    void badChecksumIsRefusedAndCorruptionIsAMiss() {
+        twoTiers(5, 5);
+        assertThat(store.put(Blocks.meta(0, B), Blocks.payload(1, B)).status()).isEqualTo(PutStatus.BAD_CHECKSUM);
+        put(1);
+        ((HeapTier) store.tiers().get(0)).damage(Blocks.key(1), 17);
+        assertThat(store.get(Blocks.NS, Blocks.key(1)).isHit()).isFalse();
+        assertThat(store.contains(Blocks.NS, Blocks.key(1))).isFalse();
+        assertThat(store.stats().get(0).corrupt()).isEqualTo(1);
+    }
+
+    @Test
+    void deleteRemovesEvenPinned() {
+        twoTiers(5, 5);
+        put(0);
+        store.pin(Blocks.NS, Blocks.key(0));
+        assertThat(store.delete(Blocks.NS, Blocks.key(0))).isEqualTo(PinStatus.DELETED);
+        assertThat(store.contains(Blocks.NS, Blocks.key(0))).isFalse();
+        assertThat(store.tiers().get(0).blockCount()).isZero();
+    }
+
+    @Test
+    void tooLargeForEveryTier() {
+        twoTiers(1, 1);
+        assertThat(store.put(Blocks.meta(0, 2 * B), Blocks.payload(0, 2 * B)).status())
+                .isEqualTo(PutStatus.TOO_LARGE);
+    }
+
+    @Test
+    void rebuildsTheDirectoryFromWhatTiersHold() {
+        Tier top = new HeapTier("dram", 10L * B);
+        top.put(Blocks.meta(0, B), Blocks.payload(0, B));
+        top.put(Blocks.meta(1, B), Blocks.payload(1, B));
+        store = TieredStore.builder().tier(TierSpec.of(top, new LruPolicy<>())).build();
+        assertThat(store.lookup(Blocks.NS, keys(0, 3), 0).hitBlocks()).isEqualTo(2);
+    }
+
+    @Test
+    void metadataOnlyModeAccountsWithoutPayloads() {
+        store = TieredStore.builder()
+                .tier(TierSpec.of(new MetadataOnlyTier("dram", 3L * B), new LruPolicy<>()))
+                .build();
+        for (int i = 0; i < 5; i++) {
+            assertThat(store.put(Blocks.meta(i, B), java.nio.ByteBuffer.allocate(0), true).status())
+                    .isEqualTo(PutStatus.STORED);
+        }
+        assertThat(store.size()).isEqualTo(3);
+        assertThat(store.tiers().get(0).usedBytes()).isEqualTo(3L * B);
+        assertThat(store.get(Blocks.NS, Blocks.key(4)).isHit()).isTrue();
+    }
+
+    @Test
+    void closedStoreFailsLoudly() {
+        twoTiers(2, 2);
+        store.close();
+        store.close();
+        assertThatThrownBy(() -> put(0)).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        store = null;
+    }
+}
