@@ -224,54 +224,45 @@ public final class TieredStore implements AutoCloseable {
 
     /** Removes a block (even a pinned one) from the store. */
     public PinStatus delete(long namespaceId, BlockKey key) {
-        lock.lock();
-        try {
-            checkOpen();
-            Entry e = directory.get(key);
-            if (e == null || e.meta.namespaceId() != namespaceId) {
-                return PinStatus.NOT_FOUND;
-            }
+        return onEntry(namespaceId, key, e -> {
             Level level = levels.get(e.level);
             directory.remove(key);
             level.policy.onRemove(key);
             level.tier.remove(key);
             emit(StoreEvent.Type.DELETED, e.meta, level, null, null);
             return PinStatus.DELETED;
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     /** Pins a block: it stays in its tier, never evicted, until unpinned as many times. */
     public PinStatus pin(long namespaceId, BlockKey key) {
-        lock.lock();
-        try {
-            checkOpen();
-            Entry e = directory.get(key);
-            if (e == null || e.meta.namespaceId() != namespaceId) {
-                return PinStatus.NOT_FOUND;
-            }
+        return onEntry(namespaceId, key, e -> {
             e.pins++;
             return PinStatus.PINNED;
-        } finally {
-            lock.unlock();
-        }
+        });
     }
 
     /** Releases one pin. */
     public PinStatus unpin(long namespaceId, BlockKey key) {
-        lock.lock();
-        try {
-            checkOpen();
-            Entry e = directory.get(key);
-            if (e == null || e.meta.namespaceId() != namespaceId) {
-                return PinStatus.NOT_FOUND;
-            }
+        return onEntry(namespaceId, key, e -> {
             if (e.pins == 0) {
                 return PinStatus.NOT_PINNED;
             }
             e.pins--;
             return PinStatus.UNPINNED;
+        });
+    }
+
+    /** Runs {@code action} under the lock on the block's entry, or answers NOT_FOUND if another namespace owns it. */
+    private PinStatus onEntry(long namespaceId, BlockKey key, java.util.function.Function<Entry, PinStatus> action) {
+        lock.lock();
+        try {
+            checkOpen();
+            Entry e = directory.get(key);
+            if (e == null || e.meta.namespaceId() != namespaceId) {
+                return PinStatus.NOT_FOUND;
+            }
+            return action.apply(e);
         } finally {
             lock.unlock();
         }
