@@ -1,0 +1,41 @@
+package io.kvstore.tier.remote;
+
+import io.kvstore.core.tier.Tier;
+import io.kvstore.core.tier.TierContractTest;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Timeout;
+
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The core {@link TierContractTest} against a real 3+3 Redis Cluster on loopback. Each test gets its own key
+ * prefix, so tests share one cluster without seeing each other's blocks; the contract's capacity is the tier's
+ * write budget (its ledger of bytes it wrote), see docs/remote-tier.md.
+ */
+@Timeout(60)
+class RemoteTierContractTest extends TierContractTest {
+
+    private static final AtomicInteger PREFIXES = new AtomicInteger();
+    private static LocalRedisCluster cluster;
+
+    @BeforeAll
+    static void startCluster() throws Exception {
+        cluster = LocalRedisCluster.start(3, "256mb", "allkeys-lru");
+    }
+
+    @AfterAll
+    static void stopCluster() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Override
+    protected Tier newTier(long capacityBytes) {
+        return RemoteTier.open(RemoteTierConfig.defaults(cluster.seeds())
+                .withKeyPrefix("contract" + PREFIXES.incrementAndGet())
+                .withCapacityBytes(capacityBytes)
+                .withTimeoutMillis(2000)); // a loaded CI machine must not turn contract checks into timeouts
+    }
+}
