@@ -561,7 +561,8 @@ public final class RemoteTier implements Tier {
     private Set<String> currentMasters() {
         Set<String> ids = new HashSet<>();
         for (RedisClusterNode n : connection.getPartitions()) {
-            if (n.is(RedisClusterNode.NodeFlag.UPSTREAM)) {
+            if (n.is(RedisClusterNode.NodeFlag.UPSTREAM) && !n.is(RedisClusterNode.NodeFlag.FAIL)
+                    && !n.getSlots().isEmpty()) {
                 ids.add(n.getNodeId());
             }
         }

@@ -23,7 +23,8 @@ import java.util.stream.Stream;
  * node and deletes the directory; a JVM shutdown hook does the same if a test run dies first.
  *
  * <p>Start-up takes 1-3 s. {@code cluster-node-timeout} is 1000 ms so that a killed master's replica is promoted
- * within a few seconds.
+ * within a few seconds; {@code cluster-require-full-coverage no} keeps the other shards serving meanwhile (as a
+ * cache should, see docs/remote-tier.md).
  */
 public final class LocalRedisCluster implements AutoCloseable {
 
@@ -89,7 +90,8 @@ public final class LocalRedisCluster implements AutoCloseable {
         Path d = Files.createDirectories(dir.resolve(Integer.toString(port)));
         ProcessBuilder pb = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--protected-mode", "no", "--daemonize", "no", "--dir", d.toString(), "--cluster-enabled", "yes",
-                "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000", "--save", "",
+                "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000",
+                "--cluster-require-full-coverage", "no", "--save", "",
                 "--appendonly", "no", "--maxmemory", maxmemory, "--maxmemory-policy", policy,
                 "--logfile", d.resolve("redis.log").toString());
         pb.redirectErrorStream(true).redirectOutput(d.resolve("stdout.log").toFile());
