@@ -62,6 +62,7 @@ public final class LocalRedisCluster implements AutoCloseable {
     public static LocalRedisCluster start(int masters, String maxmemory, String maxmemoryPolicy) throws Exception {
         requireBinary("redis-server");
         requireBinary("redis-cli");
+        long t0 = System.nanoTime();
         LocalRedisCluster c = new LocalRedisCluster(Files.createTempDirectory("kvstore-redis-cluster"));
         try {
             List<Integer> ports = freePorts(masters * 2);
@@ -79,6 +80,8 @@ public final class LocalRedisCluster implements AutoCloseable {
                 throw new IllegalStateException("redis-cli --cluster create failed:\n" + out);
             }
             c.awaitHealthy(15_000);
+            System.out.printf("redis cluster of %d nodes up in %d ms at %s%n", c.nodes.size(),
+                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), c.seeds());
             return c;
         } catch (Exception | Error e) {
             c.close();
@@ -91,7 +94,7 @@ public final class LocalRedisCluster implements AutoCloseable {
         ProcessBuilder pb = new ProcessBuilder("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
                 "--protected-mode", "no", "--daemonize", "no", "--dir", d.toString(), "--cluster-enabled", "yes",
                 "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "1000",
-                "--cluster-require-full-coverage", "no", "--save", "",
+                "--cluster-require-full-coverage", "no", "--repl-diskless-sync-delay", "0", "--save", "",
                 "--appendonly", "no", "--maxmemory", maxmemory, "--maxmemory-policy", policy,
                 "--logfile", d.resolve("redis.log").toString());
         pb.redirectErrorStream(true).redirectOutput(d.resolve("stdout.log").toFile());
