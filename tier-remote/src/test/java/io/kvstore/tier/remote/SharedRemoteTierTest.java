@@ -126,6 +126,34 @@ class SharedRemoteTierTest {
     }
 
     @Test
+    void hotPrefixesWrittenThroughAreFoundByDaemonBBeforeAnyDemotion() throws Exception {
+        int size = 300_000;
+        RemoteTier sharedForA = remote();
+        WriteThroughTier local = new WriteThroughTier(new HeapTier("dram", 64L * MIB), sharedForA,
+                WriteThroughTier.firstBlocks(2), 8L * MIB);
+        TieredStore a = TieredStore.builder()
+                .tier(TierSpec.of(local, new LruPolicy<>()))
+                .tier(TierSpec.of(sharedForA, new LruPolicy<>()).withRules(false, false))
+                .build();
+        toClose.add(a);
+        TieredStore b = daemon(64L * MIB);
+        List<BlockMeta> chain = chain(0, 4, size); // positions 0-3: 0 and 1 are hot
+        for (BlockMeta m : chain) {
+            assertThat(a.put(m, Blocks.payload(m.position(), size)).status()).isEqualTo(PutStatus.STORED);
+        }
+        assertThat(local.drain(10_000)).isTrue();
+        List<BlockKey> keys = chain.stream().map(BlockMeta::key).toList();
+        assertThat(a.lookup(Blocks.NS, keys, 0).tiers()).as("a keeps them local").containsOnly("dram");
+        assertThat(b.lookup(Blocks.NS, keys, 0).hitBlocks()).as("the two hot blocks were written through")
+                .isEqualTo(2);
+        try (BlockHandle h = b.get(Blocks.NS, keys.get(1)).handle()) {
+            assertThat(h.payload()).isEqualTo(Blocks.payload(1, size));
+        }
+        assertThat(a.stats().get(0).tier().details()).containsEntry("write_through_copied_total", 2L)
+                .containsEntry("write_through_skipped_total", 0L);
+    }
+
+    @Test
     void damagedPayloadIsCorruptDeletedAndCounted() throws Exception {
         RemoteTier t = remote();
         BlockMeta m = Blocks.meta(7, 1_500_000);
