@@ -662,15 +662,9 @@ public final class TieredStore implements AutoCloseable {
     private void forgetVanished(BlockKey key, Entry seen, Level level) {
         lock.lock();
         try {
-            if (closed) {
-                return;
-            }
-            Entry e = directory.get(key);
-            if (e == seen && e.level == level.index) {
-                directory.remove(key);
-                level.policy.onRemove(key);
+            if (!closed && untrackIfUnmoved(key, seen, level)) {
                 level.evicted.increment();
-                emit(StoreEvent.Type.EVICTED, e.meta, level, null, "shared-tier");
+                emit(StoreEvent.Type.EVICTED, seen.meta, level, null, "shared-tier");
             }
         } finally {
             lock.unlock();
@@ -682,18 +676,23 @@ public final class TieredStore implements AutoCloseable {
         try {
             level.corrupt.increment();
             emit(StoreEvent.Type.CORRUPT, seen.meta, level, null, null);
-            if (closed) {
-                return;
-            }
-            Entry e = directory.get(key);
-            if (e == seen && e.level == level.index) {
-                directory.remove(key);
-                level.policy.onRemove(key);
+            if (!closed && untrackIfUnmoved(key, seen, level)) {
                 level.tier.remove(key);
             }
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Removes {@code seen} from the directory and its policy if it is still the entry at {@code level}. Locked. */
+    private boolean untrackIfUnmoved(BlockKey key, Entry seen, Level level) {
+        Entry e = directory.get(key);
+        if (e != seen || e.level != level.index) {
+            return false;
+        }
+        directory.remove(key);
+        level.policy.onRemove(key);
+        return true;
     }
 
     /** Loads the directory and the policies from what the tiers already hold (persistent tiers, restarts). */

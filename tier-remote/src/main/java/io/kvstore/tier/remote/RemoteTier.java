@@ -128,7 +128,8 @@ public final class RemoteTier implements Tier {
         List<RedisURI> uris = new ArrayList<>();
         for (String s : config.seeds()) {
             int colon = s.lastIndexOf(':');
-            uris.add(RedisURI.builder().withHost(s.substring(0, colon)).withPort(Integer.parseInt(s.substring(colon + 1)))
+            uris.add(RedisURI.builder().withHost(s.substring(0, colon))
+                    .withPort(Integer.parseInt(s.substring(colon + 1)))
                     .withTimeout(Duration.ofMillis(config.timeoutMillis())).build());
         }
         this.resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
@@ -139,7 +140,8 @@ public final class RemoteTier implements Tier {
                     .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder()
                             .enablePeriodicRefresh(refresh)
                             .enableAllAdaptiveRefreshTriggers()
-                            .adaptiveRefreshTriggersTimeout(Duration.ofMillis(Math.min(1000, config.topologyRefreshMillis())))
+                            .adaptiveRefreshTriggersTimeout(
+                                    Duration.ofMillis(Math.min(1000, config.topologyRefreshMillis())))
                             .refreshTriggersReconnectAttempts(2)
                             .build())
                     .timeoutOptions(TimeoutOptions.enabled(Duration.ofMillis(config.timeoutMillis())))

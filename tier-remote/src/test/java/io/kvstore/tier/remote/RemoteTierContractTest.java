@@ -2,9 +2,8 @@ package io.kvstore.tier.remote;
 
 import io.kvstore.core.tier.Tier;
 import io.kvstore.core.tier.TierContractTest;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -17,23 +16,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 class RemoteTierContractTest extends TierContractTest {
 
     private static final AtomicInteger PREFIXES = new AtomicInteger();
-    private static LocalRedisCluster cluster;
-
-    @BeforeAll
-    static void startCluster() throws Exception {
-        cluster = LocalRedisCluster.start(3, "256mb", "allkeys-lru");
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
+    @RegisterExtension
+    static final RedisClusterExtension CLUSTER = new RedisClusterExtension("256mb", "allkeys-lru");
 
     @Override
     protected Tier newTier(long capacityBytes) {
-        return RemoteTier.open(RemoteTierConfig.defaults(cluster.seeds())
+        return RemoteTier.open(RemoteTierConfig.defaults(CLUSTER.seeds())
                 .withKeyPrefix("contract" + PREFIXES.incrementAndGet())
                 .withCapacityBytes(capacityBytes)
                 .withTimeoutMillis(2000)); // a loaded CI machine must not turn contract checks into timeouts

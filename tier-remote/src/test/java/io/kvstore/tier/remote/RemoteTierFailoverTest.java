@@ -12,10 +12,9 @@ import io.kvstore.core.tier.PutOutcome;
 import io.kvstore.core.tier.TierStats;
 import io.kvstore.policy.linked.LruPolicy;
 import io.lettuce.core.cluster.SlotHash;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,23 +36,12 @@ class RemoteTierFailoverTest {
     static final int BLOCKS = 60;
     static final int SIZE = 256 * 1024;
 
-    private static LocalRedisCluster cluster;
-
-    @BeforeAll
-    static void startCluster() throws Exception {
-        cluster = LocalRedisCluster.start(3, "256mb", "allkeys-lru");
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
+    @RegisterExtension
+    static final RedisClusterExtension CLUSTER = new RedisClusterExtension("256mb", "allkeys-lru");
 
     @Test
     void aKilledMasterTurnsItsBlocksIntoBoundedMissesAndHitsResumeAfterFailover() throws Exception {
-        RemoteTierConfig cfg = RemoteTierConfig.defaults(cluster.seeds()).withKeyPrefix("failover")
+        RemoteTierConfig cfg = RemoteTierConfig.defaults(CLUSTER.seeds()).withKeyPrefix("failover")
                 .withTimeoutMillis(TIMEOUT_MILLIS).withBreaker(3, 500).withTopologyRefreshMillis(1000);
         try (RemoteTier writer = RemoteTier.open(cfg.withTimeoutMillis(2000));
              RemoteTier remote = RemoteTier.open(cfg);
@@ -64,6 +52,7 @@ class RemoteTierFailoverTest {
             // blocks written by another daemon; this one finds them in the cluster and, as dram takes no
             // promotions here, reads them from the cluster on every get
             Map<Integer, List<BlockKey>> byMasterPort = new HashMap<>();
+            LocalRedisCluster cluster = CLUSTER.cluster();
             for (int i = 0; i < BLOCKS; i++) {
                 BlockMeta m = Blocks.meta(i, SIZE);
                 assertThat(writer.put(m, Blocks.payload(i, SIZE))).isEqualTo(PutOutcome.STORED);

@@ -15,11 +15,10 @@ import io.kvstore.core.tier.PutOutcome;
 import io.kvstore.core.tier.ReadResult;
 import io.kvstore.core.tier.TierStats;
 import io.kvstore.policy.linked.LruPolicy;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -37,22 +36,11 @@ class SharedRemoteTierTest {
 
     static final int MIB = 1 << 20;
     private static final AtomicInteger PREFIXES = new AtomicInteger();
-    private static LocalRedisCluster cluster;
+    @RegisterExtension
+    static final RedisClusterExtension CLUSTER = new RedisClusterExtension("512mb", "allkeys-lru");
 
     private final List<AutoCloseable> toClose = new ArrayList<>();
     private String prefix;
-
-    @BeforeAll
-    static void startCluster() throws Exception {
-        cluster = LocalRedisCluster.start(3, "512mb", "allkeys-lru");
-    }
-
-    @AfterAll
-    static void stopCluster() {
-        if (cluster != null) {
-            cluster.close();
-        }
-    }
 
     @AfterEach
     void closeAll() throws Exception {
@@ -66,7 +54,7 @@ class SharedRemoteTierTest {
         if (prefix == null) {
             prefix = "shared" + PREFIXES.incrementAndGet();
         }
-        RemoteTier t = RemoteTier.open(RemoteTierConfig.defaults(cluster.seeds()).withKeyPrefix(prefix)
+        RemoteTier t = RemoteTier.open(RemoteTierConfig.defaults(CLUSTER.seeds()).withKeyPrefix(prefix)
                 .withTimeoutMillis(2000));
         toClose.add(t);
         return t;
@@ -117,7 +105,8 @@ class SharedRemoteTierTest {
         assertThat(b.info(keys.get(0)).tier()).as("the hit was promoted into b's local tier").isEqualTo("dram");
         TierStats bs = b.stats().get(1).tier();
         assertThat(bs.hits()).isEqualTo(4);
-        assertThat(bs.details()).containsEntry("bytes_read_total", 4L * size).containsEntry("read_pool_bytes_in_use", 0L);
+        assertThat(bs.details()).containsEntry("bytes_read_total", 4L * size)
+                .containsEntry("read_pool_bytes_in_use", 0L);
         // a still finds its own copies (promotion out of a shared tier copies)
         try (BlockHandle h = a.get(Blocks.NS, keys.get(0)).handle()) {
             assertThat(h.payload()).isEqualTo(Blocks.payload(100, size));
@@ -208,7 +197,7 @@ class SharedRemoteTierTest {
 
     @Test
     void anExhaustedReadPoolAnswersMissesNotErrors() {
-        RemoteTier t = RemoteTier.open(RemoteTierConfig.defaults(cluster.seeds()).withKeyPrefix("pool"
+        RemoteTier t = RemoteTier.open(RemoteTierConfig.defaults(CLUSTER.seeds()).withKeyPrefix("pool"
                 + PREFIXES.incrementAndGet()).withReadPoolBytes(MIB).withTimeoutMillis(2000));
         toClose.add(t);
         t.put(Blocks.meta(1, 600_000), Blocks.payload(1, 600_000));
@@ -237,6 +226,6 @@ class SharedRemoteTierTest {
     /** Runs redis-cli against the master that owns {@code key}'s slot. */
     private static String redisCli(String key, String... args) throws Exception {
         int slot = io.lettuce.core.cluster.SlotHash.getSlot(key);
-        return LocalRedisCluster.cli(cluster.masterOfSlot(slot).port(), args);
+        return LocalRedisCluster.cli(CLUSTER.cluster().masterOfSlot(slot).port(), args);
     }
 }
