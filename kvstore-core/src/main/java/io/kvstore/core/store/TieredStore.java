@@ -68,6 +68,7 @@ public final class TieredStore implements AutoCloseable {
     private static final int GET_RETRIES = 4;
 
     private final List<Level> levels;
+    private final boolean anyShared;
     private final NanoClock clock;
     private final StoreEventListener listener;
     private final ReentrantLock lock = new ReentrantLock();
@@ -87,6 +88,7 @@ public final class TieredStore implements AutoCloseable {
             ls.add(new Level(i, specs.get(i)));
         }
         this.levels = List.copyOf(ls);
+        this.anyShared = ls.stream().anyMatch(l -> l.tier.shared());
         this.clock = Objects.requireNonNull(clock, "clock");
         this.listener = Objects.requireNonNull(listener, "listener");
         rebuild();
@@ -584,12 +586,7 @@ public final class TieredStore implements AutoCloseable {
     }
 
     private boolean hasSharedLevel() {
-        for (Level l : levels) {
-            if (l.tier.shared()) {
-                return true;
-            }
-        }
-        return false;
+        return anyShared;
     }
 
     /** The first shared level that holds {@code key} in this namespace, asked without the lock; null if none. */
