@@ -228,9 +228,7 @@ public final class RemoteTier implements Tier {
             return PutOutcome.TOO_LARGE;
         }
         BlockKey key = meta.key();
-        if (ledger.containsKey(key)) {
-            return PutOutcome.ALREADY_PRESENT;
-        }
+        // no shortcut through the ledger: Redis may have evicted a block this node wrote, and then it is re-sent
         if (!reserve(fp)) {
             return PutOutcome.NO_CAPACITY;
         }
@@ -238,7 +236,11 @@ public final class RemoteTier implements Tier {
         try {
             byte[] metaKey = BlockRecordDescriptor.metaKey(config.keyPrefix(), key);
             PutOutcome o = guarded(metaKey, deadline -> write(meta, payload, metaKey, deadline), PutOutcome.FAILED);
-            if (o == PutOutcome.STORED && ledger.putIfAbsent(key, fp) == null) {
+            if (o == PutOutcome.STORED) {
+                Long stale = ledger.put(key, fp); // an entry for a copy Redis had evicted is replaced
+                if (stale != null) {
+                    used.addAndGet(-stale);
+                }
                 keep = true;
                 bytesWritten.add(meta.length());
             }

@@ -180,6 +180,21 @@ class SharedRemoteTierTest {
     }
 
     @Test
+    void aBlockRedisEvictedIsSentAgainOnTheNextPut() throws Exception {
+        RemoteTier t = remote();
+        BlockMeta m = Blocks.meta(12, 5000);
+        assertThat(t.put(m, Blocks.payload(12, 5000))).isEqualTo(PutOutcome.STORED);
+        String meta = BlockRecordDescriptor.keyBase(prefix, m.key()) + "meta";
+        redisCli(meta, "DEL", meta); // as maxmemory eviction would
+        assertThat(t.blockCount()).as("the ledger has not noticed yet").isEqualTo(1);
+        assertThat(t.put(m, Blocks.payload(12, 5000))).isEqualTo(PutOutcome.STORED);
+        assertThat(t.usedBytes()).isEqualTo(t.footprint(5000));
+        try (BlockHandle h = t.read(m.key()).handle()) {
+            assertThat(h.payload()).isEqualTo(Blocks.payload(12, 5000));
+        }
+    }
+
+    @Test
     void twoTiersRacingOnOneBlockStoreItOnce() {
         RemoteTier x = remote();
         RemoteTier y = remote();
