@@ -79,7 +79,7 @@ public final class LocalRedisCluster implements AutoCloseable {
             if (!out.contains("[OK] All 16384 slots covered")) {
                 throw new IllegalStateException("redis-cli --cluster create failed:\n" + out);
             }
-            c.awaitHealthy(15_000);
+            c.awaitHealthy(30_000);
             System.out.printf("redis cluster of %d nodes up in %d ms at %s%n", c.nodes.size(),
                     TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0), c.seeds());
             return c;
