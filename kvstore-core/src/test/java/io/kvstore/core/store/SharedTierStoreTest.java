@@ -1,22 +1,17 @@
 package io.kvstore.core.store;
 
 import io.kvstore.core.block.BlockHandle;
-import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.testing.Blocks;
 import io.kvstore.core.tier.HeapTier;
-import io.kvstore.core.tier.PutOutcome;
-import io.kvstore.core.tier.ReadResult;
-import io.kvstore.core.tier.Tier;
-import io.kvstore.core.tier.TierStats;
+import io.kvstore.core.tier.MetadataOnlyTier;
+import io.kvstore.core.tier.SharedTierView;
 import io.kvstore.policy.linked.LruPolicy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
 import java.util.List;
-import java.util.Optional;
-import java.util.function.Consumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -25,25 +20,8 @@ class SharedTierStoreTest {
 
     static final int B = 1000;
 
-    /** A heap tier that says it is shared; closing it through one store does not close it for the other. */
-    static final class SharedHeap implements Tier {
-        final HeapTier heap = new HeapTier("shared", 1000L * B);
-
-        @Override public String name() { return heap.name(); }
-        @Override public long capacityBytes() { return heap.capacityBytes(); }
-        @Override public long usedBytes() { return heap.usedBytes(); }
-        @Override public long blockCount() { return heap.blockCount(); }
-        @Override public PutOutcome put(BlockMeta meta, ByteBuffer payload) { return heap.put(meta, payload); }
-        @Override public ReadResult read(BlockKey key) { return heap.read(key); }
-        @Override public Optional<BlockMeta> meta(BlockKey key) { return heap.meta(key); }
-        @Override public boolean remove(BlockKey key) { return heap.remove(key); }
-        @Override public void forEach(Consumer<BlockMeta> visitor) { heap.forEach(visitor); }
-        @Override public boolean shared() { return true; }
-        @Override public TierStats stats() { return heap.stats(); }
-        @Override public void close() { }
-    }
-
-    final SharedHeap shared = new SharedHeap();
+    final HeapTier heap = new HeapTier("shared", 1000L * B);
+    final SharedTierView shared = new SharedTierView(heap);
     TieredStore a;
     TieredStore b;
 
@@ -54,7 +32,7 @@ class SharedTierStoreTest {
                 s.close();
             }
         }
-        shared.heap.close();
+        heap.close();
     }
 
     TieredStore daemon() {
@@ -118,5 +96,34 @@ class SharedTierStoreTest {
         a = daemon();
         assertThat(a.size()).isZero();
         assertThat(a.contains(Blocks.NS, Blocks.key(5))).as("but finds it on demand").isTrue();
+    }
+
+    @Test
+    void simulatedNodesShareAMetadataOnlyTier() {
+        MetadataOnlyTier cluster = new MetadataOnlyTier("remote", 100L * B);
+        TieredStore[] nodes = new TieredStore[3];
+        for (int n = 0; n < nodes.length; n++) {
+            nodes[n] = TieredStore.builder()
+                    .tier(TierSpec.of(new MetadataOnlyTier("dram", 2L * B), new LruPolicy<>()))
+                    .tier(TierSpec.of(new SharedTierView(cluster), new LruPolicy<>()).withRules(false, false))
+                    .build();
+        }
+        try {
+            for (int i = 0; i < 5; i++) {
+                nodes[0].put(Blocks.meta(i, B), ByteBuffer.allocate(0), true);
+            }
+            assertThat(cluster.blockCount()).isEqualTo(3);
+            assertThat(nodes[2].lookup(Blocks.NS, List.of(Blocks.key(0), Blocks.key(1), Blocks.key(2)), 0)
+                    .hitBlocks()).isEqualTo(3);
+            GetResult g = nodes[1].get(Blocks.NS, Blocks.key(2));
+            assertThat(g.tier()).isEqualTo("remote");
+            g.handle().close();
+            assertThat(nodes[1].info(Blocks.key(2)).tier()).isEqualTo("dram");
+        } finally {
+            for (TieredStore n : nodes) {
+                n.close();
+            }
+            cluster.close();
+        }
     }
 }
