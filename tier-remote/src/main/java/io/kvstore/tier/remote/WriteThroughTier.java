@@ -1,24 +1,21 @@
 package io.kvstore.tier.remote;
 
 import io.kvstore.core.block.BlockMeta;
-import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.tier.ForwardingTier;
 import io.kvstore.core.tier.PutOutcome;
-import io.kvstore.core.tier.ReadResult;
 import io.kvstore.core.tier.Tier;
 import io.kvstore.core.tier.TierStats;
 
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
-import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -35,12 +32,11 @@ import java.util.function.Predicate;
  *
  * <p>Thread-safety: as the wrapped tier; one daemon thread does the copies.
  */
-public final class WriteThroughTier implements Tier {
+public final class WriteThroughTier extends ForwardingTier {
 
     private record Copy(BlockMeta meta, byte[] payload) {
     }
 
-    private final Tier local;
     private final Tier shared;
     private final Predicate<BlockMeta> hot;
     private final long maxQueuedBytes;
@@ -59,12 +55,12 @@ public final class WriteThroughTier implements Tier {
      * @param maxQueuedBytes bound on payload bytes waiting to be copied
      */
     public WriteThroughTier(Tier local, Tier shared, Predicate<BlockMeta> hot, long maxQueuedBytes) {
+        super(local);
         if (maxQueuedBytes < 1) {
             throw new IllegalArgumentException("maxQueuedBytes must be >= 1, was " + maxQueuedBytes);
         }
-        this.local = local;
-        this.shared = shared;
-        this.hot = hot;
+        this.shared = Objects.requireNonNull(shared, "shared");
+        this.hot = Objects.requireNonNull(hot, "hot");
         this.maxQueuedBytes = maxQueuedBytes;
         this.copier = new Thread(this::copyLoop, "write-through-" + local.name());
         copier.setDaemon(true);
@@ -78,7 +74,7 @@ public final class WriteThroughTier implements Tier {
 
     @Override
     public PutOutcome put(BlockMeta meta, ByteBuffer payload) {
-        PutOutcome o = local.put(meta, payload);
+        PutOutcome o = tier.put(meta, payload);
         if (o == PutOutcome.STORED && hot.test(meta)) {
             enqueue(meta, payload);
         }
@@ -143,7 +139,7 @@ public final class WriteThroughTier implements Tier {
 
     @Override
     public TierStats stats() {
-        TierStats s = local.stats();
+        TierStats s = tier.stats();
         Map<String, Long> d = new LinkedHashMap<>(s.details());
         d.put("write_through_copied_total", copied.sum());
         d.put("write_through_skipped_total", skipped.sum());
@@ -158,64 +154,7 @@ public final class WriteThroughTier implements Tier {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             copier.interrupt();
-            local.close();
+            tier.close();
         }
-    }
-
-    // ------------------------------------------------------------------------------------- delegated to local
-
-    @Override
-    public String name() {
-        return local.name();
-    }
-
-    @Override
-    public long capacityBytes() {
-        return local.capacityBytes();
-    }
-
-    @Override
-    public long usedBytes() {
-        return local.usedBytes();
-    }
-
-    @Override
-    public long blockCount() {
-        return local.blockCount();
-    }
-
-    @Override
-    public long footprint(int length) {
-        return local.footprint(length);
-    }
-
-    @Override
-    public ReadResult read(BlockKey key) {
-        return local.read(key);
-    }
-
-    @Override
-    public List<ReadResult> readAll(List<BlockKey> keys) {
-        return local.readAll(keys);
-    }
-
-    @Override
-    public Optional<BlockMeta> meta(BlockKey key) {
-        return local.meta(key);
-    }
-
-    @Override
-    public boolean remove(BlockKey key) {
-        return local.remove(key);
-    }
-
-    @Override
-    public void forEach(Consumer<BlockMeta> visitor) {
-        local.forEach(visitor);
-    }
-
-    @Override
-    public boolean storesPayloads() {
-        return local.storesPayloads();
     }
 }
