@@ -75,53 +75,106 @@ public record RemoteTierConfig(String name, List<String> seeds, String keyPrefix
 
     /** Defaults for everything but the seeds: name "remote", prefix "kv", unbounded, 100 ms, 1 MiB pieces. */
     public static RemoteTierConfig defaults(List<String> seeds) {
-        return new RemoteTierConfig("remote", seeds, "kv", UNBOUNDED, 100, 1000, MAX_PIECE_BYTES, 64L << 20, 3,
-                1000, 5000, 0);
+        return builder(seeds).build();
     }
 
-    public RemoteTierConfig withName(String v) {
-        return new RemoteTierConfig(v, seeds, keyPrefix, capacityBytes, timeoutMillis, connectTimeoutMillis,
-                pieceBytes, readPoolBytes, breakerFailureThreshold, breakerOpenMillis, topologyRefreshMillis,
-                ttlSeconds);
+    /** A builder holding the defaults of {@link #defaults}. */
+    public static Builder builder(List<String> seeds) {
+        return new Builder(seeds);
     }
 
-    public RemoteTierConfig withKeyPrefix(String v) {
-        return new RemoteTierConfig(name, seeds, v, capacityBytes, timeoutMillis, connectTimeoutMillis, pieceBytes,
-                readPoolBytes, breakerFailureThreshold, breakerOpenMillis, topologyRefreshMillis, ttlSeconds);
+    /** A builder holding this config's values. */
+    public Builder toBuilder() {
+        Builder b = new Builder(seeds);
+        b.name = name;
+        b.keyPrefix = keyPrefix;
+        b.capacityBytes = capacityBytes;
+        b.timeoutMillis = timeoutMillis;
+        b.connectTimeoutMillis = connectTimeoutMillis;
+        b.pieceBytes = pieceBytes;
+        b.readPoolBytes = readPoolBytes;
+        b.breakerFailureThreshold = breakerFailureThreshold;
+        b.breakerOpenMillis = breakerOpenMillis;
+        b.topologyRefreshMillis = topologyRefreshMillis;
+        b.ttlSeconds = ttlSeconds;
+        return b;
     }
 
-    public RemoteTierConfig withCapacityBytes(long v) {
-        return new RemoteTierConfig(name, seeds, keyPrefix, v, timeoutMillis, connectTimeoutMillis, pieceBytes,
-                readPoolBytes, breakerFailureThreshold, breakerOpenMillis, topologyRefreshMillis, ttlSeconds);
-    }
+    /** Builds a {@link RemoteTierConfig}; {@link #build()} validates. Not thread-safe. */
+    public static final class Builder {
+        private final List<String> seeds;
+        private String name = "remote";
+        private String keyPrefix = "kv";
+        private long capacityBytes = UNBOUNDED;
+        private long timeoutMillis = 100;
+        private long connectTimeoutMillis = 1000;
+        private int pieceBytes = MAX_PIECE_BYTES;
+        private long readPoolBytes = 64L << 20;
+        private int breakerFailureThreshold = 3;
+        private long breakerOpenMillis = 1000;
+        private long topologyRefreshMillis = 5000;
+        private long ttlSeconds;
 
-    public RemoteTierConfig withTimeoutMillis(long v) {
-        return new RemoteTierConfig(name, seeds, keyPrefix, capacityBytes, v, connectTimeoutMillis, pieceBytes,
-                readPoolBytes, breakerFailureThreshold, breakerOpenMillis, topologyRefreshMillis, ttlSeconds);
-    }
+        private Builder(List<String> seeds) {
+            this.seeds = seeds;
+        }
 
-    public RemoteTierConfig withPieceBytes(int v) {
-        return new RemoteTierConfig(name, seeds, keyPrefix, capacityBytes, timeoutMillis, connectTimeoutMillis, v,
-                readPoolBytes, breakerFailureThreshold, breakerOpenMillis, topologyRefreshMillis, ttlSeconds);
-    }
+        public Builder name(String v) {
+            name = v;
+            return this;
+        }
 
-    public RemoteTierConfig withReadPoolBytes(long v) {
-        return new RemoteTierConfig(name, seeds, keyPrefix, capacityBytes, timeoutMillis, connectTimeoutMillis,
-                pieceBytes, v, breakerFailureThreshold, breakerOpenMillis, topologyRefreshMillis, ttlSeconds);
-    }
+        public Builder keyPrefix(String v) {
+            keyPrefix = v;
+            return this;
+        }
 
-    public RemoteTierConfig withBreaker(int failureThreshold, long openMillis) {
-        return new RemoteTierConfig(name, seeds, keyPrefix, capacityBytes, timeoutMillis, connectTimeoutMillis,
-                pieceBytes, readPoolBytes, failureThreshold, openMillis, topologyRefreshMillis, ttlSeconds);
-    }
+        public Builder capacityBytes(long v) {
+            capacityBytes = v;
+            return this;
+        }
 
-    public RemoteTierConfig withTopologyRefreshMillis(long v) {
-        return new RemoteTierConfig(name, seeds, keyPrefix, capacityBytes, timeoutMillis, connectTimeoutMillis,
-                pieceBytes, readPoolBytes, breakerFailureThreshold, breakerOpenMillis, v, ttlSeconds);
-    }
+        public Builder timeoutMillis(long v) {
+            timeoutMillis = v;
+            return this;
+        }
 
-    public RemoteTierConfig withTtlSeconds(long v) {
-        return new RemoteTierConfig(name, seeds, keyPrefix, capacityBytes, timeoutMillis, connectTimeoutMillis,
-                pieceBytes, readPoolBytes, breakerFailureThreshold, breakerOpenMillis, topologyRefreshMillis, v);
+        public Builder connectTimeoutMillis(long v) {
+            connectTimeoutMillis = v;
+            return this;
+        }
+
+        public Builder pieceBytes(int v) {
+            pieceBytes = v;
+            return this;
+        }
+
+        public Builder readPoolBytes(long v) {
+            readPoolBytes = v;
+            return this;
+        }
+
+        public Builder breaker(int failureThreshold, long openMillis) {
+            breakerFailureThreshold = failureThreshold;
+            breakerOpenMillis = openMillis;
+            return this;
+        }
+
+        public Builder topologyRefreshMillis(long v) {
+            topologyRefreshMillis = v;
+            return this;
+        }
+
+        public Builder ttlSeconds(long v) {
+            ttlSeconds = v;
+            return this;
+        }
+
+        /** The validated config. */
+        public RemoteTierConfig build() {
+            return new RemoteTierConfig(name, seeds, keyPrefix, capacityBytes, timeoutMillis, connectTimeoutMillis,
+                    pieceBytes, readPoolBytes, breakerFailureThreshold, breakerOpenMillis, topologyRefreshMillis,
+                    ttlSeconds);
+        }
     }
 }

@@ -17,18 +17,18 @@ class RemoteTierConfigTest {
         assertThat(ok.capacityBytes()).isEqualTo(RemoteTierConfig.UNBOUNDED);
         assertThatThrownBy(() -> RemoteTierConfig.defaults(List.of())).hasMessageContaining("seed");
         assertThatThrownBy(() -> RemoteTierConfig.defaults(List.of("localhost"))).hasMessageContaining("host:port");
-        assertThatThrownBy(() -> ok.withKeyPrefix("a b")).hasMessageContaining("keyPrefix");
-        assertThatThrownBy(() -> ok.withKeyPrefix("x{y}")).hasMessageContaining("keyPrefix");
-        assertThatThrownBy(() -> ok.withPieceBytes((1 << 20) + 1)).hasMessageContaining("pieceBytes");
-        assertThatThrownBy(() -> ok.withTimeoutMillis(0)).hasMessageContaining("timeoutMillis");
-        assertThatThrownBy(() -> ok.withBreaker(0, 10)).hasMessageContaining("breakerFailureThreshold");
-        assertThatThrownBy(() -> ok.withTtlSeconds(-1)).hasMessageContaining("ttlSeconds");
+        assertThatThrownBy(() -> ok.toBuilder().keyPrefix("a b").build()).hasMessageContaining("keyPrefix");
+        assertThatThrownBy(() -> ok.toBuilder().keyPrefix("x{y}").build()).hasMessageContaining("keyPrefix");
+        assertThatThrownBy(() -> ok.toBuilder().pieceBytes((1 << 20) + 1).build()).hasMessageContaining("pieceBytes");
+        assertThatThrownBy(() -> ok.toBuilder().timeoutMillis(0).build()).hasMessageContaining("timeoutMillis");
+        assertThatThrownBy(() -> ok.toBuilder().breaker(0, 10).build()).hasMessageContaining("breakerFailureThreshold");
+        assertThatThrownBy(() -> ok.toBuilder().ttlSeconds(-1).build()).hasMessageContaining("ttlSeconds");
     }
 
     @Test
     void openingWithoutAReachableClusterIsATypedError() {
-        assertThatThrownBy(() -> RemoteTier.open(RemoteTierConfig.defaults(List.of("127.0.0.1:1"))
-                .withTimeoutMillis(200))).isInstanceOf(RemoteTierUnavailableException.class)
+        assertThatThrownBy(() -> RemoteTier.open(RemoteTierConfig.builder(List.of("127.0.0.1:1"))
+                .timeoutMillis(200).build())).isInstanceOf(RemoteTierUnavailableException.class)
                 .hasMessageContaining("127.0.0.1:1");
     }
 }

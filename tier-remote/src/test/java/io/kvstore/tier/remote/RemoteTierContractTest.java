@@ -21,9 +21,9 @@ class RemoteTierContractTest extends TierContractTest {
 
     @Override
     protected Tier newTier(long capacityBytes) {
-        return RemoteTier.open(RemoteTierConfig.defaults(CLUSTER.seeds())
-                .withKeyPrefix("contract" + PREFIXES.incrementAndGet())
-                .withCapacityBytes(capacityBytes)
-                .withTimeoutMillis(2000)); // a loaded CI machine must not turn contract checks into timeouts
+        return RemoteTier.open(RemoteTierConfig.builder(CLUSTER.seeds())
+                .keyPrefix("contract" + PREFIXES.incrementAndGet())
+                .capacityBytes(capacityBytes)
+                .timeoutMillis(2000).build()); // a loaded CI machine must not turn contract checks into timeouts
     }
 }

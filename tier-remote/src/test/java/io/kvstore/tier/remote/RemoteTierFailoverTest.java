@@ -41,9 +41,9 @@ class RemoteTierFailoverTest {
 
     @Test
     void aKilledMasterTurnsItsBlocksIntoBoundedMissesAndHitsResumeAfterFailover() throws Exception {
-        RemoteTierConfig cfg = RemoteTierConfig.defaults(CLUSTER.seeds()).withKeyPrefix("failover")
-                .withTimeoutMillis(TIMEOUT_MILLIS).withBreaker(3, 500).withTopologyRefreshMillis(1000);
-        try (RemoteTier writer = RemoteTier.open(cfg.withTimeoutMillis(2000));
+        RemoteTierConfig cfg = RemoteTierConfig.builder(CLUSTER.seeds()).keyPrefix("failover")
+                .timeoutMillis(TIMEOUT_MILLIS).breaker(3, 500).topologyRefreshMillis(1000).build();
+        try (RemoteTier writer = RemoteTier.open(cfg.toBuilder().timeoutMillis(2000).build());
              RemoteTier remote = RemoteTier.open(cfg);
              TieredStore daemon = TieredStore.builder()
                      .tier(TierSpec.of(new HeapTier("dram", 1024L * SIZE), new LruPolicy<>()).withRules(true, false))

@@ -41,8 +41,8 @@ class RemoteTierThroughputTest {
             RedisClusterClient raw = RedisClusterClient.create(cluster.seeds().stream()
                     .map(s -> RedisURI.create("redis://" + s)).toList());
             try (StatefulRedisClusterConnection<byte[], byte[]> c = raw.connect(ByteArrayCodec.INSTANCE);
-                 RemoteTier tier = RemoteTier.open(RemoteTierConfig.defaults(cluster.seeds()).withTimeoutMillis(5000)
-                         .withKeyPrefix("bench"))) {
+                 RemoteTier tier = RemoteTier.open(RemoteTierConfig.builder(cluster.seeds()).timeoutMillis(5000)
+                         .keyPrefix("bench").build())) {
                 RedisAdvancedClusterCommands<byte[], byte[]> sync = c.sync();
                 List<ByteBuffer> payloads = new ArrayList<>();
                 for (int i = 0; i < BLOCKS; i++) {

@@ -54,8 +54,8 @@ class SharedRemoteTierTest {
         if (prefix == null) {
             prefix = "shared" + PREFIXES.incrementAndGet();
         }
-        RemoteTier t = RemoteTier.open(RemoteTierConfig.defaults(CLUSTER.seeds()).withKeyPrefix(prefix)
-                .withTimeoutMillis(2000));
+        RemoteTier t = RemoteTier.open(RemoteTierConfig.builder(CLUSTER.seeds()).keyPrefix(prefix)
+                .timeoutMillis(2000).build());
         toClose.add(t);
         return t;
     }
@@ -212,8 +212,8 @@ class SharedRemoteTierTest {
 
     @Test
     void anExhaustedReadPoolAnswersMissesNotErrors() {
-        RemoteTier t = RemoteTier.open(RemoteTierConfig.defaults(CLUSTER.seeds()).withKeyPrefix("pool"
-                + PREFIXES.incrementAndGet()).withReadPoolBytes(MIB).withTimeoutMillis(2000));
+        RemoteTier t = RemoteTier.open(RemoteTierConfig.builder(CLUSTER.seeds()).keyPrefix("pool"
+                + PREFIXES.incrementAndGet()).readPoolBytes(MIB).timeoutMillis(2000).build());
         toClose.add(t);
         t.put(Blocks.meta(1, 600_000), Blocks.payload(1, 600_000));
         t.put(Blocks.meta(2, 600_000), Blocks.payload(2, 600_000));
