@@ -58,10 +58,23 @@ public final class LocalRedisCluster implements AutoCloseable {
         Runtime.getRuntime().addShutdownHook(hook);
     }
 
-    /** Starts {@code masters} masters and as many replicas; waits until the cluster is ok and replicas are in sync. */
+    /**
+     * Starts {@code masters} masters and as many replicas; waits until the cluster is ok and replicas are in sync.
+     * Tries twice: a port found free may be taken by another process before redis-server binds it.
+     */
     public static LocalRedisCluster start(int masters, String maxmemory, String maxmemoryPolicy) throws Exception {
         requireBinary("redis-server");
         requireBinary("redis-cli");
+        try {
+            return startOnce(masters, maxmemory, maxmemoryPolicy);
+        } catch (IllegalStateException e) {
+            System.out.println("redis cluster start failed, retrying once on other ports: " + e.getMessage());
+            return startOnce(masters, maxmemory, maxmemoryPolicy);
+        }
+    }
+
+    private static LocalRedisCluster startOnce(int masters, String maxmemory, String maxmemoryPolicy)
+            throws Exception {
         long t0 = System.nanoTime();
         LocalRedisCluster c = new LocalRedisCluster(Files.createTempDirectory("kvstore-redis-cluster"));
         try {
