@@ -50,6 +50,15 @@ import java.util.function.Predicate;
  * namespace sees a miss, and a put of a key that exists under another namespace is refused, so one tenant can
  * neither read nor overwrite another's blocks even if it knows the keys.
  *
+ * <h2>Shared tiers</h2>
+ * A tier whose {@link Tier#shared()} is true (a remote tier many daemons use) changes behind the store's back, so
+ * the directory is not the whole truth about it: a get or lookup that misses the directory asks the shared tiers
+ * (outside the lock), and a get hit there is promoted into the local tiers without being recorded at the shared
+ * level; a miss at the shared level the directory recorded drops the stale entry; a promotion out of a shared
+ * tier copies (the other daemons keep finding the block); storing a block a shared tier already holds counts as
+ * stored; and the directory is not rebuilt from a shared tier at open. The directory's entries at a shared level
+ * are thus the blocks this store wrote there, bounded by that tier's capacity.
+ *
  * <h2>Simulation</h2>
  * With {@code MetadataOnlyTier}s the same code replays traces: sizes are accounted, no bytes are stored, and
  * the clock is injected.
@@ -59,6 +68,7 @@ public final class TieredStore implements AutoCloseable {
     private static final int GET_RETRIES = 4;
 
     private final List<Level> levels;
+    private final boolean anyShared;
     private final NanoClock clock;
     private final StoreEventListener listener;
     private final ReentrantLock lock = new ReentrantLock();
@@ -78,6 +88,7 @@ public final class TieredStore implements AutoCloseable {
             ls.add(new Level(i, specs.get(i)));
         }
         this.levels = List.copyOf(ls);
+        this.anyShared = ls.stream().anyMatch(l -> l.tier.shared());
         this.clock = Objects.requireNonNull(clock, "clock");
         this.listener = Objects.requireNonNull(listener, "listener");
         rebuild();
@@ -143,28 +154,52 @@ public final class TieredStore implements AutoCloseable {
      * The longest cached prefix of {@code keys} in namespace {@code namespaceId}: counts leading keys that are
      * cached, stopping at the first miss. With {@code leaseNanos > 0} the hit blocks may not be evicted until the
      * lease ends, so that a GET that follows finds them. A lookup does not count as an access for the policies;
-     * the get that follows does.
+     * the get that follows does. Blocks found only in a shared tier count as cached but are not leased (other
+     * daemons and the shared tier's own eviction decide how long they stay).
      */
     public LookupResult lookup(long namespaceId, List<BlockKey> keys, long leaseNanos) {
+        long until;
+        List<String> tiers;
         lock.lock();
         try {
             checkOpen();
-            long until = leaseNanos > 0 ? clock.nanoTime() + leaseNanos : 0;
-            List<String> tiers = new ArrayList<>();
-            for (BlockKey k : keys) {
-                Entry e = directory.get(k);
-                if (e == null || e.meta.namespaceId() != namespaceId) {
-                    break;
-                }
-                tiers.add(levels.get(e.level).name());
-                if (until > 0) {
-                    e.leaseUntilNanos = Math.max(e.leaseUntilNanos, until);
-                }
-            }
-            return new LookupResult(tiers.size(), tiers, until);
+            until = leaseNanos > 0 ? clock.nanoTime() + leaseNanos : 0;
+            tiers = directoryPrefix(namespaceId, keys, 0, until);
         } finally {
             lock.unlock();
         }
+        // the prefix may continue in a shared tier (asked outside the lock), then in the directory again
+        while (tiers.size() < keys.size() && hasSharedLevel()) {
+            Level shared = sharedLevelHolding(namespaceId, keys.get(tiers.size()));
+            if (shared == null) {
+                break;
+            }
+            tiers.add(shared.name());
+            lock.lock();
+            try {
+                checkOpen();
+                tiers.addAll(directoryPrefix(namespaceId, keys, tiers.size(), until));
+            } finally {
+                lock.unlock();
+            }
+        }
+        return new LookupResult(tiers.size(), tiers, until);
+    }
+
+    /** Tiers of the keys from {@code from} on that the directory knows, up to the first it does not. Under lock. */
+    private List<String> directoryPrefix(long namespaceId, List<BlockKey> keys, int from, long until) {
+        List<String> tiers = new ArrayList<>();
+        for (int i = from; i < keys.size(); i++) {
+            Entry e = directory.get(keys.get(i));
+            if (e == null || e.meta.namespaceId() != namespaceId) {
+                break;
+            }
+            tiers.add(levels.get(e.level).name());
+            if (until > 0) {
+                e.leaseUntilNanos = Math.max(e.leaseUntilNanos, until);
+            }
+        }
+        return tiers;
     }
 
     /**
@@ -180,12 +215,15 @@ public final class TieredStore implements AutoCloseable {
             try {
                 checkOpen();
                 e = directory.get(key);
-                if (e == null || e.meta.namespaceId() != namespaceId) {
+                if (e != null && e.meta.namespaceId() != namespaceId) {
                     return GetResult.MISS;
                 }
-                level = levels.get(e.level);
+                level = e == null ? null : levels.get(e.level);
             } finally {
                 lock.unlock();
+            }
+            if (e == null) {
+                return hasSharedLevel() ? getShared(namespaceId, key) : GetResult.MISS;
             }
             ReadResult r = level.tier.read(key);
             switch (r.outcome()) {
@@ -203,6 +241,10 @@ public final class TieredStore implements AutoCloseable {
                     return GetResult.MISS;
                 }
                 case MISS -> {
+                    if (level.tier.shared()) {
+                        forgetVanished(key, e, level); // evicted or deleted by another daemon or by the tier itself
+                        return GetResult.MISS;
+                    }
                     // moved by a concurrent demotion or promotion, or deleted: look again
                 }
             }
@@ -216,10 +258,13 @@ public final class TieredStore implements AutoCloseable {
         try {
             checkOpen();
             Entry e = directory.get(key);
-            return e != null && e.meta.namespaceId() == namespaceId;
+            if (e != null || !hasSharedLevel()) {
+                return e != null && e.meta.namespaceId() == namespaceId;
+            }
         } finally {
             lock.unlock();
         }
+        return sharedLevelHolding(namespaceId, key) != null;
     }
 
     /** Removes a block (even a pinned one) from the store. */
@@ -411,7 +456,9 @@ public final class TieredStore implements AutoCloseable {
         }
         makeRoom(level, fp, key);
         PutOutcome o = level.tier.put(meta, payload);
-        if (o == PutOutcome.ALREADY_PRESENT) {
+        if (o == PutOutcome.ALREADY_PRESENT && level.tier.shared()) {
+            o = PutOutcome.STORED; // another daemon (or an earlier promotion, which copies) left it there
+        } else if (o == PutOutcome.ALREADY_PRESENT) {
             // the tier holds a copy the directory does not know (left over by a crash): replace it
             level.tier.remove(key);
             o = level.tier.put(meta, payload);
@@ -508,7 +555,9 @@ public final class TieredStore implements AutoCloseable {
             }
             if (stored) {
                 level.policy.onRemove(key);
-                level.tier.remove(key);
+                if (!level.tier.shared()) {
+                    level.tier.remove(key);
+                }
                 e.level = target.index;
                 target.promotedIn.increment();
                 emit(StoreEvent.Type.PROMOTED, e.meta, level, target, null);
@@ -527,18 +576,95 @@ public final class TieredStore implements AutoCloseable {
         return null;
     }
 
+    private boolean hasSharedLevel() {
+        return anyShared;
+    }
+
+    /** The first shared level that holds {@code key} in this namespace, asked without the lock; null if none. */
+    private Level sharedLevelHolding(long namespaceId, BlockKey key) {
+        for (Level l : levels) {
+            if (l.tier.shared() && l.tier.meta(key).filter(m -> m.namespaceId() == namespaceId).isPresent()) {
+                return l;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A get the directory could not answer: reads the shared tiers, top first, and promotes a hit into the local
+     * tier above (a copy; nothing is recorded at the shared level). Runs the remote reads without the lock.
+     */
+    private GetResult getShared(long namespaceId, BlockKey key) {
+        for (Level level : levels) {
+            if (!level.tier.shared()) {
+                continue;
+            }
+            ReadResult r = level.tier.read(key);
+            if (r.outcome() == ReadResult.Outcome.CORRUPT) {
+                level.corrupt.increment(); // the tier dropped it; no directory entry to fix
+                continue;
+            }
+            if (!r.isHit()) {
+                continue;
+            }
+            BlockHandle h = r.handle();
+            if (h.meta().namespaceId() != namespaceId) {
+                h.close();
+                return GetResult.MISS;
+            }
+            try {
+                adoptShared(level, h);
+            } catch (RuntimeException | Error ex) {
+                h.close();
+                throw ex;
+            }
+            return new GetResult(h, level.name());
+        }
+        return GetResult.MISS;
+    }
+
+    private void adoptShared(Level level, BlockHandle handle) {
+        BlockMeta meta = handle.meta();
+        lock.lock();
+        try {
+            checkOpen();
+            level.hits.increment();
+            emit(StoreEvent.Type.HIT, meta, level, null, null);
+            Level target = promotionTarget(level);
+            if (target == null || directory.containsKey(meta.key())) {
+                return; // nowhere to promote to, or a concurrent put or get already placed it
+            }
+            if (insert(target, meta, handle.payload()) == PutStatus.STORED) {
+                Entry e = new Entry(meta, target.index, clock.nanoTime());
+                e.hits = 1;
+                directory.put(meta.key(), e);
+                target.promotedIn.increment();
+                emit(StoreEvent.Type.PROMOTED, meta, level, target, null);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Drops a directory entry whose block a shared tier no longer has. */
+    private void forgetVanished(BlockKey key, Entry seen, Level level) {
+        lock.lock();
+        try {
+            if (!closed && untrackIfUnmoved(key, seen, level)) {
+                level.evicted.increment();
+                emit(StoreEvent.Type.EVICTED, seen.meta, level, null, "shared-tier");
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void dropCorrupt(BlockKey key, Entry seen, Level level) {
         lock.lock();
         try {
             level.corrupt.increment();
             emit(StoreEvent.Type.CORRUPT, seen.meta, level, null, null);
-            if (closed) {
-                return;
-            }
-            Entry e = directory.get(key);
-            if (e == seen && e.level == level.index) {
-                directory.remove(key);
-                level.policy.onRemove(key);
+            if (!closed && untrackIfUnmoved(key, seen, level)) {
                 level.tier.remove(key);
             }
         } finally {
@@ -546,10 +672,24 @@ public final class TieredStore implements AutoCloseable {
         }
     }
 
+    /** Removes {@code seen} from the directory and its policy if it is still the entry at {@code level}. Locked. */
+    private boolean untrackIfUnmoved(BlockKey key, Entry seen, Level level) {
+        Entry e = directory.get(key);
+        if (e != seen || e.level != level.index) {
+            return false;
+        }
+        directory.remove(key);
+        level.policy.onRemove(key);
+        return true;
+    }
+
     /** Loads the directory and the policies from what the tiers already hold (persistent tiers, restarts). */
     private void rebuild() {
         long now = clock.nanoTime();
         for (Level level : levels) {
+            if (level.tier.shared()) {
+                continue; // found on demand; importing a cluster-wide index would make the directory unbounded
+            }
             List<BlockMeta> found = new ArrayList<>();
             level.tier.forEach(found::add);
             found.sort((a, b) -> Integer.compare(a.position(), b.position()));

@@ -95,6 +95,15 @@ public interface Tier extends AutoCloseable {
         return true;
     }
 
+    /**
+     * True if other processes write to and delete from this tier as well (a shared remote tier), so that its
+     * contents change behind the store's back: the store then looks blocks up in it on a directory miss, treats a
+     * miss at the level its directory recorded as "gone", and copies (rather than moves) blocks promoted out of it.
+     */
+    default boolean shared() {
+        return false;
+    }
+
     /** A snapshot of the tier's counters. */
     TierStats stats();
 
