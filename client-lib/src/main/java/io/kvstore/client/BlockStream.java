@@ -26,6 +26,7 @@ public final class BlockStream implements Iterator<ReceivedBlock>, AutoCloseable
     private final long requestId;
     private Object head;
     private volatile boolean closed;
+    private volatile boolean paused;
     private volatile int total = -1;
     private int taken;
 
@@ -45,7 +46,20 @@ public final class BlockStream implements Iterator<ReceivedBlock>, AutoCloseable
         }
         queue.add(b);
         if (queue.size() >= window) {
+            // Dekker-style: publish 'paused', then re-check the queue; the consumer takes, then checks 'paused'.
+            // One of the two sees the other's write, so a drained queue never leaves the connection paused.
+            paused = true;
             conn.pauseReading();
+            if (queue.size() <= window / 2) {
+                resumeOnLoop();
+            }
+        }
+    }
+
+    private void resumeOnLoop() {
+        if (paused && (closed || queue.size() <= window / 2)) {
+            paused = false;
+            conn.resumeReading();
         }
     }
 
@@ -80,8 +94,8 @@ public final class BlockStream implements Iterator<ReceivedBlock>, AutoCloseable
         ReceivedBlock b = (ReceivedBlock) head;
         head = null;
         taken++;
-        if (queue.size() <= window / 2) {
-            conn.resumeReading();
+        if (paused && queue.size() <= window / 2) {
+            conn.channel().eventLoop().execute(this::resumeOnLoop);
         }
         return b;
     }
@@ -120,6 +134,6 @@ public final class BlockStream implements Iterator<ReceivedBlock>, AutoCloseable
                 b.close();
             }
         }
-        conn.resumeReading();
+        conn.channel().eventLoop().execute(this::resumeOnLoop);
     }
 }

@@ -187,27 +187,26 @@ class ClientServerTest {
     }
 
     @Test
-    void blocksInTheLowerTierAreServedOffTheEventLoopAndPromoted() throws Exception {
-        // fill DRAM (256 MiB) past capacity so the first blocks are demoted to the nvme stand-in
-        int[] tokens = tokens(80, 7);
-        List<ByteBuffer> big = new ArrayList<>();
-        for (int i = 0; i < 80; i++) {
-            byte[] b = new byte[4 << 20];
-            b[0] = (byte) i;
-            big.add(ByteBuffer.wrap(b));
-        }
-        assertThat(client.putBlocks(NS, BlockPayload.chain(NS, tokens, big)).allCached()).isTrue();
-        PrefixLookup l = client.lookupPrefix(NS, tokens);
-        assertThat(l.hitBlocks()).isEqualTo(80);
-        assertThat(l.tiers()).contains("nvme", "dram");
-        List<ReceivedBlock> got = client.getBlocks(NS, l.hitKeys());
-        try {
-            assertThat(got).hasSize(80);
-            for (int i = 0; i < 80; i++) {
-                assertThat(got.get(i).payload().get(0)).isEqualTo((byte) i);
+    void blocksInTheLowerTierAreServedOffTheEventLoop() throws Exception {
+        try (KvServer small = TestServers.start(TestServers.config(dir.resolve("small"))
+                .assignment("dramCapacityBytes=1MiB"));
+             KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", small.port()))) {
+            // 2 MiB of blocks into 1 MiB of DRAM: the first half is demoted to the nvme stand-in (read off-loop)
+            int[] tokens = tokens(32, 7);
+            List<ByteBuffer> p = payloads(32, 7);
+            assertThat(c.putBlocks(NS, BlockPayload.chain(NS, tokens, p)).allCached()).isTrue();
+            PrefixLookup l = c.lookupPrefix(NS, tokens);
+            assertThat(l.hitBlocks()).isEqualTo(32);
+            assertThat(l.tiers()).contains("nvme", "dram");
+            List<ReceivedBlock> got = c.getBlocks(NS, l.hitKeys());
+            try {
+                assertThat(got).hasSize(32);
+                for (int i = 0; i < 32; i++) {
+                    assertThat(got.get(i).payload()).isEqualTo(p.get(i).duplicate());
+                }
+            } finally {
+                got.forEach(ReceivedBlock::close);
             }
-        } finally {
-            got.forEach(ReceivedBlock::close);
         }
     }
 
