@@ -19,7 +19,8 @@ import java.util.List;
  * Turns the config into the store's levels, top first: HBM (emulated), DRAM, NVMe, each present when its
  * capacity is above zero. This is the one place that names tier implementations: when the tier modules are
  * merged, {@link #hbm}, {@link #dram} and {@link #nvme} construct {@code HbmSimTier}, {@code DramTier} and
- * {@code NvmeTier} instead of the heap stand-ins, and set {@link Level#inMemory} / {@link Level#durable}
+ * {@code NvmeTier} instead of the stand-ins ({@link HeapTier} for HBM and NVMe, {@link DirectMemoryTier} for
+ * DRAM), and set {@link Level#inMemory} / {@link Level#durable}
  * accordingly. Nothing else in the server knows which classes implement the tiers.
  */
 public final class TierFactory {
@@ -73,7 +74,7 @@ public final class TierFactory {
 
     static Level dram(long capacity, EvictionPolicy<BlockKey> policy) {
         // merge: new DramTier("dram", capacity, ...) ; inMemory true, durable false
-        return new Level(TierSpec.of(heap("dram", capacity), policy), true, false);
+        return new Level(TierSpec.of(new DirectMemoryTier("dram", capacity), policy), true, false);
     }
 
     static Level nvme(Path dir, long capacity, EvictionPolicy<BlockKey> policy) {
