@@ -16,6 +16,7 @@ import io.kvstore.protocol.body.HelloReply;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
@@ -23,6 +24,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.handler.codec.ByteToMessageDecoder;
 
 import java.util.List;
 import java.util.Map;
@@ -60,10 +62,14 @@ final class ClientConnection {
         Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) o.connectTimeout().toMillis())
                 .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(512, 64 << 10, 1 << 20))
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new FrameDecoder(limits)).addLast(FrameEncoder.INSTANCE)
+                        FrameDecoder decoder = new FrameDecoder(limits);
+                        // block frames are MiB-sized: gather the socket reads instead of copying them together
+                        decoder.setCumulator(ByteToMessageDecoder.COMPOSITE_CUMULATOR);
+                        ch.pipeline().addLast(decoder).addLast(FrameEncoder.INSTANCE)
                                 .addLast(new Inbound(() -> holder[0]));
                     }
                 });

@@ -25,12 +25,28 @@ public final class ReceivedBlock implements AutoCloseable {
         return meta;
     }
 
-    /** A read-only view of the payload. */
+    /**
+     * The payload as one read-only {@link ByteBuffer}: a view when the frame arrived in one piece, otherwise a
+     * copy (large frames usually arrive as several socket reads; use {@link #content()} to avoid the copy).
+     */
     public ByteBuffer payload() {
+        checkOpen();
+        return payload.nioBuffer().asReadOnlyBuffer();
+    }
+
+    /**
+     * The payload as the network buffer itself, possibly made of several pieces (read-only use, no copy; see
+     * {@link ByteBuf#nioBuffers()}). Valid until {@link #close()}; do not release it.
+     */
+    public ByteBuf content() {
+        checkOpen();
+        return payload.asReadOnly();
+    }
+
+    private void checkOpen() {
         if (closed.get()) {
             throw new IllegalStateException("block " + meta.key().shortHex() + " is closed");
         }
-        return payload.nioBuffer().asReadOnlyBuffer();
     }
 
     /** A copy of the payload. */
