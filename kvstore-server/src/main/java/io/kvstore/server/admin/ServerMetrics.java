@@ -91,6 +91,12 @@ public final class ServerMetrics {
     /** The store whose tiers the gauges report. */
     public void bind(TieredStore s) {
         store.set(s);
+        for (String t : s.tierNames()) { // so that every tier's series exists (at 0) before its first event
+            admissions.labelValues(t);
+            rejections.labelValues(t);
+            evictions.labelValues(t);
+            corrupt.labelValues(t);
+        }
     }
 
     /** The listener to give the store's builder. */
