@@ -211,6 +211,37 @@ class ClientServerTest {
     }
 
     @Test
+    void prefetchPromotesLowerTierHitsAndPersistedAcksSayNotDurable() throws Exception {
+        try (KvServer small = TestServers.start(TestServers.config(dir.resolve("pf"))
+                .assignment("dramCapacityBytes=1MiB"));
+             KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", small.port()))) {
+            int[] tokens = tokens(24, 9);
+            PutAck ack = c.putBlocksAsync(NS, BlockPayload.chain(NS, tokens, payloads(24, 9)), true).join();
+            assertThat(ack.allCached()).isTrue();
+            assertThat(ack.durable()).as("no durable tier until tier-nvme is merged").isFalse();
+            List<BlockKey> keys = new PrefixHasher(NS).hash(tokens);
+            PrefixLookup before = c.lookupAsync(NS, keys.subList(0, 4), 1000, true).join();
+            assertThat(before.tiers()).containsOnly("nvme");
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (!c.lookup(NS, keys.subList(0, 4)).tiers().contains("dram") && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(c.lookup(NS, keys.subList(0, 4)).tiers()).contains("dram");
+        }
+    }
+
+    @Test
+    void aServerThatNeverAnswersTimesOutWithAClearMessage() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getLoopbackAddress());
+             KvStoreClient c = KvStoreClient.create(new ClientOptions("127.0.0.1", silent.getLocalPort(), "",
+                     java.time.Duration.ofMillis(300), java.time.Duration.ofMillis(300), 1 << 20, 4))) {
+            assertThatThrownBy(() -> c.connect(NS)).isInstanceOf(KvStoreException.Timeout.class)
+                    .hasMessageContaining("no HELLO answer");
+        }
+    }
+
+    @Test
     void reconnectsAfterTheServerRestarts() throws Exception {
         int port = server.port();
         assertThat(client.pingAsync(NS).join()).isPositive();
