@@ -16,8 +16,6 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
 
 /** GET throughput and LOOKUP latency against a kvstore server, through {@link KvStoreClient}. */
 final class KvLoad {
@@ -65,37 +63,21 @@ final class KvLoad {
      * bytes of payload received per second.
      */
     double getThroughput(List<BlockKey> keys, int connections, int depth, long millis) throws Exception {
-        AtomicBoolean stop = new AtomicBoolean();
-        LongAdder bytes = new LongAdder();
-        List<Thread> threads = new ArrayList<>();
-        List<Throwable> errors = new ArrayList<>();
-        for (int c = 0; c < connections; c++) {
-            int seed = c;
-            threads.add(new Thread(() -> {
-                try (KvStoreClient client = KvStoreClient.create(options)) {
-                    SplittableRandom r = new SplittableRandom(seed);
-                    while (!stop.get()) {
-                        int from = r.nextInt(keys.size() - depth + 1);
-                        try (BlockStream s = client.streamPrefix(ns, keys.subList(from, from + depth))) {
-                            while (s.hasNext()) {
-                                try (ReceivedBlock b = s.next()) {
-                                    bytes.add(b.meta().length());
-                                }
+        return Measure.throughput("kv-get", connections, millis, (c, stop, bytes) -> {
+            try (KvStoreClient client = KvStoreClient.create(options)) {
+                SplittableRandom r = new SplittableRandom(c);
+                while (!stop.get()) {
+                    int from = r.nextInt(keys.size() - depth + 1);
+                    try (BlockStream s = client.streamPrefix(ns, keys.subList(from, from + depth))) {
+                        while (s.hasNext()) {
+                            try (ReceivedBlock b = s.next()) {
+                                bytes.add(b.meta().length());
                             }
                         }
                     }
-                } catch (Throwable t) {
-                    synchronized (errors) {
-                        errors.add(t);
-                    }
                 }
-            }, "kv-get-" + c));
-        }
-        double bps = Measure.timed(threads, stop, bytes, millis);
-        if (!errors.isEmpty()) {
-            throw new IllegalStateException("kvstore GET failed", errors.get(0));
-        }
-        return bps;
+            }
+        });
     }
 
     /** Latency in microseconds of {@code samples} sequential LOOKUPs of a {@code blocks}-block cached prefix. */

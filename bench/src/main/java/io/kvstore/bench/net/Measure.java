@@ -26,6 +26,37 @@ final class Measure {
         return b / secs;
     }
 
+    /** The loop of one measuring thread: runs until {@code stop}, adding the payload bytes it received. */
+    interface Worker {
+        void run(int index, AtomicBoolean stop, LongAdder bytes) throws Exception;
+    }
+
+    /**
+     * Runs {@code threads} workers for {@code millis} (after a warm-up) and returns bytes per second; the first
+     * worker failure is rethrown.
+     */
+    static double throughput(String name, int threads, long millis, Worker worker) throws Exception {
+        AtomicBoolean stop = new AtomicBoolean();
+        LongAdder bytes = new LongAdder();
+        List<Thread> ts = new java.util.ArrayList<>();
+        List<Throwable> errors = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+        for (int i = 0; i < threads; i++) {
+            int index = i;
+            ts.add(new Thread(() -> {
+                try {
+                    worker.run(index, stop, bytes);
+                } catch (Throwable t) {
+                    errors.add(t);
+                }
+            }, name + "-" + i));
+        }
+        double bps = timed(ts, stop, bytes, millis);
+        if (!errors.isEmpty()) {
+            throw new IllegalStateException(name + " failed", errors.get(0));
+        }
+        return bps;
+    }
+
     /** The median of {@code xs}. */
     static double median(List<Double> xs) {
         double[] a = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();

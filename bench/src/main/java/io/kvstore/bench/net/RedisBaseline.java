@@ -9,11 +9,8 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A Debian {@code redis-server} child process (persistence off, loopback, a free port) and a minimal RESP client
@@ -110,41 +107,25 @@ final class RedisBaseline implements AutoCloseable {
      * reading the values; returns bytes per second of values received.
      */
     double getThroughput(int connections, int values, int valueBytes, int depth, long millis) throws Exception {
-        AtomicBoolean stop = new AtomicBoolean();
-        LongAdder bytes = new LongAdder();
-        List<Thread> threads = new ArrayList<>();
-        List<Throwable> errors = new ArrayList<>();
-        for (int c = 0; c < connections; c++) {
-            int seed = c;
-            threads.add(new Thread(() -> {
-                try (SocketChannel ch = connect()) {
-                    ByteBuffer in = ByteBuffer.allocateDirect(1 << 16).limit(0);
-                    ByteBuffer value = ByteBuffer.allocateDirect(valueBytes + 2);
-                    java.util.SplittableRandom r = new java.util.SplittableRandom(seed);
-                    StringBuilder sb = new StringBuilder();
-                    while (!stop.get()) {
-                        sb.setLength(0);
-                        for (int i = 0; i < depth; i++) {
-                            String k = "v" + r.nextInt(values);
-                            sb.append("*2\r\n$3\r\nGET\r\n$").append(k.length()).append("\r\n").append(k).append("\r\n");
-                        }
-                        writeAll(ch, ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.US_ASCII)));
-                        for (int i = 0; i < depth; i++) {
-                            bytes.add(readBulk(ch, in, value));
-                        }
+        return Measure.throughput("redis-get", connections, millis, (c, stop, bytes) -> {
+            try (SocketChannel ch = connect()) {
+                ByteBuffer in = ByteBuffer.allocateDirect(1 << 16).limit(0);
+                ByteBuffer value = ByteBuffer.allocateDirect(valueBytes + 2);
+                java.util.SplittableRandom r = new java.util.SplittableRandom(c);
+                StringBuilder sb = new StringBuilder();
+                while (!stop.get()) {
+                    sb.setLength(0);
+                    for (int i = 0; i < depth; i++) {
+                        String k = "v" + r.nextInt(values);
+                        sb.append("*2\r\n$3\r\nGET\r\n$").append(k.length()).append("\r\n").append(k).append("\r\n");
                     }
-                } catch (Throwable t) {
-                    synchronized (errors) {
-                        errors.add(t);
+                    writeAll(ch, ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.US_ASCII)));
+                    for (int i = 0; i < depth; i++) {
+                        bytes.add(readBulk(ch, in, value));
                     }
                 }
-            }, "redis-get-" + c));
-        }
-        double bps = Measure.timed(threads, stop, bytes, millis);
-        if (!errors.isEmpty()) {
-            throw new IllegalStateException("redis GET failed", errors.get(0));
-        }
-        return bps;
+            }
+        });
     }
 
     private static long readBulk(SocketChannel ch, ByteBuffer in, ByteBuffer value) throws IOException {
