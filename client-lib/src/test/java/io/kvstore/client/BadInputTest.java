@@ -239,6 +239,27 @@ class BadInputTest {
         }
     }
 
+    @Test
+    void aFloodOfPipelinedRequestsIsThrottledAndAnsweredInOrder() throws Exception {
+        try (Raw r = new Raw()) {
+            r.hello();
+            // 2000 PINGs in one write: far more than maxPipelinedRequests (128), so the server stops reading
+            // this connection while it drains, and answers every request, in order
+            ByteBuf all = Unpooled.buffer();
+            for (int i = 0; i < 2000; i++) {
+                FrameEncoder.writeHeader(all, 1, Opcode.PING.code(), 0, 0, 1000 + i, 4);
+                all.writeInt(i);
+            }
+            r.write(all);
+            for (int i = 0; i < 2000; i++) {
+                RawFrame f = r.read();
+                assertThat(f.status).isEqualTo(ErrorCode.OK);
+                assertThat(f.requestId).isEqualTo(1000 + i);
+                assertThat(ByteBuffer.wrap(f.body).getInt()).isEqualTo(i);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------- helpers
 
     static ByteBuf putFrame(BlockPayload b, long id, boolean end) {
