@@ -23,7 +23,7 @@ class NetCommandTest {
         Path json = dir.resolve("net.json");
         int code = new CommandLine(new NetCommand()).execute("--runs", "1", "--seconds", "0.3", "--values", "8",
                 "--value-size", "64KiB", "--connections", "2", "--lookup-samples", "200", "--agent-seconds", "0.3",
-                "--agent-block-size", "16KiB", "--json", json.toString());
+                "--agent-block-size", "16KiB", "--warmup-seconds", "0.2", "--json", json.toString());
         assertThat(code).isZero();
         JsonNode n = new ObjectMapper().readTree(json.toFile());
         assertThat(n.get("kvstore_get_gbps").asDouble()).isPositive();
