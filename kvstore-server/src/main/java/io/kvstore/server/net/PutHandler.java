@@ -87,6 +87,9 @@ final class PutHandler implements OpHandler {
                 r.finish();
             }
         });
+        if (r.finished()) {
+            failRequest(r, state, end); // the pool was full: BUSY was answered, the rest of the request is ignored
+        }
     }
 
     private static void failRequest(Request r, PutState state, boolean end) {
