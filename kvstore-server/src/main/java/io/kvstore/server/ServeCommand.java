@@ -1,67 +1,70 @@
 package io.kvstore.server;
 
-import com.sun.net.httpserver.HttpServer;
-import io.kvstore.core.store.TierSpec;
-import io.kvstore.core.store.TieredStore;
-import io.kvstore.core.tier.HeapTier;
-import io.kvstore.policy.PolicyRegistry;
-import io.kvstore.policy.PolicySpec;
+import io.kvstore.server.config.ConfigException;
+import io.kvstore.server.config.ConfigLoader;
+import io.kvstore.server.config.ServerConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.io.OutputStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
-/** {@code kvstore serve}: runs the daemon until SIGTERM or Ctrl-C. */
+/**
+ * {@code kvstore serve}: runs the daemon until SIGTERM or Ctrl-C. Settings come from the embedded defaults, then
+ * {@code --config FILE} (YAML), then {@code KVSTORE_*} environment variables, then flags (docs/server.md).
+ */
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Run the kvstore daemon.")
 public final class ServeCommand implements Callable<Integer> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
-    @Option(names = "--port", description = "Data (protocol) port; 0 = any free port. Default ${DEFAULT-VALUE}.")
-    int port = 7379;
+    @Option(names = "--config", description = "YAML config file (settings as top-level keys).")
+    Path configFile;
 
-    @Option(names = "--admin-port", description = "HTTP admin port; 0 = any free port. Default ${DEFAULT-VALUE}.")
-    int adminPort = 7380;
+    @Option(names = "--port", description = "Data (protocol) port; 0 = any free port. Default 7379.")
+    Integer port;
 
-    @Option(names = "--data-dir", description = "Directory for persistent tiers. Default ${DEFAULT-VALUE}.")
-    Path dataDir = Path.of("kvstore-data");
+    @Option(names = "--admin-port", description = "HTTP admin port; 0 = any free port, -1 = none. Default 7380.")
+    Integer adminPort;
+
+    @Option(names = "--data-dir", description = "Directory for persistent tiers. Default kvstore-data.")
+    Path dataDir;
+
+    @Option(names = "--set", description = "Any setting, as name=value (repeatable), e.g. dramCapacityBytes=8GiB.")
+    List<String> assignments = new ArrayList<>();
 
     private final CountDownLatch stopped = new CountDownLatch(1);
 
+    /** The config these arguments and {@code env} describe. */
+    ServerConfig config(java.util.Map<String, String> env) {
+        ConfigLoader l = ConfigLoader.builder();
+        if (configFile != null) {
+            l.yaml(configFile);
+        }
+        l.env(env);
+        assignments.forEach(l::assignment);
+        return l.flag("port", port).flag("adminPort", adminPort).flag("dataDir", dataDir).load();
+    }
+
     @Override
     public Integer call() throws Exception {
-        Files.createDirectories(dataDir);
-        TieredStore store = TieredStore.builder()
-                .tier(TierSpec.of(new HeapTier("dram", 256L << 20),
-                        PolicyRegistry.create("default", PolicySpec.ofCapacity(256L << 20))))
-                .build();
-        HttpServer admin = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), adminPort), 16);
-        admin.createContext("/healthz", ex -> {
-            byte[] body = "ok\n".getBytes(StandardCharsets.UTF_8);
-            ex.sendResponseHeaders(200, body.length);
-            try (OutputStream os = ex.getResponseBody()) {
-                os.write(body);
-            }
-        });
-        admin.start();
-        LOG.info("kvstore ready: admin http://{}:{}/healthz, data dir {}, tiers {}",
-                admin.getAddress().getHostString(), admin.getAddress().getPort(), dataDir.toAbsolutePath(),
-                store.tierNames());
+        ServerConfig config;
+        try {
+            config = config(System.getenv());
+        } catch (ConfigException e) {
+            System.err.println("kvstore serve: bad config: " + e.getMessage());
+            return 2;
+        }
+        KvServer server = new KvServer(config).start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            LOG.info("kvstore stopping");
-            admin.stop(0);
-            store.close();
+            LOG.info("kvstore stopping (draining up to {} ms)", config.shutdownGraceMillis());
+            server.close();
             LOG.info("kvstore stopped");
             stopped.countDown();
         }, "kvstore-shutdown"));
@@ -69,7 +72,7 @@ public final class ServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    public static void main(String[] args) throws IOException {
+    public static void main(String[] args) {
         System.exit(new CommandLine(new ServeCommand()).execute(args));
     }
 }

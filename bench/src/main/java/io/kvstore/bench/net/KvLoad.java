@@ -1,0 +1,108 @@
+package io.kvstore.bench.net;
+
+import io.kvstore.client.BlockPayload;
+import io.kvstore.client.BlockStream;
+import io.kvstore.client.ClientOptions;
+import io.kvstore.client.KvStoreClient;
+import io.kvstore.client.PrefixLookup;
+import io.kvstore.client.ReceivedBlock;
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.key.PrefixHasher;
+import io.kvstore.core.namespace.KvLayout;
+import io.kvstore.core.namespace.Namespace;
+import org.HdrHistogram.Histogram;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** GET throughput and LOOKUP latency against a kvstore server, through {@link KvStoreClient}. */
+final class KvLoad {
+
+    private final ClientOptions options;
+    private final Namespace ns;
+
+    KvLoad(ClientOptions options, int valueBytes) {
+        this.options = options;
+        // a layout whose block is exactly valueBytes is not needed: payload sizes are free; tokens per block 16
+        this.ns = new Namespace("bench-net", new KvLayout("bf16", 1, 1, 64, 16), "", "", "");
+    }
+
+    Namespace namespace() {
+        return ns;
+    }
+
+    static int[] tokens(int blocks, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] t = new int[blocks * 16];
+        for (int i = 0; i < t.length; i++) {
+            t[i] = r.nextInt(1 << 17);
+        }
+        return t;
+    }
+
+    /** Stores {@code values} as one chain; returns its keys. */
+    List<BlockKey> load(List<byte[]> values, long seed) {
+        int[] tokens = tokens(values.size(), seed);
+        List<ByteBuffer> p = new ArrayList<>();
+        values.forEach(v -> p.add(ByteBuffer.wrap(v)));
+        try (KvStoreClient c = KvStoreClient.create(options)) {
+            List<BlockPayload> blocks = BlockPayload.chain(ns, tokens, p);
+            for (int i = 0; i < blocks.size(); i += 16) {
+                if (!c.putBlocks(ns, blocks.subList(i, Math.min(blocks.size(), i + 16))).allCached()) {
+                    throw new IllegalStateException("the server did not store every value (too small a tier?)");
+                }
+            }
+        }
+        return new PrefixHasher(ns).hash(tokens);
+    }
+
+    /**
+     * {@code connections} clients, each streaming GETs of {@code depth} consecutive keys from a random offset;
+     * bytes of payload received per second.
+     */
+    double getThroughput(List<BlockKey> keys, int connections, int depth, long millis) throws Exception {
+        return Measure.throughput("kv-get", connections, millis, (c, stop, bytes) -> {
+            try (KvStoreClient client = KvStoreClient.create(options)) {
+                SplittableRandom r = new SplittableRandom(c);
+                while (!stop.get()) {
+                    int from = r.nextInt(keys.size() - depth + 1);
+                    try (BlockStream s = client.streamPrefix(ns, keys.subList(from, from + depth))) {
+                        while (s.hasNext()) {
+                            try (ReceivedBlock b = s.next()) {
+                                bytes.add(b.meta().length());
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /** Latency in microseconds of {@code samples} sequential LOOKUPs of a {@code blocks}-block cached prefix. */
+    Histogram lookupLatency(int blocks, int samples) {
+        int[] tokens = tokens(blocks, 99);
+        List<ByteBuffer> p = new ArrayList<>();
+        for (int i = 0; i < blocks; i++) {
+            p.add(ByteBuffer.allocate(1024));
+        }
+        Histogram h = new Histogram(3_600_000_000L, 3);
+        try (KvStoreClient c = KvStoreClient.create(options)) {
+            c.putBlocks(ns, BlockPayload.chain(ns, tokens, p));
+            List<BlockKey> keys = new PrefixHasher(ns).hash(tokens);
+            for (int i = 0; i < samples / 4; i++) { // warm-up
+                c.lookup(ns, keys);
+            }
+            for (int i = 0; i < samples; i++) {
+                long t0 = System.nanoTime();
+                PrefixLookup l = c.lookup(ns, keys);
+                h.recordValue(Math.max(1, (System.nanoTime() - t0) / 1000));
+                if (l.hitBlocks() != blocks) {
+                    throw new IllegalStateException("lookup found " + l.hitBlocks() + " of " + blocks);
+                }
+            }
+        }
+        return h;
+    }
+}

@@ -1,0 +1,87 @@
+package io.kvstore.bench.net;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The raw loopback TCP baseline (an iperf3 equivalent in-process): {@code n} connections, each a sender thread
+ * writing {@code chunk}-byte direct buffers and a receiver thread reading them into a direct buffer, for a
+ * fixed time. What the kernel carries with no protocol at all.
+ */
+final class LoopbackBaseline {
+
+    private LoopbackBaseline() {
+    }
+
+    /** Bytes per second received. */
+    static double run(int connections, int chunk, long millis) throws Exception {
+        try (ServerSocketChannel ss = ServerSocketChannel.open()) {
+            ss.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+            AtomicBoolean stop = new AtomicBoolean();
+            LongAdder received = new LongAdder();
+            List<Thread> threads = new ArrayList<>();
+            List<SocketChannel> sockets = new ArrayList<>();
+            for (int i = 0; i < connections; i++) {
+                SocketChannel client = SocketChannel.open(ss.getLocalAddress());
+                SocketChannel server = ss.accept();
+                sockets.add(client);
+                sockets.add(server);
+                threads.add(new Thread(() -> send(server, chunk, stop), "loopback-send"));
+                threads.add(new Thread(() -> receive(client, chunk, stop, received), "loopback-recv"));
+            }
+            threads.forEach(Thread::start);
+            Thread.sleep(Math.min(500, millis / 4)); // warm up
+            long b0 = received.sum();
+            long t0 = System.nanoTime();
+            Thread.sleep(millis);
+            long bytes = received.sum() - b0;
+            double secs = (System.nanoTime() - t0) / 1e9;
+            stop.set(true);
+            for (SocketChannel s : sockets) {
+                s.close();
+            }
+            for (Thread t : threads) {
+                t.join(2000);
+            }
+            return bytes / secs;
+        }
+    }
+
+    private static void send(SocketChannel ch, int chunk, AtomicBoolean stop) {
+        ByteBuffer b = ByteBuffer.allocateDirect(chunk);
+        try {
+            while (!stop.get()) {
+                b.clear();
+                while (b.hasRemaining()) {
+                    ch.write(b);
+                }
+            }
+        } catch (IOException closed) {
+            // stop
+        }
+    }
+
+    private static void receive(SocketChannel ch, int chunk, AtomicBoolean stop, LongAdder received) {
+        ByteBuffer b = ByteBuffer.allocateDirect(chunk);
+        try {
+            while (!stop.get()) {
+                b.clear();
+                int n = ch.read(b);
+                if (n < 0) {
+                    return;
+                }
+                received.add(n);
+            }
+        } catch (IOException closed) {
+            // stop
+        }
+    }
+}

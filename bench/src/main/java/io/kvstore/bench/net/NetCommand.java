@@ -1,0 +1,186 @@
+package io.kvstore.bench.net;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.kvstore.client.ClientOptions;
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.server.KvServer;
+import io.kvstore.server.config.ConfigLoader;
+import io.kvstore.server.config.Sizes;
+import org.HdrHistogram.Histogram;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code kvstore bench net}: the network load generator.
+ *
+ * <ul>
+ *   <li>default: GET throughput (N connections, values of a fixed size from the DRAM tier) and LOOKUP latency
+ *       of a 128-block prefix, against an in-process server on a loopback port (or {@code --port} of a running
+ *       one), plus the synthetic agent workload with {@code --agent-seconds > 0};</li>
+ *   <li>{@code --vs-redis}: the same values served by a Debian redis-server (persistence off, loopback) and the
+ *       raw loopback TCP throughput, in the same run, alternating, {@code --runs} times; medians reported.</li>
+ * </ul>
+ * {@code --json FILE} writes the figures (at least kvstore_get_gbps, redis_get_gbps, loopback_gbps,
+ * lookup_p99_us).
+ */
+@Command(name = "net", mixinStandardHelpOptions = true,
+        description = "Network load generator: GET throughput vs Redis and raw loopback, LOOKUP latency, agent replay.")
+public final class NetCommand implements Callable<Integer> {
+
+    @Option(names = "--vs-redis", description = "Also measure redis-server and raw loopback TCP in the same run.")
+    boolean vsRedis;
+
+    @Option(names = "--json", description = "Write the results as JSON to this file.")
+    Path json;
+
+    @Option(names = "--connections", description = "Client connections (default ${DEFAULT-VALUE}).")
+    int connections = 4;
+
+    @Option(names = "--value-size", description = "Bytes per value/block (default ${DEFAULT-VALUE}).")
+    String valueSize = "1MiB";
+
+    @Option(names = "--values", description = "Distinct values stored (default ${DEFAULT-VALUE}).")
+    int values = 64;
+
+    @Option(names = "--depth", description = "Values per GET request (Redis: pipelined GETs) (default ${DEFAULT-VALUE}).")
+    int depth = 4;
+
+    @Option(names = "--seconds", description = "Seconds per throughput measurement (default ${DEFAULT-VALUE}).")
+    double seconds = 3;
+
+    @Option(names = "--warmup-seconds", description = "Uncounted kvstore GET warm-up (default ${DEFAULT-VALUE}).")
+    double warmupSeconds = 5;
+
+    @Option(names = "--runs", description = "Repetitions; medians are reported (default ${DEFAULT-VALUE}).")
+    int runs = 3;
+
+    @Option(names = "--lookup-blocks", description = "Blocks in the looked-up prefix (default ${DEFAULT-VALUE}).")
+    int lookupBlocks = 128;
+
+    @Option(names = "--lookup-samples", description = "LOOKUPs timed per run (default ${DEFAULT-VALUE}).")
+    int lookupSamples = 20000;
+
+    @Option(names = "--agent-seconds", description = "Seconds of synthetic agent workload (0 = skip; default ${DEFAULT-VALUE}).")
+    double agentSeconds = 5;
+
+    @Option(names = "--agent-block-size", description = "Block size of the agent workload (default ${DEFAULT-VALUE}).")
+    String agentBlockSize = "256KiB";
+
+    @Option(names = "--host", description = "Server host when --port is given (default ${DEFAULT-VALUE}).")
+    String host = "127.0.0.1";
+
+    @Option(names = "--port", description = "Use a running server on this port instead of starting one.")
+    Integer port;
+
+    @Override
+    public Integer call() throws Exception {
+        int valueBytes = (int) Sizes.parse(valueSize);
+        long millis = (long) (seconds * 1000);
+        KvServer server = null;
+        Path dataDir = null;
+        Map<String, Object> out = new LinkedHashMap<>();
+        try {
+            int p;
+            if (port == null) {
+                dataDir = Files.createTempDirectory("kvstore-bench-net");
+                long dram = Math.max(1L << 30, 4L * values * valueBytes);
+                server = new KvServer(ConfigLoader.builder().flag("port", 0).flag("adminPort", -1)
+                        .flag("dataDir", dataDir).assignment("hbmCapacityBytes=0")
+                        .assignment("dramCapacityBytes=" + dram).assignment("nvmeCapacityBytes=1GiB")
+                        .assignment("maxFrameBytes=" + Math.max(64 << 20, 2 * valueBytes)).load()).start();
+                p = server.port();
+                out.put("server", "in-process, tier dram = " + server.store().tiers().get(0).getClass().getSimpleName());
+            } else {
+                p = port;
+                out.put("server", host + ":" + p);
+            }
+            ClientOptions opts = ClientOptions.of(host, p).withStreamWindow(Math.max(4, depth * 2));
+            KvLoad kv = new KvLoad(opts, valueBytes);
+            List<byte[]> vals = new ArrayList<>();
+            for (int i = 0; i < values; i++) {
+                byte[] v = new byte[valueBytes];
+                new SplittableRandom(i).nextBytes(v);
+                vals.add(v);
+            }
+            List<BlockKey> keys = kv.load(vals, System.nanoTime());
+            RedisBaseline redis = null;
+            if (vsRedis) {
+                redis = RedisBaseline.start();
+                redis.load(vals);
+            }
+            List<Double> kvRuns = new ArrayList<>();
+            List<Double> redisRuns = new ArrayList<>();
+            List<Double> loopRuns = new ArrayList<>();
+            List<Double> lookupRuns = new ArrayList<>();
+            try {
+                // JIT warm-up of the Java client and server paths (Redis and the kernel need none); not counted
+                kv.getThroughput(keys, connections, depth, (long) (warmupSeconds * 1000));
+                kv.lookupLatency(lookupBlocks, lookupSamples);
+                for (int run = 0; run < runs; run++) {
+                    if (vsRedis) {
+                        loopRuns.add(LoopbackBaseline.run(connections, valueBytes, millis) / 1e9);
+                    }
+                    kvRuns.add(kv.getThroughput(keys, connections, depth, millis) / 1e9);
+                    if (vsRedis) {
+                        redisRuns.add(redis.getThroughput(connections, values, valueBytes, depth, millis) / 1e9);
+                    }
+                    Histogram h = kv.lookupLatency(lookupBlocks, lookupSamples);
+                    lookupRuns.add((double) h.getValueAtPercentile(99));
+                    System.err.printf("run %d/%d: kvstore %.2f GB/s%s, lookup(%d) p50 %d us p99 %d us%n", run + 1, runs,
+                            kvRuns.get(run), vsRedis ? String.format(", redis %.2f GB/s, loopback %.2f GB/s",
+                                    redisRuns.get(run), loopRuns.get(run)) : "", lookupBlocks,
+                            h.getValueAtPercentile(50), h.getValueAtPercentile(99));
+                }
+            } finally {
+                if (redis != null) {
+                    redis.close();
+                }
+            }
+            out.put("connections", connections);
+            out.put("value_bytes", valueBytes);
+            out.put("values_per_request", depth);
+            out.put("runs", runs);
+            out.put("seconds_per_measurement", seconds);
+            out.put("kvstore_get_gbps", Measure.median(kvRuns));
+            if (vsRedis) {
+                double r = Measure.median(redisRuns);
+                double l = Measure.median(loopRuns);
+                out.put("redis_get_gbps", r);
+                out.put("loopback_gbps", l);
+                out.put("kvstore_vs_redis", Measure.median(kvRuns) / r);
+                out.put("kvstore_vs_loopback", Measure.median(kvRuns) / l);
+                out.put("redis_get_gbps_runs", redisRuns);
+                out.put("loopback_gbps_runs", loopRuns);
+            }
+            out.put("kvstore_get_gbps_runs", kvRuns);
+            out.put("lookup_blocks", lookupBlocks);
+            out.put("lookup_p99_us", Measure.median(lookupRuns));
+            out.put("lookup_p99_us_runs", lookupRuns);
+            if (agentSeconds > 0) {
+                AgentWorkload agent = new AgentWorkload(opts, kv.namespace(),
+                        new AgentWorkload.Shape(8, 16, 4, 12, (int) Sizes.parse(agentBlockSize)));
+                out.put("agent", agent.run(connections, (long) (agentSeconds * 1000)).toMap());
+            }
+        } finally {
+            if (server != null) {
+                server.close();
+            }
+        }
+        String text = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out);
+        System.out.println(text);
+        if (json != null) {
+            Files.writeString(json, text);
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,139 @@
+package io.kvstore.client;
+
+import java.time.Duration;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The blocks of one GET, delivered in order as they arrive. Backpressure: at most {@code streamWindow} blocks
+ * wait here; beyond that the client stops reading the connection (and the server, finding the socket full,
+ * pauses the stream) until the consumer catches up. {@link #next()} waits up to the request timeout for each
+ * block and throws {@link KvStoreException} if the server answered an error or the connection closed.
+ *
+ * <p>The consumer owns each returned {@link ReceivedBlock} and must close it. {@link #close()} (idempotent)
+ * releases blocks not yet taken; the rest of the stream is then read and dropped. One consumer thread.
+ */
+public final class BlockStream implements Iterator<ReceivedBlock>, AutoCloseable {
+
+    private static final Object END = new Object();
+
+    private final LinkedBlockingQueue<Object> queue = new LinkedBlockingQueue<>();
+    private final Duration timeout;
+    private final int window;
+    private final ClientConnection conn;
+    private final long requestId;
+    private Object head;
+    private volatile boolean closed;
+    private volatile boolean paused;
+    private volatile int total = -1;
+    private int taken;
+
+    BlockStream(ClientConnection conn, long requestId, Duration timeout, int window) {
+        this.conn = conn;
+        this.requestId = requestId;
+        this.timeout = timeout;
+        this.window = window;
+    }
+
+    // ---- producer side (event loop) ----
+
+    void onBlock(ReceivedBlock b) {
+        if (closed) {
+            b.close();
+            return;
+        }
+        queue.add(b);
+        if (queue.size() >= window) {
+            // Dekker-style: publish 'paused', then re-check the queue; the consumer takes, then checks 'paused'.
+            // One of the two sees the other's write, so a drained queue never leaves the connection paused.
+            paused = true;
+            conn.pauseReading();
+            if (queue.size() <= window / 2) {
+                resumeOnLoop();
+            }
+        }
+    }
+
+    private void resumeOnLoop() {
+        if (paused && (closed || queue.size() <= window / 2)) {
+            paused = false;
+            conn.resumeReading();
+        }
+    }
+
+    void onEnd(int blocks) {
+        total = blocks;
+        queue.add(END);
+    }
+
+    void onError(KvStoreException e) {
+        queue.add(e);
+    }
+
+    // ---- consumer side ----
+
+    @Override
+    public boolean hasNext() {
+        if (head == null) {
+            head = poll();
+        }
+        if (head instanceof KvStoreException e) {
+            head = null;
+            throw e;
+        }
+        return head != END;
+    }
+
+    @Override
+    public ReceivedBlock next() {
+        if (!hasNext()) {
+            throw new NoSuchElementException("the stream ended after " + taken + " blocks");
+        }
+        ReceivedBlock b = (ReceivedBlock) head;
+        head = null;
+        taken++;
+        if (paused && queue.size() <= window / 2) {
+            conn.channel().eventLoop().execute(this::resumeOnLoop);
+        }
+        return b;
+    }
+
+    /** Number of blocks the server sent, once the stream has ended; -1 before. */
+    public int totalBlocks() {
+        return total;
+    }
+
+    private Object poll() {
+        try {
+            Object o = queue.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            if (o == null) {
+                throw new KvStoreException.Timeout("no block of GET #" + requestId + " within " + timeout
+                        + " (after " + taken + " blocks)");
+            }
+            return o;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KvStoreException("interrupted while waiting for a block", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (head instanceof ReceivedBlock b) {
+            b.close();
+        }
+        head = END;
+        for (Object o; (o = queue.poll()) != null; ) {
+            if (o instanceof ReceivedBlock b) {
+                b.close();
+            }
+        }
+        conn.channel().eventLoop().execute(this::resumeOnLoop);
+    }
+}

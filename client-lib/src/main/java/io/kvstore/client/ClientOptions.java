@@ -1,0 +1,47 @@
+package io.kvstore.client;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * How a {@link KvStoreClient} connects.
+ *
+ * @param host            server host
+ * @param port            server data port
+ * @param token           auth token sent in HELLO ("" for none)
+ * @param connectTimeout  TCP connect + HELLO
+ * @param requestTimeout  a unary request's answer; for a stream, the wait for each next block
+ * @param maxFrameBytes   largest frame the client accepts
+ * @param streamWindow    blocks a stream buffers before the client stops reading its connection (backpressure)
+ */
+public record ClientOptions(String host, int port, String token, Duration connectTimeout, Duration requestTimeout,
+                            int maxFrameBytes, int streamWindow) {
+
+    public ClientOptions {
+        Objects.requireNonNull(host, "host");
+        token = token == null ? "" : token;
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("port must be in 1..65535, was " + port);
+        }
+        if (streamWindow < 1) {
+            throw new IllegalArgumentException("streamWindow must be >= 1, was " + streamWindow);
+        }
+    }
+
+    /** Defaults: no token, 5 s connect, 30 s requests, 64 MiB frames, 16-block stream window. */
+    public static ClientOptions of(String host, int port) {
+        return new ClientOptions(host, port, "", Duration.ofSeconds(5), Duration.ofSeconds(30), 64 << 20, 16);
+    }
+
+    public ClientOptions withToken(String t) {
+        return new ClientOptions(host, port, t, connectTimeout, requestTimeout, maxFrameBytes, streamWindow);
+    }
+
+    public ClientOptions withRequestTimeout(Duration d) {
+        return new ClientOptions(host, port, token, connectTimeout, d, maxFrameBytes, streamWindow);
+    }
+
+    public ClientOptions withStreamWindow(int blocks) {
+        return new ClientOptions(host, port, token, connectTimeout, requestTimeout, maxFrameBytes, blocks);
+    }
+}

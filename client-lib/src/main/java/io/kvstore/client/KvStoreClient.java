@@ -1,0 +1,318 @@
+package io.kvstore.client;
+
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.key.PrefixHasher;
+import io.kvstore.core.namespace.Namespace;
+import io.kvstore.core.store.PutStatus;
+import io.kvstore.protocol.Frame;
+import io.kvstore.protocol.FrameDescriptor;
+import io.kvstore.protocol.Opcode;
+import io.kvstore.protocol.Wire;
+import io.kvstore.protocol.body.KeyOutcome;
+import io.kvstore.protocol.body.LookupReply;
+import io.kvstore.protocol.body.LookupRequest;
+import io.kvstore.protocol.body.PutCodes;
+import io.kvstore.protocol.body.StatusList;
+import io.kvstore.protocol.body.TierCounters;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+
+/**
+ * The Java client of the kvstore daemon.
+ *
+ * <p>Every call names its {@link Namespace}; the client keeps one connection per namespace (a HELLO binds a
+ * connection to one namespace), opens it on first use, reuses it for every later call, and reopens it if it
+ * closed (calls in flight at that moment fail with {@link KvStoreException.ConnectionClosed}; the next call
+ * reconnects). Requests on one connection are pipelined.
+ *
+ * <p>Each operation has an async form returning a {@link CompletableFuture} ({@code ...Async}) and a blocking
+ * form that waits up to the request timeout. Failures are {@link KvStoreException}s whose message says what
+ * the server answered, e.g. {@code server answered AUTH_FAILED to HELLO: unknown auth token}.
+ *
+ * <p>Buffers: {@link ReceivedBlock}s hold network buffers until closed; put payloads are read (not copied)
+ * while the request is written. Thread-safe; {@link #close()} is idempotent and fails later calls with
+ * {@link IllegalStateException}.
+ */
+public final class KvStoreClient implements AutoCloseable {
+
+    private final ClientOptions options;
+    private final EventLoopGroup group;
+    private final Map<Namespace, ClientConnection> connections = new ConcurrentHashMap<>();
+    private final AtomicLong ids = new AtomicLong();
+    private volatile boolean closed;
+
+    private KvStoreClient(ClientOptions options) {
+        this.options = options;
+        this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    }
+
+    /** A client for {@code options}; connections are opened on first use. */
+    public static KvStoreClient create(ClientOptions options) {
+        return new KvStoreClient(options);
+    }
+
+    /** Opens (or checks) the connection of {@code ns} now: fails fast on a refused HELLO (wrong token). */
+    public void connect(Namespace ns) {
+        connection(ns);
+    }
+
+    // ---------------------------------------------------------------------------------------------- lookup
+
+    /** LOOKUP of the full blocks of {@code tokens}, hashed with the namespace's {@link PrefixHasher}. */
+    public CompletableFuture<PrefixLookup> lookupPrefixAsync(Namespace ns, int[] tokens) {
+        return lookupAsync(ns, new PrefixHasher(ns).hash(tokens), 0, false);
+    }
+
+    public PrefixLookup lookupPrefix(Namespace ns, int[] tokens) {
+        return await(lookupPrefixAsync(ns, tokens));
+    }
+
+    /**
+     * LOOKUP of explicit keys. With {@code leaseMillis > 0} the hit blocks are protected from eviction that long;
+     * with {@code prefetch} the server promotes lower-tier hits toward the top tier.
+     */
+    public CompletableFuture<PrefixLookup> lookupAsync(Namespace ns, List<BlockKey> keys, int leaseMillis,
+                                                       boolean prefetch) {
+        ByteBuf body = Unpooled.buffer(8 + keys.size() * BlockKey.BYTES);
+        new LookupRequest(leaseMillis, keys).write(body);
+        int flags = (leaseMillis > 0 ? FrameDescriptor.FLAG_LEASE : 0) | (prefetch ? FrameDescriptor.FLAG_PREFETCH : 0);
+        return unary(ns, Opcode.LOOKUP, flags, body, f -> {
+            LookupReply r = LookupReply.read(f.body());
+            return new PrefixLookup(List.copyOf(keys), r.hitBlocks(), r.tiers());
+        });
+    }
+
+    public PrefixLookup lookup(Namespace ns, List<BlockKey> keys) {
+        return await(lookupAsync(ns, keys, 0, false));
+    }
+
+    // ------------------------------------------------------------------------------------------------- get
+
+    /**
+     * GET: streams the cached prefix of {@code keys} in order, each block as soon as it arrives, with
+     * backpressure (see {@link BlockStream}). Close the stream and every block taken from it.
+     */
+    public BlockStream streamPrefix(Namespace ns, List<BlockKey> keys) {
+        ByteBuf body = Unpooled.buffer(4 + keys.size() * BlockKey.BYTES);
+        Wire.writeKeys(body, keys);
+        return connection(ns).stream(Opcode.GET, body);
+    }
+
+    /** GET of the full blocks of {@code tokens}. */
+    public BlockStream streamPrefix(Namespace ns, int[] tokens) {
+        return streamPrefix(ns, new PrefixHasher(ns).hash(tokens));
+    }
+
+    /** GET collected into a list (the caller closes each block). */
+    public List<ReceivedBlock> getBlocks(Namespace ns, List<BlockKey> keys) {
+        List<ReceivedBlock> out = new ArrayList<>();
+        try (BlockStream s = streamPrefix(ns, keys)) {
+            while (s.hasNext()) {
+                out.add(s.next());
+            }
+        } catch (RuntimeException e) {
+            out.forEach(ReceivedBlock::close);
+            throw e;
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------------------------------------------- put
+
+    /**
+     * PUT: one frame per block, then the ack. With {@code persisted} the ack says whether every block is in a
+     * durable tier.
+     */
+    public CompletableFuture<PutAck> putBlocksAsync(Namespace ns, List<BlockPayload> blocks, boolean persisted) {
+        if (blocks.isEmpty()) {
+            return CompletableFuture.completedFuture(new PutAck(List.of(), persisted));
+        }
+        ClientConnection c = connection(ns);
+        long id = c.nextId();
+        CompletableFuture<Frame> f = c.register(id);
+        for (int i = 0; i < blocks.size(); i++) {
+            BlockPayload b = blocks.get(i);
+            boolean last = i == blocks.size() - 1;
+            ByteBuf head = Unpooled.buffer(io.kvstore.protocol.BlockDescriptor.BYTES);
+            Wire.writeBlockHeader(head, b.meta());
+            ByteBuf body = Unpooled.wrappedBuffer(head, Unpooled.wrappedBuffer(b.payload().duplicate()));
+            int flags = (last ? FrameDescriptor.FLAG_END : 0) | (persisted ? FrameDescriptor.FLAG_ACK_PERSISTED : 0);
+            c.write(Frame.request(Opcode.PUT, flags, id, body), last || i % 8 == 7);
+        }
+        return map(f, fr -> {
+            StatusList codes = StatusList.read(fr.body());
+            boolean durable = fr.body().isReadable() && fr.body().readByte() == 1;
+            List<PutStatus> st = new ArrayList<>(codes.size());
+            for (int i = 0; i < codes.size(); i++) {
+                st.add(PutCodes.status(codes.code(i)));
+            }
+            return new PutAck(st, durable);
+        });
+    }
+
+    public PutAck putBlocks(Namespace ns, List<BlockPayload> blocks) {
+        return await(putBlocksAsync(ns, blocks, false));
+    }
+
+    // --------------------------------------------------------------------------------------- key operations
+
+    public CompletableFuture<List<KeyOutcome>> existsAsync(Namespace ns, List<BlockKey> keys) {
+        return keyOp(ns, Opcode.EXISTS, keys);
+    }
+
+    public CompletableFuture<List<KeyOutcome>> deleteAsync(Namespace ns, List<BlockKey> keys) {
+        return keyOp(ns, Opcode.DELETE, keys);
+    }
+
+    public CompletableFuture<List<KeyOutcome>> pinAsync(Namespace ns, List<BlockKey> keys) {
+        return keyOp(ns, Opcode.PIN, keys);
+    }
+
+    public CompletableFuture<List<KeyOutcome>> unpinAsync(Namespace ns, List<BlockKey> keys) {
+        return keyOp(ns, Opcode.UNPIN, keys);
+    }
+
+    public List<KeyOutcome> exists(Namespace ns, List<BlockKey> keys) {
+        return await(existsAsync(ns, keys));
+    }
+
+    public List<KeyOutcome> delete(Namespace ns, List<BlockKey> keys) {
+        return await(deleteAsync(ns, keys));
+    }
+
+    public List<KeyOutcome> pin(Namespace ns, List<BlockKey> keys) {
+        return await(pinAsync(ns, keys));
+    }
+
+    public List<KeyOutcome> unpin(Namespace ns, List<BlockKey> keys) {
+        return await(unpinAsync(ns, keys));
+    }
+
+    // ----------------------------------------------------------------------------------------- stats, ping
+
+    /** Server counters per tier, as seen through the connection of {@code ns}. */
+    public CompletableFuture<ServerStats> statsAsync(Namespace ns) {
+        return unary(ns, Opcode.STATS, 0, Unpooled.EMPTY_BUFFER, f -> {
+            long blocks = f.body().readLong();
+            return new ServerStats(blocks, TierCounters.readTiers(f.body()));
+        });
+    }
+
+    public ServerStats stats(Namespace ns) {
+        return await(statsAsync(ns));
+    }
+
+    /** Round trip through the connection of {@code ns}; completes with the elapsed nanoseconds. */
+    public CompletableFuture<Long> pingAsync(Namespace ns) {
+        long t0 = System.nanoTime();
+        return unary(ns, Opcode.PING, 0, Unpooled.EMPTY_BUFFER, f -> System.nanoTime() - t0);
+    }
+
+    /**
+     * Server counters.
+     *
+     * @param blocks blocks cached in all tiers
+     * @param tiers  per-tier counters, top first
+     */
+    public record ServerStats(long blocks, List<TierCounters> tiers) {
+    }
+
+    // ------------------------------------------------------------------------------------------- internals
+
+    private CompletableFuture<List<KeyOutcome>> keyOp(Namespace ns, Opcode op, List<BlockKey> keys) {
+        ByteBuf body = Unpooled.buffer(4 + keys.size() * BlockKey.BYTES);
+        Wire.writeKeys(body, keys);
+        return unary(ns, op, 0, body, f -> {
+            StatusList s = StatusList.read(f.body());
+            List<KeyOutcome> out = new ArrayList<>(s.size());
+            for (int i = 0; i < s.size(); i++) {
+                out.add(KeyOutcome.of(s.code(i)));
+            }
+            return out;
+        });
+    }
+
+    private <T> CompletableFuture<T> unary(Namespace ns, Opcode op, int flags, ByteBuf body, Function<Frame, T> read) {
+        ClientConnection c;
+        try {
+            c = connection(ns);
+        } catch (RuntimeException e) {
+            body.release();
+            return CompletableFuture.failedFuture(e);
+        }
+        return map(c.call(op, flags, body), read);
+    }
+
+    private static <T> CompletableFuture<T> map(CompletableFuture<Frame> f, Function<Frame, T> read) {
+        return f.thenApply(fr -> {
+            try {
+                return read.apply(fr);
+            } catch (RuntimeException e) {
+                throw new KvStoreException("cannot read the server's answer: " + e.getMessage(), e);
+            } finally {
+                fr.release();
+            }
+        });
+    }
+
+    private ClientConnection connection(Namespace ns) {
+        if (closed) {
+            throw new IllegalStateException("client is closed");
+        }
+        ClientConnection c = connections.get(ns);
+        if (c != null && c.isOpen()) {
+            return c;
+        }
+        synchronized (this) {
+            c = connections.get(ns);
+            if (c == null || !c.isOpen()) {
+                c = ClientConnection.open(group, options, ns, ids);
+                connections.put(ns, c);
+            }
+            return c;
+        }
+    }
+
+    private <T> T await(CompletableFuture<T> f) {
+        try {
+            return f.get(options.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | CompletionException e) {
+            Throwable c = e.getCause();
+            if (c instanceof KvStoreException k) {
+                throw k;
+            }
+            throw new KvStoreException("request failed: " + c, c);
+        } catch (TimeoutException e) {
+            throw new KvStoreException.Timeout("no answer within " + options.requestTimeout());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KvStoreException("interrupted", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        connections.values().forEach(ClientConnection::close);
+        connections.clear();
+        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

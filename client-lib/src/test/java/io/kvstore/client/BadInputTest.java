@@ -1,0 +1,340 @@
+package io.kvstore.client;
+
+import io.kvstore.core.block.BlockMeta;
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.key.PrefixHasher;
+import io.kvstore.core.namespace.KvLayout;
+import io.kvstore.core.namespace.Namespace;
+import io.kvstore.protocol.ErrorCode;
+import io.kvstore.protocol.FrameDescriptor;
+import io.kvstore.protocol.FrameEncoder;
+import io.kvstore.protocol.Opcode;
+import io.kvstore.protocol.Wire;
+import io.kvstore.protocol.body.Hello;
+import io.kvstore.server.KvServer;
+import io.kvstore.server.testing.TestServers;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Bad input, one test each: every case gets a typed error or a closed connection, while a well-behaved client
+ * keeps being served (a background loop of LOOKUP + GET), and the blocks stored before are intact afterwards.
+ */
+@Timeout(60)
+class BadInputTest {
+
+    static final KvLayout LAYOUT = new KvLayout("bf16", 2, 2, 64, 16);
+    static final Namespace NS = new Namespace("test-model", LAYOUT, "", "", "");
+    static final int BLOCK = 256 << 10;
+
+    @TempDir
+    Path dir;
+    KvServer server;
+    KvStoreClient good;
+    int[] tokens;
+    List<ByteBuffer> payloads;
+    Thread bystander;
+    final AtomicLong served = new AtomicLong();
+    final AtomicReference<Throwable> bystanderError = new AtomicReference<>();
+    volatile boolean stop;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = TestServers.start(TestServers.config(dir).assignment("maxFrameBytes=4MiB")
+                .assignment("writeBufferHighBytes=2MiB").assignment("writeBufferLowBytes=1MiB"));
+        good = KvStoreClient.create(ClientOptions.of("127.0.0.1", server.port()));
+        tokens = ClientServerTest.tokens(16, 11);
+        payloads = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            byte[] b = new byte[BLOCK];
+            new SplittableRandom(i).nextBytes(b);
+            payloads.add(ByteBuffer.wrap(b));
+        }
+        assertThat(good.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads)).allCached()).isTrue();
+        bystander = new Thread(() -> {
+            try (KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", server.port()))) {
+                while (!stop) {
+                    assertThat(c.lookupPrefix(NS, tokens).hitBlocks()).isEqualTo(16);
+                    List<ReceivedBlock> got = c.getBlocks(NS, new PrefixHasher(NS).hash(tokens).subList(0, 2));
+                    got.forEach(ReceivedBlock::close);
+                    assertThat(got).hasSize(2);
+                    served.incrementAndGet();
+                }
+            } catch (Throwable t) {
+                bystanderError.set(t);
+            }
+        }, "bystander");
+        bystander.start();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        long before = served.get();
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (served.get() < before + 3 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        stop = true;
+        bystander.join(10_000);
+        try {
+            assertThat(bystanderError.get()).as("the well-behaved client was served throughout").isNull();
+            assertThat(served.get()).isGreaterThan(before);
+            // nothing stored is lost or damaged
+            List<ReceivedBlock> got = good.getBlocks(NS, new PrefixHasher(NS).hash(tokens));
+            try {
+                assertThat(got).hasSize(16);
+                for (int i = 0; i < 16; i++) {
+                    assertThat(got.get(i).payload()).isEqualTo(payloads.get(i).duplicate());
+                }
+            } finally {
+                got.forEach(ReceivedBlock::close);
+            }
+        } finally {
+            good.close();
+            server.close();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ cases
+
+    @Test
+    void randomBytes() throws Exception {
+        try (Raw r = new Raw()) {
+            byte[] junk = new byte[64 << 10];
+            new SplittableRandom(42).nextBytes(junk);
+            junk[0] = 0x13; // not the magic
+            r.out.write(junk);
+            r.out.flush();
+            RawFrame f = r.read();
+            assertThat(f.status).isEqualTo(ErrorCode.BAD_MAGIC);
+            assertThat(f.message()).contains("expected magic 0x4b56");
+            r.assertClosed();
+        }
+    }
+
+    @Test
+    void truncatedFrame() throws Exception {
+        try (Raw r = new Raw()) {
+            r.hello();
+            ByteBuf h = Unpooled.buffer();
+            FrameEncoder.writeHeader(h, 1, Opcode.PING.code(), 0, 0, 5, 1000);
+            h.writeZero(10);
+            r.write(h);
+            r.socket.shutdownOutput();
+            r.assertClosed();
+        }
+    }
+
+    @Test
+    void oversizedLength() throws Exception {
+        try (Raw r = new Raw()) {
+            ByteBuf h = Unpooled.buffer();
+            FrameEncoder.writeHeader(h, 1, Opcode.PUT.code(), 0, 0, 77, 0xFFFF_FFF0L);
+            r.write(h);
+            RawFrame f = r.read();
+            assertThat(f.status).isEqualTo(ErrorCode.FRAME_TOO_LARGE);
+            assertThat(f.requestId).isEqualTo(77);
+            assertThat(f.message()).contains("4294967280").contains("maxFrameBytes 4194304");
+            r.assertClosed();
+        }
+    }
+
+    @Test
+    void unknownOpcodeIsAnsweredAndTheConnectionStaysUsable() throws Exception {
+        try (Raw r = new Raw()) {
+            r.hello();
+            ByteBuf h = Unpooled.buffer();
+            FrameEncoder.writeHeader(h, 1, 0xEE, 0, 0, 9, 3);
+            h.writeBytes(new byte[] {1, 2, 3});
+            r.write(h);
+            RawFrame f = r.read();
+            assertThat(f.status).isEqualTo(ErrorCode.UNKNOWN_OPCODE);
+            assertThat(f.requestId).isEqualTo(9);
+            assertThat(f.message()).contains("0xee");
+            ByteBuf p = Unpooled.buffer();
+            FrameEncoder.writeHeader(p, 1, Opcode.PING.code(), 0, 0, 10, 2);
+            p.writeBytes("ok".getBytes(StandardCharsets.US_ASCII));
+            r.write(p);
+            RawFrame pong = r.read();
+            assertThat(pong.status).isEqualTo(ErrorCode.OK);
+            assertThat(new String(pong.body, StandardCharsets.US_ASCII)).isEqualTo("ok");
+        }
+    }
+
+    @Test
+    void aClientThatStopsReadingMidStreamDoesNotMakeTheServerBuffer() throws Exception {
+        long directBefore = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
+        try (Raw r = new Raw()) {
+            r.socket.setReceiveBufferSize(64 << 10);
+            r.hello();
+            List<BlockKey> keys = new PrefixHasher(NS).hash(tokens);
+            // 32 pipelined GETs of 16 x 256 KiB = 128 MiB asked for, none of it read for a while
+            ByteBuf all = Unpooled.buffer();
+            for (int i = 0; i < 32; i++) {
+                ByteBuf body = Unpooled.buffer();
+                Wire.writeKeys(body, keys);
+                FrameEncoder.writeHeader(all, 1, Opcode.GET.code(), 0, 0, 100 + i, body.readableBytes());
+                all.writeBytes(body);
+                body.release();
+            }
+            r.write(all);
+            Thread.sleep(1500);
+            long grown = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory() - directBefore;
+            assertThat(grown).as("direct memory held for the stalled reader").isLessThan(32L << 20);
+            assertThat(served.get()).as("others are served while it stalls").isPositive();
+        }
+    }
+
+    @Test
+    void aClientThatDisconnectsMidPutKeepsTheBlocksItSentWhole() throws Exception {
+        int[] t = ClientServerTest.tokens(4, 12);
+        List<ByteBuffer> p = ClientServerTest.payloads(4, 12);
+        List<BlockPayload> blocks = BlockPayload.chain(NS, t, p);
+        try (Raw r = new Raw()) {
+            r.hello();
+            for (int i = 0; i < 3; i++) {
+                r.write(putFrame(blocks.get(i), 500, false));
+            }
+            ByteBuf fourth = putFrame(blocks.get(3), 500, true);
+            fourth.writerIndex(fourth.writerIndex() / 2);
+            r.write(fourth);
+            Thread.sleep(100);
+        } // closed mid-frame
+        List<BlockKey> keys = new PrefixHasher(NS).hash(t);
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (good.lookup(NS, keys).hitBlocks() < 3 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(good.lookup(NS, keys).hitBlocks()).isEqualTo(3);
+        List<ReceivedBlock> got = good.getBlocks(NS, keys);
+        try {
+            assertThat(got).hasSize(3);
+            for (int i = 0; i < 3; i++) {
+                assertThat(got.get(i).payload()).isEqualTo(p.get(i).duplicate());
+            }
+        } finally {
+            got.forEach(ReceivedBlock::close);
+        }
+    }
+
+    @Test
+    void aFloodOfPipelinedRequestsIsThrottledAndAnsweredInOrder() throws Exception {
+        try (Raw r = new Raw()) {
+            r.hello();
+            // 2000 PINGs in one write: far more than maxPipelinedRequests (128), so the server stops reading
+            // this connection while it drains, and answers every request, in order
+            ByteBuf all = Unpooled.buffer();
+            for (int i = 0; i < 2000; i++) {
+                FrameEncoder.writeHeader(all, 1, Opcode.PING.code(), 0, 0, 1000 + i, 4);
+                all.writeInt(i);
+            }
+            r.write(all);
+            for (int i = 0; i < 2000; i++) {
+                RawFrame f = r.read();
+                assertThat(f.status).isEqualTo(ErrorCode.OK);
+                assertThat(f.requestId).isEqualTo(1000 + i);
+                assertThat(ByteBuffer.wrap(f.body).getInt()).isEqualTo(i);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- helpers
+
+    static ByteBuf putFrame(BlockPayload b, long id, boolean end) {
+        BlockMeta m = b.meta();
+        ByteBuf f = Unpooled.buffer();
+        FrameEncoder.writeHeader(f, 1, Opcode.PUT.code(), end ? FrameDescriptor.FLAG_END : 0, 0, id, 80L + m.length());
+        Wire.writeBlockHeader(f, m);
+        f.writeBytes(b.payload().duplicate());
+        return f;
+    }
+
+    record RawFrame(int opcode, ErrorCode status, long requestId, byte[] body) {
+        String message() {
+            return Wire.readString(Unpooled.wrappedBuffer(body), 65535, "message");
+        }
+    }
+
+    /** A hand-driven socket that speaks (or breaks) the protocol byte by byte. */
+    final class Raw implements AutoCloseable {
+        final Socket socket;
+        final OutputStream out;
+        final DataInputStream in;
+
+        Raw() throws IOException {
+            socket = new Socket("127.0.0.1", server.port());
+            socket.setSoTimeout(10_000);
+            out = socket.getOutputStream();
+            in = new DataInputStream(socket.getInputStream());
+        }
+
+        void write(ByteBuf b) throws IOException {
+            byte[] a = new byte[b.readableBytes()];
+            b.readBytes(a);
+            b.release();
+            out.write(a);
+            out.flush();
+        }
+
+        void hello() throws IOException {
+            ByteBuf body = Unpooled.buffer();
+            new Hello(1, NS, "").write(body);
+            ByteBuf f = Unpooled.buffer();
+            FrameEncoder.writeHeader(f, 1, Opcode.HELLO.code(), 0, 0, 1, body.readableBytes());
+            f.writeBytes(body);
+            body.release();
+            write(f);
+            assertThat(read().status).isEqualTo(ErrorCode.OK);
+        }
+
+        RawFrame read() throws IOException {
+            assertThat(in.readShort()).isEqualTo(FrameDescriptor.MAGIC);
+            in.readUnsignedByte();
+            int op = in.readUnsignedByte();
+            in.readUnsignedByte();
+            int status = in.readUnsignedByte();
+            in.readShort();
+            long id = in.readLong();
+            int len = in.readInt();
+            byte[] body = new byte[len];
+            in.readFully(body);
+            return new RawFrame(op, ErrorCode.of(status), id, body);
+        }
+
+        void assertClosed() throws IOException {
+            try {
+                int b = in.read();
+                assertThat(b).as("server closed the connection").isEqualTo(-1);
+            } catch (EOFException | java.net.SocketException e) {
+                // closed (possibly reset)
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+}

@@ -1,0 +1,262 @@
+package io.kvstore.client;
+
+import io.kvstore.core.block.RefCountedHandle;
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.key.PrefixHasher;
+import io.kvstore.core.namespace.KvLayout;
+import io.kvstore.core.namespace.Namespace;
+import io.kvstore.core.store.PutStatus;
+import io.kvstore.protocol.ErrorCode;
+import io.kvstore.protocol.body.KeyOutcome;
+import io.kvstore.server.KvServer;
+import io.kvstore.server.testing.TestServers;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The client against a real server on a loopback port 0: the end-to-end acceptance cases. */
+@Timeout(60)
+class ClientServerTest {
+
+    static final KvLayout LAYOUT = new KvLayout("bf16", 2, 2, 64, 16);
+    static final Namespace NS = new Namespace("test-model", LAYOUT, "acme", "", "");
+    static final Namespace OTHER = new Namespace("test-model", LAYOUT, "globex", "", "");
+    static final int BLOCK = 64 << 10;
+
+    @TempDir
+    Path dir;
+    KvServer server;
+    KvStoreClient client;
+
+    @BeforeEach
+    void start() throws Exception {
+        server = TestServers.start(TestServers.config(dir));
+        client = KvStoreClient.create(ClientOptions.of("127.0.0.1", server.port()));
+    }
+
+    @AfterEach
+    void stop() {
+        client.close();
+        server.close();
+    }
+
+    static int[] tokens(int blocks, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        int[] t = new int[blocks * 16];
+        for (int i = 0; i < t.length; i++) {
+            t[i] = r.nextInt(1 << 17);
+        }
+        return t;
+    }
+
+    static List<ByteBuffer> payloads(int n, long seed) {
+        List<ByteBuffer> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            byte[] b = new byte[BLOCK];
+            new SplittableRandom(seed * 1000 + i).nextBytes(b);
+            out.add(ByteBuffer.wrap(b));
+        }
+        return out;
+    }
+
+    @Test
+    void sixtyFourBlockPrefixRoundTripsByteIdenticalAndInOrder() {
+        int[] tokens = tokens(64, 1);
+        List<ByteBuffer> payloads = payloads(64, 1);
+        PutAck ack = client.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads));
+        assertThat(ack.statuses()).hasSize(64).containsOnly(PutStatus.STORED);
+
+        PrefixLookup l = client.lookupPrefix(NS, tokens);
+        assertThat(l.hitBlocks()).isEqualTo(64);
+        assertThat(l.tiers()).containsOnly("dram");
+
+        List<BlockKey> keys = new PrefixHasher(NS).hash(tokens);
+        try (BlockStream s = client.streamPrefix(NS, tokens)) {
+            int i = 0;
+            while (s.hasNext()) {
+                try (ReceivedBlock b = s.next()) {
+                    assertThat(b.meta().key()).isEqualTo(keys.get(i));
+                    assertThat(b.meta().position()).isEqualTo(i);
+                    assertThat(b.payload()).isEqualTo(payloads.get(i).duplicate());
+                }
+                i++;
+            }
+            assertThat(i).isEqualTo(64);
+            assertThat(s.totalBlocks()).isEqualTo(64);
+        }
+        assertThat(RefCountedHandle.leaks()).isZero();
+    }
+
+    @Test
+    void partialPrefixStopsAtTheFirstMissingBlock() {
+        int[] tokens = tokens(48, 2);
+        client.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads(32, 2)));
+        assertThat(client.lookupPrefix(NS, tokens).hitBlocks()).isEqualTo(32);
+        List<BlockKey> keys = new PrefixHasher(NS).hash(tokens);
+        assertThat(client.delete(NS, List.of(keys.get(10)))).containsExactly(KeyOutcome.DELETED);
+        assertThat(client.lookupPrefix(NS, tokens).hitBlocks()).isEqualTo(10);
+        List<ReceivedBlock> got = client.getBlocks(NS, keys);
+        try {
+            assertThat(got).hasSize(10);
+        } finally {
+            got.forEach(ReceivedBlock::close);
+        }
+    }
+
+    @Test
+    void aMissIsZeroBlocks() {
+        int[] tokens = tokens(8, 3);
+        PrefixLookup l = client.lookupPrefix(NS, tokens);
+        assertThat(l.hitBlocks()).isZero();
+        assertThat(l.tiers()).isEmpty();
+        try (BlockStream s = client.streamPrefix(NS, tokens)) {
+            assertThat(s.hasNext()).isFalse();
+            assertThat(s.totalBlocks()).isZero();
+        }
+        assertThat(client.exists(NS, new PrefixHasher(NS).hash(tokens))).containsOnly(KeyOutcome.NOT_FOUND);
+    }
+
+    @Test
+    void twoNamespacesAreIsolatedEvenWithKnownKeys() {
+        int[] tokens = tokens(4, 4);
+        List<BlockPayload> blocks = BlockPayload.chain(NS, tokens, payloads(4, 4));
+        client.putBlocks(NS, blocks);
+        List<BlockKey> keys = new PrefixHasher(NS).hash(tokens);
+        // the other tenant asks for the very same keys: nothing is visible
+        assertThat(client.lookup(OTHER, keys).hitBlocks()).isZero();
+        assertThat(client.getBlocks(OTHER, keys)).isEmpty();
+        assertThat(client.exists(OTHER, keys)).containsOnly(KeyOutcome.NOT_FOUND);
+        assertThat(client.delete(OTHER, keys)).containsOnly(KeyOutcome.NOT_FOUND);
+        // and it cannot overwrite them
+        assertThat(client.putBlocks(OTHER, blocks).statuses()).containsOnly(PutStatus.NAMESPACE_CONFLICT);
+        assertThat(client.lookup(NS, keys).hitBlocks()).isEqualTo(4);
+        // its own prefix of the same tokens is a different chain
+        assertThat(new PrefixHasher(OTHER).hash(tokens)).doesNotContainAnyElementsOf(keys);
+    }
+
+    @Test
+    void wrongTokenIsRefusedAndATokenIsBoundToItsTenants() throws Exception {
+        try (KvServer secured = TestServers.start(TestServers.config(dir.resolve("s"))
+                .assignment("authTokens=s3cret=acme"))) {
+            ClientOptions o = ClientOptions.of("127.0.0.1", secured.port());
+            try (KvStoreClient bad = KvStoreClient.create(o.withToken("guess"))) {
+                assertThatThrownBy(() -> bad.connect(NS)).isInstanceOf(KvStoreException.class)
+                        .hasMessageContaining("AUTH_FAILED").hasMessageContaining("unknown auth token")
+                        .satisfies(e -> assertThat(((KvStoreException) e).code()).isEqualTo(ErrorCode.AUTH_FAILED));
+            }
+            try (KvStoreClient good = KvStoreClient.create(o.withToken("s3cret"))) {
+                assertThat(good.lookupPrefix(NS, tokens(2, 5)).hitBlocks()).isZero();
+                assertThatThrownBy(() -> good.lookupPrefix(OTHER, tokens(2, 5)))
+                        .hasMessageContaining("NAMESPACE_DENIED").hasMessageContaining("globex");
+            }
+        }
+    }
+
+    @Test
+    void pinsExistsStatsAndPipelinedLookups() {
+        int[] tokens = tokens(16, 6);
+        client.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads(16, 6)));
+        List<BlockKey> keys = new PrefixHasher(NS).hash(tokens);
+        assertThat(client.pin(NS, keys.subList(0, 2))).containsOnly(KeyOutcome.PINNED);
+        assertThat(client.unpin(NS, keys.subList(0, 1))).containsExactly(KeyOutcome.UNPINNED);
+        assertThat(client.unpin(NS, keys.subList(0, 1))).containsExactly(KeyOutcome.NOT_PINNED);
+        assertThat(client.exists(NS, keys)).containsOnly(KeyOutcome.PRESENT);
+        KvStoreClient.ServerStats st = client.stats(NS);
+        assertThat(st.blocks()).isEqualTo(16);
+        assertThat(st.tiers()).extracting(t -> t.name()).containsExactly("dram", "nvme");
+
+        List<CompletableFuture<PrefixLookup>> fs = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            fs.add(client.lookupAsync(NS, keys.subList(0, 1 + i % 16), 0, false));
+        }
+        for (int i = 0; i < fs.size(); i++) {
+            assertThat(fs.get(i).join().hitBlocks()).isEqualTo(1 + i % 16);
+        }
+    }
+
+    @Test
+    void blocksInTheLowerTierAreServedOffTheEventLoop() throws Exception {
+        try (KvServer small = TestServers.start(TestServers.config(dir.resolve("small"))
+                .assignment("dramCapacityBytes=1MiB"));
+             KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", small.port()))) {
+            // 2 MiB of blocks into 1 MiB of DRAM: the first half is demoted to the nvme stand-in (read off-loop)
+            int[] tokens = tokens(32, 7);
+            List<ByteBuffer> p = payloads(32, 7);
+            assertThat(c.putBlocks(NS, BlockPayload.chain(NS, tokens, p)).allCached()).isTrue();
+            PrefixLookup l = c.lookupPrefix(NS, tokens);
+            assertThat(l.hitBlocks()).isEqualTo(32);
+            assertThat(l.tiers()).contains("nvme", "dram");
+            List<ReceivedBlock> got = c.getBlocks(NS, l.hitKeys());
+            try {
+                assertThat(got).hasSize(32);
+                for (int i = 0; i < 32; i++) {
+                    assertThat(got.get(i).payload()).isEqualTo(p.get(i).duplicate());
+                }
+            } finally {
+                got.forEach(ReceivedBlock::close);
+            }
+        }
+    }
+
+    @Test
+    void prefetchPromotesLowerTierHitsAndPersistedAcksSayNotDurable() throws Exception {
+        try (KvServer small = TestServers.start(TestServers.config(dir.resolve("pf"))
+                .assignment("dramCapacityBytes=1MiB"));
+             KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", small.port()))) {
+            int[] tokens = tokens(24, 9);
+            PutAck ack = c.putBlocksAsync(NS, BlockPayload.chain(NS, tokens, payloads(24, 9)), true).join();
+            assertThat(ack.allCached()).isTrue();
+            assertThat(ack.durable()).as("no durable tier until tier-nvme is merged").isFalse();
+            List<BlockKey> keys = new PrefixHasher(NS).hash(tokens);
+            PrefixLookup before = c.lookupAsync(NS, keys.subList(0, 4), 1000, true).join();
+            assertThat(before.tiers()).containsOnly("nvme");
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (!c.lookup(NS, keys.subList(0, 4)).tiers().contains("dram") && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(c.lookup(NS, keys.subList(0, 4)).tiers()).contains("dram");
+        }
+    }
+
+    @Test
+    void aServerThatNeverAnswersTimesOutWithAClearMessage() throws Exception {
+        try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getLoopbackAddress());
+             KvStoreClient c = KvStoreClient.create(new ClientOptions("127.0.0.1", silent.getLocalPort(), "",
+                     java.time.Duration.ofMillis(300), java.time.Duration.ofMillis(300), 1 << 20, 4))) {
+            assertThatThrownBy(() -> c.connect(NS)).isInstanceOf(KvStoreException.Timeout.class)
+                    .hasMessageContaining("no HELLO answer");
+        }
+    }
+
+    @Test
+    void reconnectsAfterTheServerRestarts() throws Exception {
+        int port = server.port();
+        assertThat(client.pingAsync(NS).join()).isPositive();
+        server.close();
+        server = TestServers.start(TestServers.config(dir.resolve("again")).flag("port", port));
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (true) {
+            try {
+                assertThat(client.lookupPrefix(NS, tokens(1, 8)).hitBlocks()).isZero();
+                break;
+            } catch (KvStoreException.ConnectionClosed e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package io.kvstore.protocol.body;
+
+import io.kvstore.core.store.PinStatus;
+
+/** Per-key answer of EXISTS, DELETE, PIN and UNPIN (one byte each in a {@link StatusList}). */
+public enum KeyOutcome {
+    NOT_FOUND(0), PRESENT(1), PINNED(2), UNPINNED(3), DELETED(4), NOT_PINNED(5);
+
+    private final int code;
+
+    KeyOutcome(int code) {
+        this.code = code;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    public static KeyOutcome of(int code) {
+        for (KeyOutcome o : values()) {
+            if (o.code == code) {
+                return o;
+            }
+        }
+        throw new IllegalArgumentException("unknown key outcome " + code);
+    }
+
+    /** The wire form of a store answer. */
+    public static KeyOutcome of(PinStatus s) {
+        return switch (s) {
+            case PINNED -> PINNED;
+            case UNPINNED -> UNPINNED;
+            case DELETED -> DELETED;
+            case NOT_PINNED -> NOT_PINNED;
+            case NOT_FOUND -> NOT_FOUND;
+        };
+    }
+}

@@ -1,0 +1,100 @@
+package io.kvstore.server;
+
+import io.kvstore.core.store.TieredStore;
+import io.kvstore.server.admin.AdminServer;
+import io.kvstore.server.admin.ServerMetrics;
+import io.kvstore.server.config.ServerConfig;
+import io.kvstore.server.net.NetServer;
+import io.kvstore.server.tier.TierFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The daemon assembled from a {@link ServerConfig}: tiers ({@link TierFactory}) → {@link TieredStore} (with
+ * the metrics as its event listener) → protocol server ({@link NetServer}) → HTTP admin ({@link AdminServer}).
+ * {@link #start()} binds both ports; {@link #close()} shuts down in reverse order (admin, drain the protocol
+ * server, close the store) and is idempotent. Used by {@code kvstore serve}, the tests and the bench.
+ */
+public final class KvServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KvServer.class);
+
+    private final ServerConfig config;
+    private final ServerMetrics metrics = new ServerMetrics();
+    private final List<TierFactory.Level> levels;
+    private final TieredStore store;
+    private final NetServer net;
+    private AdminServer admin;
+    private boolean closed;
+
+    public KvServer(ServerConfig config) throws IOException {
+        this.config = config;
+        Files.createDirectories(config.dataDir());
+        this.levels = TierFactory.build(config);
+        this.store = TieredStore.builder().listener(metrics.storeListener())
+                .with(b -> TierFactory.specs(levels).forEach(b::tier)).build();
+        metrics.bind(store);
+        this.net = new NetServer(config, store, levels, metrics);
+    }
+
+    /** Binds the data port and, unless {@code adminPort} is -1, the admin port. */
+    public KvServer start() throws IOException, InterruptedException {
+        net.start();
+        if (config.adminPort() >= 0) {
+            admin = new AdminServer(config.adminBindAddress(), config.adminPort(), store, levels, metrics,
+                    this::info);
+        }
+        LOG.info("kvstore ready: data {}:{} ({}), admin {}, tiers {}, data dir {}", config.bindAddress(), port(),
+                net.transportName(), admin == null ? "off" : "http://" + config.adminBindAddress() + ":" + adminPort(),
+                store.tierNames(), config.dataDir().toAbsolutePath());
+        return this;
+    }
+
+    private Map<String, Object> info() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("port", port());
+        m.put("transport", net.transportName());
+        m.put("connections", net.connections());
+        return m;
+    }
+
+    public int port() {
+        return net.port();
+    }
+
+    /** The admin port, or -1 if there is none. */
+    public int adminPort() {
+        return admin == null ? -1 : admin.port();
+    }
+
+    public TieredStore store() {
+        return store;
+    }
+
+    public ServerMetrics metrics() {
+        return metrics;
+    }
+
+    public ServerConfig config() {
+        return config;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (admin != null) {
+            admin.close();
+        }
+        net.close();
+        store.close();
+    }
+}

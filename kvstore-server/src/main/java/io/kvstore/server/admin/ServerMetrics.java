@@ -1,0 +1,177 @@
+package io.kvstore.server.admin;
+
+import io.kvstore.core.store.LevelStats;
+import io.kvstore.core.store.StoreEvent;
+import io.kvstore.core.store.StoreEventListener;
+import io.kvstore.core.store.TieredStore;
+import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
+import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.GaugeWithCallback;
+import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
+import io.prometheus.metrics.model.registry.PrometheusRegistry;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
+import java.util.HexFormat;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.IntSupplier;
+
+/**
+ * The daemon's Prometheus metrics, in a registry of its own (not the global default, so that several servers in
+ * one JVM, as in tests, do not collide). Store events arrive through {@link #storeListener()}; the network layer
+ * counts requests, bytes and errors; gauges read tier and queue state when scraped. Thread-safe.
+ *
+ * <p>Names follow Prometheus conventions: counters end in {@code _total}, sizes in {@code _bytes}, durations
+ * in {@code _seconds}; the full list is in docs/server.md.
+ */
+public final class ServerMetrics {
+
+    private static final HexFormat HEX = HexFormat.of();
+
+    private final PrometheusRegistry registry = new PrometheusRegistry();
+    private final AtomicReference<TieredStore> store = new AtomicReference<>();
+
+    private final Counter requests = Counter.builder().name("kvstore_requests_total")
+            .help("Requests answered, by opcode and status").labelNames("opcode", "status").register(registry);
+    private final Histogram latency = Histogram.builder().name("kvstore_request_duration_seconds")
+            .help("Time from a request's turn to its last response frame, by opcode").labelNames("opcode")
+            .classicOnly().classicExponentialUpperBounds(5e-6, 2, 22).register(registry);
+    private final Counter hits = Counter.builder().name("kvstore_hits_total")
+            .help("Blocks served, by tier and namespace").labelNames("tier", "namespace").register(registry);
+    private final Counter misses = Counter.builder().name("kvstore_misses_total")
+            .help("GET keys that were not cached, by namespace").labelNames("namespace").register(registry);
+    private final Counter readBytes = Counter.builder().name("kvstore_read_bytes_total")
+            .help("Payload bytes served by GET, by tier and namespace").labelNames("tier", "namespace")
+            .register(registry);
+    private final Counter writtenBytes = Counter.builder().name("kvstore_written_bytes_total")
+            .help("Payload bytes stored by PUT, by tier and namespace").labelNames("tier", "namespace")
+            .register(registry);
+    private final Counter admissions = Counter.builder().name("kvstore_admissions_total")
+            .help("Blocks admitted into a tier on PUT").labelNames("tier").register(registry);
+    private final Counter rejections = Counter.builder().name("kvstore_rejections_total")
+            .help("Blocks a tier's policy refused").labelNames("tier").register(registry);
+    private final Counter evictions = Counter.builder().name("kvstore_evictions_total")
+            .help("Blocks dropped from the store by a tier's policy").labelNames("tier").register(registry);
+    private final Counter demotions = Counter.builder().name("kvstore_demotions_total")
+            .help("Blocks moved one tier down").labelNames("from", "to").register(registry);
+    private final Counter promotions = Counter.builder().name("kvstore_promotions_total")
+            .help("Blocks moved up on a hit").labelNames("from", "to").register(registry);
+    private final Counter corrupt = Counter.builder().name("kvstore_corrupt_blocks_total")
+            .help("Blocks that failed their checksum and were dropped").labelNames("tier").register(registry);
+    private final Counter protocolErrors = Counter.builder().name("kvstore_protocol_errors_total")
+            .help("Error responses and broken connections, by error code").labelNames("code").register(registry);
+    private final Counter connections = Counter.builder().name("kvstore_connections_total")
+            .help("Connections accepted").register(registry);
+
+    public ServerMetrics() {
+        GaugeWithCallback.builder().name("kvstore_tier_capacity_bytes").help("Tier capacity").labelNames("tier")
+                .callback(cb -> eachTier(s -> cb.call(s.tier().capacityBytes(), s.tier().name()))).register(registry);
+        GaugeWithCallback.builder().name("kvstore_tier_used_bytes").help("Bytes in use per tier").labelNames("tier")
+                .callback(cb -> eachTier(s -> cb.call(s.tier().usedBytes(), s.tier().name()))).register(registry);
+        GaugeWithCallback.builder().name("kvstore_tier_blocks").help("Blocks per tier").labelNames("tier")
+                .callback(cb -> eachTier(s -> cb.call(s.tier().blocks(), s.tier().name()))).register(registry);
+        GaugeWithCallback.builder().name("kvstore_direct_memory_used_bytes")
+                .help("Direct (off-heap) memory in use, by JVM buffer pool").labelNames("pool")
+                .callback(cb -> {
+                    for (BufferPoolMXBean b : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+                        cb.call(b.getMemoryUsed(), b.getName());
+                    }
+                }).register(registry);
+    }
+
+    /** Registers a gauge read at scrape time (queue depths and limits of the network layer). */
+    public void gauge(String name, String help, IntSupplier value) {
+        GaugeWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsInt()))
+                .register(registry);
+    }
+
+    /** The store whose tiers the gauges report. */
+    public void bind(TieredStore s) {
+        store.set(s);
+        for (String t : s.tierNames()) { // so that every tier's series exists (at 0) before its first event
+            admissions.labelValues(t);
+            rejections.labelValues(t);
+            evictions.labelValues(t);
+            corrupt.labelValues(t);
+        }
+    }
+
+    /** The listener to give the store's builder. */
+    public StoreEventListener storeListener() {
+        return this::onEvent;
+    }
+
+    private void onEvent(StoreEvent e) {
+        switch (e.type()) {
+            case ADMITTED -> {
+                admissions.labelValues(e.tier()).inc();
+                writtenBytes.labelValues(e.tier(), ns(e.meta().namespaceId())).inc(e.meta().length());
+            }
+            case REJECTED -> rejections.labelValues(e.tier()).inc();
+            case EVICTED -> evictions.labelValues(e.tier()).inc();
+            case DEMOTED -> demotions.labelValues(e.tier(), e.toTier()).inc();
+            case PROMOTED -> promotions.labelValues(e.tier(), e.toTier()).inc();
+            case CORRUPT -> corrupt.labelValues(e.tier()).inc();
+            case HIT, DELETED -> {
+                // hits are counted where they are served (with their bytes), see served()
+            }
+        }
+    }
+
+    /** A block served from {@code tier}. */
+    public void served(String tier, long namespaceId, long bytes) {
+        String ns = ns(namespaceId);
+        hits.labelValues(tier, ns).inc();
+        readBytes.labelValues(tier, ns).inc(bytes);
+    }
+
+    /** A GET key that was not cached. */
+    public void missed(long namespaceId) {
+        misses.labelValues(ns(namespaceId)).inc();
+    }
+
+    /** A request finished. */
+    public void request(String opcode, String status, long nanos) {
+        requests.labelValues(opcode, status).inc();
+        DistributionDataPoint d = latency.labelValues(opcode);
+        d.observe(nanos / 1e9);
+    }
+
+    /** A protocol error (sent or observed). */
+    public void protocolError(String code) {
+        protocolErrors.labelValues(code).inc();
+    }
+
+    /** A connection was accepted. */
+    public void connectionOpened() {
+        connections.inc();
+    }
+
+    /** Writes the text exposition format. */
+    public void scrape(OutputStream out) throws IOException {
+        PrometheusTextFormatWriter.create().write(out, registry.scrape());
+    }
+
+    /** Content type of {@link #scrape}. */
+    public static String contentType() {
+        return PrometheusTextFormatWriter.CONTENT_TYPE;
+    }
+
+    private void eachTier(java.util.function.Consumer<LevelStats> c) {
+        TieredStore s = store.get();
+        if (s != null) {
+            try {
+                s.stats().forEach(c);
+            } catch (RuntimeException closed) {
+                // scraped during shutdown
+            }
+        }
+    }
+
+    private static String ns(long id) {
+        return HEX.toHexDigits(id);
+    }
+}

@@ -1,0 +1,123 @@
+package io.kvstore.server.config;
+
+import io.kvstore.policy.PolicyRegistry;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every setting of the daemon, typed and validated once at construction ({@link ConfigLoader} builds it from a
+ * YAML file, the environment and flags, in that order of precedence). Units are in the names. Immutable.
+ *
+ * @param bindAddress      address of the data (protocol) port
+ * @param port             data port; 0 = any free port
+ * @param adminBindAddress address of the HTTP admin port (loopback by default)
+ * @param adminPort        HTTP admin port; 0 = any free port; -1 = no admin server
+ * @param dataDir          directory of persistent tiers
+ * @param hbmCapacityBytes emulated HBM tier capacity; 0 = no HBM tier
+ * @param hbmPolicy        its eviction policy
+ * @param dramCapacityBytes DRAM tier capacity; 0 = no DRAM tier
+ * @param dramPolicy       its eviction policy
+ * @param nvmeCapacityBytes NVMe tier capacity; 0 = no NVMe tier
+ * @param nvmePolicy       its eviction policy
+ * @param transport        {@code auto} (epoll where available), {@code epoll} or {@code nio}
+ * @param ioThreads        event-loop threads; 0 = one per core
+ * @param blockingThreads  threads for lower-tier reads and writes (off the event loop)
+ * @param blockingQueueDepth tasks that may wait for them; beyond that requests get BUSY
+ * @param maxFrameBytes    largest frame accepted
+ * @param maxKeysPerRequest largest key or block count of one request
+ * @param maxPipelinedRequests requests queued per connection before the server stops reading it
+ * @param maxInFlightBytesPerConnection request bytes queued per connection before the server stops reading it
+ * @param writeBufferLowBytes  outbound bytes under which a paused GET stream resumes
+ * @param writeBufferHighBytes outbound bytes above which a GET stream pauses
+ * @param maxLeaseMillis   longest lease a LOOKUP may take
+ * @param shutdownGraceMillis how long shutdown waits for in-flight requests
+ * @param authTokens       token to the tenants it may use ({@code *} = any); empty = no authentication
+ */
+public record ServerConfig(String bindAddress, int port, String adminBindAddress, int adminPort, Path dataDir,
+                           long hbmCapacityBytes, String hbmPolicy, long dramCapacityBytes, String dramPolicy,
+                           long nvmeCapacityBytes, String nvmePolicy, String transport, int ioThreads,
+                           int blockingThreads, int blockingQueueDepth, int maxFrameBytes, int maxKeysPerRequest,
+                           int maxPipelinedRequests, long maxInFlightBytesPerConnection, int writeBufferLowBytes,
+                           int writeBufferHighBytes, long maxLeaseMillis, long shutdownGraceMillis,
+                           Map<String, List<String>> authTokens) {
+
+    public ServerConfig {
+        authTokens = Map.copyOf(authTokens);
+        port("port", port, false);
+        port("adminPort", adminPort, true);
+        notBlank("bindAddress", bindAddress);
+        notBlank("adminBindAddress", adminBindAddress);
+        if (dataDir == null) {
+            throw new ConfigException("dataDir: must be set");
+        }
+        atLeast("hbmCapacityBytes", hbmCapacityBytes, 0);
+        atLeast("dramCapacityBytes", dramCapacityBytes, 0);
+        atLeast("nvmeCapacityBytes", nvmeCapacityBytes, 0);
+        if (hbmCapacityBytes + dramCapacityBytes + nvmeCapacityBytes == 0) {
+            throw new ConfigException("hbmCapacityBytes, dramCapacityBytes, nvmeCapacityBytes: at least one tier "
+                    + "must have a capacity > 0");
+        }
+        policy("hbmPolicy", hbmPolicy);
+        policy("dramPolicy", dramPolicy);
+        policy("nvmePolicy", nvmePolicy);
+        if (!List.of("auto", "epoll", "nio").contains(transport)) {
+            throw new ConfigException("transport: must be auto, epoll or nio, was '" + transport + "'");
+        }
+        atLeast("ioThreads", ioThreads, 0);
+        atLeast("blockingThreads", blockingThreads, 1);
+        atLeast("blockingQueueDepth", blockingQueueDepth, 1);
+        atLeast("maxFrameBytes", maxFrameBytes, 4096);
+        atLeast("maxKeysPerRequest", maxKeysPerRequest, 1);
+        atLeast("maxPipelinedRequests", maxPipelinedRequests, 1);
+        atLeast("maxInFlightBytesPerConnection", maxInFlightBytesPerConnection, maxFrameBytes);
+        atLeast("writeBufferLowBytes", writeBufferLowBytes, 1);
+        atLeast("writeBufferHighBytes", writeBufferHighBytes, writeBufferLowBytes);
+        atLeast("maxLeaseMillis", maxLeaseMillis, 0);
+        atLeast("shutdownGraceMillis", shutdownGraceMillis, 0);
+        authTokens.forEach((token, tenants) -> {
+            if (token.isBlank()) {
+                throw new ConfigException("authTokens: a token must not be blank");
+            }
+            if (tenants.isEmpty()) {
+                throw new ConfigException("authTokens: token '" + token.charAt(0) + "...' allows no tenant "
+                        + "(list tenants, or * for any)");
+            }
+        });
+    }
+
+    /** Embedded defaults: all three tiers, data under {@code ./kvstore-data}, ports 7379 / 7380 on loopback. */
+    public static ServerConfig defaults() {
+        return ConfigLoader.builder().load();
+    }
+
+    /** True if HELLO must carry a configured token. */
+    public boolean authRequired() {
+        return !authTokens.isEmpty();
+    }
+
+    private static void port(String name, int v, boolean allowOff) {
+        if (v < (allowOff ? -1 : 0) || v > 65535) {
+            throw new ConfigException(name + ": must be in " + (allowOff ? "-1" : "0") + "..65535, was " + v);
+        }
+    }
+
+    private static void atLeast(String name, long v, long min) {
+        if (v < min) {
+            throw new ConfigException(name + ": must be >= " + min + ", was " + v);
+        }
+    }
+
+    private static void notBlank(String name, String v) {
+        if (v == null || v.isBlank()) {
+            throw new ConfigException(name + ": must not be blank");
+        }
+    }
+
+    private static void policy(String name, String v) {
+        if (!PolicyRegistry.exists(v)) {
+            throw new ConfigException(name + ": unknown policy '" + v + "'; known: " + PolicyRegistry.names());
+        }
+    }
+}

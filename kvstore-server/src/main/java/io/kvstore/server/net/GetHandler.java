@@ -1,0 +1,136 @@
+package io.kvstore.server.net;
+
+import io.kvstore.core.block.BlockHandle;
+import io.kvstore.core.block.BlockMeta;
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.store.GetResult;
+import io.kvstore.core.store.LookupResult;
+import io.kvstore.protocol.BlockDescriptor;
+import io.kvstore.protocol.ErrorCode;
+import io.kvstore.protocol.FrameDescriptor;
+import io.kvstore.protocol.FrameEncoder;
+import io.kvstore.protocol.Wire;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+
+import java.util.List;
+
+/**
+ * GET: streams the cached prefix of the requested keys, one frame per block, in order, then an END frame.
+ *
+ * <p>The data path: the block header goes out in a small pooled buffer and the payload as
+ * {@link Unpooled#wrappedBuffer} of the tier handle's own {@link java.nio.ByteBuffer}, so an off-heap (DRAM)
+ * payload reaches the socket without a copy on the heap; the handle is closed by a listener on the write, that
+ * is, once Netty has written (or dropped) the buffer. Blocks in an in-memory tier are read on the event loop;
+ * others on the bounded blocking pool. A block is written only while the channel is writable: a slow reader
+ * parks the stream (see {@link Connection#whenWritable}) instead of making the server buffer without bound.
+ */
+final class GetHandler implements OpHandler {
+
+    @Override
+    public int allowedFlags() {
+        return 0;
+    }
+
+    @Override
+    public void handle(Request r) {
+        List<BlockKey> keys = Wire.readKeys(r.body(), r.sc.limits().maxKeysPerRequest(), "keys");
+        long ns = r.session().namespaceId;
+        LookupResult hit = r.sc.store().lookup(ns, keys, 0);
+        if (hit.hitBlocks() < keys.size()) {
+            r.sc.metrics().missed(ns);
+        }
+        new Stream(r, keys.subList(0, hit.hitBlocks()), hit.tiers(), ns).pump();
+    }
+
+    /** One GET in progress. Event-loop confined. */
+    private static final class Stream {
+        private final Request r;
+        private final List<BlockKey> keys;
+        private final List<String> tiers;
+        private final long ns;
+        private final Channel ch;
+        private int next;
+
+        Stream(Request r, List<BlockKey> keys, List<String> tiers, long ns) {
+            this.r = r;
+            this.keys = keys;
+            this.tiers = tiers;
+            this.ns = ns;
+            this.ch = r.ctx().channel();
+        }
+
+        void pump() {
+            while (next < keys.size()) {
+                if (!ch.isActive()) {
+                    r.finish();
+                    return;
+                }
+                if (!ch.isWritable()) {
+                    r.conn.whenWritable(this::pump);
+                    return;
+                }
+                BlockKey key = keys.get(next);
+                if (r.sc.inMemory(tiers.get(next))) {
+                    if (!deliver(r.sc.store().get(ns, key))) {
+                        end();
+                        return;
+                    }
+                } else {
+                    r.offload(() -> r.sc.store().get(ns, key), this::afterRead);
+                    return;
+                }
+            }
+            end();
+        }
+
+        private void afterRead(GetResult g, Throwable err) {
+            if (err != null) {
+                r.fail(ErrorCode.INTERNAL, "reading block " + next + ": " + err);
+            } else if (deliver(g)) {
+                pump();
+            } else {
+                end();
+            }
+        }
+
+        /** Writes one block frame; false on a miss (evicted or corrupt since the lookup). */
+        private boolean deliver(GetResult g) {
+            if (!g.isHit()) {
+                r.sc.metrics().missed(ns);
+                return false;
+            }
+            BlockHandle h = g.handle();
+            if (!ch.isActive()) {
+                h.close();
+                return false;
+            }
+            BlockMeta m = h.meta();
+            ByteBuf head = r.ctx().alloc().ioBuffer(FrameDescriptor.HEADER_BYTES + BlockDescriptor.BYTES);
+            FrameEncoder.writeHeader(head, r.session().version, r.frame.opcodeCode(), 0, 0, r.frame.requestId(),
+                    BlockDescriptor.BYTES + (long) m.length());
+            Wire.writeBlockHeader(head, m);
+            ByteBuf payload;
+            try {
+                payload = Unpooled.wrappedBuffer(h.payload());
+            } catch (RuntimeException e) {
+                head.release();
+                h.close();
+                throw e;
+            }
+            r.ctx().write(head);
+            r.ctx().writeAndFlush(payload).addListener(f -> h.close());
+            r.sc.metrics().served(g.tier(), ns, m.length());
+            next++;
+            return true;
+        }
+
+        private void end() {
+            if (ch.isActive()) {
+                r.write(FrameDescriptor.FLAG_END, r.ctx().alloc().buffer(4).writeInt(next));
+            }
+            r.finish();
+        }
+    }
+}

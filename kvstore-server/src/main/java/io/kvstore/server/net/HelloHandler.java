@@ -1,0 +1,53 @@
+package io.kvstore.server.net;
+
+import io.kvstore.protocol.ErrorCode;
+import io.kvstore.protocol.FrameDescriptor;
+import io.kvstore.protocol.body.Hello;
+import io.kvstore.protocol.body.HelloReply;
+import io.netty.buffer.ByteBuf;
+
+/** HELLO: checks the token, computes the namespace id from the namespace fields, opens the session. */
+final class HelloHandler implements OpHandler {
+
+    @Override
+    public int allowedFlags() {
+        return 0;
+    }
+
+    @Override
+    public boolean allowedBeforeHello() {
+        return true;
+    }
+
+    @Override
+    public void handle(Request r) {
+        if (r.session().open()) {
+            r.fail(ErrorCode.MALFORMED, "the session already said HELLO (namespace " + r.session().namespace.modelId()
+                    + "); open another connection for another namespace");
+            return;
+        }
+        Hello h = Hello.read(r.body(), r.sc.limits());
+        if (h.maxVersion() < 1) {
+            r.fail(ErrorCode.UNSUPPORTED_VERSION, "client speaks up to version " + h.maxVersion()
+                    + "; supported versions: [1]");
+            return;
+        }
+        ErrorCode auth = r.sc.auth().check(h.token(), h.namespace());
+        if (auth == ErrorCode.AUTH_FAILED) {
+            r.fail(auth, "unknown auth token");
+            return;
+        }
+        if (auth == ErrorCode.NAMESPACE_DENIED) {
+            r.fail(auth, "the token may not use tenant '" + h.namespace().tenant() + "'");
+            return;
+        }
+        Session s = r.session();
+        s.namespace = h.namespace();
+        s.namespaceId = h.namespace().id();
+        s.version = Math.min(h.maxVersion(), FrameDescriptor.VERSION);
+        ByteBuf out = r.ctx().alloc().buffer(64);
+        new HelloReply(s.version, s.namespaceId, r.sc.limits().maxFrameBytes(), r.sc.limits().maxKeysPerRequest(),
+                r.sc.tierNames()).write(out);
+        r.reply(out);
+    }
+}

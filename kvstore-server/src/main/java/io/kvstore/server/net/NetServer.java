@@ -1,0 +1,166 @@
+package io.kvstore.server.net;
+
+import io.kvstore.core.store.TieredStore;
+import io.kvstore.protocol.FrameDecoder;
+import io.kvstore.protocol.FrameEncoder;
+import io.kvstore.protocol.Opcode;
+import io.kvstore.server.admin.ServerMetrics;
+import io.kvstore.server.config.ServerConfig;
+import io.kvstore.server.tier.TierFactory;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.InetSocketAddress;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The protocol server: a Netty server socket whose child pipelines are {@link FrameDecoder} (length-field
+ * framing, malformed input as error values), {@link FrameEncoder} and a {@link Connection} that runs each
+ * request through the {@link OpHandler} of its opcode. Owns its event loops and the bounded blocking pool;
+ * does not own the store. {@link #close()} drains: it stops accepting, answers new requests SHUTTING_DOWN,
+ * waits up to {@code shutdownGraceMillis} for in-flight requests, then closes every connection.
+ */
+public final class NetServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NetServer.class);
+
+    private final ServerConfig config;
+    private final ServerContext sc;
+    private final Transport transport;
+    private final EventLoopGroup boss;
+    private final EventLoopGroup workers;
+    private final ThreadPoolExecutor blocking;
+    private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+    private final Lifecycle lifecycle = new Lifecycle();
+    private Channel serverChannel;
+    private boolean closed;
+
+    public NetServer(ServerConfig config, TieredStore store, List<TierFactory.Level> levels, ServerMetrics metrics) {
+        this.config = config;
+        this.transport = Transport.select(config.transport());
+        AtomicInteger n = new AtomicInteger();
+        this.blocking = new ThreadPoolExecutor(config.blockingThreads(), config.blockingThreads(), 30,
+                TimeUnit.SECONDS, new ArrayBlockingQueue<>(config.blockingQueueDepth()), r -> {
+                    Thread t = new Thread(r, "kvstore-blocking-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.sc = ServerContext.of(config, store, levels, metrics, blocking, lifecycle);
+        metrics.gauge("kvstore_blocking_queue_depth", "Tasks waiting for the blocking pool",
+                () -> blocking.getQueue().size());
+        metrics.gauge("kvstore_blocking_queue_limit", "Capacity of the blocking pool's queue",
+                config::blockingQueueDepth);
+        metrics.gauge("kvstore_inflight_requests", "Requests queued or running on all connections",
+                lifecycle::inFlight);
+        metrics.gauge("kvstore_open_connections", "Open connections", channels::size);
+        this.boss = transport.group(1);
+        this.workers = transport.group(config.ioThreads());
+    }
+
+    /** Binds the data port; returns the bound port (useful with port 0). */
+    public int start() throws InterruptedException {
+        EnumMap<Opcode, OpHandler> handlers = handlers();
+        ServerBootstrap b = new ServerBootstrap()
+                .group(boss, workers)
+                .channel(transport.serverChannelClass())
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(config.writeBufferLowBytes(), config.writeBufferHighBytes()))
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        channels.add(ch);
+                        ch.pipeline().addLast("decoder", new FrameDecoder(sc.limits()))
+                                .addLast("encoder", FrameEncoder.INSTANCE)
+                                .addLast("connection", new Connection(sc, handlers));
+                    }
+                });
+        serverChannel = b.bind(config.bindAddress(), config.port()).sync().channel();
+        channels.add(serverChannel);
+        LOG.info("protocol server on {}:{} ({} transport)", config.bindAddress(), port(), transport.name());
+        return port();
+    }
+
+    /** The bound port. */
+    public int port() {
+        return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+    }
+
+    /** {@code epoll} or {@code nio}. */
+    public String transportName() {
+        return transport.name();
+    }
+
+    /** Open client connections. */
+    public int connections() {
+        return Math.max(0, channels.size() - 1);
+    }
+
+    private static EnumMap<Opcode, OpHandler> handlers() {
+        EnumMap<Opcode, OpHandler> m = new EnumMap<>(Opcode.class);
+        m.put(Opcode.HELLO, new HelloHandler());
+        m.put(Opcode.LOOKUP, new LookupHandler());
+        m.put(Opcode.GET, new GetHandler());
+        m.put(Opcode.PUT, new PutHandler());
+        m.put(Opcode.EXISTS, new KeysHandler(Opcode.EXISTS));
+        m.put(Opcode.DELETE, new KeysHandler(Opcode.DELETE));
+        m.put(Opcode.PIN, new KeysHandler(Opcode.PIN));
+        m.put(Opcode.UNPIN, new KeysHandler(Opcode.UNPIN));
+        m.put(Opcode.STATS, new StatsHandler());
+        m.put(Opcode.PING, new PingHandler());
+        return m;
+    }
+
+    /** Drains and stops; idempotent. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (serverChannel != null) {
+            serverChannel.close().syncUninterruptibly();
+        }
+        lifecycle.drain();
+        long deadline = System.nanoTime() + config.shutdownGraceMillis() * 1_000_000L;
+        while (lifecycle.inFlight() > 0 && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (lifecycle.inFlight() > 0) {
+            LOG.warn("shutdown: {} requests still in flight after {} ms; closing connections", lifecycle.inFlight(),
+                    config.shutdownGraceMillis());
+        }
+        channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        blocking.shutdown();
+        try {
+            if (!blocking.awaitTermination(5, TimeUnit.SECONDS)) {
+                blocking.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package io.kvstore.server.net;
+
+import io.kvstore.core.store.TieredStore;
+import io.kvstore.protocol.ProtocolLimits;
+import io.kvstore.server.admin.ServerMetrics;
+import io.kvstore.server.auth.Authenticator;
+import io.kvstore.server.config.ServerConfig;
+import io.kvstore.server.tier.TierFactory;
+
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.stream.Collectors;
+
+/**
+ * What every connection and handler shares: the store, the tier facts, limits, auth, metrics and the bounded
+ * pool for work that must not run on an event loop. Immutable references; the objects are thread-safe.
+ */
+record ServerContext(ServerConfig config, TieredStore store, Map<String, TierFactory.Level> levels,
+                     List<String> tierNames, ProtocolLimits limits, Authenticator auth, ServerMetrics metrics,
+                     ExecutorService blocking, Lifecycle lifecycle) {
+
+    static ServerContext of(ServerConfig config, TieredStore store, List<TierFactory.Level> levels,
+                            ServerMetrics metrics, ExecutorService blocking, Lifecycle lifecycle) {
+        return new ServerContext(config, store,
+                levels.stream().collect(Collectors.toMap(TierFactory.Level::name, l -> l)),
+                store.tierNames(),
+                new ProtocolLimits(config.maxFrameBytes(), config.maxKeysPerRequest(), 4096),
+                new Authenticator(config.authTokens()), metrics, blocking, lifecycle);
+    }
+
+    /** True if reads from {@code tier} may run on the event loop. */
+    boolean inMemory(String tier) {
+        TierFactory.Level l = levels.get(tier);
+        return l != null && l.inMemory();
+    }
+
+    /** True if {@code tier} keeps blocks across restarts. */
+    boolean durable(String tier) {
+        TierFactory.Level l = levels.get(tier);
+        return l != null && l.durable();
+    }
+}

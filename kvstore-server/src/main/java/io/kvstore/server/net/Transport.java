@@ -1,0 +1,49 @@
+package io.kvstore.server.net;
+
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+
+/**
+ * The socket transport: native epoll where available (Linux x86-64 with the native library on the class path),
+ * else Java NIO.
+ *
+ * @param name               {@code epoll} or {@code nio}
+ * @param ioHandlerFactory   for {@link MultiThreadIoEventLoopGroup}
+ * @param serverChannelClass the server socket channel type
+ */
+public record Transport(String name, IoHandlerFactory ioHandlerFactory,
+                        Class<? extends ServerChannel> serverChannelClass) {
+
+    /**
+     * @param wanted {@code auto}, {@code epoll} or {@code nio}
+     * @throws IllegalStateException if epoll is demanded but unavailable (with the reason)
+     */
+    public static Transport select(String wanted) {
+        boolean epoll = switch (wanted) {
+            case "nio" -> false;
+            case "epoll" -> {
+                if (!Epoll.isAvailable()) {
+                    throw new IllegalStateException("transport: epoll is not available here: "
+                            + Epoll.unavailabilityCause());
+                }
+                yield true;
+            }
+            default -> Epoll.isAvailable();
+        };
+        return epoll
+                ? new Transport("epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class)
+                : new Transport("nio", NioIoHandler.newFactory(), NioServerSocketChannel.class);
+    }
+
+    /** A new event-loop group of {@code threads} threads (0 = Netty's default). */
+    public EventLoopGroup group(int threads) {
+        return new MultiThreadIoEventLoopGroup(threads, ioHandlerFactory);
+    }
+}

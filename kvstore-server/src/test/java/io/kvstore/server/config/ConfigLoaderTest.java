@@ -1,0 +1,93 @@
+package io.kvstore.server.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigLoaderTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void embeddedDefaultsAreValidAndLoopback() {
+        ServerConfig c = ServerConfig.defaults();
+        assertThat(c.port()).isEqualTo(7379);
+        assertThat(c.adminPort()).isEqualTo(7380);
+        assertThat(c.adminBindAddress()).isEqualTo("127.0.0.1");
+        assertThat(c.dramCapacityBytes()).isEqualTo(1L << 30);
+        assertThat(c.hbmCapacityBytes()).isPositive();
+        assertThat(c.nvmeCapacityBytes()).isPositive();
+        assertThat(c.authRequired()).isFalse();
+    }
+
+    @Test
+    void fileThenEnvironmentThenFlags() throws Exception {
+        Path f = dir.resolve("kvstore.yaml");
+        Files.writeString(f, """
+                port: 9000
+                adminPort: 9001
+                dramCapacityBytes: 2GiB
+                nvmeCapacityBytes: 10GB
+                authTokens:
+                  tok-a: [acme, globex]
+                  tok-b: "*"
+                """);
+        ServerConfig c = ConfigLoader.builder().yaml(f)
+                .env(Map.of("KVSTORE_ADMIN_PORT", "9101", "KVSTORE_DRAM_CAPACITY_BYTES", "3GiB", "UNRELATED", "x"))
+                .flag("port", 9200).load();
+        assertThat(c.port()).isEqualTo(9200);
+        assertThat(c.adminPort()).isEqualTo(9101);
+        assertThat(c.dramCapacityBytes()).isEqualTo(3L << 30);
+        assertThat(c.nvmeCapacityBytes()).isEqualTo(10_000_000_000L);
+        assertThat(c.authTokens()).containsEntry("tok-a", List.of("acme", "globex")).containsEntry("tok-b",
+                List.of("*"));
+    }
+
+    @Test
+    void messagesNameTheSettingTheValueAndTheSource() throws Exception {
+        assertThatThrownBy(() -> ConfigLoader.builder().env(Map.of("KVSTORE_DRAM_CAPACITY_BYTES", "4 GiBs")).load())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("dramCapacityBytes").hasMessageContaining("4 GiBs")
+                .hasMessageContaining("environment KVSTORE_DRAM_CAPACITY_BYTES");
+        assertThatThrownBy(() -> ConfigLoader.builder().flag("port", 70000).load())
+                .hasMessageContaining("port: must be in 0..65535, was 70000").hasMessageContaining("flag --port");
+        assertThatThrownBy(() -> ConfigLoader.builder().assignment("dramPolicy=nope").load())
+                .hasMessageContaining("dramPolicy: unknown policy 'nope'");
+        Path f = dir.resolve("bad.yaml");
+        Files.writeString(f, "dramCapacity: 1GiB\n");
+        assertThatThrownBy(() -> ConfigLoader.builder().yaml(f))
+                .hasMessageContaining("unknown setting 'dramCapacity'").hasMessageContaining("dramCapacityBytes");
+        assertThatThrownBy(() -> ConfigLoader.builder().assignment("hbmCapacityBytes=0")
+                .assignment("dramCapacityBytes=0").assignment("nvmeCapacityBytes=0").load())
+                .hasMessageContaining("at least one tier");
+        assertThatThrownBy(() -> ConfigLoader.builder().assignment("writeBufferLowBytes=8MiB")
+                .assignment("writeBufferHighBytes=1MiB").load())
+                .hasMessageContaining("writeBufferHighBytes: must be >= 8388608");
+    }
+
+    @Test
+    void sizes() {
+        assertThat(Sizes.parse("4GiB")).isEqualTo(4L << 30);
+        assertThat(Sizes.parse("512 MiB")).isEqualTo(512L << 20);
+        assertThat(Sizes.parse("1.5KiB")).isEqualTo(1536);
+        assertThat(Sizes.parse("2GB")).isEqualTo(2_000_000_000L);
+        assertThat(Sizes.parse("123")).isEqualTo(123);
+        assertThat(Sizes.format(4L << 30)).isEqualTo("4GiB");
+        assertThatThrownBy(() -> Sizes.parse("4 parsecs")).hasMessageContaining("unknown unit 'parsecs'");
+        assertThatThrownBy(() -> Sizes.parse("-1")).hasMessageContaining("not a size");
+    }
+
+    @Test
+    void envNamesAreUpperSnakeCase() {
+        assertThat(ConfigLoader.envName("maxInFlightBytesPerConnection"))
+                .isEqualTo("KVSTORE_MAX_IN_FLIGHT_BYTES_PER_CONNECTION");
+    }
+}
