@@ -65,26 +65,26 @@ public enum Codec {
     }
 
     /**
-     * Encodes {@code src} (position to limit; position unchanged) into {@code dst} at {@code dstOff}, which must
-     * have room for {@link #maxEncodedLength}. Returns the encoded length, or -1 if the encoding does not pay (the
-     * caller then stores the payload with {@link #NONE}).
+     * Encodes {@code src} (position to limit; position unchanged) into {@code dst} at absolute index
+     * {@code dstOff}, which must leave room for {@link #maxEncodedLength}; {@code dst}'s position and limit are
+     * not changed. Returns the encoded length, or -1 if the encoding does not pay (the caller then stores the
+     * payload with {@link #NONE}).
      */
-    public int encode(ByteBuffer src, byte[] dst, int dstOff) {
+    public int encode(ByteBuffer src, ByteBuffer dst, int dstOff) {
         int len = src.remaining();
         switch (this) {
             case NONE -> {
-                src.duplicate().get(dst, dstOff, len);
+                dst.put(dstOff, src, src.position(), len);
                 return len;
             }
             case LZ4 -> {
-                int n = COMPRESSOR.compress(src, src.position(), len, ByteBuffer.wrap(dst), dstOff,
-                        dst.length - dstOff);
+                int n = COMPRESSOR.compress(src, src.position(), len, dst, dstOff, dst.capacity() - dstOff);
                 return pays(n, len) ? n : -1;
             }
             case SHUFFLE2_LZ4 -> {
                 byte[] shuffled = new byte[len];
                 shuffle2(src, shuffled);
-                int n = COMPRESSOR.compress(shuffled, 0, len, dst, dstOff, dst.length - dstOff);
+                int n = COMPRESSOR.compress(ByteBuffer.wrap(shuffled), 0, len, dst, dstOff, dst.capacity() - dstOff);
                 return pays(n, len) ? n : -1;
             }
             default -> throw new AssertionError(this);
@@ -92,14 +92,14 @@ public enum Codec {
     }
 
     /**
-     * Decodes {@code storedLength} bytes of {@code src} at {@code off} into a new array of exactly {@code length}
-     * bytes, or returns null if the bytes do not decode to that length (damaged input). Not used for
+     * Decodes {@code storedLength} bytes of {@code src} at absolute index {@code off} into a new array of exactly
+     * {@code length} bytes, or returns null if they do not decode to that length (damaged input). Not used for
      * {@link #NONE}, whose payload is served in place.
      */
-    public byte[] decode(byte[] src, int off, int storedLength, int length) {
+    public byte[] decode(ByteBuffer src, int off, int storedLength, int length) {
         byte[] out = new byte[length];
         try {
-            int n = DECOMPRESSOR.decompress(src, off, storedLength, out, 0, length);
+            int n = DECOMPRESSOR.decompress(src, off, storedLength, ByteBuffer.wrap(out), 0, length);
             if (n != length) {
                 return null;
             }

@@ -8,6 +8,8 @@ import io.kvstore.core.tier.ReadResult;
 import io.kvstore.core.tier.Tier;
 import io.kvstore.core.tier.TierClosedException;
 import io.kvstore.core.tier.TierStats;
+import org.rocksdb.ByteBufferGetStatus;
+import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.Status;
@@ -72,8 +74,11 @@ import java.util.function.Supplier;
  * flushes memtables (so a clean shutdown loses nothing even without a WAL) and closes RocksDB.
  *
  * <h2>Buffers</h2>
- * Payloads are copied on put; the caller keeps its buffer. A hit's handle wraps a heap array owned by the
- * handle alone, so it stays valid after a remove or close.
+ * Payloads are copied on put; the caller keeps its buffer. Records are encoded into, and read into, pooled
+ * direct buffers ({@link BufferPool}, bounded by {@code bufferPoolBytes}), so a read is one copy out of RocksDB
+ * and no allocation in the steady state. A hit's handle is a zero-copy view of its buffer (or of its own heap
+ * array if the record was compressed); the buffer goes back to the pool when the last handle is closed, so a
+ * handle stays valid after a remove or close.
  */
 public final class NvmeTier implements Tier {
 
@@ -90,6 +95,10 @@ public final class NvmeTier implements Tier {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong used = new AtomicLong();
     private final AtomicLong unreclaimed = new AtomicLong();
+    private static final ThreadLocal<ByteBuffer> KEY_BUFFER =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(BlockKey.BYTES));
+
+    private final BufferPool pool;
     private final ThreadPoolExecutor io;
     private final ExecutorService maintenance;
     private CompletableFuture<Void> compaction = CompletableFuture.completedFuture(null);
@@ -100,6 +109,7 @@ public final class NvmeTier implements Tier {
     private final LongAdder errors = new LongAdder();
     private final LongAdder busy = new LongAdder();
     private final LongAdder compactions = new LongAdder();
+    private final LongAdder gcCompactions = new LongAdder();
     private final LongAdder garbageWaits = new LongAdder();
     private final LongAdder payloadBytesWritten = new LongAdder();
     private final LongAdder recordBytesWritten = new LongAdder();
@@ -111,6 +121,7 @@ public final class NvmeTier implements Tier {
         for (int i = 0; i < STRIPES; i++) {
             stripes[i] = new ReentrantLock();
         }
+        this.pool = new BufferPool(cfg.bufferPoolBytes());
         this.rocks = new RocksStore(cfg);
         try {
             this.corruptAtOpen = loadIndex();
@@ -233,40 +244,58 @@ public final class NvmeTier implements Tier {
             if (used.get() + fp > cfg.capacityBytes()) {
                 return PutOutcome.NO_CAPACITY;
             }
-            byte[] record = RecordDescriptor.encode(meta, payload, cfg.codec());
-            ReentrantLock stripe = stripe(key);
-            stripe.lock();
+            ByteBuffer record = pool.acquire(RecordDescriptor.maxRecordLength(meta.length(), cfg.codec()));
             try {
-                if (index.containsKey(key)) {
-                    return PutOutcome.ALREADY_PRESENT;
-                }
-                if (!reserve(fp)) {
-                    return PutOutcome.NO_CAPACITY;
-                }
-                byte[] k = key.toBytes();
-                try (WriteBatch b = new WriteBatch()) {
-                    b.put(rocks.meta, k, MetaDescriptor.encode(meta));
-                    b.put(rocks.blocks, k, record);
-                    rocks.db.write(rocks.writeOptions, b);
-                } catch (RocksDBException e) {
-                    used.addAndGet(-fp);
-                    errors.increment();
-                    LOG.warn("{}: put {} failed: {}", cfg.name(), key.shortHex(), e.toString());
-                    return PutOutcome.FAILED;
-                }
-                index.put(key, meta);
-                payloadBytesWritten.add(meta.length());
-                recordBytesWritten.add(record.length);
-                if (RecordDescriptor.codecOf(record) != Codec.NONE) {
-                    encodedBlocks.increment();
-                }
-                return PutOutcome.STORED;
+                Codec used = RecordDescriptor.encode(meta, payload, cfg.codec(), record);
+                return write(meta, fp, record, used);
             } finally {
-                stripe.unlock();
+                pool.release(record);
             }
         } finally {
             lifecycle.readLock().unlock();
         }
+    }
+
+    private PutOutcome write(BlockMeta meta, long fp, ByteBuffer record, Codec used) {
+        BlockKey key = meta.key();
+        ReentrantLock stripe = stripe(key);
+        stripe.lock();
+        try {
+            if (index.containsKey(key)) {
+                return PutOutcome.ALREADY_PRESENT;
+            }
+            if (!reserve(fp)) {
+                return PutOutcome.NO_CAPACITY;
+            }
+            int recordLength = record.remaining();
+            try (WriteBatch b = new WriteBatch()) {
+                b.put(rocks.meta, key.toBytes(), MetaDescriptor.encode(meta));
+                b.put(rocks.blocks, directKey(key), record);
+                rocks.db.write(rocks.writeOptions, b);
+            } catch (RocksDBException e) {
+                NvmeTier.this.used.addAndGet(-fp);
+                errors.increment();
+                LOG.warn("{}: put {} failed: {}", cfg.name(), key.shortHex(), e.toString());
+                return PutOutcome.FAILED;
+            }
+            index.put(key, meta);
+            payloadBytesWritten.add(meta.length());
+            recordBytesWritten.add(recordLength);
+            if (used != Codec.NONE) {
+                encodedBlocks.increment();
+            }
+            return PutOutcome.STORED;
+        } finally {
+            stripe.unlock();
+        }
+    }
+
+    /** The key in this thread's direct buffer (RocksDB's ByteBuffer calls take direct buffers only). */
+    private static ByteBuffer directKey(BlockKey key) {
+        ByteBuffer b = KEY_BUFFER.get();
+        b.clear();
+        key.writeTo(b);
+        return b.flip();
     }
 
     private boolean reserve(long fp) {
@@ -290,21 +319,25 @@ public final class NvmeTier implements Tier {
                 misses.increment();
                 return ReadResult.miss();
             }
-            byte[] rec;
+            ByteBuffer buf = pool.acquire(RecordDescriptor.HEADER_LENGTH + m.length());
+            int n;
             try {
-                rec = rocks.db.get(rocks.blocks, rocks.readOptions, key.toBytes());
+                n = rocks.db.get(rocks.blocks, rocks.readOptions, directKey(key), buf);
             } catch (RocksDBException e) {
+                pool.release(buf);
                 return failedRead(key, m, e);
             }
-            return finishRead(key, m, rec);
+            return finishRead(key, m, buf, n);
         } finally {
             lifecycle.readLock().unlock();
         }
     }
 
     /**
-     * Reads several blocks with RocksDB MultiGet, {@code maxBatchKeys} keys per call, so that a long prefix costs
-     * one batched round of I/O per batch rather than one per block.
+     * Reads several blocks with RocksDB MultiGet, at most {@code maxBatchKeys} keys and {@code maxBatchBytes}
+     * payload bytes per call, so that a long prefix of small blocks costs one batched round of I/O per batch
+     * rather than one per block. The byte bound exists because MultiGet of MiB-sized blobs got slower per byte as
+     * batches grew past 4 MiB (measured: 2 MiB blocks read at 0.78 GB/s in pairs, 0.32 GB/s in batches of 8).
      */
     @Override
     public List<ReadResult> readAll(List<BlockKey> keys) {
@@ -312,8 +345,21 @@ public final class NvmeTier implements Tier {
         try {
             checkOpen();
             List<ReadResult> out = new ArrayList<>(keys.size());
-            for (int from = 0; from < keys.size(); from += cfg.maxBatchKeys()) {
-                readBatch(keys.subList(from, Math.min(keys.size(), from + cfg.maxBatchKeys())), out);
+            List<BlockKey> batch = new ArrayList<>();
+            long batchBytes = 0;
+            for (BlockKey k : keys) {
+                BlockMeta m = index.get(k);
+                long len = m == null ? 0 : m.length();
+                if (!batch.isEmpty() && (batch.size() >= cfg.maxBatchKeys() || batchBytes + len > cfg.maxBatchBytes())) {
+                    readBatch(batch, out);
+                    batch.clear();
+                    batchBytes = 0;
+                }
+                batch.add(k);
+                batchBytes += len;
+            }
+            if (!batch.isEmpty()) {
+                readBatch(batch, out);
             }
             return out;
         } finally {
@@ -323,49 +369,80 @@ public final class NvmeTier implements Tier {
 
     private void readBatch(List<BlockKey> keys, List<ReadResult> out) {
         BlockMeta[] metas = new BlockMeta[keys.size()];
-        List<byte[]> wanted = new ArrayList<>(keys.size());
-        for (int i = 0; i < keys.size(); i++) {
-            metas[i] = index.get(keys.get(i));
-            if (metas[i] != null) {
-                wanted.add(keys.get(i).toBytes());
-            }
-        }
-        List<byte[]> got;
+        List<ByteBuffer> keyBufs = new ArrayList<>(keys.size());
+        List<ByteBuffer> values = new ArrayList<>(keys.size());
+        ByteBuffer keyArea = pool.acquire(keys.size() * BlockKey.BYTES);
         try {
-            got = wanted.isEmpty() ? List.of()
-                    : rocks.db.multiGetAsList(rocks.readOptions, Collections.nCopies(wanted.size(), rocks.blocks),
-                            wanted);
-        } catch (RocksDBException e) {
-            for (BlockKey k : keys) {
-                out.add(read(k)); // one bad record must not fail its neighbours: retry one by one
+            for (int i = 0; i < keys.size(); i++) {
+                metas[i] = index.get(keys.get(i));
+                if (metas[i] != null) {
+                    ByteBuffer k = keyArea.duplicate().position(i * BlockKey.BYTES).limit((i + 1) * BlockKey.BYTES)
+                            .slice();
+                    keys.get(i).writeTo(k);
+                    keyBufs.add(k.flip());
+                    values.add(pool.acquire(RecordDescriptor.HEADER_LENGTH + metas[i].length()));
+                }
             }
-            return;
-        }
-        int j = 0;
-        for (int i = 0; i < keys.size(); i++) {
-            if (metas[i] == null) {
-                misses.increment();
-                out.add(ReadResult.miss());
-            } else {
-                out.add(finishRead(keys.get(i), metas[i], got.get(j++)));
+            List<ByteBufferGetStatus> got;
+            try {
+                got = keyBufs.isEmpty() ? List.of() : rocks.db.multiGetByteBuffers(rocks.readOptions,
+                        Collections.nCopies(keyBufs.size(), rocks.blocks), keyBufs, values);
+            } catch (RocksDBException e) {
+                values.forEach(pool::release);
+                for (BlockKey k : keys) {
+                    out.add(read(k)); // one bad record must not fail its neighbours: retry one by one
+                }
+                return;
             }
+            int j = 0;
+            for (int i = 0; i < keys.size(); i++) {
+                if (metas[i] == null) {
+                    misses.increment();
+                    out.add(ReadResult.miss());
+                    continue;
+                }
+                ByteBufferGetStatus st = got.get(j);
+                ByteBuffer buf = values.get(j++);
+                Status.Code code = st.status.getCode();
+                if (code == Status.Code.Ok || code == Status.Code.NotFound) {
+                    out.add(finishRead(keys.get(i), metas[i], buf, code == Status.Code.Ok ? st.requiredSize
+                            : RocksDB.NOT_FOUND));
+                } else {
+                    pool.release(buf);
+                    out.add(failedRead(keys.get(i), metas[i], new RocksDBException(st.status)));
+                }
+            }
+        } finally {
+            pool.release(keyArea);
         }
     }
 
-    private ReadResult finishRead(BlockKey key, BlockMeta m, byte[] rec) {
-        if (rec == null) {
+    /** Verifies a record read into {@code buf} ({@code size} bytes, or NOT_FOUND); owns {@code buf} from here. */
+    private ReadResult finishRead(BlockKey key, BlockMeta m, ByteBuffer buf, int size) {
+        if (size == RocksDB.NOT_FOUND) {
+            pool.release(buf);
             if (index.get(key) == m) {
                 return dropCorrupt(key, m, "record missing"); // indexed but gone: never serve, drop the entry
             }
             misses.increment(); // removed meanwhile
             return ReadResult.miss();
         }
-        ByteBuffer payload = RecordDescriptor.decode(rec, m);
+        if (size > buf.capacity()) {
+            pool.release(buf);
+            return dropCorrupt(key, m, "record longer than its metadata allows");
+        }
+        buf.position(0).limit(size);
+        ByteBuffer payload = RecordDescriptor.decode(buf, m);
         if (payload == null) {
+            pool.release(buf);
             return dropCorrupt(key, m, "record failed verification");
         }
         hits.increment();
-        return ReadResult.hit(RefCountedHandle.create(m, payload, null));
+        if (!payload.isDirect()) {
+            pool.release(buf); // decoded into its own heap array
+            return ReadResult.hit(RefCountedHandle.create(m, payload, null));
+        }
+        return ReadResult.hit(RefCountedHandle.create(m, payload, () -> pool.release(buf)));
     }
 
     private ReadResult failedRead(BlockKey key, BlockMeta m, RocksDBException e) {
@@ -447,12 +524,15 @@ public final class NvmeTier implements Tier {
         d.put("busy", busy.sum());
         d.put("corrupt_at_open", corruptAtOpen);
         d.put("compactions", compactions.sum());
+        d.put("gc_compactions", gcCompactions.sum());
         d.put("garbage_waits", garbageWaits.sum());
         d.put("unreclaimed_bytes", unreclaimed.get());
         d.put("payload_bytes_written", payloadBytesWritten.sum());
         d.put("record_bytes_written", recordBytesWritten.sum());
         d.put("encoded_blocks", encodedBlocks.sum());
         d.put("direct_io", rocks.directIo ? 1L : 0L);
+        d.put("buffer_allocations", pool.allocations());
+        d.put("buffer_pool_bytes", pool.pooledBytes());
         lifecycle.readLock().lock();
         try {
             if (!closed.get()) {
@@ -532,8 +612,14 @@ public final class NvmeTier implements Tier {
         do {
             unreclaimed.set(0); // removes from now on are garbage for the next round
             try {
-                rocks.compact();
+                rocks.compact(false);
                 compactions.increment();
+                long blobBytes = rocks.property(rocks.blocks, "rocksdb.live-blob-file-size");
+                if (blobBytes > used.get() + softGarbageLimit()) {
+                    // garbage stuck in files that still hold live blocks: relocate those blocks
+                    rocks.compact(true);
+                    gcCompactions.increment();
+                }
             } catch (RocksDBException e) {
                 if (!closed.get()) {
                     errors.increment();

@@ -27,11 +27,14 @@ import java.util.Objects;
  * @param ioThreads            threads of the bounded I/O pool behind the async API
  * @param ioQueue              queued operations the pool accepts before refusing
  * @param maxBatchKeys         keys per MultiGet call in {@link NvmeTier#readAll}
+ * @param maxBatchBytes        payload bytes per MultiGet call (a batch holds at least one key)
+ * @param bufferPoolBytes      idle direct buffers kept for reads and writes
  */
 public record NvmeTierConfig(String name, Path directory, long capacityBytes, long blockCacheBytes,
                              long writeBufferBytes, int maxWriteBuffers, int backgroundJobs, long minBlobBytes,
                              long blobFileBytes, double blobGcAgeCutoff, double garbageRatio, Codec codec,
-                             WalMode walMode, boolean directIo, int ioThreads, int ioQueue, int maxBatchKeys) {
+                             WalMode walMode, boolean directIo, int ioThreads, int ioQueue, int maxBatchKeys,
+                             long maxBatchBytes, long bufferPoolBytes) {
 
     private static final long MIB = 1024L * 1024;
 
@@ -56,6 +59,10 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
         positive("ioThreads", ioThreads);
         positive("ioQueue", ioQueue);
         positive("maxBatchKeys", maxBatchKeys);
+        positive("maxBatchBytes", maxBatchBytes);
+        if (bufferPoolBytes < 0) {
+            throw new IllegalArgumentException("bufferPoolBytes must be >= 0, was " + bufferPoolBytes);
+        }
     }
 
     /** Defaults for a tier of {@code capacityBytes} in {@code directory}. */
@@ -95,13 +102,15 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
         private long minBlobBytes = 4096;
         private long blobFileBytes = 256 * MIB;
         private double blobGcAgeCutoff = 0.25;
-        private double garbageRatio = 0.04;
+        private double garbageRatio = 0.03;
         private Codec codec = Codec.NONE;
         private WalMode walMode = WalMode.DISABLED;
         private boolean directIo = true;
         private int ioThreads = 4;
         private int ioQueue = 256;
         private int maxBatchKeys = 16;
+        private long maxBatchBytes = 4 * MIB;
+        private long bufferPoolBytes = 64 * MIB;
 
         private Builder(Path directory, long capacityBytes) {
             this.directory = directory;
@@ -183,10 +192,20 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
             return this;
         }
 
+        public Builder maxBatchBytes(long v) {
+            maxBatchBytes = v;
+            return this;
+        }
+
+        public Builder bufferPoolBytes(long v) {
+            bufferPoolBytes = v;
+            return this;
+        }
+
         public NvmeTierConfig build() {
             return new NvmeTierConfig(name, directory, capacityBytes, blockCacheBytes, writeBufferBytes,
                     maxWriteBuffers, backgroundJobs, minBlobBytes, blobFileBytes, blobGcAgeCutoff, garbageRatio,
-                    codec, walMode, directIo, ioThreads, ioQueue, maxBatchKeys);
+                    codec, walMode, directIo, ioThreads, ioQueue, maxBatchKeys, maxBatchBytes, bufferPoolBytes);
         }
     }
 }

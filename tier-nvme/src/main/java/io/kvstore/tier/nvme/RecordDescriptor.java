@@ -60,25 +60,27 @@ public final class RecordDescriptor {
     private RecordDescriptor() {
     }
 
+    /** Bytes a record of a {@code length}-byte payload may need before encoding ({@link #encode}'s buffer). */
+    public static int maxRecordLength(int length, Codec codec) {
+        return HEADER_LENGTH + Math.max(length, codec.maxEncodedLength(length));
+    }
+
     /**
-     * Encodes a record: header plus {@code payload} (position to limit; unchanged) encoded with {@code codec}, or
-     * with {@link Codec#NONE} if the codec does not pay. Returns an array of exactly the record's length.
+     * Encodes a record into {@code dst} from index 0: header plus {@code payload} (position to limit; unchanged)
+     * encoded with {@code codec}, or with {@link Codec#NONE} if the codec does not pay. {@code dst} needs
+     * {@link #maxRecordLength} bytes of capacity; on return its position is 0 and its limit the record's length.
+     * Returns the codec actually used.
      */
-    public static byte[] encode(BlockMeta meta, ByteBuffer payload, Codec codec) {
+    public static Codec encode(BlockMeta meta, ByteBuffer payload, Codec codec, ByteBuffer dst) {
         int len = payload.remaining();
+        dst.clear();
         Codec used = codec;
-        byte[] rec = new byte[HEADER_LENGTH + codec.maxEncodedLength(len)];
-        int stored = codec.encode(payload, rec, HEADER_LENGTH);
+        int stored = codec.encode(payload, dst, HEADER_LENGTH);
         if (stored < 0) {
             used = Codec.NONE;
-            if (rec.length != HEADER_LENGTH + len) {
-                rec = new byte[HEADER_LENGTH + len];
-            }
-            stored = Codec.NONE.encode(payload, rec, HEADER_LENGTH);
-        } else if (rec.length != HEADER_LENGTH + stored) {
-            rec = java.util.Arrays.copyOf(rec, HEADER_LENGTH + stored);
+            stored = Codec.NONE.encode(payload, dst, HEADER_LENGTH);
         }
-        ByteBuffer h = ByteBuffer.wrap(rec).order(ByteOrder.BIG_ENDIAN);
+        ByteBuffer h = dst.order(ByteOrder.BIG_ENDIAN);
         h.putInt(0, MAGIC);
         h.put(4, VERSION);
         h.put(CODEC_OFFSET, used.id());
@@ -89,26 +91,26 @@ public final class RecordDescriptor {
         h.putInt(CRC_OFFSET, meta.crc32c());
         h.position(KEY_OFFSET);
         meta.key().writeTo(h);
-        h.putInt(HEADER_CRC_OFFSET, Checksums.crc32c(rec, 0, HEADER_CRC_OFFSET));
-        return rec;
+        h.putInt(HEADER_CRC_OFFSET, headerCrc(h));
+        h.position(0).limit(HEADER_LENGTH + stored);
+        return used;
     }
 
-    /** The codec a valid record was stored with (call after {@link #decode} succeeded). */
-    public static Codec codecOf(byte[] record) {
-        return Codec.byId(record[CODEC_OFFSET]);
+    private static int headerCrc(ByteBuffer record) {
+        return Checksums.crc32c(record.duplicate().position(0).limit(HEADER_CRC_OFFSET));
     }
 
     /**
-     * Verifies and decodes a record read for {@code meta}. Returns the payload (a view into {@code record} for
-     * {@link Codec#NONE}, a new array otherwise), or null if any check fails.
+     * Verifies and decodes a record (index 0 to limit of {@code record}) read for {@code meta}. Returns the
+     * payload (a read-only-able view into {@code record} for {@link Codec#NONE}, a new heap buffer otherwise), or
+     * null if any check fails.
      */
-    public static ByteBuffer decode(byte[] record, BlockMeta meta) {
-        if (record == null || record.length < HEADER_LENGTH) {
+    public static ByteBuffer decode(ByteBuffer record, BlockMeta meta) {
+        if (record == null || record.limit() < HEADER_LENGTH) {
             return null;
         }
-        ByteBuffer h = ByteBuffer.wrap(record).order(ByteOrder.BIG_ENDIAN);
-        if (h.getInt(0) != MAGIC || h.get(4) != VERSION
-                || h.getInt(HEADER_CRC_OFFSET) != Checksums.crc32c(record, 0, HEADER_CRC_OFFSET)) {
+        ByteBuffer h = record.duplicate().order(ByteOrder.BIG_ENDIAN);
+        if (h.getInt(0) != MAGIC || h.get(4) != VERSION || h.getInt(HEADER_CRC_OFFSET) != headerCrc(h)) {
             return null;
         }
         Codec codec = Codec.byId(h.get(CODEC_OFFSET));
@@ -118,7 +120,7 @@ public final class RecordDescriptor {
         h.position(KEY_OFFSET);
         BlockKey key = BlockKey.read(h);
         if (codec == null || !key.equals(meta.key()) || h.getInt(LAYOUT_OFFSET) != meta.layoutId()
-                || len != meta.length() || crc != meta.crc32c() || stored != record.length - HEADER_LENGTH) {
+                || len != meta.length() || crc != meta.crc32c() || stored != record.limit() - HEADER_LENGTH) {
             return null;
         }
         ByteBuffer payload;
@@ -126,7 +128,7 @@ public final class RecordDescriptor {
             if (stored != len) {
                 return null;
             }
-            payload = ByteBuffer.wrap(record, HEADER_LENGTH, len).slice();
+            payload = record.duplicate().position(HEADER_LENGTH).limit(HEADER_LENGTH + len).slice();
         } else {
             byte[] plain = codec.decode(record, HEADER_LENGTH, stored, len);
             if (plain == null) {
