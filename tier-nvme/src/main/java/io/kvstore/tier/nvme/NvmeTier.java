@@ -95,6 +95,7 @@ public final class NvmeTier implements Tier {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong used = new AtomicLong();
     private final AtomicLong unreclaimed = new AtomicLong();
+    private static final ThreadLocal<Boolean> IN_IO_POOL = ThreadLocal.withInitial(() -> false);
     private static final ThreadLocal<ByteBuffer> KEY_BUFFER =
             ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(BlockKey.BYTES));
 
@@ -131,7 +132,10 @@ public final class NvmeTier implements Tier {
         }
         AtomicInteger n = new AtomicInteger();
         this.io = new ThreadPoolExecutor(cfg.ioThreads(), cfg.ioThreads(), 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(cfg.ioQueue()), r -> daemon(r, cfg.name() + "-io-" + n.incrementAndGet()));
+                new ArrayBlockingQueue<>(cfg.ioQueue()), r -> daemon(() -> {
+                    IN_IO_POOL.set(true); // readAll on a pool thread must not wait for the pool
+                    r.run();
+                }, cfg.name() + "-io-" + n.incrementAndGet()));
         this.maintenance = Executors.newSingleThreadExecutor(r -> daemon(r, cfg.name() + "-compaction"));
     }
 
@@ -338,33 +342,93 @@ public final class NvmeTier implements Tier {
      * payload bytes per call, so that a long prefix of small blocks costs one batched round of I/O per batch
      * rather than one per block. The byte bound exists because MultiGet of MiB-sized blobs got slower per byte as
      * batches grew past 4 MiB (measured: 2 MiB blocks read at 0.78 GB/s in pairs, 0.32 GB/s in batches of 8).
+     * Several batches are read in parallel on the I/O pool (the caller waits), so that a long prefix keeps more
+     * than one read in flight.
      */
     @Override
     public List<ReadResult> readAll(List<BlockKey> keys) {
+        List<List<BlockKey>> batches;
         lifecycle.readLock().lock();
         try {
             checkOpen();
-            List<ReadResult> out = new ArrayList<>(keys.size());
-            List<BlockKey> batch = new ArrayList<>();
-            long batchBytes = 0;
-            for (BlockKey k : keys) {
-                BlockMeta m = index.get(k);
-                long len = m == null ? 0 : m.length();
-                if (!batch.isEmpty() && (batch.size() >= cfg.maxBatchKeys() || batchBytes + len > cfg.maxBatchBytes())) {
-                    readBatch(batch, out);
-                    batch.clear();
-                    batchBytes = 0;
+            batches = batches(keys);
+            if (batches.size() == 1 || IN_IO_POOL.get()) {
+                List<ReadResult> out = new ArrayList<>(keys.size());
+                for (List<BlockKey> b : batches) {
+                    readBatch(b, out);
                 }
-                batch.add(k);
-                batchBytes += len;
+                return out;
             }
-            if (!batch.isEmpty()) {
-                readBatch(batch, out);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+        return join(readBatchesInParallel(batches));
+    }
+
+    /**
+     * Splits keys into MultiGet batches of at most {@code maxBatchKeys} keys and {@code maxBatchBytes} bytes. */
+    private List<List<BlockKey>> batches(List<BlockKey> keys) {
+        List<List<BlockKey>> out = new ArrayList<>();
+        List<BlockKey> batch = new ArrayList<>();
+        long batchBytes = 0;
+        for (BlockKey k : keys) {
+            BlockMeta m = index.get(k);
+            long len = m == null ? 0 : m.length();
+            if (!batch.isEmpty() && (batch.size() >= cfg.maxBatchKeys() || batchBytes + len > cfg.maxBatchBytes())) {
+                out.add(batch);
+                batch = new ArrayList<>();
+                batchBytes = 0;
             }
+            batch.add(k);
+            batchBytes += len;
+        }
+        if (!batch.isEmpty() || out.isEmpty()) {
+            out.add(batch);
+        }
+        return out;
+    }
+
+    /** One future per batch, on the I/O pool; a batch the pool refuses runs on the caller's thread. */
+    private List<CompletableFuture<List<ReadResult>>> readBatchesInParallel(List<List<BlockKey>> batches) {
+        List<CompletableFuture<List<ReadResult>>> parts = new ArrayList<>(batches.size());
+        for (List<BlockKey> b : batches) {
+            CompletableFuture<List<ReadResult>> f = submit(() -> readBatchOpen(b));
+            if (f.isCompletedExceptionally() && !closed.get()) {
+                f = CompletableFuture.completedFuture(readBatchOpen(b)); // queue full: read it here
+            }
+            parts.add(f);
+        }
+        return parts;
+    }
+
+    private List<ReadResult> readBatchOpen(List<BlockKey> b) {
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            List<ReadResult> out = new ArrayList<>(b.size());
+            readBatch(b, out);
             return out;
         } finally {
             lifecycle.readLock().unlock();
         }
+    }
+
+    /** Waits for every part, in order; if any failed, closes the handles of the others and rethrows. */
+    private static List<ReadResult> join(List<CompletableFuture<List<ReadResult>>> parts) {
+        List<ReadResult> out = new ArrayList<>();
+        RuntimeException failure = null;
+        for (CompletableFuture<List<ReadResult>> f : parts) {
+            try {
+                out.addAll(f.join());
+            } catch (java.util.concurrent.CompletionException e) {
+                failure = e.getCause() instanceof RuntimeException r ? r : e;
+            }
+        }
+        if (failure != null) {
+            out.stream().filter(ReadResult::isHit).forEach(r -> r.handle().close());
+            throw failure;
+        }
+        return out;
     }
 
     private void readBatch(List<BlockKey> keys, List<ReadResult> out) {
@@ -558,8 +622,12 @@ public final class NvmeTier implements Tier {
 
     /** {@link #readAll} (MultiGet) on the tier's I/O pool. The caller owns every handle once it completes. */
     public CompletableFuture<List<ReadResult>> readAllAsync(List<BlockKey> keys) {
-        List<BlockKey> copy = List.copyOf(keys);
-        return submit(() -> readAll(copy));
+        checkOpen();
+        List<CompletableFuture<List<ReadResult>>> parts = new ArrayList<>();
+        for (List<BlockKey> b : batches(List.copyOf(keys))) {
+            parts.add(submit(() -> readBatchOpen(b)));
+        }
+        return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0])).handle((v, t) -> join(parts));
     }
 
     /**

@@ -98,6 +98,7 @@ final class RocksStore implements AutoCloseable {
                     .setCreateMissingColumnFamilies(true)
                     .setAtomicFlush(true) // metadata and blocks reach disk together, WAL or not
                     .setMaxBackgroundJobs(cfg.backgroundJobs())
+                    .setMaxBackgroundFlushes(Math.max(1, cfg.backgroundJobs() / 2))
                     .setUseDirectReads(directIo)
                     .setUseDirectIoForFlushAndCompaction(directIo)
                     .setBytesPerSync(directIo ? 0 : 8L << 20)

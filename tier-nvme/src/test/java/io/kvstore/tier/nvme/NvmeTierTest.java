@@ -20,10 +20,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class NvmeTierTest extends TierContractTest {
@@ -83,6 +85,41 @@ class NvmeTierTest extends TierContractTest {
             try (BlockHandle h = r.handle()) {
                 assertThat(h.meta().key()).isEqualTo(Blocks.key(i));
                 assertThat(h.payload()).isEqualTo(payloadOf(i));
+            }
+        }
+    }
+
+    @Test
+    void longReadAllIsSplitIntoParallelBatchesAndKeepsOrder() throws Exception {
+        List<BlockKey> keys = new ArrayList<>();
+        for (int i = 0; i < 15; i++) {
+            tier.put(Blocks.meta(i, BLOCK), payloadOf(i));
+            keys.add(Blocks.key(i));
+        }
+        keys.add(7, Blocks.key(99)); // a miss in the middle
+        tier.close();
+        // 8 batches of 2 keys; 2 threads + 2 queued: the synchronous readAll runs what the pool refuses itself
+        NvmeTier small = NvmeTier.open(NvmeTierConfig.builder(dir.resolve("db"), 64L << 20).maxBatchKeys(2)
+                .ioThreads(2).ioQueue(2).build());
+        tier = small;
+        assertInOrder(small.readAll(keys));
+        // the async variant never runs on the caller: a full pool fails the future (backpressure)
+        assertThatThrownBy(() -> small.readAllAsync(keys).get(10, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(RejectedExecutionException.class);
+        small.close();
+        NvmeTier t = NvmeTier.open(NvmeTierConfig.builder(dir.resolve("db"), 64L << 20).maxBatchKeys(2).build());
+        tier = t;
+        assertInOrder(t.readAllAsync(keys).get(10, TimeUnit.SECONDS));
+    }
+
+    private static void assertInOrder(List<ReadResult> rs) {
+        assertThat(rs).hasSize(16);
+        assertThat(rs.get(7).outcome()).isEqualTo(ReadResult.Outcome.MISS);
+        for (int i = 0; i < 16; i++) {
+            if (i != 7) {
+                try (BlockHandle h = rs.get(i).handle()) {
+                    assertThat(h.payload()).isEqualTo(payloadOf(i < 7 ? i : i - 1));
+                }
             }
         }
     }
