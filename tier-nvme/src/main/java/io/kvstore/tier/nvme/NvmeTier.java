@@ -62,15 +62,16 @@ import java.util.function.Supplier;
  * store's decision, through its policy. Deleted payloads occupy disk until compaction drops their references
  * and RocksDB deletes blob files that hold only garbage, so the tier counts the bytes removed since the last
  * compaction and compacts in the background when they pass {@code garbageRatio} of the capacity; at twice that,
- * puts wait for the compaction. This keeps the directory within about capacity + 10% (measured by
- * {@code NvmeCapacityTest}).
+ * puts wait for the compaction. If a compaction leaves more than that fraction of garbage in blob files that
+ * still hold live blocks, one more compaction runs with blob garbage collection on, which relocates them. This
+ * keeps the directory within capacity + 10% (measured by {@code NvmeCapacityTest}; see docs/tiers.md).
  *
  * <h2>Threads</h2>
  * All methods are thread-safe and blocking (they do disk I/O). Callers on event-loop threads use the async
  * variants ({@link #readAsync}, {@link #readAllAsync}, {@link #putAsync}), which run on the tier's bounded pool
  * ({@code ioThreads} threads, {@code ioQueue} queued operations; beyond that the future fails at once with
  * {@link RejectedExecutionException}: backpressure, never an unbounded queue). Puts and removes of the same key
- * are serialized by striped locks; reads take no lock. {@link #close()} waits for operations in flight,
+ * are serialized by striped locks; reads take no per-key lock. {@link #close()} waits for operations in flight,
  * flushes memtables (so a clean shutdown loses nothing even without a WAL) and closes RocksDB.
  *
  * <h2>Buffers</h2>

@@ -67,6 +67,26 @@ class NvmeCapacityTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void aStoreReopenedOverTheTierFindsItsBlocksAgain() {
+        Path db = dir.resolve("db");
+        java.util.List<io.kvstore.core.key.BlockKey> chain = new java.util.ArrayList<>();
+        try (TieredStore store = TieredStore.builder().tier(TierSpec.of(
+                NvmeTier.open(NvmeTierConfig.builder(db, CAPACITY).build()), new LruPolicy<>())).build()) {
+            for (int i = 0; i < 8; i++) {
+                store.put(Blocks.meta(i, BLOCK), Blocks.payload(i, BLOCK));
+                chain.add(Blocks.key(i));
+            }
+        } // closing the store closes the tier, which flushes
+        try (TieredStore store = TieredStore.builder().tier(TierSpec.of(
+                NvmeTier.open(NvmeTierConfig.builder(db, CAPACITY).build()), new LruPolicy<>())).build()) {
+            assertThat(store.lookup(Blocks.NS, chain, 0).hitBlocks()).isEqualTo(8);
+            try (BlockHandle h = store.get(Blocks.NS, Blocks.key(5)).handle()) {
+                assertThat(h.payload()).isEqualTo(Blocks.payload(5, BLOCK));
+            }
+        }
+    }
+
     /** Sum of the sizes of the files in {@code dir} (RocksDB keeps no subdirectories), like {@code du -b}. */
     static long directoryBytes(Path dir) {
         java.io.File[] files = dir.toFile().listFiles();
