@@ -251,8 +251,8 @@ public final class NvmeTier implements Tier {
             }
             ByteBuffer record = pool.acquire(RecordDescriptor.maxRecordLength(meta.length(), cfg.codec()));
             try {
-                Codec used = RecordDescriptor.encode(meta, payload, cfg.codec(), record);
-                return write(meta, fp, record, used);
+                Codec codecUsed = RecordDescriptor.encode(meta, payload, cfg.codec(), record);
+                return write(meta, fp, record, codecUsed);
             } finally {
                 pool.release(record);
             }
@@ -261,7 +261,7 @@ public final class NvmeTier implements Tier {
         }
     }
 
-    private PutOutcome write(BlockMeta meta, long fp, ByteBuffer record, Codec used) {
+    private PutOutcome write(BlockMeta meta, long fp, ByteBuffer record, Codec codecUsed) {
         BlockKey key = meta.key();
         ReentrantLock stripe = stripe(key);
         stripe.lock();
@@ -278,7 +278,7 @@ public final class NvmeTier implements Tier {
                 b.put(rocks.blocks, directKey(key), record);
                 rocks.db.write(rocks.writeOptions, b);
             } catch (RocksDBException e) {
-                NvmeTier.this.used.addAndGet(-fp);
+                used.addAndGet(-fp);
                 errors.increment();
                 LOG.warn("{}: put {} failed: {}", cfg.name(), key.shortHex(), e.toString());
                 return PutOutcome.FAILED;
@@ -286,7 +286,7 @@ public final class NvmeTier implements Tier {
             index.put(key, meta);
             payloadBytesWritten.add(meta.length());
             recordBytesWritten.add(recordLength);
-            if (used != Codec.NONE) {
+            if (codecUsed != Codec.NONE) {
                 encodedBlocks.increment();
             }
             return PutOutcome.STORED;
