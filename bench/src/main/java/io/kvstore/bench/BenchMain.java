@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             CommandLine.HelpCommand.class,
             io.kvstore.bench.net.NetCommand.class,
+            io.kvstore.bench.nvme.NvmeBenchCommand.class,
         })
 public final class BenchMain implements Runnable {
 

@@ -1,0 +1,121 @@
+package io.kvstore.bench.nvme;
+
+import com.sun.nio.file.ExtendedOpenOption;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * The raw-disk baseline: one file written and read sequentially in blocks with O_DIRECT (no page cache), one
+ * thread, one outstanding I/O — what {@code dd bs=2M oflag=direct} / {@code iflag=direct} does, from Java.
+ * Falls back to buffered I/O plus fsync if the filesystem refuses O_DIRECT (then reads may hit the page cache,
+ * which {@link #direct} reports).
+ */
+final class RawDisk {
+
+    private static final int ALIGN = 4096;
+
+    final boolean direct;
+    private final Path file;
+    private final int block;
+    private final long blocks;
+
+    RawDisk(Path file, int block, long blocks) {
+        this.file = file;
+        this.block = block;
+        this.blocks = blocks;
+        this.direct = supportsDirect(file);
+    }
+
+    private static boolean supportsDirect(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                ExtendedOpenOption.DIRECT)) {
+            return true;
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        }
+    }
+
+    private FileChannel open(OpenOption... opts) throws IOException {
+        List<OpenOption> o = new java.util.ArrayList<>(List.of(opts));
+        if (direct) {
+            o.add(ExtendedOpenOption.DIRECT);
+        }
+        return FileChannel.open(file, o.toArray(new OpenOption[0]));
+    }
+
+    private ByteBuffer buffer(long seed) {
+        ByteBuffer b = ByteBuffer.allocateDirect(block + ALIGN).alignedSlice(ALIGN);
+        b.limit(block);
+        byte[] bytes = new byte[block];
+        new SplittableRandom(seed).nextBytes(bytes);
+        b.put(bytes).flip();
+        return b;
+    }
+
+    /** Writes the file sequentially and fsyncs; returns seconds. */
+    double write() throws IOException {
+        ByteBuffer b = buffer(1);
+        try (FileChannel ch = open(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            long t0 = System.nanoTime();
+            for (long i = 0; i < blocks; i++) {
+                b.clear().limit(block);
+                long pos = i * block;
+                while (b.hasRemaining()) {
+                    pos += ch.write(b, pos);
+                }
+            }
+            ch.force(true);
+            return (System.nanoTime() - t0) / 1e9;
+        }
+    }
+
+    /** Reads every block once, sequentially or in a random order; returns seconds. */
+    double read(boolean random, long seed) throws IOException {
+        ByteBuffer b = buffer(2);
+        long[] order = order(random, seed);
+        try (FileChannel ch = open(StandardOpenOption.READ)) {
+            long t0 = System.nanoTime();
+            for (long i : order) {
+                b.clear().limit(block);
+                long pos = i * block;
+                while (b.hasRemaining()) {
+                    int n = ch.read(b, pos);
+                    if (n < 0) {
+                        throw new IOException("short file " + file);
+                    }
+                    pos += n;
+                }
+            }
+            return (System.nanoTime() - t0) / 1e9;
+        }
+    }
+
+    private long[] order(boolean random, long seed) {
+        long[] o = new long[(int) blocks];
+        for (int i = 0; i < o.length; i++) {
+            o[i] = i;
+        }
+        if (random) {
+            shuffle(o, seed);
+        }
+        return o;
+    }
+
+    static void shuffle(long[] a, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        for (int i = a.length - 1; i > 0; i--) {
+            int j = r.nextInt(i + 1);
+            long t = a[i];
+            a[i] = a[j];
+            a[j] = t;
+        }
+    }
+}

@@ -1,0 +1,211 @@
+package io.kvstore.tier.nvme;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Everything the NVMe tier is sized from, validated once at construction. Units are in the names.
+ *
+ * @param name                 the tier's name in metrics and logs
+ * @param directory            the RocksDB directory (created if missing)
+ * @param capacityBytes        logical capacity: the sum of {@link NvmeTier#footprint} of the stored blocks
+ * @param blockCacheBytes      LRU block cache for SST index and metadata blocks (payloads are not cached here:
+ *                             hot payloads belong to the DRAM tier)
+ * @param writeBufferBytes     memtable size; payloads sit in memtables until flushed to blob files
+ * @param maxWriteBuffers      memtables per column family (memory bound: writeBufferBytes * maxWriteBuffers)
+ * @param backgroundJobs       RocksDB flush + compaction threads
+ * @param minBlobBytes         values at least this large go to blob files (key-value separation)
+ * @param blobFileBytes        target blob file size; the tier lowers it to capacity / 32 for small capacities, so
+ *                             that whole files become garbage and are deleted as blocks are evicted
+ * @param blobGcAgeCutoff      fraction of the oldest blob files whose live blobs compaction relocates
+ * @param garbageRatio         when blocks removed but not yet reclaimed exceed this fraction of capacity, the tier
+ *                             compacts in the background; at twice the fraction, puts wait for it
+ * @param codec                payload codec (falls back to {@link Codec#NONE} per block when it does not pay)
+ * @param walMode              write-ahead log policy
+ * @param directIo             O_DIRECT for reads, flushes and compactions (bypasses the page cache); turned off
+ *                             with a warning if the filesystem does not support it
+ * @param ioThreads            threads of the bounded I/O pool behind the async API
+ * @param ioQueue              queued operations the pool accepts before refusing
+ * @param maxBatchKeys         keys per MultiGet call in {@link NvmeTier#readAll}
+ * @param maxBatchBytes        payload bytes per MultiGet call (a batch holds at least one key)
+ * @param bufferPoolBytes      idle direct buffers kept for reads and writes
+ */
+public record NvmeTierConfig(String name, Path directory, long capacityBytes, long blockCacheBytes,
+                             long writeBufferBytes, int maxWriteBuffers, int backgroundJobs, long minBlobBytes,
+                             long blobFileBytes, double blobGcAgeCutoff, double garbageRatio, Codec codec,
+                             WalMode walMode, boolean directIo, int ioThreads, int ioQueue, int maxBatchKeys,
+                             long maxBatchBytes, long bufferPoolBytes) {
+
+    private static final long MIB = 1024L * 1024;
+
+    public NvmeTierConfig {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(directory, "directory");
+        Objects.requireNonNull(codec, "codec");
+        Objects.requireNonNull(walMode, "walMode");
+        positive("capacityBytes", capacityBytes);
+        positive("blockCacheBytes", blockCacheBytes);
+        atLeast("writeBufferBytes", writeBufferBytes, MIB);
+        atLeast("maxWriteBuffers", maxWriteBuffers, 2);
+        positive("backgroundJobs", backgroundJobs);
+        positive("minBlobBytes", minBlobBytes);
+        atLeast("blobFileBytes", blobFileBytes, MIB);
+        if (!(blobGcAgeCutoff >= 0 && blobGcAgeCutoff <= 1)) {
+            throw new IllegalArgumentException("blobGcAgeCutoff must be in [0, 1], was " + blobGcAgeCutoff);
+        }
+        if (!(garbageRatio > 0 && garbageRatio <= 0.5)) {
+            throw new IllegalArgumentException("garbageRatio must be in (0, 0.5], was " + garbageRatio);
+        }
+        positive("ioThreads", ioThreads);
+        positive("ioQueue", ioQueue);
+        positive("maxBatchKeys", maxBatchKeys);
+        positive("maxBatchBytes", maxBatchBytes);
+        if (bufferPoolBytes < 0) {
+            throw new IllegalArgumentException("bufferPoolBytes must be >= 0, was " + bufferPoolBytes);
+        }
+    }
+
+    /** Defaults for a tier of {@code capacityBytes} in {@code directory}. */
+    public static Builder builder(Path directory, long capacityBytes) {
+        return new Builder(directory, capacityBytes);
+    }
+
+    /** The blob file size actually used: small enough that a capacity holds at least 32 files. */
+    public long effectiveBlobFileBytes() {
+        return Math.max(MIB, Math.min(blobFileBytes, capacityBytes / 32));
+    }
+
+    /** The memtable size actually used: at most an eighth of the capacity. */
+    public long effectiveWriteBufferBytes() {
+        return Math.max(MIB, Math.min(writeBufferBytes, capacityBytes / 8));
+    }
+
+    private static void positive(String what, long v) {
+        atLeast(what, v, 1);
+    }
+
+    private static void atLeast(String what, long v, long min) {
+        if (v < min) {
+            throw new IllegalArgumentException(what + " must be >= " + min + ", was " + v);
+        }
+    }
+
+    /** Builder with the defaults documented in docs/tiers.md. Not thread-safe. */
+    public static final class Builder {
+        private String name = "nvme";
+        private final Path directory;
+        private final long capacityBytes;
+        private long blockCacheBytes = 64 * MIB;
+        private long writeBufferBytes = 64 * MIB;
+        private int maxWriteBuffers = 2;
+        private int backgroundJobs = 2;
+        private long minBlobBytes = 4096;
+        private long blobFileBytes = 256 * MIB;
+        private double blobGcAgeCutoff = 0.25;
+        private double garbageRatio = 0.03;
+        private Codec codec = Codec.NONE;
+        private WalMode walMode = WalMode.DISABLED;
+        private boolean directIo = true;
+        private int ioThreads = 4;
+        private int ioQueue = 256;
+        private int maxBatchKeys = 16;
+        private long maxBatchBytes = 4 * MIB;
+        private long bufferPoolBytes = 64 * MIB;
+
+        private Builder(Path directory, long capacityBytes) {
+            this.directory = directory;
+            this.capacityBytes = capacityBytes;
+        }
+
+        public Builder name(String v) {
+            name = v;
+            return this;
+        }
+
+        public Builder blockCacheBytes(long v) {
+            blockCacheBytes = v;
+            return this;
+        }
+
+        public Builder writeBufferBytes(long v) {
+            writeBufferBytes = v;
+            return this;
+        }
+
+        public Builder maxWriteBuffers(int v) {
+            maxWriteBuffers = v;
+            return this;
+        }
+
+        public Builder backgroundJobs(int v) {
+            backgroundJobs = v;
+            return this;
+        }
+
+        public Builder minBlobBytes(long v) {
+            minBlobBytes = v;
+            return this;
+        }
+
+        public Builder blobFileBytes(long v) {
+            blobFileBytes = v;
+            return this;
+        }
+
+        public Builder blobGcAgeCutoff(double v) {
+            blobGcAgeCutoff = v;
+            return this;
+        }
+
+        public Builder garbageRatio(double v) {
+            garbageRatio = v;
+            return this;
+        }
+
+        public Builder codec(Codec v) {
+            codec = v;
+            return this;
+        }
+
+        public Builder walMode(WalMode v) {
+            walMode = v;
+            return this;
+        }
+
+        public Builder directIo(boolean v) {
+            directIo = v;
+            return this;
+        }
+
+        public Builder ioThreads(int v) {
+            ioThreads = v;
+            return this;
+        }
+
+        public Builder ioQueue(int v) {
+            ioQueue = v;
+            return this;
+        }
+
+        public Builder maxBatchKeys(int v) {
+            maxBatchKeys = v;
+            return this;
+        }
+
+        public Builder maxBatchBytes(long v) {
+            maxBatchBytes = v;
+            return this;
+        }
+
+        public Builder bufferPoolBytes(long v) {
+            bufferPoolBytes = v;
+            return this;
+        }
+
+        public NvmeTierConfig build() {
+            return new NvmeTierConfig(name, directory, capacityBytes, blockCacheBytes, writeBufferBytes,
+                    maxWriteBuffers, backgroundJobs, minBlobBytes, blobFileBytes, blobGcAgeCutoff, garbageRatio,
+                    codec, walMode, directIo, ioThreads, ioQueue, maxBatchKeys, maxBatchBytes, bufferPoolBytes);
+        }
+    }
+}

@@ -1,0 +1,216 @@
+package io.kvstore.tier.nvme;
+
+import io.kvstore.core.block.BlockHandle;
+import io.kvstore.core.block.BlockMeta;
+import io.kvstore.core.block.RefCountedHandle;
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.testing.Blocks;
+import io.kvstore.core.tier.PutOutcome;
+import io.kvstore.core.tier.ReadResult;
+import io.kvstore.core.tier.Tier;
+import io.kvstore.core.tier.TierContractTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class NvmeTierTest extends TierContractTest {
+
+    @TempDir
+    Path dir;
+
+    @Override
+    protected Tier newTier(long capacityBytes) {
+        return NvmeTier.open(NvmeTierConfig.builder(dir.resolve("db"), capacityBytes).build());
+    }
+
+    private NvmeTier reopen(Codec codec) {
+        tier.close();
+        tier = NvmeTier.open(NvmeTierConfig.builder(dir.resolve("db"), 64L << 20).codec(codec).build());
+        return (NvmeTier) tier;
+    }
+
+    @Test
+    void blocksSurviveARestartAndTheIndexIsRebuiltFromMetadata() {
+        for (int i = 0; i < 6; i++) {
+            assertThat(tier.put(Blocks.meta(i, BLOCK), payloadOf(i))).isEqualTo(PutOutcome.STORED);
+        }
+        tier.remove(Blocks.key(2));
+        long used = tier.usedBytes();
+        NvmeTier t = reopen(Codec.NONE);
+        assertThat(t.blockCount()).isEqualTo(5);
+        assertThat(t.usedBytes()).isEqualTo(used);
+        List<BlockMeta> seen = new ArrayList<>();
+        t.forEach(seen::add);
+        assertThat(seen).containsExactlyInAnyOrder(Blocks.meta(0, BLOCK), Blocks.meta(1, BLOCK),
+                Blocks.meta(3, BLOCK), Blocks.meta(4, BLOCK), Blocks.meta(5, BLOCK));
+        for (BlockMeta m : seen) {
+            try (BlockHandle h = t.read(m.key()).handle()) {
+                assertThat(h.payload()).isEqualTo(payloadOf(m.position()));
+            }
+        }
+    }
+
+    @Test
+    void readAllUsesOneBatchAndKeepsOrderWithMisses() {
+        List<BlockKey> keys = new ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+            if (i != 4) {
+                tier.put(Blocks.meta(i, BLOCK), payloadOf(i));
+            }
+            keys.add(Blocks.key(i));
+        }
+        List<ReadResult> rs = tier.readAll(keys);
+        assertThat(rs).hasSize(10);
+        for (int i = 0; i < 10; i++) {
+            ReadResult r = rs.get(i);
+            if (i == 4) {
+                assertThat(r.outcome()).isEqualTo(ReadResult.Outcome.MISS);
+                continue;
+            }
+            try (BlockHandle h = r.handle()) {
+                assertThat(h.meta().key()).isEqualTo(Blocks.key(i));
+                assertThat(h.payload()).isEqualTo(payloadOf(i));
+            }
+        }
+    }
+
+    @Test
+    void longReadAllIsSplitIntoParallelBatchesAndKeepsOrder() throws Exception {
+        List<BlockKey> keys = new ArrayList<>();
+        for (int i = 0; i < 15; i++) {
+            tier.put(Blocks.meta(i, BLOCK), payloadOf(i));
+            keys.add(Blocks.key(i));
+        }
+        keys.add(7, Blocks.key(99)); // a miss in the middle
+        tier.close();
+        // 8 batches of 2 keys; 2 threads + 2 queued: the synchronous readAll runs what the pool refuses itself
+        NvmeTier small = NvmeTier.open(NvmeTierConfig.builder(dir.resolve("db"), 64L << 20).maxBatchKeys(2)
+                .ioThreads(2).ioQueue(2).build());
+        tier = small;
+        assertInOrder(small.readAll(keys));
+        // the async variant never runs on the caller: a full pool fails the future (backpressure)
+        assertThatThrownBy(() -> small.readAllAsync(keys).get(10, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(RejectedExecutionException.class);
+        small.close();
+        NvmeTier t = NvmeTier.open(NvmeTierConfig.builder(dir.resolve("db"), 64L << 20).maxBatchKeys(2).build());
+        tier = t;
+        assertInOrder(t.readAllAsync(keys).get(10, TimeUnit.SECONDS));
+    }
+
+    private static void assertInOrder(List<ReadResult> rs) {
+        assertThat(rs).hasSize(16);
+        assertThat(rs.get(7).outcome()).isEqualTo(ReadResult.Outcome.MISS);
+        for (int i = 0; i < 16; i++) {
+            if (i != 7) {
+                try (BlockHandle h = rs.get(i).handle()) {
+                    assertThat(h.payload()).isEqualTo(payloadOf(i < 7 ? i : i - 1));
+                }
+            }
+        }
+    }
+
+    @Test
+    void asyncApiRunsOnTheTierPool() throws Exception {
+        NvmeTier t = (NvmeTier) tier;
+        assertThat(t.putAsync(Blocks.meta(1, BLOCK), payloadOf(1)).get(10, TimeUnit.SECONDS))
+                .isEqualTo(PutOutcome.STORED);
+        CompletableFuture<List<ReadResult>> all = t.readAllAsync(List.of(Blocks.key(1), Blocks.key(2)));
+        List<ReadResult> rs = all.get(10, TimeUnit.SECONDS);
+        assertThat(rs.get(1).outcome()).isEqualTo(ReadResult.Outcome.MISS);
+        try (BlockHandle h = rs.get(0).handle()) {
+            assertThat(h.payload()).isEqualTo(payloadOf(1));
+        }
+        try (BlockHandle h = t.readAsync(Blocks.key(1)).get(10, TimeUnit.SECONDS).handle()) {
+            assertThat(h.payload()).isEqualTo(payloadOf(1));
+        }
+    }
+
+    @Test
+    void compressedBlocksRoundTrip() {
+        NvmeTier t = reopen(Codec.SHUFFLE2_LZ4);
+        ByteBuffer bf16 = KvData.bf16Normal(7, BLOCK);
+        BlockMeta m = KvData.meta(Blocks.key(70), bf16);
+        assertThat(t.put(m, bf16)).isEqualTo(PutOutcome.STORED);
+        assertThat(t.put(Blocks.meta(71, BLOCK), payloadOf(71))).isEqualTo(PutOutcome.STORED); // incompressible
+        assertThat(t.stats().details().get("encoded_blocks")).isEqualTo(1L);
+        t = reopen(Codec.LZ4); // the record says how it was encoded, not the config
+        try (BlockHandle h = t.read(m.key()).handle()) {
+            assertThat(h.payload()).isEqualTo(KvData.bf16Normal(7, BLOCK));
+        }
+        try (BlockHandle h = t.read(Blocks.key(71)).handle()) {
+            assertThat(h.payload()).isEqualTo(payloadOf(71));
+        }
+    }
+
+    @Test
+    void damagedBytesOnDiskAreACorruptMissRemovedAndCounted() throws IOException {
+        byte[] marker = new byte[BLOCK];
+        java.util.Arrays.fill(marker, (byte) 0x5A);
+        BlockMeta bad = KvData.meta(Blocks.key(50), ByteBuffer.wrap(marker));
+        tier.put(bad, ByteBuffer.wrap(marker));
+        tier.put(Blocks.meta(51, BLOCK), payloadOf(51));
+        NvmeTier t = reopen(Codec.NONE); // clean close flushes: both blocks are now in blob files
+        int flipped = flipInFiles(dir.resolve("db"), marker);
+        assertThat(flipped).as("marker found in a blob file").isEqualTo(1);
+        t = reopen(Codec.NONE);
+        assertThat(t.read(bad.key()).outcome()).isEqualTo(ReadResult.Outcome.CORRUPT);
+        assertThat(t.contains(bad.key())).isFalse();
+        assertThat(t.read(bad.key()).outcome()).isEqualTo(ReadResult.Outcome.MISS);
+        assertThat(t.stats().corrupt()).isEqualTo(1);
+        try (BlockHandle h = t.read(Blocks.key(51)).handle()) {
+            assertThat(h.payload()).isEqualTo(payloadOf(51));
+        }
+        t = reopen(Codec.NONE);
+        assertThat(t.contains(bad.key())).as("the removal is durable").isFalse();
+        assertThat(RefCountedHandle.leaks()).isZero();
+    }
+
+    /** Flips 16 bytes in the middle of the first run of {@code marker} found in any file under {@code db}. */
+    static int flipInFiles(Path db, byte[] marker) throws IOException {
+        int flipped = 0;
+        List<Path> files;
+        try (Stream<Path> s = Files.list(db)) {
+            files = s.filter(Files::isRegularFile).toList();
+        }
+        for (Path f : files) {
+            byte[] bytes = Files.readAllBytes(f);
+            int at = indexOf(bytes, marker, 1024);
+            if (at >= 0) {
+                for (int i = 0; i < 16; i++) {
+                    bytes[at + 512 + i] ^= (byte) 0xFF;
+                }
+                Files.write(f, bytes);
+                flipped++;
+            }
+        }
+        return flipped;
+    }
+
+    private static int indexOf(byte[] hay, byte[] marker, int run) {
+        outer:
+        for (int i = 0; i + run <= hay.length; i++) {
+            for (int j = 0; j < run; j++) {
+                if (hay[i + j] != marker[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
+    }
+}
