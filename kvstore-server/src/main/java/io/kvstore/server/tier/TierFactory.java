@@ -8,6 +8,8 @@ import io.kvstore.policy.EvictionPolicy;
 import io.kvstore.policy.PolicyRegistry;
 import io.kvstore.policy.PolicySpec;
 import io.kvstore.server.config.ServerConfig;
+import io.kvstore.tier.nvme.NvmeTier;
+import io.kvstore.tier.nvme.NvmeTierConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,9 +80,9 @@ public final class TierFactory {
     }
 
     static Level nvme(Path dir, long capacity, EvictionPolicy<BlockKey> policy) {
-        // merge: NvmeTier.open(dir, capacity, ...) ; inMemory false, durable true
-        LOG.warn("nvme tier: heap stand-in (not durable) until tier-nvme is merged; {} would hold it", dir);
-        return new Level(TierSpec.of(heap("nvme", capacity), policy), false, false);
+        NvmeTier tier = NvmeTier.open(NvmeTierConfig.builder(dir, capacity).build());
+        LOG.info("nvme tier: RocksDB under {}, {} blocks found", dir, tier.blockCount());
+        return new Level(TierSpec.of(tier, policy), false, true);
     }
 
     // ---------------------------------------------------------------------------------------------------------
