@@ -359,9 +359,9 @@ class KvStoreClient:
             self._fail(str(err))
         raise err
 
-    def _read_header(self, op, rid):
+    def _read_header(self, op, rid, context=""):
         h = self._hdr
-        self._recv_into(memoryview(h), op)
+        self._recv_into(memoryview(h), op, context)
         magic, version, opcode, flags, status, _, got, n = wire.HEADER.unpack(h)
         if magic != wire.MAGIC or version != wire.VERSION:
             self._fail("bad frame header")
@@ -496,7 +496,7 @@ class BlockStream:
             c._check_usable()
             ctx = " (after %d of %d blocks)" % (self.blocks_received, len(self._keys))
             try:
-                _, flags, status, _, n = c._read_header(Opcode.GET, self._rid)
+                _, flags, status, _, n = c._read_header(Opcode.GET, self._rid, ctx)
             except KvStoreError:
                 self._done = True
                 raise

@@ -51,7 +51,8 @@ class Daemon:
         self.proc = subprocess.Popen(cmd, cwd=str(REPO), env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      errors="replace")
-        threading.Thread(target=self._pump, daemon=True).start()
+        self._pumper = threading.Thread(target=self._pump, daemon=True)
+        self._pumper.start()
         if not self._ready.wait(self.start_timeout) or self.port is None:
             self.stop()
             raise RuntimeError("kvstore daemon did not become ready within %.0f s; log:\n%s"
@@ -81,6 +82,9 @@ class Daemon:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if self.proc and self.proc.poll() is not None:
+            self._pumper.join(5)  # reads the log to EOF, then the pipe can be closed
+            self.proc.stdout.close()
         if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
