@@ -37,16 +37,23 @@ class Daemon:
         self._dir = None
 
     def start(self):
+        # KVSTORE_SERVER_COMMAND: the java command line up to the main class, one argument per line (set by
+        # client-lib's PythonClientTest when kvstore-server is compiled but not packaged); else the launcher.
+        prefix = os.environ.get("KVSTORE_SERVER_COMMAND")
         server = REPO / "kvstore-server" / "target"
-        if not (server / "classes").is_dir() or not (server / "lib").is_dir():
+        if prefix:
+            prefix = prefix.split("\n")
+        elif not (server / "classes").is_dir() or not (server / "lib").is_dir():
             raise RuntimeError("kvstore-server is not built (%s missing); run: ./mvnw -B -ntp -DskipTests package "
                                "-pl kvstore-server -am" % (server / "lib"))
+        else:
+            prefix = [str(REPO / "kvstore"), "serve"]
         self._dir = tempfile.mkdtemp(prefix="kvstore-pytest-")
         env = dict(os.environ)
         env.update({"KVSTORE_SKIP_BUILD": "1",
                     "KVSTORE_JAVA_OPTS": "-Xmx1g -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k"})
         env.update(self.env)
-        cmd = [str(REPO / "kvstore"), "serve", "--port", "0", "--admin-port", "-1",
+        cmd = prefix + ["--port", "0", "--admin-port", "-1",
                "--data-dir", os.path.join(self._dir, "data")] + self.args
         self.proc = subprocess.Popen(cmd, cwd=str(REPO), env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
