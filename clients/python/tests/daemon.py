@@ -19,6 +19,8 @@ REPO = Path(__file__).resolve().parents[3]
 READY = re.compile(r"kvstore ready: data (\S+):(\d+) ")
 TOKEN = "py-test-token"          # may use any tenant
 ACME_TOKEN = "py-acme-token"     # may use tenant "acme" only
+# a small heap and a quick JIT: the tests store little and run briefly
+JAVA_OPTS = ["-Xmx1g", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
 AUTH_TOKENS = "%s=*,%s=acme" % (TOKEN, ACME_TOKEN)
 
 
@@ -50,8 +52,9 @@ class Daemon:
             prefix = [str(REPO / "kvstore"), "serve"]
         self._dir = tempfile.mkdtemp(prefix="kvstore-pytest-")
         env = dict(os.environ)
-        env.update({"KVSTORE_SKIP_BUILD": "1",
-                    "KVSTORE_JAVA_OPTS": "-Xmx1g -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xss512k"})
+        env.update({"KVSTORE_SKIP_BUILD": "1", "KVSTORE_JAVA_OPTS": " ".join(JAVA_OPTS)})
+        if prefix[0] != str(REPO / "kvstore"):
+            prefix = prefix[:1] + JAVA_OPTS + prefix[1:]
         env.update(self.env)
         cmd = prefix + ["--port", "0", "--admin-port", "-1",
                "--data-dir", os.path.join(self._dir, "data")] + self.args
