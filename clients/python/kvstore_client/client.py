@@ -131,6 +131,7 @@ class KvStoreClient:
         if not isinstance(namespace, Namespace):
             raise TypeError("namespace must be a kvstore_client.Namespace, was %r" % (namespace,))
         self.namespace = namespace
+        self._layout = namespace.layout_id
         self.timeout = timeout
         self.verify_checksums = verify_checksums
         self._max_frame = max_frame_bytes
@@ -254,31 +255,34 @@ class KvStoreClient:
 
     def put(self, blocks, persisted=False):
         """PUT explicit blocks (`BlockToPut`); requests of at most `max_keys_per_request` blocks."""
-        blocks = list(blocks)
+        all_frames = [self._block_frame(b) for b in blocks]  # every block validated before anything is sent
         codes, durable = [], True
-        layout = self.namespace.layout_id
-        for chunk in self._chunks(blocks):
+        for frames in self._chunks(all_frames):
             self._begin()
             rid = next(self._ids)
-            try:
-                for i, b in enumerate(chunk):
-                    payload = memoryview(b.payload).cast("B")
-                    n = len(payload)
-                    if wire.HEADER_BYTES + wire.BLOCK_HEADER_BYTES + n > self.max_frame_bytes:
-                        raise ValueError("block %d is %d bytes; the server's frame limit allows %d"
-                                         % (b.position, n, self.max_frame_bytes - 100))
-                    crc = b.crc if b.crc is not None else crc32c(payload)
-                    flags = (FLAG_END if i == len(chunk) - 1 else 0) | (FLAG_ACK_PERSISTED if persisted else 0)
-                    head = (wire.header(Opcode.PUT, flags, rid, wire.BLOCK_HEADER_BYTES + n)
-                            + wire.BLOCK_HEADER.pack(bytes(b.key), bytes(b.parent), b.position, layout, n, crc))
-                    self._send(head, Opcode.PUT)
-                    self._send(payload, Opcode.PUT)
-            except struct.error as e:
-                raise ValueError("bad block to put: %s" % e) from None
+            for i, (head, payload) in enumerate(frames):
+                flags = (FLAG_END if i == len(frames) - 1 else 0) | (FLAG_ACK_PERSISTED if persisted else 0)
+                self._send(wire.header(Opcode.PUT, flags, rid, len(head) + len(payload)) + head, Opcode.PUT)
+                self._send(payload, Opcode.PUT)
             r = wire.Reader(self._answer(Opcode.PUT, rid), "PUT ack")
             codes.extend(PutCode.of(c) for c in r.codes("put codes"))
             durable &= r.u8("durable") == 1
         return PutAck(codes, persisted and durable and bool(codes))
+
+    def _block_frame(self, b):
+        """The block header and payload view of one PUT frame; ValueError on a bad block."""
+        payload = memoryview(b.payload).cast("B")
+        n = len(payload)
+        if wire.HEADER_BYTES + wire.BLOCK_HEADER_BYTES + n > self.max_frame_bytes:
+            raise ValueError("block %d is %d bytes; the server's frame limit allows %d"
+                             % (b.position, n, self.max_frame_bytes - wire.HEADER_BYTES - wire.BLOCK_HEADER_BYTES))
+        if len(b.key) != 32 or len(b.parent) != 32:
+            raise ValueError("block %d: key and parent must be 32 bytes" % b.position)
+        if not isinstance(b.position, int) or not 0 <= b.position < 2 ** 31:
+            raise ValueError("block position must be in 0..2^31-1, was %r" % (b.position,))
+        crc = b.crc if b.crc is not None else crc32c(payload)
+        head = wire.BLOCK_HEADER.pack(bytes(b.key), bytes(b.parent), b.position, self._layout, n, crc)
+        return head, payload
 
     def exists(self, keys):
         """EXISTS: PRESENT or NOT_FOUND per key."""

@@ -215,6 +215,9 @@ class ClientTest(unittest.TestCase):
             c.lookup([b"short"])
         with self.assertRaisesRegex(ValueError, "frame limit"):
             c.put_blocks(tokens(1, 12), [bytearray(c.max_frame_bytes)])
+        with self.assertRaisesRegex(ValueError, "frame limit"):  # one bad block: nothing of the request is sent
+            c.put_blocks(tokens(2, 12), [b"fine", bytearray(c.max_frame_bytes)])
+        self.assertEqual(c.lookup_prefix(tokens(2, 12)).hit_blocks, 0)
         with self.assertRaises(TypeError):
             KvStoreClient(self.d.host, self.d.port, "not a namespace")
         self.assertEqual(c.ping(), b"")
