@@ -391,7 +391,8 @@ class KvStoreClient:
             self._sock.sendall(data)
         except socket.timeout:
             self._fail("timed out sending %s" % op.name)
-            raise TimeoutError_("could not send %s to the server within %.1f s" % (op.name, self.timeout)) from None
+            raise TimeoutError_("could not send %s to the server within %.1f s" % (op.name, self._sock.gettimeout())) \
+                from None
         except OSError as e:
             err = self._error_after_send_failure(op)
             self._fail("connection lost sending %s: %s" % (op.name, e))
@@ -438,7 +439,8 @@ class KvStoreClient:
                 r = self._sock.recv_into(mv[got:])
             except socket.timeout:
                 self._fail("timed out in %s" % op.name)
-                raise TimeoutError_("no answer to %s within %.1f s%s" % (op.name, self.timeout, context)) from None
+                raise TimeoutError_("no answer to %s within %.1f s%s" % (op.name, self._sock.gettimeout(), context)) \
+                    from None
             except OSError as e:
                 if self._closed and self._broken is None:
                     raise ClientClosedError("the client was closed during %s" % op.name) from None

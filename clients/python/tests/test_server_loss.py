@@ -4,7 +4,10 @@ import random
 import unittest
 import uuid
 
-from kvstore_client import BlockToPut, ConnectionClosedError, Namespace, connect, crc32c
+import signal
+import time
+
+from kvstore_client import BlockToPut, ConnectionClosedError, Namespace, ShuttingDownError, connect, crc32c
 
 from .daemon import Daemon
 
@@ -52,6 +55,19 @@ class ServerLossTest(unittest.TestCase):
         with self.assertRaises(ConnectionClosedError):
             connect(self.d.host, self.d.port, self.ns, connect_timeout=2)
 
+    def test_daemon_stopped_between_calls(self):
+        """SIGTERM: an idle connection is closed at once (a request that arrives while others are still in
+        flight is answered SHUTTING_DOWN); either way the next call fails clearly."""
+        with connect(self.d.host, self.d.port, self.ns, timeout=10) as c:
+            self.assertEqual(c.ping(b"a"), b"a")
+            self.d.proc.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + 10
+            with self.assertRaises((ShuttingDownError, ConnectionClosedError)):
+                while time.monotonic() < deadline:  # until the signal is handled
+                    c.ping(b"a")
+                    time.sleep(0.05)
+            with self.assertRaises(ConnectionClosedError):
+                c.ping(b"a")
 
 if __name__ == "__main__":
     unittest.main()
