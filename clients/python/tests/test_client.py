@@ -204,7 +204,8 @@ class ClientTest(unittest.TestCase):
         with self.assertRaises(ServerError) as e:
             c.ping(b"x" * 5000)  # PING bodies are limited to 4 KiB
         self.assertFalse(e.exception.fatal)
-        self.assertIn(e.exception.code_name, ("LIMIT_EXCEEDED", "MALFORMED"))
+        self.assertEqual((e.exception.code, e.exception.code_name), (6, "LIMIT_EXCEEDED"))
+        self.assertIn("4096", e.exception.server_message)
         self.assertEqual(c.ping(b"still here"), b"still here")
 
     def test_bad_arguments(self):
