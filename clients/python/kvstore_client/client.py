@@ -1,0 +1,587 @@
+"""The kvstore client: one TCP connection bound by HELLO to one namespace, synchronous calls.
+
+Design note. Requests are answered in order on a connection (docs/protocol.md), so a synchronous client needs
+no request table: it sends a request and reads frames until that request's answer is complete. GET is the one
+streaming answer: `stream_prefix` returns a `BlockStream` that reads one block frame per `next()`, so blocks
+reach the caller as they arrive and the server's flow control (it writes only while the socket drains)
+applies. Starting another call while a stream is unfinished first reads the rest of that stream and drops it.
+
+Timeouts: `timeout` bounds every wait for bytes from (or room toward) the server, so a stream that keeps
+progressing never times out and a silent or dead server is noticed after `timeout` seconds at most. Any error
+that leaves the framing unknown (timeout, connection loss, unparseable bytes, a fatal server error) closes the
+connection; later calls raise `ConnectionClosedError`.
+
+Buffers: received payloads are `memoryview`s of a fresh `bytearray` per block (the kernel's copy is the only
+copy), or of the caller's own buffers when `stream_prefix(..., into=...)` is used. Payloads passed to `put`
+are sent as they are (no copy) and must not change during the call.
+
+Thread-safety: none; use one client per thread (connections are cheap; the server handles many).
+"""
+import itertools
+import socket
+import struct
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+from . import wire
+from .crc32c import crc32c
+from .errors import (ClientClosedError, ConnectionClosedError, KvStoreError, ProtocolError, TimeoutError_,
+                     server_error)
+from .hashing import Namespace
+from .wire import FLAG_ACK_PERSISTED, FLAG_END, FLAG_LEASE, FLAG_PREFETCH, KeyOutcome, Opcode, PutCode
+
+DEFAULT_PORT = 7379
+
+
+@dataclass(frozen=True)
+class PrefixLookup:
+    """LOOKUP answer: how many leading blocks of `keys` are cached (`hit_blocks`) and the tier of each."""
+    keys: List[bytes]
+    hit_blocks: int
+    tiers: List[str]
+    tokens_per_block: int
+
+    @property
+    def hit_tokens(self):
+        """Tokens covered by the cached prefix."""
+        return self.hit_blocks * self.tokens_per_block
+
+    @property
+    def hit_keys(self):
+        return self.keys[:self.hit_blocks]
+
+    @property
+    def full_hit(self):
+        return self.hit_blocks == len(self.keys)
+
+
+@dataclass
+class Block:
+    """One block received from GET. `payload` is a memoryview valid as long as the caller keeps it."""
+    key: bytes
+    parent: bytes
+    position: int
+    layout_id: int
+    crc32c: int
+    payload: memoryview
+
+
+@dataclass(frozen=True)
+class BlockToPut:
+    """A block to store: its key, parent key (the namespace root for position 0), position and payload.
+    `crc` is computed when None."""
+    key: bytes
+    parent: bytes
+    position: int
+    payload: object
+    crc: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class PutAck:
+    """PUT answer: one `PutCode` per block, and whether every stored block is durable (asked with
+    `persisted=True`; otherwise False)."""
+    codes: List[PutCode]
+    durable: bool
+
+    @property
+    def stored(self):
+        """Blocks now cached (newly stored or already present)."""
+        return sum(1 for c in self.codes if c in (PutCode.STORED, PutCode.ALREADY_PRESENT))
+
+    @property
+    def all_stored(self):
+        return self.stored == len(self.codes)
+
+
+@dataclass(frozen=True)
+class TierStats:
+    name: str
+    policy: str
+    capacity_bytes: int
+    used_bytes: int
+    blocks: int
+    hits: int
+    misses: int
+    admitted: int
+    evicted: int
+    demoted_out: int
+    promoted_in: int
+    corrupt: int
+
+
+@dataclass(frozen=True)
+class Stats:
+    """STATS answer: total blocks and each tier's counters, top tier first."""
+    blocks: int
+    tiers: List[TierStats] = field(default_factory=list)
+
+
+class KvStoreClient:
+    """A connection to a kvstore daemon, bound to one `Namespace`.
+
+    `KvStoreClient(host, port, namespace, token="")` connects and sends HELLO at once: a refused token raises
+    `AuthenticationError` here. After HELLO, `version`, `namespace_id`, `max_frame_bytes`,
+    `max_keys_per_request` and `tiers` hold the server's answer. Use it as a context manager or call
+    `close()` (idempotent; later calls raise `ClientClosedError`).
+    """
+
+    def __init__(self, host="127.0.0.1", port=DEFAULT_PORT, namespace=None, token="", timeout=10.0,
+                 connect_timeout=5.0, verify_checksums=False, max_frame_bytes=64 << 20):
+        if not isinstance(namespace, Namespace):
+            raise TypeError("namespace must be a kvstore_client.Namespace, was %r" % (namespace,))
+        self.namespace = namespace
+        self._layout = namespace.layout_id
+        self.timeout = timeout
+        self.verify_checksums = verify_checksums
+        self._max_frame = max_frame_bytes
+        self._ids = itertools.count(1)
+        self._stream = None
+        self._closed = False
+        self._broken = None
+        try:
+            self._sock = socket.create_connection((host, port), timeout=connect_timeout)
+        except socket.timeout:
+            raise TimeoutError_("connecting to %s:%d took longer than %.1f s" % (host, port, connect_timeout)) \
+                from None
+        except OSError as e:
+            raise ConnectionClosedError("cannot connect to kvstore at %s:%d: %s" % (host, port, e)) from e
+        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._sock.settimeout(connect_timeout)
+        self._hdr = bytearray(wire.HEADER_BYTES)
+        try:
+            self._hello(token)
+        except BaseException:
+            self.close()
+            raise
+        self._sock.settimeout(timeout)
+
+    # ------------------------------------------------------------------------------------------ session
+
+    def _hello(self, token):
+        ns = self.namespace
+        body = (struct.pack(">B", wire.VERSION) + wire.put_str(ns.model_id) + wire.put_str(ns.dtype)
+                + struct.pack(">IIII", ns.layers, ns.kv_heads, ns.head_dim, ns.tokens_per_block)
+                + wire.put_str(ns.tenant) + wire.put_str(ns.cache_salt) + wire.put_str(ns.lora_id)
+                + wire.put_str(token or ""))
+        r = wire.Reader(self._unary(Opcode.HELLO, 0, body), "HELLO reply")
+        self.version = r.u8("version")
+        self.namespace_id = r.i64("namespaceId")
+        self.max_frame_bytes = r.u32("maxFrameBytes")
+        self.max_keys_per_request = r.u32("maxKeysPerRequest")
+        self.tiers = [r.str("tier name") for _ in range(r.u8("tier count"))]
+        if self.namespace_id != ns.id:
+            raise ProtocolError("server computed namespace id %d, this client %d" % (self.namespace_id, ns.id))
+
+    def close(self):
+        """Closes the connection. Idempotent."""
+        if not self._closed:
+            self._closed = True
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ------------------------------------------------------------------------------------------ calls
+
+    def ping(self, data=b""):
+        """PING: the server echoes `data` (at most 4 KiB)."""
+        return bytes(self._unary(Opcode.PING, 0, bytes(data)))
+
+    def block_keys(self, tokens):
+        """The keys of the full blocks of `tokens` in this client's namespace."""
+        return self.namespace.block_keys(tokens)
+
+    def lookup_prefix(self, tokens, lease_millis=0, prefetch=False):
+        """LOOKUP of the full blocks of `tokens`: the length of the cached prefix and the tier of each hit."""
+        return self.lookup(self.namespace.block_keys(tokens), lease_millis, prefetch)
+
+    def lookup(self, keys, lease_millis=0, prefetch=False):
+        """LOOKUP of explicit keys. `lease_millis > 0` protects the hits from eviction that long; `prefetch`
+        asks the server to promote lower-tier hits toward the top tier."""
+        keys = list(keys)
+        flags = (FLAG_LEASE if lease_millis > 0 else 0) | (FLAG_PREFETCH if prefetch else 0)
+        hit, tiers = 0, []
+        for chunk in self._chunks(keys) or [[]]:
+            r = wire.Reader(self._unary(Opcode.LOOKUP, flags,
+                                        struct.pack(">I", max(0, lease_millis)) + wire.keys_body(chunk)),
+                            "LOOKUP reply")
+            names = [r.str("tier name") for _ in range(r.u8("name count"))]
+            n = r.u32("hitBlocks")
+            for ix in r.take(n, "tier indexes"):
+                if ix >= len(names):
+                    raise ProtocolError("LOOKUP reply: tier index %d outside the name table" % ix)
+                tiers.append(names[ix])
+            hit += n
+            if n < len(chunk):
+                break
+        return PrefixLookup(keys, hit, tiers, self.namespace.tokens_per_block)
+
+    def stream_prefix(self, tokens, into=None):
+        """GET of the full blocks of `tokens`: a `BlockStream` yielding the cached prefix's blocks in order,
+        each as it arrives. With `into` (a sequence of writable buffers, one per block, or a function
+        position -> buffer), block i's payload is read straight into `into[i]` and `Block.payload` is a view
+        of it."""
+        return self.stream(self.namespace.block_keys(tokens), into)
+
+    def stream(self, keys, into=None):
+        """GET of explicit keys; see `stream_prefix`."""
+        self._check_usable()
+        return BlockStream(self, list(keys), into)
+
+    def get_prefix(self, tokens):
+        """The cached prefix of `tokens` as a list of `Block`s (collects `stream_prefix`)."""
+        with self.stream_prefix(tokens) as s:
+            return list(s)
+
+    def put_blocks(self, tokens, payloads, first_block=0, persisted=False):
+        """PUT the payloads of blocks `first_block ..` of `tokens` (keys and parents from the namespace's
+        hashing). `payloads` are bytes-like (bytes, bytearray, memoryview of a tensor's memory...)."""
+        payloads = list(payloads)
+        keys = self.namespace.block_keys(tokens)
+        if first_block < 0 or first_block + len(payloads) > len(keys):
+            raise ValueError("blocks %d..%d requested but the tokens have %d full blocks"
+                             % (first_block, first_block + len(payloads) - 1, len(keys)))
+        root = self.namespace.root
+        blocks = [BlockToPut(keys[p], keys[p - 1] if p > 0 else root, p, payload)
+                  for p, payload in enumerate(payloads, start=first_block)]
+        return self.put(blocks, persisted)
+
+    def put(self, blocks, persisted=False):
+        """PUT explicit blocks (`BlockToPut`); requests of at most `max_keys_per_request` blocks."""
+        all_frames = [self._block_frame(b) for b in blocks]  # every block validated before anything is sent
+        codes, durable = [], True
+        for frames in self._chunks(all_frames):
+            self._begin()
+            rid = next(self._ids)
+            for i, (head, payload) in enumerate(frames):
+                flags = (FLAG_END if i == len(frames) - 1 else 0) | (FLAG_ACK_PERSISTED if persisted else 0)
+                self._send(wire.header(Opcode.PUT, flags, rid, len(head) + len(payload)) + head, Opcode.PUT)
+                self._send(payload, Opcode.PUT)
+            r = wire.Reader(self._answer(Opcode.PUT, rid), "PUT ack")
+            codes.extend(PutCode.of(c) for c in r.codes("put codes"))
+            durable &= r.u8("durable") == 1
+        return PutAck(codes, persisted and durable and bool(codes))
+
+    def _block_frame(self, b):
+        """The block header and payload view of one PUT frame; ValueError on a bad block."""
+        payload = memoryview(b.payload).cast("B")
+        n = len(payload)
+        if wire.HEADER_BYTES + wire.BLOCK_HEADER_BYTES + n > self.max_frame_bytes:
+            raise ValueError("block %d is %d bytes; the server's frame limit allows %d"
+                             % (b.position, n, self.max_frame_bytes - wire.HEADER_BYTES - wire.BLOCK_HEADER_BYTES))
+        if len(b.key) != 32 or len(b.parent) != 32:
+            raise ValueError("block %d: key and parent must be 32 bytes" % b.position)
+        if not isinstance(b.position, int) or not 0 <= b.position < 2 ** 31:
+            raise ValueError("block position must be in 0..2^31-1, was %r" % (b.position,))
+        crc = b.crc if b.crc is not None else crc32c(payload)
+        head = wire.BLOCK_HEADER.pack(bytes(b.key), bytes(b.parent), b.position, self._layout, n, crc)
+        return head, payload
+
+    def exists(self, keys):
+        """EXISTS: PRESENT or NOT_FOUND per key."""
+        return self._key_op(Opcode.EXISTS, keys)
+
+    def delete(self, keys):
+        """DELETE: DELETED or NOT_FOUND per key."""
+        return self._key_op(Opcode.DELETE, keys)
+
+    def pin(self, keys):
+        """PIN: the blocks are never evicted until unpinned (PINNED or NOT_FOUND per key)."""
+        return self._key_op(Opcode.PIN, keys)
+
+    def unpin(self, keys):
+        """UNPIN: releases one pin per block (UNPINNED, NOT_PINNED or NOT_FOUND per key)."""
+        return self._key_op(Opcode.UNPIN, keys)
+
+    def stats(self):
+        """STATS: block count and per-tier counters."""
+        r = wire.Reader(self._unary(Opcode.STATS, 0, b""), "STATS reply")
+        blocks = r.u64("blocks")
+        tiers = []
+        for _ in range(r.u16("tier count")):
+            name, policy = r.str("tier name"), r.str("policy")
+            tiers.append(TierStats(name, policy, *struct.unpack(">10Q", r.take(80, "tier counters"))))
+        return Stats(blocks, tiers)
+
+    # ------------------------------------------------------------------------------------------ plumbing
+
+    def _key_op(self, op, keys):
+        out = []
+        for chunk in self._chunks(list(keys)):
+            r = wire.Reader(self._unary(op, 0, wire.keys_body(chunk)), op.name + " reply")
+            codes = r.codes("outcomes")
+            if len(codes) != len(chunk):
+                raise ProtocolError("%s reply has %d outcomes for %d keys" % (op.name, len(codes), len(chunk)))
+            out.extend(KeyOutcome(c) if c in KeyOutcome._value2member_map_ else c for c in codes)
+        return out
+
+    def _chunks(self, items):
+        n = getattr(self, "max_keys_per_request", 0) or len(items) or 1
+        return [items[i:i + n] for i in range(0, len(items), n)]
+
+    def _check_usable(self):
+        if self._closed and self._broken is None:
+            raise ClientClosedError("the client is closed")
+        if self._broken is not None:
+            raise ConnectionClosedError("the connection is closed after an earlier error: %s" % self._broken)
+
+    def _begin(self):
+        """Before a new request: finishes (drains) an unfinished stream."""
+        self._check_usable()
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+
+    def _unary(self, op, flags, body):
+        self._begin()
+        rid = next(self._ids)
+        self._send(wire.header(op, flags, rid, len(body)) + body, op)
+        return self._answer(op, rid)
+
+    def _answer(self, op, rid):
+        """Reads the one-frame answer of request `rid`; raises its error."""
+        _, flags, status, got, n = self._read_header(op, rid)
+        body = self._recv_exact(n, op)
+        if status:
+            self._raise_error(status, body, op)
+        return body
+
+    def _raise_error(self, status, body, op):
+        try:
+            msg = wire.Reader(body, "error").str("message")
+        except ProtocolError:
+            msg = bytes(body).decode("utf-8", "replace")
+        err = server_error(status, msg, op.name)
+        if err.fatal:
+            self._fail(str(err))
+        raise err
+
+    def _read_header(self, op, rid, context=""):
+        h = self._hdr
+        self._recv_into(memoryview(h), op, context)
+        magic, version, opcode, flags, status, _, got, n = wire.HEADER.unpack(h)
+        if magic != wire.MAGIC or version != wire.VERSION:
+            self._fail("bad frame header")
+            raise ProtocolError("server sent a frame with magic 0x%04x version %d" % (magic, version))
+        if got != rid or opcode != op:
+            self._fail("out-of-order answer")
+            raise ProtocolError("expected an answer to %s #%d, got opcode %d #%d" % (op.name, rid, opcode, got))
+        if n > max(self._max_frame, getattr(self, "max_frame_bytes", 0)):
+            self._fail("oversized frame")
+            raise ProtocolError("server sent a %d-byte body, above the frame limit" % n)
+        return opcode, flags, status, got, n
+
+    def _fail(self, why):
+        """Marks the connection unusable (framing lost) and closes it."""
+        if self._broken is None:
+            self._broken = why
+        self.close()
+
+    def _send(self, data, op):
+        if self._closed:
+            self._check_usable()
+        try:
+            self._sock.sendall(data)
+        except socket.timeout:
+            self._fail("timed out sending %s" % op.name)
+            raise TimeoutError_("could not send %s to the server within %.1f s" % (op.name, self._sock.gettimeout())) \
+                from None
+        except OSError as e:
+            err = self._error_after_send_failure(op)
+            self._fail("connection lost sending %s: %s" % (op.name, e))
+            if err is not None:
+                raise err from e
+            raise ConnectionClosedError("connection to the server lost while sending %s: %s" % (op.name, e)) \
+                from e
+
+    def _error_after_send_failure(self, op):
+        """After a failed send: the error frame the server sent before closing (e.g. SHUTTING_DOWN), if any."""
+        try:
+            self._sock.settimeout(0.5)
+            data = b""
+            while True:
+                chunk = self._sock.recv(1 << 16)
+                if not chunk:
+                    break
+                data += chunk
+                if len(data) >= wire.HEADER_BYTES:
+                    *_, status, _, _, n = wire.HEADER.unpack(data[:wire.HEADER_BYTES])
+                    if len(data) >= wire.HEADER_BYTES + n:
+                        if not status:
+                            return None
+                        msg = bytes(data[wire.HEADER_BYTES:wire.HEADER_BYTES + n])
+                        try:
+                            text = wire.Reader(msg, "error").str("message")
+                        except ProtocolError:
+                            text = msg.decode("utf-8", "replace")
+                        return server_error(status, text, op.name)
+        except (OSError, struct.error):
+            pass
+        return None
+
+    def _recv_exact(self, n, op):
+        buf = bytearray(n)
+        if n:
+            self._recv_into(memoryview(buf), op)
+        return buf
+
+    def _recv_into(self, mv, op, context=""):
+        got, n = 0, len(mv)
+        while got < n:
+            try:
+                r = self._sock.recv_into(mv[got:])
+            except socket.timeout:
+                self._fail("timed out in %s" % op.name)
+                raise TimeoutError_("no answer to %s within %.1f s%s" % (op.name, self._sock.gettimeout(), context)) \
+                    from None
+            except OSError as e:
+                if self._closed and self._broken is None:
+                    raise ClientClosedError("the client was closed during %s" % op.name) from None
+                self._fail("connection lost during %s: %s" % (op.name, e))
+                raise ConnectionClosedError("connection to the server lost during %s%s: %s"
+                                            % (op.name, context, e)) from e
+            if r == 0:
+                self._fail("server closed the connection during %s" % op.name)
+                raise ConnectionClosedError("the server closed the connection during %s%s%s"
+                                            % (op.name, context, " (inside a frame)" if got else ""))
+            got += r
+
+
+class BlockStream:
+    """The blocks of one GET, in request order, each as soon as it arrives (an iterator of `Block`).
+
+    Ends at the first key the server does not have (the cached prefix). `blocks_received` counts blocks so
+    far. `close()` (or leaving a `with` block) reads and drops what the server still sends, so the connection
+    stays usable; starting another call on the client does the same. Requests longer than the server's
+    `max_keys_per_request` are sent as consecutive GETs, the next only if the previous was a full hit.
+    """
+
+    def __init__(self, client, keys, into):
+        self._c = client
+        self._keys = keys
+        self._into = into
+        self._chunks = client._chunks(keys)
+        self._chunk = -1
+        self._in_chunk = 0
+        self._rid = None
+        self._done = False
+        self.blocks_received = 0
+        self._blk = bytearray(wire.BLOCK_HEADER_BYTES)
+        client._begin()
+        client._stream = self
+        self._next_request()
+
+    def _next_request(self):
+        self._chunk += 1
+        if self._chunk >= len(self._chunks):
+            self._finish()
+            return
+        self._in_chunk = 0
+        self._rid = next(self._c._ids)
+        body = wire.keys_body(self._chunks[self._chunk])
+        self._c._send(wire.header(Opcode.GET, 0, self._rid, len(body)) + body, Opcode.GET)
+
+    def _finish(self):
+        self._done = True
+        if self._c._stream is self:
+            self._c._stream = None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        while not self._done:
+            c = self._c
+            c._check_usable()
+            ctx = " (after %d of %d blocks)" % (self.blocks_received, len(self._keys))
+            try:
+                _, flags, status, _, n = c._read_header(Opcode.GET, self._rid, ctx)
+            except KvStoreError:
+                self._done = True
+                raise
+            if status:
+                self._done = True
+                c._raise_error(status, c._recv_exact(n, Opcode.GET), Opcode.GET)
+            if flags & FLAG_END:
+                sent = struct.unpack(">I", bytes(c._recv_exact(n, Opcode.GET)[:4]))[0] if n >= 4 else -1
+                if sent != self._in_chunk:
+                    c._fail("bad GET end frame")
+                    raise ProtocolError("GET end frame says %d blocks, %d arrived" % (sent, self._in_chunk))
+                if self._in_chunk == len(self._chunks[self._chunk]):
+                    self._next_request()
+                else:
+                    self._finish()
+                continue
+            return self._read_block(n, ctx)
+        raise StopIteration
+
+    def _read_block(self, n, ctx):
+        c = self._c
+        if n < wire.BLOCK_HEADER_BYTES:
+            c._fail("short block frame")
+            raise ProtocolError("GET block frame of %d bytes is shorter than its block header" % n)
+        length = n - wire.BLOCK_HEADER_BYTES
+        try:
+            c._recv_into(memoryview(self._blk), Opcode.GET, ctx)
+            key, parent, position, layout, blen, crc = wire.BLOCK_HEADER.unpack(self._blk)
+            if blen != length:
+                c._fail("bad block length")
+                raise ProtocolError("block length field %d but the frame carries %d" % (blen, length))
+            expected = self._keys[self.blocks_received]
+            if key != expected:
+                c._fail("unexpected block")
+                raise ProtocolError("GET answered block %s where %s was expected" % (key.hex(), expected.hex()))
+            if self._into is None:
+                payload = memoryview(bytearray(length))
+            else:
+                target = self._into(self.blocks_received) if callable(self._into) else \
+                    self._into[self.blocks_received]
+                target = memoryview(target).cast("B")
+                if len(target) < length:
+                    c._fail("caller buffer too small")
+                    raise ValueError("block %d is %d bytes but its buffer holds %d"
+                                     % (self.blocks_received, length, len(target)))
+                payload = target[:length]
+            c._recv_into(payload, Opcode.GET, ctx)
+        except BaseException:
+            self._done = True
+            raise
+        if c.verify_checksums and crc32c(payload) != crc:
+            self._done = True
+            c._fail("checksum mismatch")
+            raise ProtocolError("block %d (%s) fails its CRC32C" % (position, key.hex()))
+        self.blocks_received += 1
+        self._in_chunk += 1
+        return Block(key, parent, position, layout, crc, payload)
+
+    def close(self):
+        """Reads and drops the rest of the stream (the connection stays usable). Idempotent."""
+        if self._done or self._c._closed:
+            self._finish()
+            return
+        self._into = None  # the rest goes to scratch buffers, not the caller's
+        try:
+            for _ in self:
+                pass
+        except KvStoreError:
+            pass
+        finally:
+            self._finish()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def connect(host="127.0.0.1", port=DEFAULT_PORT, namespace=None, token="", **options):
+    """Opens a `KvStoreClient` (connects and sends HELLO)."""
+    return KvStoreClient(host, port, namespace, token, **options)
