@@ -235,7 +235,8 @@ class ClientServerTest {
         try (java.net.ServerSocket silent = new java.net.ServerSocket(0, 1,
                 java.net.InetAddress.getLoopbackAddress());
              KvStoreClient c = KvStoreClient.create(new ClientOptions("127.0.0.1", silent.getLocalPort(), "",
-                     java.time.Duration.ofMillis(300), java.time.Duration.ofMillis(300), 1 << 20, 4))) {
+                     java.time.Duration.ofMillis(300), java.time.Duration.ofSeconds(10), 1 << 20, 4))) {
+            // the HELLO deadline is the connect timeout; the request timeout is longer so the two cannot race
             assertThatThrownBy(() -> c.connect(NS)).isInstanceOf(KvStoreException.Timeout.class)
                     .hasMessageContaining("no HELLO answer");
         }
