@@ -70,6 +70,7 @@ public final class DramTier implements Tier {
     private static final String GEOMETRY_FILE = "arena.properties";
     private static final String INDEX_FILE = "index.cm";
     private static final int MIN_INDEX_ENTRIES = 1024;
+    private static final long MIN_INDEX_FILE_BYTES = 4096;
 
     private final DramTierConfig config;
     private final PageArena arena;
@@ -105,6 +106,12 @@ public final class DramTier implements Tier {
             wipe(dir);
         }
         ChronicleMap<byte[], byte[]> idx;
+        Path indexFile = dir.resolve(INDEX_FILE);
+        if (Files.exists(indexFile) && Files.size(indexFile) < MIN_INDEX_FILE_BYTES) {
+            // a truncated file: Chronicle Map would try to finish its header and spin
+            restartDiscarded = 1;
+            wipe(dir);
+        }
         try {
             idx = newIndex(dir.resolve(INDEX_FILE));
         } catch (IOException | RuntimeException e) {
@@ -152,7 +159,7 @@ public final class DramTier implements Tier {
 
     private void reload() {
         List<Map.Entry<byte[], byte[]>> found = new ArrayList<>();
-        index.forEach((k, v) -> found.add(Map.entry(k, v)));
+        index.forEach((k, v) -> found.add(Map.entry(k.clone(), v.clone()))); // Chronicle reuses the arrays
         boolean verifyNow = config.restartVerification() == DramTierConfig.RestartVerification.AT_OPEN;
         long maxId = 0;
         for (Map.Entry<byte[], byte[]> e : found) {
@@ -427,6 +434,19 @@ public final class DramTier implements Tier {
                         Map.entry("restart_discarded", restartDiscarded),
                         Map.entry("verified_after_restart", verifiedAfterRestart.sum()),
                         Map.entry("persistent", config.persistent() ? 1L : 0L)));
+    }
+
+    /** Test hook: the first arena page of a stored block, or -1. */
+    int firstPageOf(BlockKey key) {
+        byte[] k = key.toBytes();
+        byte[] v = index.get(k);
+        IndexRecord r = v == null ? null : decodeOrNull(k, v);
+        return r == null ? -1 : r.firstPage();
+    }
+
+    /** Test hook: pins held by open handles (0 once every handle is closed). */
+    long openHandlePins() {
+        return arena.outstandingPins();
     }
 
     /** The configuration this tier was opened with. */
