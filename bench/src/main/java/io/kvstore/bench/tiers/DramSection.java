@@ -16,9 +16,13 @@ import java.util.Map;
 /**
  * The DRAM tier's section: JMH {@link DramTierBenchmark} (memcpy, put, get) for every size and thread count,
  * fields {@code memcpy_gbps}, {@code dram_put_gbps}, {@code dram_get_gbps} (2 MiB, one thread), the put/memcpy
- * ratio, the get cost in ns, and one row per (op, size, threads) under {@code dram_results}.
+ * ratio, the get cost in ns, and one row per (op, size, threads) under {@code dram_results}; then
+ * {@link PairedPutRun} per size (put and memcpy interleaved in one JVM): {@code dram_paired} and
+ * {@code dram_put_ratio_paired_median}.
  */
 final class DramSection implements TierBenchmark {
+
+    private static final int PAIRED_ROUNDS = 21;
 
     @Override
     public String name() {
@@ -70,6 +74,22 @@ final class DramSection implements TierBenchmark {
                 }
             }
         }
+        out.println("put vs memcpy, interleaved rounds in this JVM (medians of " + PAIRED_ROUNDS + " rounds):");
+        List<Map<String, Object>> paired = new ArrayList<>();
+        Map<Integer, PairedPutRun.Result> pairedBySize = new LinkedHashMap<>();
+        for (int size : s.sizes()) {
+            PairedPutRun.Result r = PairedPutRun.run(size, PAIRED_ROUNDS);
+            pairedBySize.put(size, r);
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("size_bytes", size);
+            row.put("rounds", r.rounds());
+            row.put("memcpy_gbps", round(r.memcpyGbps()));
+            row.put("put_gbps", round(r.putGbps()));
+            row.put("median_ratio", round(r.medianRatio()));
+            paired.add(row);
+            out.printf("  %10s: memcpy %6.2f GB/s, put %6.2f GB/s, median ratio %.2f%n", human(size), r.memcpyGbps(),
+                    r.putGbps(), r.medianRatio());
+        }
         Map<String, Object> f = new LinkedHashMap<>();
         int h = s.sizes().contains(TierBenchSettings.HEADLINE_SIZE) ? TierBenchSettings.HEADLINE_SIZE : s.sizes().get(0);
         int t = s.threads().get(0);
@@ -83,7 +103,9 @@ final class DramSection implements TierBenchmark {
         f.put("dram_get_gbps", round(get));
         f.put("dram_put_ratio_to_memcpy", round(put / memcpy));
         f.put("dram_get_ns", round(h / get));
+        f.put("dram_put_ratio_paired_median", round(pairedBySize.get(h).medianRatio()));
         f.put("dram_results", rows);
+        f.put("dram_paired", paired);
         return f;
     }
 

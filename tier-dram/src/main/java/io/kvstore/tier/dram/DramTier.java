@@ -36,7 +36,8 @@ import java.util.function.Consumer;
  *
  * <h2>How the pieces fit</h2>
  * A put allocates a run of contiguous pages (best fit), copies the payload into it with one bulk copy, then
- * publishes an {@link IndexRecordDescriptor index record} (key to allocation id, first page and metadata). A read
+ * publishes an {@link IndexRecordDescriptor index record} with {@code putIfAbsent} (a duplicate gives its pages
+ * back and answers {@link PutOutcome#ALREADY_PRESENT}) (key to allocation id, first page and metadata). A read
  * looks the key up, takes a reference on the run through the arena (which re-checks that the run still belongs
  * to that record, so a stale record is a miss and never someone else's bytes), and wraps a slice of the arena
  * in a {@link RefCountedHandle} whose release gives the reference back: nothing is copied, and the cost does not
@@ -279,13 +280,15 @@ public final class DramTier implements Tier {
                 return PutOutcome.TOO_LARGE;
             }
             byte[] key = meta.key().toBytes();
-            if (index.containsKey(key)) {
-                return PutOutcome.ALREADY_PRESENT;
-            }
+            // no separate presence check on the way in (one index operation less per put): the store only puts
+            // keys it does not have, and putIfAbsent below settles a duplicate anyway
             long id = nextId.getAndIncrement();
             int first = arena.allocate(pages, id);
             if (first < 0) {
-                if (arena.freePages() >= pages) {
+                if (index.containsKey(key)) {
+                    return PutOutcome.ALREADY_PRESENT;
+                }
+                if (arena.freePages() + arena.retiredPages() >= pages) {
                     noRunRefusals.increment();
                 }
                 return PutOutcome.NO_CAPACITY;
@@ -442,6 +445,11 @@ public final class DramTier implements Tier {
         byte[] v = index.get(k);
         IndexRecord r = v == null ? null : decodeOrNull(k, v);
         return r == null ? -1 : r.firstPage();
+    }
+
+    /** Test hook: the arena. */
+    PageArena arenaForTest() {
+        return arena;
     }
 
     /** Test hook: pins held by open handles (0 once every handle is closed). */

@@ -46,8 +46,9 @@ class DramTierConcurrencyTest {
         ByteBuffer[] payloads = new ByteBuffer[KEYS];
         for (int i = 0; i < KEYS; i++) {
             int size = SIZES[i % SIZES.length];
-            metas[i] = Blocks.meta(i, size);
-            payloads[i] = ByteBuffer.allocateDirect(size).put(Blocks.payload(i, size)).flip();
+            ByteBuffer p = Blocks.payload(i, size);
+            metas[i] = new BlockMeta(Blocks.key(i), Blocks.key(i - 1), i, Blocks.NS, 7, size, Checksums.crc32c(p));
+            payloads[i] = ByteBuffer.allocateDirect(size).put(p).flip();
         }
         DramTier tier = DramTier.open(DramTierConfig.of("dram", CAPACITY, PAGE));
         AtomicBoolean stop = new AtomicBoolean();

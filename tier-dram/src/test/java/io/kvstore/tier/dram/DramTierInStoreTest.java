@@ -11,6 +11,9 @@ import io.kvstore.core.testing.Blocks;
 import io.kvstore.policy.linked.LruPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -50,6 +53,24 @@ class DramTierInStoreTest {
                 assertThat(h.payload()).isEqualTo(Blocks.payload(299, SIZE));
             }
             assertThat(dram.stats().details()).containsEntry("no_run_refusals", 0L);
+        }
+    }
+
+    @Test
+    void aStoreReopenedOnAPersistentTierFindsItsBlocks(@TempDir Path dir) {
+        DramTierConfig cfg = DramTierConfig.of("dram", 64L * 3 * PAGE, PAGE).persistedTo(dir);
+        try (TieredStore store = TieredStore.builder().clock(new ManualClock())
+                .tier(TierSpec.of(DramTier.open(cfg), new LruPolicy<>())).build()) {
+            for (int i = 0; i < 20; i++) {
+                store.put(Blocks.meta(i, SIZE), Blocks.payload(i, SIZE));
+            }
+        }
+        try (TieredStore store = TieredStore.builder().clock(new ManualClock())
+                .tier(TierSpec.of(DramTier.open(cfg), new LruPolicy<>())).build()) {
+            assertThat(store.size()).isEqualTo(20);
+            try (BlockHandle h = store.get(Blocks.NS, Blocks.key(7)).handle()) {
+                assertThat(h.payload()).isEqualTo(Blocks.payload(7, SIZE));
+            }
         }
     }
 }
