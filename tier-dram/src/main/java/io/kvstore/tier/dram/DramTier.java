@@ -189,6 +189,12 @@ public final class DramTier implements Tier {
         restartBlocks = blocks.get();
     }
 
+    /** The index record of a key, or null if absent or malformed. */
+    private IndexRecord lookup(byte[] key) {
+        byte[] v = index.get(key);
+        return v == null ? null : decodeOrNull(key, v);
+    }
+
     private static IndexRecord decodeOrNull(byte[] key, byte[] value) {
         try {
             return IndexRecordDescriptor.decode(BlockKey.of(key), value);
@@ -311,8 +317,7 @@ public final class DramTier implements Tier {
         enter();
         try {
             byte[] k = key.toBytes();
-            byte[] v = index.get(k);
-            IndexRecord r = v == null ? null : decodeOrNull(k, v);
+            IndexRecord r = lookup(k);
             if (r == null || !arena.tryRetain(r.firstPage(), r.id())) {
                 misses.increment();
                 return ReadResult.miss();
@@ -322,7 +327,7 @@ public final class DramTier implements Tier {
             if (!arena.isVerified(first)) {
                 if (!Checksums.matches(r.meta(), view)) {
                     arena.release(first);
-                    if (index.remove(k, v)) {
+                    if (index.remove(k, IndexRecordDescriptor.encode(r.id(), first, r.meta()))) { // this record only
                         forget(first, r.meta().length());
                     }
                     corrupt.increment();
@@ -349,9 +354,7 @@ public final class DramTier implements Tier {
     public Optional<BlockMeta> meta(BlockKey key) {
         enter();
         try {
-            byte[] k = key.toBytes();
-            byte[] v = index.get(k);
-            IndexRecord r = v == null ? null : decodeOrNull(k, v);
+            IndexRecord r = lookup(key.toBytes());
             return r == null ? Optional.empty() : Optional.of(r.meta());
         } finally {
             leave();
@@ -441,9 +444,7 @@ public final class DramTier implements Tier {
 
     /** Test hook: the first arena page of a stored block, or -1. */
     int firstPageOf(BlockKey key) {
-        byte[] k = key.toBytes();
-        byte[] v = index.get(k);
-        IndexRecord r = v == null ? null : decodeOrNull(k, v);
+        IndexRecord r = lookup(key.toBytes());
         return r == null ? -1 : r.firstPage();
     }
 
