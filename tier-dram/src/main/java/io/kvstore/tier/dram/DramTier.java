@@ -20,6 +20,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -99,7 +100,7 @@ public final class DramTier implements Tier {
             return;
         }
         Path dir = config.persistDirectory();
-        Files.createDirectories(dir);
+        createPrivateDirectory(dir);
         if (!geometryMatches(dir)) {
             if (Files.exists(dir.resolve(GEOMETRY_FILE))) {
                 restartDiscarded = 1;
@@ -200,6 +201,21 @@ public final class DramTier implements Tier {
             return IndexRecordDescriptor.decode(BlockKey.of(key), value);
         } catch (IllegalArgumentException e) {
             return null;
+        }
+    }
+
+    /** Creates the directory readable and writable by this user only (where the file system has POSIX modes). */
+    private static void createPrivateDirectory(Path dir) throws IOException {
+        if (Files.isDirectory(dir)) {
+            return;
+        }
+        if (dir.getParent() != null) {
+            Files.createDirectories(dir.getParent());
+        }
+        try {
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (UnsupportedOperationException e) {
+            Files.createDirectory(dir);
         }
     }
 
