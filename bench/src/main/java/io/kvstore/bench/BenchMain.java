@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
             CommandLine.HelpCommand.class,
             io.kvstore.bench.net.NetCommand.class,
             io.kvstore.bench.nvme.NvmeBenchCommand.class,
+            io.kvstore.bench.tiers.TiersCommand.class,
         })
 public final class BenchMain implements Runnable {
 

@@ -1,0 +1,325 @@
+package io.kvstore.tier.dram;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Off-heap memory carved into fixed-size pages, with a reference count per allocated run.
+ *
+ * <h2>Runs and references</h2>
+ * A block's payload occupies one run of contiguous pages, so a view of it is one {@code ByteBuffer} slice. Per
+ * first page of a run the arena keeps: its reference count (1 for the index's reference plus one per open
+ * reader handle; 0 means free), the allocation id of its current owner, and the run length with two flags
+ * (verified, retired). The run goes back to the {@link PageAllocator} only when the count drops to 0, so a
+ * removed block's bytes stay intact until its last reader lets go. A reader found the run through an index
+ * record that may be stale, so {@link #tryRetain} takes a reference only if the count is positive and then
+ * checks that the run still belongs to that record's allocation id (the owner is written before the count, so a
+ * reader that sees the new count also sees the new owner); otherwise it lets go and reports a miss.
+ *
+ * <h2>Memory lifetime</h2>
+ * {@link #pin()} keeps the memory itself alive: the open arena holds one pin, every in-flight operation and
+ * every open handle one more; {@link #close()} drops the arena's pin and the memory is released (direct
+ * buffers freed, files unmapped) when the last pin goes, never under a reader.
+ *
+ * <p>Thread-safety: all methods may be called concurrently.
+ */
+final class PageArena implements AutoCloseable {
+
+    private static final int PAGES_MASK = (1 << 24) - 1;
+    private static final int VERIFIED = 1 << 30;
+    private static final int RETIRED = 1 << 29;
+
+    private final int pageSize;
+    private final int pageShift;
+    private final int pagesPerSegment;
+    private final ByteBuffer[] segments;
+    private final PageAllocator allocator;
+    private final AtomicIntegerArray refs;
+    private final AtomicLongArray owner;
+    private final AtomicIntegerArray runInfo;
+    private final AtomicLong retiredPages = new AtomicLong();
+    private final AtomicLong pins = new AtomicLong(1);
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private PageArena(DramTierConfig config, ByteBuffer[] segments) {
+        this.pageSize = config.pageSizeBytes();
+        this.pageShift = Integer.numberOfTrailingZeros(pageSize);
+        this.pagesPerSegment = config.pagesPerSegment();
+        this.segments = segments;
+        int pages = config.pageCount();
+        this.allocator = new PageAllocator(pages, pagesPerSegment);
+        this.refs = new AtomicIntegerArray(pages);
+        this.owner = new AtomicLongArray(pages);
+        this.runInfo = new AtomicIntegerArray(pages);
+    }
+
+    /** An arena in anonymous direct memory. */
+    static PageArena anonymous(DramTierConfig config) {
+        ByteBuffer[] segs = new ByteBuffer[config.segmentCount()];
+        for (int i = 0; i < segs.length; i++) {
+            segs[i] = ByteBuffer.allocateDirect(segmentLength(config, i));
+        }
+        return new PageArena(config, segs);
+    }
+
+    /** An arena in memory-mapped files {@code segment-NNN.arena} under {@code dir}, created or reopened. */
+    static PageArena mapped(DramTierConfig config, Path dir) throws IOException {
+        ByteBuffer[] segs = new ByteBuffer[config.segmentCount()];
+        try {
+            for (int i = 0; i < segs.length; i++) {
+                int len = segmentLength(config, i);
+                try (FileChannel ch = FileChannel.open(segmentFile(dir, i), StandardOpenOption.CREATE,
+                        StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                    if (ch.size() != len) {
+                        ch.truncate(0); // a resized segment holds nothing we could trust
+                        ch.write(ByteBuffer.allocate(1), len - 1L); // sparse: pages appear as they are written
+                    }
+                    segs[i] = ch.map(FileChannel.MapMode.READ_WRITE, 0, len);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            for (ByteBuffer b : segs) {
+                if (b != null) {
+                    release(b);
+                }
+            }
+            throw e;
+        }
+        return new PageArena(config, segs);
+    }
+
+    static Path segmentFile(Path dir, int index) {
+        return dir.resolve(String.format("segment-%03d.arena", index));
+    }
+
+    private static int segmentLength(DramTierConfig config, int index) {
+        int pages = Math.min(config.pagesPerSegment(), config.pageCount() - index * config.pagesPerSegment());
+        return pages * config.pageSizeBytes();
+    }
+
+    int pageSize() {
+        return pageSize;
+    }
+
+    int pagesFor(int length) {
+        return Math.max(1, (int) (((long) length + pageSize - 1) >>> pageShift));
+    }
+
+    int totalPages() {
+        return allocator.totalPages();
+    }
+
+    int pagesPerSegment() {
+        return pagesPerSegment;
+    }
+
+    int freePages() {
+        return allocator.freePages();
+    }
+
+    int largestFreeRun() {
+        return allocator.largestFreeRun();
+    }
+
+    int freeRuns() {
+        return allocator.freeRuns();
+    }
+
+    long retiredPages() {
+        return retiredPages.get();
+    }
+
+    // ------------------------------------------------------------------------------------------------ runs
+
+    /** Allocates a run for allocation {@code id}, holding one reference; returns its first page or -1. */
+    int allocate(int pages, long id) {
+        int first = allocator.allocate(pages);
+        if (first >= 0) {
+            own(first, pages, id, VERIFIED);
+        }
+        return first;
+    }
+
+    /** Re-takes a run found in the index at a warm restart; false if its pages are taken or out of range. */
+    boolean claim(int first, int pages, long id) {
+        if (first < 0 || pages > pagesPerSegment || (long) first + pages > totalPages()
+                || !allocator.claim(first, pages)) {
+            return false;
+        }
+        own(first, pages, id, 0);
+        return true;
+    }
+
+    private void own(int first, int pages, long id, int flags) {
+        owner.set(first, id);
+        runInfo.set(first, pages | flags);
+        refs.set(first, 1); // last: publishes owner and runInfo to readers that see the count
+    }
+
+    /** Takes a reader's reference to the run of allocation {@code id} at {@code first}, if it still exists. */
+    boolean tryRetain(int first, long id) {
+        int r;
+        do {
+            r = refs.get(first);
+            if (r <= 0) {
+                return false;
+            }
+        } while (!refs.compareAndSet(first, r, r + 1));
+        if (owner.get(first) != id) {
+            release(first);
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Drops the index's reference of a removed block; readers may still hold the run, which then counts as
+     * retired until they let go.
+     */
+    void retire(int first) {
+        int info;
+        do { // flag before the release, so whoever frees the run sees it
+            info = runInfo.get(first);
+        } while (!runInfo.compareAndSet(first, info, info | RETIRED));
+        retiredPages.addAndGet(info & PAGES_MASK);
+        release(first);
+    }
+
+    /** Drops one reference; the last one returns the run to the allocator. */
+    void release(int first) {
+        int left = refs.decrementAndGet(first);
+        if (left == 0) {
+            int info = runInfo.get(first);
+            if ((info & RETIRED) != 0) {
+                retiredPages.addAndGet(-(info & PAGES_MASK));
+            }
+            allocator.free(first, info & PAGES_MASK);
+        } else if (left < 0) {
+            throw new IllegalStateException("page run " + first + " released more often than retained");
+        }
+    }
+
+    boolean isVerified(int first) {
+        return (runInfo.get(first) & VERIFIED) != 0;
+    }
+
+    void markVerified(int first) {
+        int info;
+        do {
+            info = runInfo.get(first);
+        } while ((info & VERIFIED) == 0 && !runInfo.compareAndSet(first, info, info | VERIFIED));
+    }
+
+    // ---------------------------------------------------------------------------------------------- bytes
+
+    /** Copies {@code src} (position to limit; its position is not changed) to the start of a run. */
+    void write(int first, ByteBuffer src) {
+        segments[first / pagesPerSegment].put(offsetOf(first), src, src.position(), src.remaining());
+    }
+
+    /** A view of {@code length} bytes at the start of a run; shares the arena's memory. */
+    ByteBuffer view(int first, int length) {
+        return segments[first / pagesPerSegment].slice(offsetOf(first), length);
+    }
+
+    private int offsetOf(int first) {
+        return (first % pagesPerSegment) << pageShift;
+    }
+
+    // -------------------------------------------------------------------------------------------- lifetime
+
+    /** Keeps the memory alive until {@link #unpin()}; false once the arena is closed. */
+    boolean pin() {
+        long p;
+        do {
+            p = pins.get();
+            if (p <= 0 || closed.get()) {
+                return false;
+            }
+        } while (!pins.compareAndSet(p, p + 1));
+        return true;
+    }
+
+    void unpin() {
+        long left = pins.decrementAndGet();
+        if (left == 0) {
+            for (ByteBuffer b : segments) {
+                release(b);
+            }
+        } else if (left < 0) {
+            throw new IllegalStateException("arena unpinned more often than pinned");
+        }
+    }
+
+    boolean isClosed() {
+        return closed.get();
+    }
+
+    /** Drops the arena's own pin; the memory goes when the last handle over it is closed. Idempotent. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            unpin();
+        }
+    }
+
+    /** Pins held by in-flight operations and open handles (0 when closed and idle). */
+    long outstandingPins() {
+        return pins.get() - (closed.get() ? 0 : 1);
+    }
+
+    // ------------------------------------------------------------------------- freeing off-heap memory now
+
+    private static final Object UNSAFE;
+    private static final Method INVOKE_CLEANER;
+
+    static {
+        Object unsafe = null;
+        Method invoke = null;
+        try {
+            Class<?> c = Class.forName("sun.misc.Unsafe");
+            Field f = c.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            unsafe = f.get(null);
+            invoke = c.getMethod("invokeCleaner", ByteBuffer.class);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // not available: memory is released when the buffers are garbage-collected
+        }
+        UNSAFE = unsafe;
+        INVOKE_CLEANER = invoke;
+    }
+
+    /** Frees a direct buffer or unmaps a mapped one at once, instead of at some later garbage collection. */
+    private static void release(ByteBuffer b) {
+        if (INVOKE_CLEANER == null) {
+            return;
+        }
+        try {
+            INVOKE_CLEANER.invoke(UNSAFE, b);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("could not free arena memory", e);
+        }
+    }
+
+    /** Deletes the segment files of an arena in {@code dir} (a cold start after damage). */
+    static void deleteFiles(Path dir, int segments) {
+        try {
+            for (int i = 0; i < segments; i++) {
+                Files.deleteIfExists(segmentFile(dir, i));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
