@@ -22,6 +22,9 @@ ACME_TOKEN = "py-acme-token"     # may use tenant "acme" only
 # a small heap and a quick JIT: the tests store little and run briefly
 JAVA_OPTS = ["-Xmx1g", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
 AUTH_TOKENS = "%s=*,%s=acme" % (TOKEN, ACME_TOKEN)
+# the off-heap tiers reserve their capacity up front: keep them small enough for the 1 GiB heap's direct limit
+TIER_SIZES = ["--set", "hbmCapacityBytes=64MiB", "--set", "dramCapacityBytes=256MiB",
+              "--set", "nvmeCapacityBytes=1GiB"]
 
 
 class Daemon:
@@ -57,7 +60,7 @@ class Daemon:
             prefix = prefix[:1] + JAVA_OPTS + prefix[1:]
         env.update(self.env)
         cmd = prefix + ["--port", "0", "--admin-port", "-1",
-               "--data-dir", os.path.join(self._dir, "data")] + self.args
+               "--data-dir", os.path.join(self._dir, "data")] + TIER_SIZES + self.args
         self.proc = subprocess.Popen(cmd, cwd=str(REPO), env=env, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      errors="replace")

@@ -49,6 +49,7 @@ public final class TiersCommand implements Callable<Integer> {
         List<TierBenchmark> s = new ArrayList<>();
         s.add(new DramSection());
         s.add(new HbmSection());
+        s.add(new NvmeSection());
         return s;
     }
 

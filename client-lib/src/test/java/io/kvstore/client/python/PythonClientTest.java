@@ -130,14 +130,11 @@ class PythonClientTest {
     }
 
     /**
-     * How the Python tests start the daemon. After {@code package} they use {@code ./kvstore serve}
-     * (kvstore-server/target/lib exists); before it (e.g. {@code -pl client-lib -am test}) this test hands them a
-     * java command line with this JVM's classpath, which holds kvstore-server and its dependencies.
+     * How the Python tests start the daemon: this test hands them a java command line with this JVM's classpath,
+     * which holds the kvstore-server just built and its dependencies (a kvstore-server/target/lib left over from an
+     * older build could lack a dependency, so it is not used here).
      */
     static Map<String, String> daemonEnv() {
-        if (Files.isDirectory(REPO.resolve("kvstore-server/target/lib"))) {
-            return Map.of();
-        }
         String cp = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

@@ -2,12 +2,15 @@ package io.kvstore.server.tier;
 
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.store.TierSpec;
-import io.kvstore.core.tier.HeapTier;
-import io.kvstore.core.tier.Tier;
+import io.kvstore.core.clock.NanoClock;
 import io.kvstore.policy.EvictionPolicy;
 import io.kvstore.policy.PolicyRegistry;
 import io.kvstore.policy.PolicySpec;
 import io.kvstore.server.config.ServerConfig;
+import io.kvstore.tier.dram.DramTier;
+import io.kvstore.tier.dram.DramTierConfig;
+import io.kvstore.tier.hbm.HbmSimConfig;
+import io.kvstore.tier.hbm.HbmSimTier;
 import io.kvstore.tier.nvme.NvmeTier;
 import io.kvstore.tier.nvme.NvmeTierConfig;
 import org.slf4j.Logger;
@@ -18,12 +21,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Turns the config into the store's levels, top first: HBM (emulated), DRAM, NVMe, each present when its
- * capacity is above zero. This is the one place that names tier implementations: when the tier modules are
- * merged, {@link #hbm}, {@link #dram} and {@link #nvme} construct {@code HbmSimTier}, {@code DramTier} and
- * {@code NvmeTier} instead of the stand-ins ({@link HeapTier} for HBM and NVMe, {@link DirectMemoryTier} for
- * DRAM), and set {@link Level#inMemory} / {@link Level#durable}
- * accordingly. Nothing else in the server knows which classes implement the tiers.
+ * Turns the config into the store's levels, top first: HBM (emulated, {@code HbmSimTier}), DRAM (off-heap
+ * {@code DramTier}), NVMe (RocksDB {@code NvmeTier} under {@code dataDir/nvme}), each present when its capacity is
+ * above zero. This is the one place that names tier implementations; nothing else in the server knows which
+ * classes implement the tiers.
  */
 public final class TierFactory {
 
@@ -67,28 +68,19 @@ public final class TierFactory {
         return levels.stream().map(Level::spec).toList();
     }
 
-    // --- merge point: replace the three bodies below with the real tiers ------------------------------------
-
     static Level hbm(long capacity, EvictionPolicy<BlockKey> policy) {
-        // merge: new HbmSimTier(...) ; inMemory true, durable false
-        return new Level(TierSpec.of(heap("hbm", capacity), policy), true, false);
+        return new Level(TierSpec.of(new HbmSimTier(HbmSimConfig.of("hbm", capacity), NanoClock.system()), policy),
+                true, false);
     }
 
     static Level dram(long capacity, EvictionPolicy<BlockKey> policy) {
-        // merge: new DramTier("dram", capacity, ...) ; inMemory true, durable false
-        return new Level(TierSpec.of(new DirectMemoryTier("dram", capacity), policy), true, false);
+        return new Level(TierSpec.of(DramTier.open(DramTierConfig.of("dram", capacity)), policy), true, false);
     }
 
     static Level nvme(Path dir, long capacity, EvictionPolicy<BlockKey> policy) {
         NvmeTier tier = NvmeTier.open(NvmeTierConfig.builder(dir, capacity).build());
         LOG.info("nvme tier: RocksDB under {}, {} blocks found", dir, tier.blockCount());
         return new Level(TierSpec.of(tier, policy), false, true);
-    }
-
-    // ---------------------------------------------------------------------------------------------------------
-
-    private static Tier heap(String name, long capacity) {
-        return new HeapTier(name, capacity);
     }
 
     private static EvictionPolicy<BlockKey> policy(String name, long capacity) {
