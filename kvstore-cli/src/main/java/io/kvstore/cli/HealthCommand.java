@@ -1,0 +1,91 @@
+package io.kvstore.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.kvstore.client.KvStoreClient;
+import io.kvstore.client.KvStoreException;
+import io.kvstore.core.namespace.KvLayout;
+import io.kvstore.core.namespace.Namespace;
+import picocli.CommandLine.Command;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code kvctl health}: is the daemon up. Checks the admin port ({@code /healthz}) and the data port (HELLO and
+ * PING over the protocol, in a namespace of kvctl's own) and times each. If neither answers it fails like any
+ * command (exit 3); if one fails it prints both checks and exits 1.
+ */
+@Command(name = "health", description = {"Checks the admin port (/healthz) and the data port (HELLO + PING),",
+    "with round-trip times. Exit 0 if both are healthy, 1 if one is not, 3 if neither answers."})
+final class HealthCommand extends CtlCommand {
+
+    /** The namespace of kvctl's PING (any namespace works; this one never holds blocks). */
+    static final Namespace PING_NAMESPACE = Namespace.of("kvctl-health", new KvLayout("bf16", 1, 1, 1, 1));
+
+    private record Check(String name, String address, boolean ok, String detail, double millis, int failCode) {
+    }
+
+    @Override
+    public Integer call() {
+        Check admin = admin();
+        Check data = data();
+        if (!admin.ok && !data.ok && admin.failCode == ExitCodes.UNREACHABLE
+                && data.failCode == ExitCodes.UNREACHABLE) {
+            throw new CliException(ExitCodes.UNREACHABLE, "kvstore is not answering: admin " + admin.detail
+                    + "; data " + data.detail);
+        }
+        if (json()) {
+            ObjectNode o = root.adminClient().json().createObjectNode();
+            o.put("healthy", admin.ok && data.ok);
+            ArrayNode a = o.putArray("checks");
+            for (Check c : new Check[] {admin, data}) {
+                a.addObject().put("name", c.name).put("address", c.address).put("ok", c.ok).put("detail", c.detail)
+                        .put("millis", c.millis);
+            }
+            printJson(o);
+        } else {
+            Format.Table t = new Format.Table("CHECK", "ADDRESS", "STATUS", "TIME", "DETAIL");
+            for (Check c : new Check[] {admin, data}) {
+                t.row(c.name, c.address, c.ok ? "ok" : "FAIL", String.format(java.util.Locale.ROOT, "%.2f ms",
+                        c.millis), c.detail);
+            }
+            t.print(out());
+        }
+        return admin.ok && data.ok ? ExitCodes.OK : ExitCodes.NOT_FOUND;
+    }
+
+    private Check admin() {
+        String address = root.adminAddress().toString();
+        long t0 = System.nanoTime();
+        try {
+            String body = root.adminClient().getText("/healthz").trim();
+            double ms = (System.nanoTime() - t0) / 1e6;
+            return new Check("admin", address, body.equals("ok"), "/healthz answered '" + body + "'", ms,
+                    ExitCodes.SERVER_ERROR);
+        } catch (CliException e) {
+            return new Check("admin", address, false, e.getMessage(), (System.nanoTime() - t0) / 1e6, e.exitCode());
+        }
+    }
+
+    private Check data() {
+        String address = root.serverAddress().toString();
+        long t0 = System.nanoTime();
+        try (KvStoreClient c = root.dataClient()) {
+            c.connect(PING_NAMESPACE);
+            long rtt = c.pingAsync(PING_NAMESPACE).get(root.timeoutDuration().toMillis(), TimeUnit.MILLISECONDS);
+            return new Check("data", address, true, "HELLO and PING answered (ping " + String.format(
+                    java.util.Locale.ROOT, "%.2f ms", rtt / 1e6) + ")", (System.nanoTime() - t0) / 1e6, 0);
+        } catch (KvStoreException e) {
+            CliException ce = root.dataFailure(e);
+            return new Check("data", address, false, ce.getMessage(), (System.nanoTime() - t0) / 1e6, ce.exitCode());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException(ExitCodes.UNREACHABLE, "interrupted", e);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            Throwable cause = e.getCause() instanceof KvStoreException k ? k : e;
+            CliException ce = cause instanceof KvStoreException k ? root.dataFailure(k)
+                    : AdminClient.unreachable(root.serverAddress(), "server", e);
+            return new Check("data", address, false, ce.getMessage(), (System.nanoTime() - t0) / 1e6, ce.exitCode());
+        }
+    }
+}
