@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  * command (exit 3); if one fails it prints both checks and exits 1.
  */
 @Command(name = "health", description = {"Checks the admin port (/healthz) and the data port (HELLO + PING),",
-    "with round-trip times. Exit 0 if both are healthy, 1 if one is not, 3 if neither answers."})
+    "with round-trip times (of a second /healthz; of the PING). Exit 0 if both are healthy, 1 if one is not,",
+    "3 if neither answers."})
 final class HealthCommand extends CtlCommand {
 
     /** The namespace of kvctl's PING (any namespace works; this one never holds blocks). */
@@ -58,7 +59,10 @@ final class HealthCommand extends CtlCommand {
         String address = root.adminAddress().toString();
         long t0 = System.nanoTime();
         try {
-            String body = root.adminClient().getText("/healthz").trim();
+            AdminClient client = root.adminClient();
+            client.getText("/healthz"); // the first request also pays for connecting and class loading
+            t0 = System.nanoTime();
+            String body = client.getText("/healthz").trim();
             double ms = (System.nanoTime() - t0) / 1e6;
             return new Check("admin", address, body.equals("ok"), "/healthz answered '" + body + "'", ms,
                     ExitCodes.SERVER_ERROR);
@@ -73,8 +77,7 @@ final class HealthCommand extends CtlCommand {
         try (KvStoreClient c = root.dataClient()) {
             c.connect(PING_NAMESPACE);
             long rtt = c.pingAsync(PING_NAMESPACE).get(root.timeoutDuration().toMillis(), TimeUnit.MILLISECONDS);
-            return new Check("data", address, true, "HELLO and PING answered (ping " + String.format(
-                    java.util.Locale.ROOT, "%.2f ms", rtt / 1e6) + ")", (System.nanoTime() - t0) / 1e6, 0);
+            return new Check("data", address, true, "HELLO and PING answered", rtt / 1e6, 0);
         } catch (KvStoreException e) {
             CliException ce = root.dataFailure(e);
             return new Check("data", address, false, ce.getMessage(), (System.nanoTime() - t0) / 1e6, ce.exitCode());

@@ -38,12 +38,12 @@ class KvctlEvictTest {
     @BeforeEach
     void start() throws Exception {
         server = TestServers.start(TestServers.config(dir));
-        int[] t = KvctlTest.tokens(3, 5);
+        int[] t = DemoLoad.tokens(3, 5);
         mine = new PrefixHasher(NS).hash(t);
         theirs = new PrefixHasher(OTHER).hash(t);
         try (KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", server.port()))) {
-            c.putBlocks(NS, BlockPayload.chain(NS, t, KvctlTest.payloads(3, 5)));
-            c.putBlocks(OTHER, BlockPayload.chain(OTHER, t, KvctlTest.payloads(3, 6)));
+            c.putBlocks(NS, BlockPayload.chain(NS, t, DemoLoad.payloads(3, 5)));
+            c.putBlocks(OTHER, BlockPayload.chain(OTHER, t, DemoLoad.payloads(3, 6)));
         }
     }
 

@@ -2,16 +2,8 @@ package io.kvstore.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.kvstore.client.BlockPayload;
-import io.kvstore.client.ClientOptions;
-import io.kvstore.client.KvStoreClient;
-import io.kvstore.client.PutAck;
-import io.kvstore.client.ReceivedBlock;
 import io.kvstore.core.key.BlockKey;
-import io.kvstore.core.key.PrefixHasher;
-import io.kvstore.core.namespace.KvLayout;
 import io.kvstore.core.namespace.Namespace;
-import io.kvstore.core.store.PutStatus;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.testing.TestServers;
 import org.junit.jupiter.api.AfterAll;
@@ -24,30 +16,26 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.SplittableRandom;
-import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 /**
- * Every kvctl subcommand, human and --json, against a real daemon on loopback ports holding known blocks: a
- * 1 MiB DRAM tier over a 1 MiB NVMe stand-in, 256 KiB blocks, so that chain A (4 blocks) is demoted to NVMe by
- * chain B (8 blocks) and then evicted from it; B ends with blocks 0-3 in NVMe and 4-7 in DRAM.
+ * Every kvctl subcommand, human and --json, against a real daemon on loopback ports holding the known blocks of
+ * {@link DemoLoad}: a 1 MiB DRAM tier over a 1 MiB NVMe stand-in, 256 KiB blocks, so that chain A (4 blocks) is
+ * demoted to NVMe by chain B (8 blocks) and then evicted from it; B ends with blocks 0-3 in NVMe and 4-7 in DRAM.
  */
 @Timeout(60)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class KvctlTest {
 
-    static final String NS_SPEC = "model=test-model,layout=bf16:2:2:64:16,tenant=acme";
-    static final Namespace NS = new Namespace("test-model", new KvLayout("bf16", 2, 2, 64, 16), "acme", "", "");
-    static final int BLOCK = 256 << 10;
+    static final String NS_SPEC = DemoLoad.NS_SPEC;
+    static final Namespace NS = DemoLoad.NS;
 
     Path dir;
     KvServer server;
@@ -64,44 +52,16 @@ class KvctlTest {
         dir = tmp;
         server = TestServers.start(TestServers.config(dir.resolve("data")).assignment("dramCapacityBytes=1MiB")
                 .assignment("nvmeCapacityBytes=1MiB"));
-        int[] a = tokens(4, 1);
-        int[] b = tokens(9, 2); // 9 full blocks of tokens, 8 stored
-        chainA = new PrefixHasher(NS).hash(a);
-        chainB = new PrefixHasher(NS).hash(b);
-        try (KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", server.port()))) {
-            assertThat(c.putBlocks(NS, BlockPayload.chain(NS, a, payloads(4, 1))).statuses())
-                    .containsOnly(PutStatus.STORED);
-            PutAck ack = c.putBlocks(NS, BlockPayload.chain(NS, b, payloads(8, 2)));
-            assertThat(ack.statuses()).containsOnly(PutStatus.STORED);
-            c.getBlocks(NS, chainB.subList(4, 8)).forEach(ReceivedBlock::close); // hits in DRAM
-            c.getBlocks(NS, chainB.subList(7, 8)).forEach(ReceivedBlock::close);
-        }
+        DemoLoad.Loaded loaded = DemoLoad.load("127.0.0.1", server.port());
+        chainA = loaded.chainA();
+        chainB = loaded.chainB();
         tokensB = dir.resolve("b.tokens");
-        Files.writeString(tokensB, Arrays.stream(b).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+        DemoLoad.writeTokens(loaded.tokensB(), tokensB);
     }
 
     @AfterAll
     void stop() {
         server.close();
-    }
-
-    static int[] tokens(int blocks, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int[] t = new int[blocks * 16];
-        for (int i = 0; i < t.length; i++) {
-            t[i] = r.nextInt(1 << 17);
-        }
-        return t;
-    }
-
-    static List<ByteBuffer> payloads(int n, long seed) {
-        List<ByteBuffer> out = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            byte[] b = new byte[BLOCK];
-            new SplittableRandom(seed * 1000 + i).nextBytes(b);
-            out.add(ByteBuffer.wrap(b));
-        }
-        return out;
     }
 
     Run run(String... args) {
@@ -177,7 +137,7 @@ class KvctlTest {
         assertThat(j.get("blocks").get(8).get("tier").isNull()).isTrue();
 
         Path jsonTokens = dir.resolve("a.json");
-        Files.writeString(jsonTokens, Arrays.toString(tokens(4, 1)));
+        Files.writeString(jsonTokens, Arrays.toString(DemoLoad.tokens(4, 1)));
         JsonNode a = runJson("lookup", "--namespace", NS_SPEC, "--tokens", jsonTokens.toString());
         assertThat(a.get("fullBlocks").asInt()).isEqualTo(4);
         assertThat(a.get("hitBlocks").asInt()).isZero(); // chain A was evicted
