@@ -16,12 +16,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.ArrayList;
 import java.util.List;
 
 import static io.kvstore.cli.KvctlTest.NS;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** {@code kvctl evict} by key, by namespace and --all, on a fresh daemon each time: pinned blocks stay. */
 @Timeout(60)
@@ -84,6 +90,35 @@ class KvctlEvictTest {
         assertThat(j.has("results")).isFalse();
         assertThat(server.store().size()).isEqualTo(3);
         theirs.forEach(k -> assertThat(server.store().info(k)).isNotNull());
+    }
+
+    @Test
+    void actionsFromANonLoopbackAddressAreRefused(@TempDir Path other) throws Exception {
+        InetAddress external = nonLoopbackAddress();
+        assumeTrue(external != null, "no non-loopback IPv4 address on this machine");
+        try (KvServer open = TestServers.start(TestServers.config(other).assignment("adminBindAddress=0.0.0.0"))) {
+            String admin = external.getHostAddress() + ":" + open.adminPort();
+            KvctlTest.Run read = KvctlTest.runRaw("--admin", admin, "status");
+            assertThat(read.exit()).as(read.err()).isZero();
+            KvctlTest.Run act = KvctlTest.runRaw("--admin", admin, "evict", "--all", "--yes");
+            assertThat(act.exit()).isEqualTo(ExitCodes.REFUSED);
+            assertThat(act.err().strip()).isEqualTo("kvctl: refused by admin " + admin
+                    + ": admin actions are only accepted from a loopback address");
+        }
+        assertThat(server.store().size()).isEqualTo(6);
+    }
+
+    static InetAddress nonLoopbackAddress() throws SocketException {
+        for (NetworkInterface ni : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+            if (ni.isUp() && !ni.isLoopback()) {
+                for (InetAddress a : Collections.list(ni.getInetAddresses())) {
+                    if (a instanceof Inet4Address) {
+                        return a;
+                    }
+                }
+            }
+        }
+        return null;
     }
 
     @Test
