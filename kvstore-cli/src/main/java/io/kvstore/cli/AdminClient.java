@@ -103,11 +103,11 @@ final class AdminClient {
 
     /** A {@link CliException} saying why {@code what} at {@code address} could not be reached. */
     static CliException unreachable(HostPort address, String what, Throwable e) {
-        String why;
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
         }
+        String why;
         if (e instanceof HttpConnectTimeoutException) {
             why = "connect timed out";
         } else if (e instanceof HttpTimeoutException) {
@@ -117,7 +117,9 @@ final class AdminClient {
         } else if (root instanceof ConnectException || e instanceof ConnectException) {
             why = "connection refused";
         } else {
-            why = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+            String m = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+            return new CliException(ExitCodes.UNREACHABLE, "no valid answer from " + what + " at " + address + " ("
+                    + m + "); is it a kvstore " + what + " port? see --server/--admin", e);
         }
         return new CliException(ExitCodes.UNREACHABLE, "cannot reach " + what + " at " + address + ": " + why
                 + " (is `kvstore serve` running there? see --server/--admin)", e);

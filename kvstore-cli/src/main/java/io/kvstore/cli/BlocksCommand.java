@@ -8,7 +8,8 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 
 /** {@code kvctl blocks}: what is cached, filtered by tier and namespace, sorted by recency, size or hits. */
-@Command(name = "blocks", description = "What is cached: key, parent, position, size, tier, last access, hits, pins.")
+@Command(name = "blocks", description = {"What is cached: key, parent, position, size, tier, last access, hits.",
+    "Filtered by --tier and --namespace, the first --limit blocks in --sort order."})
 final class BlocksCommand extends CtlCommand {
 
     @Option(names = "--tier", paramLabel = "TIER", description = "Only blocks in this tier (e.g. dram).")

@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 import java.util.List;
 
 /** {@code kvctl evict}: remove blocks from the cache (pinned blocks are kept and reported). */
-@Command(name = "evict", description = {"Remove blocks from every tier: KEY..., all of a --namespace, or --all --yes.",
+@Command(name = "evict", description = {"Remove blocks from the cache: KEY..., a --namespace, or --all --yes.",
     "Pinned blocks are never removed (reported PINNED; unpin them first).",
     "Goes to the admin port: accepted from loopback only, with an admin token if the daemon has tokens."})
 final class EvictCommand extends ActionCommand {

@@ -8,8 +8,9 @@ import picocli.CommandLine.Parameters;
  * {@code kvctl explain KEY}: where a block is and what happened to it (admitted, demoted, promoted, evicted,
  * deleted), with the policy that decided and why, from the daemon's bounded per-block event history.
  */
-@Command(name = "explain", description = {"Where a block is and its history: admitted, hits, promoted, demoted,",
-    "evicted, by which policy and why. The daemon remembers the last events of recently active blocks."})
+@Command(name = "explain", description = {"Where a block is, and what happened to it and why.",
+    "Its history: admitted, hits, promoted, demoted, evicted, deleted, with the deciding policy. The daemon",
+    "remembers the last 8 events of each of the 32768 most recently active blocks."})
 final class ExplainCommand extends CtlCommand {
 
     @Parameters(paramLabel = "KEY", description = "The block key (64 hex digits).")

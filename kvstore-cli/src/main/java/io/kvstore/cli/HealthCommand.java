@@ -15,9 +15,9 @@ import java.util.concurrent.TimeUnit;
  * PING over the protocol, in a namespace of kvctl's own) and times each. If neither answers it fails like any
  * command (exit 3); if one fails it prints both checks and exits 1.
  */
-@Command(name = "health", description = {"Checks the admin port (/healthz) and the data port (HELLO + PING),",
-    "with round-trip times (of a second /healthz; of the PING). Exit 0 if both are healthy, 1 if one is not,",
-    "3 if neither answers."})
+@Command(name = "health", description = {"Is the daemon up: checks the admin port and the data port.",
+    "The admin port's /healthz and the data port's HELLO + PING, with round-trip times (of a second",
+    "/healthz; of the PING). Exit 0 if both are healthy, 1 if one is not, 3 if neither answers."})
 final class HealthCommand extends CtlCommand {
 
     /** The namespace of kvctl's PING (any namespace works; this one never holds blocks). */

@@ -17,8 +17,9 @@ import java.util.List;
  * {@code kvctl lookup}: how much of a prompt is cached. Hashes the token ids into block keys exactly as a client
  * does ({@link PrefixHasher}) and sends a LOOKUP over the protocol (no lease: it changes nothing).
  */
-@Command(name = "lookup", description = {"How long a cached prefix a token sequence has, and the tier of each block.",
-    "Sends a LOOKUP on the data port (--server), as an inference engine would; changes nothing."})
+@Command(name = "lookup", description = {"How much of a token sequence is cached, and in which tiers.",
+    "Hashes the tokens into block keys and sends a LOOKUP on the data port (--server), as an inference engine",
+    "would; it takes no lease and changes nothing."})
 final class LookupCommand extends CtlCommand {
 
     @Option(names = "--namespace", required = true, paramLabel = "NS", description = Args.NAMESPACE_HELP)

@@ -6,8 +6,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code kvctl pin}: keep blocks resident (never evicted) until unpinned or, with {@code --ttl}, for a while. */
-@Command(name = "pin", description = {"Pin blocks: they stay in their tier, never evicted, until unpinned",
-    "(each pin needs one unpin) or until --ttl ends. Blocks not cached are reported NOT_FOUND.",
+@Command(name = "pin", description = {"Keep blocks resident: never evicted until unpinned or --ttl ends.",
+    "Each pin needs one unpin. Blocks not cached are reported NOT_FOUND.",
     "Goes to the admin port: accepted from loopback only, with an admin token if the daemon has tokens."})
 final class PinCommand extends ActionCommand {
 

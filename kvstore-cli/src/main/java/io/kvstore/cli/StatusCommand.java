@@ -4,8 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
 
 /** {@code kvctl status}: server version and uptime; each tier's capacity, use, blocks, hits and evictions. */
-@Command(name = "status", description = {"Server version and uptime; per tier: capacity, used, blocks, hit ratio,",
-    "evictions. HIT% is the share of GET keys served by the tier (misses included in the whole)."})
+@Command(name = "status", description = {"Version, uptime, and per tier: capacity, use, blocks, hits, evictions.",
+    "HIT% is the share of GET keys served by the tier (misses included in the whole); VICTIM BYTES counts the",
+    "blocks its policy chose as victims, moved down or dropped."})
 final class StatusCommand extends CtlCommand {
 
     @Override
@@ -27,7 +28,7 @@ final class StatusCommand extends CtlCommand {
         out().printf("%d blocks cached; GET keys: %d hits, %d misses, hit ratio %s%n%n", s.path("blocks").asLong(),
                 hits, misses, Format.percent(hits, lookups));
         Format.Table t = new Format.Table("TIER", "POLICY", "CAPACITY", "USED", "USE%", "BLOCKS", "HITS", "HIT%",
-                "ADMITTED", "DEMOTED", "PROMOTED", "EVICTED", "EVICTED BYTES");
+                "ADMITTED", "DEMOTED", "PROMOTED", "EVICTED", "VICTIM BYTES");
         for (JsonNode l : s.path("tiers")) {
             JsonNode tier = l.path("tier");
             t.row(tier.path("name").asText(), l.path("policy").asText(),

@@ -17,8 +17,9 @@ import java.util.Map;
  * clock, so a slow admin answer does not distort them). On a terminal the screen is redrawn; otherwise each
  * refresh is appended. Runs until Ctrl-C, or {@code --count} refreshes.
  */
-@Command(name = "top", description = {"Live rates per tier, refreshed every --interval until Ctrl-C:",
-    "hits/s, misses/s, bytes/s served (out) and stored (in), evictions/s, demotions/s."})
+@Command(name = "top", description = {"A live view of hit, miss, byte and eviction rates per tier.",
+    "Refreshed every --interval until Ctrl-C (or --count refreshes): hits/s, misses/s, bytes/s served (OUT)",
+    "and stored by PUT (IN), evictions/s, demotions/s, promotions/s."})
 final class TopCommand extends CtlCommand {
 
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");

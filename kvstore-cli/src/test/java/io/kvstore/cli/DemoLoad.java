@@ -56,7 +56,7 @@ final class DemoLoad {
     }
 
     private static void check(PutAck ack) {
-        if (!ack.statuses().stream().allMatch(s -> s == PutStatus.STORED)) {
+        if (!ack.statuses().stream().allMatch(s -> s == PutStatus.STORED || s == PutStatus.ALREADY_PRESENT)) {
             throw new IllegalStateException("not all stored: " + ack.statuses());
         }
     }
