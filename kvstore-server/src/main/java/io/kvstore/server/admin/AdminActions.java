@@ -17,7 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The admin port's state-changing actions: pin (optionally for a time), unpin and evict, by key, by namespace or
  * all. A key is acted on in the namespace it is cached under (the admin is trusted, see {@link AdminGuard}).
- * Eviction never removes a pinned block: it is reported as {@code PINNED} and kept (unpin it first).
+ * Eviction never removes a pinned block ({@link TieredStore#deleteUnpinned} checks and removes in one step under
+ * the store's lock): it is reported as {@code PINNED} and kept (unpin it first). A block under a lookup lease is
+ * evicted all the same: the operator's word wins over an engine's pending GET, which then misses.
  *
  * <p>A pin with a TTL releases one pin when the TTL ends, on a daemon thread; at most {@link #MAX_TIMED_PINS}
  * timed pins may wait, beyond that a timed pin is refused ({@code TOO_MANY_TIMED_PINS}), so memory stays
@@ -91,10 +93,9 @@ final class AdminActions implements AutoCloseable {
             String status;
             if (info == null) {
                 status = PinStatus.NOT_FOUND.name();
-            } else if (info.pins() > 0) {
-                status = "PINNED";
             } else {
-                status = store.delete(info.meta().namespaceId(), k) == PinStatus.DELETED ? "EVICTED" : "NOT_FOUND";
+                PinStatus st = store.deleteUnpinned(info.meta().namespaceId(), k);
+                status = st == PinStatus.DELETED ? "EVICTED" : st.name();
             }
             results.add(result(k, status, info));
         }
