@@ -10,16 +10,17 @@ import io.kvstore.core.key.PrefixHasher;
 import io.kvstore.core.namespace.KvLayout;
 import io.kvstore.core.namespace.Namespace;
 import io.kvstore.core.store.PutStatus;
+import io.kvstore.core.testing.Blocks;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 
 /**
  * The known blocks kvctl's tests and docs/cli.md use, stored through the Java client like an engine would: chain
@@ -61,23 +62,14 @@ final class DemoLoad {
         }
     }
 
+    /** {@code blocks} full blocks of random token ids. */
     static int[] tokens(int blocks, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int[] t = new int[blocks * 16];
-        for (int i = 0; i < t.length; i++) {
-            t[i] = r.nextInt(1 << 17);
-        }
-        return t;
+        return new SplittableRandom(seed).ints(blocks * 16L, 0, 1 << 17).toArray();
     }
 
+    /** {@code n} random payloads of {@link #BLOCK} bytes. */
     static List<ByteBuffer> payloads(int n, long seed) {
-        List<ByteBuffer> out = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
-            byte[] b = new byte[BLOCK];
-            new SplittableRandom(seed * 1000 + i).nextBytes(b);
-            out.add(ByteBuffer.wrap(b));
-        }
-        return out;
+        return IntStream.range(0, n).mapToObj(i -> Blocks.payload(seed * 1000 + i, BLOCK)).toList();
     }
 
     static void writeTokens(int[] tokens, Path file) throws IOException {

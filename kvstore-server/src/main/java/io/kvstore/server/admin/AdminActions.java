@@ -45,59 +45,52 @@ final class AdminActions implements AutoCloseable {
 
     /** Pins each key where it is cached; with {@code ttlMillis > 0} the pin is released after that long. */
     Map<String, Object> pin(List<BlockKey> keys, long ttlMillis) {
-        List<Outcome> results = new ArrayList<>(keys.size());
-        for (BlockKey k : keys) {
-            BlockInfo info = store.info(k);
-            String status;
-            if (info == null) {
-                status = PinStatus.NOT_FOUND.name();
-            } else if (ttlMillis > 0 && timedPins.incrementAndGet() > MAX_TIMED_PINS) {
-                timedPins.decrementAndGet();
-                status = "TOO_MANY_TIMED_PINS";
-            } else {
-                long ns = info.meta().namespaceId();
-                PinStatus s = store.pin(ns, k);
-                status = s.name();
-                if (ttlMillis > 0) {
-                    if (s == PinStatus.PINNED) {
-                        timer.schedule(() -> {
-                            timedPins.decrementAndGet();
-                            store.unpin(ns, k);
-                        }, ttlMillis, TimeUnit.MILLISECONDS);
-                    } else {
-                        timedPins.decrementAndGet();
-                    }
-                }
+        return each(keys, (k, ns) -> {
+            if (ttlMillis <= 0) {
+                return store.pin(ns, k).name();
             }
-            results.add(result(k, status, info));
-        }
-        return summary(results);
+            if (timedPins.incrementAndGet() > MAX_TIMED_PINS) {
+                timedPins.decrementAndGet();
+                return "TOO_MANY_TIMED_PINS";
+            }
+            PinStatus s = store.pin(ns, k);
+            if (s == PinStatus.PINNED) {
+                timer.schedule(() -> {
+                    timedPins.decrementAndGet();
+                    store.unpin(ns, k);
+                }, ttlMillis, TimeUnit.MILLISECONDS);
+            } else {
+                timedPins.decrementAndGet();
+            }
+            return s.name();
+        });
     }
 
     /** Releases one pin of each key. */
     Map<String, Object> unpin(List<BlockKey> keys) {
-        List<Outcome> results = new ArrayList<>(keys.size());
-        for (BlockKey k : keys) {
-            BlockInfo info = store.info(k);
-            PinStatus s = info == null ? PinStatus.NOT_FOUND : store.unpin(info.meta().namespaceId(), k);
-            results.add(result(k, s.name(), info));
-        }
-        return summary(results);
+        return each(keys, (k, ns) -> store.unpin(ns, k).name());
     }
 
     /** Evicts each key that is cached and not pinned. */
     Map<String, Object> evict(List<BlockKey> keys) {
+        return each(keys, (k, ns) -> {
+            PinStatus s = store.deleteUnpinned(ns, k);
+            return s == PinStatus.DELETED ? "EVICTED" : s.name();
+        });
+    }
+
+    /** What an action does to a cached key in its namespace; answers the key's status. */
+    private interface KeyAction {
+        String apply(BlockKey key, long namespaceId);
+    }
+
+    /** Applies {@code action} to each cached key (NOT_FOUND for the others) and sums up. */
+    private Map<String, Object> each(List<BlockKey> keys, KeyAction action) {
         List<Outcome> results = new ArrayList<>(keys.size());
         for (BlockKey k : keys) {
             BlockInfo info = store.info(k);
-            String status;
-            if (info == null) {
-                status = PinStatus.NOT_FOUND.name();
-            } else {
-                PinStatus st = store.deleteUnpinned(info.meta().namespaceId(), k);
-                status = st == PinStatus.DELETED ? "EVICTED" : st.name();
-            }
-            results.add(result(k, status, info));
+            String status = info == null ? PinStatus.NOT_FOUND.name() : action.apply(k, info.meta().namespaceId());
+            results.add(new Outcome(k.toHex(), status, info == null ? null : info.tier()));
         }
         return summary(results);
     }
@@ -118,10 +111,6 @@ final class AdminActions implements AutoCloseable {
 
     /** What an action did to one key (serialized as JSON). */
     record Outcome(String key, String status, String tier) {
-    }
-
-    private static Outcome result(BlockKey k, String status, BlockInfo info) {
-        return new Outcome(k.toHex(), status, info == null ? null : info.tier());
     }
 
     private static Map<String, Object> summary(List<Outcome> results) {
