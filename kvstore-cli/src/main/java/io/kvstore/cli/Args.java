@@ -112,7 +112,8 @@ final class Args {
                     n = n.path("tokens");
                 }
                 if (!n.isArray()) {
-                    throw usage("--tokens: " + file + " is JSON but not an array of token ids (or {\"tokens\": [...]})");
+                    throw usage("--tokens: " + file
+                            + " is JSON but not an array of token ids (or {\"tokens\": [...]})");
                 }
                 int[] out = new int[n.size()];
                 for (int i = 0; i < out.length; i++) {

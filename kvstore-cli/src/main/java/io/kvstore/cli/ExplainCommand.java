@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
+import java.util.List;
+
 /**
  * {@code kvctl explain KEY}: where a block is and what happened to it (admitted, demoted, promoted, evicted,
  * deleted), with the policy that decided and why, from the daemon's bounded per-block event history.
@@ -18,7 +20,7 @@ final class ExplainCommand extends CtlCommand {
 
     @Override
     public Integer call() {
-        String hex = Args.keys(java.util.List.of(key)).get(0).toHex();
+        String hex = Args.keys(List.of(key)).get(0).toHex();
         JsonNode r = root.adminClient().get("/v1/explain/" + hex);
         if (json()) {
             printJson(r);
@@ -42,7 +44,8 @@ final class ExplainCommand extends CtlCommand {
                 : ", last " + Format.ago(r.path("lastHitAgoMillis").asLong()));
         Format.Table t = new Format.Table("WHEN", "EVENT", "TIER", "POLICY", "WHY");
         for (JsonNode e : r.path("events")) {
-            String tier = e.path("tier").asText() + (e.path("toTier").isNull() ? "" : " -> " + e.path("toTier").asText());
+            String tier = e.path("tier").asText()
+                    + (e.path("toTier").isNull() ? "" : " -> " + e.path("toTier").asText());
             t.row(Format.ago(e.path("agoMillis").asLong()), e.path("type").asText(), tier,
                     e.path("policy").isNull() ? "-" : e.path("policy").asText(), e.path("reason").asText());
         }

@@ -8,7 +8,10 @@ import io.kvstore.core.namespace.KvLayout;
 import io.kvstore.core.namespace.Namespace;
 import picocli.CommandLine.Command;
 
+import java.util.Locale;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@code kvctl health}: is the daemon up. Checks the admin port ({@code /healthz}) and the data port (HELLO and
@@ -47,7 +50,7 @@ final class HealthCommand extends CtlCommand {
         } else {
             Format.Table t = new Format.Table("CHECK", "ADDRESS", "STATUS", "TIME", "DETAIL");
             for (Check c : new Check[] {admin, data}) {
-                t.row(c.name, c.address, c.ok ? "ok" : "FAIL", String.format(java.util.Locale.ROOT, "%.2f ms",
+                t.row(c.name, c.address, c.ok ? "ok" : "FAIL", String.format(Locale.ROOT, "%.2f ms",
                         c.millis), c.detail);
             }
             t.print(out());
@@ -74,21 +77,23 @@ final class HealthCommand extends CtlCommand {
     private Check data() {
         String address = root.serverAddress().toString();
         long t0 = System.nanoTime();
+        CliException failure;
         try (KvStoreClient c = root.dataClient()) {
             c.connect(PING_NAMESPACE);
             long rtt = c.pingAsync(PING_NAMESPACE).get(root.timeoutDuration().toMillis(), TimeUnit.MILLISECONDS);
             return new Check("data", address, true, "HELLO and PING answered", rtt / 1e6, 0);
         } catch (KvStoreException e) {
-            CliException ce = root.dataFailure(e);
-            return new Check("data", address, false, ce.getMessage(), (System.nanoTime() - t0) / 1e6, ce.exitCode());
+            failure = root.dataFailure(e);
+        } catch (ExecutionException e) {
+            failure = e.getCause() instanceof KvStoreException k ? root.dataFailure(k)
+                    : AdminClient.unreachable(root.serverAddress(), "server", e.getCause());
+        } catch (TimeoutException e) {
+            failure = AdminClient.unreachable(root.serverAddress(), "server", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CliException(ExitCodes.UNREACHABLE, "interrupted", e);
-        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            Throwable cause = e.getCause() instanceof KvStoreException k ? k : e;
-            CliException ce = cause instanceof KvStoreException k ? root.dataFailure(k)
-                    : AdminClient.unreachable(root.serverAddress(), "server", e);
-            return new Check("data", address, false, ce.getMessage(), (System.nanoTime() - t0) / 1e6, ce.exitCode());
         }
+        return new Check("data", address, false, failure.getMessage(), (System.nanoTime() - t0) / 1e6,
+                failure.exitCode());
     }
 }

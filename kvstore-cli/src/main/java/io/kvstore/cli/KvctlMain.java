@@ -29,7 +29,8 @@ import java.time.Duration;
  * {@code --verbose} adds the cause. Global options may be given before or after the subcommand. This class is
  * the command tree's root and holds the global options; {@link #commandLine()} builds the configured tree.
  */
-@Command(name = "kvctl", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true, versionProvider = KvctlMain.Version.class,
+@Command(name = "kvctl", scope = ScopeType.INHERIT, mixinStandardHelpOptions = true,
+        versionProvider = KvctlMain.Version.class,
         description = "Inspect and operate a running kvstore daemon.",
         synopsisSubcommandLabel = "COMMAND",
         exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
@@ -126,7 +127,8 @@ public final class KvctlMain implements Runnable {
     CliException dataFailure(KvStoreException e) {
         HostPort s = serverAddress();
         ErrorCode code = e.code();
-        if (code == ErrorCode.AUTH_FAILED || code == ErrorCode.NAMESPACE_DENIED || code == ErrorCode.NOT_AUTHENTICATED) {
+        if (code == ErrorCode.AUTH_FAILED || code == ErrorCode.NAMESPACE_DENIED
+                || code == ErrorCode.NOT_AUTHENTICATED) {
             return new CliException(ExitCodes.REFUSED, "refused by " + s + ": " + e.getMessage(), e);
         }
         if (code == null) {

@@ -39,8 +39,7 @@ final class TopCommand extends CtlCommand {
             throw new CliException(ExitCodes.USAGE, "--count must be >= 0");
         }
         AdminClient admin = root.adminClient();
-        boolean redraw = !json() && System.console() != null && spec.commandLine().getOut() != null
-                && System.getenv("TERM") != null;
+        boolean redraw = !json() && System.console() != null && System.getenv("TERM") != null;
         JsonNode prev = admin.get("/v1/counters");
         for (int i = 0; count == 0 || i < count; i++) {
             Thread.sleep(sleepMillis);

@@ -199,7 +199,8 @@ class KvctlTest {
         String b0 = chainB.get(0).toHex();
         Run r = run("pin", b0, BlockKey.synthetic(5, 5).toHex());
         assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.out()).containsPattern(b0 + " +PINNED +nvme").contains("NOT_FOUND").contains("1 PINNED, 1 NOT_FOUND");
+        assertThat(r.out()).containsPattern(b0 + " +PINNED +nvme").contains("NOT_FOUND")
+                .contains("1 PINNED, 1 NOT_FOUND");
         assertThat(runJson("blocks", "--tier", "nvme", "--limit", "10").findValues("pins").stream()
                 .mapToInt(JsonNode::asInt).sum()).isEqualTo(1);
         JsonNode un = runJson("unpin", b0);
