@@ -10,7 +10,6 @@ import io.kvstore.core.key.PrefixHasher;
 import io.kvstore.core.namespace.KvLayout;
 import io.kvstore.core.namespace.Namespace;
 import io.kvstore.core.store.PutStatus;
-import io.kvstore.core.testing.Blocks;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -69,7 +68,11 @@ final class DemoLoad {
 
     /** {@code n} random payloads of {@link #BLOCK} bytes. */
     static List<ByteBuffer> payloads(int n, long seed) {
-        return IntStream.range(0, n).mapToObj(i -> Blocks.payload(seed * 1000 + i, BLOCK)).toList();
+        return IntStream.range(0, n).mapToObj(i -> {
+            byte[] b = new byte[BLOCK];
+            new SplittableRandom(seed * 1000 + i).nextBytes(b);
+            return ByteBuffer.wrap(b);
+        }).toList();
     }
 
     static void writeTokens(int[] tokens, Path file) throws IOException {
