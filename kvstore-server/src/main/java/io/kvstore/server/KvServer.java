@@ -1,5 +1,7 @@
 package io.kvstore.server;
 
+import io.kvstore.core.store.EventHistory;
+import io.kvstore.core.store.StoreEventListeners;
 import io.kvstore.core.store.TieredStore;
 import io.kvstore.server.admin.AdminServer;
 import io.kvstore.server.admin.ServerMetrics;
@@ -17,16 +19,21 @@ import java.util.Map;
 
 /**
  * The daemon assembled from a {@link ServerConfig}: tiers ({@link TierFactory}) → {@link TieredStore} (with
- * the metrics as its event listener) → protocol server ({@link NetServer}) → HTTP admin ({@link AdminServer}).
+ * the metrics and a bounded {@link EventHistory} for {@code /v1/explain} as its event listeners) → protocol
+ * server ({@link NetServer}) → HTTP admin ({@link AdminServer}).
  * {@link #start()} binds both ports; {@link #close()} shuts down in reverse order (admin, drain the protocol
  * server, close the store) and is idempotent. Used by {@code kvstore serve}, the tests and the bench.
  */
 public final class KvServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(KvServer.class);
+    /** Blocks whose recent events {@code /v1/explain} remembers, and events kept per block. */
+    private static final int HISTORY_BLOCKS = 32_768;
+    private static final int HISTORY_EVENTS_PER_BLOCK = 8;
 
     private final ServerConfig config;
     private final ServerMetrics metrics = new ServerMetrics();
+    private final EventHistory history = new EventHistory(HISTORY_BLOCKS, HISTORY_EVENTS_PER_BLOCK);
     private final List<TierFactory.Level> levels;
     private final TieredStore store;
     private final NetServer net;
@@ -37,7 +44,8 @@ public final class KvServer implements AutoCloseable {
         this.config = config;
         Files.createDirectories(config.dataDir());
         this.levels = TierFactory.build(config);
-        this.store = TieredStore.builder().listener(metrics.storeListener())
+        this.store = TieredStore.builder()
+                .listener(StoreEventListeners.all(List.of(metrics.storeListener(), history)))
                 .with(b -> TierFactory.specs(levels).forEach(b::tier)).build();
         metrics.bind(store);
         this.net = new NetServer(config, store, levels, metrics);
@@ -48,7 +56,7 @@ public final class KvServer implements AutoCloseable {
         net.start();
         if (config.adminPort() >= 0) {
             admin = new AdminServer(config.adminBindAddress(), config.adminPort(), store, levels, metrics,
-                    this::info);
+                    this::info, history, config.authTokens());
         }
         LOG.info("kvstore ready: data {}:{} ({}), admin {}, tiers {}, data dir {}", config.bindAddress(), port(),
                 net.transportName(), admin == null ? "off" : "http://" + config.adminBindAddress() + ":" + adminPort(),

@@ -269,14 +269,24 @@ public final class TieredStore implements AutoCloseable {
 
     /** Removes a block (even a pinned one) from the store. */
     public PinStatus delete(long namespaceId, BlockKey key) {
-        return onEntry(namespaceId, key, e -> {
-            Level level = levels.get(e.level);
-            directory.remove(key);
-            level.policy.onRemove(key);
-            level.tier.remove(key);
-            emit(StoreEvent.Type.DELETED, e.meta, level, null, null);
-            return PinStatus.DELETED;
-        });
+        return onEntry(namespaceId, key, e -> delete(e, key));
+    }
+
+    private PinStatus delete(Entry e, BlockKey key) {
+        Level level = levels.get(e.level);
+        directory.remove(key);
+        level.policy.onRemove(key);
+        level.tier.remove(key);
+        emit(StoreEvent.Type.DELETED, e.meta, level, null, null);
+        return PinStatus.DELETED;
+    }
+
+    /**
+     * Removes a block unless it is pinned, in one step (an operator's eviction must not race a pin): DELETED,
+     * PINNED if it is pinned (and was kept), or NOT_FOUND.
+     */
+    public PinStatus deleteUnpinned(long namespaceId, BlockKey key) {
+        return onEntry(namespaceId, key, e -> e.pins > 0 ? PinStatus.PINNED : delete(e, key));
     }
 
     /** Pins a block: it stays in its tier, never evicted, until unpinned as many times. */

@@ -172,6 +172,20 @@ class TieredStoreTest {
     }
 
     @Test
+    void deleteUnpinnedKeepsPinned() {
+        twoTiers(5, 5);
+        put(0);
+        put(1);
+        store.pin(Blocks.NS, Blocks.key(0));
+        assertThat(store.deleteUnpinned(Blocks.NS, Blocks.key(0))).isEqualTo(PinStatus.PINNED);
+        assertThat(store.deleteUnpinned(Blocks.NS, Blocks.key(1))).isEqualTo(PinStatus.DELETED);
+        assertThat(store.deleteUnpinned(Blocks.NS, Blocks.key(1))).isEqualTo(PinStatus.NOT_FOUND);
+        assertThat(store.contains(Blocks.NS, Blocks.key(0))).isTrue();
+        assertThat(store.contains(Blocks.NS, Blocks.key(1))).isFalse();
+        assertThat(events).filteredOn(e -> e.type() == StoreEvent.Type.DELETED).hasSize(1);
+    }
+
+    @Test
     void tooLargeForEveryTier() {
         twoTiers(1, 1);
         assertThat(store.put(Blocks.meta(0, 2 * B), Blocks.payload(0, 2 * B)).status())

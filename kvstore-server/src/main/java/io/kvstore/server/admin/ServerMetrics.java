@@ -10,12 +10,15 @@ import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
+import io.prometheus.metrics.model.snapshots.CounterSnapshot;
 
 import java.io.IOException;
 import java.io.OutputStream;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.HexFormat;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntSupplier;
 
@@ -148,6 +151,36 @@ public final class ServerMetrics {
     /** A connection was accepted. */
     public void connectionOpened() {
         connections.inc();
+    }
+
+    /**
+     * Cumulative traffic since start, for {@code kvctl top}: per tier the blocks served, the bytes served by GET
+     * and the bytes stored by PUT (summed over namespaces); and the GET keys that missed.
+     *
+     * @param hits         blocks served, by tier
+     * @param readBytes    payload bytes served, by tier
+     * @param writtenBytes payload bytes stored, by tier
+     * @param misses       GET keys that were not cached
+     */
+    public record Traffic(Map<String, Long> hits, Map<String, Long> readBytes, Map<String, Long> writtenBytes,
+                          long misses) {
+    }
+
+    /** A snapshot of {@link Traffic}. */
+    public Traffic traffic() {
+        long miss = 0;
+        for (CounterSnapshot.CounterDataPointSnapshot d : misses.collect().getDataPoints()) {
+            miss += (long) d.getValue();
+        }
+        return new Traffic(byTier(hits), byTier(readBytes), byTier(writtenBytes), miss);
+    }
+
+    private static Map<String, Long> byTier(Counter c) {
+        Map<String, Long> out = new TreeMap<>();
+        for (CounterSnapshot.CounterDataPointSnapshot d : c.collect().getDataPoints()) {
+            out.merge(d.getLabels().get("tier"), (long) d.getValue(), Long::sum);
+        }
+        return out;
     }
 
     /** Writes the text exposition format. */

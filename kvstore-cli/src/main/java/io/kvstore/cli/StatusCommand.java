@@ -1,0 +1,45 @@
+package io.kvstore.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+
+/** {@code kvctl status}: server version and uptime; each tier's capacity, use, blocks, hits and evictions. */
+@Command(name = "status", description = {"Version, uptime, and per tier: capacity, use, blocks, hits, evictions.",
+    "HIT% is the share of GET keys served by the tier (misses included in the whole); VICTIM BYTES counts the",
+    "blocks its policy chose as victims, moved down or dropped."})
+final class StatusCommand extends CtlCommand {
+
+    @Override
+    public Integer call() {
+        JsonNode s = root.adminClient().get("/v1/stats");
+        if (json()) {
+            printJson(s);
+            return ExitCodes.OK;
+        }
+        long hits = 0;
+        for (JsonNode t : s.path("tiers")) {
+            hits += t.path("hits").asLong();
+        }
+        long misses = s.path("misses").asLong();
+        long lookups = hits + misses;
+        out().printf("kvstore %s, up %s; data port %d (%s), admin %s, %d connection(s)%n",
+                s.path("version").asText(), Format.millis(s.path("uptimeMillis").asLong()), s.path("port").asInt(),
+                s.path("transport").asText(), root.adminAddress(), s.path("connections").asInt());
+        out().printf("%d blocks cached; GET keys: %d hits, %d misses, hit ratio %s%n%n", s.path("blocks").asLong(),
+                hits, misses, Format.percent(hits, lookups));
+        Format.Table t = new Format.Table("TIER", "POLICY", "CAPACITY", "USED", "USE%", "BLOCKS", "HITS", "HIT%",
+                "ADMITTED", "DEMOTED", "PROMOTED", "EVICTED", "VICTIM BYTES");
+        for (JsonNode l : s.path("tiers")) {
+            JsonNode tier = l.path("tier");
+            t.row(tier.path("name").asText(), l.path("policy").asText(),
+                    Format.bytes(tier.path("capacityBytes").asLong()), Format.bytes(tier.path("usedBytes").asLong()),
+                    Format.percent(tier.path("usedBytes").asLong(), tier.path("capacityBytes").asLong()),
+                    tier.path("blocks").asLong(), l.path("hits").asLong(), Format.percent(l.path("hits").asLong(),
+                            lookups), l.path("admitted").asLong(), l.path("demotedOut").asLong(),
+                    l.path("promotedIn").asLong(), l.path("evicted").asLong(),
+                    Format.bytes(l.path("evictedBytes").asLong()));
+        }
+        t.print(out());
+        return ExitCodes.OK;
+    }
+}
