@@ -51,7 +51,7 @@ class KvctlTest {
     void start(@TempDir Path tmp) throws Exception {
         dir = tmp;
         server = TestServers.start(TestServers.config(dir.resolve("data")).assignment("dramCapacityBytes=1MiB")
-                .assignment("nvmeCapacityBytes=1MiB"));
+                .assignment("nvmeCapacityBytes=1100KiB")); // 4 blocks plus the NVMe record headers
         DemoLoad.Loaded loaded = DemoLoad.load("127.0.0.1", server.port());
         chainA = loaded.chainA();
         chainB = loaded.chainB();
@@ -94,7 +94,7 @@ class KvctlTest {
         assertThat(r.out()).contains("kvstore ").contains("up ").contains("8 blocks cached")
                 .containsPattern("TIER +POLICY +CAPACITY +USED +USE% +BLOCKS +HITS +HIT%")
                 .containsPattern("dram +lru +1\\.00 MiB +1\\.00 MiB +100\\.0% +4 +5 ")
-                .containsPattern("nvme +lru +1\\.00 MiB +1\\.00 MiB +100\\.0% +4 ");
+                .containsPattern("nvme +lru +1\\.07 MiB +1\\.02 MiB +94\\.5% +4 ");
         JsonNode j = runJson("status");
         assertThat(j.get("blocks").asInt()).isEqualTo(8);
         assertThat(j.get("version").asText()).isNotBlank();
