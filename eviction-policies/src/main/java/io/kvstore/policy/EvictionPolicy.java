@@ -57,6 +57,14 @@ public interface EvictionPolicy<K> {
      */
     List<K> evict(long bytesToFree, Predicate<? super K> evictable);
 
+    /**
+     * The key {@link #evict} would choose first if every key were evictable, or null when the policy is empty or
+     * cannot tell cheaply. Changes nothing. Admission filters that wrap a policy compare a candidate against it.
+     */
+    default K peekVictim() {
+        return null;
+    }
+
     /** True if the key is tracked. */
     boolean contains(K key);
 
