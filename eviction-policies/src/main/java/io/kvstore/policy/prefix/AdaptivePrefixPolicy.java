@@ -18,48 +18,57 @@ import java.util.function.Predicate;
  * <h2>Design</h2>
  * <ul>
  *   <li><b>Prefix-closed.</b> A prefix hit needs every block before it, so a block is worth nothing without its
- *   parent. The policy evicts only leaves (blocks with no tracked child) and refuses a block whose parent it
- *   has just dropped or refused (remembered in a bounded ghost list), so it never keeps a block whose parent it
- *   dropped. A parent that lives in another tier does not stop its child from being admitted.</li>
+ *   parent. The policy evicts only leaves (blocks with no tracked child), and it refuses a block whose parent it
+ *   dropped or refused (remembered in a bounded ghost list of the last {@code capacity} such keys): it never
+ *   keeps a block whose parent it has dropped. A parent that lives in another tier of a hierarchy does not
+ *   stop its child from being admitted.</li>
  *   <li><b>No partial blocks.</b> A request's trailing partial block is never admitted: its key names a partial
  *   prefix that the next, longer request will not reuse.</li>
- *   <li><b>Leaf order.</b> Leaves are ordered by last access (LRU), with a frequency bonus: each hit
- *   counted by a {@link FrequencySketch} pushes a leaf {@code bonus} accesses into the future, so shared
+ *   <li><b>Leaf order.</b> Leaves are ordered by last access (LRU) plus a frequency bonus: each occurrence
+ *   counted by a {@link FrequencySketch} moves a leaf {@code capacity/8} accesses into the future, so shared
  *   prefixes (system prompts, tool definitions) outlive one-off conversation tails.</li>
- *   <li><b>Adaptive admission.</b> When full, a TinyLFU-style filter refuses a candidate no more frequent than
- *   the next victim. Whether the filter is on is decided by feedback from two ghost lists: keys the filter
- *   refused and keys the policy evicted. A returning refused key is a filter mistake; a returning evicted key
- *   is a mistake of admitting what pushed it out. Every {@code epoch} misses the policy compares the two
- *   counts (weighted by how many keys each ghost saw) and keeps the filter on only while refusals are the
- *   cheaper mistake.</li>
+ *   <li><b>Adaptive admission.</b> When the tier is full, a TinyLFU-style filter can refuse a candidate that is
+ *   not more frequent than the next victim. That wins when the cache is small next to the reuse distance of
+ *   conversations (only shared prefixes can be kept, and admitting one-off blocks flushes them) and loses badly
+ *   when it is large enough to keep a conversation until its next turn (the filter refuses exactly the blocks
+ *   the next turn will ask for). The policy decides from feedback: two miniature caches
+ *   ({@link ShadowCache}), one filtering and one not, replay a hash-sampled subset of the accesses, and every
+ *   epoch the policy adopts the rule whose miniature scored more (decayed) hits.</li>
  * </ul>
  * O(log n) per operation (an indexed heap of leaves); memory bounded by the capacity in blocks.
  */
 public final class AdaptivePrefixPolicy<K> extends NodePolicy<K> {
+    /** Leaf priority bonus per counted occurrence, as a fraction of the capacity in blocks. */
+    static final double BONUS_PER_HIT = 0.125;
+    /** Target size of each miniature cache, in blocks (the sampling rate is chosen to reach it). */
+    static final double SHADOW_BLOCKS = 2048;
+
     private final IndexedHeap<K> leaves = new IndexedHeap<>();
     private final FrequencySketch sketch;
     private final long capacity;
-    private final Ghost<K> refused;
-    private final Ghost<K> evicted;
+    private final Ghost<K> dropped;
+    private final ShadowCache<K> withFilter;
+    private final ShadowCache<K> withoutFilter;
+    private final long sampleThreshold;
     private final long epoch;
     private final double bonus;
     private long tick;
-    private boolean filtering = true;
-    private long refusedReturns;
-    private long evictedReturns;
-    private long refusedCount;
-    private long evictedCount;
-    private long missesInEpoch;
+    private long sampled;
+    private boolean filtering;
     private long switches;
 
     public AdaptivePrefixPolicy(PolicySpec spec) {
         this.capacity = spec.capacityBytes();
         long blocks = spec.capacityBlocks();
         this.sketch = new FrequencySketch(Math.max(1024, blocks));
-        this.refused = new Ghost<>(Math.max(64, blocks));
-        this.evicted = new Ghost<>(Math.max(64, blocks));
-        this.epoch = Math.max(256, blocks);
-        this.bonus = Math.max(1, blocks / 8.0);
+        this.dropped = new Ghost<>(Math.max(64, blocks));
+        this.bonus = blocks * BONUS_PER_HIT;
+        double rate = Math.min(1.0, Math.max(1.0 / 64, SHADOW_BLOCKS / blocks));
+        this.sampleThreshold = (long) (rate * (1L << 32));
+        long shadowBlocks = Math.max(1, Math.round(blocks * rate));
+        this.withFilter = new ShadowCache<>(true, shadowBlocks, shadowBlocks * BONUS_PER_HIT);
+        this.withoutFilter = new ShadowCache<>(false, shadowBlocks, shadowBlocks * BONUS_PER_HIT);
+        this.epoch = 4 * shadowBlocks;
     }
 
     @Override
@@ -77,54 +86,45 @@ public final class AdaptivePrefixPolicy<K> extends NodePolicy<K> {
         return switches;
     }
 
+    /** Counts an access everywhere it is counted: the sketch and, if sampled, the duel. */
+    private void record(K key) {
+        sketch.increment(key);
+        long h = (key.hashCode() * 0x9E3779B97F4A7C15L) >>> 32;
+        if (h < sampleThreshold) {
+            withFilter.access(key, sketch);
+            withoutFilter.access(key, sketch);
+            if (++sampled % epoch == 0) {
+                boolean want = withFilter.hits() > withoutFilter.hits();
+                if (want != filtering) {
+                    filtering = want;
+                    switches++;
+                }
+                withFilter.decay();
+                withoutFilter.decay();
+            }
+        }
+    }
+
     @Override
     protected boolean shouldAdmit(Candidate<K> c) {
         K key = c.key();
-        sketch.increment(key);
-        if (refused.remove(key)) {
-            refusedReturns++;
-        } else if (evicted.remove(key)) {
-            evictedReturns++;
-        }
-        if (++missesInEpoch >= epoch) {
-            adapt();
-        }
+        record(key);
         if (c.partial()) {
             return false;
         }
         if (c.position() > 0 && c.parent() != null && !nodes.containsKey(c.parent())
-                && (refused.contains(c.parent()) || evicted.contains(c.parent()))) {
-            refuse(key);
+                && dropped.contains(c.parent())) {
+            dropped.add(key);
             return false;
         }
         if (filtering && weightedSize() + c.weight() > capacity) {
             Node<K> victim = leaves.peek();
             if (victim != null && sketch.frequency(key) <= sketch.frequency(victim.key)) {
-                refuse(key);
+                dropped.add(key);
                 return false;
             }
         }
         return true;
-    }
-
-    private void refuse(K key) {
-        refused.add(key);
-        refusedCount++;
-    }
-
-    private void adapt() {
-        // a mistake rate per remembered key: returns / keys that entered the ghost in this epoch
-        double refusedRate = refusedCount == 0 ? 0 : (double) refusedReturns / refusedCount;
-        double evictedRate = evictedCount == 0 ? 0 : (double) evictedReturns / evictedCount;
-        boolean want = filtering ? refusedRate <= evictedRate * 1.25 + 1e-9 : evictedRate > refusedRate * 1.25;
-        if (!filtering && refusedCount == 0) {
-            want = evictedRate > 0.05;
-        }
-        if (want != filtering) {
-            filtering = want;
-            switches++;
-        }
-        refusedReturns = evictedReturns = refusedCount = evictedCount = missesInEpoch = 0;
     }
 
     private void touch(Node<K> n) {
@@ -134,6 +134,7 @@ public final class AdaptivePrefixPolicy<K> extends NodePolicy<K> {
 
     @Override
     protected void onAdmitted(Node<K> n) {
+        dropped.remove(n.key);
         touch(n);
         leaves.add(n);
         Node<K> p = n.parent == null ? null : nodes.get(n.parent);
@@ -144,7 +145,7 @@ public final class AdaptivePrefixPolicy<K> extends NodePolicy<K> {
 
     @Override
     protected void onAccess(Node<K> n) {
-        sketch.increment(n.key);
+        record(n.key);
         touch(n);
         if (n.inHeap()) {
             leaves.update(n);
@@ -164,8 +165,7 @@ public final class AdaptivePrefixPolicy<K> extends NodePolicy<K> {
 
     @Override
     protected void onEvicted(Node<K> n) {
-        evicted.add(n.key);
-        evictedCount++;
+        dropped.add(n.key);
     }
 
     @Override
@@ -196,8 +196,8 @@ public final class AdaptivePrefixPolicy<K> extends NodePolicy<K> {
             keys.put(key, Boolean.TRUE);
         }
 
-        boolean remove(K key) {
-            return keys.remove(key) != null;
+        void remove(K key) {
+            keys.remove(key);
         }
 
         boolean contains(K key) {
