@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         description = "Benchmarks and the hit-rate simulator.",
         subcommands = {
             CommandLine.HelpCommand.class,
+            io.kvstore.bench.sim.HitRateCommand.class,
         })
 public final class BenchMain implements Runnable {
 

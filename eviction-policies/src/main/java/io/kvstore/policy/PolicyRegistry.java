@@ -23,7 +23,7 @@ import java.util.function.Function;
 public final class PolicyRegistry {
 
     /** The name {@code "default"} resolves to this policy. */
-    public static final String DEFAULT_POLICY = "lru";
+    public static final String DEFAULT_POLICY = "adaptive-prefix";
 
     private static final Map<String, Function<PolicySpec, EvictionPolicy<?>>> FACTORIES = new LinkedHashMap<>();
 

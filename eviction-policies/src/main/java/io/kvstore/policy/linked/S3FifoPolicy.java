@@ -68,9 +68,17 @@ public final class S3FifoPolicy<K> extends NodePolicy<K> {
 
     @Override
     protected Node<K> selectVictim(Predicate<? super K> evictable) {
-        long bound = 4L * (small.size() + main.size()) + 4;
-        while (bound-- > 0) {
-            boolean fromSmall = !small.isEmpty() && (small.weight() >= smallTarget || main.isEmpty());
+        // skips count pinned entries passed over since the last change of a frequency; every change is a decrement
+        // or a promotion, of which there are finitely many, so the loop ends
+        int smallSkips = 0;
+        int mainSkips = 0;
+        while (true) {
+            boolean smallDone = smallSkips >= small.size();
+            boolean mainDone = mainSkips >= main.size();
+            if (smallDone && mainDone) {
+                return null;
+            }
+            boolean fromSmall = !smallDone && (small.weight() >= smallTarget || mainDone);
             if (fromSmall) {
                 Node<K> n = small.head();
                 small.remove(n);
@@ -78,26 +86,27 @@ public final class S3FifoPolicy<K> extends NodePolicy<K> {
                     n.freq = 0;
                     n.queue = MAIN;
                     main.addLast(n);
-                } else if (evictable.test(n.key)) {
-                    small.addLast(n); // detach() removes it again
-                    return n;
+                    mainSkips = 0;
                 } else {
-                    small.addLast(n);
+                    small.addLast(n); // detach() removes a victim again
+                    if (evictable.test(n.key)) {
+                        return n;
+                    }
+                    smallSkips++;
                 }
-            } else if (!main.isEmpty()) {
+            } else {
                 Node<K> n = main.head();
                 if (n.freq > 0) {
                     n.freq--;
                     main.moveToLast(n);
+                    mainSkips = 0;
                 } else if (evictable.test(n.key)) {
                     return n;
                 } else {
                     main.moveToLast(n);
+                    mainSkips++;
                 }
-            } else {
-                return null;
             }
         }
-        return null;
     }
 }

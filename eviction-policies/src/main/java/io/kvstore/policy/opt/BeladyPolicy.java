@@ -53,7 +53,11 @@ public final class BeladyPolicy<K> extends NodePolicy<K> implements Clairvoyant<
 
     @Override
     protected boolean shouldAdmit(Candidate<K> c) {
-        long next = pending.getOrDefault(c.key(), NEVER);
+        Long boxed = pending.get(c.key());
+        if (boxed == null) {
+            throw new IllegalStateException("OPT needs nextAccess(" + c.key() + ", ...) before every access");
+        }
+        long next = boxed;
         if (next == NEVER) {
             pending.remove(c.key());
             return false;

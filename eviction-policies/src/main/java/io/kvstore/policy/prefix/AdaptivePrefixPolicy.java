@@ -19,8 +19,8 @@ import java.util.function.Predicate;
  * <ul>
  *   <li><b>Prefix-closed.</b> A prefix hit needs every block before it, so a block is worth nothing without its
  *   parent. The policy evicts only leaves (blocks with no tracked child), and it refuses a block whose parent it
- *   dropped or refused (remembered in a bounded ghost list of the last {@code capacity} such keys): it never
- *   keeps a block whose parent it has dropped. A parent that lives in another tier of a hierarchy does not
+ *   dropped, refused or was told was removed (remembered in a bounded ghost list of the last {@code capacity}
+ *   such keys): it never keeps a block whose parent it has dropped. A parent that lives in another tier of a hierarchy does not
  *   stop its child from being admitted.</li>
  *   <li><b>No partial blocks.</b> A request's trailing partial block is never admitted: its key names a partial
  *   prefix that the next, longer request will not reuse.</li>
@@ -166,6 +166,11 @@ public final class AdaptivePrefixPolicy<K> extends NodePolicy<K> {
     @Override
     protected void onEvicted(Node<K> n) {
         dropped.add(n.key);
+    }
+
+    @Override
+    protected void onRemoved(Node<K> n) {
+        dropped.add(n.key); // e.g. the tier had no room after all: its children must not stay either
     }
 
     @Override
