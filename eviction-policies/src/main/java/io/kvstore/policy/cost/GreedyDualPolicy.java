@@ -1,8 +1,7 @@
 package io.kvstore.policy.cost;
 
 import io.kvstore.policy.PolicySpec;
-import io.kvstore.policy.frequency.LfuPolicy;
-import io.kvstore.policy.support.IndexedHeap;
+import io.kvstore.policy.support.LeafHeap;
 import io.kvstore.policy.support.Node;
 import io.kvstore.policy.support.NodePolicy;
 
@@ -18,7 +17,7 @@ import java.util.function.Predicate;
  * rejoins with the value it had.
  */
 public final class GreedyDualPolicy<K> extends NodePolicy<K> {
-    private final IndexedHeap<K> leaves = new IndexedHeap<>();
+    private final LeafHeap<K> leaves = new LeafHeap<>();
     private final double attentionShare;
     private double inflation;
     private long tick;
@@ -48,30 +47,18 @@ public final class GreedyDualPolicy<K> extends NodePolicy<K> {
     @Override
     protected void onAdmitted(Node<K> n) {
         value(n);
-        leaves.add(n);
-        Node<K> p = n.parent == null ? null : nodes.get(n.parent);
-        if (p != null && p.children++ == 0 && p.inHeap()) {
-            leaves.remove(p);
-        }
+        leaves.admitted(n, n.parent == null ? null : nodes.get(n.parent));
     }
 
     @Override
     protected void onAccess(Node<K> n) {
         value(n);
-        if (n.inHeap()) {
-            leaves.update(n);
-        }
+        leaves.reprioritized(n);
     }
 
     @Override
     protected void detach(Node<K> n) {
-        if (n.inHeap()) {
-            leaves.remove(n);
-        }
-        Node<K> p = n.parent == null ? null : nodes.get(n.parent);
-        if (p != null && p.children > 0 && --p.children == 0) {
-            leaves.add(p);
-        }
+        leaves.detached(n, n.parent == null ? null : nodes.get(n.parent));
     }
 
     @Override
@@ -81,7 +68,7 @@ public final class GreedyDualPolicy<K> extends NodePolicy<K> {
 
     @Override
     protected Node<K> selectVictim(Predicate<? super K> evictable) {
-        return LfuPolicy.minEvictable(leaves, evictable);
+        return leaves.minEvictable(evictable);
     }
 
     @Override

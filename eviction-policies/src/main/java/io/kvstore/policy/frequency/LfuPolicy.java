@@ -4,8 +4,6 @@ import io.kvstore.policy.support.IndexedHeap;
 import io.kvstore.policy.support.Node;
 import io.kvstore.policy.support.NodePolicy;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.function.Predicate;
 
 /**
@@ -51,33 +49,12 @@ public final class LfuPolicy<K> extends NodePolicy<K> {
 
     @Override
     protected Node<K> selectVictim(Predicate<? super K> evictable) {
-        return minEvictable(heap, evictable);
+        return heap.minEvictable(evictable);
     }
 
     @Override
     public K peekVictim() {
         Node<K> n = heap.peek();
         return n == null ? null : n.key;
-    }
-
-    /** The smallest evictable node of a heap, or null; skipped nodes are put back (shared with other heap policies). */
-    public static <K> Node<K> minEvictable(IndexedHeap<K> heap, Predicate<? super K> evictable) {
-        Node<K> top = heap.peek();
-        if (top == null || evictable.test(top.key)) {
-            return top;
-        }
-        List<Node<K>> skipped = new ArrayList<>();
-        Node<K> found = null;
-        while (heap.size() > 0) {
-            Node<K> n = heap.peek();
-            if (evictable.test(n.key)) {
-                found = n;
-                break;
-            }
-            heap.remove(n);
-            skipped.add(n);
-        }
-        skipped.forEach(heap::add);
-        return found;
     }
 }

@@ -2,7 +2,6 @@ package io.kvstore.policy.opt;
 
 import io.kvstore.policy.Candidate;
 import io.kvstore.policy.PolicySpec;
-import io.kvstore.policy.frequency.LfuPolicy;
 import io.kvstore.policy.support.IndexedHeap;
 import io.kvstore.policy.support.Node;
 import io.kvstore.policy.support.NodePolicy;
@@ -89,7 +88,7 @@ public final class BeladyPolicy<K> extends NodePolicy<K> implements Clairvoyant<
 
     @Override
     protected Node<K> selectVictim(Predicate<? super K> evictable) {
-        return LfuPolicy.minEvictable(heap, evictable);
+        return heap.minEvictable(evictable);
     }
 
     @Override

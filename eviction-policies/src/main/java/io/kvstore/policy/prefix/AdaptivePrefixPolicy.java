@@ -3,8 +3,7 @@ package io.kvstore.policy.prefix;
 import io.kvstore.policy.Candidate;
 import io.kvstore.policy.PolicySpec;
 import io.kvstore.policy.frequency.FrequencySketch;
-import io.kvstore.policy.frequency.LfuPolicy;
-import io.kvstore.policy.support.IndexedHeap;
+import io.kvstore.policy.support.LeafHeap;
 import io.kvstore.policy.support.Node;
 import io.kvstore.policy.support.NodePolicy;
 
@@ -43,7 +42,7 @@ public final class AdaptivePrefixPolicy<K> extends NodePolicy<K> {
     /** Target size of each miniature cache, in blocks (the sampling rate is chosen to reach it). */
     static final double SHADOW_BLOCKS = 2048;
 
-    private final IndexedHeap<K> leaves = new IndexedHeap<>();
+    private final LeafHeap<K> leaves = new LeafHeap<>();
     private final FrequencySketch sketch;
     private final long capacity;
     private final Ghost<K> dropped;
@@ -136,31 +135,19 @@ public final class AdaptivePrefixPolicy<K> extends NodePolicy<K> {
     protected void onAdmitted(Node<K> n) {
         dropped.remove(n.key);
         touch(n);
-        leaves.add(n);
-        Node<K> p = n.parent == null ? null : nodes.get(n.parent);
-        if (p != null && p.children++ == 0 && p.inHeap()) {
-            leaves.remove(p);
-        }
+        leaves.admitted(n, n.parent == null ? null : nodes.get(n.parent));
     }
 
     @Override
     protected void onAccess(Node<K> n) {
         record(n.key);
         touch(n);
-        if (n.inHeap()) {
-            leaves.update(n);
-        }
+        leaves.reprioritized(n);
     }
 
     @Override
     protected void detach(Node<K> n) {
-        if (n.inHeap()) {
-            leaves.remove(n);
-        }
-        Node<K> p = n.parent == null ? null : nodes.get(n.parent);
-        if (p != null && p.children > 0 && --p.children == 0) {
-            leaves.add(p);
-        }
+        leaves.detached(n, n.parent == null ? null : nodes.get(n.parent));
     }
 
     @Override
@@ -175,7 +162,7 @@ public final class AdaptivePrefixPolicy<K> extends NodePolicy<K> {
 
     @Override
     protected Node<K> selectVictim(Predicate<? super K> evictable) {
-        return LfuPolicy.minEvictable(leaves, evictable);
+        return leaves.minEvictable(evictable);
     }
 
     @Override

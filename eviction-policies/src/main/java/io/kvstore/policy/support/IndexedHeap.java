@@ -1,6 +1,9 @@
 package io.kvstore.policy.support;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * A binary min-heap of {@link Node}s ordered by {@link Node#priority}, then {@link Node#stamp} (smaller first),
@@ -30,6 +33,27 @@ public final class IndexedHeap<K> {
     /** The node at a heap slot, {@code 0 <= i < size()}; slot 0 is the minimum, slots 1 and 2 its children. */
     public Node<K> at(int i) {
         return heap[i];
+    }
+
+    /** The smallest node whose key is evictable, or null; nodes passed over stay in the heap. */
+    public Node<K> minEvictable(Predicate<? super K> evictable) {
+        Node<K> top = peek();
+        if (top == null || evictable.test(top.key)) {
+            return top;
+        }
+        List<Node<K>> skipped = new ArrayList<>();
+        Node<K> found = null;
+        while (size > 0) {
+            Node<K> n = heap[0];
+            if (evictable.test(n.key)) {
+                found = n;
+                break;
+            }
+            remove(n);
+            skipped.add(n);
+        }
+        skipped.forEach(this::add);
+        return found;
     }
 
     /** Inserts a node that is in no heap. */
