@@ -1,8 +1,6 @@
 package io.kvstore.bench.trace;
 
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * Accumulates requests and renames their block ids to dense ints (0, 1, ...) in order of first appearance.
@@ -11,7 +9,9 @@ import java.util.Map;
  */
 public final class TraceBuilder {
     private final int blockTokens;
-    private final Map<Long, Integer> dense = new HashMap<>();
+    private long[] slotKeys = new long[1 << 16];
+    private int[] slotValues = new int[1 << 16];
+    private int distinct;
     private int[] requestStart = new int[1024];
     private int[] blocks = new int[1 << 16];
     private int[] inputTokens = new int[1024];
@@ -53,13 +53,48 @@ public final class TraceBuilder {
         this.session[requests] = session;
         requests++;
         for (int i = 0; i < count; i++) {
-            long key = ((long) scope << 32) ^ rawIds[i];
-            Integer d = dense.get(key);
-            if (d == null) {
-                d = dense.size();
-                dense.put(key, d);
+            blocks[accesses++] = denseId(((long) scope << 32) ^ rawIds[i]);
+        }
+    }
+
+    /** Open-addressing lookup of a raw key's dense id (values stored plus one; 0 marks an empty slot). */
+    private int denseId(long key) {
+        int mask = slotKeys.length - 1;
+        int i = slot(key) & mask;
+        while (slotValues[i] != 0) {
+            if (slotKeys[i] == key) {
+                return slotValues[i] - 1;
             }
-            blocks[accesses++] = d;
+            i = (i + 1) & mask;
+        }
+        slotKeys[i] = key;
+        slotValues[i] = ++distinct;
+        if (distinct * 2 > slotKeys.length) {
+            grow();
+        }
+        return distinct - 1;
+    }
+
+    private static int slot(long key) {
+        long h = key * 0x9E3779B97F4A7C15L;
+        return (int) (h >>> 32) ^ (int) h;
+    }
+
+    private void grow() {
+        long[] oldKeys = slotKeys;
+        int[] oldValues = slotValues;
+        slotKeys = new long[oldKeys.length * 2];
+        slotValues = new int[oldKeys.length * 2];
+        int mask = slotKeys.length - 1;
+        for (int j = 0; j < oldKeys.length; j++) {
+            if (oldValues[j] != 0) {
+                int i = slot(oldKeys[j]) & mask;
+                while (slotValues[i] != 0) {
+                    i = (i + 1) & mask;
+                }
+                slotKeys[i] = oldKeys[j];
+                slotValues[i] = oldValues[j];
+            }
         }
     }
 
