@@ -28,11 +28,16 @@ public final class Reports {
         sb.append(String.format(Locale.ROOT, "%-18s %9s %10s %10s %10s %8s %8s %10s %10s %7s%n", "policy",
                 "capacity", "blocks", "hit(blk)", "hit(tok)", "opt", "/opt", "evictions", "refused", "sec"));
         for (SweepRecord r : records) {
-            sb.append(String.format(Locale.ROOT, "%-18s %9s %10d %10.4f %10.4f %8.4f %8.3f %10d %10d %7.2f%n",
+            sb.append(String.format(Locale.ROOT, "%-18s %9s %10d %10.4f %10.4f %8s %8s %10d %10d %7.2f%n",
                     r.policy(), r.capacity(), r.capacity_blocks(), r.hit_ratio_blocks(), r.hit_ratio_tokens(),
-                    r.opt_hit_ratio_blocks(), r.ratio_to_opt(), r.evictions(), r.refused(), r.seconds()));
+                    orDash(r.opt_hit_ratio_blocks(), "%.4f"), orDash(r.ratio_to_opt(), "%.3f"), r.evictions(),
+                    r.refused(), r.seconds()));
         }
         return sb.toString();
+    }
+
+    private static String orDash(double d, String format) {
+        return Double.isNaN(d) ? "-" : String.format(Locale.ROOT, format, d);
     }
 
     /** Writes the records as a JSON array (NaN written as null). */
