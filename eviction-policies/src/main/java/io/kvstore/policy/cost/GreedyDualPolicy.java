@@ -47,7 +47,7 @@ public final class GreedyDualPolicy<K> extends NodePolicy<K> {
     @Override
     protected void onAdmitted(Node<K> n) {
         value(n);
-        leaves.admitted(n, n.parent == null ? null : nodes.get(n.parent));
+        leaves.admitted(n, trackedParent(n));
     }
 
     @Override
@@ -58,7 +58,7 @@ public final class GreedyDualPolicy<K> extends NodePolicy<K> {
 
     @Override
     protected void detach(Node<K> n) {
-        leaves.detached(n, n.parent == null ? null : nodes.get(n.parent));
+        leaves.detached(n, trackedParent(n));
     }
 
     @Override

@@ -135,7 +135,7 @@ public final class AdaptivePrefixPolicy<K> extends NodePolicy<K> {
     protected void onAdmitted(Node<K> n) {
         dropped.remove(n.key);
         touch(n);
-        leaves.admitted(n, n.parent == null ? null : nodes.get(n.parent));
+        leaves.admitted(n, trackedParent(n));
     }
 
     @Override
@@ -147,7 +147,7 @@ public final class AdaptivePrefixPolicy<K> extends NodePolicy<K> {
 
     @Override
     protected void detach(Node<K> n) {
-        leaves.detached(n, n.parent == null ? null : nodes.get(n.parent));
+        leaves.detached(n, trackedParent(n));
     }
 
     @Override

@@ -91,6 +91,11 @@ public abstract class NodePolicy<K> implements EvictionPolicy<K> {
         return weightedSize;
     }
 
+    /** The tracked node of {@code n}'s parent, or null. */
+    protected final Node<K> trackedParent(Node<K> n) {
+        return n.parent == null ? null : nodes.get(n.parent);
+    }
+
     /** True to admit a candidate that is not tracked. Admits everything by default. */
     protected boolean shouldAdmit(Candidate<K> candidate) {
         return true;
