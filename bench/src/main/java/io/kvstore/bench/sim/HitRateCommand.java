@@ -5,6 +5,7 @@ import io.kvstore.bench.trace.MooncakeReader;
 import io.kvstore.bench.trace.SyntheticAgentWorkload;
 import io.kvstore.bench.trace.Trace;
 import io.kvstore.bench.trace.TraceFormat;
+import io.kvstore.bench.trace.TraceFormatException;
 import io.kvstore.core.namespace.KvLayout;
 import io.kvstore.policy.PolicyRegistry;
 import picocli.CommandLine.Command;
@@ -85,6 +86,7 @@ public final class HitRateCommand implements Callable<Integer> {
     int syntheticSessions;
 
     PrintStream out = System.out;
+    PrintStream err = System.err;
 
     /** A model preset: KV layout dimensions and a prefill throughput (an assumption; override with options). */
     enum Model {
@@ -107,12 +109,25 @@ public final class HitRateCommand implements Callable<Integer> {
         }
 
         static Model parse(String s) {
-            return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+            try {
+                return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown model '" + s + "'; known: llama3-8b, llama3-70b, qwen3-32b");
+            }
         }
     }
 
     @Override
     public Integer call() throws Exception {
+        try {
+            return run();
+        } catch (IllegalArgumentException | TraceFormatException e) {
+            err.println("hitrate: " + e.getMessage());
+            return 2;
+        }
+    }
+
+    private int run() throws Exception {
         long t0 = System.nanoTime();
         Trace tr = load();
         Model m = Model.parse(model);

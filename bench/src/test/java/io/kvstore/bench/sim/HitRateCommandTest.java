@@ -65,13 +65,17 @@ class HitRateCommandTest {
 
     @Test
     void isRegisteredInBenchMainAndRejectsUnknownPolicies() {
-        CommandLine cl = new CommandLine(new BenchMain());
-        assertThat(cl.getSubcommands()).containsKey("hitrate");
+        assertThat(new CommandLine(new BenchMain()).getSubcommands()).containsKey("hitrate");
+        HitRateCommand cmd = new HitRateCommand();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        cl.setErr(new java.io.PrintWriter(err, true));
-        int rc = cl.execute("hitrate", "--trace", "synthetic", "--synthetic-sessions", "3", "--policies", "nope",
-                "--no-opt");
-        assertThat(rc).isNotZero();
-        assertThat(err.toString(StandardCharsets.UTF_8)).contains("unknown policy 'nope'");
+        cmd.out = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        cmd.err = new PrintStream(err, true, StandardCharsets.UTF_8);
+        int rc = new CommandLine(cmd).execute("--trace", "synthetic", "--synthetic-sessions", "3", "--policies",
+                "nope", "--no-opt");
+        assertThat(rc).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("hitrate: unknown policy 'nope'");
+        rc = new CommandLine(cmd).execute("--trace", dir.resolve("missing.jsonl").toString());
+        assertThat(rc).isEqualTo(2);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("no such trace");
     }
 }
