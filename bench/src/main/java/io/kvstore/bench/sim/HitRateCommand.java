@@ -43,7 +43,7 @@ public final class HitRateCommand implements Callable<Integer> {
     List<String> policies;
 
     @Option(names = "--capacities", split = ",", paramLabel = "C,...",
-            description = "Capacities: 5% of unique blocks, a block count, or bytes (64GiB). Default: ${DEFAULT-VALUE}.",
+            description = "Capacities: 5%% of unique blocks, a block count, or bytes (64GiB). Default: 1%%,2%%,5%%,10%%,25%%.",
             defaultValue = "1%,2%,5%,10%,25%")
     List<String> capacities;
 
@@ -67,12 +67,12 @@ public final class HitRateCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--tiers", split = ",", paramLabel = "NAME=CAP[:POLICY],...",
-            description = "Also replay a hierarchy, top first, e.g. hbm=1%:default,dram=5%:default,nvme=25%:lru, "
+            description = "Also replay a hierarchy, top first, e.g. hbm=1%%:default,dram=5%%:default,nvme=25%%:lru, "
                     + "and print the TTFT model for no cache, the top tier alone, and the hierarchy.")
     List<String> tiers;
 
     @Option(names = "--model", defaultValue = "llama3-8b",
-            description = "KV layout and prefill speed preset: ${COMPLETION-CANDIDATES}. Default: ${DEFAULT-VALUE}.")
+            description = "KV layout and prefill speed preset: llama3-8b, llama3-70b, qwen3-32b. Default: ${DEFAULT-VALUE}.")
     String model;
 
     @Option(names = "--prefill-tokens-per-second", description = "Overrides the model's GPU prefill throughput.")
