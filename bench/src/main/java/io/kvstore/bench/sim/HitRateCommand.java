@@ -202,6 +202,8 @@ public final class HitRateCommand implements Callable<Integer> {
             h.append(String.format(Locale.ROOT, " %s(%d blocks, %s, %d prefix-hit blocks)", l.name(),
                     l.capacityBlocks(), all.policies().get(i), all.hitsPerTier()[i]));
         }
+        h.append(String.format(Locale.ROOT, "; prefix hit ratio %.4f by blocks, %.4f by tokens; %d evictions",
+                all.hitRatioBlocks(), all.hitRatioTokens(), all.evictions()));
         out.println(h);
         out.println(TtftModel.Summary.header());
         out.println(model.summarize("no cache", tr, model.noCache(tr), 0).row());
