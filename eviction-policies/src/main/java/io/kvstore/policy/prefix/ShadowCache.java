@@ -42,7 +42,7 @@ final class ShadowCache<K> {
         hits /= 2;
     }
 
-    /** Replays one access of a sampled key; {@code frequency} is the key's current sketch estimate. */
+    /** Replays one access of a sampled key, reading frequencies from the owner's sketch. */
     void access(K key, FrequencySketch sketch) {
         tick++;
         Node<K> n = entries.get(key);
