@@ -18,8 +18,10 @@ import java.util.function.Predicate;
  * <ul>
  *   <li><b>Prefix-closed.</b> A prefix hit needs every block before it, so a block is worth nothing without its
  *   parent. The policy evicts only leaves (blocks with no tracked child), and it refuses a block whose parent it
- *   dropped, refused or was told was removed (remembered in a bounded ghost list of the last {@code capacity}
- *   such keys): it never keeps a block whose parent it has dropped. A parent that lives in another tier of a hierarchy does not
+ *   evicted or refused (remembered in a bounded ghost list of the last {@code capacity} such keys): it never
+ *   keeps a block whose parent it has dropped. Blocks the store takes away ({@code onRemove}: a promotion to
+ *   the tier above, a delete) do not count as dropped: a parent promoted upwards still serves its children
+ *   here. A parent that lives in another tier of a hierarchy does not
  *   stop its child from being admitted.</li>
  *   <li><b>No partial blocks.</b> A request's trailing partial block is never admitted: its key names a partial
  *   prefix that the next, longer request will not reuse.</li>
@@ -155,10 +157,6 @@ public final class AdaptivePrefixPolicy<K> extends NodePolicy<K> {
         dropped.add(n.key);
     }
 
-    @Override
-    protected void onRemoved(Node<K> n) {
-        dropped.add(n.key); // e.g. the tier had no room after all: its children must not stay either
-    }
 
     @Override
     protected Node<K> selectVictim(Predicate<? super K> evictable) {

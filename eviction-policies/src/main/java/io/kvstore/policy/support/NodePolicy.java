@@ -50,7 +50,6 @@ public abstract class NodePolicy<K> implements EvictionPolicy<K> {
         if (n != null) {
             weightedSize -= n.weight;
             detach(n);
-            onRemoved(n);
         }
     }
 
@@ -109,10 +108,6 @@ public abstract class NodePolicy<K> implements EvictionPolicy<K> {
 
     /** Takes a node out of the policy's structures (it is already out of the map). */
     protected abstract void detach(Node<K> n);
-
-    /** Called after a node removed by {@link #onRemove} was detached. */
-    protected void onRemoved(Node<K> n) {
-    }
 
     /** Called after a victim was detached, e.g. to remember it in a ghost list. */
     protected void onEvicted(Node<K> n) {
