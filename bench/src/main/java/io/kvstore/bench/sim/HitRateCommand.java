@@ -186,8 +186,11 @@ public final class HitRateCommand implements Callable<Integer> {
             long blocks = Capacity.parse(capPolicy[0]).toBlocks(tr.uniqueBlocks(), layout.blockBytes());
             levels.add(new LevelConfig(nameRest[0].trim(), capPolicy.length > 1 ? capPolicy[1] : "default", blocks));
         }
-        Map<String, Double> bw = new LinkedHashMap<>(Map.of("hbm", 3000e9, "dram", 50e9, "nvme", 7e9,
-                "remote", 10e9));
+        Map<String, Double> bw = new LinkedHashMap<>();
+        bw.put("hbm", 3000e9);
+        bw.put("dram", 50e9);
+        bw.put("nvme", 7e9);
+        bw.put("remote", 10e9);
         bandwidthGbps.forEach((k, v) -> bw.put(k, v * 1e9));
         double tps = prefillTokensPerSecond != null ? prefillTokensPerSecond : m.prefillTokensPerSecond;
         TtftModel model = new TtftModel(layout.blockBytes(), 1 / tps, bw);
