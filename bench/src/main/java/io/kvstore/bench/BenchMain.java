@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
             io.kvstore.bench.net.NetCommand.class,
             io.kvstore.bench.nvme.NvmeBenchCommand.class,
             io.kvstore.bench.tiers.TiersCommand.class,
+            io.kvstore.bench.sim.HitRateCommand.class,
         })
 public final class BenchMain implements Runnable {
 

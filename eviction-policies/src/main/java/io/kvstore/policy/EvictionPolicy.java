@@ -49,13 +49,22 @@ public interface EvictionPolicy<K> {
      * Chooses victims whose weights sum to at least {@code bytesToFree}, or as many as exist when that is not
      * possible, among tracked keys for which {@code evictable} is true (pinned or leased keys are not). The
      * returned keys are no longer tracked. They are listed in the order the tier should drop them; a
-     * prefix-aware policy lists children before their parents.
+     * prefix-aware policy lists children before their parents, and a leaf-first one does not offer a parent
+     * while one of its tracked children must stay.
      *
      * @param bytesToFree bytes to free; {@code <= 0} returns an empty list
      * @param evictable   false for keys that must stay
      * @return the victims, never null
      */
     List<K> evict(long bytesToFree, Predicate<? super K> evictable);
+
+    /**
+     * The key {@link #evict} would choose first if every key were evictable, or null when the policy is empty or
+     * cannot tell cheaply. Changes nothing. Admission filters that wrap a policy compare a candidate against it.
+     */
+    default K peekVictim() {
+        return null;
+    }
 
     /** True if the key is tracked. */
     boolean contains(K key);

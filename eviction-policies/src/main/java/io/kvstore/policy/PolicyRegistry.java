@@ -1,6 +1,15 @@
 package io.kvstore.policy;
 
+import io.kvstore.policy.cost.GreedyDualPolicy;
+import io.kvstore.policy.frequency.LfuPolicy;
+import io.kvstore.policy.frequency.TinyLfuPolicy;
+import io.kvstore.policy.linked.ArcPolicy;
+import io.kvstore.policy.linked.FifoPolicy;
 import io.kvstore.policy.linked.LruPolicy;
+import io.kvstore.policy.linked.S3FifoPolicy;
+import io.kvstore.policy.linked.SievePolicy;
+import io.kvstore.policy.opt.BeladyPolicy;
+import io.kvstore.policy.prefix.AdaptivePrefixPolicy;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -14,12 +23,21 @@ import java.util.function.Function;
 public final class PolicyRegistry {
 
     /** The name {@code "default"} resolves to this policy. */
-    public static final String DEFAULT_POLICY = "lru";
+    public static final String DEFAULT_POLICY = "adaptive-prefix";
 
     private static final Map<String, Function<PolicySpec, EvictionPolicy<?>>> FACTORIES = new LinkedHashMap<>();
 
     static {
         FACTORIES.put("lru", spec -> new LruPolicy<>());
+        FACTORIES.put("fifo", spec -> new FifoPolicy<>());
+        FACTORIES.put("lfu", spec -> new LfuPolicy<>());
+        FACTORIES.put("arc", ArcPolicy::new);
+        FACTORIES.put("s3fifo", S3FifoPolicy::new);
+        FACTORIES.put("sieve", spec -> new SievePolicy<>());
+        FACTORIES.put("tinylfu", spec -> new TinyLfuPolicy<>(new LruPolicy<>(), spec));
+        FACTORIES.put("gdsf", spec -> new GreedyDualPolicy<>(spec));
+        FACTORIES.put("opt", BeladyPolicy::new);
+        FACTORIES.put("adaptive-prefix", AdaptivePrefixPolicy::new);
     }
 
     private PolicyRegistry() {
@@ -32,7 +50,8 @@ public final class PolicyRegistry {
 
     /** True if {@code name} (or {@code "default"}) names a policy. */
     public static boolean exists(String name) {
-        return FACTORIES.containsKey(resolve(name));
+        String n = resolve(name);
+        return FACTORIES.containsKey(n) || (n.startsWith("tinylfu-") && FACTORIES.containsKey(n.substring(8)));
     }
 
     /** Resolves {@code "default"} to the default policy's name; other names are returned lower-cased. */
@@ -42,13 +61,19 @@ public final class PolicyRegistry {
     }
 
     /**
-     * Creates a new policy instance.
+     * Creates a new policy instance. {@code "tinylfu-<name>"} wraps any registered policy in the TinyLFU
+     * admission filter. {@code "opt"} is offline: it needs a replayer that tells it the future
+     * ({@link io.kvstore.policy.opt.Clairvoyant}).
      *
      * @throws IllegalArgumentException naming the known policies if {@code name} is unknown
      */
     @SuppressWarnings("unchecked")
     public static <K> EvictionPolicy<K> create(String name, PolicySpec spec) {
-        Function<PolicySpec, EvictionPolicy<?>> factory = FACTORIES.get(resolve(name));
+        String n = resolve(name);
+        if (n.startsWith("tinylfu-") && exists(n.substring("tinylfu-".length()))) {
+            return new TinyLfuPolicy<>(create(n.substring("tinylfu-".length()), spec), spec);
+        }
+        Function<PolicySpec, EvictionPolicy<?>> factory = FACTORIES.get(n);
         if (factory == null) {
             throw new IllegalArgumentException("unknown eviction policy '" + name + "'; known: " + FACTORIES.keySet()
                     + " and 'default'");

@@ -64,6 +64,11 @@ public final class LruPolicy<K> implements EvictionPolicy<K> {
     }
 
     @Override
+    public K peekVictim() {
+        return weights.isEmpty() ? null : weights.keySet().iterator().next();
+    }
+
+    @Override
     public boolean contains(K key) {
         return weights.containsKey(key);
     }

@@ -107,6 +107,15 @@ public final class TieredStore implements AutoCloseable {
      * length and CRC32C first unless {@code trustChecksum} is true (the caller already verified it).
      */
     public PutResult put(BlockMeta meta, ByteBuffer payload, boolean trustChecksum) {
+        return put(meta, payload, trustChecksum, false);
+    }
+
+    /**
+     * {@link #put(BlockMeta, ByteBuffer, boolean)} for a block that may be a request's trailing partial block
+     * (fewer tokens than a full block). Only the trace simulator produces such blocks; the flag is passed to the
+     * policies ({@link Candidate#partial()}), which may refuse them, and follows the block when it moves.
+     */
+    public PutResult put(BlockMeta meta, ByteBuffer payload, boolean trustChecksum, boolean partial) {
         Objects.requireNonNull(meta, "meta");
         Objects.requireNonNull(payload, "payload");
         if (!trustChecksum && levels.get(0).tier.storesPayloads() && !Checksums.matches(meta, payload)) {
@@ -126,9 +135,9 @@ public final class TieredStore implements AutoCloseable {
                 if (!level.spec.acceptsWrites()) {
                     continue;
                 }
-                PutStatus s = insert(level, meta, payload);
+                PutStatus s = insert(level, meta, payload, partial);
                 if (s == PutStatus.STORED) {
-                    directory.put(meta.key(), new Entry(meta, level.index, clock.nanoTime()));
+                    directory.put(meta.key(), new Entry(meta, level.index, clock.nanoTime(), partial));
                     level.admitted.increment();
                     emit(StoreEvent.Type.ADMITTED, meta, level, null, level.policy.name());
                     return new PutResult(PutStatus.STORED, level.name());
@@ -455,13 +464,13 @@ public final class TieredStore implements AutoCloseable {
     // ------------------------------------------------------------------------------------------------ internals
 
     /** Places a block into one level, making room first. Called under the lock. */
-    private PutStatus insert(Level level, BlockMeta meta, ByteBuffer payload) {
+    private PutStatus insert(Level level, BlockMeta meta, ByteBuffer payload, boolean partial) {
         long fp = level.tier.footprint(meta.length());
         if (fp > level.tier.capacityBytes()) {
             return PutStatus.TOO_LARGE;
         }
         BlockKey key = meta.key();
-        if (!level.policy.admit(new Candidate<>(key, meta.parent(), meta.position(), fp, false))) {
+        if (!level.policy.admit(new Candidate<>(key, meta.parent(), meta.position(), fp, partial))) {
             return PutStatus.REJECTED;
         }
         makeRoom(level, fp, key);
@@ -517,7 +526,7 @@ public final class TieredStore implements AutoCloseable {
             ReadResult r = from.tier.read(key);
             if (r.isHit()) {
                 try (BlockHandle h = r.handle()) {
-                    moved = insert(to, e.meta, h.payload()) == PutStatus.STORED;
+                    moved = insert(to, e.meta, h.payload(), e.partial) == PutStatus.STORED;
                 }
             } else if (r.outcome() == ReadResult.Outcome.CORRUPT) {
                 from.corrupt.increment();
@@ -559,7 +568,7 @@ public final class TieredStore implements AutoCloseable {
             e.moving = true; // a cascade of demotions caused by this promotion must not pick the block itself
             boolean stored;
             try {
-                stored = insert(target, e.meta, handle.payload()) == PutStatus.STORED;
+                stored = insert(target, e.meta, handle.payload(), e.partial) == PutStatus.STORED;
             } finally {
                 e.moving = false;
             }
@@ -708,7 +717,7 @@ public final class TieredStore implements AutoCloseable {
                 boolean admitted = !duplicate && level.policy.admit(new Candidate<>(m.key(), m.parent(), m.position(),
                         level.tier.footprint(m.length()), false));
                 if (admitted) {
-                    directory.put(m.key(), new Entry(m, level.index, now));
+                    directory.put(m.key(), new Entry(m, level.index, now, false));
                 } else {
                     level.tier.remove(m.key()); // an upper tier already has it, or the policy will not keep it
                 }
@@ -739,6 +748,7 @@ public final class TieredStore implements AutoCloseable {
     /** A directory entry. Mutable fields change only under the lock. */
     private static final class Entry {
         final BlockMeta meta;
+        final boolean partial;
         int level;
         int pins;
         boolean moving;
@@ -746,8 +756,9 @@ public final class TieredStore implements AutoCloseable {
         long hits;
         long lastAccessNanos;
 
-        Entry(BlockMeta meta, int level, long now) {
+        Entry(BlockMeta meta, int level, long now, boolean partial) {
             this.meta = meta;
+            this.partial = partial;
             this.level = level;
             this.lastAccessNanos = now;
         }

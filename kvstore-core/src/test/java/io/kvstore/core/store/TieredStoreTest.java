@@ -72,6 +72,64 @@ class TieredStoreTest {
     }
 
     @Test
+    void partialFlagReachesThePolicyAndFollowsADemotion() {
+        List<io.kvstore.policy.Candidate<BlockKey>> offered = new ArrayList<>();
+        class Recording implements io.kvstore.policy.EvictionPolicy<BlockKey> {
+            final LruPolicy<BlockKey> lru = new LruPolicy<>();
+
+            @Override
+            public String name() {
+                return "recording";
+            }
+
+            @Override
+            public boolean admit(io.kvstore.policy.Candidate<BlockKey> c) {
+                offered.add(c);
+                return lru.admit(c);
+            }
+
+            @Override
+            public void onHit(BlockKey key) {
+                lru.onHit(key);
+            }
+
+            @Override
+            public void onRemove(BlockKey key) {
+                lru.onRemove(key);
+            }
+
+            @Override
+            public List<BlockKey> evict(long bytes, java.util.function.Predicate<? super BlockKey> evictable) {
+                return lru.evict(bytes, evictable);
+            }
+
+            @Override
+            public boolean contains(BlockKey key) {
+                return lru.contains(key);
+            }
+
+            @Override
+            public int size() {
+                return lru.size();
+            }
+
+            @Override
+            public long weightedSize() {
+                return lru.weightedSize();
+            }
+        }
+        store = TieredStore.builder().clock(clock)
+                .tier(TierSpec.of(new HeapTier("dram", B), new Recording()))
+                .tier(TierSpec.of(new HeapTier("nvme", 4L * B), new Recording()))
+                .build();
+        assertThat(store.put(Blocks.meta(0, B), Blocks.payload(0, B), false, true).status())
+                .isEqualTo(PutStatus.STORED);
+        put(1); // demotes block 0 to nvme
+        assertThat(offered).extracting(io.kvstore.policy.Candidate::partial).containsExactly(true, false, true);
+        assertThat(store.info(Blocks.key(0)).tier()).isEqualTo("nvme");
+    }
+
+    @Test
     void lookupStopsAtTheFirstMiss() {
         twoTiers(10, 10);
         put(0);

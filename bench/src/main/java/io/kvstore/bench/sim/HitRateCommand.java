@@ -1,0 +1,224 @@
+package io.kvstore.bench.sim;
+
+import io.kvstore.bench.trace.KvTesterReader;
+import io.kvstore.bench.trace.MooncakeReader;
+import io.kvstore.bench.trace.SyntheticAgentWorkload;
+import io.kvstore.bench.trace.Trace;
+import io.kvstore.bench.trace.TraceFormat;
+import io.kvstore.bench.trace.TraceFormatException;
+import io.kvstore.core.namespace.KvLayout;
+import io.kvstore.policy.PolicyRegistry;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code kvstore bench hitrate}: replays a trace through the real {@code TieredStore} in metadata-only mode for
+ * every policy at every capacity, and optionally through a tier hierarchy with the TTFT model.
+ */
+@Command(name = "hitrate", mixinStandardHelpOptions = true,
+        description = "Prefix hit ratio of eviction policies on a trace, against Belady OPT; TTFT model.")
+public final class HitRateCommand implements Callable<Integer> {
+
+    @Option(names = "--trace", required = true, paramLabel = "FILE",
+            description = "Trace file (.jsonl[.gz] Mooncake, .json[.gz] kv-cache-tester), a directory of "
+                    + "kv-cache-tester sessions (merged), or 'synthetic' for the seeded agent workload.")
+    String trace;
+
+    @Option(names = "--format", description = "mooncake or kvtester; guessed from the path by default.")
+    String format;
+
+    @Option(names = "--policies", split = ",", paramLabel = "P,...",
+            description = "Policies to sweep (registry names, 'default', 'opt', 'tinylfu-<p>'). "
+                    + "Default: ${DEFAULT-VALUE}.", defaultValue = "lru,fifo,lfu,arc,s3fifo,sieve,tinylfu,default")
+    List<String> policies;
+
+    @Option(names = "--capacities", split = ",", paramLabel = "C,...",
+            description = "Capacities: 5%% of unique blocks, a block count, or bytes (64GiB). Default: 1%%,2%%,5%%,10%%,25%%.",
+            defaultValue = "1%,2%,5%,10%,25%")
+    List<String> capacities;
+
+    @Option(names = "--json", paramLabel = "FILE", description = "Write one JSON record per policy x capacity.")
+    Path json;
+
+    @Option(names = "--plot", paramLabel = "FILE.svg", description = "Write an SVG plot of hit ratio vs capacity.")
+    Path plot;
+
+    @Option(names = "--no-opt", description = "Skip the Belady OPT reference runs.")
+    boolean noOpt;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed for merges, synthetic traces, policies.")
+    long seed;
+
+    @Option(names = "--span-seconds", defaultValue = "3600",
+            description = "Window in which merged kv-cache-tester sessions start (seeded uniform offsets).")
+    long spanSeconds;
+
+    @Option(names = "--threads", description = "Replays run in parallel; default: available processors.")
+    Integer threads;
+
+    @Option(names = "--tiers", split = ",", paramLabel = "NAME=CAP[:POLICY],...",
+            description = "Also replay a hierarchy, top first, e.g. hbm=1%%:default,dram=5%%:default,nvme=25%%:lru, "
+                    + "and print the TTFT model for no cache, the top tier alone, and the hierarchy.")
+    List<String> tiers;
+
+    @Option(names = "--model", defaultValue = "llama3-8b",
+            description = "KV layout and prefill speed preset: llama3-8b, llama3-70b, qwen3-32b. Default: ${DEFAULT-VALUE}.")
+    String model;
+
+    @Option(names = "--prefill-tokens-per-second", description = "Overrides the model's GPU prefill throughput.")
+    Double prefillTokensPerSecond;
+
+    @Option(names = "--bandwidth", split = ",", paramLabel = "TIER=GBPS",
+            description = "Bytes/s into GPU memory per tier in GB/s; defaults hbm=3000, dram=50, nvme=7, remote=10.")
+    Map<String, Double> bandwidthGbps = new LinkedHashMap<>();
+
+    @Option(names = "--synthetic-sessions", defaultValue = "200", description = "Sessions of the synthetic trace.")
+    int syntheticSessions;
+
+    PrintStream out = System.out;
+    PrintStream err = System.err;
+
+    /** A model preset: KV layout dimensions and a prefill throughput (an assumption; override with options). */
+    enum Model {
+        LLAMA3_8B("bf16", 32, 8, 128, 12_000),
+        LLAMA3_70B("bf16", 80, 8, 128, 3_000),
+        QWEN3_32B("bf16", 64, 8, 128, 4_500);
+
+        final String dtype;
+        final int layers;
+        final int kvHeads;
+        final int headDim;
+        final double prefillTokensPerSecond;
+
+        Model(String dtype, int layers, int kvHeads, int headDim, double prefillTokensPerSecond) {
+            this.dtype = dtype;
+            this.layers = layers;
+            this.kvHeads = kvHeads;
+            this.headDim = headDim;
+            this.prefillTokensPerSecond = prefillTokensPerSecond;
+        }
+
+        static Model parse(String s) {
+            try {
+                return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown model '" + s + "'; known: llama3-8b, llama3-70b, qwen3-32b");
+            }
+        }
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        try {
+            return run();
+        } catch (IllegalArgumentException | TraceFormatException e) {
+            err.println("hitrate: " + e.getMessage());
+            return 2;
+        }
+    }
+
+    private int run() throws Exception {
+        long t0 = System.nanoTime();
+        Trace tr = load();
+        Model m = Model.parse(model);
+        KvLayout layout = new KvLayout(m.dtype, m.layers, m.kvHeads, m.headDim, tr.blockTokens());
+        out.printf(Locale.ROOT, "trace %s: %d requests, %d block accesses, %d unique blocks of %d tokens "
+                        + "(%d bytes each for %s); loaded in %.1f s%n", tr.name(), tr.requests(), tr.accesses(),
+                tr.uniqueBlocks(), tr.blockTokens(), layout.blockBytes(), model, (System.nanoTime() - t0) / 1e9);
+        List<Capacity> caps = capacities.stream().map(Capacity::parse).toList();
+        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        long t1 = System.nanoTime();
+        List<SweepRecord> records = Sweep.run(tr, policies, caps, layout.blockBytes(), !noOpt, n, seed);
+        out.print(Reports.table(records));
+        out.printf(Locale.ROOT, "sweep: %d policies x %d capacities (+%s) in %.1f s on %d threads; default = %s%n",
+                policies.size(), caps.size(), noOpt ? "no OPT" : "OPT", (System.nanoTime() - t1) / 1e9, n,
+                PolicyRegistry.DEFAULT_POLICY);
+        if (json != null) {
+            Reports.json(records, json);
+            out.println("wrote " + json);
+        }
+        if (plot != null) {
+            Reports.plot(records, "Prefix hit ratio: " + tr.name(), plot);
+            out.println("wrote " + plot);
+        }
+        if (tiers != null && !tiers.isEmpty()) {
+            ttft(tr, layout, m);
+        }
+        return 0;
+    }
+
+    private Trace load() throws Exception {
+        if (trace.equals("synthetic")) {
+            SyntheticAgentWorkload d = SyntheticAgentWorkload.defaults();
+            return new SyntheticAgentWorkload(syntheticSessions, d.meanTurns(), d.blockTokens(), d.systemTokens(),
+                    d.toolSets(), d.toolTokens(), d.meanTurnTokens(), d.maxContextTokens(), d.spanMillis(),
+                    d.meanThinkMillis()).generate(seed);
+        }
+        Path p = Path.of(trace);
+        if (!Files.exists(p)) {
+            throw new IllegalArgumentException("no such trace: " + p);
+        }
+        TraceFormat f = format == null ? TraceFormat.detect(p) : TraceFormat.parse(format);
+        return switch (f) {
+            case MOONCAKE -> MooncakeReader.read(p);
+            case KVTESTER -> KvTesterReader.read(p, seed, spanSeconds * 1000);
+        };
+    }
+
+    private void ttft(Trace tr, KvLayout layout, Model m) {
+        List<LevelConfig> levels = new ArrayList<>();
+        for (String t : tiers) {
+            String[] nameRest = t.split("=", 2);
+            if (nameRest.length != 2) {
+                throw new IllegalArgumentException("bad tier '" + t + "': use NAME=CAPACITY[:POLICY]");
+            }
+            String[] capPolicy = nameRest[1].split(":", 2);
+            long blocks = Capacity.parse(capPolicy[0]).toBlocks(tr.uniqueBlocks(), layout.blockBytes());
+            levels.add(new LevelConfig(nameRest[0].trim(), capPolicy.length > 1 ? capPolicy[1] : "default", blocks));
+        }
+        Map<String, Double> bw = new LinkedHashMap<>();
+        bw.put("hbm", 3000e9);
+        bw.put("dram", 50e9);
+        bw.put("nvme", 7e9);
+        bw.put("remote", 10e9);
+        bandwidthGbps.forEach((k, v) -> bw.put(k, v * 1e9));
+        double tps = prefillTokensPerSecond != null ? prefillTokensPerSecond : m.prefillTokensPerSecond;
+        TtftModel model = new TtftModel(layout.blockBytes(), 1 / tps, bw);
+        Replayer replayer = new Replayer(tr);
+        ReplayResult top = replayer.run(List.of(levels.get(0)), null, true, seed);
+        ReplayResult all = new Replayer(tr).run(levels, null, true, seed);
+        out.printf(Locale.ROOT, "%nTTFT model (%s): %.0f prefill tokens/s, %d bytes/block, bandwidth GB/s %s%n",
+                this.model, tps, layout.blockBytes(), bwText(bw));
+        StringBuilder h = new StringBuilder("hierarchy:");
+        for (int i = 0; i < levels.size(); i++) {
+            LevelConfig l = levels.get(i);
+            h.append(String.format(Locale.ROOT, " %s(%d blocks, %s, %d prefix-hit blocks)", l.name(),
+                    l.capacityBlocks(), all.policies().get(i), all.hitsPerTier()[i]));
+        }
+        h.append(String.format(Locale.ROOT, "; prefix hit ratio %.4f by blocks, %.4f by tokens; %d evictions",
+                all.hitRatioBlocks(), all.hitRatioTokens(), all.evictions()));
+        out.println(h);
+        out.println(TtftModel.Summary.header());
+        out.println(model.summarize("no cache", tr, model.noCache(tr), 0).row());
+        out.println(model.summarize(levels.get(0).name() + " only (" + levels.get(0).policy() + ")", tr,
+                model.withCache(tr, top), top.hitRatioTokens()).row());
+        out.println(model.summarize("tiered (" + levels.size() + " tiers)", tr, model.withCache(tr, all),
+                all.hitRatioTokens()).row());
+    }
+
+    private static String bwText(Map<String, Double> bw) {
+        StringBuilder sb = new StringBuilder();
+        bw.forEach((k, v) -> sb.append(k).append('=').append(String.format(Locale.ROOT, "%.0f ", v / 1e9)));
+        return sb.toString().trim();
+    }
+}

@@ -1,0 +1,154 @@
+package io.kvstore.bench.sim;
+
+import io.kvstore.bench.trace.Trace;
+import io.kvstore.core.block.BlockMeta;
+import io.kvstore.core.clock.ManualClock;
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.store.GetResult;
+import io.kvstore.core.store.LevelStats;
+import io.kvstore.core.store.TierSpec;
+import io.kvstore.core.store.TieredStore;
+import io.kvstore.core.tier.MetadataOnlyTier;
+import io.kvstore.policy.EvictionPolicy;
+import io.kvstore.policy.PolicyRegistry;
+import io.kvstore.policy.PolicySpec;
+import io.kvstore.policy.opt.Clairvoyant;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Replays a {@link Trace} through the real {@link TieredStore} with {@link MetadataOnlyTier}s, one per
+ * {@link LevelConfig}, each run by a policy from the {@link PolicyRegistry}.
+ *
+ * <h2>Semantics</h2>
+ * For each request in order: its prefix hit is the number of leading blocks cached in any tier when it arrives
+ * (checked with {@code contains}, which is not an access). Then every block is accessed in chain order: a cached
+ * block is read ({@code get}, which counts a hit for its policy and may promote it), a missing one is stored
+ * ({@code put}, which the top policy may refuse and which evicts or demotes as needed). The trailing partial block
+ * is stored with the partial flag. Each block weighs one unit, so capacities are in blocks. An offline policy
+ * ({@link Clairvoyant}) is told each block's next access before the block is touched. The simulated clock advances
+ * to each request's arrival time.
+ *
+ * <p>A replayer is single-use state over one trace; create one per run. Runs over the same trace may go in
+ * parallel (the trace is immutable).
+ */
+public final class Replayer {
+    private static final long NS = 1;
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    private static final BlockKey ROOT = BlockKey.synthetic(0, -1);
+
+    private final Trace trace;
+    private final BlockMeta[] metas;
+    private final BlockKey[] keys;
+
+    public Replayer(Trace trace) {
+        this.trace = trace;
+        this.metas = new BlockMeta[trace.uniqueBlocks()];
+        this.keys = new BlockKey[trace.uniqueBlocks()];
+    }
+
+    /** Replays the trace; {@code nextAccess} is required when a level runs an offline policy, else may be null. */
+    public ReplayResult run(List<LevelConfig> levels, int[] nextAccess, boolean perRequest, long seed) {
+        long t0 = System.nanoTime();
+        ManualClock clock = new ManualClock();
+        TieredStore.Builder b = TieredStore.builder().clock(clock);
+        List<EvictionPolicy<BlockKey>> policies = new ArrayList<>();
+        for (LevelConfig l : levels) {
+            EvictionPolicy<BlockKey> p = PolicyRegistry.create(l.policy(), new PolicySpec(l.capacityBlocks(), 1, seed));
+            policies.add(p);
+            b.tier(TierSpec.of(new MetadataOnlyTier(l.name(), l.capacityBlocks()), p));
+        }
+        List<Clairvoyant<BlockKey>> oracles = new ArrayList<>();
+        for (EvictionPolicy<BlockKey> p : policies) {
+            if (p instanceof Clairvoyant<BlockKey> c) {
+                if (nextAccess == null) {
+                    throw new IllegalArgumentException(p.name() + " is offline: it needs the trace's next accesses");
+                }
+                oracles.add(c);
+            }
+        }
+        List<String> names = levels.stream().map(LevelConfig::name).toList();
+        int tiers = levels.size();
+        long[] hitsPerTier = new long[tiers];
+        int[][] perReq = perRequest ? new int[trace.requests()][tiers] : null;
+        long reqBlocks = 0;
+        long hitBlocks = 0;
+        long reqTokens = 0;
+        long hitTokens = 0;
+        long startNanos = clock.nanoTime();
+        try (TieredStore store = b.build()) {
+            for (int r = 0; r < trace.requests(); r++) {
+                long due = startNanos + trace.timeMillis(r) * 1_000_000L;
+                if (due > clock.nanoTime()) {
+                    clock.advanceNanos(due - clock.nanoTime());
+                }
+                int s = trace.start(r);
+                int e = trace.end(r);
+                int h = 0;
+                while (s + h < e && store.contains(NS, key(trace.block(s + h)))) {
+                    h++;
+                }
+                reqBlocks += e - s;
+                hitBlocks += h;
+                reqTokens += trace.inputTokens(r);
+                for (int j = 0; j < e - s; j++) {
+                    int i = s + j;
+                    BlockMeta m = meta(i, j);
+                    if (!oracles.isEmpty()) {
+                        long next = nextAccess[i] == Integer.MAX_VALUE ? Clairvoyant.NEVER : nextAccess[i];
+                        for (Clairvoyant<BlockKey> o : oracles) {
+                            o.nextAccess(m.key(), next);
+                        }
+                    }
+                    GetResult g = store.get(NS, m.key());
+                    if (g.isHit()) {
+                        g.handle().close();
+                        if (j < h) {
+                            hitTokens += trace.tokens(r, j);
+                            int t = names.indexOf(g.tier());
+                            hitsPerTier[t]++;
+                            if (perReq != null) {
+                                perReq[r][t]++;
+                            }
+                        }
+                    } else {
+                        store.put(m, EMPTY, true, trace.partial(r, j));
+                    }
+                }
+            }
+            List<LevelStats> stats = store.stats();
+            long refused = 0;
+            long evictions = 0;
+            for (LevelStats st : stats) {
+                refused += st.rejected();
+                evictions += st.evicted();
+            }
+            long[] caps = levels.stream().mapToLong(LevelConfig::capacityBlocks).toArray();
+            return new ReplayResult(policies.stream().map(EvictionPolicy::name).toList(), names, caps, reqBlocks,
+                    hitBlocks, reqTokens, hitTokens, hitsPerTier, evictions, refused, perReq,
+                    System.nanoTime() - t0);
+        }
+    }
+
+    private BlockKey key(int block) {
+        BlockKey k = keys[block];
+        if (k == null) {
+            k = BlockKey.synthetic(1, block);
+            keys[block] = k;
+        }
+        return k;
+    }
+
+    private BlockMeta meta(int access, int position) {
+        int block = trace.block(access);
+        BlockMeta m = metas[block];
+        if (m == null) {
+            BlockKey parent = position == 0 ? ROOT : key(trace.block(access - 1));
+            m = new BlockMeta(key(block), parent, position, NS, 0, 1, 0);
+            metas[block] = m;
+        }
+        return m;
+    }
+}
