@@ -30,7 +30,7 @@ import java.util.function.Supplier;
 
 /**
  * The HTTP admin port (JDK {@code HttpServer}, loopback by default): Prometheus {@code /metrics},
- * {@code /healthz}, and JSON {@code /v1/stats}, {@code /v1/tiers}, {@code /v1/counters}, {@code /v1/blocks},
+ * {@code /healthz} ({@code ok}, or {@code degraded: ...} while a shared tier's breaker is open), and JSON {@code /v1/stats}, {@code /v1/tiers}, {@code /v1/counters}, {@code /v1/blocks},
  * {@code /v1/blocks/{key}}, {@code /v1/explain/{key}} (reads); and {@code POST /v1/pin}, {@code /v1/unpin},
  * {@code /v1/evict} (actions, guarded by {@link AdminGuard}: loopback peers only, and an admin token when the
  * server has tokens). Bad input is answered 400 with {@code {"error": ...}}. Runs on two daemon threads of its
@@ -85,7 +85,7 @@ public final class AdminServer implements AutoCloseable {
             return t;
         });
         http.setExecutor(executor);
-        http.createContext("/healthz", ex -> send(ex, 200, "text/plain", "ok\n".getBytes(StandardCharsets.UTF_8)));
+        http.createContext("/healthz", ex -> send(ex, 200, "text/plain", health().getBytes(StandardCharsets.UTF_8)));
         http.createContext("/metrics", ex -> {
             ByteArrayOutputStream out = new ByteArrayOutputStream(16384);
             metrics.scrape(out);
@@ -162,6 +162,8 @@ public final class AdminServer implements AutoCloseable {
             m.put("takesPromotions", l.spec().takesPromotions());
             m.put("inMemory", l.inMemory());
             m.put("durable", l.durable());
+            m.put("shared", l.spec().tier().shared());
+            m.put("details", stats.get(i).tier().details());
             out.add(m);
         }
         return out;
@@ -191,6 +193,22 @@ public final class AdminServer implements AutoCloseable {
         }
         m.put("tiers", tiers);
         return m;
+    }
+
+    /**
+     * {@code ok}, or {@code degraded: ...} (still HTTP 200: the daemon serves, from its local tiers) when a shared
+     * tier has shards whose circuit breaker is open: their blocks are misses until the shard is back.
+     */
+    private String health() {
+        StringBuilder degraded = new StringBuilder();
+        for (LevelStats s : store.stats()) {
+            long open = s.tier().details().getOrDefault("breaker_open", 0L);
+            if (open > 0) {
+                degraded.append(degraded.length() == 0 ? "degraded: " : "; ").append("tier ").append(s.tier().name())
+                        .append(" has ").append(open).append(" shard(s) with an open circuit breaker");
+            }
+        }
+        return degraded.length() == 0 ? "ok\n" : degraded.append('\n').toString();
     }
 
     private long uptimeMillis() {

@@ -76,6 +76,11 @@ public final class ServerMetrics {
                 .callback(cb -> eachTier(s -> cb.call(s.tier().usedBytes(), s.tier().name()))).register(registry);
         GaugeWithCallback.builder().name("kvstore_tier_blocks").help("Blocks per tier").labelNames("tier")
                 .callback(cb -> eachTier(s -> cb.call(s.tier().blocks(), s.tier().name()))).register(registry);
+        GaugeWithCallback.builder().name("kvstore_tier_detail")
+                .help("Tier-specific figures (TierStats details, e.g. the remote tier's breaker_open, "
+                        + "timeouts_total, errors_total), by tier and name").labelNames("tier", "name")
+                .callback(cb -> eachTier(s -> s.tier().details().forEach((k, v) -> cb.call(v, s.tier().name(), k))))
+                .register(registry);
         GaugeWithCallback.builder().name("kvstore_direct_memory_used_bytes")
                 .help("Direct (off-heap) memory in use, by JVM buffer pool").labelNames("pool")
                 .callback(cb -> {

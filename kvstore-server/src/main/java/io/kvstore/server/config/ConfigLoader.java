@@ -55,7 +55,12 @@ public final class ConfigLoader {
             new Setting("writeBufferHighBytes", Kind.SIZE, "8MiB"),
             new Setting("maxLeaseMillis", Kind.INT, "30000"),
             new Setting("shutdownGraceMillis", Kind.INT, "5000"),
-            new Setting("authTokens", Kind.TOKENS, ""));
+            new Setting("authTokens", Kind.TOKENS, ""),
+            new Setting("remoteSeeds", Kind.STRING, ""),
+            new Setting("remoteKeyPrefix", Kind.STRING, "kv"),
+            new Setting("remoteTimeoutMillis", Kind.INT, "100"),
+            new Setting("remoteCapacityBytes", Kind.SIZE, "0"),
+            new Setting("remoteWriteThroughBlocks", Kind.INT, "0"));
 
     private final Map<String, Object> values = new LinkedHashMap<>();
     private final Map<String, String> sources = new LinkedHashMap<>();
@@ -119,6 +124,10 @@ public final class ConfigLoader {
                     m.put(t.getKey(), tenants);
                 });
                 v = m;
+            } else if (e.getValue().isArray()) { // a list (remoteSeeds): comma-separated, as in the environment
+                List<String> items = new ArrayList<>();
+                e.getValue().forEach(x -> items.add(x.asText()));
+                v = String.join(",", items);
             } else {
                 v = e.getValue().asText();
             }
@@ -171,7 +180,7 @@ public final class ConfigLoader {
                     intSize("maxFrameBytes"), integer("maxKeysPerRequest"), integer("maxPipelinedRequests"),
                     size("maxInFlightBytesPerConnection"), intSize("writeBufferLowBytes"),
                     intSize("writeBufferHighBytes"), integer("maxLeaseMillis"), integer("shutdownGraceMillis"),
-                    tokens());
+                    tokens(), remote());
         } catch (ConfigException e) {
             String msg = e.getMessage();
             int colon = msg.indexOf(':');
@@ -220,6 +229,17 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
             throw bad(name, sizeUnits ? "is not a size: " + e.getMessage() : "'" + v + "' is not an integer");
         }
+    }
+
+    private ServerConfig.Remote remote() {
+        List<String> seeds = new ArrayList<>();
+        for (String seed : str("remoteSeeds").split(",")) {
+            if (!seed.isBlank()) {
+                seeds.add(seed.trim());
+            }
+        }
+        return new ServerConfig.Remote(seeds, str("remoteKeyPrefix"), integer("remoteTimeoutMillis"),
+                size("remoteCapacityBytes"), integer("remoteWriteThroughBlocks"));
     }
 
     @SuppressWarnings("unchecked")

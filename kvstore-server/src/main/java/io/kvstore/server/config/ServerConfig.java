@@ -34,6 +34,7 @@ import java.util.Map;
  * @param maxLeaseMillis   longest lease a LOOKUP may take
  * @param shutdownGraceMillis how long shutdown waits for in-flight requests
  * @param authTokens       token to the tenants it may use ({@code *} = any); empty = no authentication
+ * @param remote           the shared remote tier (Redis Cluster); {@link Remote#enabled()} false = none
  */
 public record ServerConfig(String bindAddress, int port, String adminBindAddress, int adminPort, Path dataDir,
                            long hbmCapacityBytes, String hbmPolicy, long dramCapacityBytes, String dramPolicy,
@@ -41,10 +42,54 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
                            int blockingThreads, int blockingQueueDepth, int maxFrameBytes, int maxKeysPerRequest,
                            int maxPipelinedRequests, long maxInFlightBytesPerConnection, int writeBufferLowBytes,
                            int writeBufferHighBytes, long maxLeaseMillis, long shutdownGraceMillis,
-                           Map<String, List<String>> authTokens) {
+                           Map<String, List<String>> authTokens, Remote remote) {
+
+    /**
+     * Settings of the shared remote tier (docs/remote-tier.md), the last level of the store when {@code seeds}
+     * is not empty.
+     *
+     * @param seeds              {@code host:port} of one or more cluster nodes; empty = no remote tier
+     * @param keyPrefix          prefix of every Redis key ({@code [A-Za-z0-9_.-]{1,64}})
+     * @param timeoutMillis      bound on every remote operation; a slower one is a miss
+     * @param capacityBytes      this daemon's write budget in the cluster; 0 = unbounded (Redis evicts)
+     * @param writeThroughBlocks the first this-many blocks of every chain are also copied to the cluster when
+     *                           stored (write-through); 0 = write-back only
+     */
+    public record Remote(List<String> seeds, String keyPrefix, long timeoutMillis, long capacityBytes,
+                         int writeThroughBlocks) {
+
+        public Remote {
+            seeds = List.copyOf(seeds);
+            for (String s : seeds) {
+                int colon = s.lastIndexOf(':');
+                if (colon < 1 || colon == s.length() - 1 || !s.substring(colon + 1).chars().allMatch(Character::isDigit)) {
+                    throw new ConfigException("remoteSeeds: expected host:port[,host:port...], got '" + s + "'");
+                }
+            }
+            if (keyPrefix == null || !keyPrefix.matches("[A-Za-z0-9_.-]{1,64}")) {
+                throw new ConfigException("remoteKeyPrefix: must match [A-Za-z0-9_.-]{1,64}, was '" + keyPrefix + "'");
+            }
+            atLeast("remoteTimeoutMillis", timeoutMillis, 1);
+            atLeast("remoteCapacityBytes", capacityBytes, 0);
+            atLeast("remoteWriteThroughBlocks", writeThroughBlocks, 0);
+        }
+
+        /** No remote tier. */
+        public static Remote none() {
+            return new Remote(List.of(), "kv", 100, 0, 0);
+        }
+
+        /** True if the store has a remote tier. */
+        public boolean enabled() {
+            return !seeds.isEmpty();
+        }
+    }
 
     public ServerConfig {
         authTokens = Map.copyOf(authTokens);
+        if (remote == null) {
+            remote = Remote.none();
+        }
         port("port", port, false);
         port("adminPort", adminPort, true);
         notBlank("bindAddress", bindAddress);

@@ -13,6 +13,11 @@ import io.kvstore.tier.hbm.HbmSimConfig;
 import io.kvstore.tier.hbm.HbmSimTier;
 import io.kvstore.tier.nvme.NvmeTier;
 import io.kvstore.tier.nvme.NvmeTierConfig;
+import io.kvstore.tier.remote.RemoteTier;
+import io.kvstore.tier.remote.RemoteTierConfig;
+import io.kvstore.tier.remote.WriteThroughTier;
+import io.kvstore.core.tier.Tier;
+import io.kvstore.policy.linked.LruPolicy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,12 +28,17 @@ import java.util.List;
 /**
  * Turns the config into the store's levels, top first: HBM (emulated, {@code HbmSimTier}), DRAM (off-heap
  * {@code DramTier}), NVMe (RocksDB {@code NvmeTier} under {@code dataDir/nvme}), each present when its capacity is
- * above zero. This is the one place that names tier implementations; nothing else in the server knows which
- * classes implement the tiers.
+ * above zero; then, when {@code remoteSeeds} is set, the shared remote tier on Redis Cluster ({@code RemoteTier})
+ * as the last level, which takes no direct puts and no promotions ({@code withRules(false, false)}): blocks reach
+ * it by demotion from the last local level (write-back) and, with {@code remoteWriteThroughBlocks > 0}, by
+ * copy from the top local level ({@code WriteThroughTier}). This is the one place that names tier
+ * implementations; nothing else in the server knows which classes implement the tiers.
  */
 public final class TierFactory {
 
     private static final Logger LOG = LoggerFactory.getLogger(TierFactory.class);
+    /** Payload bytes waiting for write-through to the cluster; beyond that hot blocks are skipped (counted). */
+    private static final long WRITE_THROUGH_QUEUE_BYTES = 64L << 20;
 
     /**
      * One level as the server needs to know it.
@@ -49,7 +59,7 @@ public final class TierFactory {
 
     /** The levels the config asks for, top first. The caller owns the tiers (the store closes them). */
     public static List<Level> build(ServerConfig c) {
-        List<Level> out = new ArrayList<>(3);
+        List<Level> out = new ArrayList<>(4);
         if (c.hbmCapacityBytes() > 0) {
             out.add(hbm(c.hbmCapacityBytes(), policy(c.hbmPolicy(), c.hbmCapacityBytes())));
         }
@@ -60,7 +70,44 @@ public final class TierFactory {
             out.add(nvme(c.dataDir().resolve("nvme"), c.nvmeCapacityBytes(),
                     policy(c.nvmePolicy(), c.nvmeCapacityBytes())));
         }
+        if (c.remote().enabled()) {
+            addRemote(out, c.remote());
+        }
         return out;
+    }
+
+    /**
+     * Appends the remote level and, if asked, wraps the top local level in write-through. Throws
+     * {@code RemoteTierUnavailableException} if no seed answers (after closing the local tiers already opened),
+     * so that a daemon configured for a cluster does not silently start without it.
+     */
+    static void addRemote(List<Level> out, ServerConfig.Remote r) {
+        RemoteTier remote;
+        try {
+            remote = RemoteTier.open(RemoteTierConfig.builder(r.seeds()).keyPrefix(r.keyPrefix())
+                    .timeoutMillis(r.timeoutMillis())
+                    .capacityBytes(r.capacityBytes() == 0 ? RemoteTierConfig.UNBOUNDED : r.capacityBytes())
+                    .build());
+        } catch (RuntimeException e) {
+            out.forEach(l -> l.spec().tier().close());
+            throw e;
+        }
+        LOG.info("remote tier: Redis Cluster via {}, key prefix '{}', timeout {} ms, write-through of the first {} "
+                + "blocks of every chain", r.seeds(), r.keyPrefix(), r.timeoutMillis(), r.writeThroughBlocks());
+        if (r.writeThroughBlocks() > 0 && !out.isEmpty()) {
+            Level top = out.get(0);
+            TierSpec spec = top.spec();
+            Tier wrapped = new WriteThroughTier(spec.tier(), remote, WriteThroughTier.firstBlocks(r.writeThroughBlocks()),
+                    WRITE_THROUGH_QUEUE_BYTES);
+            out.set(0, new Level(new TierSpec(wrapped, spec.policy(), spec.highWatermark(), spec.lowWatermark(),
+                    spec.acceptsWrites(), spec.takesPromotions()), top.inMemory(), top.durable()));
+        }
+        out.add(new Level(TierSpec.of(remote, new LruPolicy<>()).withRules(false, false), false, false));
+    }
+
+    /** The remote level of {@code levels}, if any (its stats carry the breaker state). */
+    public static java.util.Optional<Tier> remote(List<Level> levels) {
+        return levels.stream().map(l -> l.spec().tier()).filter(Tier::shared).findFirst();
     }
 
     /** The store's specs of {@code levels}. */
