@@ -102,7 +102,11 @@ class TwoDaemonsSharedTierTest {
                 }
             }
             assertThat(found).isEqualTo(24);
+            System.out.printf("write-through: all 24 blocks found at B after %d ms%n",
+                    (System.nanoTime() - deadline + 10_000_000_000L) / 1_000_000);
             streamsByteIdentical(clientB, tokens, payloads);
+            System.out.printf("write-through: streamed at %d ms%n",
+                    (System.nanoTime() - deadline + 10_000_000_000L) / 1_000_000);
         }
         assertThat(RefCountedHandle.leaks()).isZero();
     }

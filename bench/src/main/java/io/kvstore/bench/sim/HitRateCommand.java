@@ -6,6 +6,7 @@ import io.kvstore.bench.trace.SyntheticAgentWorkload;
 import io.kvstore.bench.trace.Trace;
 import io.kvstore.bench.trace.TraceFormat;
 import io.kvstore.bench.trace.TraceFormatException;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvstore.core.namespace.KvLayout;
 import io.kvstore.policy.PolicyRegistry;
 import picocli.CommandLine.Command;
@@ -82,6 +83,24 @@ public final class HitRateCommand implements Callable<Integer> {
             description = "Bytes/s into GPU memory per tier in GB/s; defaults hbm=3000, dram=50, nvme=7, remote=10.")
     Map<String, Double> bandwidthGbps = new LinkedHashMap<>();
 
+    @Option(names = "--nodes", paramLabel = "N",
+            description = "Replay across N simulated nodes (a router picks one per request): per-node caches of "
+                    + "each --capacities value alone, versus the same plus one shared tier (docs/simulator.md).")
+    Integer nodes;
+
+    @Option(names = "--routing", defaultValue = "random",
+            description = "With --nodes: random, round-robin or prefix-affinity. Default: ${DEFAULT-VALUE}.")
+    String routing;
+
+    @Option(names = "--shared-tier-capacity", paramLabel = "C",
+            description = "With --nodes: the shared tier's capacity (as --capacities); default: N x the per-node "
+                    + "capacity.")
+    String sharedTierCapacity;
+
+    @Option(names = "--node-policy", defaultValue = "lru",
+            description = "With --nodes: each node's local policy. Default: ${DEFAULT-VALUE}.")
+    String nodePolicy;
+
     @Option(names = "--synthetic-sessions", defaultValue = "200", description = "Sessions of the synthetic trace.")
     int syntheticSessions;
 
@@ -136,6 +155,9 @@ public final class HitRateCommand implements Callable<Integer> {
                         + "(%d bytes each for %s); loaded in %.1f s%n", tr.name(), tr.requests(), tr.accesses(),
                 tr.uniqueBlocks(), tr.blockTokens(), layout.blockBytes(), model, (System.nanoTime() - t0) / 1e9);
         List<Capacity> caps = capacities.stream().map(Capacity::parse).toList();
+        if (nodes != null) {
+            return cluster(tr, layout, caps);
+        }
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
         long t1 = System.nanoTime();
         List<SweepRecord> records = Sweep.run(tr, policies, caps, layout.blockBytes(), !noOpt, n, seed);
@@ -153,6 +175,53 @@ public final class HitRateCommand implements Callable<Integer> {
         }
         if (tiers != null && !tiers.isEmpty()) {
             ttft(tr, layout, m);
+        }
+        return 0;
+    }
+
+    /** {@code --nodes}: per-node caches alone versus with a shared tier, one JSON line per per-node capacity. */
+    private int cluster(Trace tr, KvLayout layout, List<Capacity> caps) throws Exception {
+        ClusterReplayer.Routing route = ClusterReplayer.Routing.parse(routing);
+        if (!PolicyRegistry.exists(nodePolicy)) {
+            throw new IllegalArgumentException("unknown --node-policy '" + nodePolicy + "'");
+        }
+        ObjectMapper mapper = new ObjectMapper();
+        List<String> lines = new ArrayList<>();
+        for (Capacity c : caps) {
+            long local = c.toBlocks(tr.uniqueBlocks(), layout.blockBytes());
+            long sharedCap = sharedTierCapacity == null ? local * nodes
+                    : Capacity.parse(sharedTierCapacity).toBlocks(tr.uniqueBlocks(), layout.blockBytes());
+            var perNode = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> new ClusterReplayer(tr).run(nodes, route, nodePolicy, local, 0, seed));
+            ClusterReplayer.Result withShared = new ClusterReplayer(tr).run(nodes, route, nodePolicy, local,
+                    sharedCap, seed);
+            ClusterReplayer.Result alone = perNode.get();
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("trace", tr.name());
+            m.put("nodes", nodes);
+            m.put("routing", route.toString());
+            m.put("node_policy", nodePolicy);
+            m.put("node_capacity", c.text());
+            m.put("node_capacity_blocks", local);
+            m.put("shared_capacity_blocks", sharedCap);
+            m.put("unique_blocks", tr.uniqueBlocks());
+            m.put("per_node_hit_ratio", alone.hitRatioBlocks());
+            m.put("shared_hit_ratio", withShared.hitRatioBlocks());
+            m.put("shared_over_per_node", alone.hitRatioBlocks() == 0 ? null
+                    : withShared.hitRatioBlocks() / alone.hitRatioBlocks());
+            m.put("per_node_hit_ratio_tokens", alone.hitRatioTokens());
+            m.put("shared_hit_ratio_tokens", withShared.hitRatioTokens());
+            m.put("hits_from_shared_tier_blocks", withShared.sharedHitBlocks());
+            m.put("shared_tier_evictions", withShared.sharedEvictions());
+            m.put("requests_per_node", alone.requestsPerNode());
+            m.put("seconds", (alone.nanos() + withShared.nanos()) / 1e9);
+            String line = mapper.writeValueAsString(m);
+            lines.add(line);
+            out.println(line);
+        }
+        if (json != null) {
+            Files.write(json, lines);
+            out.println("wrote " + json);
         }
         return 0;
     }

@@ -1,0 +1,232 @@
+package io.kvstore.bench.sim;
+
+import io.kvstore.bench.trace.Trace;
+import io.kvstore.core.block.BlockMeta;
+import io.kvstore.core.clock.ManualClock;
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.store.GetResult;
+import io.kvstore.core.store.TierSpec;
+import io.kvstore.core.store.TieredStore;
+import io.kvstore.core.tier.MetadataOnlyTier;
+import io.kvstore.policy.PolicyRegistry;
+import io.kvstore.policy.PolicySpec;
+import io.kvstore.policy.linked.LruPolicy;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+
+/**
+ * Replays a {@link Trace} across {@code nodes} simulated kvstore daemons: a router sends each request to one node,
+ * and each node is its own real {@link TieredStore} with a metadata-only local tier of {@code localBlocks}.
+ * With {@code sharedBlocks > 0}, every node's store also has, as its last level, one {@link GlobalLruSharedTier}
+ * that all nodes share (the Redis Cluster tier, {@code withRules(false, false)} as the server builds it): blocks
+ * reach it by write-back when a node's local tier evicts them, and a node's local miss is looked up there (the
+ * store's shared-tier path), a hit promoted into that node's local tier as a copy.
+ *
+ * <h2>Semantics</h2>
+ * As {@link Replayer}, per node: a request's prefix hit is its number of leading blocks present, when it arrives,
+ * in the chosen node's local tier or in the shared tier (not an access); then every block is read (a hit) or
+ * stored (a miss) in that node's store. The prefix is counted against the tiers, not the store's directory,
+ * because a node's directory may still list a block the shared tier has evicted (it learns on the next read, as
+ * with Redis). Blocks weigh one unit each. Single-threaded; one instance per run.
+ *
+ * <h2>Routing</h2>
+ * {@code random}: a seeded uniform node per request (the case Mooncake's global cache is measured against);
+ * {@code round-robin}: request {@code r} to node {@code r mod nodes}; {@code prefix-affinity}: the node whose
+ * local tier holds the longest leading run of the request's blocks, ties broken at random (a cache-aware
+ * router; it does not balance load).
+ */
+public final class ClusterReplayer {
+
+    private static final long NS = 1;
+    private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
+    private static final BlockKey ROOT = BlockKey.synthetic(0, -1);
+
+    /** How the router picks a node for a request. */
+    public enum Routing {
+        RANDOM, ROUND_ROBIN, PREFIX_AFFINITY;
+
+        /** {@code random}, {@code round-robin} or {@code prefix-affinity}. */
+        public static Routing parse(String s) {
+            try {
+                return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("unknown routing '" + s
+                        + "'; known: random, round-robin, prefix-affinity");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT).replace('_', '-');
+        }
+    }
+
+    /**
+     * One cluster replay.
+     *
+     * @param nodes           simulated nodes
+     * @param routing         the router
+     * @param policy          each node's local-tier policy
+     * @param localBlocks     each node's local capacity, in blocks
+     * @param sharedBlocks    the shared tier's capacity, in blocks (0 = no shared tier)
+     * @param requestedBlocks blocks requested over the trace
+     * @param hitBlocks       leading blocks found (local or shared)
+     * @param sharedHitBlocks of those, blocks found only in the shared tier
+     * @param requestedTokens input tokens over the trace
+     * @param hitTokens       tokens of the hit blocks
+     * @param requestsPerNode requests each node served
+     * @param sharedEvictions blocks the shared tier evicted (global LRU)
+     * @param nanos           wall time of the replay
+     */
+    public record Result(int nodes, Routing routing, String policy, long localBlocks, long sharedBlocks,
+                         long requestedBlocks, long hitBlocks, long sharedHitBlocks, long requestedTokens,
+                         long hitTokens, long[] requestsPerNode, long sharedEvictions, long nanos) {
+
+        public double hitRatioBlocks() {
+            return requestedBlocks == 0 ? 0 : (double) hitBlocks / requestedBlocks;
+        }
+
+        public double hitRatioTokens() {
+            return requestedTokens == 0 ? 0 : (double) hitTokens / requestedTokens;
+        }
+    }
+
+    private final Trace trace;
+    private final BlockMeta[] metas;
+    private final BlockKey[] keys;
+
+    public ClusterReplayer(Trace trace) {
+        this.trace = trace;
+        this.metas = new BlockMeta[trace.uniqueBlocks()];
+        this.keys = new BlockKey[trace.uniqueBlocks()];
+    }
+
+    /** Replays the trace; {@code sharedBlocks == 0} replays per-node caches only. */
+    public Result run(int nodes, Routing routing, String policy, long localBlocks, long sharedBlocks, long seed) {
+        if (nodes < 1) {
+            throw new IllegalArgumentException("nodes must be >= 1, was " + nodes);
+        }
+        if (localBlocks < 1 || sharedBlocks < 0) {
+            throw new IllegalArgumentException("local capacity must be >= 1 block and shared >= 0");
+        }
+        long t0 = System.nanoTime();
+        ManualClock clock = new ManualClock();
+        GlobalLruSharedTier shared = sharedBlocks > 0 ? new GlobalLruSharedTier("remote", sharedBlocks) : null;
+        List<MetadataOnlyTier> locals = new ArrayList<>(nodes);
+        List<TieredStore> stores = new ArrayList<>(nodes);
+        SplittableRandom rnd = new SplittableRandom(seed);
+        long[] perNode = new long[nodes];
+        long reqBlocks = 0;
+        long hitBlocks = 0;
+        long sharedHits = 0;
+        long reqTokens = 0;
+        long hitTokens = 0;
+        try {
+            for (int n = 0; n < nodes; n++) {
+                MetadataOnlyTier local = new MetadataOnlyTier("local", localBlocks);
+                locals.add(local);
+                TieredStore.Builder b = TieredStore.builder().clock(clock).tier(TierSpec.of(local,
+                        PolicyRegistry.create(policy, new PolicySpec(localBlocks, 1, seed + n))));
+                if (shared != null) {
+                    b.tier(TierSpec.of(shared, new LruPolicy<>()).withRules(false, false));
+                }
+                stores.add(b.build());
+            }
+            long startNanos = clock.nanoTime();
+            for (int r = 0; r < trace.requests(); r++) {
+                long due = startNanos + trace.timeMillis(r) * 1_000_000L;
+                if (due > clock.nanoTime()) {
+                    clock.advanceNanos(due - clock.nanoTime());
+                }
+                int s = trace.start(r);
+                int e = trace.end(r);
+                int node = switch (routing) {
+                    case RANDOM -> rnd.nextInt(nodes);
+                    case ROUND_ROBIN -> r % nodes;
+                    case PREFIX_AFFINITY -> longestLocalPrefix(locals, s, e, rnd);
+                };
+                perNode[node]++;
+                MetadataOnlyTier local = locals.get(node);
+                TieredStore store = stores.get(node);
+                int h = 0;
+                int fromShared = 0;
+                while (s + h < e) {
+                    BlockKey k = key(trace.block(s + h));
+                    if (local.contains(k)) {
+                        h++;
+                    } else if (shared != null && shared.contains(k)) {
+                        h++;
+                        fromShared++;
+                    } else {
+                        break;
+                    }
+                }
+                reqBlocks += e - s;
+                hitBlocks += h;
+                sharedHits += fromShared;
+                reqTokens += trace.inputTokens(r);
+                for (int j = 0; j < h; j++) {
+                    hitTokens += trace.tokens(r, j);
+                }
+                for (int j = 0; j < e - s; j++) {
+                    BlockMeta m = meta(s + j, j);
+                    GetResult g = store.get(NS, m.key());
+                    if (g.isHit()) {
+                        g.handle().close();
+                    } else {
+                        store.put(m, EMPTY, true, trace.partial(r, j));
+                    }
+                }
+            }
+        } finally {
+            stores.forEach(TieredStore::close);
+        }
+        return new Result(nodes, routing, policy, localBlocks, sharedBlocks, reqBlocks, hitBlocks, sharedHits,
+                reqTokens, hitTokens, perNode, shared == null ? 0 : shared.evictions(), System.nanoTime() - t0);
+    }
+
+    private int longestLocalPrefix(List<MetadataOnlyTier> locals, int s, int e, SplittableRandom rnd) {
+        int best = -1;
+        int bestLen = -1;
+        int ties = 0;
+        for (int n = 0; n < locals.size(); n++) {
+            MetadataOnlyTier t = locals.get(n);
+            int h = 0;
+            while (s + h < e && t.contains(key(trace.block(s + h)))) {
+                h++;
+            }
+            if (h > bestLen) {
+                best = n;
+                bestLen = h;
+                ties = 1;
+            } else if (h == bestLen && rnd.nextInt(++ties) == 0) { // reservoir: a uniform pick among the ties
+                best = n;
+            }
+        }
+        return best;
+    }
+
+    private BlockKey key(int block) {
+        BlockKey k = keys[block];
+        if (k == null) {
+            k = BlockKey.synthetic(1, block);
+            keys[block] = k;
+        }
+        return k;
+    }
+
+    private BlockMeta meta(int access, int position) {
+        int block = trace.block(access);
+        BlockMeta m = metas[block];
+        if (m == null) {
+            BlockKey parent = position == 0 ? ROOT : key(trace.block(access - 1));
+            m = new BlockMeta(key(block), parent, position, NS, 0, 1, 0);
+            metas[block] = m;
+        }
+        return m;
+    }
+}
