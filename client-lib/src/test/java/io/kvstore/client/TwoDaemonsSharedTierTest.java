@@ -13,7 +13,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import io.lettuce.core.cluster.SlotHash;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
+import java.util.Map;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -28,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * daemon B, whether it reached the cluster by write-back (A's DRAM evicted it) or by write-through.
  */
 @Timeout(120)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TwoDaemonsSharedTierTest {
 
     static LocalRedisCluster cluster;
@@ -45,13 +56,18 @@ class TwoDaemonsSharedTierTest {
     }
 
     static KvServer daemon(Path dir, String dram, int writeThroughBlocks) throws Exception {
+        return daemon(dir, dram, writeThroughBlocks, "e2e" + writeThroughBlocks, 1000);
+    }
+
+    static KvServer daemon(Path dir, String dram, int writeThroughBlocks, String prefix, int timeoutMillis)
+            throws Exception {
         // lru: the default policy sizes its sketch for 1-byte blocks (512 MiB of heap per tier, see the report)
         return TestServers.start(TestServers.config(dir).assignment("dramCapacityBytes=" + dram)
                 .assignment("dramPolicy=lru")
                 .assignment("nvmeCapacityBytes=0")
                 .assignment("remoteSeeds=" + String.join(",", cluster.seeds()))
-                .assignment("remoteKeyPrefix=e2e" + writeThroughBlocks)
-                .assignment("remoteTimeoutMillis=1000")
+                .assignment("remoteKeyPrefix=" + prefix)
+                .assignment("remoteTimeoutMillis=" + timeoutMillis)
                 .assignment("remoteWriteThroughBlocks=" + writeThroughBlocks));
     }
 
@@ -109,6 +125,86 @@ class TwoDaemonsSharedTierTest {
                     (System.nanoTime() - deadline + 10_000_000_000L) / 1_000_000);
         }
         assertThat(RefCountedHandle.leaks()).isZero();
+    }
+
+    /**
+     * Kill-a-master end to end: daemon B streams a prefix whose block {@code i} lives on a shard whose master is
+     * killed; the stream ends cleanly after the {@code i} blocks before it (a miss, no error), the breaker opens and
+     * is counted, and once the replica is promoted B finds and streams the whole prefix again. Runs last: it leaves
+     * the cluster with one master fewer (its replica promoted).
+     */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void killingAMasterDuringAStreamThroughADaemonIsAMissThenHitsResume(@TempDir Path a, @TempDir Path b)
+            throws Exception {
+        try (KvServer serverA = daemon(a, "64MiB", 1_000, "failover", 200);
+             KvServer serverB = daemon(b, "64MiB", 0, "failover", 200);
+             KvStoreClient clientA = KvStoreClient.create(ClientOptions.of("127.0.0.1", serverA.port()));
+             KvStoreClient clientB = KvStoreClient.create(ClientOptions.of("127.0.0.1", serverB.port()))) {
+            int[] tokens = tokens(48, 31);
+            List<ByteBuffer> payloads = payloads(48, 31);
+            clientA.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads));
+            long until = System.nanoTime() + 10_000_000_000L;
+            while (clientB.lookupPrefix(NS, tokens).hitBlocks() < 48 && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            assertThat(clientB.lookupPrefix(NS, tokens).hitBlocks()).isEqualTo(48);
+            cluster.awaitHealthy(10_000); // replicas in sync before the crash
+
+            List<BlockKey> keys = new PrefixHasher(NS).hash(tokens);
+            int first = masterPort(keys.get(0));
+            int lost = 1;
+            while (masterPort(keys.get(lost)) == first) {
+                lost++;
+            }
+            LocalRedisCluster.Node victim = cluster.masterOfSlot(slot(keys.get(lost)));
+            cluster.kill(victim);
+
+            int streamed = 0;
+            try (BlockStream s = clientB.streamPrefix(NS, tokens)) {
+                while (s.hasNext()) {
+                    try (ReceivedBlock blk = s.next()) {
+                        assertThat(blk.payload()).isEqualTo(payloads.get(streamed).duplicate());
+                    }
+                    streamed++;
+                }
+            }
+            assertThat(streamed).isEqualTo(lost); // the prefix ends at the first block of the dead shard
+            boolean degradedSeen = false;
+            long killed = System.nanoTime();
+            int found = 0;
+            until = System.nanoTime() + 30_000_000_000L;
+            while (found < 48 && System.nanoTime() < until) {
+                found = clientB.lookupPrefix(NS, tokens).hitBlocks();
+                degradedSeen |= health(serverB).startsWith("degraded");
+                Thread.sleep(20);
+            }
+            System.out.printf("kill-a-master via daemon: streamed %d of 48 blocks after the kill (block %d on the "
+                            + "dead shard), /healthz degraded seen: %s, all 48 found again %d ms after the kill%n",
+                    streamed, lost, degradedSeen, (System.nanoTime() - killed) / 1_000_000);
+            assertThat(found).isEqualTo(48); // failover: the replica serves the shard's blocks
+            Map<String, Long> details = serverB.store().stats().get(1).tier().details();
+            assertThat(details.get("breaker_opened_total") + details.get("timeouts_total")
+                    + details.get("errors_total")).isPositive();
+            streamsByteIdentical(clientB, tokens, payloads);
+        }
+        assertThat(RefCountedHandle.leaks()).isZero();
+    }
+
+    private static int slot(BlockKey key) {
+        return SlotHash.getSlot("failover:{" + key.toHex() + "}:meta");
+    }
+
+    private static int masterPort(BlockKey key) throws Exception {
+        return cluster.masterOfSlot(slot(key)).port();
+    }
+
+    private static String health(KvServer s) throws Exception {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + s.adminPort() + "/healthz")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200); // degraded, never failed
+        return r.body();
     }
 
     private static void streamsByteIdentical(KvStoreClient client, int[] tokens, List<ByteBuffer> payloads) {

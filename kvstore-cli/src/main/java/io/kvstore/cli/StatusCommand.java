@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code kvctl status}: server version and uptime; each tier's capacity, use, blocks, hits and evictions. */
 @Command(name = "status", description = {"Version, uptime, and per tier: capacity, use, blocks, hits, evictions.",
     "HIT% is the share of GET keys served by the tier (misses included in the whole); VICTIM BYTES counts the",
-    "blocks its policy chose as victims, moved down or dropped."})
+    "blocks its policy chose as victims, moved down or dropped. A shared remote tier adds its circuit breaker",
+    "state."})
 final class StatusCommand extends CtlCommand {
 
     @Override
@@ -40,6 +41,17 @@ final class StatusCommand extends CtlCommand {
                     Format.bytes(l.path("evictedBytes").asLong()));
         }
         t.print(out());
+        for (JsonNode l : s.path("tiers")) { // a shared remote tier: its circuit breakers (docs/remote-tier.md)
+            JsonNode d = l.path("tier").path("details");
+            if (d.has("breaker_open")) {
+                long open = d.path("breaker_open").asLong();
+                out().printf("%n%s tier: circuit breaker %s; %d timeouts, %d errors, opened %d time(s), "
+                                + "%d calls refused while open%n", l.path("tier").path("name").asText(),
+                        open == 0 ? "closed" : "OPEN on " + open + " shard(s) (their blocks are misses)",
+                        d.path("timeouts_total").asLong(), d.path("errors_total").asLong(),
+                        d.path("breaker_opened_total").asLong(), d.path("breaker_rejections_total").asLong());
+            }
+        }
         return ExitCodes.OK;
     }
 }

@@ -5,6 +5,7 @@ import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.clock.ManualClock;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.store.GetResult;
+import io.kvstore.core.store.PutStatus;
 import io.kvstore.core.store.TierSpec;
 import io.kvstore.core.store.TieredStore;
 import io.kvstore.core.tier.MetadataOnlyTier;
@@ -23,7 +24,7 @@ import java.util.SplittableRandom;
  * and each node is its own real {@link TieredStore} with a metadata-only local tier of {@code localBlocks}.
  * With {@code sharedBlocks > 0}, every node's store also has, as its last level, one {@link GlobalLruSharedTier}
  * that all nodes share (the Redis Cluster tier, {@code withRules(false, false)} as the server builds it): blocks
- * reach it by write-back when a node's local tier evicts them, and a node's local miss is looked up there (the
+ * reach it by write-back when a node's local tier evicts them and by write-through when stored, and a node's local miss is looked up there (the
  * store's shared-tier path), a hit promoted into that node's local tier as a copy.
  *
  * <h2>Semantics</h2>
@@ -105,8 +106,14 @@ public final class ClusterReplayer {
         this.keys = new BlockKey[trace.uniqueBlocks()];
     }
 
-    /** Replays the trace; {@code sharedBlocks == 0} replays per-node caches only. */
-    public Result run(int nodes, Routing routing, String policy, long localBlocks, long sharedBlocks, long seed) {
+    /**
+     * Replays the trace; {@code sharedBlocks == 0} replays per-node caches only. {@code writeThroughBlocks}: a
+     * block a node stores at chain position below this is also copied into the shared tier at once (the server's
+     * {@code remoteWriteThroughBlocks}; {@code Integer.MAX_VALUE} = every block, as in Mooncake's global pool);
+     * 0 = write-back only (blocks reach the shared tier when a node's local tier evicts them).
+     */
+    public Result run(int nodes, Routing routing, String policy, long localBlocks, long sharedBlocks,
+                      int writeThroughBlocks, long seed) {
         if (nodes < 1) {
             throw new IllegalArgumentException("nodes must be >= 1, was " + nodes);
         }
@@ -177,8 +184,9 @@ public final class ClusterReplayer {
                     GetResult g = store.get(NS, m.key());
                     if (g.isHit()) {
                         g.handle().close();
-                    } else {
-                        store.put(m, EMPTY, true, trace.partial(r, j));
+                    } else if (store.put(m, EMPTY, true, trace.partial(r, j)).status() == PutStatus.STORED
+                            && shared != null && j < writeThroughBlocks) {
+                        shared.put(m, EMPTY); // the write-through copy (asynchronous in the server)
                     }
                 }
             }

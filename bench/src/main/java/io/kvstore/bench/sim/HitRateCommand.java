@@ -97,6 +97,11 @@ public final class HitRateCommand implements Callable<Integer> {
                     + "capacity.")
     String sharedTierCapacity;
 
+    @Option(names = "--shared-write-through", paramLabel = "BLOCKS|all", defaultValue = "all",
+            description = "With --nodes: blocks at chain positions below this are copied to the shared tier when "
+                    + "stored (write-through); 0 = write-back only; all = every block. Default: ${DEFAULT-VALUE}.")
+    String sharedWriteThrough;
+
     @Option(names = "--node-policy", defaultValue = "lru",
             description = "With --nodes: each node's local policy. Default: ${DEFAULT-VALUE}.")
     String nodePolicy;
@@ -185,6 +190,8 @@ public final class HitRateCommand implements Callable<Integer> {
         if (!PolicyRegistry.exists(nodePolicy)) {
             throw new IllegalArgumentException("unknown --node-policy '" + nodePolicy + "'");
         }
+        int writeThrough = sharedWriteThrough.equals("all") ? Integer.MAX_VALUE
+                : Integer.parseInt(sharedWriteThrough);
         ObjectMapper mapper = new ObjectMapper();
         List<String> lines = new ArrayList<>();
         for (Capacity c : caps) {
@@ -192,9 +199,9 @@ public final class HitRateCommand implements Callable<Integer> {
             long sharedCap = sharedTierCapacity == null ? local * nodes
                     : Capacity.parse(sharedTierCapacity).toBlocks(tr.uniqueBlocks(), layout.blockBytes());
             var perNode = java.util.concurrent.CompletableFuture.supplyAsync(
-                    () -> new ClusterReplayer(tr).run(nodes, route, nodePolicy, local, 0, seed));
+                    () -> new ClusterReplayer(tr).run(nodes, route, nodePolicy, local, 0, 0, seed));
             ClusterReplayer.Result withShared = new ClusterReplayer(tr).run(nodes, route, nodePolicy, local,
-                    sharedCap, seed);
+                    sharedCap, writeThrough, seed);
             ClusterReplayer.Result alone = perNode.get();
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("trace", tr.name());
@@ -204,6 +211,7 @@ public final class HitRateCommand implements Callable<Integer> {
             m.put("node_capacity", c.text());
             m.put("node_capacity_blocks", local);
             m.put("shared_capacity_blocks", sharedCap);
+            m.put("shared_write_through", sharedWriteThrough);
             m.put("unique_blocks", tr.uniqueBlocks());
             m.put("per_node_hit_ratio", alone.hitRatioBlocks());
             m.put("shared_hit_ratio", withShared.hitRatioBlocks());
