@@ -169,7 +169,9 @@ class TwoDaemonsSharedTierTest {
                     streamed++;
                 }
             }
-            assertThat(streamed).isEqualTo(lost); // the prefix ends at the first block of the dead shard
+            // the prefix ends at the latest at the first block of the dead shard: a miss, not an error (reads of
+            // live shards right after the kill may also time out while the client reconnects: also misses)
+            assertThat(streamed).isLessThanOrEqualTo(lost);
             boolean degradedSeen = false;
             long killed = System.nanoTime();
             int found = 0;

@@ -37,8 +37,9 @@ import java.util.SplittableRandom;
  * <h2>Routing</h2>
  * {@code random}: a seeded uniform node per request (the case Mooncake's global cache is measured against);
  * {@code round-robin}: request {@code r} to node {@code r mod nodes}; {@code prefix-affinity}: the node whose
- * local tier holds the longest leading run of the request's blocks, ties broken at random (a cache-aware
- * router; it does not balance load).
+ * local tier holds the longest leading run of the request's blocks, ties broken at random, among the nodes
+ * that have not served more than 1.25x their fair share of requests so far (a cache-aware router with bounded
+ * load; without the bound every request follows the shared first blocks to one node).
  */
 public final class ClusterReplayer {
 
@@ -154,7 +155,7 @@ public final class ClusterReplayer {
                 int node = switch (routing) {
                     case RANDOM -> rnd.nextInt(nodes);
                     case ROUND_ROBIN -> r % nodes;
-                    case PREFIX_AFFINITY -> longestLocalPrefix(locals, s, e, rnd);
+                    case PREFIX_AFFINITY -> longestLocalPrefix(locals, perNode, r, s, e, rnd);
                 };
                 perNode[node]++;
                 MetadataOnlyTier local = locals.get(node);
@@ -197,11 +198,19 @@ public final class ClusterReplayer {
                 reqTokens, hitTokens, perNode, shared == null ? 0 : shared.evictions(), System.nanoTime() - t0);
     }
 
-    private int longestLocalPrefix(List<MetadataOnlyTier> locals, int s, int e, SplittableRandom rnd) {
+    /** Bounded load: a node that served more than this factor of its fair share so far is not eligible. */
+    private static final double MAX_LOAD_FACTOR = 1.25;
+
+    private int longestLocalPrefix(List<MetadataOnlyTier> locals, long[] perNode, int r, int s, int e,
+                                   SplittableRandom rnd) {
         int best = -1;
         int bestLen = -1;
         int ties = 0;
+        double bound = MAX_LOAD_FACTOR * (r + 1) / locals.size() + 1;
         for (int n = 0; n < locals.size(); n++) {
+            if (perNode[n] > bound) {
+                continue;
+            }
             MetadataOnlyTier t = locals.get(n);
             int h = 0;
             while (s + h < e && t.contains(key(trace.block(s + h)))) {
