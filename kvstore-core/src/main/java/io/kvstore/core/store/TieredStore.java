@@ -653,8 +653,8 @@ public final class TieredStore implements AutoCloseable {
             if (target == null || directory.containsKey(meta.key())) {
                 return; // nowhere to promote to, or a concurrent put or get already placed it
             }
-            if (insert(target, meta, handle.payload()) == PutStatus.STORED) {
-                Entry e = new Entry(meta, target.index, clock.nanoTime());
+            if (insert(target, meta, handle.payload(), false) == PutStatus.STORED) {
+                Entry e = new Entry(meta, target.index, clock.nanoTime(), false);
                 e.hits = 1;
                 directory.put(meta.key(), e);
                 target.promotedIn.increment();
