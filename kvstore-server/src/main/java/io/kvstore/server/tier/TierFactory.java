@@ -31,6 +31,13 @@ public final class TierFactory {
     private static final Logger LOG = LoggerFactory.getLogger(TierFactory.class);
 
     /**
+     * The block size policies assume when they size their sketches and ghost lists from a byte capacity: 256 KiB,
+     * between a small model's 16-token block and an 8B model's 2 MiB. A wrong guess only changes how many counters
+     * a sketch has, never what is stored.
+     */
+    static final long TYPICAL_BLOCK_BYTES = 256 * 1024;
+
+    /**
      * One level as the server needs to know it.
      *
      * @param spec     the store's level
@@ -84,6 +91,6 @@ public final class TierFactory {
     }
 
     private static EvictionPolicy<BlockKey> policy(String name, long capacity) {
-        return PolicyRegistry.create(name, PolicySpec.ofCapacity(capacity));
+        return PolicyRegistry.create(name, new PolicySpec(capacity, TYPICAL_BLOCK_BYTES, 42));
     }
 }
