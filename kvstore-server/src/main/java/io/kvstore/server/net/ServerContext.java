@@ -21,6 +21,12 @@ record ServerContext(ServerConfig config, TieredStore store, Map<String, TierFac
                      List<String> tierNames, ProtocolLimits limits, Authenticator auth, ServerMetrics metrics,
                      ExecutorService blocking, Lifecycle lifecycle, ShmLeases shm) {
 
+    /** A context without shared memory. */
+    static ServerContext of(ServerConfig config, TieredStore store, List<TierFactory.Level> levels,
+                            ServerMetrics metrics, ExecutorService blocking, Lifecycle lifecycle) {
+        return of(config, store, levels, metrics, blocking, lifecycle, null);
+    }
+
     static ServerContext of(ServerConfig config, TieredStore store, List<TierFactory.Level> levels,
                             ServerMetrics metrics, ExecutorService blocking, Lifecycle lifecycle, ShmLeases shm) {
         return new ServerContext(config, store,
