@@ -55,7 +55,8 @@ public final class ConfigLoader {
             new Setting("writeBufferHighBytes", Kind.SIZE, "8MiB"),
             new Setting("maxLeaseMillis", Kind.INT, "30000"),
             new Setting("shutdownGraceMillis", Kind.INT, "5000"),
-            new Setting("authTokens", Kind.TOKENS, ""));
+            new Setting("authTokens", Kind.TOKENS, ""),
+            new Setting("dramSharedMemoryDir", Kind.STRING, ""));
 
     private final Map<String, Object> values = new LinkedHashMap<>();
     private final Map<String, String> sources = new LinkedHashMap<>();
@@ -171,7 +172,7 @@ public final class ConfigLoader {
                     intSize("maxFrameBytes"), integer("maxKeysPerRequest"), integer("maxPipelinedRequests"),
                     size("maxInFlightBytesPerConnection"), intSize("writeBufferLowBytes"),
                     intSize("writeBufferHighBytes"), integer("maxLeaseMillis"), integer("shutdownGraceMillis"),
-                    tokens());
+                    tokens(), str("dramSharedMemoryDir").isBlank() ? null : Path.of(str("dramSharedMemoryDir")));
         } catch (ConfigException e) {
             String msg = e.getMessage();
             int colon = msg.indexOf(':');

@@ -61,7 +61,7 @@ public final class TierFactory {
             out.add(hbm(c.hbmCapacityBytes(), policy(c.hbmPolicy(), c.hbmCapacityBytes())));
         }
         if (c.dramCapacityBytes() > 0) {
-            out.add(dram(c.dramCapacityBytes(), policy(c.dramPolicy(), c.dramCapacityBytes())));
+            out.add(dram(c.dramCapacityBytes(), policy(c.dramPolicy(), c.dramCapacityBytes()), c.dramSharedMemoryDir()));
         }
         if (c.nvmeCapacityBytes() > 0) {
             out.add(nvme(c.dataDir().resolve("nvme"), c.nvmeCapacityBytes(),
@@ -80,8 +80,12 @@ public final class TierFactory {
                 true, false);
     }
 
-    static Level dram(long capacity, EvictionPolicy<BlockKey> policy) {
-        return new Level(TierSpec.of(DramTier.open(DramTierConfig.of("dram", capacity)), policy), true, false);
+    static Level dram(long capacity, EvictionPolicy<BlockKey> policy, Path sharedDir) {
+        DramTierConfig cfg = DramTierConfig.of("dram", capacity);
+        if (sharedDir != null) { // the arena in files same-host clients may map (shared-memory reads)
+            cfg = cfg.persistedTo(sharedDir);
+        }
+        return new Level(TierSpec.of(DramTier.open(cfg), policy), true, false);
     }
 
     static Level nvme(Path dir, long capacity, EvictionPolicy<BlockKey> policy) {
