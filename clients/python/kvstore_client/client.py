@@ -18,6 +18,8 @@ are sent as they are (no copy) and must not change during the call.
 Thread-safety: none; use one client per thread (connections are cheap; the server handles many).
 """
 import itertools
+import mmap
+import os
 import socket
 import struct
 from dataclasses import dataclass, field
@@ -127,7 +129,7 @@ class KvStoreClient:
     """
 
     def __init__(self, host="127.0.0.1", port=DEFAULT_PORT, namespace=None, token="", timeout=10.0,
-                 connect_timeout=5.0, verify_checksums=False, max_frame_bytes=64 << 20):
+                 connect_timeout=5.0, verify_checksums=False, max_frame_bytes=64 << 20, shared_memory=True):
         if not isinstance(namespace, Namespace):
             raise TypeError("namespace must be a kvstore_client.Namespace, was %r" % (namespace,))
         self.namespace = namespace
@@ -149,8 +151,10 @@ class KvStoreClient:
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._sock.settimeout(connect_timeout)
         self._hdr = bytearray(wire.HEADER_BYTES)
+        self._shm_dir = None     # set once attached: DRAM hits are read from the server's mapped arena
+        self._shm_maps = {}
         try:
-            self._hello(token)
+            self._hello(token, shared_memory)
         except BaseException:
             self.close()
             raise
@@ -158,23 +162,91 @@ class KvStoreClient:
 
     # ------------------------------------------------------------------------------------------ session
 
-    def _hello(self, token):
+    def _hello(self, token, shared_memory=False):
         ns = self.namespace
         body = (struct.pack(">B", wire.VERSION) + wire.put_str(ns.model_id) + wire.put_str(ns.dtype)
                 + struct.pack(">IIII", ns.layers, ns.kv_heads, ns.head_dim, ns.tokens_per_block)
                 + wire.put_str(ns.tenant) + wire.put_str(ns.cache_salt) + wire.put_str(ns.lora_id)
-                + wire.put_str(token or ""))
+                + wire.put_str(token or "") + (b"\x01" if shared_memory else b""))
         r = wire.Reader(self._unary(Opcode.HELLO, 0, body), "HELLO reply")
         self.version = r.u8("version")
         self.namespace_id = r.i64("namespaceId")
         self.max_frame_bytes = r.u32("maxFrameBytes")
         self.max_keys_per_request = r.u32("maxKeysPerRequest")
         self.tiers = [r.str("tier name") for _ in range(r.u8("tier count"))]
+        shm_dir = r.str("shmDirectory") if r.remaining() else ""
+        if shm_dir:
+            self._attach_shm(shm_dir)
         if self.namespace_id != ns.id:
             raise ProtocolError("server computed namespace id %d, this client %d" % (self.namespace_id, ns.id))
 
+    def _attach_shm(self, directory):
+        """Same-host shared memory (docs/protocol.md): proves locality by echoing the server's nonce file.
+        Stays on the TCP path if the file cannot be read or the server refuses."""
+        try:
+            with open(os.path.join(directory, "shm.token"), "rb") as f:
+                nonce = f.read().decode("ascii")
+            self._unary(Opcode.SHM_ATTACH, 0, wire.put_str(nonce))
+        except (OSError, UnicodeDecodeError, KvStoreError):
+            return
+        self._shm_dir = directory
+
+    @property
+    def uses_shared_memory(self):
+        """True if DRAM hits are read from the server's shared memory instead of the socket."""
+        return self._shm_dir is not None
+
+    def _shm_map(self, name):
+        m = self._shm_maps.get(name)
+        if m is None:
+            if "/" in name or name.startswith("."):
+                raise ProtocolError("SHM_GET named file %r outside the shared directory" % name)
+            with open(os.path.join(self._shm_dir, name), "rb") as f:
+                m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            self._shm_maps[name] = m
+        return m
+
+    def _shm_read(self, keys, into):
+        """SHM_GET of `keys`: copies the DRAM-resident prefix out of the mapping (into the caller's buffers when
+        given), releases the lease, and returns (blocks, more): more = the rest must come over TCP."""
+        r = wire.Reader(self._unary(Opcode.SHM_GET, 0, struct.pack(">I", 0) + wire.keys_body(keys)),
+                        "SHM_GET reply")
+        lease = r.u64("leaseId")
+        more = r.u8("more") != 0
+        n = r.u32("blocks")
+        blocks = []
+        try:
+            for i in range(n):
+                key, parent, position, layout, length, crc = wire.BLOCK_HEADER.unpack(
+                    bytes(r.take(wire.BLOCK_HEADER_BYTES, "block header")))
+                name = r.str("file")
+                offset = r.u64("offset")
+                if key != keys[i]:
+                    raise ProtocolError("SHM_GET answered block %s where %s was expected" % (key.hex(), keys[i].hex()))
+                m = self._shm_map(name)
+                if offset + length > len(m):
+                    raise ProtocolError("SHM_GET block %d lies outside %s" % (i, name))
+                if into is None:
+                    payload = memoryview(bytearray(length))
+                else:
+                    target = memoryview(into(i) if callable(into) else into[i]).cast("B")
+                    if len(target) < length:
+                        raise ValueError("block %d is %d bytes but its buffer holds %d" % (i, length, len(target)))
+                    payload = target[:length]
+                payload[:] = memoryview(m)[offset:offset + length]
+                if self.verify_checksums and crc32c(payload) != crc:
+                    raise ProtocolError("block %d (%s) fails its CRC32C in shared memory" % (position, key.hex()))
+                blocks.append(Block(key, parent, position, layout, crc, payload))
+        finally:
+            if lease:
+                self._unary(Opcode.SHM_RELEASE, 0, struct.pack(">Q", lease))
+        return blocks, more
+
     def close(self):
         """Closes the connection. Idempotent."""
+        for m in self._shm_maps.values():
+            m.close()
+        self._shm_maps.clear()
         if not self._closed:
             self._closed = True
             try:
@@ -231,9 +303,20 @@ class KvStoreClient:
         return self.stream(self.namespace.block_keys(tokens), into)
 
     def stream(self, keys, into=None):
-        """GET of explicit keys; see `stream_prefix`."""
+        """GET of explicit keys; see `stream_prefix`. On a same-host connection with shared memory the
+        DRAM-resident part of the prefix is copied straight out of the server's mapped arena (one memory copy,
+        no socket), the rest comes over TCP; the blocks are the same either way."""
         self._check_usable()
-        return BlockStream(self, list(keys), into)
+        keys = list(keys)
+        if self._shm_dir is not None and 0 < len(keys) <= (self.max_keys_per_request or len(keys)):
+            first, more = self._shm_read(keys, into)
+            if not more:
+                return _DoneStream(first)
+            n = len(first)
+            rest_into = into if into is None else (lambda i: into(i + n)) if callable(into) else \
+                (lambda i: into[i + n])
+            return _ChainedStream(first, BlockStream(self, keys[n:], rest_into))
+        return BlockStream(self, keys, into)
 
     def get_prefix(self, tokens):
         """The cached prefix of `tokens` as a list of `Block`s (collects `stream_prefix`)."""
@@ -580,6 +663,50 @@ class BlockStream:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class _DoneStream:
+    """The blocks of a GET read entirely from shared memory (same interface as `BlockStream`)."""
+
+    def __init__(self, blocks):
+        self._it = iter(blocks)
+        self.blocks_received = 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        b = next(self._it)
+        self.blocks_received += 1
+        return b
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class _ChainedStream(_DoneStream):
+    """Blocks read from shared memory, then the rest of the prefix from a TCP `BlockStream`."""
+
+    def __init__(self, blocks, tail):
+        super().__init__(blocks)
+        self._tail = tail
+
+    def __next__(self):
+        try:
+            return super().__next__()
+        except StopIteration:
+            b = next(self._tail)
+            self.blocks_received += 1
+            return b
+
+    def close(self):
+        self._tail.close()
 
 
 def connect(host="127.0.0.1", port=DEFAULT_PORT, namespace=None, token="", **options):

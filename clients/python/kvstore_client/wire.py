@@ -28,6 +28,9 @@ class Opcode(enum.IntEnum):
     UNPIN = 0x08
     STATS = 0x09
     PING = 0x0A
+    SHM_ATTACH = 0x0B
+    SHM_GET = 0x0C
+    SHM_RELEASE = 0x0D
 
 
 class PutCode(enum.IntEnum):
@@ -84,6 +87,9 @@ class Reader:
         self.b = memoryview(body)
         self.pos = 0
         self.what = what
+
+    def remaining(self):
+        return len(self.b) - self.pos
 
     def take(self, n, field):
         if self.pos + n > len(self.b):

@@ -1,5 +1,7 @@
 package io.kvstore.client;
 
+import java.util.List;
+
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -28,6 +30,7 @@ public final class BlockStream implements Iterator<ReceivedBlock>, AutoCloseable
     private volatile boolean closed;
     private volatile boolean paused;
     private volatile int total = -1;
+    private int prefilled;
     private int taken;
 
     BlockStream(ClientConnection conn, long requestId, Duration timeout, int window) {
@@ -35,6 +38,20 @@ public final class BlockStream implements Iterator<ReceivedBlock>, AutoCloseable
         this.requestId = requestId;
         this.timeout = timeout;
         this.window = window;
+    }
+
+    /** A stream holding only {@code blocks} (all read from shared memory), already ended. */
+    static BlockStream completed(ClientConnection conn, List<ReceivedBlock> blocks, Duration timeout, int window) {
+        BlockStream s = new BlockStream(conn, 0, timeout, window);
+        blocks.forEach(s::prefill);
+        s.onEnd(0);
+        return s;
+    }
+
+    /** Adds a block ahead of the server's (before the request is sent). */
+    void prefill(ReceivedBlock b) {
+        queue.add(b);
+        prefilled++;
     }
 
     // ---- producer side (event loop) ----
@@ -64,7 +81,7 @@ public final class BlockStream implements Iterator<ReceivedBlock>, AutoCloseable
     }
 
     void onEnd(int blocks) {
-        total = blocks;
+        total = blocks < 0 ? blocks : prefilled + blocks;
         queue.add(END);
     }
 

@@ -1,5 +1,8 @@
 package io.kvstore.client;
 
+import java.nio.file.Path;
+import java.util.List;
+
 import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.namespace.Namespace;
 import io.kvstore.protocol.DecodeError;
@@ -46,6 +49,7 @@ final class ClientConnection {
     private final Map<Long, Object> calls = new ConcurrentHashMap<>();
     private final AtomicLong ids;
     private volatile HelloReply hello;
+    private volatile ShmReader shm;
     private volatile String closeReason;
 
     private ClientConnection(ClientOptions options, Namespace namespace, Channel channel, AtomicLong ids) {
@@ -81,7 +85,7 @@ final class ClientConnection {
         ClientConnection c = new ClientConnection(o, ns, cf.channel(), ids);
         holder[0] = c;
         ByteBuf body = cf.channel().alloc().buffer(128);
-        new Hello(FrameDescriptor.VERSION, ns, o.token()).write(body);
+        new Hello(FrameDescriptor.VERSION, ns, o.token(), o.sharedMemory() ? Hello.FEATURE_SHM : 0).write(body);
         try {
             Frame f = c.call(Opcode.HELLO, 0, body).get(o.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
             try {
@@ -101,11 +105,19 @@ final class ClientConnection {
             c.channel.close();
             throw new KvStoreException("interrupted during HELLO", e);
         }
+        if (c.hello.offersShm()) {
+            c.shm = ShmReader.attach(c, Path.of(c.hello.shmDirectory()), o.connectTimeout());
+        }
         return c;
     }
 
     boolean isOpen() {
         return channel.isActive();
+    }
+
+    /** The shared-memory reader, or null when this connection uses the TCP path only. */
+    ShmReader shm() {
+        return shm;
     }
 
     HelloReply hello() {
@@ -150,8 +162,14 @@ final class ClientConnection {
     }
 
     BlockStream stream(Opcode op, ByteBuf body) {
+        return stream(op, body, List.of());
+    }
+
+    /** A GET stream whose first blocks are {@code first} (read from shared memory), then the server's. */
+    BlockStream stream(Opcode op, ByteBuf body, List<ReceivedBlock> first) {
         long id = nextId();
         BlockStream s = new BlockStream(this, id, options.requestTimeout(), options.streamWindow());
+        first.forEach(s::prefill);
         calls.put(id, s);
         if (!channel.isActive()) {
             fail(id, closedException());

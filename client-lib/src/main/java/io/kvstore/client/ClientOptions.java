@@ -13,9 +13,17 @@ import java.util.Objects;
  * @param requestTimeout  a unary request's answer; for a stream, the wait for each next block
  * @param maxFrameBytes   largest frame the client accepts
  * @param streamWindow    blocks a stream buffers before the client stops reading its connection (backpressure)
+ * @param sharedMemory    ask for same-host shared-memory reads in HELLO and use them when the server offers
+ *                        them (default true; the TCP path is used otherwise, with identical results)
  */
 public record ClientOptions(String host, int port, String token, Duration connectTimeout, Duration requestTimeout,
-                            int maxFrameBytes, int streamWindow) {
+                            int maxFrameBytes, int streamWindow, boolean sharedMemory) {
+
+    /** Options with shared memory on. */
+    public ClientOptions(String host, int port, String token, Duration connectTimeout, Duration requestTimeout,
+                         int maxFrameBytes, int streamWindow) {
+        this(host, port, token, connectTimeout, requestTimeout, maxFrameBytes, streamWindow, true);
+    }
 
     public ClientOptions {
         Objects.requireNonNull(host, "host");
@@ -33,15 +41,20 @@ public record ClientOptions(String host, int port, String token, Duration connec
         return new ClientOptions(host, port, "", Duration.ofSeconds(5), Duration.ofSeconds(30), 64 << 20, 16);
     }
 
+    /** The same options with shared-memory reads allowed or not. */
+    public ClientOptions withSharedMemory(boolean on) {
+        return new ClientOptions(host, port, token, connectTimeout, requestTimeout, maxFrameBytes, streamWindow, on);
+    }
+
     public ClientOptions withToken(String t) {
-        return new ClientOptions(host, port, t, connectTimeout, requestTimeout, maxFrameBytes, streamWindow);
+        return new ClientOptions(host, port, t, connectTimeout, requestTimeout, maxFrameBytes, streamWindow, sharedMemory);
     }
 
     public ClientOptions withRequestTimeout(Duration d) {
-        return new ClientOptions(host, port, token, connectTimeout, d, maxFrameBytes, streamWindow);
+        return new ClientOptions(host, port, token, connectTimeout, d, maxFrameBytes, streamWindow, sharedMemory);
     }
 
     public ClientOptions withStreamWindow(int blocks) {
-        return new ClientOptions(host, port, token, connectTimeout, requestTimeout, maxFrameBytes, blocks);
+        return new ClientOptions(host, port, token, connectTimeout, requestTimeout, maxFrameBytes, blocks, sharedMemory);
     }
 }

@@ -108,9 +108,21 @@ public final class KvStoreClient implements AutoCloseable {
      * backpressure (see {@link BlockStream}). Close the stream and every block taken from it.
      */
     public BlockStream streamPrefix(Namespace ns, List<BlockKey> keys) {
-        ByteBuf body = Unpooled.buffer(4 + keys.size() * BlockKey.BYTES);
-        Wire.writeKeys(body, keys);
-        return connection(ns).stream(Opcode.GET, body);
+        ClientConnection c = connection(ns);
+        List<ReceivedBlock> first = List.of();
+        List<BlockKey> rest = keys;
+        ShmReader shm = c.shm();
+        if (shm != null && !keys.isEmpty()) { // same host: the DRAM-resident prefix is read in place
+            ShmReader.Result r = await(shm.read(keys));
+            first = r.blocks();
+            if (!r.more()) {
+                return BlockStream.completed(c, first, options.requestTimeout(), options.streamWindow());
+            }
+            rest = keys.subList(first.size(), keys.size());
+        }
+        ByteBuf body = Unpooled.buffer(4 + rest.size() * BlockKey.BYTES);
+        Wire.writeKeys(body, rest);
+        return c.stream(Opcode.GET, body, first);
     }
 
     /** GET of the full blocks of {@code tokens}. */
@@ -268,6 +280,11 @@ public final class KvStoreClient implements AutoCloseable {
                 fr.release();
             }
         });
+    }
+
+    /** Test hook: the connection of {@code ns}. */
+    ClientConnection connectionForTest(Namespace ns) {
+        return connection(ns);
     }
 
     private ClientConnection connection(Namespace ns) {

@@ -8,7 +8,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A block received from GET. Holds the frame's buffer until {@link #close()} (idempotent): close every block, or
- * the client's memory stays in use. {@link #payload()} is a read-only view valid until close.
+ * the client's memory stays in use. {@link #payload()} is a read-only view valid until close. A block read
+ * through shared memory is a view of the server's mapped arena, protected by a read lease until every block of
+ * its stream is closed: do not keep it open longer than needed (the lease expires after the server's
+ * {@code maxLeaseMillis}; copy the bytes to keep them).
  */
 public final class ReceivedBlock implements AutoCloseable {
 
@@ -16,9 +19,17 @@ public final class ReceivedBlock implements AutoCloseable {
     private final ByteBuf payload;
     private final AtomicBoolean closed = new AtomicBoolean();
 
+    private final Runnable onClose;
+
     ReceivedBlock(BlockMeta meta, ByteBuf payload) {
+        this(meta, payload, null);
+    }
+
+    /** A block whose {@link #close()} also runs {@code onClose} once (a shared-memory lease's count). */
+    ReceivedBlock(BlockMeta meta, ByteBuf payload, Runnable onClose) {
         this.meta = meta;
         this.payload = payload;
+        this.onClose = onClose;
     }
 
     public BlockMeta meta() {
@@ -60,6 +71,9 @@ public final class ReceivedBlock implements AutoCloseable {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             payload.release();
+            if (onClose != null) {
+                onClose.run();
+            }
         }
     }
 }

@@ -51,7 +51,8 @@ class KvctlTest {
     void start(@TempDir Path tmp) throws Exception {
         dir = tmp;
         server = TestServers.start(TestServers.config(dir.resolve("data")).assignment("dramCapacityBytes=1MiB")
-                .assignment("nvmeCapacityBytes=1100KiB")); // 4 blocks plus the NVMe record headers
+                .assignment("nvmeCapacityBytes=1100KiB") // 4 blocks plus the NVMe record headers
+                .assignment("dramPolicy=lru").assignment("nvmePolicy=lru")); // outputs below name the policy
         DemoLoad.Loaded loaded = DemoLoad.load("127.0.0.1", server.port());
         chainA = loaded.chainA();
         chainB = loaded.chainB();

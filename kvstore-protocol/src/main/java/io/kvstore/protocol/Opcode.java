@@ -23,7 +23,13 @@ public enum Opcode {
     /** Store counters per tier. */
     STATS(0x09),
     /** Echoes its body. */
-    PING(0x0A);
+    PING(0x0A),
+    /** Same-host shared memory: proves the client can read the server's nonce file (docs/protocol.md). */
+    SHM_ATTACH(0x0B),
+    /** Same-host shared memory: where the cached prefix lies in the mapped arena files, under a read lease. */
+    SHM_GET(0x0C),
+    /** Same-host shared memory: ends a read lease. */
+    SHM_RELEASE(0x0D);
 
     private static final Opcode[] BY_CODE = new Opcode[256];
 

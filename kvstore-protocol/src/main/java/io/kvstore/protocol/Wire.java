@@ -98,6 +98,16 @@ public final class Wire {
      * @param namespaceId the session's namespace, recorded in the returned metadata
      */
     public static BlockMeta readBlockHeader(ByteBuf in, long namespaceId) {
+        BlockMeta m = readBlockHeaderOnly(in, namespaceId);
+        if (m.length() != in.readableBytes()) {
+            throw new ProtocolException(ErrorCode.MALFORMED, "block length field says "
+                    + Integer.toUnsignedString(m.length()) + " bytes, the frame carries " + in.readableBytes());
+        }
+        return m;
+    }
+
+    /** Reads a block header whose payload is elsewhere (SHM_GET); checks the fields only. */
+    public static BlockMeta readBlockHeaderOnly(ByteBuf in, long namespaceId) {
         need(in, BlockDescriptor.BYTES, "block header");
         BlockKey key = readKey(in);
         BlockKey parent = readKey(in);
@@ -109,9 +119,9 @@ public final class Wire {
             throw new ProtocolException(ErrorCode.MALFORMED, "block position " + Integer.toUnsignedString(position)
                     + " is >= 2^31");
         }
-        if (length < 0 || length != in.readableBytes()) {
-            throw new ProtocolException(ErrorCode.MALFORMED, "block length field says "
-                    + Integer.toUnsignedString(length) + " bytes, the frame carries " + in.readableBytes());
+        if (length < 0) {
+            throw new ProtocolException(ErrorCode.MALFORMED, "block length " + Integer.toUnsignedString(length)
+                    + " is >= 2^31");
         }
         return new BlockMeta(key, parent, position, namespaceId, layoutId, length, crc);
     }

@@ -85,6 +85,11 @@ public final class KvServer implements AutoCloseable {
         return store;
     }
 
+    /** The shared-memory leases, or null when shared memory is off. */
+    public io.kvstore.server.net.ShmLeases shmLeases() {
+        return net.shmLeases();
+    }
+
     public ServerMetrics metrics() {
         return metrics;
     }

@@ -22,9 +22,11 @@ final class KvLoad {
 
     private final ClientOptions options;
     private final Namespace ns;
+    private final int valueBytes;
 
     KvLoad(ClientOptions options, int valueBytes) {
         this.options = options;
+        this.valueBytes = valueBytes;
         // a layout whose block is exactly valueBytes is not needed: payload sizes are free; tokens per block 16
         this.ns = new Namespace("bench-net", new KvLayout("bf16", 1, 1, 64, 16), "", "", "");
     }
@@ -63,19 +65,57 @@ final class KvLoad {
      * bytes of payload received per second.
      */
     double getThroughput(List<BlockKey> keys, int connections, int depth, long millis) throws Exception {
-        return Measure.throughput("kv-get", connections, millis, (c, stop, bytes) -> {
-            try (KvStoreClient client = KvStoreClient.create(options)) {
+        return getThroughput(options.withSharedMemory(false), keys, connections, depth, millis, false);
+    }
+
+    /**
+     * The same over same-host shared memory (the client reads the DRAM hits in place and checks their CRC32C);
+     * with {@code copy} the consumer also copies each payload into its own buffer.
+     */
+    double shmGetThroughput(List<BlockKey> keys, int connections, int depth, long millis, boolean copy)
+            throws Exception {
+        return getThroughput(options.withSharedMemory(true), keys, connections, depth, millis, copy);
+    }
+
+    private double getThroughput(ClientOptions o, List<BlockKey> keys, int connections, int depth, long millis,
+                                 boolean copy) throws Exception {
+        return Measure.throughput(o.sharedMemory() ? "kv-shm-get" : "kv-get", connections, millis, (c, stop, bytes) -> {
+            ByteBuffer dst = copy ? ByteBuffer.allocateDirect(valueBytes) : null;
+            try (KvStoreClient client = KvStoreClient.create(o)) {
                 SplittableRandom r = new SplittableRandom(c);
                 while (!stop.get()) {
                     int from = r.nextInt(keys.size() - depth + 1);
                     try (BlockStream s = client.streamPrefix(ns, keys.subList(from, from + depth))) {
                         while (s.hasNext()) {
                             try (ReceivedBlock b = s.next()) {
+                                if (dst != null) {
+                                    dst.clear().put(b.payload());
+                                }
                                 bytes.add(b.meta().length());
                             }
                         }
                     }
                 }
+            }
+        });
+    }
+
+    /**
+     * The baseline of shared-memory reads: {@code threads} threads each copying whole values from {@code values}
+     * (off-heap, together larger than the caches) into their own off-heap buffer; bytes copied per second.
+     */
+    static double memcpyThroughput(List<byte[]> values, int threads, long millis) throws Exception {
+        List<ByteBuffer> src = new ArrayList<>();
+        for (byte[] v : values) {
+            src.add(ByteBuffer.allocateDirect(v.length).put(v).flip());
+        }
+        return Measure.throughput("memcpy", threads, millis, (c, stop, bytes) -> {
+            ByteBuffer dst = ByteBuffer.allocateDirect(src.get(0).capacity());
+            SplittableRandom r = new SplittableRandom(c);
+            while (!stop.get()) {
+                ByteBuffer s = src.get(r.nextInt(src.size()));
+                dst.clear().put(s.duplicate());
+                bytes.add(s.capacity());
             }
         });
     }

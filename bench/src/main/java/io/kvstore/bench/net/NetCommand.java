@@ -30,6 +30,9 @@ import java.util.concurrent.Callable;
  *   <li>{@code --vs-redis}: the same values served by a Debian redis-server (persistence off, loopback) and the
  *       raw loopback TCP throughput, in the same run, alternating, {@code --runs} times; medians reported.</li>
  * </ul>
+ * With the in-process server, also same-host shared-memory GETs ({@code kvstore_shm_get_gbps}: views of the
+ * mapped arena, CRC-checked by the client; {@code kvstore_shm_get_copy_gbps}: plus a copy into the consumer's
+ * buffer) and a plain off-heap memory copy of the same values on as many threads ({@code memcpy_gbps}).
  * {@code --json FILE} writes the figures (at least kvstore_get_gbps, redis_get_gbps, loopback_gbps,
  * lookup_p99_us).
  */
@@ -82,6 +85,28 @@ public final class NetCommand implements Callable<Integer> {
     @Option(names = "--port", description = "Use a running server on this port instead of starting one.")
     Integer port;
 
+    /** The in-process server's shared-memory arena: on tmpfs (/dev/shm) when there is one. */
+    private Path shmDir(Path dataDir) throws java.io.IOException {
+        Path devShm = Path.of("/dev/shm");
+        shmRoot = Files.isDirectory(devShm) && Files.isWritable(devShm)
+                ? Files.createTempDirectory(devShm, "kvstore-bench-shm") : dataDir.resolve("shm");
+        return shmRoot.resolve("dram");
+    }
+
+    /** Deletes the arena files: on tmpfs they hold memory until deleted. */
+    private void deleteShm() throws java.io.IOException {
+        if (shmRoot == null || !Files.exists(shmRoot)) {
+            return;
+        }
+        try (var paths = Files.walk(shmRoot)) {
+            for (Path q : (Iterable<Path>) paths.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(q);
+            }
+        }
+    }
+
+    private Path shmRoot;
+
     @Override
     public Integer call() throws Exception {
         int valueBytes = (int) Sizes.parse(valueSize);
@@ -97,7 +122,8 @@ public final class NetCommand implements Callable<Integer> {
                 server = new KvServer(ConfigLoader.builder().flag("port", 0).flag("adminPort", -1)
                         .flag("dataDir", dataDir).assignment("hbmCapacityBytes=0")
                         .assignment("dramCapacityBytes=" + dram).assignment("nvmeCapacityBytes=1GiB")
-                        .assignment("maxFrameBytes=" + Math.max(64 << 20, 2 * valueBytes)).load()).start();
+                        .assignment("maxFrameBytes=" + Math.max(64 << 20, 2 * valueBytes))
+                        .assignment("dramSharedMemoryDir=" + shmDir(dataDir)).load()).start();
                 p = server.port();
                 out.put("server", "in-process, tier dram = " + server.store().tiers().get(0).getClass().getSimpleName());
             } else {
@@ -122,10 +148,16 @@ public final class NetCommand implements Callable<Integer> {
             List<Double> redisRuns = new ArrayList<>();
             List<Double> loopRuns = new ArrayList<>();
             List<Double> lookupRuns = new ArrayList<>();
+            List<Double> shmRuns = new ArrayList<>();
+            List<Double> shmCopyRuns = new ArrayList<>();
+            List<Double> memcpyRuns = new ArrayList<>();
             try {
                 // JIT warm-up of the Java client and server paths (Redis and the kernel need none); not counted
                 kv.getThroughput(keys, connections, depth, (long) (warmupSeconds * 1000));
                 kv.lookupLatency(lookupBlocks, lookupSamples);
+                if (server != null && server.shmLeases() != null) {
+                    kv.shmGetThroughput(keys, connections, depth, (long) (warmupSeconds * 500), false);
+                }
                 for (int run = 0; run < runs; run++) {
                     if (vsRedis) {
                         loopRuns.add(LoopbackBaseline.run(connections, valueBytes, millis) / 1e9);
@@ -133,6 +165,17 @@ public final class NetCommand implements Callable<Integer> {
                     kvRuns.add(kv.getThroughput(keys, connections, depth, millis) / 1e9);
                     if (vsRedis) {
                         redisRuns.add(redis.getThroughput(connections, values, valueBytes, depth, millis) / 1e9);
+                    }
+                    if (server != null && server.shmLeases() != null) {
+                        long granted = server.shmLeases().counters().get("granted");
+                        memcpyRuns.add(KvLoad.memcpyThroughput(vals, connections, millis) / 1e9);
+                        shmRuns.add(kv.shmGetThroughput(keys, connections, depth, millis, false) / 1e9);
+                        shmCopyRuns.add(kv.shmGetThroughput(keys, connections, depth, millis, true) / 1e9);
+                        if (server.shmLeases().counters().get("granted") == granted) {
+                            throw new IllegalStateException("the shm measurement did not use shared memory");
+                        }
+                        System.err.printf("run %d/%d: shm %.2f GB/s, shm+copy %.2f GB/s, memcpy %.2f GB/s%n", run + 1,
+                                runs, shmRuns.get(run), shmCopyRuns.get(run), memcpyRuns.get(run));
                     }
                     Histogram h = kv.lookupLatency(lookupBlocks, lookupSamples);
                     lookupRuns.add((double) h.getValueAtPercentile(99));
@@ -163,6 +206,19 @@ public final class NetCommand implements Callable<Integer> {
                 out.put("loopback_gbps_runs", loopRuns);
             }
             out.put("kvstore_get_gbps_runs", kvRuns);
+            if (!shmRuns.isEmpty()) {
+                double shm = Measure.median(shmRuns);
+                out.put("kvstore_shm_get_gbps", shm);
+                out.put("kvstore_shm_get_copy_gbps", Measure.median(shmCopyRuns));
+                out.put("memcpy_gbps", Measure.median(memcpyRuns));
+                out.put("kvstore_shm_vs_memcpy", shm / Measure.median(memcpyRuns));
+                if (vsRedis) {
+                    out.put("kvstore_shm_vs_redis", shm / Measure.median(redisRuns));
+                }
+                out.put("kvstore_shm_get_gbps_runs", shmRuns);
+                out.put("kvstore_shm_get_copy_gbps_runs", shmCopyRuns);
+                out.put("memcpy_gbps_runs", memcpyRuns);
+            }
             out.put("lookup_blocks", lookupBlocks);
             out.put("lookup_p99_us", Measure.median(lookupRuns));
             out.put("lookup_p99_us_runs", lookupRuns);
@@ -175,6 +231,7 @@ public final class NetCommand implements Callable<Integer> {
             if (server != null) {
                 server.close();
             }
+            deleteShm();
         }
         String text = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out);
         System.out.println(text);

@@ -17,8 +17,14 @@ public final class FrequencySketch {
     private int additions;
 
     /** A sketch sized for about {@code expectedEntries} distinct hot keys. */
+    /**
+     * At most 4M words (32 MiB, 64M four-bit counters): enough for caches of tens of millions of blocks, and a
+     * bound on what a mis-sized tier (say, bytes taken for blocks) can cost.
+     */
+    static final int MAX_COUNTER_WORDS = 1 << 22;
+
     public FrequencySketch(long expectedEntries) {
-        int n = (int) Math.min(1 << 26, Math.max(64, Long.highestOneBit(Math.max(1, expectedEntries - 1)) << 1));
+        int n = (int) Math.min(MAX_COUNTER_WORDS, Math.max(64, Long.highestOneBit(Math.max(1, expectedEntries - 1)) << 1));
         this.table = new long[n];
         this.mask = n - 1;
         this.sampleSize = 10 * n;

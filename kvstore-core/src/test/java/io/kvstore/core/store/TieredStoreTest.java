@@ -270,7 +270,9 @@ class TieredStoreTest {
         }
         assertThat(store.size()).isEqualTo(3);
         assertThat(store.tiers().get(0).usedBytes()).isEqualTo(3L * B);
-        assertThat(store.get(Blocks.NS, Blocks.key(4)).isHit()).isTrue();
+        GetResult hit = store.get(Blocks.NS, Blocks.key(4));
+        assertThat(hit.isHit()).isTrue();
+        hit.handle().close();
     }
 
     @Test

@@ -14,10 +14,19 @@ import io.netty.buffer.ByteBuf;
  *
  * <pre>
  *  u8 maxVersion | str modelId | str dtype | u32 layers | u32 kvHeads | u32 headDim | u32 tokensPerBlock
- *  | str tenant | str cacheSalt | str loraId | str token
+ *  | str tenant | str cacheSalt | str loraId | str token [| u8 features]
  * </pre>
+ * {@code features} is optional (appended in version 1; absent = 0).
  */
-public record Hello(int maxVersion, Namespace namespace, String token) {
+public record Hello(int maxVersion, Namespace namespace, String token, int features) {
+
+    /** {@link #features} bit: the client runs on the server's host and wants shared-memory reads. */
+    public static final int FEATURE_SHM = 0x01;
+
+    /** A HELLO without optional features. */
+    public Hello(int maxVersion, Namespace namespace, String token) {
+        this(maxVersion, namespace, token, 0);
+    }
 
     public void write(ByteBuf out) {
         out.writeByte(maxVersion);
@@ -29,6 +38,9 @@ public record Hello(int maxVersion, Namespace namespace, String token) {
         Wire.writeString(out, namespace.cacheSalt());
         Wire.writeString(out, namespace.loraId());
         Wire.writeString(out, token == null ? "" : token);
+        if (features != 0) {
+            out.writeByte(features);
+        }
     }
 
     public static Hello read(ByteBuf in, ProtocolLimits limits) {
@@ -46,9 +58,10 @@ public record Hello(int maxVersion, Namespace namespace, String token) {
         String salt = Wire.readString(in, max, "cacheSalt");
         String lora = Wire.readString(in, max, "loraId");
         String token = Wire.readString(in, max, "token");
+        int features = in.isReadable() ? in.readUnsignedByte() : 0;
         try {
             return new Hello(version, new Namespace(model, new KvLayout(dtype, layers, heads, dim, tpb), tenant, salt,
-                    lora), token);
+                    lora), token, features);
         } catch (IllegalArgumentException e) {
             throw new ProtocolException(ErrorCode.MALFORMED, "namespace: " + e.getMessage());
         }

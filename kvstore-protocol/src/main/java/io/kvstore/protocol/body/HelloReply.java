@@ -12,15 +12,31 @@ import java.util.List;
  *
  * <pre>
  *  u8 version | u64 namespaceId | u32 maxFrameBytes | u32 maxKeysPerRequest | u8 tierCount | tierCount x str
+ *  [| str shmDirectory]
  * </pre>
+ * {@code shmDirectory} is optional (appended in version 1): non-empty only when the client asked for shared
+ * memory in HELLO and the server offers it.
  */
 public record HelloReply(int version, long namespaceId, int maxFrameBytes, int maxKeysPerRequest,
-                         List<String> tiers) {
+                         List<String> tiers, String shmDirectory) {
+
+    /** A reply that offers no shared memory. */
+    public HelloReply(int version, long namespaceId, int maxFrameBytes, int maxKeysPerRequest, List<String> tiers) {
+        this(version, namespaceId, maxFrameBytes, maxKeysPerRequest, tiers, "");
+    }
+
+    /** True if the server offers shared-memory reads to this session (the client must still SHM_ATTACH). */
+    public boolean offersShm() {
+        return !shmDirectory.isEmpty();
+    }
 
     public void write(ByteBuf out) {
         out.writeByte(version).writeLong(namespaceId).writeInt(maxFrameBytes).writeInt(maxKeysPerRequest);
         out.writeByte(tiers.size());
         tiers.forEach(t -> Wire.writeString(out, t));
+        if (!shmDirectory.isEmpty()) {
+            Wire.writeString(out, shmDirectory);
+        }
     }
 
     public static HelloReply read(ByteBuf in) {
@@ -34,6 +50,7 @@ public record HelloReply(int version, long namespaceId, int maxFrameBytes, int m
         for (int i = 0; i < n; i++) {
             tiers.add(Wire.readString(in, 65535, "tier name"));
         }
-        return new HelloReply(v, ns, maxFrame, maxKeys, tiers);
+        String shm = in.isReadable() ? Wire.readString(in, 65535, "shmDirectory") : "";
+        return new HelloReply(v, ns, maxFrame, maxKeys, tiers, shm);
     }
 }

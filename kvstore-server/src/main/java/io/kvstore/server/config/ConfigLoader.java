@@ -56,6 +56,7 @@ public final class ConfigLoader {
             new Setting("maxLeaseMillis", Kind.INT, "30000"),
             new Setting("shutdownGraceMillis", Kind.INT, "5000"),
             new Setting("authTokens", Kind.TOKENS, ""),
+            new Setting("dramSharedMemoryDir", Kind.STRING, ""),
             new Setting("remoteSeeds", Kind.STRING, ""),
             new Setting("remoteKeyPrefix", Kind.STRING, "kv"),
             new Setting("remoteTimeoutMillis", Kind.INT, "100"),
@@ -180,7 +181,8 @@ public final class ConfigLoader {
                     intSize("maxFrameBytes"), integer("maxKeysPerRequest"), integer("maxPipelinedRequests"),
                     size("maxInFlightBytesPerConnection"), intSize("writeBufferLowBytes"),
                     intSize("writeBufferHighBytes"), integer("maxLeaseMillis"), integer("shutdownGraceMillis"),
-                    tokens(), remote());
+                    tokens(), str("dramSharedMemoryDir").isBlank() ? null : Path.of(str("dramSharedMemoryDir")),
+                    remote());
         } catch (ConfigException e) {
             String msg = e.getMessage();
             int colon = msg.indexOf(':');

@@ -34,6 +34,9 @@ import java.util.Map;
  * @param maxLeaseMillis   longest lease a LOOKUP may take
  * @param shutdownGraceMillis how long shutdown waits for in-flight requests
  * @param authTokens       token to the tenants it may use ({@code *} = any); empty = no authentication
+ * @param dramSharedMemoryDir null = off; otherwise the DRAM arena lives in files in this directory (tmpfs, e.g.
+ *                         {@code /dev/shm/kvstore}) that same-host clients of the same OS user map read-only
+ *                         (docs/protocol.md, shared memory). Implies DRAM persistence in that directory
  * @param remote           the shared remote tier (Redis Cluster); {@link Remote#enabled()} false = none
  */
 public record ServerConfig(String bindAddress, int port, String adminBindAddress, int adminPort, Path dataDir,
@@ -42,7 +45,7 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
                            int blockingThreads, int blockingQueueDepth, int maxFrameBytes, int maxKeysPerRequest,
                            int maxPipelinedRequests, long maxInFlightBytesPerConnection, int writeBufferLowBytes,
                            int writeBufferHighBytes, long maxLeaseMillis, long shutdownGraceMillis,
-                           Map<String, List<String>> authTokens, Remote remote) {
+                           Map<String, List<String>> authTokens, Path dramSharedMemoryDir, Remote remote) {
 
     /**
      * Settings of the shared remote tier (docs/remote-tier.md), the last level of the store when {@code seeds}

@@ -110,6 +110,9 @@ final class Connection extends ChannelInboundHandlerAdapter {
             sc.lifecycle().end();
         }
         puts.clear();
+        if (sc.shm() != null) {
+            sc.shm().releaseAll(this); // a client that died or left keeps no memory pinned
+        }
         ctx.fireChannelInactive();
     }
 

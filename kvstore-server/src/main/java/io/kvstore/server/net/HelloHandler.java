@@ -1,12 +1,18 @@
 package io.kvstore.server.net;
 
+import java.net.InetSocketAddress;
+
 import io.kvstore.protocol.ErrorCode;
 import io.kvstore.protocol.FrameDescriptor;
 import io.kvstore.protocol.body.Hello;
 import io.kvstore.protocol.body.HelloReply;
 import io.netty.buffer.ByteBuf;
 
-/** HELLO: checks the token, computes the namespace id from the namespace fields, opens the session. */
+/**
+ * HELLO: checks the token, computes the namespace id from the namespace fields, opens the session. Offers shared
+ * memory (the arena directory in the reply) when the client asks for it, the server has it and the peer is a
+ * loopback address; the client must still prove it runs here (SHM_ATTACH).
+ */
 final class HelloHandler implements OpHandler {
 
     @Override
@@ -45,9 +51,11 @@ final class HelloHandler implements OpHandler {
         s.namespace = h.namespace();
         s.namespaceId = h.namespace().id();
         s.version = Math.min(h.maxVersion(), FrameDescriptor.VERSION);
+        s.shmOffered = (h.features() & Hello.FEATURE_SHM) != 0 && r.sc.shm() != null
+                && r.ctx().channel().remoteAddress() instanceof InetSocketAddress a && a.getAddress().isLoopbackAddress();
         ByteBuf out = r.ctx().alloc().buffer(64);
         new HelloReply(s.version, s.namespaceId, r.sc.limits().maxFrameBytes(), r.sc.limits().maxKeysPerRequest(),
-                r.sc.tierNames()).write(out);
+                r.sc.tierNames(), s.shmOffered ? r.sc.shm().directory().toString() : "").write(out);
         r.reply(out);
     }
 }

@@ -1,5 +1,7 @@
 package io.kvstore.server.net;
 
+import io.kvstore.tier.dram.DramTier;
+
 import io.kvstore.core.store.TieredStore;
 import io.kvstore.protocol.FrameDecoder;
 import io.kvstore.protocol.FrameEncoder;
@@ -46,6 +48,7 @@ public final class NetServer implements AutoCloseable {
     private final ThreadPoolExecutor blocking;
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final Lifecycle lifecycle = new Lifecycle();
+    private final ShmLeases shm;
     private Channel serverChannel;
     private boolean closed;
 
@@ -59,7 +62,8 @@ public final class NetServer implements AutoCloseable {
                     t.setDaemon(true);
                     return t;
                 });
-        this.sc = ServerContext.of(config, store, levels, metrics, blocking, lifecycle);
+        this.shm = sharedMemory(config, store, levels);
+        this.sc = ServerContext.of(config, store, levels, metrics, blocking, lifecycle, shm);
         metrics.gauge("kvstore_blocking_queue_depth", "Tasks waiting for the blocking pool",
                 () -> blocking.getQueue().size());
         metrics.gauge("kvstore_blocking_queue_limit", "Capacity of the blocking pool's queue",
@@ -124,7 +128,28 @@ public final class NetServer implements AutoCloseable {
         m.put(Opcode.UNPIN, new KeysHandler(Opcode.UNPIN));
         m.put(Opcode.STATS, new StatsHandler());
         m.put(Opcode.PING, new PingHandler());
+        m.put(Opcode.SHM_ATTACH, new ShmHandlers.Attach());
+        m.put(Opcode.SHM_GET, new ShmHandlers.Get());
+        m.put(Opcode.SHM_RELEASE, new ShmHandlers.Release());
         return m;
+    }
+
+    /** The shared-memory leases, or null when shared memory is off ({@code dramSharedMemoryDir} unset). */
+    public ShmLeases shmLeases() {
+        return shm;
+    }
+
+    private static ShmLeases sharedMemory(ServerConfig config, TieredStore store, List<TierFactory.Level> levels) {
+        if (config.dramSharedMemoryDir() == null) {
+            return null;
+        }
+        for (TierFactory.Level l : levels) {
+            if (l.spec().tier() instanceof DramTier d && d.config().persistent()) {
+                LOG.info("shared-memory reads offered from {}", d.config().persistDirectory());
+                return new ShmLeases(d, store.clock(), 200);
+            }
+        }
+        throw new IllegalArgumentException("dramSharedMemoryDir is set but there is no file-backed DRAM tier");
     }
 
     /** Drains and stops; idempotent. */
@@ -154,6 +179,9 @@ public final class NetServer implements AutoCloseable {
         channels.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        if (shm != null) {
+            shm.close();
+        }
         blocking.shutdown();
         try {
             if (!blocking.awaitTermination(5, TimeUnit.SECONDS)) {

@@ -14,19 +14,26 @@ import java.util.stream.Collectors;
 
 /**
  * What every connection and handler shares: the store, the tier facts, limits, auth, metrics and the bounded
- * pool for work that must not run on an event loop. Immutable references; the objects are thread-safe.
+ * pool for work that must not run on an event loop, and the shared-memory leases ({@code shm}, null when
+ * shared memory is off). Immutable references; the objects are thread-safe.
  */
 record ServerContext(ServerConfig config, TieredStore store, Map<String, TierFactory.Level> levels,
                      List<String> tierNames, ProtocolLimits limits, Authenticator auth, ServerMetrics metrics,
-                     ExecutorService blocking, Lifecycle lifecycle) {
+                     ExecutorService blocking, Lifecycle lifecycle, ShmLeases shm) {
 
+    /** A context without shared memory. */
     static ServerContext of(ServerConfig config, TieredStore store, List<TierFactory.Level> levels,
                             ServerMetrics metrics, ExecutorService blocking, Lifecycle lifecycle) {
+        return of(config, store, levels, metrics, blocking, lifecycle, null);
+    }
+
+    static ServerContext of(ServerConfig config, TieredStore store, List<TierFactory.Level> levels,
+                            ServerMetrics metrics, ExecutorService blocking, Lifecycle lifecycle, ShmLeases shm) {
         return new ServerContext(config, store,
                 levels.stream().collect(Collectors.toMap(TierFactory.Level::name, l -> l)),
                 store.tierNames(),
                 new ProtocolLimits(config.maxFrameBytes(), config.maxKeysPerRequest(), 4096),
-                new Authenticator(config.authTokens()), metrics, blocking, lifecycle);
+                new Authenticator(config.authTokens()), metrics, blocking, lifecycle, shm);
     }
 
     /** True if reads from {@code tier} may run on the event loop. */

@@ -9,6 +9,10 @@ final class Session {
     Namespace namespace;
     long namespaceId;
     int version;
+    /** HELLO offered shared memory (loopback peer, feature asked, server has it). */
+    boolean shmOffered;
+    /** SHM_ATTACH proved the client can read the nonce file. */
+    boolean shmAttached;
 
     boolean open() {
         return namespace != null;

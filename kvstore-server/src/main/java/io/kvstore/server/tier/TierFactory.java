@@ -41,6 +41,13 @@ public final class TierFactory {
     private static final long WRITE_THROUGH_QUEUE_BYTES = 64L << 20;
 
     /**
+     * The block size policies assume when they size their sketches and ghost lists from a byte capacity: 256 KiB,
+     * between a small model's 16-token block and an 8B model's 2 MiB. A wrong guess only changes how many counters
+     * a sketch has, never what is stored.
+     */
+    static final long TYPICAL_BLOCK_BYTES = 256 * 1024;
+
+    /**
      * One level as the server needs to know it.
      *
      * @param spec     the store's level
@@ -64,7 +71,7 @@ public final class TierFactory {
             out.add(hbm(c.hbmCapacityBytes(), policy(c.hbmPolicy(), c.hbmCapacityBytes())));
         }
         if (c.dramCapacityBytes() > 0) {
-            out.add(dram(c.dramCapacityBytes(), policy(c.dramPolicy(), c.dramCapacityBytes())));
+            out.add(dram(c.dramCapacityBytes(), policy(c.dramPolicy(), c.dramCapacityBytes()), c.dramSharedMemoryDir()));
         }
         if (c.nvmeCapacityBytes() > 0) {
             out.add(nvme(c.dataDir().resolve("nvme"), c.nvmeCapacityBytes(),
@@ -120,8 +127,12 @@ public final class TierFactory {
                 true, false);
     }
 
-    static Level dram(long capacity, EvictionPolicy<BlockKey> policy) {
-        return new Level(TierSpec.of(DramTier.open(DramTierConfig.of("dram", capacity)), policy), true, false);
+    static Level dram(long capacity, EvictionPolicy<BlockKey> policy, Path sharedDir) {
+        DramTierConfig cfg = DramTierConfig.of("dram", capacity);
+        if (sharedDir != null) { // the arena in files same-host clients may map (shared-memory reads)
+            cfg = cfg.persistedTo(sharedDir);
+        }
+        return new Level(TierSpec.of(DramTier.open(cfg), policy), true, false);
     }
 
     static Level nvme(Path dir, long capacity, EvictionPolicy<BlockKey> policy) {
@@ -131,6 +142,6 @@ public final class TierFactory {
     }
 
     private static EvictionPolicy<BlockKey> policy(String name, long capacity) {
-        return PolicyRegistry.create(name, PolicySpec.ofCapacity(capacity));
+        return PolicyRegistry.create(name, new PolicySpec(capacity, TYPICAL_BLOCK_BYTES, 42));
     }
 }

@@ -2,6 +2,7 @@ package io.kvstore.tier.dram;
 
 import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.block.Checksums;
+import io.kvstore.core.block.BlockHandle;
 import io.kvstore.core.block.RefCountedHandle;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.tier.PutOutcome;
@@ -462,6 +463,32 @@ public final class DramTier implements Tier {
     int firstPageOf(BlockKey key) {
         IndexRecord r = lookup(key.toBytes());
         return r == null ? -1 : r.firstPage();
+    }
+
+    // ----------------------------------------------------------------------------------- shared memory
+
+    /**
+     * Where a block read from this tier lies in the arena's files, for a same-host reader that maps them
+     * (docs/protocol.md, shared memory).
+     *
+     * @param file   the segment file ({@code segment-NNN.arena} in the persist directory)
+     * @param offset byte offset of the payload in that file
+     */
+    public record SharedLocation(Path file, long offset) {
+    }
+
+    /**
+     * The location of {@code payload} (a handle's {@link BlockHandle#payload()} from {@link #read}) in the
+     * segment files, or null if this tier is not file-backed or the buffer is not a view of its arena. The
+     * location stays valid while the handle is open: the run is not reused before its last handle closes.
+     */
+    public SharedLocation sharedLocation(ByteBuffer payload) {
+        Path dir = config.persistDirectory();
+        if (dir == null) {
+            return null;
+        }
+        long loc = arena.locate(payload);
+        return loc < 0 ? null : new SharedLocation(PageArena.segmentFile(dir, (int) (loc >>> 40)), loc & ((1L << 40) - 1));
     }
 
     /** Test hook: the arena. */

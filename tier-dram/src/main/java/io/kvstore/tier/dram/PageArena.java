@@ -79,8 +79,10 @@ final class PageArena implements AutoCloseable {
         try {
             for (int i = 0; i < segs.length; i++) {
                 int len = segmentLength(config, i);
-                try (FileChannel ch = FileChannel.open(segmentFile(dir, i), StandardOpenOption.CREATE,
+                Path file = segmentFile(dir, i);
+                try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE,
                         StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                    restrict(file);
                     if (ch.size() != len) {
                         ch.truncate(0); // a resized segment holds nothing we could trust
                         ch.write(ByteBuffer.allocate(1), len - 1L); // sparse: pages appear as they are written
@@ -97,6 +99,38 @@ final class PageArena implements AutoCloseable {
             throw e;
         }
         return new PageArena(config, segs);
+    }
+
+    /** Owner read-write only (where the file system has POSIX modes): the files are the arena's memory. */
+    private static void restrict(Path file) throws IOException {
+        try {
+            Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system: its own access rules apply
+        }
+    }
+
+    /**
+     * Where a view returned by {@link #view} lies: {@code segment << 40 | offset}, or -1 if {@code view} is not
+     * a view of this arena (or the address cannot be read on this JVM).
+     */
+    long locate(ByteBuffer view) {
+        long a = address(view);
+        if (a == 0) {
+            return -1;
+        }
+        for (int i = 0; i < segments.length; i++) {
+            long base = address(segments[i]);
+            if (base != 0 && a >= base && a + view.capacity() <= base + segments[i].capacity()) {
+                return ((long) i << 40) | (a - base);
+            }
+        }
+        return -1;
+    }
+
+    /** Number of segments. */
+    int segmentCount() {
+        return segments.length;
     }
 
     static Path segmentFile(Path dir, int index) {
@@ -283,21 +317,42 @@ final class PageArena implements AutoCloseable {
 
     private static final Object UNSAFE;
     private static final Method INVOKE_CLEANER;
+    private static final Method GET_LONG;
+    private static final long ADDRESS_OFFSET;
 
     static {
         Object unsafe = null;
         Method invoke = null;
+        Method getLong = null;
+        long addressOffset = -1;
         try {
             Class<?> c = Class.forName("sun.misc.Unsafe");
             Field f = c.getDeclaredField("theUnsafe");
             f.setAccessible(true);
             unsafe = f.get(null);
             invoke = c.getMethod("invokeCleaner", ByteBuffer.class);
+            getLong = c.getMethod("getLong", Object.class, long.class);
+            addressOffset = (long) c.getMethod("objectFieldOffset", Field.class)
+                    .invoke(unsafe, java.nio.Buffer.class.getDeclaredField("address"));
         } catch (ReflectiveOperationException | RuntimeException e) {
-            // not available: memory is released when the buffers are garbage-collected
+            // not available: memory is released when the buffers are garbage-collected; no shared locations
         }
         UNSAFE = unsafe;
         INVOKE_CLEANER = invoke;
+        GET_LONG = getLong;
+        ADDRESS_OFFSET = addressOffset;
+    }
+
+    /** The native address of a direct buffer, or 0 if it cannot be read. */
+    private static long address(ByteBuffer b) {
+        if (GET_LONG == null || ADDRESS_OFFSET < 0 || !b.isDirect()) {
+            return 0;
+        }
+        try {
+            return (long) GET_LONG.invoke(UNSAFE, b, ADDRESS_OFFSET);
+        } catch (ReflectiveOperationException e) {
+            return 0;
+        }
     }
 
     /** Frees a direct buffer or unmaps a mapped one at once, instead of at some later garbage collection. */

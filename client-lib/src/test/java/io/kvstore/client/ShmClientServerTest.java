@@ -1,0 +1,226 @@
+package io.kvstore.client;
+
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.key.PrefixHasher;
+import io.kvstore.core.tier.Tier;
+import io.kvstore.protocol.ErrorCode;
+import io.kvstore.server.KvServer;
+import io.kvstore.server.config.ConfigLoader;
+import io.kvstore.server.testing.TestServers;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every end-to-end test of {@link ClientServerTest} again, with the server offering same-host shared memory
+ * (so DRAM hits are read from the mapped arena), plus the lease guarantees: memory under a live lease is not
+ * reused, an expired lease is reclaimed, a client killed with SIGKILL leaks no lease.
+ */
+class ShmClientServerTest extends ClientServerTest {
+
+    @Override
+    ConfigLoader serverConfig(Path d) {
+        return TestServers.config(d).assignment("dramSharedMemoryDir=" + d.resolve("shm"));
+    }
+
+    @AfterEach
+    void everyLeaseEnds() {
+        if (server.shmLeases() != null) {
+            waitFor(() -> server.shmLeases().active() == 0, "no lease left after the test");
+        }
+    }
+
+    static void waitFor(BooleanSupplier cond, String what) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!cond.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for: " + what);
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    static long dramDetail(KvServer s, String name) {
+        for (Tier t : s.store().tiers()) {
+            if (t.name().equals("dram")) {
+                return t.stats().details().get(name);
+            }
+        }
+        throw new AssertionError("no dram tier");
+    }
+
+    @Test
+    void dramHitsAreViewsOfTheMappingUnderALeaseReleasedWhenTheBlocksClose() {
+        int[] tokens = tokens(8, 11);
+        List<ByteBuffer> payloads = payloads(8, 11);
+        client.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads));
+        long granted = server.shmLeases().counters().get("granted");
+        List<ReceivedBlock> got = client.getBlocks(NS, new PrefixHasher(NS).hash(tokens));
+        try {
+            assertThat(got).hasSize(8);
+            for (int i = 0; i < 8; i++) {
+                ByteBuffer p = got.get(i).payload();
+                assertThat(p.isDirect()).isTrue();
+                assertThat(p).isEqualTo(payloads.get(i).duplicate());
+            }
+            assertThat(server.shmLeases().counters().get("granted")).isEqualTo(granted + 1);
+            assertThat(server.shmLeases().active()).isEqualTo(1);
+        } finally {
+            got.forEach(ReceivedBlock::close);
+        }
+        waitFor(() -> server.shmLeases().active() == 0, "the lease is released after the last block closes");
+        assertThat(server.metrics()).isNotNull();
+    }
+
+    @Test
+    void theShmFilesAndNonceAreOwnerOnly() throws Exception {
+        Path shm = dir.resolve("shm");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(shm))).isEqualTo("rwx------");
+        try (var files = Files.list(shm)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                if (f.getFileName().toString().endsWith(".arena") || f.getFileName().toString().equals("shm.token")) {
+                    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).as(f.toString())
+                            .isEqualTo("rw-------");
+                }
+            }
+        }
+    }
+
+    @Test
+    void aClientThatDoesNotAskUsesTcpWithIdenticalResults() {
+        int[] tokens = tokens(4, 12);
+        List<ByteBuffer> payloads = payloads(4, 12);
+        client.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads));
+        long granted = server.shmLeases().counters().get("granted");
+        try (KvStoreClient tcp = KvStoreClient.create(ClientOptions.of("127.0.0.1", server.port())
+                .withSharedMemory(false))) {
+            List<ReceivedBlock> got = tcp.getBlocks(NS, new PrefixHasher(NS).hash(tokens));
+            try {
+                assertThat(got).hasSize(4);
+                for (int i = 0; i < 4; i++) {
+                    assertThat(got.get(i).payload()).isEqualTo(payloads.get(i).duplicate());
+                }
+            } finally {
+                got.forEach(ReceivedBlock::close);
+            }
+        }
+        assertThat(server.shmLeases().counters().get("granted")).isEqualTo(granted);
+    }
+
+    @Test
+    void aWrongNonceIsDenied() throws Exception {
+        // a raw client that says HELLO with the feature and then guesses the nonce
+        try (KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", server.port()))) {
+            c.connect(NS);
+            ClientConnection conn = c.connectionForTest(NS);
+            assertThat(conn.shm()).isNotNull();
+            io.netty.buffer.ByteBuf body = io.netty.buffer.Unpooled.buffer();
+            io.kvstore.protocol.Wire.writeString(body, "0".repeat(64));
+            var f = conn.call(io.kvstore.protocol.Opcode.SHM_ATTACH, 0, body);
+            assertThat(f).failsWithin(5, TimeUnit.SECONDS).withThrowableOfType(Exception.class)
+                    .satisfies(e -> assertThat(((KvStoreException) e.getCause()).code())
+                            .isEqualTo(ErrorCode.SHM_DENIED));
+        }
+    }
+
+    @Test
+    void evictionUnderALiveLeaseDoesNotReuseTheMemory() throws Exception {
+        try (KvServer small = TestServers.start(serverConfig(dir.resolve("ev")).assignment("dramCapacityBytes=1MiB"));
+             KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", small.port()))) {
+            int[] tokens = tokens(8, 13);
+            List<ByteBuffer> payloads = payloads(8, 13);
+            c.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads));
+            List<BlockKey> keys = new PrefixHasher(NS).hash(tokens);
+            List<ReceivedBlock> held = c.getBlocks(NS, keys);
+            try {
+                assertThat(held).hasSize(8);
+                assertThat(small.shmLeases().active()).isEqualTo(1);
+                // churn: 4x the DRAM capacity of new blocks evicts (demotes) the leased ones
+                for (int r = 0; r < 4; r++) {
+                    int[] t = tokens(16, 100 + r);
+                    c.putBlocks(NS, BlockPayload.chain(NS, t, payloads(16, 100 + r)));
+                }
+                assertThat(c.lookup(NS, keys).tiers()).as("a leased block was evicted from DRAM").contains("nvme");
+                assertThat(dramDetail(small, "retired_pages")).as("their pages wait for the lease").isPositive();
+                for (int i = 0; i < 8; i++) {
+                    assertThat(held.get(i).payload()).as("block %d under the lease", i)
+                            .isEqualTo(payloads.get(i).duplicate());
+                }
+            } finally {
+                held.forEach(ReceivedBlock::close);
+            }
+            waitFor(() -> small.shmLeases().active() == 0 && dramDetail(small, "retired_pages") == 0,
+                    "pages are freed once the lease ends");
+            // the demoted blocks still read back identical (now over TCP from the lower tier)
+            List<ReceivedBlock> again = c.getBlocks(NS, keys);
+            try {
+                assertThat(again).hasSize(8);
+                assertThat(again.get(7).payload()).isEqualTo(payloads.get(7).duplicate());
+            } finally {
+                again.forEach(ReceivedBlock::close);
+            }
+        }
+    }
+
+    @Test
+    void anExpiredLeaseIsReclaimed() throws Exception {
+        try (KvServer s = TestServers.start(serverConfig(dir.resolve("exp")).assignment("maxLeaseMillis=300"));
+             KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", s.port()))) {
+            int[] tokens = tokens(4, 14);
+            c.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads(4, 14)));
+            List<ReceivedBlock> forgotten = c.getBlocks(NS, new PrefixHasher(NS).hash(tokens));
+            assertThat(forgotten).hasSize(4);
+            assertThat(s.shmLeases().active()).isEqualTo(1);
+            c.delete(NS, new PrefixHasher(NS).hash(tokens));
+            assertThat(dramDetail(s, "retired_pages")).isPositive();
+            waitFor(() -> s.shmLeases().active() == 0, "the reaper reclaims the expired lease");
+            assertThat(s.shmLeases().counters().get("expired")).isEqualTo(1L);
+            assertThat(dramDetail(s, "retired_pages")).isZero();
+            forgotten.forEach(ReceivedBlock::close); // late close: its release finds no lease, harmlessly
+        }
+    }
+
+    @Test
+    void aClientKilledWithSigkillLeaksNoLease() throws Exception {
+        int[] tokens = tokens(4, 15);
+        client.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads(4, 15)));
+        String java = ProcessHandle.current().info().command().orElse("java");
+        List<String> cmd = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                ShmChild.class.getName(), String.valueOf(server.port()), "15"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            String line;
+            while ((line = out.readLine()) != null && !line.startsWith("HOLDING")) {
+                // skip the child's log lines
+            }
+            assertThat(line).as("child output").isEqualTo("HOLDING 4");
+            assertThat(server.shmLeases().active()).isEqualTo(1);
+            assertThat(dramDetail(server, "retired_pages")).isZero();
+            p.destroyForcibly(); // SIGKILL on Unix: no shutdown hook, no release
+            assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).isEqualTo(137);
+            waitFor(() -> server.shmLeases().active() == 0, "the dead client's lease ends with its connection");
+            assertThat(server.shmLeases().counters().get("dropped_with_connection")).isEqualTo(1L);
+        } finally {
+            p.destroyForcibly();
+        }
+    }
+}

@@ -1,0 +1,58 @@
+package io.kvstore.protocol;
+
+import io.kvstore.core.block.BlockMeta;
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.namespace.KvLayout;
+import io.kvstore.core.namespace.Namespace;
+import io.kvstore.protocol.body.Hello;
+import io.kvstore.protocol.body.HelloReply;
+import io.kvstore.protocol.body.ShmGetReply;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** The shared-memory additions are additive: old bodies still parse, new fields round-trip. */
+class ShmBodiesTest {
+
+    private static final Namespace NS = new Namespace("m", new KvLayout("fp16", 2, 2, 64, 16), "t", "", "");
+    private static final ProtocolLimits LIMITS = new ProtocolLimits(1 << 20, 100, 4096);
+
+    @Test
+    void helloFeaturesAreOptional() {
+        ByteBuf b = Unpooled.buffer();
+        new Hello(1, NS, "tok").write(b);
+        assertThat(Hello.read(b, LIMITS).features()).isZero();
+        new Hello(1, NS, "tok", Hello.FEATURE_SHM).write(b);
+        assertThat(Hello.read(b, LIMITS)).isEqualTo(new Hello(1, NS, "tok", Hello.FEATURE_SHM));
+        b.release();
+    }
+
+    @Test
+    void helloReplyShmDirectoryIsOptional() {
+        ByteBuf b = Unpooled.buffer();
+        new HelloReply(1, 7, 4096, 10, List.of("dram")).write(b);
+        HelloReply r = HelloReply.read(b);
+        assertThat(r.offersShm()).isFalse();
+        new HelloReply(1, 7, 4096, 10, List.of("dram"), "/dev/shm/x").write(b);
+        assertThat(HelloReply.read(b).shmDirectory()).isEqualTo("/dev/shm/x");
+        b.release();
+    }
+
+    @Test
+    void shmGetReplyRoundTripsAndChecksItsCount() {
+        BlockMeta m = new BlockMeta(BlockKey.of(new byte[32]), BlockKey.of(new byte[32]), 0, 9, 3, 1000, 42);
+        ShmGetReply r = new ShmGetReply(5, true, List.of(new ShmGetReply.Location(m, "segment-000.arena", 65536)));
+        ByteBuf b = Unpooled.buffer();
+        r.write(b);
+        ByteBuf copy = b.copy();
+        assertThat(ShmGetReply.read(b, 9, 10)).isEqualTo(r);
+        assertThatThrownBy(() -> ShmGetReply.read(copy, 9, 0)).isInstanceOf(ProtocolException.class);
+        b.release();
+        copy.release();
+    }
+}
