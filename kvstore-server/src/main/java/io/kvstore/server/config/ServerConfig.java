@@ -93,6 +93,12 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
         if (remote == null) {
             remote = Remote.none();
         }
+        if (remote.enabled() && remote.writeThroughBlocks() > 0 && dramSharedMemoryDir != null
+                && hbmCapacityBytes == 0) {
+            // write-through wraps the top local tier; shared-memory reads need the DRAM tier itself
+            throw new ConfigException("remoteWriteThroughBlocks: write-through wraps the top tier, which is the DRAM "
+                    + "tier that dramSharedMemoryDir offers to clients; use an HBM tier on top, or no write-through");
+        }
         port("port", port, false);
         port("adminPort", adminPort, true);
         notBlank("bindAddress", bindAddress);
