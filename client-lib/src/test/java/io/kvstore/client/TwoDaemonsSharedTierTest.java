@@ -61,9 +61,8 @@ class TwoDaemonsSharedTierTest {
 
     static KvServer daemon(Path dir, String dram, int writeThroughBlocks, String prefix, int timeoutMillis)
             throws Exception {
-        // lru: the default policy sizes its sketch for 1-byte blocks (512 MiB of heap per tier, see the report)
         return TestServers.start(TestServers.config(dir).assignment("dramCapacityBytes=" + dram)
-                .assignment("dramPolicy=lru")
+                .assignment("dramPolicy=lru") // the test reasons about which blocks A's DRAM demotes
                 .assignment("nvmeCapacityBytes=0")
                 .assignment("remoteSeeds=" + String.join(",", cluster.seeds()))
                 .assignment("remoteKeyPrefix=" + prefix)
