@@ -35,7 +35,9 @@ public enum ErrorCode {
     /** A PUT payload does not match its length or CRC32C. */
     BAD_CHECKSUM(13, false),
     /** The frame ended early: the connection closed inside a frame. Never sent; reported locally. */
-    TRUNCATED(14, true);
+    TRUNCATED(14, true),
+    /** A PUT would take the tenant's stored bytes over its quota; blocks already stored are kept. */
+    QUOTA_EXCEEDED(15, false);
 
     private static final ErrorCode[] BY_CODE = new ErrorCode[256];
 

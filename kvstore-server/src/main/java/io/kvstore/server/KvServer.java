@@ -1,8 +1,10 @@
 package io.kvstore.server;
 
+import io.kvstore.core.store.StoreEventListener;
 import io.kvstore.core.store.TieredStore;
 import io.kvstore.server.admin.AdminServer;
 import io.kvstore.server.admin.ServerMetrics;
+import io.kvstore.server.auth.TenantQuotas;
 import io.kvstore.server.config.ServerConfig;
 import io.kvstore.server.net.NetServer;
 import io.kvstore.server.tier.TierFactory;
@@ -28,6 +30,7 @@ public final class KvServer implements AutoCloseable {
     private final ServerConfig config;
     private final ServerMetrics metrics = new ServerMetrics();
     private final List<TierFactory.Level> levels;
+    private final TenantQuotas quotas;
     private final TieredStore store;
     private final NetServer net;
     private AdminServer admin;
@@ -37,10 +40,15 @@ public final class KvServer implements AutoCloseable {
         this.config = config;
         Files.createDirectories(config.dataDir());
         this.levels = TierFactory.build(config);
-        this.store = TieredStore.builder().listener(metrics.storeListener())
+        this.quotas = new TenantQuotas(config.tenantQuotaBytes());
+        StoreEventListener metricsListener = metrics.storeListener();
+        this.store = TieredStore.builder().listener(e -> {
+                    metricsListener.onEvent(e);
+                    quotas.onEvent(e);
+                })
                 .with(b -> TierFactory.specs(levels).forEach(b::tier)).build();
         metrics.bind(store);
-        this.net = new NetServer(config, store, levels, metrics);
+        this.net = new NetServer(config, store, levels, metrics, quotas);
     }
 
     /** Binds the data port and, unless {@code adminPort} is -1, the admin port. */
@@ -75,6 +83,11 @@ public final class KvServer implements AutoCloseable {
 
     public TieredStore store() {
         return store;
+    }
+
+    /** The per-tenant byte quotas and their use. */
+    public TenantQuotas quotas() {
+        return quotas;
     }
 
     public ServerMetrics metrics() {

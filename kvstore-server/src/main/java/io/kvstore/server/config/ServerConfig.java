@@ -34,6 +34,8 @@ import java.util.Map;
  * @param maxLeaseMillis   longest lease a LOOKUP may take
  * @param shutdownGraceMillis how long shutdown waits for in-flight requests
  * @param authTokens       token to the tenants it may use ({@code *} = any); empty = no authentication
+ * @param tenantQuotaBytes tenant to the payload bytes its blocks may hold ({@code *} = every other tenant);
+ *                         empty = no quotas
  */
 public record ServerConfig(String bindAddress, int port, String adminBindAddress, int adminPort, Path dataDir,
                            long hbmCapacityBytes, String hbmPolicy, long dramCapacityBytes, String dramPolicy,
@@ -41,10 +43,17 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
                            int blockingThreads, int blockingQueueDepth, int maxFrameBytes, int maxKeysPerRequest,
                            int maxPipelinedRequests, long maxInFlightBytesPerConnection, int writeBufferLowBytes,
                            int writeBufferHighBytes, long maxLeaseMillis, long shutdownGraceMillis,
-                           Map<String, List<String>> authTokens) {
+                           Map<String, List<String>> authTokens, Map<String, Long> tenantQuotaBytes) {
 
     public ServerConfig {
         authTokens = Map.copyOf(authTokens);
+        tenantQuotaBytes = Map.copyOf(tenantQuotaBytes);
+        tenantQuotaBytes.forEach((tenant, q) -> {
+            if (tenant.isBlank()) {
+                throw new ConfigException("tenantQuotaBytes: a tenant name must not be blank");
+            }
+            atLeast("tenantQuotaBytes[" + tenant + "]", q, 0);
+        });
         port("port", port, false);
         port("adminPort", adminPort, true);
         notBlank("bindAddress", bindAddress);

@@ -5,6 +5,7 @@ import io.kvstore.protocol.FrameDecoder;
 import io.kvstore.protocol.FrameEncoder;
 import io.kvstore.protocol.Opcode;
 import io.kvstore.server.admin.ServerMetrics;
+import io.kvstore.server.auth.TenantQuotas;
 import io.kvstore.server.config.ServerConfig;
 import io.kvstore.server.tier.TierFactory;
 import io.netty.bootstrap.ServerBootstrap;
@@ -50,6 +51,12 @@ public final class NetServer implements AutoCloseable {
     private boolean closed;
 
     public NetServer(ServerConfig config, TieredStore store, List<TierFactory.Level> levels, ServerMetrics metrics) {
+        this(config, store, levels, metrics, new TenantQuotas(config.tenantQuotaBytes()));
+    }
+
+    /** With the tenant quotas the store reports its evictions and deletions to. */
+    public NetServer(ServerConfig config, TieredStore store, List<TierFactory.Level> levels, ServerMetrics metrics,
+                     TenantQuotas quotas) {
         this.config = config;
         this.transport = Transport.select(config.transport());
         AtomicInteger n = new AtomicInteger();
@@ -59,7 +66,7 @@ public final class NetServer implements AutoCloseable {
                     t.setDaemon(true);
                     return t;
                 });
-        this.sc = ServerContext.of(config, store, levels, metrics, blocking, lifecycle);
+        this.sc = ServerContext.of(config, store, levels, metrics, blocking, lifecycle, quotas);
         metrics.gauge("kvstore_blocking_queue_depth", "Tasks waiting for the blocking pool",
                 () -> blocking.getQueue().size());
         metrics.gauge("kvstore_blocking_queue_limit", "Capacity of the blocking pool's queue",
