@@ -43,6 +43,7 @@ public final class ConfigLoader {
             new Setting("dramPolicy", Kind.STRING, "default"),
             new Setting("nvmeCapacityBytes", Kind.SIZE, "4GiB"),
             new Setting("nvmePolicy", Kind.STRING, "default"),
+            new Setting("nvmeWalMode", Kind.STRING, "disabled"),
             new Setting("transport", Kind.STRING, "auto"),
             new Setting("ioThreads", Kind.INT, "0"),
             new Setting("blockingThreads", Kind.INT, "4"),
@@ -174,7 +175,7 @@ public final class ConfigLoader {
         try {
             return new ServerConfig(str("bindAddress"), integer("port"), str("adminBindAddress"), integer("adminPort"),
                     Path.of(str("dataDir")), size("hbmCapacityBytes"), str("hbmPolicy"), size("dramCapacityBytes"),
-                    str("dramPolicy"), size("nvmeCapacityBytes"), str("nvmePolicy"), str("transport"),
+                    str("dramPolicy"), size("nvmeCapacityBytes"), str("nvmePolicy"), str("nvmeWalMode"), str("transport"),
                     integer("ioThreads"), integer("blockingThreads"), integer("blockingQueueDepth"),
                     intSize("maxFrameBytes"), integer("maxKeysPerRequest"), integer("maxPipelinedRequests"),
                     size("maxInFlightBytesPerConnection"), intSize("writeBufferLowBytes"),

@@ -21,6 +21,9 @@ import java.util.Map;
  * @param dramPolicy       its eviction policy
  * @param nvmeCapacityBytes NVMe tier capacity; 0 = no NVMe tier
  * @param nvmePolicy       its eviction policy
+ * @param nvmeWalMode      {@code disabled} (a kill -9 loses the blocks in RocksDB's memtables; the NVMe level is
+ *                         then not durable for ACK_PERSISTED), {@code buffered} (survives a process crash) or
+ *                         {@code sync} (survives power loss)
  * @param transport        {@code auto} (epoll where available), {@code epoll} or {@code nio}
  * @param ioThreads        event-loop threads; 0 = one per core
  * @param blockingThreads  threads for lower-tier reads and writes (off the event loop)
@@ -39,7 +42,7 @@ import java.util.Map;
  */
 public record ServerConfig(String bindAddress, int port, String adminBindAddress, int adminPort, Path dataDir,
                            long hbmCapacityBytes, String hbmPolicy, long dramCapacityBytes, String dramPolicy,
-                           long nvmeCapacityBytes, String nvmePolicy, String transport, int ioThreads,
+                           long nvmeCapacityBytes, String nvmePolicy, String nvmeWalMode, String transport, int ioThreads,
                            int blockingThreads, int blockingQueueDepth, int maxFrameBytes, int maxKeysPerRequest,
                            int maxPipelinedRequests, long maxInFlightBytesPerConnection, int writeBufferLowBytes,
                            int writeBufferHighBytes, long maxLeaseMillis, long shutdownGraceMillis,
@@ -71,6 +74,9 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
         policy("hbmPolicy", hbmPolicy);
         policy("dramPolicy", dramPolicy);
         policy("nvmePolicy", nvmePolicy);
+        if (!List.of("disabled", "buffered", "sync").contains(nvmeWalMode)) {
+            throw new ConfigException("nvmeWalMode: must be disabled, buffered or sync, was '" + nvmeWalMode + "'");
+        }
         if (!List.of("auto", "epoll", "nio").contains(transport)) {
             throw new ConfigException("transport: must be auto, epoll or nio, was '" + transport + "'");
         }
