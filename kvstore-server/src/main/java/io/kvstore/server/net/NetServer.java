@@ -73,7 +73,7 @@ public final class NetServer implements AutoCloseable {
                 config::blockingQueueDepth);
         metrics.gauge("kvstore_inflight_requests", "Requests queued or running on all connections",
                 lifecycle::inFlight);
-        metrics.gauge("kvstore_open_connections", "Open connections", channels::size);
+        metrics.gauge("kvstore_open_connections", "Open connections", this::connections); // not the listening channel
         this.boss = transport.group(1);
         this.workers = transport.group(config.ioThreads());
     }
