@@ -97,7 +97,7 @@ class CrashRestartTest {
                     threads.add(started(() -> writer(d.port, s0, acked, ackedDurable, stop)));
                 }
                 threads.add(started(() -> reader(d.port, acked, stop, badDuringLoad, getsDuringLoad)));
-                Thread.sleep(1000 + rnd.nextInt(2000));
+                Thread.sleep(700 + rnd.nextInt(1800));
                 d.kill();
                 stop.set(true);
                 for (Thread t : threads) {
