@@ -142,7 +142,8 @@ class ShmClientServerTest extends ClientServerTest {
 
     @Test
     void evictionUnderALiveLeaseDoesNotReuseTheMemory() throws Exception {
-        try (KvServer small = TestServers.start(serverConfig(dir.resolve("ev")).assignment("dramCapacityBytes=1MiB"));
+        try (KvServer small = TestServers.start(serverConfig(dir.resolve("ev")).assignment("dramCapacityBytes=1MiB")
+                .assignment("dramPolicy=lru")); // LRU evicts the leased chain head; the default keeps heads
              KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", small.port()))) {
             int[] tokens = tokens(8, 13);
             List<ByteBuffer> payloads = payloads(8, 13);

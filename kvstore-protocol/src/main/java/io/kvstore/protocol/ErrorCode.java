@@ -37,7 +37,9 @@ public enum ErrorCode {
     /** The frame ended early: the connection closed inside a frame. Never sent; reported locally. */
     TRUNCATED(14, true),
     /** Shared memory is not offered to this session, or the client did not prove it runs on the server's host. */
-    SHM_DENIED(15, false);
+    SHM_DENIED(15, false),
+    /** A PUT would take the tenant's stored bytes over its quota; blocks already stored are kept. */
+    QUOTA_EXCEEDED(16, false);
 
     private static final ErrorCode[] BY_CODE = new ErrorCode[256];
 

@@ -5,6 +5,7 @@ import io.kvstore.core.store.StoreEventListeners;
 import io.kvstore.core.store.TieredStore;
 import io.kvstore.server.admin.AdminServer;
 import io.kvstore.server.admin.ServerMetrics;
+import io.kvstore.server.auth.TenantQuotas;
 import io.kvstore.server.config.ServerConfig;
 import io.kvstore.server.net.NetServer;
 import io.kvstore.server.tier.TierFactory;
@@ -35,6 +36,7 @@ public final class KvServer implements AutoCloseable {
     private final ServerMetrics metrics = new ServerMetrics();
     private final EventHistory history = new EventHistory(HISTORY_BLOCKS, HISTORY_EVENTS_PER_BLOCK);
     private final List<TierFactory.Level> levels;
+    private final TenantQuotas quotas;
     private final TieredStore store;
     private final NetServer net;
     private AdminServer admin;
@@ -44,11 +46,12 @@ public final class KvServer implements AutoCloseable {
         this.config = config;
         Files.createDirectories(config.dataDir());
         this.levels = TierFactory.build(config);
+        this.quotas = new TenantQuotas(config.tenantQuotaBytes());
         this.store = TieredStore.builder()
-                .listener(StoreEventListeners.all(List.of(metrics.storeListener(), history)))
+                .listener(StoreEventListeners.all(List.of(metrics.storeListener(), history, quotas::onEvent)))
                 .with(b -> TierFactory.specs(levels).forEach(b::tier)).build();
         metrics.bind(store);
-        this.net = new NetServer(config, store, levels, metrics);
+        this.net = new NetServer(config, store, levels, metrics, quotas);
     }
 
     /** Binds the data port and, unless {@code adminPort} is -1, the admin port. */
@@ -88,6 +91,11 @@ public final class KvServer implements AutoCloseable {
     /** The shared-memory leases, or null when shared memory is off. */
     public io.kvstore.server.net.ShmLeases shmLeases() {
         return net.shmLeases();
+    }
+
+    /** The per-tenant byte quotas and their use. */
+    public TenantQuotas quotas() {
+        return quotas;
     }
 
     public ServerMetrics metrics() {

@@ -3,31 +3,59 @@ package io.kvstore.server.auth;
 import io.kvstore.core.namespace.Namespace;
 import io.kvstore.protocol.ErrorCode;
 
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Decides whether a HELLO's token may open a session on its namespace. With no tokens configured every HELLO
  * is accepted (the embedded default for a loopback-only sidecar); otherwise the token must be configured and
- * list the namespace's tenant, or {@code *}. Immutable and thread-safe.
+ * list the namespace's tenant, or {@code *}.
+ *
+ * <p>Timing: the presented token is compared with <em>every</em> configured token, always, through SHA-256
+ * digests of equal length and {@link MessageDigest#isEqual} (constant time in the content), so neither the
+ * position of a match, nor a common prefix, nor the configured tokens' lengths show in the answer time.
+ * Immutable and thread-safe.
  */
 public final class Authenticator {
 
-    private final Map<String, List<String>> tokens;
+    private record Grant(byte[] digest, List<String> tenants) {
+    }
+
+    private final List<Grant> grants = new ArrayList<>();
 
     public Authenticator(Map<String, List<String>> tokens) {
-        this.tokens = Map.copyOf(tokens);
+        tokens.forEach((t, tenants) -> grants.add(new Grant(digest(t), List.copyOf(tenants))));
     }
 
     /** {@link ErrorCode#OK}, {@link ErrorCode#AUTH_FAILED} or {@link ErrorCode#NAMESPACE_DENIED}. */
     public ErrorCode check(String token, Namespace ns) {
-        if (tokens.isEmpty()) {
+        if (grants.isEmpty()) {
             return ErrorCode.OK;
         }
-        List<String> tenants = token == null ? null : tokens.get(token);
-        if (tenants == null) {
+        byte[] presented = digest(token == null ? "" : token);
+        Grant match = null;
+        for (Grant g : grants) {
+            // no early exit: every configured token is compared
+            if (MessageDigest.isEqual(g.digest, presented) && token != null && !token.isEmpty()) {
+                match = g;
+            }
+        }
+        if (match == null) {
             return ErrorCode.AUTH_FAILED;
         }
-        return tenants.contains("*") || tenants.contains(ns.tenant()) ? ErrorCode.OK : ErrorCode.NAMESPACE_DENIED;
+        return match.tenants.contains("*") || match.tenants.contains(ns.tenant()) ? ErrorCode.OK
+                : ErrorCode.NAMESPACE_DENIED;
+    }
+
+    private static byte[] digest(String token) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
+        }
     }
 }

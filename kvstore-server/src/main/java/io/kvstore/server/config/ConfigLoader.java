@@ -23,7 +23,7 @@ import java.util.Objects;
  */
 public final class ConfigLoader {
 
-    private enum Kind { STRING, INT, SIZE, PATH, TOKENS }
+    private enum Kind { STRING, INT, SIZE, PATH, TOKENS, QUOTAS }
 
     private record Setting(String name, Kind kind, String defaultValue) {
         String env() {
@@ -43,6 +43,7 @@ public final class ConfigLoader {
             new Setting("dramPolicy", Kind.STRING, "default"),
             new Setting("nvmeCapacityBytes", Kind.SIZE, "4GiB"),
             new Setting("nvmePolicy", Kind.STRING, "default"),
+            new Setting("nvmeWalMode", Kind.STRING, "disabled"),
             new Setting("transport", Kind.STRING, "auto"),
             new Setting("ioThreads", Kind.INT, "0"),
             new Setting("blockingThreads", Kind.INT, "4"),
@@ -57,6 +58,7 @@ public final class ConfigLoader {
             new Setting("shutdownGraceMillis", Kind.INT, "5000"),
             new Setting("authTokens", Kind.TOKENS, ""),
             new Setting("dramSharedMemoryDir", Kind.STRING, ""),
+            new Setting("tenantQuotaBytes", Kind.QUOTAS, ""),
             new Setting("remoteSeeds", Kind.STRING, ""),
             new Setting("remoteKeyPrefix", Kind.STRING, "kv"),
             new Setting("remoteTimeoutMillis", Kind.INT, "100"),
@@ -125,6 +127,13 @@ public final class ConfigLoader {
                     m.put(t.getKey(), tenants);
                 });
                 v = m;
+            } else if (s.kind() == Kind.QUOTAS) {
+                if (!e.getValue().isObject()) {
+                    throw new ConfigException("tenantQuotaBytes in " + file + ": expected a map tenant -> size");
+                }
+                Map<String, String> m = new LinkedHashMap<>();
+                e.getValue().fields().forEachRemaining(t -> m.put(t.getKey(), t.getValue().asText()));
+                v = m;
             } else if (e.getValue().isArray()) { // a list (remoteSeeds): comma-separated, as in the environment
                 List<String> items = new ArrayList<>();
                 e.getValue().forEach(x -> items.add(x.asText()));
@@ -176,12 +185,13 @@ public final class ConfigLoader {
         try {
             return new ServerConfig(str("bindAddress"), integer("port"), str("adminBindAddress"), integer("adminPort"),
                     Path.of(str("dataDir")), size("hbmCapacityBytes"), str("hbmPolicy"), size("dramCapacityBytes"),
-                    str("dramPolicy"), size("nvmeCapacityBytes"), str("nvmePolicy"), str("transport"),
+                    str("dramPolicy"), size("nvmeCapacityBytes"), str("nvmePolicy"), str("nvmeWalMode"), str("transport"),
                     integer("ioThreads"), integer("blockingThreads"), integer("blockingQueueDepth"),
                     intSize("maxFrameBytes"), integer("maxKeysPerRequest"), integer("maxPipelinedRequests"),
                     size("maxInFlightBytesPerConnection"), intSize("writeBufferLowBytes"),
                     intSize("writeBufferHighBytes"), integer("maxLeaseMillis"), integer("shutdownGraceMillis"),
                     tokens(), str("dramSharedMemoryDir").isBlank() ? null : Path.of(str("dramSharedMemoryDir")),
+                    quotas(),
                     remote());
         } catch (ConfigException e) {
             String msg = e.getMessage();
@@ -266,8 +276,35 @@ public final class ConfigLoader {
         return out;
     }
 
+    /** YAML map tenant -> size, or the environment / flag form {@code tenant=size,*=size}. */
+    private Map<String, Long> quotas() {
+        Object v = values.get("tenantQuotaBytes");
+        Map<String, String> raw = new LinkedHashMap<>();
+        if (v instanceof Map<?, ?> m) {
+            m.forEach((k, x) -> raw.put(k.toString(), x.toString()));
+        } else {
+            String s = Objects.toString(v).trim();
+            for (String part : s.isEmpty() ? new String[0] : s.split(",")) {
+                int eq = part.indexOf('=');
+                if (eq < 1) {
+                    throw bad("tenantQuotaBytes", "expected tenant=size,... but an entry has no '='");
+                }
+                raw.put(part.substring(0, eq).trim(), part.substring(eq + 1).trim());
+            }
+        }
+        Map<String, Long> out = new LinkedHashMap<>();
+        raw.forEach((tenant, size) -> {
+            try {
+                out.put(tenant, Sizes.parse(size));
+            } catch (IllegalArgumentException e) {
+                throw bad("tenantQuotaBytes", "quota of tenant '" + tenant + "' is not a size: " + e.getMessage());
+            }
+        });
+        return out;
+    }
+
     private ConfigException bad(String name, String what) {
-        String shown = name.equals("authTokens") ? "" : " '" + str(name) + "'";
+        String shown = name.equals("authTokens") || name.equals("tenantQuotaBytes") ? "" : " '" + str(name) + "'";
         return new ConfigException(name + ":" + shown + " " + what + " (from " + sources.get(name) + ")");
     }
 

@@ -21,6 +21,9 @@ import java.util.Map;
  * @param dramPolicy       its eviction policy
  * @param nvmeCapacityBytes NVMe tier capacity; 0 = no NVMe tier
  * @param nvmePolicy       its eviction policy
+ * @param nvmeWalMode      {@code disabled} (a kill -9 loses the blocks in RocksDB's memtables; the NVMe level is
+ *                         then not durable for ACK_PERSISTED), {@code buffered} (survives a process crash) or
+ *                         {@code sync} (survives power loss)
  * @param transport        {@code auto} (epoll where available), {@code epoll} or {@code nio}
  * @param ioThreads        event-loop threads; 0 = one per core
  * @param blockingThreads  threads for lower-tier reads and writes (off the event loop)
@@ -37,15 +40,18 @@ import java.util.Map;
  * @param dramSharedMemoryDir null = off; otherwise the DRAM arena lives in files in this directory (tmpfs, e.g.
  *                         {@code /dev/shm/kvstore}) that same-host clients of the same OS user map read-only
  *                         (docs/protocol.md, shared memory). Implies DRAM persistence in that directory
+ * @param tenantQuotaBytes tenant to the payload bytes its blocks may hold ({@code *} = every other tenant);
+ *                         empty = no quotas
  * @param remote           the shared remote tier (Redis Cluster); {@link Remote#enabled()} false = none
  */
 public record ServerConfig(String bindAddress, int port, String adminBindAddress, int adminPort, Path dataDir,
                            long hbmCapacityBytes, String hbmPolicy, long dramCapacityBytes, String dramPolicy,
-                           long nvmeCapacityBytes, String nvmePolicy, String transport, int ioThreads,
+                           long nvmeCapacityBytes, String nvmePolicy, String nvmeWalMode, String transport, int ioThreads,
                            int blockingThreads, int blockingQueueDepth, int maxFrameBytes, int maxKeysPerRequest,
                            int maxPipelinedRequests, long maxInFlightBytesPerConnection, int writeBufferLowBytes,
                            int writeBufferHighBytes, long maxLeaseMillis, long shutdownGraceMillis,
-                           Map<String, List<String>> authTokens, Path dramSharedMemoryDir, Remote remote) {
+                           Map<String, List<String>> authTokens, Path dramSharedMemoryDir,
+                           Map<String, Long> tenantQuotaBytes, Remote remote) {
 
     /**
      * Settings of the shared remote tier (docs/remote-tier.md), the last level of the store when {@code seeds}
@@ -90,6 +96,13 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
 
     public ServerConfig {
         authTokens = Map.copyOf(authTokens);
+        tenantQuotaBytes = Map.copyOf(tenantQuotaBytes);
+        tenantQuotaBytes.forEach((tenant, q) -> {
+            if (tenant.isBlank()) {
+                throw new ConfigException("tenantQuotaBytes: a tenant name must not be blank");
+            }
+            atLeast("tenantQuotaBytes[" + tenant + "]", q, 0);
+        });
         if (remote == null) {
             remote = Remote.none();
         }
@@ -116,6 +129,9 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
         policy("hbmPolicy", hbmPolicy);
         policy("dramPolicy", dramPolicy);
         policy("nvmePolicy", nvmePolicy);
+        if (!List.of("disabled", "buffered", "sync").contains(nvmeWalMode)) {
+            throw new ConfigException("nvmeWalMode: must be disabled, buffered or sync, was '" + nvmeWalMode + "'");
+        }
         if (!List.of("auto", "epoll", "nio").contains(transport)) {
             throw new ConfigException("transport: must be auto, epoll or nio, was '" + transport + "'");
         }

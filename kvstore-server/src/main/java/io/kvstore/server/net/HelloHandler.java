@@ -48,6 +48,7 @@ final class HelloHandler implements OpHandler {
             return;
         }
         Session s = r.session();
+        r.sc.quotas().register(h.namespace(), r.sc.store());
         s.namespace = h.namespace();
         s.namespaceId = h.namespace().id();
         s.version = Math.min(h.maxVersion(), FrameDescriptor.VERSION);

@@ -7,6 +7,7 @@ import io.kvstore.protocol.FrameDecoder;
 import io.kvstore.protocol.FrameEncoder;
 import io.kvstore.protocol.Opcode;
 import io.kvstore.server.admin.ServerMetrics;
+import io.kvstore.server.auth.TenantQuotas;
 import io.kvstore.server.config.ServerConfig;
 import io.kvstore.server.tier.TierFactory;
 import io.netty.bootstrap.ServerBootstrap;
@@ -53,6 +54,12 @@ public final class NetServer implements AutoCloseable {
     private boolean closed;
 
     public NetServer(ServerConfig config, TieredStore store, List<TierFactory.Level> levels, ServerMetrics metrics) {
+        this(config, store, levels, metrics, new TenantQuotas(config.tenantQuotaBytes()));
+    }
+
+    /** With the tenant quotas the store reports its evictions and deletions to. */
+    public NetServer(ServerConfig config, TieredStore store, List<TierFactory.Level> levels, ServerMetrics metrics,
+                     TenantQuotas quotas) {
         this.config = config;
         this.transport = Transport.select(config.transport());
         AtomicInteger n = new AtomicInteger();
@@ -63,14 +70,14 @@ public final class NetServer implements AutoCloseable {
                     return t;
                 });
         this.shm = sharedMemory(config, store, levels);
-        this.sc = ServerContext.of(config, store, levels, metrics, blocking, lifecycle, shm);
+        this.sc = ServerContext.of(config, store, levels, metrics, blocking, lifecycle, quotas, shm);
         metrics.gauge("kvstore_blocking_queue_depth", "Tasks waiting for the blocking pool",
                 () -> blocking.getQueue().size());
         metrics.gauge("kvstore_blocking_queue_limit", "Capacity of the blocking pool's queue",
                 config::blockingQueueDepth);
         metrics.gauge("kvstore_inflight_requests", "Requests queued or running on all connections",
                 lifecycle::inFlight);
-        metrics.gauge("kvstore_open_connections", "Open connections", channels::size);
+        metrics.gauge("kvstore_open_connections", "Open connections", this::connections); // not the listening channel
         this.boss = transport.group(1);
         this.workers = transport.group(config.ioThreads());
     }

@@ -70,8 +70,19 @@ final class PutHandler implements OpHandler {
             failRequest(r, state, end);
             throw e;
         }
+        String tenant = r.session().namespace.tenant();
+        if (!r.sc.quotas().reserve(tenant, meta.length())) {
+            failRequest(r, state, end);
+            r.fail(ErrorCode.QUOTA_EXCEEDED, "tenant '" + tenant + "' holds " + r.sc.quotas().usedBy(tenant)
+                    + " bytes of its quota " + r.sc.quotas().quotaOf(tenant) + "; block " + meta.key().shortHex()
+                    + " (" + meta.length() + " bytes) not stored, the blocks already stored are kept");
+            return;
+        }
         ByteBuf payload = r.body();
         r.offload(() -> r.sc.store().put(meta, payload.nioBuffer()), (res, err) -> {
+            if (err != null || res.status() != PutStatus.STORED) {
+                r.sc.quotas().release(tenant, meta.length());
+            }
             if (err != null) {
                 failRequest(r, state, end);
                 r.fail(ErrorCode.INTERNAL, "storing block " + meta.key().shortHex() + ": " + err);
@@ -88,6 +99,7 @@ final class PutHandler implements OpHandler {
             }
         });
         if (r.finished()) {
+            r.sc.quotas().release(tenant, meta.length());
             failRequest(r, state, end); // the pool was full: BUSY was answered, the rest of the request is ignored
         }
     }

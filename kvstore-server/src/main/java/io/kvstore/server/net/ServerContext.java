@@ -4,6 +4,7 @@ import io.kvstore.core.store.TieredStore;
 import io.kvstore.protocol.ProtocolLimits;
 import io.kvstore.server.admin.ServerMetrics;
 import io.kvstore.server.auth.Authenticator;
+import io.kvstore.server.auth.TenantQuotas;
 import io.kvstore.server.config.ServerConfig;
 import io.kvstore.server.tier.TierFactory;
 
@@ -18,22 +19,24 @@ import java.util.stream.Collectors;
  * shared memory is off). Immutable references; the objects are thread-safe.
  */
 record ServerContext(ServerConfig config, TieredStore store, Map<String, TierFactory.Level> levels,
-                     List<String> tierNames, ProtocolLimits limits, Authenticator auth, ServerMetrics metrics,
-                     ExecutorService blocking, Lifecycle lifecycle, ShmLeases shm) {
+                     List<String> tierNames, ProtocolLimits limits, Authenticator auth, TenantQuotas quotas,
+                     ServerMetrics metrics, ExecutorService blocking, Lifecycle lifecycle, ShmLeases shm) {
 
     /** A context without shared memory. */
     static ServerContext of(ServerConfig config, TieredStore store, List<TierFactory.Level> levels,
                             ServerMetrics metrics, ExecutorService blocking, Lifecycle lifecycle) {
-        return of(config, store, levels, metrics, blocking, lifecycle, null);
+        return of(config, store, levels, metrics, blocking, lifecycle, new TenantQuotas(config.tenantQuotaBytes()),
+                null);
     }
 
     static ServerContext of(ServerConfig config, TieredStore store, List<TierFactory.Level> levels,
-                            ServerMetrics metrics, ExecutorService blocking, Lifecycle lifecycle, ShmLeases shm) {
+                            ServerMetrics metrics, ExecutorService blocking, Lifecycle lifecycle,
+                            TenantQuotas quotas, ShmLeases shm) {
         return new ServerContext(config, store,
                 levels.stream().collect(Collectors.toMap(TierFactory.Level::name, l -> l)),
                 store.tierNames(),
                 new ProtocolLimits(config.maxFrameBytes(), config.maxKeysPerRequest(), 4096),
-                new Authenticator(config.authTokens()), metrics, blocking, lifecycle, shm);
+                new Authenticator(config.authTokens()), quotas, metrics, blocking, lifecycle, shm);
     }
 
     /** True if reads from {@code tier} may run on the event loop. */

@@ -18,12 +18,14 @@ import io.kvstore.tier.remote.RemoteTierConfig;
 import io.kvstore.tier.remote.WriteThroughTier;
 import io.kvstore.core.tier.Tier;
 import io.kvstore.policy.linked.LruPolicy;
+import io.kvstore.tier.nvme.WalMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Turns the config into the store's levels, top first: HBM (emulated, {@code HbmSimTier}), DRAM (off-heap
@@ -75,7 +77,7 @@ public final class TierFactory {
         }
         if (c.nvmeCapacityBytes() > 0) {
             out.add(nvme(c.dataDir().resolve("nvme"), c.nvmeCapacityBytes(),
-                    policy(c.nvmePolicy(), c.nvmeCapacityBytes())));
+                    policy(c.nvmePolicy(), c.nvmeCapacityBytes()), WalMode.valueOf(c.nvmeWalMode().toUpperCase(Locale.ROOT))));
         }
         if (c.remote().enabled()) {
             addRemote(out, c.remote());
@@ -135,10 +137,14 @@ public final class TierFactory {
         return new Level(TierSpec.of(DramTier.open(cfg), policy), true, false);
     }
 
-    static Level nvme(Path dir, long capacity, EvictionPolicy<BlockKey> policy) {
-        NvmeTier tier = NvmeTier.open(NvmeTierConfig.builder(dir, capacity).build());
-        LOG.info("nvme tier: RocksDB under {}, {} blocks found", dir, tier.blockCount());
-        return new Level(TierSpec.of(tier, policy), false, true);
+    /**
+     * The NVMe level. It counts as durable (PUT {@code ACK_PERSISTED} answers durable = 1) only with a write-ahead
+     * log: without one a kill -9 loses the blocks still in RocksDB's memtables (docs/reliability.md).
+     */
+    static Level nvme(Path dir, long capacity, EvictionPolicy<BlockKey> policy, WalMode wal) {
+        NvmeTier tier = NvmeTier.open(NvmeTierConfig.builder(dir, capacity).walMode(wal).build());
+        LOG.info("nvme tier: RocksDB under {}, {} blocks found, WAL {}", dir, tier.blockCount(), wal);
+        return new Level(TierSpec.of(tier, policy), false, wal != WalMode.DISABLED);
     }
 
     private static EvictionPolicy<BlockKey> policy(String name, long capacity) {
