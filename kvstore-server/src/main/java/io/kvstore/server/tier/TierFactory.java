@@ -41,6 +41,8 @@ public final class TierFactory {
     private static final Logger LOG = LoggerFactory.getLogger(TierFactory.class);
     /** Payload bytes waiting for write-through to the cluster; beyond that hot blocks are skipped (counted). */
     private static final long WRITE_THROUGH_QUEUE_BYTES = 64L << 20;
+    /** Tries to reach the cluster at start-up before the daemon refuses to start. */
+    private static final int OPEN_ATTEMPTS = 3;
 
     /**
      * The block size policies assume when they size their sketches and ghost lists from a byte capacity: 256 KiB,
@@ -91,15 +93,25 @@ public final class TierFactory {
      * so that a daemon configured for a cluster does not silently start without it.
      */
     static void addRemote(List<Level> out, ServerConfig.Remote r) {
-        RemoteTier remote;
-        try {
-            remote = RemoteTier.open(RemoteTierConfig.builder(r.seeds()).keyPrefix(r.keyPrefix())
-                    .timeoutMillis(r.timeoutMillis())
-                    .capacityBytes(r.capacityBytes() == 0 ? RemoteTierConfig.UNBOUNDED : r.capacityBytes())
-                    .build());
-        } catch (RuntimeException e) {
-            out.forEach(l -> l.spec().tier().close());
-            throw e;
+        RemoteTierConfig config = RemoteTierConfig.builder(r.seeds()).keyPrefix(r.keyPrefix())
+                .timeoutMillis(r.timeoutMillis())
+                .capacityBytes(r.capacityBytes() == 0 ? RemoteTierConfig.UNBOUNDED : r.capacityBytes())
+                .build();
+        RemoteTier remote = null;
+        // the first topology fetch runs under timeoutMillis; on a cold JVM (class loading, event loops) 100 ms
+        // may not be enough, so a daemon tries a few times before it gives up
+        for (int attempt = 1; remote == null; attempt++) {
+            try {
+                remote = RemoteTier.open(config);
+            } catch (RuntimeException e) {
+                if (attempt < OPEN_ATTEMPTS) {
+                    LOG.warn("remote tier: attempt {} of {} to reach {} failed ({}), retrying", attempt, OPEN_ATTEMPTS,
+                            r.seeds(), e.getMessage());
+                    continue;
+                }
+                out.forEach(l -> l.spec().tier().close());
+                throw e;
+            }
         }
         LOG.info("remote tier: Redis Cluster via {}, key prefix '{}', timeout {} ms, write-through of the first {} "
                 + "blocks of every chain", r.seeds(), r.keyPrefix(), r.timeoutMillis(), r.writeThroughBlocks());
