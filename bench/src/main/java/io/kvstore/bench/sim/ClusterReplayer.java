@@ -43,9 +43,8 @@ import java.util.SplittableRandom;
  */
 public final class ClusterReplayer {
 
-    private static final long NS = 1;
+    private static final long NS = TraceBlocks.NS;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
-    private static final BlockKey ROOT = BlockKey.synthetic(0, -1);
 
     /** How the router picks a node for a request. */
     public enum Routing {
@@ -98,13 +97,11 @@ public final class ClusterReplayer {
     }
 
     private final Trace trace;
-    private final BlockMeta[] metas;
-    private final BlockKey[] keys;
+    private final TraceBlocks blocks;
 
     public ClusterReplayer(Trace trace) {
         this.trace = trace;
-        this.metas = new BlockMeta[trace.uniqueBlocks()];
-        this.keys = new BlockKey[trace.uniqueBlocks()];
+        this.blocks = new TraceBlocks(trace);
     }
 
     /**
@@ -228,22 +225,10 @@ public final class ClusterReplayer {
     }
 
     private BlockKey key(int block) {
-        BlockKey k = keys[block];
-        if (k == null) {
-            k = BlockKey.synthetic(1, block);
-            keys[block] = k;
-        }
-        return k;
+        return blocks.key(block);
     }
 
     private BlockMeta meta(int access, int position) {
-        int block = trace.block(access);
-        BlockMeta m = metas[block];
-        if (m == null) {
-            BlockKey parent = position == 0 ? ROOT : key(trace.block(access - 1));
-            m = new BlockMeta(key(block), parent, position, NS, 0, 1, 0);
-            metas[block] = m;
-        }
-        return m;
+        return blocks.meta(access, position);
     }
 }

@@ -35,18 +35,15 @@ import java.util.List;
  * parallel (the trace is immutable).
  */
 public final class Replayer {
-    private static final long NS = 1;
+    private static final long NS = TraceBlocks.NS;
     private static final ByteBuffer EMPTY = ByteBuffer.allocate(0);
-    private static final BlockKey ROOT = BlockKey.synthetic(0, -1);
 
     private final Trace trace;
-    private final BlockMeta[] metas;
-    private final BlockKey[] keys;
+    private final TraceBlocks blocks;
 
     public Replayer(Trace trace) {
         this.trace = trace;
-        this.metas = new BlockMeta[trace.uniqueBlocks()];
-        this.keys = new BlockKey[trace.uniqueBlocks()];
+        this.blocks = new TraceBlocks(trace);
     }
 
     /** Replays the trace; {@code nextAccess} is required when a level runs an offline policy, else may be null. */
@@ -133,22 +130,10 @@ public final class Replayer {
     }
 
     private BlockKey key(int block) {
-        BlockKey k = keys[block];
-        if (k == null) {
-            k = BlockKey.synthetic(1, block);
-            keys[block] = k;
-        }
-        return k;
+        return blocks.key(block);
     }
 
     private BlockMeta meta(int access, int position) {
-        int block = trace.block(access);
-        BlockMeta m = metas[block];
-        if (m == null) {
-            BlockKey parent = position == 0 ? ROOT : key(trace.block(access - 1));
-            m = new BlockMeta(key(block), parent, position, NS, 0, 1, 0);
-            metas[block] = m;
-        }
-        return m;
+        return blocks.meta(access, position);
     }
 }
