@@ -3,19 +3,19 @@ package io.kvstore.tier.hbm;
 import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.clock.NanoClock;
 import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.tier.ForwardingTier;
 import io.kvstore.core.tier.PutOutcome;
 import io.kvstore.core.tier.ReadResult;
-import io.kvstore.core.tier.Tier;
 import io.kvstore.core.tier.TierStats;
 import io.kvstore.tier.dram.DramTier;
 
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Consumer;
 
 /**
  * An emulated GPU HBM tier: a byte capacity, an off-heap store, and the cost of crossing PCIe.
@@ -35,21 +35,20 @@ import java.util.function.Consumer;
  *
  * <p>Thread-safety: all methods may be called concurrently. Lifecycle as for every {@link Tier}.
  */
-public final class HbmSimTier implements Tier {
+public final class HbmSimTier extends ForwardingTier {
 
     private final HbmSimConfig config;
-    private final DramTier store;
     private final NanoClock clock;
     private final LinkLane h2d;
     private final LinkLane d2h;
 
     /** Opens an empty emulated HBM whose modelled time runs on {@code clock}. */
     public HbmSimTier(HbmSimConfig config, NanoClock clock) {
-        this.config = Objects.requireNonNull(config, "config");
+        super(DramTier.open(Objects.requireNonNull(config, "config").storeConfig()));
+        this.config = config;
         this.clock = Objects.requireNonNull(clock, "clock");
         this.h2d = new LinkLane(config.link(), TransferDirection.HOST_TO_DEVICE);
         this.d2h = new LinkLane(config.link(), TransferDirection.DEVICE_TO_HOST);
-        this.store = DramTier.open(config.storeConfig());
     }
 
     /** The link model in use. */
@@ -71,34 +70,14 @@ public final class HbmSimTier implements Tier {
         return d == TransferDirection.HOST_TO_DEVICE ? h2d : d2h;
     }
 
-    @Override
-    public String name() {
-        return config.name();
-    }
 
-    @Override
-    public long capacityBytes() {
-        return store.capacityBytes();
-    }
 
-    @Override
-    public long usedBytes() {
-        return store.usedBytes();
-    }
 
-    @Override
-    public long blockCount() {
-        return store.blockCount();
-    }
 
-    @Override
-    public long footprint(int length) {
-        return store.footprint(length);
-    }
 
     @Override
     public PutOutcome put(BlockMeta meta, ByteBuffer payload) {
-        PutOutcome o = store.put(meta, payload);
+        PutOutcome o = tier.put(meta, payload);
         if (o == PutOutcome.STORED) {
             transfer(h2d, meta.length());
         }
@@ -107,7 +86,7 @@ public final class HbmSimTier implements Tier {
 
     @Override
     public ReadResult read(BlockKey key) {
-        ReadResult r = store.read(key);
+        ReadResult r = tier.read(key);
         if (r.isHit()) {
             try {
                 transfer(d2h, r.handle().meta().length());
@@ -117,6 +96,16 @@ public final class HbmSimTier implements Tier {
             }
         }
         return r;
+    }
+
+    /** Each block is its own device-to-host transfer: reads go through {@link #read} so that all are accounted. */
+    @Override
+    public List<ReadResult> readAll(List<BlockKey> keys) {
+        List<ReadResult> out = new ArrayList<>(keys.size());
+        for (BlockKey k : keys) {
+            out.add(read(k));
+        }
+        return out;
     }
 
     private void transfer(LinkLane lane, long bytes) {
@@ -131,25 +120,9 @@ public final class HbmSimTier implements Tier {
         }
     }
 
-    @Override
-    public Optional<BlockMeta> meta(BlockKey key) {
-        return store.meta(key);
-    }
 
-    @Override
-    public boolean contains(BlockKey key) {
-        return store.contains(key);
-    }
 
-    @Override
-    public boolean remove(BlockKey key) {
-        return store.remove(key);
-    }
 
-    @Override
-    public void forEach(Consumer<BlockMeta> visitor) {
-        store.forEach(visitor);
-    }
 
     /**
      * The DRAM tier's counters (see {@link DramTier#stats()}) plus, per direction {@code h2d} and {@code d2h}:
@@ -159,7 +132,7 @@ public final class HbmSimTier implements Tier {
      */
     @Override
     public TierStats stats() {
-        TierStats s = store.stats();
+        TierStats s = tier.stats();
         Map<String, Long> d = new HashMap<>(s.details());
         d.remove("persistent");
         d.remove("restart_blocks");
@@ -180,8 +153,4 @@ public final class HbmSimTier implements Tier {
                 s.corrupt(), d);
     }
 
-    @Override
-    public void close() {
-        store.close();
-    }
 }
