@@ -197,7 +197,7 @@ class ClientServerTest {
         try (KvServer small = TestServers.start(serverConfig(dir.resolve("small"))
                 .assignment("dramCapacityBytes=1MiB"));
              KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", small.port()))) {
-            // 2 MiB of blocks into 1 MiB of DRAM: the first half is demoted to the nvme stand-in (read off-loop)
+            // 2 MiB of blocks into 1 MiB of DRAM: the first half is demoted to the NVMe tier (read off-loop)
             int[] tokens = tokens(32, 7);
             List<ByteBuffer> p = payloads(32, 7);
             assertThat(c.putBlocks(NS, BlockPayload.chain(NS, tokens, p)).allCached()).isTrue();

@@ -27,7 +27,7 @@ import static org.awaitility.Awaitility.await;
 
 /**
  * Every kvctl subcommand, human and --json, against a real daemon on loopback ports holding the known blocks of
- * {@link DemoLoad}: a 1 MiB DRAM tier over a 1 MiB NVMe stand-in, 256 KiB blocks, so that chain A (4 blocks) is
+ * {@link DemoLoad}: a 1 MiB DRAM tier over a 1.07 MiB NVMe tier, 256 KiB blocks, so that chain A (4 blocks) is
  * demoted to NVMe by chain B (8 blocks) and then evicted from it; B ends with blocks 0-3 in NVMe and 4-7 in DRAM.
  */
 @Timeout(60)

@@ -12,7 +12,7 @@ public final class TestServers {
     private TestServers() {
     }
 
-    /** A loader for a small test server: ports 0, DRAM 256 MiB + NVMe stand-in 256 MiB, no HBM. */
+    /** A loader for a small test server: ports 0, DRAM 256 MiB + NVMe 256 MiB, no HBM. */
     public static ConfigLoader config(Path dir) {
         return ConfigLoader.builder().flag("port", 0).flag("adminPort", 0).flag("dataDir", dir)
                 .assignment("hbmCapacityBytes=0").assignment("dramCapacityBytes=256MiB")
