@@ -26,7 +26,6 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.ByteToMessageDecoder;
 
 import java.util.List;
@@ -60,10 +59,11 @@ final class ClientConnection {
     }
 
     /** Connects and says HELLO; the future fails with the server's answer if the session is refused. */
-    static ClientConnection open(EventLoopGroup group, ClientOptions o, Namespace ns, AtomicLong ids) {
+    static ClientConnection open(EventLoopGroup group, ClientTransport transport, ClientOptions o, Namespace ns,
+                                 AtomicLong ids) {
         ProtocolLimits limits = new ProtocolLimits(o.maxFrameBytes(), Integer.MAX_VALUE / 64, 65535);
         ClientConnection[] holder = new ClientConnection[1];
-        Bootstrap b = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        Bootstrap b = new Bootstrap().group(group).channel(transport.channelClass())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) o.connectTimeout().toMillis())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(512, 64 << 10, 1 << 20))
@@ -139,15 +139,41 @@ final class ClientConnection {
     /** Sends a one-frame request and completes with its (OK) response frame, which the caller must release. */
     CompletableFuture<Frame> call(Opcode op, int flags, ByteBuf body) {
         long id = nextId();
-        CompletableFuture<Frame> f = register(id);
-        write(Frame.request(op, flags, id, body), true);
+        CompletableFuture<Frame> f = new CompletableFuture<>();
+        calls.put(id, f);
+        Frame request = Frame.request(op, flags, id, body);
+        // one hand-off to the event loop per call (timer and write together): a round trip from a caller
+        // thread then wakes the loop once, which is most of a small call's latency on a busy host
+        if (channel.eventLoop().inEventLoop()) {
+            startCall(id, f, request);
+        } else {
+            channel.eventLoop().execute(() -> startCall(id, f, request));
+        }
         return f;
     }
 
-    /** Registers a unary call with the request timeout. */
+    private void startCall(long id, CompletableFuture<Frame> f, Frame request) {
+        armTimeout(id, f);
+        if (!channel.isActive()) {
+            request.release();
+            fail(id, closedException());
+            return;
+        }
+        channel.writeAndFlush(request, channel.voidPromise());
+    }
+
+    /** Registers a unary call with the request timeout (for calls whose frames the caller writes). */
     CompletableFuture<Frame> register(long id) {
         CompletableFuture<Frame> f = new CompletableFuture<>();
         calls.put(id, f);
+        armTimeout(id, f);
+        if (!channel.isActive()) {
+            fail(id, closedException());
+        }
+        return f;
+    }
+
+    private void armTimeout(long id, CompletableFuture<Frame> f) {
         ScheduledFuture<?> t = channel.eventLoop().schedule(() -> {
             if (calls.remove(id) != null) {
                 f.completeExceptionally(new KvStoreException.Timeout("no answer to request #" + id + " within "
@@ -155,10 +181,6 @@ final class ClientConnection {
             }
         }, options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
         f.whenComplete((v, e) -> t.cancel(false));
-        if (!channel.isActive()) {
-            fail(id, closedException());
-        }
-        return f;
     }
 
     BlockStream stream(Opcode op, ByteBuf body) {

@@ -17,8 +17,6 @@ import io.kvstore.protocol.body.TierCounters;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -51,6 +49,7 @@ import java.util.function.Function;
 public final class KvStoreClient implements AutoCloseable {
 
     private final ClientOptions options;
+    private final ClientTransport transport = ClientTransport.select();
     private final EventLoopGroup group;
     private final Map<Namespace, ClientConnection> connections = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
@@ -58,7 +57,7 @@ public final class KvStoreClient implements AutoCloseable {
 
     private KvStoreClient(ClientOptions options) {
         this.options = options;
-        this.group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+        this.group = transport.group(1);
     }
 
     /** A client for {@code options}; connections are opened on first use. */
@@ -298,7 +297,7 @@ public final class KvStoreClient implements AutoCloseable {
         synchronized (this) {
             c = connections.get(ns);
             if (c == null || !c.isOpen()) {
-                c = ClientConnection.open(group, options, ns, ids);
+                c = ClientConnection.open(group, transport, options, ns, ids);
                 connections.put(ns, c);
             }
             return c;

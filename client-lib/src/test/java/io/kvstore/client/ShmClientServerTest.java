@@ -125,6 +125,35 @@ class ShmClientServerTest extends ClientServerTest {
     }
 
     @Test
+    void onlyATokenThatMayReadEveryTenantIsOfferedTheMapping() throws Exception {
+        // an arena file holds every tenant's blocks: a token limited to some tenants keeps the TCP path
+        try (KvServer secured = TestServers.start(serverConfig(dir.resolve("secured"))
+                .assignment("authTokens=acme-only=acme,operator=*"))) {
+            ClientOptions o = ClientOptions.of("127.0.0.1", secured.port());
+            int[] tokens = tokens(4, 16);
+            List<ByteBuffer> payloads = payloads(4, 16);
+            try (KvStoreClient limited = KvStoreClient.create(o.withToken("acme-only"));
+                 KvStoreClient operator = KvStoreClient.create(o.withToken("operator"))) {
+                limited.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads));
+                limited.connect(NS);
+                operator.connect(NS);
+                assertThat(limited.connectionForTest(NS).shm()).isNull();
+                assertThat(operator.connectionForTest(NS).shm()).isNotNull();
+                List<ReceivedBlock> got = limited.getBlocks(NS, new PrefixHasher(NS).hash(tokens));
+                try {
+                    assertThat(got).hasSize(4);
+                    for (int i = 0; i < 4; i++) {
+                        assertThat(got.get(i).payload()).isEqualTo(payloads.get(i).duplicate());
+                    }
+                } finally {
+                    got.forEach(ReceivedBlock::close);
+                }
+                assertThat(secured.shmLeases().counters().get("granted")).isZero();
+            }
+        }
+    }
+
+    @Test
     void aWrongNonceIsDenied() throws Exception {
         // a raw client that says HELLO with the feature and then guesses the nonce
         try (KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", server.port()))) {

@@ -52,8 +52,9 @@ public final class NetCommand implements Callable<Integer> {
     @Option(names = "--value-size", description = "Bytes per value/block (default ${DEFAULT-VALUE}).")
     String valueSize = "1MiB";
 
-    @Option(names = "--values", description = "Distinct values stored (default ${DEFAULT-VALUE}).")
-    int values = 64;
+    @Option(names = "--values", description = "Distinct values stored (default 0 = enough for twice the CPU's "
+            + "last-level cache, at least 64, so that throughputs measure memory, not the cache).")
+    int values;
 
     @Option(names = "--depth", description = "Values per GET request (Redis: pipelined GETs) (default ${DEFAULT-VALUE}).")
     int depth = 4;
@@ -110,6 +111,8 @@ public final class NetCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int valueBytes = (int) Sizes.parse(valueSize);
+        long llc = WorkingSet.lastLevelCacheBytes();
+        int values = this.values > 0 ? this.values : WorkingSet.values(llc, valueBytes);
         long millis = (long) (seconds * 1000);
         KvServer server = null;
         Path dataDir = null;
@@ -192,6 +195,9 @@ public final class NetCommand implements Callable<Integer> {
             out.put("connections", connections);
             out.put("value_bytes", valueBytes);
             out.put("values_per_request", depth);
+            out.put("distinct_values", values);
+            out.put("working_set_bytes", (long) values * valueBytes);
+            out.put("last_level_cache_bytes", llc);
             out.put("runs", runs);
             out.put("seconds_per_measurement", seconds);
             out.put("kvstore_get_gbps", Measure.median(kvRuns));

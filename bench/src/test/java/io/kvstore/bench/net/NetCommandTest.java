@@ -29,6 +29,8 @@ class NetCommandTest {
         assertThat(n.get("kvstore_get_gbps").asDouble()).isPositive();
         assertThat(n.get("lookup_p99_us").asDouble()).isPositive();
         assertThat(n.get("lookup_blocks").asInt()).isEqualTo(128);
+        assertThat(n.get("distinct_values").asInt()).isEqualTo(8);
+        assertThat(n.get("working_set_bytes").asLong()).isEqualTo(8L * 64 * 1024);
         assertThat(n.get("agent").get("turns_per_s").asDouble()).isPositive();
         assertThat(n.get("agent").get("hit_rate").asDouble()).isBetween(0.0, 1.0);
     }

@@ -121,6 +121,9 @@ public final class TieredStore implements AutoCloseable {
         if (!trustChecksum && levels.get(0).tier.storesPayloads() && !Checksums.matches(meta, payload)) {
             return new PutResult(PutStatus.BAD_CHECKSUM, null);
         }
+        for (Level level : levels) {
+            level.tier.awaitWritable(); // a tier's backpressure holds up this writer, not the store's readers
+        }
         lock.lock();
         try {
             checkOpen();

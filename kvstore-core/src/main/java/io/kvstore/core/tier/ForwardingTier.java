@@ -56,6 +56,11 @@ public abstract class ForwardingTier implements Tier {
     }
 
     @Override
+    public void awaitWritable() {
+        tier.awaitWritable();
+    }
+
+    @Override
     public ReadResult read(BlockKey key) {
         return tier.read(key);
     }

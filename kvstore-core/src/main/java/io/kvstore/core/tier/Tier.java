@@ -57,6 +57,16 @@ public interface Tier extends AutoCloseable {
     PutOutcome put(BlockMeta meta, ByteBuffer payload);
 
     /**
+     * Backpressure for writers, outside the store's lock: the store calls this on every tier before it takes its
+     * lock for a put (and so before any demotion that put causes). A tier that needs writers to slow down, e.g.
+     * until a compaction has reclaimed deleted bytes, waits here, where no reader is held up. {@link #put} itself
+     * must not wait for such reasons (it may run under the store's lock); it refuses instead. Default: returns at
+     * once.
+     */
+    default void awaitWritable() {
+    }
+
+    /**
      * Reads a block. On {@link ReadResult.Outcome#HIT} the caller owns the returned handle and must close it.
      */
     ReadResult read(BlockKey key);

@@ -36,19 +36,37 @@ public final class Authenticator {
         if (grants.isEmpty()) {
             return ErrorCode.OK;
         }
-        byte[] presented = digest(token == null ? "" : token);
-        Grant match = null;
-        for (Grant g : grants) {
-            // no early exit: every configured token is compared
-            if (MessageDigest.isEqual(g.digest, presented) && token != null && !token.isEmpty()) {
-                match = g;
-            }
-        }
+        Grant match = match(token);
         if (match == null) {
             return ErrorCode.AUTH_FAILED;
         }
         return match.tenants.contains("*") || match.tenants.contains(ns.tenant()) ? ErrorCode.OK
                 : ErrorCode.NAMESPACE_DENIED;
+    }
+
+    /**
+     * Whether {@code token} may read every tenant's blocks: true with no tokens configured or for a token granted
+     * {@code *}. Shared memory is offered only to such sessions, because a mapped arena file holds every tenant's
+     * blocks (docs/protocol.md, "Isolation").
+     */
+    public boolean mayReadEveryTenant(String token) {
+        if (grants.isEmpty()) {
+            return true;
+        }
+        Grant match = match(token);
+        return match != null && match.tenants.contains("*");
+    }
+
+    /** The grant of {@code token}, or null; compares with every configured token (no early exit). */
+    private Grant match(String token) {
+        byte[] presented = digest(token == null ? "" : token);
+        Grant match = null;
+        for (Grant g : grants) {
+            if (MessageDigest.isEqual(g.digest, presented) && token != null && !token.isEmpty()) {
+                match = g;
+            }
+        }
+        return match;
     }
 
     private static byte[] digest(String token) {

@@ -11,7 +11,8 @@ import io.netty.buffer.ByteBuf;
 /**
  * HELLO: checks the token, computes the namespace id from the namespace fields, opens the session. Offers shared
  * memory (the arena directory in the reply) when the client asks for it, the server has it and the peer is a
- * loopback address; the client must still prove it runs here (SHM_ATTACH).
+ * loopback address, and its token may read every tenant (an arena file holds every tenant's blocks, so a token
+ * limited to some tenants keeps the TCP path); the client must still prove it runs here (SHM_ATTACH).
  */
 final class HelloHandler implements OpHandler {
 
@@ -53,7 +54,8 @@ final class HelloHandler implements OpHandler {
         s.namespaceId = h.namespace().id();
         s.version = Math.min(h.maxVersion(), FrameDescriptor.VERSION);
         s.shmOffered = (h.features() & Hello.FEATURE_SHM) != 0 && r.sc.shm() != null
-                && r.ctx().channel().remoteAddress() instanceof InetSocketAddress a && a.getAddress().isLoopbackAddress();
+                && r.ctx().channel().remoteAddress() instanceof InetSocketAddress a && a.getAddress().isLoopbackAddress()
+                && r.sc.auth().mayReadEveryTenant(h.token());
         ByteBuf out = r.ctx().alloc().buffer(64);
         new HelloReply(s.version, s.namespaceId, r.sc.limits().maxFrameBytes(), r.sc.limits().maxKeysPerRequest(),
                 r.sc.tierNames(), s.shmOffered ? r.sc.shm().directory().toString() : "").write(out);
