@@ -62,8 +62,8 @@ import java.util.function.Supplier;
  * store's decision, through its policy. Deleted payloads occupy disk until compaction drops their references
  * and RocksDB deletes blob files that hold only garbage, so the tier counts the bytes removed since the last
  * compaction and compacts in the background when they pass {@code garbageRatio} of the capacity; at twice that,
- * writers wait in {@link #awaitWritable} (outside the store's lock) and puts made meanwhile, e.g. demotions under
- * the store's lock, are refused with {@link PutOutcome#NO_CAPACITY} rather than made to wait. If a compaction leaves more than that fraction of
+ * writers wait in {@link #awaitWritable}, outside the store's lock ({@link #put} itself never waits: it may be a
+ * demotion made under that lock). If a compaction leaves more than that fraction of
  * garbage in blob files that still hold live blocks, one more compaction runs with blob garbage collection on,
  * which relocates them. This
  * keeps the directory within capacity + 10% (measured by {@code NvmeCapacityTest}; see docs/tiers.md).
@@ -114,8 +114,7 @@ public final class NvmeTier implements Tier {
     private final LongAdder busy = new LongAdder();
     private final LongAdder compactions = new LongAdder();
     private final LongAdder gcCompactions = new LongAdder();
-    private final LongAdder garbageRefusals = new LongAdder();
-    private final LongAdder garbageWaits = new LongAdder();
+        private final LongAdder garbageWaits = new LongAdder();
     private final LongAdder payloadBytesWritten = new LongAdder();
     private final LongAdder recordBytesWritten = new LongAdder();
     private final LongAdder encodedBlocks = new LongAdder();
@@ -240,9 +239,6 @@ public final class NvmeTier implements Tier {
         if (fp > cfg.capacityBytes()) {
             checkOpen();
             return PutOutcome.TOO_LARGE;
-        }
-        if (garbageOverHardLimit()) {
-            return PutOutcome.NO_CAPACITY; // never wait here: the caller may hold the store's lock
         }
         lifecycle.readLock().lock();
         try {
@@ -595,7 +591,6 @@ public final class NvmeTier implements Tier {
         d.put("corrupt_at_open", corruptAtOpen);
         d.put("compactions", compactions.sum());
         d.put("gc_compactions", gcCompactions.sum());
-        d.put("garbage_refusals", garbageRefusals.sum());
         d.put("garbage_waits", garbageWaits.sum());
         d.put("unreclaimed_bytes", unreclaimed.get());
         d.put("payload_bytes_written", payloadBytesWritten.sum());
@@ -708,6 +703,9 @@ public final class NvmeTier implements Tier {
     /**
      * Backpressure: the writer waits (outside the store's lock, see {@link Tier#awaitWritable}) while
      * removed-but-unreclaimed bytes are above twice the soft limit, i.e. until the compaction has reclaimed them.
+     * {@link #put} itself never waits for a compaction: a put is often a demotion made under the store's lock,
+     * and waiting there (seconds on a full tier) stalled every reader of the store. Garbage made by the evictions
+     * of puts already past this point (at most a few blocks per writer) is reclaimed by the compaction under way.
      */
     @Override
     public void awaitWritable() {
@@ -715,22 +713,6 @@ public final class NvmeTier implements Tier {
             garbageWaits.increment();
             scheduleCompaction().join();
         }
-    }
-
-    /**
-     * A limit twice as high inside {@link #put}, which never waits: a put is often a demotion made under the store's
-     * lock, and waiting there for a compaction (seconds on a full tier) would stall every reader of the store.
-     * Over the limit the put is refused ({@link PutOutcome#NO_CAPACITY}, counted in {@code garbage_refusals}): a
-     * cache may drop a demoted block.
-     */
-    private boolean garbageOverHardLimit() {
-        // twice the writers' limit: the evictions a put itself causes (made just before it) do not refuse it
-        if (closed.get() || unreclaimed.get() <= 4 * softGarbageLimit()) {
-            return false;
-        }
-        garbageRefusals.increment();
-        scheduleCompaction();
-        return true;
     }
 
     /**
