@@ -18,6 +18,6 @@ class WorkingSetTest {
         assertThat(WorkingSet.values(260L << 20, 1 << 20)).isEqualTo(520);
         assertThat(WorkingSet.values(0, 1 << 20)).isEqualTo(WorkingSet.MIN_VALUES);
         assertThat(WorkingSet.values(1L << 40, 1 << 10)).isEqualTo(WorkingSet.MAX_VALUES);
-        assertThat((long) WorkingSet.values(3L << 20, 1000) * 1000).isGreaterThanOrEqualTo(6L << 20);
+        assertThat((long) WorkingSet.values(3L << 20, 4000) * 4000).isGreaterThanOrEqualTo(6L << 20);
     }
 }
