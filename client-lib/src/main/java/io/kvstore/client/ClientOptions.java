@@ -15,14 +15,18 @@ import java.util.Objects;
  * @param streamWindow    blocks a stream buffers before the client stops reading its connection (backpressure)
  * @param sharedMemory    ask for same-host shared-memory reads in HELLO and use them when the server offers
  *                        them (default true; the TCP path is used otherwise, with identical results)
+ * @param spinWait        how long a blocking call spins (on {@link Thread#onSpinWait}) for its answer before it
+ *                        parks its thread (default 0: park at once). A small unary call (LOOKUP, EXISTS) is
+ *                        answered in tens of microseconds; spinning that long saves the wake-up of a parked
+ *                        thread, at the price of a busy core. Use it when the caller has a core to spare.
  */
 public record ClientOptions(String host, int port, String token, Duration connectTimeout, Duration requestTimeout,
-                            int maxFrameBytes, int streamWindow, boolean sharedMemory) {
+                            int maxFrameBytes, int streamWindow, boolean sharedMemory, Duration spinWait) {
 
-    /** Options with shared memory on. */
+    /** Options with shared memory on and no spinning. */
     public ClientOptions(String host, int port, String token, Duration connectTimeout, Duration requestTimeout,
                          int maxFrameBytes, int streamWindow) {
-        this(host, port, token, connectTimeout, requestTimeout, maxFrameBytes, streamWindow, true);
+        this(host, port, token, connectTimeout, requestTimeout, maxFrameBytes, streamWindow, true, Duration.ZERO);
     }
 
     public ClientOptions {
@@ -30,6 +34,10 @@ public record ClientOptions(String host, int port, String token, Duration connec
         token = token == null ? "" : token;
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port must be in 1..65535, was " + port);
+        }
+        spinWait = spinWait == null ? Duration.ZERO : spinWait;
+        if (spinWait.isNegative()) {
+            throw new IllegalArgumentException("spinWait must be >= 0, was " + spinWait);
         }
         if (streamWindow < 1) {
             throw new IllegalArgumentException("streamWindow must be >= 1, was " + streamWindow);
@@ -43,18 +51,26 @@ public record ClientOptions(String host, int port, String token, Duration connec
 
     /** The same options with shared-memory reads allowed or not. */
     public ClientOptions withSharedMemory(boolean on) {
-        return new ClientOptions(host, port, token, connectTimeout, requestTimeout, maxFrameBytes, streamWindow, on);
+        return new ClientOptions(host, port, token, connectTimeout, requestTimeout, maxFrameBytes, streamWindow, on, spinWait);
     }
 
     public ClientOptions withToken(String t) {
-        return new ClientOptions(host, port, t, connectTimeout, requestTimeout, maxFrameBytes, streamWindow, sharedMemory);
+        return new ClientOptions(host, port, t, connectTimeout, requestTimeout, maxFrameBytes, streamWindow, sharedMemory,
+                spinWait);
     }
 
     public ClientOptions withRequestTimeout(Duration d) {
-        return new ClientOptions(host, port, token, connectTimeout, d, maxFrameBytes, streamWindow, sharedMemory);
+        return new ClientOptions(host, port, token, connectTimeout, d, maxFrameBytes, streamWindow, sharedMemory, spinWait);
     }
 
     public ClientOptions withStreamWindow(int blocks) {
-        return new ClientOptions(host, port, token, connectTimeout, requestTimeout, maxFrameBytes, blocks, sharedMemory);
+        return new ClientOptions(host, port, token, connectTimeout, requestTimeout, maxFrameBytes, blocks, sharedMemory,
+                spinWait);
+    }
+
+    /** The same options with blocking calls spinning up to {@code d} before they park (see {@code spinWait}). */
+    public ClientOptions withSpinWait(Duration d) {
+        return new ClientOptions(host, port, token, connectTimeout, requestTimeout, maxFrameBytes, streamWindow,
+                sharedMemory, d);
     }
 }

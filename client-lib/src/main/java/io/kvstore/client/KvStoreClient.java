@@ -305,6 +305,13 @@ public final class KvStoreClient implements AutoCloseable {
     }
 
     private <T> T await(CompletableFuture<T> f) {
+        long spin = options.spinWait().toNanos();
+        if (spin > 0 && !f.isDone()) {
+            long until = System.nanoTime() + spin;
+            while (!f.isDone() && System.nanoTime() < until) {
+                Thread.onSpinWait();
+            }
+        }
         try {
             return f.get(options.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException | CompletionException e) {

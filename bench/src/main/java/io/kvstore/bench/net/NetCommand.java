@@ -74,6 +74,14 @@ public final class NetCommand implements Callable<Integer> {
     @Option(names = "--lookup-samples", description = "LOOKUPs timed per run (default ${DEFAULT-VALUE}).")
     int lookupSamples = 20000;
 
+    @Option(names = "--spin-wait-us", description = "Client option spinWait: microseconds a blocking call spins "
+            + "before it parks (default ${DEFAULT-VALUE}).")
+    long spinWaitMicros;
+
+    @Option(names = "--lookup-only", description = "Measure only the LOOKUP latency (no GET throughput, Redis, "
+            + "loopback or shared-memory runs).")
+    boolean lookupOnly;
+
     @Option(names = "--agent-seconds", description = "Seconds of synthetic agent workload (0 = skip; default ${DEFAULT-VALUE}).")
     double agentSeconds = 5;
 
@@ -112,7 +120,7 @@ public final class NetCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         int valueBytes = (int) Sizes.parse(valueSize);
         long llc = WorkingSet.lastLevelCacheBytes();
-        int values = this.values > 0 ? this.values : WorkingSet.values(llc, valueBytes);
+        int values = lookupOnly ? 8 : this.values > 0 ? this.values : WorkingSet.values(llc, valueBytes);
         long millis = (long) (seconds * 1000);
         KvServer server = null;
         Path dataDir = null;
@@ -133,7 +141,8 @@ public final class NetCommand implements Callable<Integer> {
                 p = port;
                 out.put("server", host + ":" + p);
             }
-            ClientOptions opts = ClientOptions.of(host, p).withStreamWindow(Math.max(4, depth * 2));
+            ClientOptions opts = ClientOptions.of(host, p).withStreamWindow(Math.max(4, depth * 2))
+                    .withSpinWait(java.time.Duration.ofNanos(spinWaitMicros * 1000));
             KvLoad kv = new KvLoad(opts, valueBytes);
             List<byte[]> vals = new ArrayList<>();
             for (int i = 0; i < values; i++) {
@@ -143,7 +152,7 @@ public final class NetCommand implements Callable<Integer> {
             }
             List<BlockKey> keys = kv.load(vals, System.nanoTime());
             RedisBaseline redis = null;
-            if (vsRedis) {
+            if (vsRedis && !lookupOnly) {
                 redis = RedisBaseline.start();
                 redis.load(vals);
             }
@@ -156,12 +165,22 @@ public final class NetCommand implements Callable<Integer> {
             List<Double> memcpyRuns = new ArrayList<>();
             try {
                 // JIT warm-up of the Java client and server paths (Redis and the kernel need none); not counted
-                kv.getThroughput(keys, connections, depth, (long) (warmupSeconds * 1000));
+                if (!lookupOnly) {
+                    kv.getThroughput(keys, connections, depth, (long) (warmupSeconds * 1000));
+                }
                 kv.lookupLatency(lookupBlocks, lookupSamples);
-                if (server != null && server.shmLeases() != null) {
+                if (!lookupOnly && server != null && server.shmLeases() != null) {
                     kv.shmGetThroughput(keys, connections, depth, (long) (warmupSeconds * 500), false);
                 }
                 for (int run = 0; run < runs; run++) {
+                    if (lookupOnly) {
+                        Histogram h = kv.lookupLatency(lookupBlocks, lookupSamples);
+                        lookupRuns.add((double) h.getValueAtPercentile(99));
+                        System.err.printf("run %d/%d: lookup(%d) p50 %d us p99 %d us p99.9 %d us%n", run + 1, runs,
+                                lookupBlocks, h.getValueAtPercentile(50), h.getValueAtPercentile(99),
+                                h.getValueAtPercentile(99.9));
+                        continue;
+                    }
                     if (vsRedis) {
                         loopRuns.add(LoopbackBaseline.run(connections, valueBytes, millis) / 1e9);
                     }
@@ -200,8 +219,10 @@ public final class NetCommand implements Callable<Integer> {
             out.put("last_level_cache_bytes", llc);
             out.put("runs", runs);
             out.put("seconds_per_measurement", seconds);
-            out.put("kvstore_get_gbps", Measure.median(kvRuns));
-            if (vsRedis) {
+            if (!kvRuns.isEmpty()) {
+                out.put("kvstore_get_gbps", Measure.median(kvRuns));
+            }
+            if (vsRedis && !redisRuns.isEmpty()) {
                 double r = Measure.median(redisRuns);
                 double l = Measure.median(loopRuns);
                 out.put("redis_get_gbps", r);
@@ -226,6 +247,7 @@ public final class NetCommand implements Callable<Integer> {
                 out.put("memcpy_gbps_runs", memcpyRuns);
             }
             out.put("lookup_blocks", lookupBlocks);
+            out.put("client_spin_wait_us", spinWaitMicros);
             out.put("lookup_p99_us", Measure.median(lookupRuns));
             out.put("lookup_p99_us_runs", lookupRuns);
             if (agentSeconds > 0) {
