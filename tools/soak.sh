@@ -3,6 +3,8 @@
 # the NVMe tier run all the time) under the load generator's agent workload (`./kvstore bench net --port ...
 # --agent-seconds`), sampled every 10 s: heap used, JVM direct memory, Netty direct memory, RSS, open files,
 # blocks, evictions and GET / PUT / LOOKUP latency percentiles of the interval (server-side histogram).
+# The daemon runs with a fixed heap (-Xms = -Xmx, pre-touched, as a production daemon would), so RSS measures
+# native memory and a leak shows; SOAK_JAVA_OPTS overrides the JVM flags.
 # usage: tools/soak.sh [minutes] [out.csv] [plot.svg]      e.g. tools/soak.sh 30 (the 30-minute soak)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,7 +17,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 PORT=$(free_port); APORT=$(free_port)
 cd "$ROOT"
 ./kvstore bench --help >/dev/null 2>&1 || true   # builds once if needed
-KVSTORE_JAVA_OPTS="-Xmx1g -XX:MaxDirectMemorySize=1g" ./kvstore serve --port "$PORT" --admin-port "$APORT" \
+KVSTORE_JAVA_OPTS="${SOAK_JAVA_OPTS:--Xms1g -Xmx1g -XX:+AlwaysPreTouch -XX:MaxDirectMemorySize=1g}" ./kvstore serve --port "$PORT" --admin-port "$APORT" \
   --data-dir "$WORK/data" --set hbmCapacityBytes=0 --set dramCapacityBytes="$DRAM" --set nvmeCapacityBytes="$NVME" \
   >"$WORK/server.log" 2>&1 &
 SRV=$!
