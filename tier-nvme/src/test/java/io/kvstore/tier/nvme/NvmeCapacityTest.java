@@ -87,13 +87,12 @@ class NvmeCapacityTest {
         }
     }
 
-    /** Sum of the sizes of the files in {@code dir} (RocksDB keeps no subdirectories), like {@code du -b}. */
+    /** Sum of the sizes of the files under {@code dir} (RocksDB's files and {@code segments/}), like {@code du -b}. */
     static long directoryBytes(Path dir) {
-        java.io.File[] files = dir.toFile().listFiles();
-        long sum = 0;
-        for (java.io.File f : files == null ? new java.io.File[0] : files) {
-            sum += f.length(); // 0 if deleted meanwhile
+        try (java.util.stream.Stream<Path> s = java.nio.file.Files.walk(dir)) {
+            return s.mapToLong(p -> p.toFile().isFile() ? p.toFile().length() : 0).sum(); // 0 if deleted meanwhile
+        } catch (java.io.IOException | java.io.UncheckedIOException e) {
+            return directoryBytes(dir); // a file vanished during the walk: walk again
         }
-        return sum;
     }
 }

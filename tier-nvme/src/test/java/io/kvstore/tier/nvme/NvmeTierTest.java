@@ -164,9 +164,9 @@ class NvmeTierTest extends TierContractTest {
         BlockMeta bad = KvData.meta(Blocks.key(50), ByteBuffer.wrap(marker));
         tier.put(bad, ByteBuffer.wrap(marker));
         tier.put(Blocks.meta(51, BLOCK), payloadOf(51));
-        NvmeTier t = reopen(Codec.NONE); // clean close flushes: both blocks are now in blob files
+        NvmeTier t = reopen(Codec.NONE); // clean close syncs the segment and flushes the index
         int flipped = flipInFiles(dir.resolve("db"), marker);
-        assertThat(flipped).as("marker found in a blob file").isEqualTo(1);
+        assertThat(flipped).as("marker found in a segment file").isEqualTo(1);
         t = reopen(Codec.NONE);
         assertThat(t.read(bad.key()).outcome()).isEqualTo(ReadResult.Outcome.CORRUPT);
         assertThat(t.contains(bad.key())).isFalse();
@@ -180,11 +180,11 @@ class NvmeTierTest extends TierContractTest {
         assertThat(RefCountedHandle.leaks()).isZero();
     }
 
-    /** Flips 16 bytes in the middle of the first run of {@code marker} found in any file under {@code db}. */
+    /** Flips 16 bytes in the middle of the first run of {@code marker} found in each file under {@code db}. */
     static int flipInFiles(Path db, byte[] marker) throws IOException {
         int flipped = 0;
         List<Path> files;
-        try (Stream<Path> s = Files.list(db)) {
+        try (Stream<Path> s = Files.walk(db)) {
             files = s.filter(Files::isRegularFile).toList();
         }
         for (Path f : files) {
