@@ -22,14 +22,16 @@ import java.util.Objects;
 import java.util.stream.Stream;
 
 /**
- * The short NVMe benchmark: sequential write, sequential read (MultiGet batches) and random reads of blocks
+ * The short NVMe benchmark: sequential write, sequential read ({@code readAll} batches) and random reads of blocks
  * through an {@link NvmeTier}, next to the raw-disk bandwidth of the same filesystem ({@link RawDisk}: O_DIRECT,
  * same block size, same number of bytes) measured in the same run. Each figure is the median of
  * {@code runs} runs; raw disk and tier alternate within a run so that both see the same machine state.
  *
- * <p>Page cache: the tier runs with {@code directIo} (RocksDB {@code use_direct_reads} and
- * {@code use_direct_io_for_flush_and_compaction}) and the baseline with O_DIRECT, so neither reads from the page
- * cache; the tier's write time ends when its memtables are flushed to disk, the baseline's after fsync.
+ * <p>Page cache: the tier runs with {@code directIo} (its segment files opened with O_DIRECT, RocksDB's index with
+ * {@code use_direct_reads} and {@code use_direct_io_for_flush_and_compaction}) and the baseline with O_DIRECT, so
+ * neither reads from the page cache. Durability is counted alike: the tier's write time ends when
+ * {@link NvmeTier#flush()} has fdatasynced the segment and flushed the index to disk, the baseline's after
+ * {@code fsync}.
  * Throughput is GB/s = 10^9 bytes per second.
  *
  * <p>Entry point for the lead's {@code bench tiers}: {@link #run(Options)} then {@link Result#toMap()}, whose
@@ -48,7 +50,7 @@ public final class NvmeBench {
      * @param runs       runs; figures are medians
      * @param codec      the tier's codec
      * @param data       what the payloads look like
-     * @param batchKeys  keys per MultiGet in the sequential read
+     * @param batchKeys  keys per {@code readAll} call in the sequential read
      * @param dropCaches also write 3 to /proc/sys/vm/drop_caches before each read phase (needs root)
      */
     public record Options(Path dir, long totalBytes, int blockBytes, int runs, Codec codec, KvPayloads data,
@@ -155,8 +157,8 @@ public final class NvmeBench {
                         + " %.3f GB/s%n", run + 1, dw[run], dr[run], drr[run], nw[run], nr[run], nrr[run]);
             }
         }
-        String pageCache = (direct && diskDirect ? "bypassed: O_DIRECT (RocksDB use_direct_reads,"
-                + " use_direct_io_for_flush_and_compaction; raw disk O_DIRECT)" : "NOT bypassed: filesystem refuses"
+        String pageCache = (direct && diskDirect ? "bypassed: O_DIRECT (tier segment files and RocksDB index;"
+                + " raw disk O_DIRECT)" : "NOT bypassed: filesystem refuses"
                 + " O_DIRECT") + (o.dropCaches() ? "; drop_caches before reads" : "");
         return new Result(median(nw), median(nr), median(nrr), median(dw), median(dr), median(drr), o.blockBytes(),
                 (long) bytes, n, o.codec().name().toLowerCase(), o.data().name().toLowerCase(), direct && diskDirect,
@@ -176,7 +178,7 @@ public final class NvmeBench {
                 throw new IllegalStateException("put " + i + ": " + out);
             }
         }
-        tier.flush(); // on disk, like the baseline's fsync
+        tier.flush(); // segment fdatasynced and index flushed: on disk, like the baseline's fsync
         return (System.nanoTime() - t0) / 1e9;
     }
 

@@ -330,7 +330,7 @@ public final class NvmeTier implements Tier {
         try {
             segments.write(loc, record);
             if (cfg.walMode() == WalMode.SYNC) {
-                segments.segment(loc.segment()).channel.force(false); // durable before the synced index record
+                segments.force(loc); // durable before the synced index record
             }
             rocks.db.put(rocks.meta, rocks.writeOptions, meta.key().toBytes(), MetaDescriptor.encode(meta, loc));
         } catch (IOException | RocksDBException | RuntimeException e) {
@@ -375,6 +375,11 @@ public final class NvmeTier implements Tier {
             String problem;
             try {
                 problem = segments.read(loc, buf) ? null : "record missing";
+            } catch (java.nio.channels.ClosedByInterruptException | java.io.InterruptedIOException ex) {
+                pool.release(buf); // this thread was interrupted: an error, not a damaged block
+                errors.increment();
+                misses.increment();
+                return ReadResult.miss();
             } catch (IOException ex) {
                 problem = ex.toString();
             }

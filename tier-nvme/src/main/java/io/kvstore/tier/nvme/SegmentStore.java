@@ -7,6 +7,8 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.OpenOption;
@@ -64,7 +66,8 @@ final class SegmentStore implements AutoCloseable {
     static final class Segment {
         final long id;
         final Path path;
-        final FileChannel channel;
+        /** Reopened if closed under a reader (an interrupted thread closes a FileChannel for everyone). */
+        volatile FileChannel channel;
         /** Bytes reserved by appends (the file's logical end). */
         long end;
         volatile boolean sealed;
@@ -137,6 +140,36 @@ final class SegmentStore implements AutoCloseable {
         this.nextId = max + 1;
     }
 
+    /** An I/O step on a segment's channel. */
+    private interface ChannelIo {
+        void run(FileChannel ch) throws IOException;
+    }
+
+    /**
+     * Runs {@code op} on the segment's channel; if the channel was closed by another thread's interrupt (not by a
+     * delete, not this thread's), reopens it and runs {@code op} once more.
+     */
+    private void withChannel(Segment s, ChannelIo op) throws IOException {
+        FileChannel ch = s.channel;
+        try {
+            op.run(ch);
+        } catch (ClosedChannelException e) {
+            if (e instanceof ClosedByInterruptException || Thread.currentThread().isInterrupted()) {
+                throw e;
+            }
+            synchronized (s) {
+                if (segments.get(s.id) != s) {
+                    throw e; // deleted
+                }
+                if (s.channel == ch) {
+                    s.channel = open(s.path, false);
+                    LOG.warn("reopened {} (closed by an interrupted thread)", s.path);
+                }
+            }
+            op.run(s.channel);
+        }
+    }
+
     private FileChannel open(Path p, boolean create) throws IOException {
         List<OpenOption> o = new ArrayList<>(List.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
         if (create) {
@@ -183,7 +216,7 @@ final class SegmentStore implements AutoCloseable {
 
     private void seal(Segment s) {
         try {
-            s.channel.force(false); // the sealed segment's bytes are durable before anything depends on them
+            withChannel(s, ch -> ch.force(false)); // durable before anything depends on the sealed bytes
         } catch (IOException e) {
             LOG.warn("fdatasync of {} failed: {}", s.path, e.toString());
         }
@@ -201,10 +234,13 @@ final class SegmentStore implements AutoCloseable {
         for (int i = loc.length(); i < padded; i++) {
             b.put(i, (byte) 0);
         }
-        long pos = loc.offset();
-        while (b.hasRemaining()) {
-            pos += s.channel.write(b, pos);
-        }
+        withChannel(s, ch -> {
+            b.position(0);
+            long pos = loc.offset();
+            while (b.hasRemaining()) {
+                pos += ch.write(b, pos);
+            }
+        });
     }
 
     /** Registers the record at {@code loc} as live (its index entry exists) under {@code key}. */
@@ -249,17 +285,21 @@ final class SegmentStore implements AutoCloseable {
             return false;
         }
         int padded = loc.padded();
-        ByteBuffer b = dst.clear().limit(padded);
-        long pos = loc.offset();
-        while (b.hasRemaining()) {
-            int n = s.channel.read(b, pos);
-            if (n < 0) {
-                return false;
+        boolean[] whole = {true};
+        withChannel(s, ch -> {
+            ByteBuffer b = dst.clear().limit(padded);
+            long pos = loc.offset();
+            while (b.hasRemaining()) {
+                int n = ch.read(b, pos);
+                if (n < 0) {
+                    whole[0] = false;
+                    return;
+                }
+                pos += n;
             }
-            pos += n;
-        }
-        dst.position(0).limit(loc.length());
-        return true;
+        });
+        dst.position(0).limit(whole[0] ? loc.length() : 0);
+        return whole[0];
     }
 
     /** True if {@code loc} lies within an existing segment's bytes. */
@@ -313,14 +353,21 @@ final class SegmentStore implements AutoCloseable {
             s = active;
         }
         if (s != null) {
-            s.channel.force(false);
+            withChannel(s, ch -> ch.force(false));
         }
+    }
+
+    /** fdatasync of the segment holding {@code loc} (a put with {@link WalMode#SYNC}). */
+    void force(Location loc) throws IOException {
+        withChannel(segment(loc.segment()), ch -> ch.force(false));
     }
 
     /** Deletes a segment; the caller has checked {@link Segment#reclaimable} and made the index durable. */
     void delete(Segment s) {
-        if (segments.remove(s.id) == null) {
-            return;
+        synchronized (s) {
+            if (segments.remove(s.id) == null) {
+                return;
+            }
         }
         totalBytes.addAndGet(-s.size());
         liveBytes.addAndGet(-s.live.get());
