@@ -17,7 +17,8 @@ import java.util.concurrent.Callable;
  * with {@code --codecs} the codec measurement ({@link CodecBench}). Prints a table to stderr and JSON to stdout.
  */
 @Command(name = "nvme", mixinStandardHelpOptions = true,
-        description = "NVMe tier (segment files + RocksDB index) vs raw disk bandwidth, and codec ratio/speed on KV-like data.")
+        description = "NVMe tier (segment files + RocksDB index) vs raw disk bandwidth, and codec ratio/speed"
+                + " on KV-like data.")
 public final class NvmeBenchCommand implements Callable<Integer> {
 
     @Option(names = "--dir", description = "directory on the disk to measure (default: ./target/nvme-bench)")
