@@ -71,6 +71,8 @@ final class SegmentStore implements AutoCloseable {
         /** Bytes reserved by appends (the file's logical end). */
         long end;
         volatile boolean sealed;
+        /** True once the directory entry of the new file has been made durable. */
+        volatile boolean dirSynced;
         /** Padded bytes of the records the index points at. */
         final AtomicLong live = new AtomicLong();
         /** Appends reserved but not yet registered live (or abandoned). */
@@ -132,6 +134,7 @@ final class SegmentStore implements AutoCloseable {
                 }
                 Segment seg = new Segment(id, p, open(p, false), Files.size(p));
                 seg.sealed = true; // never appended to after a restart
+                seg.dirSynced = true;
                 segments.put(id, seg);
                 totalBytes.addAndGet(seg.end);
                 max = Math.max(max, id);
@@ -216,11 +219,22 @@ final class SegmentStore implements AutoCloseable {
 
     private void seal(Segment s) {
         try {
-            withChannel(s, ch -> ch.force(false)); // durable before anything depends on the sealed bytes
+            sync(s); // durable before anything depends on the sealed bytes
         } catch (IOException e) {
             LOG.warn("fdatasync of {} failed: {}", s.path, e.toString());
         }
         s.sealed = true;
+    }
+
+    /** fdatasync of a segment, and once per segment an fsync of the directory that holds its name. */
+    private void sync(Segment s) throws IOException {
+        withChannel(s, ch -> ch.force(false));
+        if (!s.dirSynced) {
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
+            }
+            s.dirSynced = true;
+        }
     }
 
     /**
@@ -353,13 +367,13 @@ final class SegmentStore implements AutoCloseable {
             s = active;
         }
         if (s != null) {
-            withChannel(s, ch -> ch.force(false));
+            sync(s);
         }
     }
 
     /** fdatasync of the segment holding {@code loc} (a put with {@link WalMode#SYNC}). */
     void force(Location loc) throws IOException {
-        withChannel(segment(loc.segment()), ch -> ch.force(false));
+        sync(segment(loc.segment()));
     }
 
     /** Deletes a segment; the caller has checked {@link Segment#reclaimable} and made the index durable. */
