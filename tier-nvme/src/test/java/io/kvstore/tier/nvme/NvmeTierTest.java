@@ -180,6 +180,41 @@ class NvmeTierTest extends TierContractTest {
         assertThat(RefCountedHandle.leaks()).isZero();
     }
 
+    @Test
+    void aDirectoryOfTheEarlierBlobDbLayoutOpensAndItsRecordsAreDropped() throws Exception {
+        tier.close();
+        Path old = dir.resolve("old");
+        java.nio.file.Files.createDirectories(old);
+        byte[] key = Blocks.key(1).toBytes();
+        byte[] v1 = new byte[61];
+        v1[0] = 1; // MetaDescriptor version 1
+        try (org.rocksdb.DBOptions o = new org.rocksdb.DBOptions().setCreateIfMissing(true)
+                .setCreateMissingColumnFamilies(true);
+             org.rocksdb.ColumnFamilyOptions cf = new org.rocksdb.ColumnFamilyOptions()) {
+            List<org.rocksdb.ColumnFamilyHandle> h = new ArrayList<>();
+            try (org.rocksdb.RocksDB db = org.rocksdb.RocksDB.open(o, old.toString(), List.of(
+                    new org.rocksdb.ColumnFamilyDescriptor(org.rocksdb.RocksDB.DEFAULT_COLUMN_FAMILY, cf),
+                    new org.rocksdb.ColumnFamilyDescriptor(RocksStore.LEGACY_BLOCKS_CF, cf)), h)) {
+                db.put(h.get(0), key, v1);
+                db.put(h.get(1), key, new byte[1000]);
+                h.forEach(org.rocksdb.ColumnFamilyHandle::close);
+            }
+        }
+        tier = NvmeTier.open(NvmeTierConfig.builder(old, 64L << 20).build());
+        NvmeTier t = (NvmeTier) tier;
+        assertThat(t.blockCount()).isZero();
+        assertThat(t.stats().details().get("corrupt_at_open")).isEqualTo(1L);
+        assertThat(t.put(Blocks.meta(1, BLOCK), payloadOf(1))).isEqualTo(PutOutcome.STORED);
+        tier.close();
+        tier = NvmeTier.open(NvmeTierConfig.builder(old, 64L << 20).build());
+        try (BlockHandle h = tier.read(Blocks.key(1)).handle()) {
+            assertThat(h.payload()).isEqualTo(payloadOf(1));
+        }
+        try (org.rocksdb.Options o = new org.rocksdb.Options()) {
+            assertThat(org.rocksdb.RocksDB.listColumnFamilies(o, old.toString())).hasSize(1);
+        }
+    }
+
     /** Flips 16 bytes in the middle of the first run of {@code marker} found in each file under {@code db}. */
     static int flipInFiles(Path db, byte[] marker) throws IOException {
         int flipped = 0;
