@@ -497,13 +497,16 @@ public final class NvmeTier implements Tier {
     /** Reads one batch in (segment, offset) order, so that neighbouring records are read in disk order. */
     private void readBatch(List<BlockKey> keys, List<ReadResult> out) {
         Integer[] order = new Integer[keys.size()];
-        long[] pos = new long[keys.size()];
+        long[] segment = new long[keys.size()];
+        long[] offset = new long[keys.size()];
         for (int i = 0; i < order.length; i++) {
             order[i] = i;
             Entry e = index.get(keys.get(i));
-            pos[i] = e == null ? Long.MIN_VALUE : e.location().segment() * (1L << 40) + e.location().offset();
+            segment[i] = e == null ? -1 : e.location().segment();
+            offset[i] = e == null ? -1 : e.location().offset();
         }
-        java.util.Arrays.sort(order, (x, y) -> Long.compare(pos[x], pos[y]));
+        java.util.Arrays.sort(order, (x, y) -> segment[x] != segment[y] ? Long.compare(segment[x], segment[y])
+                : Long.compare(offset[x], offset[y]));
         ReadResult[] results = new ReadResult[order.length];
         try {
             for (int i : order) {
