@@ -57,7 +57,7 @@ class DiskFaultTest {
         List<Path> files;
         try (Stream<Path> w = Files.walk(dir.resolve("nvme"))) {
             files = w.filter(Files::isRegularFile).filter(p -> Files.isRegularFile(p)
-                    && (p.toString().endsWith(".blob") || p.toString().endsWith(".sst"))).toList();
+                    && (p.toString().endsWith(".seg") || p.toString().endsWith(".sst"))).toList();
         }
         Path biggest = files.stream().max((a, b) -> Long.compare(size(a), size(b))).orElseThrow();
         long len = Files.size(biggest);

@@ -22,14 +22,18 @@ import java.util.Objects;
 import java.util.stream.Stream;
 
 /**
- * The short NVMe benchmark: sequential write, sequential read (MultiGet batches) and random reads of blocks
+ * The short NVMe benchmark: sequential write, sequential read ({@code readAll} batches) and random reads of blocks
  * through an {@link NvmeTier}, next to the raw-disk bandwidth of the same filesystem ({@link RawDisk}: O_DIRECT,
  * same block size, same number of bytes) measured in the same run. Each figure is the median of
- * {@code runs} runs; raw disk and tier alternate within a run so that both see the same machine state.
+ * {@code runs} runs. Within a run each phase (write, sequential read, random read) runs on the raw file and on the
+ * tier back to back, raw first in even runs and tier first in odd runs, so that both see the same machine state
+ * (the disk of the machine this was written on drifts by up to 2x within a minute).
  *
- * <p>Page cache: the tier runs with {@code directIo} (RocksDB {@code use_direct_reads} and
- * {@code use_direct_io_for_flush_and_compaction}) and the baseline with O_DIRECT, so neither reads from the page
- * cache; the tier's write time ends when its memtables are flushed to disk, the baseline's after fsync.
+ * <p>Page cache: the tier runs with {@code directIo} (its segment files opened with O_DIRECT, RocksDB's index with
+ * {@code use_direct_reads} and {@code use_direct_io_for_flush_and_compaction}) and the baseline with O_DIRECT, so
+ * neither reads from the page cache. Durability is counted alike: the tier's write time ends when
+ * {@link NvmeTier#flush()} has fdatasynced the segment and flushed the index to disk, the baseline's after
+ * {@code fsync}.
  * Throughput is GB/s = 10^9 bytes per second.
  *
  * <p>Entry point for the lead's {@code bench tiers}: {@link #run(Options)} then {@link Result#toMap()}, whose
@@ -48,7 +52,7 @@ public final class NvmeBench {
      * @param runs       runs; figures are medians
      * @param codec      the tier's codec
      * @param data       what the payloads look like
-     * @param batchKeys  keys per MultiGet in the sequential read
+     * @param batchKeys  keys per {@code readAll} call in the sequential read
      * @param dropCaches also write 3 to /proc/sys/vm/drop_caches before each read phase (needs root)
      */
     public record Options(Path dir, long totalBytes, int blockBytes, int runs, Codec codec, KvPayloads data,
@@ -127,27 +131,26 @@ public final class NvmeBench {
         Files.createDirectories(o.dir());
         for (int run = 0; run < n; run++) {
             Path raw = o.dir().resolve("raw-disk-" + run + ".bin");
-            try {
-                RawDisk disk = new RawDisk(raw, o.blockBytes(), blocks);
-                diskDirect &= disk.direct;
-                dw[run] = bytes / disk.write() / 1e9;
-                dropCaches(o);
-                dr[run] = bytes / disk.read(false, run) / 1e9;
-                drr[run] = bytes / disk.read(true, run) / 1e9;
-            } finally {
-                Files.deleteIfExists(raw);
-            }
             Path db = o.dir().resolve("nvme-bench-" + run);
             deleteTree(db);
             NvmeTierConfig cfg = NvmeTierConfig.builder(db, 2 * o.totalBytes() + (64L << 20)).codec(o.codec())
                     .maxBatchKeys(o.batchKeys()).build();
+            // each phase runs on the raw file and on the tier back to back, the raw file first in even runs and
+            // the tier first in odd ones, so that both see the same state of a disk whose speed drifts
+            boolean tierFirst = run % 2 == 1;
+            long seed = run;
             try (NvmeTier tier = NvmeTier.open(cfg)) {
+                RawDisk disk = new RawDisk(raw, o.blockBytes(), blocks);
+                diskDirect &= disk.direct;
                 direct &= tier.directIo();
-                nw[run] = bytes / writeAll(tier, blocks, payloads) / 1e9;
+                both(tierFirst, dw, nw, run, bytes, disk::write, () -> writeAll(tier, blocks, payloads));
                 dropCaches(o);
-                nr[run] = bytes / readSequential(tier, blocks, o.batchKeys()) / 1e9;
-                nrr[run] = bytes / readRandom(tier, blocks, run) / 1e9;
+                both(tierFirst, dr, nr, run, bytes, () -> disk.read(false, seed),
+                        () -> readSequential(tier, blocks, o.batchKeys()));
+                both(tierFirst, drr, nrr, run, bytes, () -> disk.read(true, seed),
+                        () -> readRandom(tier, blocks, seed));
             } finally {
+                Files.deleteIfExists(raw);
                 deleteTree(db);
             }
             if (log != null) {
@@ -155,12 +158,29 @@ public final class NvmeBench {
                         + " %.3f GB/s%n", run + 1, dw[run], dr[run], drr[run], nw[run], nr[run], nrr[run]);
             }
         }
-        String pageCache = (direct && diskDirect ? "bypassed: O_DIRECT (RocksDB use_direct_reads,"
-                + " use_direct_io_for_flush_and_compaction; raw disk O_DIRECT)" : "NOT bypassed: filesystem refuses"
+        String pageCache = (direct && diskDirect ? "bypassed: O_DIRECT (tier segment files and RocksDB index;"
+                + " raw disk O_DIRECT)" : "NOT bypassed: filesystem refuses"
                 + " O_DIRECT") + (o.dropCaches() ? "; drop_caches before reads" : "");
         return new Result(median(nw), median(nr), median(nrr), median(dw), median(dr), median(drr), o.blockBytes(),
                 (long) bytes, n, o.codec().name().toLowerCase(), o.data().name().toLowerCase(), direct && diskDirect,
                 pageCache);
+    }
+
+    /** A measured phase; returns seconds. */
+    private interface Phase {
+        double seconds() throws IOException;
+    }
+
+    /** Runs a phase on the raw disk and on the tier, in the given order; stores GB/s of each for this run. */
+    private static void both(boolean tierFirst, double[] disk, double[] nvme, int run, double bytes, Phase raw,
+                             Phase tier) throws IOException {
+        if (tierFirst) {
+            nvme[run] = bytes / tier.seconds() / 1e9;
+            disk[run] = bytes / raw.seconds() / 1e9;
+        } else {
+            disk[run] = bytes / raw.seconds() / 1e9;
+            nvme[run] = bytes / tier.seconds() / 1e9;
+        }
     }
 
     /** {@link #run(Options, java.io.PrintStream)} without progress output. */
@@ -176,7 +196,7 @@ public final class NvmeBench {
                 throw new IllegalStateException("put " + i + ": " + out);
             }
         }
-        tier.flush(); // on disk, like the baseline's fsync
+        tier.flush(); // segment fdatasynced and index flushed: on disk, like the baseline's fsync
         return (System.nanoTime() - t0) / 1e9;
     }
 

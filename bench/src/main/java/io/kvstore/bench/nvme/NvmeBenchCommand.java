@@ -17,7 +17,8 @@ import java.util.concurrent.Callable;
  * with {@code --codecs} the codec measurement ({@link CodecBench}). Prints a table to stderr and JSON to stdout.
  */
 @Command(name = "nvme", mixinStandardHelpOptions = true,
-        description = "NVMe tier (RocksDB) vs raw disk bandwidth, and codec ratio/speed on KV-like data.")
+        description = "NVMe tier (segment files + RocksDB index) vs raw disk bandwidth, and codec ratio/speed"
+                + " on KV-like data.")
 public final class NvmeBenchCommand implements Callable<Integer> {
 
     @Option(names = "--dir", description = "directory on the disk to measure (default: ./target/nvme-bench)")
@@ -38,7 +39,7 @@ public final class NvmeBenchCommand implements Callable<Integer> {
     @Option(names = "--data", description = "payload data: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
     KvPayloads data = KvPayloads.RANDOM;
 
-    @Option(names = "--batch", description = "keys per MultiGet (default: ${DEFAULT-VALUE})")
+    @Option(names = "--batch", description = "keys per readAll call (default: ${DEFAULT-VALUE})")
     int batch = 16;
 
     @Option(names = "--drop-caches", description = "also drop the page cache before read phases (root)")

@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * The NVMe tier's section: the short {@link NvmeBench} run (2 MiB blocks, RocksDB tier against O_DIRECT raw disk
+ * The NVMe tier's section: the short {@link NvmeBench} run (2 MiB blocks, the NVMe tier against O_DIRECT raw disk
  * of the same filesystem, in the same run), in a temporary directory under the working directory so that it
  * measures the disk the daemon would use. Fields: {@code nvme_write_gbps}, {@code nvme_read_gbps},
  * {@code disk_write_gbps}, {@code disk_read_gbps} and the ratios.

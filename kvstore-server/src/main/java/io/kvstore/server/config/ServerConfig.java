@@ -21,7 +21,7 @@ import java.util.Map;
  * @param dramPolicy       its eviction policy
  * @param nvmeCapacityBytes NVMe tier capacity; 0 = no NVMe tier
  * @param nvmePolicy       its eviction policy
- * @param nvmeWalMode      {@code disabled} (a kill -9 loses the blocks in RocksDB's memtables; the NVMe level is
+ * @param nvmeWalMode      {@code disabled} (a kill -9 loses the blocks whose index was not yet flushed; the level is
  *                         then not durable for ACK_PERSISTED), {@code buffered} (survives a process crash) or
  *                         {@code sync} (survives power loss)
  * @param transport        {@code auto} (epoll where available), {@code epoll} or {@code nio}

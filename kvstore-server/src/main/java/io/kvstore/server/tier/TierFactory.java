@@ -29,12 +29,13 @@ import java.util.Locale;
 
 /**
  * Turns the config into the store's levels, top first: HBM (emulated, {@code HbmSimTier}), DRAM (off-heap
- * {@code DramTier}), NVMe (RocksDB {@code NvmeTier} under {@code dataDir/nvme}), each present when its capacity is
- * above zero; then, when {@code remoteSeeds} is set, the shared remote tier on Redis Cluster ({@code RemoteTier})
- * as the last level, which takes no direct puts and no promotions ({@code withRules(false, false)}): blocks reach
- * it by demotion from the last local level (write-back) and, with {@code remoteWriteThroughBlocks > 0}, by
- * copy from the top local level ({@code WriteThroughTier}). This is the one place that names tier
- * implementations; nothing else in the server knows which classes implement the tiers.
+ * {@code DramTier}), NVMe ({@code NvmeTier}: segment files and a RocksDB index under {@code dataDir/nvme}),
+ * each present when its capacity is above zero; then, when {@code remoteSeeds} is set, the shared remote tier on
+ * Redis Cluster ({@code RemoteTier}) as the last level, which takes no direct puts and no promotions
+ * ({@code withRules(false, false)}): blocks reach it by demotion from the last local level (write-back) and,
+ * with {@code remoteWriteThroughBlocks > 0}, by copy from the top local level ({@code WriteThroughTier}). This is
+ * the one place that names tier implementations; nothing else in the server knows which classes implement the
+ * tiers.
  */
 public final class TierFactory {
 
@@ -151,11 +152,12 @@ public final class TierFactory {
 
     /**
      * The NVMe level. It counts as durable (PUT {@code ACK_PERSISTED} answers durable = 1) only with a write-ahead
-     * log: without one a kill -9 loses the blocks still in RocksDB's memtables (docs/reliability.md).
+     * log: without one a kill -9 loses the blocks whose index records were not yet flushed (docs/reliability.md).
      */
     static Level nvme(Path dir, long capacity, EvictionPolicy<BlockKey> policy, WalMode wal) {
         NvmeTier tier = NvmeTier.open(NvmeTierConfig.builder(dir, capacity).walMode(wal).build());
-        LOG.info("nvme tier: RocksDB under {}, {} blocks found, WAL {}", dir, tier.blockCount(), wal);
+        LOG.info("nvme tier: segments and RocksDB index under {}, {} blocks found, WAL {}", dir, tier.blockCount(),
+                wal);
         return new Level(TierSpec.of(tier, policy), false, wal != WalMode.DISABLED);
     }
 

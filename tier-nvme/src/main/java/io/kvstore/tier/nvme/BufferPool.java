@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.LongAdder;
 /**
  * A bounded pool of direct buffers in size classes of 64 KiB steps, so that reading or writing a MiB-sized record
  * costs no allocation, no zeroing and no page faults in the steady state (a 2 MiB block and its 60-byte header
- * take a 2 MiB + 64 KiB buffer). At most {@code maxPooledBytes} are kept idle; a buffer released beyond that is
+ * take a 2 MiB + 64 KiB buffer). Buffers are 4 KiB aligned, as O_DIRECT reads and writes of segment files
+ * need. At most {@code maxPooledBytes} are kept idle; a buffer released beyond that is
  * left to the garbage collector.
  *
  * <p>Ownership: {@link #acquire} hands the buffer to the caller, who gives it back once with {@link #release}
@@ -44,7 +45,9 @@ final class BufferPool {
             pooledBytes.addAndGet(-cap);
         } else {
             allocations.increment();
-            b = ByteBuffer.allocateDirect(cap);
+            // 4 KiB aligned (O_DIRECT needs aligned memory), capacity exactly the class size
+            b = ByteBuffer.allocateDirect(cap + SegmentStore.ALIGN).alignedSlice(SegmentStore.ALIGN).limit(cap)
+                    .slice();
         }
         b.clear().limit(size);
         return b;

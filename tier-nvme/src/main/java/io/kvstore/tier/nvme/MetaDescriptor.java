@@ -8,47 +8,56 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * The layout of a block's metadata record (the value in the {@code default} column family, keyed by the block
- * key), written in the same atomic batch as the block. The tier rebuilds its index from these records at open
- * without reading any payload. Big-endian.
+ * The layout of a block's index record (the value in RocksDB, keyed by the block key): the block's metadata and
+ * where its record lies in the segment files ({@link SegmentStore.Location}). The tier rebuilds its index from
+ * these records at open without reading any payload. Big-endian.
  *
  * <pre>
  *  offset  size  field
- *       0     1  version = 1
+ *       0     1  version = 2
  *       1    32  parent key
  *      33     4  position in the chain
  *      37     8  namespace id
  *      45     4  layout id
  *      49     4  payload length
  *      53     4  payload CRC32C
- *      57     4  CRC32C of bytes 0..56
- *      61        (end)
+ *      57     8  segment id
+ *      65     8  record offset in the segment
+ *      73     4  record length (header + stored payload)
+ *      77     4  CRC32C of bytes 0..76
+ *      81        (end)
  * </pre>
+ * Version 1 records (the BlobDB layout, 61 bytes, no location) are not readable: they decode as damaged.
  */
 public final class MetaDescriptor {
 
     /** Current layout version. */
-    public static final byte VERSION = 1;
+    public static final byte VERSION = 2;
     /** Record length in bytes. */
-    public static final int LENGTH = 61;
+    public static final int LENGTH = 81;
 
-    private static final int CRC_OFFSET = 57;
+    private static final int CRC_OFFSET = 77;
+
+    /** A decoded index record. */
+    record Entry(BlockMeta meta, SegmentStore.Location location) {
+    }
 
     private MetaDescriptor() {
     }
 
-    /** Encodes the metadata (its key is stored as the record's key, not inside it). */
-    public static byte[] encode(BlockMeta m) {
+    /** Encodes the metadata and location (the block key is stored as the record's key, not inside it). */
+    static byte[] encode(BlockMeta m, SegmentStore.Location loc) {
         ByteBuffer b = ByteBuffer.allocate(LENGTH).order(ByteOrder.BIG_ENDIAN);
         b.put(VERSION);
         m.parent().writeTo(b);
         b.putInt(m.position()).putLong(m.namespaceId()).putInt(m.layoutId()).putInt(m.length()).putInt(m.crc32c());
+        b.putLong(loc.segment()).putLong(loc.offset()).putInt(loc.length());
         b.putInt(Checksums.crc32c(b.array(), 0, CRC_OFFSET));
         return b.array();
     }
 
     /** Decodes a record stored under {@code key}, or returns null if it is damaged or of an unknown version. */
-    public static BlockMeta decode(BlockKey key, byte[] rec) {
+    static Entry decode(BlockKey key, byte[] rec) {
         if (rec == null || rec.length != LENGTH || rec[0] != VERSION) {
             return null;
         }
@@ -63,9 +72,13 @@ public final class MetaDescriptor {
         int layout = b.getInt();
         int length = b.getInt();
         int crc = b.getInt();
-        if (position < 0 || length < 0) {
+        long segment = b.getLong();
+        long offset = b.getLong();
+        int recordLength = b.getInt();
+        if (position < 0 || length < 0 || segment < 0 || offset < 0 || recordLength < RecordDescriptor.HEADER_LENGTH) {
             return null;
         }
-        return new BlockMeta(key, parent, position, ns, layout, length, crc);
+        return new Entry(new BlockMeta(key, parent, position, ns, layout, length, crc),
+                new SegmentStore.Location(segment, offset, recordLength));
     }
 }

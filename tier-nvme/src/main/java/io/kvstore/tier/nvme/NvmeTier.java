@@ -8,12 +8,9 @@ import io.kvstore.core.tier.ReadResult;
 import io.kvstore.core.tier.Tier;
 import io.kvstore.core.tier.TierClosedException;
 import io.kvstore.core.tier.TierStats;
-import org.rocksdb.ByteBufferGetStatus;
-import org.rocksdb.RocksDB;
+import io.kvstore.tier.nvme.MetaDescriptor.Entry;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
-import org.rocksdb.Status;
-import org.rocksdb.WriteBatch;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,7 +18,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -44,77 +40,88 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * The NVMe tier: blocks in RocksDB on a local disk, surviving restarts and crashes.
+ * The NVMe tier: blocks on a local disk, surviving restarts and crashes.
  *
  * <h2>How the pieces fit</h2>
- * A put writes two records in one atomic {@code WriteBatch}: the block record ({@link RecordDescriptor}: a
- * checksummed header and the payload, encoded by the configured {@link Codec}) in the {@code blocks} column
- * family, where BlobDB moves it into a blob file at flush, and a 61-byte metadata record
- * ({@link MetaDescriptor}) in the {@code default} column family. An in-memory index (key to metadata) answers
- * {@link #meta}, {@link #contains} and {@link #forEach} without I/O; it is rebuilt at open from the metadata
- * column family alone, so opening a full disk reads no payload. Every read verifies the record against the
- * index's metadata; a record that fails any check is a {@link ReadResult.Outcome#CORRUPT}: it is deleted,
- * counted and never served.
+ * A put encodes the block record ({@link RecordDescriptor}: a checksummed header and the payload, encoded by the
+ * configured {@link Codec}) into a pooled 4 KiB-aligned buffer, appends it to the active segment file of the
+ * {@link SegmentStore} (one aligned write, O_DIRECT where the filesystem allows), and only then writes the
+ * block's 81-byte index record ({@link MetaDescriptor}: metadata and the record's segment, offset and length)
+ * to RocksDB. RocksDB is the index, not the payload store: the published rocksdbjni's BlobDB computed a software
+ * CRC32C of every blob at flush and copied each payload three times, which held writes at ~38% of the raw disk
+ * (docs/tiers.md). An in-memory index (key to metadata and location) answers {@link #meta}, {@link #contains} and
+ * {@link #forEach} without I/O; it is rebuilt at open from the RocksDB records alone, so opening a full disk
+ * reads no payload. Every read verifies the record against the index's metadata; a record that fails any check
+ * is a {@link ReadResult.Outcome#CORRUPT}: it is deleted, counted and never served.
+ *
+ * <h2>Crash safety</h2>
+ * The record's bytes are written before its index record, so an index record that survives a crash points at
+ * written bytes. Without a WAL the index is flushed in the background every {@code writeBufferBytes} of payload
+ * (a crash loses about that much); a segment is deleted only after a flush has made durable the index deletions
+ * that emptied it, so a lost delete never resurrects a block whose bytes are gone.
  *
  * <h2>Capacity</h2>
  * Logical capacity is enforced on every put (the sum of {@link #footprint} of stored blocks never passes
  * {@code capacityBytes}; a put that does not fit answers {@link PutOutcome#NO_CAPACITY}); eviction is the
- * store's decision, through its policy. Deleted payloads occupy disk until compaction drops their references
- * and RocksDB deletes blob files that hold only garbage, so the tier counts the bytes removed since the last
- * compaction and compacts in the background when they pass {@code garbageRatio} of the capacity; at twice that,
- * writers wait in {@link #awaitWritable}, outside the store's lock ({@link #put} itself never waits: it may be a
- * demotion made under that lock). If a compaction leaves more than that fraction of
- * garbage in blob files that still hold live blocks, one more compaction runs with blob garbage collection on,
- * which relocates them. This
- * keeps the directory within capacity + 10% (measured by {@code NvmeCapacityTest}; see docs/tiers.md).
+ * store's decision, through its policy. A removed block's bytes stay in its segment until the whole segment is
+ * deleted, so the tier reclaims in the background when segment bytes that no block points at (garbage) pass
+ * {@code garbageRatio} of the capacity: it deletes segments that hold no live block and, if that is not enough,
+ * relocates the live blocks of the segment with the most garbage to the active segment and deletes it. At twice
+ * the ratio, writers wait for it in {@link #awaitWritable} (outside the store's lock; {@link #put} never waits).
+ * This keeps the directory within capacity + 10% (measured by
+ * {@code NvmeCapacityTest}; see docs/tiers.md).
  *
  * <h2>Threads</h2>
  * All methods are thread-safe and blocking (they do disk I/O). Callers on event-loop threads use the async
  * variants ({@link #readAsync}, {@link #readAllAsync}, {@link #putAsync}), which run on the tier's bounded pool
  * ({@code ioThreads} threads, {@code ioQueue} queued operations; beyond that the future fails at once with
- * {@link RejectedExecutionException}: backpressure, never an unbounded queue). Puts and removes of the same key
- * are serialized by striped locks; reads take no per-key lock. {@link #close()} waits for operations in flight,
- * flushes memtables (so a clean shutdown loses nothing even without a WAL) and closes RocksDB.
+ * {@link RejectedExecutionException}: backpressure, never an unbounded queue). Puts, removes and relocations of
+ * the same key are serialized by striped locks; reads take no per-key lock (a read that races a relocation or
+ * remove looks the key up again). {@link #close()} waits for operations in flight, syncs the active segment,
+ * flushes the index (so a clean shutdown loses nothing even without a WAL) and closes RocksDB.
  *
  * <h2>Buffers</h2>
  * Payloads are copied on put; the caller keeps its buffer. Records are encoded into, and read into, pooled
- * direct buffers ({@link BufferPool}, bounded by {@code bufferPoolBytes}), so a read is one copy out of RocksDB
- * and no allocation in the steady state. A hit's handle is a zero-copy view of its buffer (or of its own heap
- * array if the record was compressed); the buffer goes back to the pool when the last handle is closed, so a
- * handle stays valid after a remove or close.
+ * aligned direct buffers ({@link BufferPool}, bounded by {@code bufferPoolBytes}), so a put is one copy and one
+ * write, a read one read and no allocation in the steady state. A hit's handle is a zero-copy view of its buffer
+ * (or of its own heap array if the record was compressed); the buffer goes back to the pool when the last handle
+ * is closed, so a handle stays valid after a remove or close.
  */
 public final class NvmeTier implements Tier {
 
     private static final Logger LOG = LoggerFactory.getLogger(NvmeTier.class);
-    /** Bytes counted per block on top of its payload: record header, keys, metadata record, index entries. */
+    /** Bytes counted per block on top of its payload: record header and padding, index record, index entries. */
     public static final int OVERHEAD_BYTES = 4096;
     private static final int STRIPES = 64;
+    /** Reads that find their record moved (relocated) or removed look the key up again this many times. */
+    private static final int READ_ATTEMPTS = 3;
 
     private final NvmeTierConfig cfg;
     private final RocksStore rocks;
-    private final Map<BlockKey, BlockMeta> index = new ConcurrentHashMap<>();
+    private final SegmentStore segments;
+    private final Map<BlockKey, Entry> index = new ConcurrentHashMap<>();
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicLong used = new AtomicLong();
-    private final AtomicLong unreclaimed = new AtomicLong();
+    /** Payload bytes put since the last index flush. */
+    private final AtomicLong unflushed = new AtomicLong();
     private static final ThreadLocal<Boolean> IN_IO_POOL = ThreadLocal.withInitial(() -> false);
-    private static final ThreadLocal<ByteBuffer> KEY_BUFFER =
-            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(BlockKey.BYTES));
 
     private final BufferPool pool;
     private final ThreadPoolExecutor io;
     private final ExecutorService maintenance;
-    private CompletableFuture<Void> compaction = CompletableFuture.completedFuture(null);
+    private CompletableFuture<Void> maintaining = CompletableFuture.completedFuture(null);
 
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
     private final LongAdder corrupt = new LongAdder();
     private final LongAdder errors = new LongAdder();
     private final LongAdder busy = new LongAdder();
-    private final LongAdder compactions = new LongAdder();
-    private final LongAdder gcCompactions = new LongAdder();
-        private final LongAdder garbageWaits = new LongAdder();
+    private final LongAdder indexFlushes = new LongAdder();
+    private final LongAdder reclaimedSegments = new LongAdder();
+    private final LongAdder relocatedBlocks = new LongAdder();
+    private final LongAdder garbageWaits = new LongAdder();
     private final LongAdder payloadBytesWritten = new LongAdder();
     private final LongAdder recordBytesWritten = new LongAdder();
     private final LongAdder encodedBlocks = new LongAdder();
@@ -128,8 +135,16 @@ public final class NvmeTier implements Tier {
         this.pool = new BufferPool(cfg.bufferPoolBytes());
         this.rocks = new RocksStore(cfg);
         try {
+            this.segments = new SegmentStore(cfg.directory().resolve("segments"), rocks.directIo,
+                    cfg.effectiveSegmentBytes());
+        } catch (IOException | RuntimeException e) {
+            rocks.close();
+            throw e;
+        }
+        try {
             this.corruptAtOpen = loadIndex();
         } catch (RuntimeException | RocksDBException e) {
+            segments.close();
             rocks.close();
             throw e;
         }
@@ -139,7 +154,7 @@ public final class NvmeTier implements Tier {
                     IN_IO_POOL.set(true); // readAll on a pool thread must not wait for the pool
                     r.run();
                 }, cfg.name() + "-io-" + n.incrementAndGet()));
-        this.maintenance = Executors.newSingleThreadExecutor(r -> daemon(r, cfg.name() + "-compaction"));
+        this.maintenance = Executors.newSingleThreadExecutor(r -> daemon(r, cfg.name() + "-maintenance"));
     }
 
     /**
@@ -163,30 +178,36 @@ public final class NvmeTier implements Tier {
         return t;
     }
 
-    /** Reads every metadata record; damaged ones are deleted with their blocks. Returns how many were. */
+    /**
+     * Reads every index record; damaged ones, and ones pointing outside the segment files, are deleted. Segments
+     * no record points at are deleted (the index just read is what is on disk). Returns how many records were
+     * dropped.
+     */
     private long loadIndex() throws RocksDBException {
         List<byte[]> damaged = new ArrayList<>();
         try (RocksIterator it = rocks.db.newIterator(rocks.meta, rocks.readOptions)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 byte[] k = it.key();
-                BlockMeta m = k.length == BlockKey.BYTES ? MetaDescriptor.decode(BlockKey.of(k), it.value()) : null;
-                if (m == null) {
+                Entry e = k.length == BlockKey.BYTES ? MetaDescriptor.decode(BlockKey.of(k), it.value()) : null;
+                if (e == null || !segments.contains(e.location())) {
                     damaged.add(k);
-                } else if (index.put(m.key(), m) == null) {
-                    used.addAndGet(footprint(m.length()));
+                } else if (index.put(e.meta().key(), e) == null) {
+                    used.addAndGet(footprint(e.meta().length()));
+                    segments.addLive(e.location(), e.meta().key(), false);
                 }
             }
             it.status();
         }
         for (byte[] k : damaged) {
-            try (WriteBatch b = new WriteBatch()) {
-                b.delete(rocks.meta, k);
-                b.delete(rocks.blocks, k);
-                rocks.db.write(rocks.writeOptions, b);
-            }
+            rocks.db.delete(rocks.meta, rocks.writeOptions, k);
         }
         if (!damaged.isEmpty()) {
-            LOG.warn("{}: dropped {} damaged metadata records at open", cfg.name(), damaged.size());
+            LOG.warn("{}: dropped {} damaged index records at open", cfg.name(), damaged.size());
+        }
+        for (SegmentStore.Segment s : List.copyOf(segments.segments())) {
+            if (s.reclaimable()) {
+                segments.delete(s);
+            }
         }
         return damaged.size();
     }
@@ -223,7 +244,7 @@ public final class NvmeTier implements Tier {
         return cfg;
     }
 
-    /** True if reads, flushes and compactions bypass the page cache (O_DIRECT). */
+    /** True if segment I/O and RocksDB's reads, flushes and compactions bypass the page cache (O_DIRECT). */
     public boolean directIo() {
         return rocks.directIo;
     }
@@ -250,7 +271,8 @@ public final class NvmeTier implements Tier {
             if (used.get() + fp > cfg.capacityBytes()) {
                 return PutOutcome.NO_CAPACITY;
             }
-            ByteBuffer record = pool.acquire(RecordDescriptor.maxRecordLength(meta.length(), cfg.codec()));
+            ByteBuffer record = pool.acquire(SegmentStore.Location.padded(
+                    RecordDescriptor.maxRecordLength(meta.length(), cfg.codec())));
             try {
                 Codec codecUsed = RecordDescriptor.encode(meta, payload, cfg.codec(), record);
                 return write(meta, fp, record, codecUsed);
@@ -274,21 +296,24 @@ public final class NvmeTier implements Tier {
                 return PutOutcome.NO_CAPACITY;
             }
             int recordLength = record.remaining();
-            try (WriteBatch b = new WriteBatch()) {
-                b.put(rocks.meta, key.toBytes(), MetaDescriptor.encode(meta));
-                b.put(rocks.blocks, directKey(key), record);
-                rocks.db.write(rocks.writeOptions, b);
-            } catch (RocksDBException e) {
+            Entry e;
+            try {
+                e = append(meta, record);
+            } catch (IOException | RocksDBException ex) {
                 used.addAndGet(-fp);
                 errors.increment();
-                LOG.warn("{}: put {} failed: {}", cfg.name(), key.shortHex(), e.toString());
+                LOG.warn("{}: put {} failed: {}", cfg.name(), key.shortHex(), ex.toString());
                 return PutOutcome.FAILED;
             }
-            index.put(key, meta);
+            index.put(key, e);
+            segments.addLive(e.location(), key, true);
             payloadBytesWritten.add(meta.length());
             recordBytesWritten.add(recordLength);
             if (codecUsed != Codec.NONE) {
                 encodedBlocks.increment();
+            }
+            if (unflushed.addAndGet(meta.length()) >= cfg.effectiveWriteBufferBytes()) {
+                scheduleMaintenance();
             }
             return PutOutcome.STORED;
         } finally {
@@ -296,12 +321,23 @@ public final class NvmeTier implements Tier {
         }
     }
 
-    /** The key in this thread's direct buffer (RocksDB's ByteBuffer calls take direct buffers only). */
-    private static ByteBuffer directKey(BlockKey key) {
-        ByteBuffer b = KEY_BUFFER.get();
-        b.clear();
-        key.writeTo(b);
-        return b.flip();
+    /**
+     * Writes {@code record} to a segment, then its index record to RocksDB (in that order: an index record never
+     * points at unwritten bytes). The caller holds the key's stripe lock and registers the entry as live.
+     */
+    private Entry append(BlockMeta meta, ByteBuffer record) throws IOException, RocksDBException {
+        SegmentStore.Location loc = segments.reserve(record.remaining());
+        try {
+            segments.write(loc, record);
+            if (cfg.walMode() == WalMode.SYNC) {
+                segments.force(loc); // durable before the synced index record
+            }
+            rocks.db.put(rocks.meta, rocks.writeOptions, meta.key().toBytes(), MetaDescriptor.encode(meta, loc));
+        } catch (IOException | RocksDBException | RuntimeException e) {
+            segments.abandon(loc);
+            throw e;
+        }
+        return new Entry(meta, loc);
     }
 
     private boolean reserve(long fp) {
@@ -320,32 +356,58 @@ public final class NvmeTier implements Tier {
         lifecycle.readLock().lock();
         try {
             checkOpen();
-            BlockMeta m = index.get(key);
-            if (m == null) {
-                misses.increment();
-                return ReadResult.miss();
-            }
-            ByteBuffer buf = pool.acquire(RecordDescriptor.HEADER_LENGTH + m.length());
-            int n;
-            try {
-                n = rocks.db.get(rocks.blocks, rocks.readOptions, directKey(key), buf);
-            } catch (RocksDBException e) {
-                pool.release(buf);
-                return failedRead(key, m, e);
-            }
-            return finishRead(key, m, buf, n);
+            return readOpen(key);
         } finally {
             lifecycle.readLock().unlock();
         }
     }
 
+    /** One block; the caller holds the lifecycle read lock. */
+    private ReadResult readOpen(BlockKey key) {
+        for (int attempt = 1; ; attempt++) {
+            Entry e = index.get(key);
+            if (e == null) {
+                misses.increment();
+                return ReadResult.miss();
+            }
+            SegmentStore.Location loc = e.location();
+            ByteBuffer buf = pool.acquire(loc.padded());
+            String problem;
+            try {
+                problem = segments.read(loc, buf) ? null : "record missing";
+            } catch (java.nio.channels.ClosedByInterruptException | java.io.InterruptedIOException ex) {
+                pool.release(buf); // this thread was interrupted: an error, not a damaged block
+                errors.increment();
+                misses.increment();
+                return ReadResult.miss();
+            } catch (IOException ex) {
+                problem = ex.toString();
+            }
+            ByteBuffer payload = problem == null ? RecordDescriptor.decode(buf, e.meta()) : null;
+            if (payload != null) {
+                hits.increment();
+                if (!payload.isDirect()) {
+                    pool.release(buf); // decoded into its own heap array
+                    return ReadResult.hit(RefCountedHandle.create(e.meta(), payload, null));
+                }
+                return ReadResult.hit(RefCountedHandle.create(e.meta(), payload, () -> pool.release(buf)));
+            }
+            pool.release(buf);
+            if (index.get(key) != e && attempt < READ_ATTEMPTS) {
+                continue; // relocated or removed while we read: look again
+            }
+            if (index.get(key) != e) {
+                misses.increment();
+                return ReadResult.miss();
+            }
+            return dropCorrupt(key, e, problem == null ? "record failed verification" : problem);
+        }
+    }
+
     /**
-     * Reads several blocks with RocksDB MultiGet, at most {@code maxBatchKeys} keys and {@code maxBatchBytes}
-     * payload bytes per call, so that a long prefix of small blocks costs one batched round of I/O per batch
-     * rather than one per block. The byte bound exists because MultiGet of MiB-sized blobs got slower per byte as
-     * batches grew past 4 MiB (measured: 2 MiB blocks read at 0.78 GB/s in pairs, 0.32 GB/s in batches of 8).
-     * Several batches are read in parallel on the I/O pool (the caller waits), so that a long prefix keeps more
-     * than one read in flight.
+     * Reads several blocks in batches of at most {@code maxBatchKeys} keys and {@code maxBatchBytes} payload
+     * bytes, each batch in segment order; several batches run in parallel on the I/O pool (the caller waits), so
+     * that a long prefix keeps more than one read in flight instead of paying one round trip per block.
      */
     @Override
     public List<ReadResult> readAll(List<BlockKey> keys) {
@@ -367,15 +429,14 @@ public final class NvmeTier implements Tier {
         return join(readBatchesInParallel(batches));
     }
 
-    /**
-     * Splits keys into MultiGet batches of at most {@code maxBatchKeys} keys and {@code maxBatchBytes} bytes. */
+    /** Splits keys into batches of at most {@code maxBatchKeys} keys and {@code maxBatchBytes} bytes. */
     private List<List<BlockKey>> batches(List<BlockKey> keys) {
         List<List<BlockKey>> out = new ArrayList<>();
         List<BlockKey> batch = new ArrayList<>();
         long batchBytes = 0;
         for (BlockKey k : keys) {
-            BlockMeta m = index.get(k);
-            long len = m == null ? 0 : m.length();
+            Entry e = index.get(k);
+            long len = e == null ? 0 : e.meta().length();
             if (!batch.isEmpty() && (batch.size() >= cfg.maxBatchKeys() || batchBytes + len > cfg.maxBatchBytes())) {
                 out.add(batch);
                 batch = new ArrayList<>();
@@ -433,106 +494,47 @@ public final class NvmeTier implements Tier {
         return out;
     }
 
+    /** Reads one batch in (segment, offset) order, so that neighbouring records are read in disk order. */
     private void readBatch(List<BlockKey> keys, List<ReadResult> out) {
-        BlockMeta[] metas = new BlockMeta[keys.size()];
-        List<ByteBuffer> keyBufs = new ArrayList<>(keys.size());
-        List<ByteBuffer> values = new ArrayList<>(keys.size());
-        ByteBuffer keyArea = pool.acquire(keys.size() * BlockKey.BYTES);
+        Integer[] order = new Integer[keys.size()];
+        long[] segment = new long[keys.size()];
+        long[] offset = new long[keys.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+            Entry e = index.get(keys.get(i));
+            segment[i] = e == null ? -1 : e.location().segment();
+            offset[i] = e == null ? -1 : e.location().offset();
+        }
+        java.util.Arrays.sort(order, (x, y) -> segment[x] != segment[y] ? Long.compare(segment[x], segment[y])
+                : Long.compare(offset[x], offset[y]));
+        ReadResult[] results = new ReadResult[order.length];
         try {
-            for (int i = 0; i < keys.size(); i++) {
-                metas[i] = index.get(keys.get(i));
-                if (metas[i] != null) {
-                    ByteBuffer k = keyArea.duplicate().position(i * BlockKey.BYTES).limit((i + 1) * BlockKey.BYTES)
-                            .slice();
-                    keys.get(i).writeTo(k);
-                    keyBufs.add(k.flip());
-                    values.add(pool.acquire(RecordDescriptor.HEADER_LENGTH + metas[i].length()));
+            for (int i : order) {
+                results[i] = readOpen(keys.get(i));
+            }
+        } catch (RuntimeException e) {
+            for (ReadResult r : results) {
+                if (r != null && r.isHit()) {
+                    r.handle().close();
                 }
             }
-            List<ByteBufferGetStatus> got;
-            try {
-                got = keyBufs.isEmpty() ? List.of() : rocks.db.multiGetByteBuffers(rocks.readOptions,
-                        Collections.nCopies(keyBufs.size(), rocks.blocks), keyBufs, values);
-            } catch (RocksDBException e) {
-                values.forEach(pool::release);
-                for (BlockKey k : keys) {
-                    out.add(read(k)); // one bad record must not fail its neighbours: retry one by one
-                }
-                return;
-            }
-            int j = 0;
-            for (int i = 0; i < keys.size(); i++) {
-                if (metas[i] == null) {
-                    misses.increment();
-                    out.add(ReadResult.miss());
-                    continue;
-                }
-                ByteBufferGetStatus st = got.get(j);
-                ByteBuffer buf = values.get(j++);
-                Status.Code code = st.status.getCode();
-                if (code == Status.Code.Ok || code == Status.Code.NotFound) {
-                    out.add(finishRead(keys.get(i), metas[i], buf, code == Status.Code.Ok ? st.requiredSize
-                            : RocksDB.NOT_FOUND));
-                } else {
-                    pool.release(buf);
-                    out.add(failedRead(keys.get(i), metas[i], new RocksDBException(st.status)));
-                }
-            }
-        } finally {
-            pool.release(keyArea);
+            throw e;
         }
+        out.addAll(java.util.Arrays.asList(results));
     }
 
-    /** Verifies a record read into {@code buf} ({@code size} bytes, or NOT_FOUND); owns {@code buf} from here. */
-    private ReadResult finishRead(BlockKey key, BlockMeta m, ByteBuffer buf, int size) {
-        if (size == RocksDB.NOT_FOUND) {
-            pool.release(buf);
-            if (index.get(key) == m) {
-                return dropCorrupt(key, m, "record missing"); // indexed but gone: never serve, drop the entry
-            }
-            misses.increment(); // removed meanwhile
-            return ReadResult.miss();
-        }
-        if (size > buf.capacity()) {
-            pool.release(buf);
-            return dropCorrupt(key, m, "record longer than its metadata allows");
-        }
-        buf.position(0).limit(size);
-        ByteBuffer payload = RecordDescriptor.decode(buf, m);
-        if (payload == null) {
-            pool.release(buf);
-            return dropCorrupt(key, m, "record failed verification");
-        }
-        hits.increment();
-        if (!payload.isDirect()) {
-            pool.release(buf); // decoded into its own heap array
-            return ReadResult.hit(RefCountedHandle.create(m, payload, null));
-        }
-        return ReadResult.hit(RefCountedHandle.create(m, payload, () -> pool.release(buf)));
-    }
-
-    private ReadResult failedRead(BlockKey key, BlockMeta m, RocksDBException e) {
-        Status.Code code = e.getStatus() == null ? null : e.getStatus().getCode();
-        if (code == Status.Code.Corruption || code == Status.Code.IOError) {
-            return dropCorrupt(key, m, e.toString());
-        }
-        errors.increment();
-        misses.increment();
-        LOG.warn("{}: read {} failed: {}", cfg.name(), key.shortHex(), e.toString());
-        return ReadResult.miss();
-    }
-
-    private ReadResult dropCorrupt(BlockKey key, BlockMeta m, String why) {
+    private ReadResult dropCorrupt(BlockKey key, Entry e, String why) {
         corrupt.increment();
         LOG.warn("{}: block {} is corrupt ({}); dropped", cfg.name(), key.shortHex(), why);
-        removeIf(key, m);
+        removeIf(key, e);
         return ReadResult.corrupt();
     }
 
     @Override
     public Optional<BlockMeta> meta(BlockKey key) {
         checkOpen();
-        return Optional.ofNullable(index.get(key));
+        Entry e = index.get(key);
+        return e == null ? Optional.empty() : Optional.of(e.meta());
     }
 
     @Override
@@ -540,32 +542,29 @@ public final class NvmeTier implements Tier {
         return removeIf(key, null);
     }
 
-    /** Removes the block if it is stored (and, with {@code expected} non-null, still has that metadata). */
-    private boolean removeIf(BlockKey key, BlockMeta expected) {
+    /** Removes the block if it is stored (and, with {@code expected} non-null, is still that entry). */
+    private boolean removeIf(BlockKey key, Entry expected) {
         lifecycle.readLock().lock();
         try {
             checkOpen();
             ReentrantLock stripe = stripe(key);
             stripe.lock();
             try {
-                BlockMeta m = index.get(key);
-                if (m == null || (expected != null && m != expected)) {
+                Entry e = index.get(key);
+                if (e == null || (expected != null && e != expected)) {
                     return false;
                 }
                 index.remove(key);
-                byte[] k = key.toBytes();
-                try (WriteBatch b = new WriteBatch()) {
-                    b.delete(rocks.meta, k);
-                    b.delete(rocks.blocks, k);
-                    rocks.db.write(rocks.writeOptions, b);
-                } catch (RocksDBException e) {
+                try {
+                    rocks.db.delete(rocks.meta, rocks.writeOptions, key.toBytes());
+                } catch (RocksDBException ex) {
                     errors.increment(); // the record may come back at the next open; the store then drops it again
-                    LOG.warn("{}: delete {} failed: {}", cfg.name(), key.shortHex(), e.toString());
+                    LOG.warn("{}: delete {} failed: {}", cfg.name(), key.shortHex(), ex.toString());
                 }
-                long fp = footprint(m.length());
-                used.addAndGet(-fp);
-                if (unreclaimed.addAndGet(fp) > softGarbageLimit()) {
-                    scheduleCompaction();
+                segments.removeLive(e.location(), key);
+                used.addAndGet(-footprint(e.meta().length()));
+                if (segments.garbageBytes() > softGarbageLimit()) {
+                    scheduleMaintenance();
                 }
                 return true;
             } finally {
@@ -579,7 +578,7 @@ public final class NvmeTier implements Tier {
     @Override
     public void forEach(Consumer<BlockMeta> visitor) {
         checkOpen();
-        index.values().forEach(visitor);
+        index.values().forEach(e -> visitor.accept(e.meta()));
     }
 
     @Override
@@ -589,24 +588,24 @@ public final class NvmeTier implements Tier {
         d.put("errors", errors.sum());
         d.put("busy", busy.sum());
         d.put("corrupt_at_open", corruptAtOpen);
-        d.put("compactions", compactions.sum());
-        d.put("gc_compactions", gcCompactions.sum());
+        d.put("index_flushes", indexFlushes.sum());
+        d.put("reclaimed_segments", reclaimedSegments.sum());
+        d.put("relocated_blocks", relocatedBlocks.sum());
         d.put("garbage_waits", garbageWaits.sum());
-        d.put("unreclaimed_bytes", unreclaimed.get());
         d.put("payload_bytes_written", payloadBytesWritten.sum());
         d.put("record_bytes_written", recordBytesWritten.sum());
         d.put("encoded_blocks", encodedBlocks.sum());
         d.put("direct_io", rocks.directIo ? 1L : 0L);
         d.put("buffer_allocations", pool.allocations());
         d.put("buffer_pool_bytes", pool.pooledBytes());
+        d.put("segments", (long) segments.segments().size());
+        d.put("segment_bytes", segments.totalBytes());
+        d.put("segment_garbage_bytes", segments.garbageBytes());
         lifecycle.readLock().lock();
         try {
             if (!closed.get()) {
-                d.put("blob_file_bytes", rocks.property(rocks.blocks, "rocksdb.total-blob-file-size"));
-                d.put("blob_garbage_bytes", rocks.property(rocks.blocks, "rocksdb.live-blob-file-garbage-size"));
-                d.put("sst_bytes", rocks.property(rocks.blocks, "rocksdb.total-sst-files-size")
-                        + rocks.property(rocks.meta, "rocksdb.total-sst-files-size"));
-                d.put("memtable_bytes", rocks.property(rocks.blocks, "rocksdb.cur-size-all-mem-tables"));
+                d.put("sst_bytes", rocks.property(rocks.meta, "rocksdb.total-sst-files-size"));
+                d.put("memtable_bytes", rocks.property(rocks.meta, "rocksdb.cur-size-all-mem-tables"));
             }
         } finally {
             lifecycle.readLock().unlock();
@@ -622,7 +621,7 @@ public final class NvmeTier implements Tier {
         return submit(() -> read(key));
     }
 
-    /** {@link #readAll} (MultiGet) on the tier's I/O pool. The caller owns every handle once it completes. */
+    /** {@link #readAll} on the tier's I/O pool, batches in parallel. The caller owns every handle once it completes. */
     public CompletableFuture<List<ReadResult>> readAllAsync(List<BlockKey> keys) {
         checkOpen();
         List<CompletableFuture<List<ReadResult>>> parts = new ArrayList<>();
@@ -665,73 +664,176 @@ public final class NvmeTier implements Tier {
         return Math.max(1, (long) (cfg.capacityBytes() * cfg.garbageRatio()));
     }
 
-    /** Starts a background compaction unless one is running; returns it. */
-    private synchronized CompletableFuture<Void> scheduleCompaction() {
-        if (!compaction.isDone() || closed.get()) {
-            return compaction;
+    /** Starts a background maintenance round (index flush, segment reclaim) unless one is running; returns it. */
+    private synchronized CompletableFuture<Void> scheduleMaintenance() {
+        if (!maintaining.isDone() || closed.get()) {
+            return maintaining;
         }
         try {
-            compaction = CompletableFuture.runAsync(this::runCompaction, maintenance);
+            maintaining = CompletableFuture.runAsync(this::maintain, maintenance);
         } catch (RejectedExecutionException e) {
             return CompletableFuture.completedFuture(null); // closing
         }
-        return compaction;
-    }
-
-    private void runCompaction() {
-        do {
-            unreclaimed.set(0); // removes from now on are garbage for the next round
-            try {
-                rocks.compact(false);
-                compactions.increment();
-                long blobBytes = rocks.property(rocks.blocks, "rocksdb.live-blob-file-size");
-                if (blobBytes > used.get() + softGarbageLimit()) {
-                    // garbage stuck in files that still hold live blocks: relocate those blocks
-                    rocks.compact(true);
-                    gcCompactions.increment();
-                }
-            } catch (RocksDBException e) {
-                if (!closed.get()) {
-                    errors.increment();
-                    LOG.warn("{}: compaction failed: {}", cfg.name(), e.toString());
-                }
-                return;
-            }
-        } while (!closed.get() && unreclaimed.get() > softGarbageLimit());
+        return maintaining;
     }
 
     /**
-     * Backpressure: the writer waits (outside the store's lock, see {@link Tier#awaitWritable}) while
-     * removed-but-unreclaimed bytes are above twice the soft limit, i.e. until the compaction has reclaimed them.
-     * {@link #put} itself never waits for a compaction: a put is often a demotion made under the store's lock,
-     * and waiting there (seconds on a full tier) stalled every reader of the store. Garbage made by the evictions
-     * of puts already past this point (at most a few blocks per writer) is reclaimed by the compaction under way.
+     * Flushes the index if {@code writeBufferBytes} of payload were put since the last flush, then, while garbage
+     * is above the soft limit, reclaims: deletes segments that hold no live block (after an index flush, so that
+     * the deletions that emptied them are durable) and, if that is not enough, relocates the live blocks of the
+     * segment with the most garbage.
      */
-    @Override
-    public void awaitWritable() {
-        while (!closed.get() && unreclaimed.get() > 2 * softGarbageLimit()) {
-            garbageWaits.increment();
-            scheduleCompaction().join();
+    private void maintain() {
+        try {
+            if (unflushed.get() >= cfg.effectiveWriteBufferBytes()) {
+                flushIndex();
+            }
+            for (int round = 0; round < 64 && !closed.get() && segments.garbageBytes() > softGarbageLimit();
+                 round++) {
+                if (!reclaimRound()) {
+                    break;
+                }
+            }
+        } catch (RocksDBException | IOException | RuntimeException e) {
+            if (!closed.get()) {
+                errors.increment();
+                LOG.warn("{}: maintenance failed: {}", cfg.name(), e.toString());
+            }
+        }
+    }
+
+    /** Syncs the active segment, then flushes the index: every flushed index record's bytes are durable. */
+    private void flushIndex() throws IOException, RocksDBException {
+        unflushed.set(0);
+        segments.force();
+        rocks.flush();
+        indexFlushes.increment();
+    }
+
+    /** One reclaim step; returns false if it could not free anything. */
+    private boolean reclaimRound() throws IOException, RocksDBException {
+        segments.sealActiveIfGarbage();
+        List<SegmentStore.Segment> dead = new ArrayList<>();
+        SegmentStore.Segment worst = null;
+        for (SegmentStore.Segment s : segments.segments()) {
+            if (s.reclaimable()) {
+                dead.add(s);
+            } else if (s.sealed && s.writers.get() == 0 && (worst == null || s.garbage() > worst.garbage())) {
+                worst = s;
+            }
+        }
+        if (dead.isEmpty()) {
+            if (worst == null || worst.garbage() == 0) {
+                return false;
+            }
+            relocate(worst);
+            if (!worst.reclaimable()) {
+                return false;
+            }
+            dead.add(worst);
+        }
+        flushIndex(); // the deletes (and relocations) that emptied these segments are durable from here
+        for (SegmentStore.Segment s : dead) {
+            if (s.reclaimable()) {
+                segments.delete(s);
+                reclaimedSegments.increment();
+            }
+        }
+        return true;
+    }
+
+    /** Moves every live block of {@code s} to the active segment (verified on the way: a bad one is dropped). */
+    private void relocate(SegmentStore.Segment s) throws IOException, RocksDBException {
+        for (BlockKey key : List.copyOf(s.keys)) {
+            lifecycle.readLock().lock();
+            ReentrantLock stripe = stripe(key);
+            stripe.lock();
+            try {
+                if (closed.get()) {
+                    return;
+                }
+                Entry e = index.get(key);
+                if (e == null || e.location().segment() != s.id) {
+                    continue;
+                }
+                ByteBuffer buf = pool.acquire(e.location().padded());
+                try {
+                    if (!segments.read(e.location(), buf) || RecordDescriptor.decode(buf, e.meta()) == null) {
+                        corrupt.increment();
+                        LOG.warn("{}: block {} is corrupt (found while relocating); dropped", cfg.name(),
+                                key.shortHex());
+                        index.remove(key);
+                        rocks.db.delete(rocks.meta, rocks.writeOptions, key.toBytes());
+                        segments.removeLive(e.location(), key);
+                        used.addAndGet(-footprint(e.meta().length()));
+                        continue;
+                    }
+                    buf.position(0).limit(e.location().length());
+                    Entry moved = append(e.meta(), buf);
+                    index.put(key, moved);
+                    segments.addLive(moved.location(), key, true);
+                    segments.removeLive(e.location(), key);
+                    relocatedBlocks.increment();
+                } finally {
+                    pool.release(buf);
+                }
+            } finally {
+                stripe.unlock();
+                lifecycle.readLock().unlock();
+            }
         }
     }
 
     /**
-     * Compacts now and waits (tests, benchmarks, operators): memtables are flushed, deletes are processed and blob
-     * files that held only deleted blocks are gone when it returns.
+     * Backpressure: a writer waits while segment garbage is above twice the soft limit and reclaim progresses. The
+     * store calls this before it takes its lock for a put ({@link Tier#awaitWritable}); {@link #put} itself never
+     * waits for reclaim, because a put is often a demotion made under the store's lock, and waiting there (seconds
+     * on a full tier) stalled every reader of the store. Garbage made by puts already past this point (a few blocks
+     * per writer) is reclaimed by the round under way.
+     */
+    @Override
+    public void awaitWritable() {
+        long before = Long.MAX_VALUE;
+        long g;
+        while (!closed.get() && (g = segments.garbageBytes()) > 2 * softGarbageLimit() && g < before) {
+            garbageWaits.increment();
+            before = g;
+            scheduleMaintenance().join();
+        }
+    }
+
+    /**
+     * Reclaims now and waits (tests, benchmarks, operators): the index is flushed, segments that held only removed
+     * blocks are deleted, segments with garbage are relocated until none is left, and the index is compacted.
+     * Runs on the maintenance thread, so it never races a background round.
      */
     public void compactNow() {
         checkOpen();
-        scheduleCompaction().join();
-        scheduleCompaction().join(); // the first may have started before the caller's last remove
+        try {
+            CompletableFuture.runAsync(() -> {
+                try {
+                    flushIndex();
+                    for (int i = 0; i < 1024 && !closed.get() && segments.garbageBytes() > 0 && reclaimRound(); i++) {
+                        // until nothing more comes back
+                    }
+                    rocks.compact();
+                } catch (IOException | RocksDBException e) {
+                    errors.increment();
+                    throw new UncheckedIOException(new IOException("compaction failed", e));
+                }
+            }, maintenance).join();
+        } catch (RejectedExecutionException e) {
+            throw new TierClosedException("tier " + cfg.name());
+        }
     }
 
-    /** Writes memtables to disk and waits (the blocks stored so far survive a crash afterwards). */
+    /** Syncs the segments and flushes the index, and waits (the blocks stored so far survive a crash afterwards). */
     public void flush() {
         lifecycle.readLock().lock();
         try {
             checkOpen();
-            rocks.flush();
-        } catch (RocksDBException e) {
+            flushIndex();
+        } catch (IOException | RocksDBException e) {
             errors.increment();
             throw new UncheckedIOException(new IOException("flush failed", e));
         } finally {
@@ -750,14 +852,15 @@ public final class NvmeTier implements Tier {
         awaitQuietly(io);
         lifecycle.writeLock().lock();
         try {
+            maintenance.shutdown();
+            awaitQuietly(maintenance);
             try {
-                rocks.flush(); // without a WAL, this is what makes a clean shutdown lose nothing
-            } catch (RocksDBException e) {
+                flushIndex(); // without a WAL, this is what makes a clean shutdown lose nothing
+            } catch (IOException | RocksDBException e) {
                 LOG.warn("{}: flush at close failed: {}", cfg.name(), e.toString());
             }
             rocks.db.cancelAllBackgroundWork(true);
-            maintenance.shutdown();
-            awaitQuietly(maintenance);
+            segments.close();
             rocks.close();
             index.clear();
             used.set(0);

@@ -7,32 +7,32 @@ import java.util.Objects;
  * Everything the NVMe tier is sized from, validated once at construction. Units are in the names.
  *
  * @param name                 the tier's name in metrics and logs
- * @param directory            the RocksDB directory (created if missing)
+ * @param directory            the tier's directory (created if missing): RocksDB's files (the index) and
+ *                             {@code segments/} (the payloads)
  * @param capacityBytes        logical capacity: the sum of {@link NvmeTier#footprint} of the stored blocks
- * @param blockCacheBytes      LRU block cache for SST index and metadata blocks (payloads are not cached here:
- *                             hot payloads belong to the DRAM tier)
- * @param writeBufferBytes     memtable size; payloads sit in memtables until flushed to blob files
- * @param maxWriteBuffers      memtables per column family (memory bound: writeBufferBytes * maxWriteBuffers)
- * @param backgroundJobs       RocksDB flush + compaction threads
- * @param minBlobBytes         values at least this large go to blob files (key-value separation)
- * @param blobFileBytes        target blob file size; the tier lowers it to capacity / 32 for small capacities, so
- *                             that whole files become garbage and are deleted as blocks are evicted
- * @param blobGcAgeCutoff      fraction of the oldest blob files whose live blobs compaction relocates
- * @param garbageRatio         when blocks removed but not yet reclaimed exceed this fraction of capacity, the tier
- *                             compacts in the background; at twice the fraction, puts wait for it
+ * @param blockCacheBytes      LRU block cache for the index's SST blocks (payloads are not cached: hot payloads
+ *                             belong to the DRAM tier)
+ * @param writeBufferBytes     payload bytes written between index flushes (without a WAL, about the most a crash
+ *                             loses); the index memtable is at most 8 MiB
+ * @param maxWriteBuffers      index memtables
+ * @param backgroundJobs       RocksDB flush + compaction threads (index only)
+ * @param segmentBytes         payload segment file size; the tier lowers it to capacity / 64 for small capacities,
+ *                             so that space comes back in small units as blocks are evicted
+ * @param garbageRatio         when segment bytes no block points at exceed this fraction of capacity, the tier
+ *                             reclaims segments in the background; at twice the fraction, puts wait for it
  * @param codec                payload codec (falls back to {@link Codec#NONE} per block when it does not pay)
  * @param walMode              write-ahead log policy
- * @param directIo             O_DIRECT for reads, flushes and compactions (bypasses the page cache); turned off
- *                             with a warning if the filesystem does not support it
+ * @param directIo             O_DIRECT for segment reads and writes and RocksDB's reads, flushes and compactions
+ *                             (bypasses the page cache); turned off with a warning if the filesystem refuses it
  * @param ioThreads            threads of the bounded I/O pool behind the async API
  * @param ioQueue              queued operations the pool accepts before refusing
- * @param maxBatchKeys         keys per MultiGet call in {@link NvmeTier#readAll}
- * @param maxBatchBytes        payload bytes per MultiGet call (a batch holds at least one key)
+ * @param maxBatchKeys         keys per batch in {@link NvmeTier#readAll}
+ * @param maxBatchBytes        payload bytes per batch (a batch holds at least one key)
  * @param bufferPoolBytes      idle direct buffers kept for reads and writes
  */
 public record NvmeTierConfig(String name, Path directory, long capacityBytes, long blockCacheBytes,
-                             long writeBufferBytes, int maxWriteBuffers, int backgroundJobs, long minBlobBytes,
-                             long blobFileBytes, double blobGcAgeCutoff, double garbageRatio, Codec codec,
+                             long writeBufferBytes, int maxWriteBuffers, int backgroundJobs, long segmentBytes,
+                             double garbageRatio, Codec codec,
                              WalMode walMode, boolean directIo, int ioThreads, int ioQueue, int maxBatchKeys,
                              long maxBatchBytes, long bufferPoolBytes) {
 
@@ -48,11 +48,7 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
         atLeast("writeBufferBytes", writeBufferBytes, MIB);
         atLeast("maxWriteBuffers", maxWriteBuffers, 2);
         positive("backgroundJobs", backgroundJobs);
-        positive("minBlobBytes", minBlobBytes);
-        atLeast("blobFileBytes", blobFileBytes, MIB);
-        if (!(blobGcAgeCutoff >= 0 && blobGcAgeCutoff <= 1)) {
-            throw new IllegalArgumentException("blobGcAgeCutoff must be in [0, 1], was " + blobGcAgeCutoff);
-        }
+        atLeast("segmentBytes", segmentBytes, MIB);
         if (!(garbageRatio > 0 && garbageRatio <= 0.5)) {
             throw new IllegalArgumentException("garbageRatio must be in (0, 0.5], was " + garbageRatio);
         }
@@ -70,12 +66,12 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
         return new Builder(directory, capacityBytes);
     }
 
-    /** The blob file size actually used: small enough that a capacity holds at least 32 files. */
-    public long effectiveBlobFileBytes() {
-        return Math.max(MIB, Math.min(blobFileBytes, capacityBytes / 32));
+    /** The segment size actually used: small enough that a capacity holds at least 64 segments. */
+    public long effectiveSegmentBytes() {
+        return Math.max(MIB, Math.min(segmentBytes, capacityBytes / 64));
     }
 
-    /** The memtable size actually used: at most an eighth of the capacity. */
+    /** Payload bytes between index flushes actually used: at most an eighth of the capacity. */
     public long effectiveWriteBufferBytes() {
         return Math.max(MIB, Math.min(writeBufferBytes, capacityBytes / 8));
     }
@@ -99,9 +95,7 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
         private long writeBufferBytes = 64 * MIB;
         private int maxWriteBuffers = 2;
         private int backgroundJobs = 2;
-        private long minBlobBytes = 4096;
-        private long blobFileBytes = 256 * MIB;
-        private double blobGcAgeCutoff = 0.25;
+        private long segmentBytes = 256 * MIB;
         private double garbageRatio = 0.03;
         private Codec codec = Codec.NONE;
         private WalMode walMode = WalMode.DISABLED;
@@ -142,18 +136,8 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
             return this;
         }
 
-        public Builder minBlobBytes(long v) {
-            minBlobBytes = v;
-            return this;
-        }
-
-        public Builder blobFileBytes(long v) {
-            blobFileBytes = v;
-            return this;
-        }
-
-        public Builder blobGcAgeCutoff(double v) {
-            blobGcAgeCutoff = v;
+        public Builder segmentBytes(long v) {
+            segmentBytes = v;
             return this;
         }
 
@@ -204,7 +188,7 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
 
         public NvmeTierConfig build() {
             return new NvmeTierConfig(name, directory, capacityBytes, blockCacheBytes, writeBufferBytes,
-                    maxWriteBuffers, backgroundJobs, minBlobBytes, blobFileBytes, blobGcAgeCutoff, garbageRatio,
+                    maxWriteBuffers, backgroundJobs, segmentBytes, garbageRatio,
                     codec, walMode, directIo, ioThreads, ioQueue, maxBatchKeys, maxBatchBytes, bufferPoolBytes);
         }
     }

@@ -11,7 +11,6 @@ import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.FlushOptions;
 import org.rocksdb.LRUCache;
-import org.rocksdb.MutableColumnFamilyOptions;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
@@ -35,9 +34,10 @@ import java.util.List;
 /**
  * The RocksDB instance behind an {@link NvmeTier}, with every native options object it needs. Everything is
  * created once, in dependency order, and closed in reverse order (handles, database, then options and cache).
- * Two column families: {@code default} holds the small metadata records ({@link MetaDescriptor}) and
- * {@code blocks} holds the block records ({@link RecordDescriptor}) with key-value separation (BlobDB), so
- * compaction moves keys and blob references, not payloads.
+ * RocksDB holds only the index: the {@code default} column family maps a block key to its
+ * {@link MetaDescriptor} record (metadata and the record's place in the segment files); payloads live in
+ * {@link SegmentStore}. A directory written by the earlier BlobDB layout has a {@code blocks} column family;
+ * it is dropped at open (its version-1 metadata records then decode as damaged and are dropped too).
  *
  * <p>Not thread-safe to close; the owning tier guarantees no operation runs during {@link #close()}.
  */
@@ -48,25 +48,23 @@ final class RocksStore implements AutoCloseable {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(RocksStore.class);
-    static final byte[] BLOCKS_CF = "blocks".getBytes(StandardCharsets.UTF_8);
+    static final byte[] LEGACY_BLOCKS_CF = "blocks".getBytes(StandardCharsets.UTF_8);
 
     /** Native objects in creation order; closed last-first. */
     private final Deque<AutoCloseable> owned = new ArrayDeque<>();
     final RocksDB db;
     final ColumnFamilyHandle meta;
-    final ColumnFamilyHandle blocks;
     final WriteOptions writeOptions;
     final ReadOptions readOptions;
     final FlushOptions flushOptions;
     final CompactRangeOptions compactOptions;
     final boolean directIo;
-    final List<ColumnFamilyHandle> both;
 
     RocksStore(NvmeTierConfig cfg) throws IOException, RocksDBException {
         Files.createDirectories(cfg.directory());
         this.directIo = cfg.directIo() && supportsDirectIo(cfg.directory());
         if (cfg.directIo() && !directIo) {
-            LOG.warn("{}: the filesystem of {} does not support O_DIRECT; reads and flushes go through the page cache",
+            LOG.warn("{}: the filesystem of {} does not support O_DIRECT; reads and writes go through the page cache",
                     cfg.name(), cfg.directory());
         }
         try {
@@ -78,48 +76,37 @@ final class RocksStore implements AutoCloseable {
                     .setCompressionType(CompressionType.NO_COMPRESSION)
                     .setWriteBufferSize(Math.min(cfg.effectiveWriteBufferBytes(), 8L << 20))
                     .setMaxWriteBufferNumber(cfg.maxWriteBuffers()));
-            ColumnFamilyOptions blockOpts = own(new ColumnFamilyOptions()
-                    .setTableFormatConfig(table)
-                    .setCompressionType(CompressionType.NO_COMPRESSION)
-                    .setWriteBufferSize(cfg.effectiveWriteBufferBytes())
-                    .setMaxWriteBufferNumber(cfg.maxWriteBuffers())
-                    .setEnableBlobFiles(true)
-                    .setMinBlobSize(cfg.minBlobBytes())
-                    .setBlobFileSize(cfg.effectiveBlobFileBytes())
-                    .setBlobCompressionType(CompressionType.NO_COMPRESSION) // payloads are encoded by Codec
-                    // Blob GC relocates the live blobs of the oldest files on every compaction. In a cache that
-                    // evicts roughly oldest-first those files turn into pure garbage by themselves, so relocating
-                    // them is wasted writing (measured: a full tier wrote 4x slower with it always on). It is
-                    // switched on only for a compaction that follows one which left too much garbage behind.
-                    .setEnableBlobGarbageCollection(false)
-                    .setBlobGarbageCollectionAgeCutoff(cfg.blobGcAgeCutoff()));
             DBOptions dbOpts = own(new DBOptions()
                     .setCreateIfMissing(true)
                     .setCreateMissingColumnFamilies(true)
-                    .setAtomicFlush(true) // metadata and blocks reach disk together, WAL or not
                     .setMaxBackgroundJobs(cfg.backgroundJobs())
-                    .setMaxBackgroundFlushes(Math.max(1, cfg.backgroundJobs() / 2))
                     .setUseDirectReads(directIo)
                     .setUseDirectIoForFlushAndCompaction(directIo)
-                    .setBytesPerSync(directIo ? 0 : 8L << 20)
+                    .setBytesPerSync(directIo ? 0 : 1L << 20)
                     .setWalRecoveryMode(WALRecoveryMode.PointInTimeRecovery)
                     .setAvoidFlushDuringShutdown(false)
                     .setKeepLogFileNum(2)
                     .setMaxManifestFileSize(16L << 20));
-            List<ColumnFamilyDescriptor> descriptors = List.of(
-                    new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, metaOpts),
-                    new ColumnFamilyDescriptor(BLOCKS_CF, blockOpts));
+            List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
+            descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, metaOpts));
+            boolean legacy = legacyLayout(cfg.directory());
+            if (legacy) {
+                descriptors.add(new ColumnFamilyDescriptor(LEGACY_BLOCKS_CF, metaOpts));
+            }
             List<ColumnFamilyHandle> handles = new ArrayList<>();
             this.db = own(RocksDB.open(dbOpts, cfg.directory().toString(), descriptors, handles));
             this.meta = own(handles.get(0));
-            this.blocks = own(handles.get(1));
-            this.both = List.of(meta, blocks);
+            if (legacy) {
+                LOG.warn("{}: dropping the BlobDB column family of an earlier layout in {}", cfg.name(),
+                        cfg.directory());
+                db.dropColumnFamily(handles.get(1));
+                handles.get(1).close();
+            }
             this.writeOptions = own(new WriteOptions()
                     .setDisableWAL(cfg.walMode() == WalMode.DISABLED)
                     .setSync(cfg.walMode() == WalMode.SYNC));
-            // RocksDB's CRC32C in the portable jar is a software loop (40% of read CPU for 2 MiB blobs, measured with
-            // perf); every record carries its own CRC32C, which the JDK computes with the CPU's instruction and the
-            // tier verifies on every read (RecordDescriptor), so RocksDB's second check is switched off.
+            // Index records carry their own CRC32C, checked by the JDK's intrinsic; RocksDB's CRC in the published
+            // jars is a software loop (see docs/tiers.md), so its second read-time check is switched off.
             this.readOptions = own(new ReadOptions().setVerifyChecksums(false));
             this.flushOptions = own(new FlushOptions().setWaitForFlush(true));
             this.compactOptions = own(new CompactRangeOptions()
@@ -131,33 +118,33 @@ final class RocksStore implements AutoCloseable {
         }
     }
 
+    /** True if {@code dir} holds a database with the earlier layout's {@code blocks} column family. */
+    private static boolean legacyLayout(Path dir) throws RocksDBException {
+        if (!Files.exists(dir.resolve("CURRENT"))) {
+            return false;
+        }
+        try (org.rocksdb.Options o = new org.rocksdb.Options()) {
+            for (byte[] cf : RocksDB.listColumnFamilies(o, dir.toString())) {
+                if (java.util.Arrays.equals(cf, LEGACY_BLOCKS_CF)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     private <T extends AutoCloseable> T own(T resource) {
         owned.push(resource);
         return resource;
     }
 
-    /** Writes all memtables to disk and waits. */
+    /** Writes the memtable to disk and waits. */
     void flush() throws RocksDBException {
-        db.flush(flushOptions, both);
+        db.flush(flushOptions, meta);
     }
 
-    /**
-     * Compacts both column families: processes deletes, deletes blob files that hold only garbage. With
-     * {@code relocate}, blob garbage collection is on for this compaction: the live blobs of the oldest
-     * {@code blobGcAgeCutoff} of the blob files are rewritten so that those files can go.
-     */
-    void compact(boolean relocate) throws RocksDBException {
-        if (relocate) {
-            db.setOptions(blocks, MutableColumnFamilyOptions.builder().setEnableBlobGarbageCollection(true).build());
-        }
-        try {
-            db.compactRange(blocks, null, null, compactOptions);
-        } finally {
-            if (relocate) {
-                db.setOptions(blocks, MutableColumnFamilyOptions.builder().setEnableBlobGarbageCollection(false)
-                        .build());
-            }
-        }
+    /** Compacts the index (processes deletes). */
+    void compact() throws RocksDBException {
         db.compactRange(meta, null, null, compactOptions);
     }
 

@@ -1,17 +1,18 @@
 package io.kvstore.tier.nvme;
 
 /**
- * What the NVMe tier does with RocksDB's write-ahead log. See docs/tiers.md, "NVMe tier", for the choice.
+ * What the NVMe tier does with RocksDB's write-ahead log, which only ever holds index records (81 bytes per
+ * block; payloads go to segment files, written before their index record). See docs/tiers.md, "NVMe tier".
  */
 public enum WalMode {
     /**
-     * No WAL (the default). Every payload is written once, to a blob file, when its memtable is flushed; a crash
-     * loses the blocks still in memtables (at most {@code writeBufferBytes * maxWriteBuffers} bytes). Metadata and
-     * blocks are flushed together (atomic flush), so whatever survives is whole.
+     * No WAL (the default). Index records reach disk when the index is flushed, which the tier does every
+     * {@code writeBufferBytes} of payload; a crash loses the blocks put since the last flush (their segment bytes
+     * become garbage) and may undo the removes since then.
      */
     DISABLED,
-    /** WAL written without fsync: survives a process crash, not a power loss; payloads are written twice. */
+    /** WAL written without fsync: every acknowledged put survives a process crash, not a power loss. */
     BUFFERED,
-    /** WAL fsynced on every write: survives power loss; slowest. */
+    /** The segment is fdatasynced and the WAL fsynced on every put: survives power loss; slowest. */
     SYNC
 }

@@ -164,9 +164,9 @@ class NvmeTierTest extends TierContractTest {
         BlockMeta bad = KvData.meta(Blocks.key(50), ByteBuffer.wrap(marker));
         tier.put(bad, ByteBuffer.wrap(marker));
         tier.put(Blocks.meta(51, BLOCK), payloadOf(51));
-        NvmeTier t = reopen(Codec.NONE); // clean close flushes: both blocks are now in blob files
+        NvmeTier t = reopen(Codec.NONE); // clean close syncs the segment and flushes the index
         int flipped = flipInFiles(dir.resolve("db"), marker);
-        assertThat(flipped).as("marker found in a blob file").isEqualTo(1);
+        assertThat(flipped).as("marker found in a segment file").isEqualTo(1);
         t = reopen(Codec.NONE);
         assertThat(t.read(bad.key()).outcome()).isEqualTo(ReadResult.Outcome.CORRUPT);
         assertThat(t.contains(bad.key())).isFalse();
@@ -180,11 +180,46 @@ class NvmeTierTest extends TierContractTest {
         assertThat(RefCountedHandle.leaks()).isZero();
     }
 
-    /** Flips 16 bytes in the middle of the first run of {@code marker} found in any file under {@code db}. */
+    @Test
+    void aDirectoryOfTheEarlierBlobDbLayoutOpensAndItsRecordsAreDropped() throws Exception {
+        tier.close();
+        Path old = dir.resolve("old");
+        java.nio.file.Files.createDirectories(old);
+        byte[] key = Blocks.key(1).toBytes();
+        byte[] v1 = new byte[61];
+        v1[0] = 1; // MetaDescriptor version 1
+        try (org.rocksdb.DBOptions o = new org.rocksdb.DBOptions().setCreateIfMissing(true)
+                .setCreateMissingColumnFamilies(true);
+             org.rocksdb.ColumnFamilyOptions cf = new org.rocksdb.ColumnFamilyOptions()) {
+            List<org.rocksdb.ColumnFamilyHandle> h = new ArrayList<>();
+            try (org.rocksdb.RocksDB db = org.rocksdb.RocksDB.open(o, old.toString(), List.of(
+                    new org.rocksdb.ColumnFamilyDescriptor(org.rocksdb.RocksDB.DEFAULT_COLUMN_FAMILY, cf),
+                    new org.rocksdb.ColumnFamilyDescriptor(RocksStore.LEGACY_BLOCKS_CF, cf)), h)) {
+                db.put(h.get(0), key, v1);
+                db.put(h.get(1), key, new byte[1000]);
+                h.forEach(org.rocksdb.ColumnFamilyHandle::close);
+            }
+        }
+        tier = NvmeTier.open(NvmeTierConfig.builder(old, 64L << 20).build());
+        NvmeTier t = (NvmeTier) tier;
+        assertThat(t.blockCount()).isZero();
+        assertThat(t.stats().details().get("corrupt_at_open")).isEqualTo(1L);
+        assertThat(t.put(Blocks.meta(1, BLOCK), payloadOf(1))).isEqualTo(PutOutcome.STORED);
+        tier.close();
+        tier = NvmeTier.open(NvmeTierConfig.builder(old, 64L << 20).build());
+        try (BlockHandle h = tier.read(Blocks.key(1)).handle()) {
+            assertThat(h.payload()).isEqualTo(payloadOf(1));
+        }
+        try (org.rocksdb.Options o = new org.rocksdb.Options()) {
+            assertThat(org.rocksdb.RocksDB.listColumnFamilies(o, old.toString())).hasSize(1);
+        }
+    }
+
+    /** Flips 16 bytes in the middle of the first run of {@code marker} found in each file under {@code db}. */
     static int flipInFiles(Path db, byte[] marker) throws IOException {
         int flipped = 0;
         List<Path> files;
-        try (Stream<Path> s = Files.list(db)) {
+        try (Stream<Path> s = Files.walk(db)) {
             files = s.filter(Files::isRegularFile).toList();
         }
         for (Path f : files) {

@@ -1,0 +1,417 @@
+package io.kvstore.tier.nvme;
+
+import com.sun.nio.file.ExtendedOpenOption;
+import io.kvstore.core.key.BlockKey;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+
+/**
+ * The payload store of an {@link NvmeTier}: append-only segment files ({@code segments/<id>.seg}, ids never
+ * reused) that hold block records ({@link RecordDescriptor}: checksummed header and payload), each at a 4 KiB
+ * aligned offset and padded to a 4 KiB multiple, so that with O_DIRECT a record is one aligned {@code pwrite} on
+ * put and one aligned {@code pread} on read. RocksDB holds only the index (key to metadata and {@link Location}).
+ *
+ * <h2>Design note</h2>
+ * Appends go to the one active segment: the offset is reserved under a lock, the write itself runs outside it,
+ * so concurrent puts write concurrently. When a record does not fit, the active segment is sealed (fdatasync) and
+ * a new one opened; a record larger than the segment size gets a segment of its own. Segments are never written
+ * again once sealed, and at open every existing segment is sealed. Space comes back by whole segments: the tier
+ * tracks live bytes per segment ({@link #addLive}) and deletes a sealed segment with no live record and no append
+ * in flight ({@link Segment#reclaimable}) <em>after</em> it has made the index deletions durable (see
+ * {@code NvmeTier}), or relocates the live records of a mostly-dead segment first. A record's bytes are written
+ * before its index entry, so an index entry that survives a crash points at written bytes; whatever is torn or
+ * damaged anyway fails the record's CRC32C checks on read and is never served.
+ *
+ * <p>Thread-safe. Buffers passed in must be direct and 4 KiB aligned ({@link BufferPool} buffers are) with
+ * capacity for the padded length.
+ */
+final class SegmentStore implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SegmentStore.class);
+    /** Record alignment and padding unit (the O_DIRECT block size on common filesystems). */
+    static final int ALIGN = 4096;
+    static final String SUFFIX = ".seg";
+
+    /** Where a record is: segment id, byte offset, record length (header + stored payload, unpadded). */
+    record Location(long segment, long offset, int length) {
+        int padded() {
+            return padded(length);
+        }
+
+        static int padded(int length) {
+            return (int) (((long) length + ALIGN - 1) / ALIGN * ALIGN);
+        }
+    }
+
+    /** One segment file. */
+    static final class Segment {
+        final long id;
+        final Path path;
+        /** Reopened if closed under a reader (an interrupted thread closes a FileChannel for everyone). */
+        volatile FileChannel channel;
+        /** Bytes reserved by appends (the file's logical end). */
+        long end;
+        volatile boolean sealed;
+        /** True once the directory entry of the new file has been made durable. */
+        volatile boolean dirSynced;
+        /** Padded bytes of the records the index points at. */
+        final AtomicLong live = new AtomicLong();
+        /** Appends reserved but not yet registered live (or abandoned). */
+        final AtomicInteger writers = new AtomicInteger();
+        /** Keys whose index entry points into this segment (for relocation). */
+        final Set<BlockKey> keys = ConcurrentHashMap.newKeySet();
+
+        Segment(long id, Path path, FileChannel channel, long end) {
+            this.id = id;
+            this.path = path;
+            this.channel = channel;
+            this.end = end;
+        }
+
+        boolean reclaimable() {
+            return sealed && live.get() == 0 && writers.get() == 0;
+        }
+
+        /** Padded bytes of this segment that no index entry points at. */
+        long garbage() {
+            return Math.max(0, size() - live.get());
+        }
+
+        long size() {
+            synchronized (this) {
+                return end;
+            }
+        }
+    }
+
+    private final Path dir;
+    private final boolean direct;
+    private final long segmentBytes;
+    private final Map<Long, Segment> segments = new ConcurrentHashMap<>();
+    private final Object appendLock = new Object();
+    private Segment active; // guarded by appendLock
+    /** Sum of segment sizes, and of live bytes: garbage is the difference. */
+    private final AtomicLong totalBytes = new AtomicLong();
+    private final AtomicLong liveBytes = new AtomicLong();
+    private long nextId; // guarded by appendLock
+
+    SegmentStore(Path dir, boolean direct, long segmentBytes) throws IOException {
+        this.dir = dir;
+        this.direct = direct;
+        this.segmentBytes = segmentBytes;
+        Files.createDirectories(dir);
+        long max = 0;
+        try (Stream<Path> s = Files.list(dir)) {
+            for (Path p : s.toList()) {
+                String n = p.getFileName().toString();
+                if (!n.endsWith(SUFFIX)) {
+                    continue;
+                }
+                long id;
+                try {
+                    id = Long.parseLong(n.substring(0, n.length() - SUFFIX.length()), 16);
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                Segment seg = new Segment(id, p, open(p, false), Files.size(p));
+                seg.sealed = true; // never appended to after a restart
+                seg.dirSynced = true;
+                segments.put(id, seg);
+                totalBytes.addAndGet(seg.end);
+                max = Math.max(max, id);
+            }
+        }
+        this.nextId = max + 1;
+    }
+
+    /** An I/O step on a segment's channel. */
+    private interface ChannelIo {
+        void run(FileChannel ch) throws IOException;
+    }
+
+    /**
+     * Runs {@code op} on the segment's channel; if the channel was closed by another thread's interrupt (not by a
+     * delete, not this thread's), reopens it and runs {@code op} once more.
+     */
+    private void withChannel(Segment s, ChannelIo op) throws IOException {
+        FileChannel ch = s.channel;
+        try {
+            op.run(ch);
+        } catch (ClosedChannelException e) {
+            if (e instanceof ClosedByInterruptException || Thread.currentThread().isInterrupted()) {
+                throw e;
+            }
+            synchronized (s) {
+                if (segments.get(s.id) != s) {
+                    throw e; // deleted
+                }
+                if (s.channel == ch) {
+                    s.channel = open(s.path, false);
+                    LOG.warn("reopened {} (closed by an interrupted thread)", s.path);
+                }
+            }
+            op.run(s.channel);
+        }
+    }
+
+    private FileChannel open(Path p, boolean create) throws IOException {
+        List<OpenOption> o = new ArrayList<>(List.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
+        if (create) {
+            o.add(StandardOpenOption.CREATE_NEW);
+        }
+        if (direct) {
+            o.add(ExtendedOpenOption.DIRECT);
+        }
+        return FileChannel.open(p, o.toArray(new OpenOption[0]));
+    }
+
+    /**
+     * Reserves room for a record of {@code length} bytes in the active segment (sealing it and opening a new
+     * one if it does not fit) and counts an append in flight there; the caller then {@link #write}s and finally
+     * calls {@link #addLive} or {@link #abandon} exactly once.
+     */
+    Location reserve(int length) throws IOException {
+        int padded = Location.padded(length);
+        Segment sealedNow = null;
+        Location loc;
+        synchronized (appendLock) {
+            if (active != null && active.size() > 0 && active.size() + padded > segmentBytes) {
+                sealedNow = active;
+                active = null;
+            }
+            if (active == null) {
+                long id = nextId++;
+                Path p = dir.resolve(String.format("%016x%s", id, SUFFIX));
+                active = new Segment(id, p, open(p, true), 0);
+                segments.put(id, active);
+            }
+            synchronized (active) {
+                loc = new Location(active.id, active.end, length);
+                active.end += padded;
+            }
+            totalBytes.addAndGet(padded);
+            active.writers.incrementAndGet();
+        }
+        if (sealedNow != null) {
+            seal(sealedNow);
+        }
+        return loc;
+    }
+
+    private void seal(Segment s) {
+        try {
+            sync(s); // durable before anything depends on the sealed bytes
+        } catch (IOException e) {
+            LOG.warn("fdatasync of {} failed: {}", s.path, e.toString());
+        }
+        s.sealed = true;
+    }
+
+    /** fdatasync of a segment, and once per segment an fsync of the directory that holds its name. */
+    private void sync(Segment s) throws IOException {
+        withChannel(s, ch -> ch.force(false));
+        if (!s.dirSynced) {
+            try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+                d.force(true);
+            }
+            s.dirSynced = true;
+        }
+    }
+
+    /**
+     * Writes {@code record} (position 0, limit = record length) at {@code loc}, padded with zeros to the 4 KiB
+     * unit. {@code record}'s limit is restored.
+     */
+    void write(Location loc, ByteBuffer record) throws IOException {
+        Segment s = segment(loc.segment());
+        int padded = loc.padded();
+        ByteBuffer b = record.duplicate().clear().limit(padded);
+        for (int i = loc.length(); i < padded; i++) {
+            b.put(i, (byte) 0);
+        }
+        withChannel(s, ch -> {
+            b.position(0);
+            long pos = loc.offset();
+            while (b.hasRemaining()) {
+                pos += ch.write(b, pos);
+            }
+        });
+    }
+
+    /** Registers the record at {@code loc} as live (its index entry exists) under {@code key}. */
+    void addLive(Location loc, BlockKey key, boolean wasAppend) {
+        Segment s = segments.get(loc.segment());
+        if (s == null) {
+            return;
+        }
+        s.live.addAndGet(loc.padded());
+        liveBytes.addAndGet(loc.padded());
+        s.keys.add(key);
+        if (wasAppend) {
+            s.writers.decrementAndGet();
+        }
+    }
+
+    /** Ends an append that will not be indexed (its bytes are garbage). */
+    void abandon(Location loc) {
+        Segment s = segments.get(loc.segment());
+        if (s != null) {
+            s.writers.decrementAndGet();
+        }
+    }
+
+    /** The index entry of {@code key} no longer points at {@code loc}. */
+    void removeLive(Location loc, BlockKey key) {
+        Segment s = segments.get(loc.segment());
+        if (s != null) {
+            s.keys.remove(key);
+            s.live.addAndGet(-loc.padded());
+            liveBytes.addAndGet(-loc.padded());
+        }
+    }
+
+    /**
+     * Reads the record at {@code loc} into {@code dst} (position 0, limit the record length on return). Returns
+     * false if the segment is gone or the file ends before the record (never-written or truncated bytes).
+     */
+    boolean read(Location loc, ByteBuffer dst) throws IOException {
+        Segment s = segments.get(loc.segment());
+        if (s == null) {
+            return false;
+        }
+        int padded = loc.padded();
+        boolean[] whole = {true};
+        withChannel(s, ch -> {
+            ByteBuffer b = dst.clear().limit(padded);
+            long pos = loc.offset();
+            while (b.hasRemaining()) {
+                int n = ch.read(b, pos);
+                if (n < 0) {
+                    whole[0] = false;
+                    return;
+                }
+                pos += n;
+            }
+        });
+        dst.position(0).limit(whole[0] ? loc.length() : 0);
+        return whole[0];
+    }
+
+    /** True if {@code loc} lies within an existing segment's bytes. */
+    boolean contains(Location loc) {
+        Segment s = segments.get(loc.segment());
+        return s != null && loc.offset() >= 0 && loc.offset() % ALIGN == 0
+                && loc.offset() + loc.padded() <= s.size();
+    }
+
+    Segment segment(long id) throws IOException {
+        Segment s = segments.get(id);
+        if (s == null) {
+            throw new IOException("segment " + id + " is gone");
+        }
+        return s;
+    }
+
+    Collection<Segment> segments() {
+        return segments.values();
+    }
+
+    /** Seals the active segment (fdatasync); the next append opens a new one. */
+    void sealActive() {
+        Segment s;
+        synchronized (appendLock) {
+            s = active;
+            active = null;
+        }
+        if (s != null) {
+            seal(s);
+        }
+    }
+
+    /** Seals the active segment if it holds garbage, so that its space can be reclaimed. */
+    void sealActiveIfGarbage() {
+        Segment s;
+        synchronized (appendLock) {
+            s = active;
+            if (s == null || s.garbage() == 0) {
+                return;
+            }
+            active = null;
+        }
+        seal(s);
+    }
+
+    /** fdatasync of the active segment (for flush and sync puts). */
+    void force() throws IOException {
+        Segment s;
+        synchronized (appendLock) {
+            s = active;
+        }
+        if (s != null) {
+            sync(s);
+        }
+    }
+
+    /** fdatasync of the segment holding {@code loc} (a put with {@link WalMode#SYNC}). */
+    void force(Location loc) throws IOException {
+        sync(segment(loc.segment()));
+    }
+
+    /** Deletes a segment; the caller has checked {@link Segment#reclaimable} and made the index durable. */
+    void delete(Segment s) {
+        synchronized (s) {
+            if (segments.remove(s.id) == null) {
+                return;
+            }
+        }
+        totalBytes.addAndGet(-s.size());
+        liveBytes.addAndGet(-s.live.get());
+        try {
+            s.channel.close();
+            Files.deleteIfExists(s.path);
+        } catch (IOException e) {
+            LOG.warn("deleting {} failed: {}", s.path, e.toString());
+        }
+    }
+
+    long totalBytes() {
+        return totalBytes.get();
+    }
+
+    /** Segment bytes no index entry points at: removed blocks, appends in flight or lost in a crash, padding. */
+    long garbageBytes() {
+        return Math.max(0, totalBytes.get() - liveBytes.get());
+    }
+
+    @Override
+    public void close() {
+        sealActive();
+        for (Segment s : segments.values()) {
+            try {
+                s.channel.close();
+            } catch (IOException e) {
+                LOG.warn("closing {}: {}", s.path, e.toString());
+            }
+        }
+        segments.clear();
+    }
+}
