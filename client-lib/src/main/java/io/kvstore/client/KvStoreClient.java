@@ -52,6 +52,8 @@ public final class KvStoreClient implements AutoCloseable {
     private final ClientTransport transport = ClientTransport.select();
     private final EventLoopGroup group;
     private final Map<Namespace, ClientConnection> connections = new ConcurrentHashMap<>();
+    /** Idle plain sockets for blocking LOOKUPs, per namespace (see {@link DirectCallChannel}). */
+    private final Map<Namespace, java.util.Deque<DirectCallChannel>> directCalls = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private volatile boolean closed;
 
@@ -78,7 +80,7 @@ public final class KvStoreClient implements AutoCloseable {
     }
 
     public PrefixLookup lookupPrefix(Namespace ns, int[] tokens) {
-        return await(lookupPrefixAsync(ns, tokens));
+        return lookup(ns, new PrefixHasher(ns).hash(tokens));
     }
 
     /**
@@ -96,8 +98,45 @@ public final class KvStoreClient implements AutoCloseable {
         });
     }
 
+    /**
+     * Blocking LOOKUP of explicit keys. With {@code directCalls} (the default) the calling thread does the round trip
+     * on a pooled plain socket ({@link DirectCallChannel}), the lowest-latency path; otherwise through the event loop.
+     */
     public PrefixLookup lookup(Namespace ns, List<BlockKey> keys) {
-        return await(lookupAsync(ns, keys, 0, false));
+        if (!options.directCalls()) {
+            return await(lookupAsync(ns, keys, 0, false));
+        }
+        if (closed) {
+            throw new IllegalStateException("client is closed");
+        }
+        java.util.Deque<DirectCallChannel> pool = directCalls.computeIfAbsent(ns,
+                n -> new java.util.concurrent.ConcurrentLinkedDeque<>());
+        DirectCallChannel ch = pool.pollFirst();
+        if (ch == null) {
+            ch = DirectCallChannel.open(options, ns);
+        }
+        ByteBuf body = Unpooled.buffer(8 + keys.size() * BlockKey.BYTES);
+        new LookupRequest(0, keys).write(body);
+        try {
+            ByteBuf answer = ch.call(Opcode.LOOKUP, 0, body);
+            LookupReply r;
+            try {
+                r = LookupReply.read(answer);
+            } catch (RuntimeException e) {
+                ch.close();
+                throw new KvStoreException("cannot read the server's answer: " + e.getMessage(), e);
+            }
+            return new PrefixLookup(List.copyOf(keys), r.hitBlocks(), r.tiers());
+        } catch (java.io.IOException e) {
+            throw new KvStoreException.ConnectionClosed("connection to " + options.host() + ":" + options.port()
+                    + " failed: " + e, e);
+        } finally {
+            if (ch.broken() || closed) {
+                ch.close();
+            } else {
+                pool.offerFirst(ch);
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------------- get
@@ -334,6 +373,8 @@ public final class KvStoreClient implements AutoCloseable {
             return;
         }
         closed = true;
+        directCalls.values().forEach(p -> p.forEach(DirectCallChannel::close));
+        directCalls.clear();
         connections.values().forEach(ClientConnection::close);
         connections.clear();
         group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();

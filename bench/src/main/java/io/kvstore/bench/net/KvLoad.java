@@ -100,15 +100,20 @@ final class KvLoad {
         });
     }
 
+    /** The values as direct buffers (for the memory-copy and loopback baselines). */
+    static List<ByteBuffer> direct(List<byte[]> values) {
+        List<ByteBuffer> out = new ArrayList<>();
+        for (byte[] v : values) {
+            out.add(ByteBuffer.allocateDirect(v.length).put(v).flip());
+        }
+        return out;
+    }
+
     /**
-     * The baseline of shared-memory reads: {@code threads} threads each copying whole values from {@code values}
+     * The baseline of shared-memory reads: {@code threads} threads each copying whole values from {@code src}
      * (off-heap, together larger than the caches) into their own off-heap buffer; bytes copied per second.
      */
-    static double memcpyThroughput(List<byte[]> values, int threads, long millis) throws Exception {
-        List<ByteBuffer> src = new ArrayList<>();
-        for (byte[] v : values) {
-            src.add(ByteBuffer.allocateDirect(v.length).put(v).flip());
-        }
+    static double memcpyThroughput(List<ByteBuffer> src, int threads, long millis) throws Exception {
         return Measure.throughput("memcpy", threads, millis, (c, stop, bytes) -> {
             ByteBuffer dst = ByteBuffer.allocateDirect(src.get(0).capacity());
             SplittableRandom r = new SplittableRandom(c);

@@ -13,16 +13,24 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The raw loopback TCP baseline (an iperf3 equivalent in-process): {@code n} connections, each a sender thread
- * writing {@code chunk}-byte direct buffers and a receiver thread reading them into a direct buffer, for a
- * fixed time. What the kernel carries with no protocol at all.
+ * writing direct buffers and a receiver thread reading them into a direct buffer, for a fixed time. What the
+ * kernel carries with no protocol at all. The senders either write one buffer again and again (iperf3: the
+ * bytes come from the CPU cache) or cycle through the benchmark's values (the bytes come from wherever the
+ * values are: memory, once the working set exceeds the cache, as for the server that serves them).
  */
 final class LoopbackBaseline {
 
     private LoopbackBaseline() {
     }
 
-    /** Bytes per second received. */
+    /** Bytes per second received, the senders writing one {@code chunk}-byte buffer over and over (iperf3). */
     static double run(int connections, int chunk, long millis) throws Exception {
+        return run(connections, List.of(ByteBuffer.allocateDirect(chunk)), millis);
+    }
+
+    /** Bytes per second received, each sender writing {@code values} (direct buffers) in turn, from its own start. */
+    static double run(int connections, List<ByteBuffer> values, long millis) throws Exception {
+        int chunk = values.get(0).capacity();
         try (ServerSocketChannel ss = ServerSocketChannel.open()) {
             ss.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
             AtomicBoolean stop = new AtomicBoolean();
@@ -34,7 +42,8 @@ final class LoopbackBaseline {
                 SocketChannel server = ss.accept();
                 sockets.add(client);
                 sockets.add(server);
-                threads.add(new Thread(() -> send(server, chunk, stop), "loopback-send"));
+                int first = i * values.size() / connections;
+                threads.add(new Thread(() -> send(server, values, first, stop), "loopback-send"));
                 threads.add(new Thread(() -> receive(client, chunk, stop, received), "loopback-recv"));
             }
             threads.forEach(Thread::start);
@@ -55,11 +64,12 @@ final class LoopbackBaseline {
         }
     }
 
-    private static void send(SocketChannel ch, int chunk, AtomicBoolean stop) {
-        ByteBuffer b = ByteBuffer.allocateDirect(chunk);
+    private static void send(SocketChannel ch, List<ByteBuffer> values, int first, AtomicBoolean stop) {
+        int next = first;
         try {
             while (!stop.get()) {
-                b.clear();
+                ByteBuffer b = values.get(next).duplicate().clear();
+                next = (next + 1) % values.size();
                 while (b.hasRemaining()) {
                     ch.write(b);
                 }

@@ -11,6 +11,7 @@ import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -78,6 +79,10 @@ public final class NetCommand implements Callable<Integer> {
             + "before it parks (default ${DEFAULT-VALUE}).")
     long spinWaitMicros;
 
+    @Option(names = "--no-direct-calls", description = "Client option directCalls off: blocking LOOKUPs go through "
+            + "the client's event loop instead of the caller's own socket.")
+    boolean noDirectCalls;
+
     @Option(names = "--lookup-only", description = "Measure only the LOOKUP latency (no GET throughput, Redis, "
             + "loopback or shared-memory runs).")
     boolean lookupOnly;
@@ -142,7 +147,7 @@ public final class NetCommand implements Callable<Integer> {
                 out.put("server", host + ":" + p);
             }
             ClientOptions opts = ClientOptions.of(host, p).withStreamWindow(Math.max(4, depth * 2))
-                    .withSpinWait(java.time.Duration.ofNanos(spinWaitMicros * 1000));
+                    .withSpinWait(java.time.Duration.ofNanos(spinWaitMicros * 1000)).withDirectCalls(!noDirectCalls);
             KvLoad kv = new KvLoad(opts, valueBytes);
             List<byte[]> vals = new ArrayList<>();
             for (int i = 0; i < values; i++) {
@@ -151,6 +156,7 @@ public final class NetCommand implements Callable<Integer> {
                 vals.add(v);
             }
             List<BlockKey> keys = kv.load(vals, System.nanoTime());
+            List<ByteBuffer> directVals = lookupOnly ? List.of() : KvLoad.direct(vals);
             RedisBaseline redis = null;
             if (vsRedis && !lookupOnly) {
                 redis = RedisBaseline.start();
@@ -159,6 +165,7 @@ public final class NetCommand implements Callable<Integer> {
             List<Double> kvRuns = new ArrayList<>();
             List<Double> redisRuns = new ArrayList<>();
             List<Double> loopRuns = new ArrayList<>();
+            List<Double> loopOneBufferRuns = new ArrayList<>();
             List<Double> lookupRuns = new ArrayList<>();
             List<Double> shmRuns = new ArrayList<>();
             List<Double> shmCopyRuns = new ArrayList<>();
@@ -182,7 +189,8 @@ public final class NetCommand implements Callable<Integer> {
                         continue;
                     }
                     if (vsRedis) {
-                        loopRuns.add(LoopbackBaseline.run(connections, valueBytes, millis) / 1e9);
+                        loopRuns.add(LoopbackBaseline.run(connections, directVals, millis) / 1e9);
+                        loopOneBufferRuns.add(LoopbackBaseline.run(connections, valueBytes, millis) / 1e9);
                     }
                     kvRuns.add(kv.getThroughput(keys, connections, depth, millis) / 1e9);
                     if (vsRedis) {
@@ -190,7 +198,7 @@ public final class NetCommand implements Callable<Integer> {
                     }
                     if (server != null && server.shmLeases() != null) {
                         long granted = server.shmLeases().counters().get("granted");
-                        memcpyRuns.add(KvLoad.memcpyThroughput(vals, connections, millis) / 1e9);
+                        memcpyRuns.add(KvLoad.memcpyThroughput(directVals, connections, millis) / 1e9);
                         shmRuns.add(kv.shmGetThroughput(keys, connections, depth, millis, false) / 1e9);
                         shmCopyRuns.add(kv.shmGetThroughput(keys, connections, depth, millis, true) / 1e9);
                         if (server.shmLeases().counters().get("granted") == granted) {
@@ -202,8 +210,9 @@ public final class NetCommand implements Callable<Integer> {
                     Histogram h = kv.lookupLatency(lookupBlocks, lookupSamples);
                     lookupRuns.add((double) h.getValueAtPercentile(99));
                     System.err.printf("run %d/%d: kvstore %.2f GB/s%s, lookup(%d) p50 %d us p99 %d us%n", run + 1, runs,
-                            kvRuns.get(run), vsRedis ? String.format(", redis %.2f GB/s, loopback %.2f GB/s",
-                                    redisRuns.get(run), loopRuns.get(run)) : "", lookupBlocks,
+                            kvRuns.get(run), vsRedis ? String.format(", redis %.2f GB/s, loopback %.2f GB/s "
+                                    + "(one buffer %.2f)", redisRuns.get(run), loopRuns.get(run),
+                                    loopOneBufferRuns.get(run)) : "", lookupBlocks,
                             h.getValueAtPercentile(50), h.getValueAtPercentile(99));
                 }
             } finally {
@@ -227,10 +236,13 @@ public final class NetCommand implements Callable<Integer> {
                 double l = Measure.median(loopRuns);
                 out.put("redis_get_gbps", r);
                 out.put("loopback_gbps", l);
+                out.put("loopback_one_buffer_gbps", Measure.median(loopOneBufferRuns));
+                out.put("kvstore_vs_loopback_one_buffer", Measure.median(kvRuns) / Measure.median(loopOneBufferRuns));
                 out.put("kvstore_vs_redis", Measure.median(kvRuns) / r);
                 out.put("kvstore_vs_loopback", Measure.median(kvRuns) / l);
                 out.put("redis_get_gbps_runs", redisRuns);
                 out.put("loopback_gbps_runs", loopRuns);
+                out.put("loopback_one_buffer_gbps_runs", loopOneBufferRuns);
             }
             out.put("kvstore_get_gbps_runs", kvRuns);
             if (!shmRuns.isEmpty()) {
@@ -248,6 +260,7 @@ public final class NetCommand implements Callable<Integer> {
             }
             out.put("lookup_blocks", lookupBlocks);
             out.put("client_spin_wait_us", spinWaitMicros);
+            out.put("client_direct_calls", !noDirectCalls);
             out.put("lookup_p99_us", Measure.median(lookupRuns));
             out.put("lookup_p99_us_runs", lookupRuns);
             if (agentSeconds > 0) {

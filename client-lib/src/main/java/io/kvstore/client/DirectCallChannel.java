@@ -1,0 +1,132 @@
+package io.kvstore.client;
+
+import io.kvstore.core.namespace.Namespace;
+import io.kvstore.protocol.ErrorCode;
+import io.kvstore.protocol.Frame;
+import io.kvstore.protocol.FrameDescriptor;
+import io.kvstore.protocol.FrameEncoder;
+import io.kvstore.protocol.Opcode;
+import io.kvstore.protocol.body.Hello;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+
+/**
+ * A plain blocking socket for small unary calls made by blocking callers (LOOKUP): the caller's own thread writes
+ * the request and reads the answer, so a call wakes two threads (the server's event loop, then the caller) instead
+ * of four (the client's event loop is woken to send and again to receive, then hands the answer to the caller).
+ * On an idle host every wake-up of a sleeping core costs tens of microseconds, which made up most of a LOOKUP's
+ * tail (docs/java-client.md). Same protocol and HELLO as the Netty connection (without shared memory); one call
+ * at a time, so {@link KvStoreClient} keeps a pool of them per namespace. Not thread-safe.
+ */
+final class DirectCallChannel implements AutoCloseable {
+
+    private final Socket socket;
+    private final DataInputStream in;
+    private final OutputStream out;
+    private final ClientOptions options;
+    private long nextId;
+    private boolean broken;
+
+    private DirectCallChannel(Socket socket, ClientOptions options) throws IOException {
+        this.socket = socket;
+        this.options = options;
+        this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 64 << 10));
+        this.out = socket.getOutputStream();
+    }
+
+    /** Connects and says HELLO for {@code ns}; throws the server's refusal as a {@link KvStoreException}. */
+    static DirectCallChannel open(ClientOptions o, Namespace ns) {
+        Socket s = new Socket();
+        try {
+            s.setTcpNoDelay(true);
+            s.connect(new InetSocketAddress(o.host(), o.port()), (int) o.connectTimeout().toMillis());
+            s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, o.connectTimeout().toMillis()));
+            DirectCallChannel c = new DirectCallChannel(s, o);
+            ByteBuf hello = Unpooled.buffer(128);
+            new Hello(FrameDescriptor.VERSION, ns, o.token(), 0).write(hello);
+            c.call(Opcode.HELLO, 0, hello).release();
+            s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, o.requestTimeout().toMillis()));
+            return c;
+        } catch (IOException e) {
+            closeQuietly(s);
+            throw new KvStoreException.ConnectionClosed("cannot connect to " + o.host() + ":" + o.port(), e);
+        } catch (RuntimeException e) {
+            closeQuietly(s);
+            throw e;
+        }
+    }
+
+    /**
+     * Sends one request frame ({@code body} is released) and returns the body of its OK answer, which the caller
+     * releases. An error answer is thrown as a {@link KvStoreException} saying what the server answered; after a
+     * fatal one, a timeout or an I/O error this channel is {@link #broken()}.
+     */
+    ByteBuf call(Opcode op, int flags, ByteBuf body) throws IOException {
+        long id = ++nextId;
+        byte[] frame = new byte[FrameDescriptor.HEADER_BYTES + body.readableBytes()];
+        ByteBuf f = Unpooled.wrappedBuffer(frame).clear();
+        FrameEncoder.writeHeader(f, FrameDescriptor.VERSION, op.code(), flags, 0, id, body.readableBytes());
+        f.writeBytes(body);
+        body.release();
+        try {
+            out.write(frame);
+            byte[] h = new byte[FrameDescriptor.HEADER_BYTES];
+            in.readFully(h);
+            ByteBuf head = Unpooled.wrappedBuffer(h);
+            int magic = head.getUnsignedShort(FrameDescriptor.MAGIC_OFFSET);
+            int status = head.getUnsignedByte(FrameDescriptor.STATUS_OFFSET);
+            long answerId = head.getLong(FrameDescriptor.REQUEST_ID_OFFSET);
+            long length = head.getUnsignedInt(FrameDescriptor.BODY_LENGTH_OFFSET);
+            if (magic != (FrameDescriptor.MAGIC & 0xFFFF) || length > options.maxFrameBytes()
+                    || (answerId != id && answerId != 0)) {
+                broken = true;
+                throw new KvStoreException(ErrorCode.MALFORMED, "bad frame from the server (magic " + magic
+                        + ", request id " + answerId + " for " + id + ", body " + length + " bytes)");
+            }
+            byte[] b = new byte[(int) length];
+            in.readFully(b);
+            ByteBuf answer = Unpooled.wrappedBuffer(b);
+            if (status != ErrorCode.OK.code()) {
+                Frame err = new Frame(head.getUnsignedByte(FrameDescriptor.VERSION_OFFSET), op.code(),
+                        head.getUnsignedByte(FrameDescriptor.FLAGS_OFFSET), status, answerId, answer);
+                ErrorCode code = err.status();
+                broken |= code.fatal() || answerId == 0;
+                throw new KvStoreException(code, "server answered " + code + " to " + op + ": "
+                        + err.errorMessage());
+            }
+            return answer;
+        } catch (SocketTimeoutException e) {
+            broken = true;
+            throw new KvStoreException.Timeout("no answer to " + op + " within " + options.requestTimeout());
+        } catch (IOException e) {
+            broken = true;
+            throw e;
+        }
+    }
+
+    /** True once the byte stream can no longer be trusted (the channel must be closed, not reused). */
+    boolean broken() {
+        return broken || socket.isClosed();
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(socket);
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // closing
+        }
+    }
+}
