@@ -77,7 +77,8 @@ public final class NvmeBench {
     /** Medians, GB/s. */
     public record Result(double nvmeWriteGbps, double nvmeReadGbps, double nvmeRandomReadGbps, double diskWriteGbps,
                          double diskReadGbps, double diskRandomReadGbps, int blockBytes, long bytes, int runs,
-                         String codec, String data, boolean directIo, String pageCache) {
+                         String codec, String data, boolean directIo, String pageCache,
+                         double randomReadPairedRatio) {
 
         public double readRatio() {
             return nvmeReadGbps / diskReadGbps;
@@ -103,6 +104,7 @@ public final class NvmeBench {
             m.put("nvme_write_ratio", writeRatio());
             m.put("nvme_read_ratio", readRatio());
             m.put("nvme_random_read_ratio", randomReadRatio());
+            m.put("nvme_random_read_paired_ratio", randomReadPairedRatio);
             m.put("nvme_block_bytes", blockBytes);
             m.put("nvme_bench_bytes", bytes);
             m.put("nvme_bench_runs", runs);
@@ -124,6 +126,7 @@ public final class NvmeBench {
         double[] nw = new double[n];
         double[] nr = new double[n];
         double[] nrr = new double[n];
+        double[] paired = new double[n];
         double bytes = (double) blocks * o.blockBytes();
         boolean direct = true;
         boolean diskDirect = true;
@@ -149,13 +152,16 @@ public final class NvmeBench {
                         () -> readSequential(tier, blocks, o.batchKeys()));
                 both(tierFirst, drr, nrr, run, bytes, () -> disk.read(true, seed),
                         () -> readRandom(tier, blocks, seed));
+                double[] tr = disk.pairedRandomRead(seed + 1000, i -> consume(tier.read(key(i))));
+                paired[run] = tr[1] / tr[0]; // tier GB/s over raw GB/s for the same bytes
             } finally {
                 Files.deleteIfExists(raw);
                 deleteTree(db);
             }
             if (log != null) {
                 log.printf("run %d: disk write %.3f read %.3f random %.3f GB/s | nvme write %.3f read %.3f random"
-                        + " %.3f GB/s%n", run + 1, dw[run], dr[run], drr[run], nw[run], nr[run], nrr[run]);
+                        + " %.3f GB/s | random paired per read %.2f%n", run + 1, dw[run], dr[run], drr[run], nw[run],
+                        nr[run], nrr[run], paired[run]);
             }
         }
         String pageCache = (direct && diskDirect ? "bypassed: O_DIRECT (tier segment files and RocksDB index;"
@@ -163,7 +169,7 @@ public final class NvmeBench {
                 + " O_DIRECT") + (o.dropCaches() ? "; drop_caches before reads" : "");
         return new Result(median(nw), median(nr), median(nrr), median(dw), median(dr), median(drr), o.blockBytes(),
                 (long) bytes, n, o.codec().name().toLowerCase(), o.data().name().toLowerCase(), direct && diskDirect,
-                pageCache);
+                pageCache, median(paired));
     }
 
     /** A measured phase; returns seconds. */

@@ -98,6 +98,37 @@ final class RawDisk {
         }
     }
 
+    /**
+     * Random reads paired one for one with the tier's: block {@code order[k]} from the tier, then block
+     * {@code order[k]} from this file, timed separately, so that both see the disk at the same moment (a virtual
+     * disk's speed drifts by up to 2x between phases). Returns {tier seconds, raw seconds}.
+     */
+    double[] pairedRandomRead(long seed, java.util.function.LongConsumer tierRead) throws IOException {
+        ByteBuffer b = buffer(3);
+        long[] order = order(true, seed);
+        long tier = 0;
+        long raw = 0;
+        try (FileChannel ch = open(StandardOpenOption.READ)) {
+            for (long i : order) {
+                long t0 = System.nanoTime();
+                tierRead.accept(i);
+                long t1 = System.nanoTime();
+                b.clear().limit(block);
+                long pos = i * block;
+                while (b.hasRemaining()) {
+                    int n = ch.read(b, pos);
+                    if (n < 0) {
+                        throw new IOException("short file " + file);
+                    }
+                    pos += n;
+                }
+                raw += System.nanoTime() - t1;
+                tier += t1 - t0;
+            }
+        }
+        return new double[] {tier / 1e9, raw / 1e9};
+    }
+
     private long[] order(boolean random, long seed) {
         long[] o = new long[(int) blocks];
         for (int i = 0; i < o.length; i++) {
