@@ -16,9 +16,9 @@ import java.util.Objects;
  * @param sharedMemory    ask for same-host shared-memory reads in HELLO and use them when the server offers
  *                        them (default true; the TCP path is used otherwise, with identical results)
  * @param spinWait        how long a blocking call spins (on {@link Thread#onSpinWait}) for its answer before it
- *                        parks its thread (default 0: park at once). A small unary call (LOOKUP, EXISTS) is
- *                        answered in tens of microseconds; spinning that long saves the wake-up of a parked
- *                        thread, at the price of a busy core. Use it when the caller has a core to spare.
+ *                        parks its thread (default {@link #DEFAULT_SPIN_WAIT}; 0 parks at once). A small unary
+ *                        call (LOOKUP) is answered in tens of microseconds; spinning that long saves the wake-up
+ *                        of a parked thread (and of its idle core), at the price of that much CPU per call.
  * @param directCalls     blocking LOOKUPs use plain sockets on which the calling thread writes and reads itself
  *                        (a small pool per namespace) instead of the client's event loop (default true): two
  *                        thread wake-ups per call instead of four
@@ -30,8 +30,12 @@ public record ClientOptions(String host, int port, String token, Duration connec
     /** Options with shared memory on and no spinning. */
     public ClientOptions(String host, int port, String token, Duration connectTimeout, Duration requestTimeout,
                          int maxFrameBytes, int streamWindow) {
-        this(host, port, token, connectTimeout, requestTimeout, maxFrameBytes, streamWindow, true, Duration.ZERO, true);
+        this(host, port, token, connectTimeout, requestTimeout, maxFrameBytes, streamWindow, true, DEFAULT_SPIN_WAIT,
+                true);
     }
+
+    /** Default {@code spinWait}: about two LOOKUP round trips on an idle host. */
+    public static final Duration DEFAULT_SPIN_WAIT = Duration.ofNanos(50_000);
 
     public ClientOptions {
         Objects.requireNonNull(host, "host");
@@ -48,7 +52,10 @@ public record ClientOptions(String host, int port, String token, Duration connec
         }
     }
 
-    /** Defaults: no token, 5 s connect, 30 s requests, 64 MiB frames, 16-block stream window. */
+    /**
+     * Defaults: no token, 5 s connect, 30 s requests, 64 MiB frames, 16-block stream window, shared memory and
+     * direct calls on, 50 µs spin.
+     */
     public static ClientOptions of(String host, int port) {
         return new ClientOptions(host, port, "", Duration.ofSeconds(5), Duration.ofSeconds(30), 64 << 20, 16);
     }

@@ -77,7 +77,7 @@ public final class NetCommand implements Callable<Integer> {
 
     @Option(names = "--spin-wait-us", description = "Client option spinWait: microseconds a blocking call spins "
             + "before it parks (default ${DEFAULT-VALUE}).")
-    long spinWaitMicros;
+    long spinWaitMicros = 50;
 
     @Option(names = "--no-direct-calls", description = "Client option directCalls off: blocking LOOKUPs go through "
             + "the client's event loop instead of the caller's own socket.")
