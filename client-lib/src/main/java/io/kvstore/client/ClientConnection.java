@@ -244,8 +244,7 @@ final class ClientConnection {
     private void onFrame(Frame f) {
         Object call = calls.get(f.requestId());
         if (f.statusCode() != ErrorCode.OK.code()) {
-            KvStoreException e = new KvStoreException(f.status(), "server answered " + f.status() + " to "
-                    + (f.opcode() == null ? "opcode " + f.opcodeCode() : f.opcode()) + ": " + f.errorMessage());
+            KvStoreException e = KvStoreException.answered(f);
             f.release();
             if (f.status().fatal()) {
                 closeReason = e.getMessage();

@@ -96,12 +96,11 @@ final class DirectCallChannel implements AutoCloseable {
             in.readFully(b);
             ByteBuf answer = Unpooled.wrappedBuffer(b);
             if (status != ErrorCode.OK.code()) {
-                Frame err = new Frame(head.getUnsignedByte(FrameDescriptor.VERSION_OFFSET), op.code(),
+                Frame err = new Frame(head.getUnsignedByte(FrameDescriptor.VERSION_OFFSET),
+                        head.getUnsignedByte(FrameDescriptor.OPCODE_OFFSET),
                         head.getUnsignedByte(FrameDescriptor.FLAGS_OFFSET), status, answerId, answer);
-                ErrorCode code = err.status();
-                broken |= code.fatal() || answerId == 0;
-                throw new KvStoreException(code, "server answered " + code + " to " + op + ": "
-                        + err.errorMessage());
+                broken |= err.status().fatal() || answerId == 0;
+                throw KvStoreException.answered(err);
             }
             return answer;
         } catch (SocketTimeoutException e) {
@@ -118,15 +117,14 @@ final class DirectCallChannel implements AutoCloseable {
      * blocking read parks the thread: a parked thread's core may go idle, and waking an idle core (on a VM, a
      * halted vCPU) costs more than a small call's whole round trip.
      */
-    private void spinForAnswer() throws IOException {
-        long spin = options.spinWait().toNanos();
-        if (spin <= 0) {
-            return;
-        }
-        long until = System.nanoTime() + spin;
-        while (in.available() == 0 && System.nanoTime() < until) {
-            Thread.onSpinWait();
-        }
+    private void spinForAnswer() {
+        SpinWait.spin(options.spinWait(), () -> {
+            try {
+                return in.available() > 0;
+            } catch (IOException e) {
+                return true; // the blocking read that follows reports it
+            }
+        });
     }
 
     /** True once the byte stream can no longer be trusted (the channel must be closed, not reused). */

@@ -89,13 +89,19 @@ public final class KvStoreClient implements AutoCloseable {
      */
     public CompletableFuture<PrefixLookup> lookupAsync(Namespace ns, List<BlockKey> keys, int leaseMillis,
                                                        boolean prefetch) {
+        int flags = (leaseMillis > 0 ? FrameDescriptor.FLAG_LEASE : 0) | (prefetch ? FrameDescriptor.FLAG_PREFETCH : 0);
+        return unary(ns, Opcode.LOOKUP, flags, lookupBody(leaseMillis, keys), f -> lookupAnswer(keys, f.body()));
+    }
+
+    private static ByteBuf lookupBody(int leaseMillis, List<BlockKey> keys) {
         ByteBuf body = Unpooled.buffer(8 + keys.size() * BlockKey.BYTES);
         new LookupRequest(leaseMillis, keys).write(body);
-        int flags = (leaseMillis > 0 ? FrameDescriptor.FLAG_LEASE : 0) | (prefetch ? FrameDescriptor.FLAG_PREFETCH : 0);
-        return unary(ns, Opcode.LOOKUP, flags, body, f -> {
-            LookupReply r = LookupReply.read(f.body());
-            return new PrefixLookup(List.copyOf(keys), r.hitBlocks(), r.tiers());
-        });
+        return body;
+    }
+
+    private static PrefixLookup lookupAnswer(List<BlockKey> keys, ByteBuf body) {
+        LookupReply r = LookupReply.read(body);
+        return new PrefixLookup(List.copyOf(keys), r.hitBlocks(), r.tiers());
     }
 
     /**
@@ -115,18 +121,14 @@ public final class KvStoreClient implements AutoCloseable {
         if (ch == null) {
             ch = DirectCallChannel.open(options, ns);
         }
-        ByteBuf body = Unpooled.buffer(8 + keys.size() * BlockKey.BYTES);
-        new LookupRequest(0, keys).write(body);
         try {
-            ByteBuf answer = ch.call(Opcode.LOOKUP, 0, body);
-            LookupReply r;
+            ByteBuf answer = ch.call(Opcode.LOOKUP, 0, lookupBody(0, keys));
             try {
-                r = LookupReply.read(answer);
+                return lookupAnswer(keys, answer);
             } catch (RuntimeException e) {
                 ch.close();
-                throw new KvStoreException("cannot read the server's answer: " + e.getMessage(), e);
+                throw unreadable(e);
             }
-            return new PrefixLookup(List.copyOf(keys), r.hitBlocks(), r.tiers());
         } catch (java.io.IOException e) {
             throw new KvStoreException.ConnectionClosed("connection to " + options.host() + ":" + options.port()
                     + " failed: " + e, e);
@@ -313,11 +315,15 @@ public final class KvStoreClient implements AutoCloseable {
             try {
                 return read.apply(fr);
             } catch (RuntimeException e) {
-                throw new KvStoreException("cannot read the server's answer: " + e.getMessage(), e);
+                throw unreadable(e);
             } finally {
                 fr.release();
             }
         });
+    }
+
+    private static KvStoreException unreadable(RuntimeException e) {
+        return new KvStoreException("cannot read the server's answer: " + e.getMessage(), e);
     }
 
     /** Test hook: the connection of {@code ns}. */
@@ -344,13 +350,7 @@ public final class KvStoreClient implements AutoCloseable {
     }
 
     private <T> T await(CompletableFuture<T> f) {
-        long spin = options.spinWait().toNanos();
-        if (spin > 0 && !f.isDone()) {
-            long until = System.nanoTime() + spin;
-            while (!f.isDone() && System.nanoTime() < until) {
-                Thread.onSpinWait();
-            }
-        }
+        SpinWait.spin(options.spinWait(), f::isDone);
         try {
             return f.get(options.requestTimeout().toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (ExecutionException | CompletionException e) {

@@ -22,6 +22,12 @@ public class KvStoreException extends RuntimeException {
         this.code = null;
     }
 
+    /** The server's error answer {@code f} (a frame whose status is not OK) as an exception that says what it was. */
+    static KvStoreException answered(io.kvstore.protocol.Frame f) {
+        return new KvStoreException(f.status(), "server answered " + f.status() + " to "
+                + (f.opcode() == null ? "opcode " + f.opcodeCode() : f.opcode()) + ": " + f.errorMessage());
+    }
+
     /** The server's error code, or null if the failure was local. */
     public ErrorCode code() {
         return code;

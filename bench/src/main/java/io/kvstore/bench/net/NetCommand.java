@@ -174,46 +174,42 @@ public final class NetCommand implements Callable<Integer> {
                 // JIT warm-up of the Java client and server paths (Redis and the kernel need none); not counted
                 if (!lookupOnly) {
                     kv.getThroughput(keys, connections, depth, (long) (warmupSeconds * 1000));
+                    if (server != null && server.shmLeases() != null) {
+                        kv.shmGetThroughput(keys, connections, depth, (long) (warmupSeconds * 500), false);
+                    }
                 }
                 kv.lookupLatency(lookupBlocks, lookupSamples);
-                if (!lookupOnly && server != null && server.shmLeases() != null) {
-                    kv.shmGetThroughput(keys, connections, depth, (long) (warmupSeconds * 500), false);
-                }
                 for (int run = 0; run < runs; run++) {
-                    if (lookupOnly) {
-                        Histogram h = kv.lookupLatency(lookupBlocks, lookupSamples);
-                        lookupRuns.add((double) h.getValueAtPercentile(99));
-                        System.err.printf("run %d/%d: lookup(%d) p50 %d us p99 %d us p99.9 %d us%n", run + 1, runs,
-                                lookupBlocks, h.getValueAtPercentile(50), h.getValueAtPercentile(99),
-                                h.getValueAtPercentile(99.9));
-                        continue;
-                    }
-                    if (vsRedis) {
-                        loopRuns.add(LoopbackBaseline.run(connections, directVals, millis) / 1e9);
-                        loopOneBufferRuns.add(LoopbackBaseline.run(connections, valueBytes, millis) / 1e9);
-                    }
-                    kvRuns.add(kv.getThroughput(keys, connections, depth, millis) / 1e9);
-                    if (vsRedis) {
-                        redisRuns.add(redis.getThroughput(connections, values, valueBytes, depth, millis) / 1e9);
-                    }
-                    if (server != null && server.shmLeases() != null) {
-                        long granted = server.shmLeases().counters().get("granted");
-                        memcpyRuns.add(KvLoad.memcpyThroughput(directVals, connections, millis) / 1e9);
-                        shmRuns.add(kv.shmGetThroughput(keys, connections, depth, millis, false) / 1e9);
-                        shmCopyRuns.add(kv.shmGetThroughput(keys, connections, depth, millis, true) / 1e9);
-                        if (server.shmLeases().counters().get("granted") == granted) {
-                            throw new IllegalStateException("the shm measurement did not use shared memory");
+                    String throughput = "";
+                    if (!lookupOnly) {
+                        if (vsRedis) {
+                            loopRuns.add(LoopbackBaseline.run(connections, directVals, millis) / 1e9);
+                            loopOneBufferRuns.add(LoopbackBaseline.run(connections, valueBytes, millis) / 1e9);
                         }
-                        System.err.printf("run %d/%d: shm %.2f GB/s, shm+copy %.2f GB/s, memcpy %.2f GB/s%n", run + 1,
-                                runs, shmRuns.get(run), shmCopyRuns.get(run), memcpyRuns.get(run));
+                        kvRuns.add(kv.getThroughput(keys, connections, depth, millis) / 1e9);
+                        if (vsRedis) {
+                            redisRuns.add(redis.getThroughput(connections, values, valueBytes, depth, millis) / 1e9);
+                        }
+                        if (server != null && server.shmLeases() != null) {
+                            long granted = server.shmLeases().counters().get("granted");
+                            memcpyRuns.add(KvLoad.memcpyThroughput(directVals, connections, millis) / 1e9);
+                            shmRuns.add(kv.shmGetThroughput(keys, connections, depth, millis, false) / 1e9);
+                            shmCopyRuns.add(kv.shmGetThroughput(keys, connections, depth, millis, true) / 1e9);
+                            if (server.shmLeases().counters().get("granted") == granted) {
+                                throw new IllegalStateException("the shm measurement did not use shared memory");
+                            }
+                            System.err.printf("run %d/%d: shm %.2f GB/s, shm+copy %.2f GB/s, memcpy %.2f GB/s%n",
+                                    run + 1, runs, shmRuns.get(run), shmCopyRuns.get(run), memcpyRuns.get(run));
+                        }
+                        throughput = String.format("kvstore %.2f GB/s%s, ", kvRuns.get(run), vsRedis
+                                ? String.format(", redis %.2f GB/s, loopback %.2f GB/s (one buffer %.2f)",
+                                redisRuns.get(run), loopRuns.get(run), loopOneBufferRuns.get(run)) : "");
                     }
                     Histogram h = kv.lookupLatency(lookupBlocks, lookupSamples);
                     lookupRuns.add((double) h.getValueAtPercentile(99));
-                    System.err.printf("run %d/%d: kvstore %.2f GB/s%s, lookup(%d) p50 %d us p99 %d us%n", run + 1, runs,
-                            kvRuns.get(run), vsRedis ? String.format(", redis %.2f GB/s, loopback %.2f GB/s "
-                                    + "(one buffer %.2f)", redisRuns.get(run), loopRuns.get(run),
-                                    loopOneBufferRuns.get(run)) : "", lookupBlocks,
-                            h.getValueAtPercentile(50), h.getValueAtPercentile(99));
+                    System.err.printf("run %d/%d: %slookup(%d) p50 %d us p99 %d us p99.9 %d us%n", run + 1, runs,
+                            throughput, lookupBlocks, h.getValueAtPercentile(50), h.getValueAtPercentile(99),
+                            h.getValueAtPercentile(99.9));
                 }
             } finally {
                 if (redis != null) {

@@ -84,15 +84,7 @@ final class RawDisk {
         try (FileChannel ch = open(StandardOpenOption.READ)) {
             long t0 = System.nanoTime();
             for (long i : order) {
-                b.clear().limit(block);
-                long pos = i * block;
-                while (b.hasRemaining()) {
-                    int n = ch.read(b, pos);
-                    if (n < 0) {
-                        throw new IOException("short file " + file);
-                    }
-                    pos += n;
-                }
+                readBlock(ch, b, i);
             }
             return (System.nanoTime() - t0) / 1e9;
         }
@@ -113,20 +105,25 @@ final class RawDisk {
                 long t0 = System.nanoTime();
                 tierRead.accept(i);
                 long t1 = System.nanoTime();
-                b.clear().limit(block);
-                long pos = i * block;
-                while (b.hasRemaining()) {
-                    int n = ch.read(b, pos);
-                    if (n < 0) {
-                        throw new IOException("short file " + file);
-                    }
-                    pos += n;
-                }
+                readBlock(ch, b, i);
                 raw += System.nanoTime() - t1;
                 tier += t1 - t0;
             }
         }
         return new double[] {tier / 1e9, raw / 1e9};
+    }
+
+    /** Reads block {@code i} into {@code b}. */
+    private void readBlock(FileChannel ch, ByteBuffer b, long i) throws IOException {
+        b.clear().limit(block);
+        long pos = i * block;
+        while (b.hasRemaining()) {
+            int n = ch.read(b, pos);
+            if (n < 0) {
+                throw new IOException("short file " + file);
+            }
+            pos += n;
+        }
     }
 
     private long[] order(boolean random, long seed) {
