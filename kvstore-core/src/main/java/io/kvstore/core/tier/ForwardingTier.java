@@ -61,6 +61,11 @@ public abstract class ForwardingTier implements Tier {
     }
 
     @Override
+    public void dropListener(TierDropListener listener) {
+        tier.dropListener(listener);
+    }
+
+    @Override
     public ReadResult read(BlockKey key) {
         return tier.read(key);
     }

@@ -114,6 +114,14 @@ public interface Tier extends AutoCloseable {
         return false;
     }
 
+    /**
+     * Registers the store's listener for blocks this tier drops on its own (see {@link TierDropListener}); the
+     * store calls it once, at open, before any other call. Tiers that only ever remove what the store tells them
+     * to ignore it (the default).
+     */
+    default void dropListener(TierDropListener listener) {
+    }
+
     /** A snapshot of the tier's counters. */
     TierStats stats();
 

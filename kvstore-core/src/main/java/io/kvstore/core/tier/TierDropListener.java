@@ -1,0 +1,22 @@
+package io.kvstore.core.tier;
+
+import io.kvstore.core.key.BlockKey;
+
+/**
+ * Told by a tier about a block it dropped on its own, without the store asking: a flash tier that reclaims a
+ * whole segment drops the blocks still in it instead of rewriting them (a cache may forget cold data; rewriting
+ * it only wears the flash). The store removes the block from its directory and from the level's policy.
+ *
+ * <p>Contract: the tier calls {@link #dropped} after the block is no longer readable from it (a read answers
+ * {@link ReadResult.Outcome#MISS}); it may call it from any thread, including a thread inside {@link Tier#put},
+ * and must not hold a lock the store could wait for. The listener does no I/O and never blocks.
+ */
+@FunctionalInterface
+public interface TierDropListener {
+
+    /** Listener that ignores every drop. */
+    TierDropListener NONE = key -> { };
+
+    /** The tier no longer holds {@code key}. */
+    void dropped(BlockKey key);
+}
