@@ -3,9 +3,13 @@ package io.kvstore.core.tier;
 import io.kvstore.core.key.BlockKey;
 
 /**
- * Told by a tier about a block it dropped on its own, without the store asking: a flash tier that reclaims a
+ * Asked and told by a tier about blocks it drops on its own, without the store asking: a flash tier that reclaims a
  * whole segment drops the blocks still in it instead of rewriting them (a cache may forget cold data; rewriting
  * it only wears the flash). The store removes the block from its directory and from the level's policy.
+ *
+ * <p>Before it drops a block for space the tier asks {@link #mayDrop}: the store answers false for blocks that must
+ * stay (pinned or leased), and the tier then keeps the block by rewriting it elsewhere (bounded and counted: the
+ * only rewrite of cache data a flash tier does).
  *
  * <p>Contract: the tier calls {@link #dropped} after the block is no longer readable from it (a read answers
  * {@link ReadResult.Outcome#MISS}); it may call it from any thread, including a thread inside {@link Tier#put},
@@ -16,6 +20,11 @@ public interface TierDropListener {
 
     /** Listener that ignores every drop. */
     TierDropListener NONE = key -> { };
+
+    /** False if the block must stay (pinned or leased); the tier then keeps it. Answers from memory, fast. */
+    default boolean mayDrop(BlockKey key) {
+        return true;
+    }
 
     /** The tier no longer holds {@code key}. */
     void dropped(BlockKey key);
