@@ -5,6 +5,7 @@ import io.kvstore.core.key.BlockKey;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 
 /**
@@ -38,11 +39,13 @@ final class Directory {
             if (prev == null || !prev.removed()) {
                 return prev;
             }
-            // being removed by another thread (no I/O under way): take its place as soon as it is gone
+            // removed, and a worker is still finishing with it (at most one tier write): take its place after
             if (spins < 64) {
                 Thread.onSpinWait();
-            } else {
+            } else if (spins < 128) {
                 Thread.yield();
+            } else {
+                LockSupport.parkNanos(20_000);
             }
         }
     }
@@ -50,6 +53,20 @@ final class Directory {
     /** Takes {@code e} out, if it is still the entry of its key. */
     void release(Entry e) {
         map.remove(e.meta.key(), e);
+    }
+
+    /** Takes a removed {@code e} out once nobody works on it any more ({@link Entry#retire}). */
+    void retire(Entry e) {
+        if (e.retire()) {
+            release(e);
+        }
+    }
+
+    /** Ends a worker's turn on {@code e}; the last one out of a removed entry takes it out. */
+    void exit(Entry e) {
+        if (e.exit()) {
+            release(e);
+        }
     }
 
     /**
@@ -63,14 +80,15 @@ final class Directory {
             if (e == null) {
                 return;
             }
+            if (leaseUntil > 0) {
+                e.extendLease(leaseUntil);
+            }
+            // read after the lease is set: a mover that did not see the lease has already published the drop
             int top = e.top();
             if (top < 0) {
                 return;
             }
             out.add(levelName.apply(top));
-            if (leaseUntil > 0) {
-                e.extendLease(leaseUntil);
-            }
         }
     }
 

@@ -21,8 +21,10 @@ final class Entry {
 
     /** What {@link #finishMove} or {@link #finishDrop} did. */
     enum MoveOutcome {
-        /** The copy left its level (and arrived at the target, for a move). */
+        /** The copy left its level and arrived at the target. */
         MOVED,
+        /** The copy left its level; the block stays cached in another. */
+        COPY_DROPPED,
         /** The copy left its level and it was the last one: the block is gone from the store. */
         DROPPED_LAST,
         /** The block was pinned or leased meanwhile: the source copy stays (the target copy too, for a move). */
@@ -39,6 +41,9 @@ final class Entry {
     final boolean partial;
     private volatile int residency;
     private int movingOut;
+    private int releasing;
+    private int busy;
+    private boolean retired;
     private int promoting;
     private int pins;
     private boolean removed;
@@ -72,6 +77,34 @@ final class Entry {
         return removed;
     }
 
+    /** A put, move or promotion starts working on this block; pair with {@link #exit}. */
+    synchronized void enter() {
+        busy++;
+    }
+
+    /**
+     * A worker is done with this block. True if the caller must now take the entry out of the directory: the
+     * block is removed and nobody works on it any more (so no late write or removal of one of its copies can
+     * reach a tier after a new entry for the same key took its place).
+     */
+    synchronized boolean exit() {
+        busy--;
+        return retireIfIdle();
+    }
+
+    /** After a removal: true if the caller must take the entry out of the directory now (nobody works on it). */
+    synchronized boolean retire() {
+        return retireIfIdle();
+    }
+
+    private boolean retireIfIdle() {
+        if (removed && busy == 0 && !retired) {
+            retired = true;
+            return true;
+        }
+        return false;
+    }
+
     /** Records a new copy at {@code level}; false if the block was deleted meanwhile (the caller undoes it). */
     synchronized boolean publish(int level) {
         if (removed) {
@@ -83,7 +116,7 @@ final class Entry {
 
     /**
      * Marks the copy at {@code level} as taken by a mover, if it may be taken: it exists, no other mover has it,
-     * and the block is neither pinned nor leased at {@code now}.
+     * and the block is neither pinned nor leased at {@code now}. A mark counts as a worker ({@link #exit}).
      */
     synchronized boolean tryMarkMovingOut(int level, long now) {
         int bit = 1 << level;
@@ -91,6 +124,7 @@ final class Entry {
             return false;
         }
         movingOut |= bit;
+        busy++; // the mover works on it from now on; {@link #exit} when done
         return true;
     }
 
@@ -113,6 +147,7 @@ final class Entry {
             return MoveOutcome.KEPT;
         }
         residency &= ~(1 << from);
+        releasing |= 1 << from;
         return MoveOutcome.MOVED;
     }
 
@@ -128,20 +163,48 @@ final class Entry {
         if ((residency & (1 << from)) == 0) {
             return MoveOutcome.GONE;
         }
+        return dropCopy(from);
+    }
+
+    /**
+     * Publishes a demotion onto the copy the level below already holds (kept by a promotion): nothing is written.
+     * If that copy is gone or being taken away meanwhile, the victim's copy is dropped instead, as a victim of the
+     * last level is: the block then lives on only where the level below is moving it, if anywhere.
+     */
+    synchronized MoveOutcome finishCleanMove(int from, int to, long now) {
+        movingOut &= ~(1 << from);
+        if (removed) {
+            return MoveOutcome.GONE;
+        }
+        if (pins > 0 || leaseUntilNanos > now) {
+            return MoveOutcome.KEPT;
+        }
+        int below = 1 << to;
+        if ((residency & below) == 0 || (movingOut & below) != 0) {
+            return dropCopy(from);
+        }
         residency &= ~(1 << from);
+        releasing |= 1 << from;
+        return MoveOutcome.MOVED;
+    }
+
+    private MoveOutcome dropCopy(int level) {
+        residency &= ~(1 << level);
+        releasing |= 1 << level;
         if (residency == 0) {
             removed = true;
             return MoveOutcome.DROPPED_LAST;
         }
-        return MoveOutcome.MOVED;
+        return MoveOutcome.COPY_DROPPED;
     }
 
-    /** Starts a promotion unless one is already running; {@link #endPromotion} ends it. */
+    /** Starts a promotion unless one is already running; {@link #endPromotion} and {@link #exit} end it. */
     synchronized boolean tryStartPromotion(int from) {
         if (removed || promoting != 0 || (residency & (1 << from)) == 0) {
             return false;
         }
         promoting = 1;
+        busy++; // the promotion works on it from now on; {@link #exit} when done
         return true;
     }
 
@@ -160,15 +223,44 @@ final class Entry {
             return MoveOutcome.KEPT;
         }
         residency &= ~bit;
+        releasing |= bit;
         return MoveOutcome.MOVED;
+    }
+
+    /**
+     * The copy at {@code level} that a {@link MoveOutcome#MOVED} or {@link MoveOutcome#DROPPED_LAST} gave up is
+     * now removed from its tier. Until then no new copy may be written there: the pending removal would take it.
+     */
+    synchronized void released(int level) {
+        releasing &= ~(1 << level);
+    }
+
+    /** Waits (briefly: a tier removal, no I/O wait) until no removal of a copy at {@code level} is pending. */
+    void awaitReleased(int level) {
+        int bit = 1 << level;
+        for (int spins = 0; ; spins++) {
+            synchronized (this) {
+                if ((releasing & bit) == 0) {
+                    return;
+                }
+            }
+            if (spins < 64) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
     }
 
     synchronized void endPromotion() {
         promoting = 0;
     }
 
-    /** Marks the block deleted and returns the levels that held copies. */
+    /** Marks the block deleted and returns the levels that held copies, or -1 if it was already removed. */
     synchronized int remove() {
+        if (removed) {
+            return -1;
+        }
         removed = true;
         int r = residency;
         residency = 0;
@@ -179,8 +271,13 @@ final class Entry {
         return pins;
     }
 
-    synchronized void pin() {
+    /** Adds a pin; false if the block is gone (dropped or deleted after it was found). */
+    synchronized boolean pin() {
+        if (removed || residency == 0) {
+            return false;
+        }
         pins++;
+        return true;
     }
 
     /** Releases one pin; false if there was none. */

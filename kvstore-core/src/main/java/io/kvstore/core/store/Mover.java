@@ -73,6 +73,7 @@ final class Mover {
             return PutStatus.REJECTED;
         }
         moveOut(level, marker.chosen(victims));
+        e.awaitReleased(level.index); // a copy this block left here a moment ago is still being removed
         PutOutcome o = tier.put(e.meta, payload);
         for (int attempt = 1; o == PutOutcome.NO_CAPACITY && attempt < PUT_ATTEMPTS; attempt++) {
             if (level.movesInFlight.get() > 0) {
@@ -108,32 +109,39 @@ final class Mover {
      */
     boolean evict(Level level, long bytes, BlockKey keep) {
         Victims marker = new Victims(level, keep);
-        List<BlockKey> chosen = marker.chosen(level.gate.evict(bytes, marker));
+        List<Entry> chosen = marker.chosen(level.gate.evict(bytes, marker));
         moveOut(level, chosen);
         return !chosen.isEmpty();
     }
 
-    /** Moves every victim one level down or drops it; they were marked moving when chosen. */
-    void moveOut(Level from, List<BlockKey> victims) {
-        for (BlockKey v : victims) {
+    /** Moves every victim one level down or drops it; they were marked moving (and entered) when chosen. */
+    void moveOut(Level from, List<Entry> victims) {
+        for (Entry v : victims) {
             from.movesInFlight.incrementAndGet();
             try {
                 demoteOrDrop(from, v);
             } finally {
                 from.movesInFlight.decrementAndGet();
+                directory.exit(v);
             }
         }
     }
 
-    private void demoteOrDrop(Level from, BlockKey key) {
-        Entry e = directory.get(key);
-        if (e == null || !e.movingOut(from.index)) {
-            return; // the policy tracked a block whose entry is gone: nothing to move
-        }
+    private void demoteOrDrop(Level from, Entry e) {
+        BlockKey key = e.meta.key();
         from.evictedBytes.add(from.tier.footprint(e.meta.length()));
         Level to = from.index + 1 < levels.size() ? levels.get(from.index + 1) : null;
-        if (to != null && e.resides(to.index)) {
-            finishDemotion(from, to, e, true); // a clean copy below: nothing to write
+        if (to != null && e.resides(to.index)) { // a clean copy below: nothing to write
+            Entry.MoveOutcome o = e.finishCleanMove(from.index, to.index, clock.nanoTime());
+            if (o == Entry.MoveOutcome.MOVED) {
+                release(from, e);
+                from.demotedOut.increment();
+                from.cleanDemotions.increment();
+                to.demotedIn.increment();
+                events.emit(StoreEvent.Type.DEMOTED, e.meta, from, to, from.gate.name());
+            } else {
+                afterDrop(from, e, o, false);
+            }
             return;
         }
         if (to != null) {
@@ -145,7 +153,7 @@ final class Mover {
                 }
                 if (s == PutStatus.STORED) {
                     to.demotedInBytes.add(e.meta.length());
-                    finishDemotion(from, to, e, false);
+                    finishDemotion(from, to, e);
                     return;
                 }
             } else if (r.outcome() == ReadResult.Outcome.CORRUPT) {
@@ -156,24 +164,19 @@ final class Mover {
         drop(from, e, false);
     }
 
-    private void finishDemotion(Level from, Level to, Entry e, boolean clean) {
+    private void finishDemotion(Level from, Level to, Entry e) {
         BlockKey key = e.meta.key();
         switch (e.finishMove(from.index, to.index, clock.nanoTime())) {
             case MOVED -> {
-                from.tier.remove(key);
+                release(from, e);
                 from.demotedOut.increment();
                 to.demotedIn.increment();
-                if (clean) {
-                    from.cleanDemotions.increment();
-                }
                 events.emit(StoreEvent.Type.DEMOTED, e.meta, from, to, from.gate.name());
             }
             case KEPT -> from.gate.retrack(candidate(from, e)); // pinned or leased meanwhile: it stays up here too
-            default -> {
-                if (!clean) { // deleted meanwhile: the delete saw no copy below, so undo the one just written
-                    to.tier.remove(key);
-                    to.gate.onRemove(key);
-                }
+            default -> { // deleted meanwhile: the delete saw no copy below, so undo the one just written
+                to.tier.remove(key);
+                to.gate.onRemove(key);
             }
         }
     }
@@ -183,16 +186,20 @@ final class Mover {
      * is gone already (corrupt, vanished from a shared tier, dropped by its tier). Returns what happened.
      */
     Entry.MoveOutcome drop(Level level, Entry e, boolean force) {
-        BlockKey key = e.meta.key();
         Entry.MoveOutcome o = e.finishDrop(level.index, clock.nanoTime(), force);
+        afterDrop(level, e, o, force);
+        return o;
+    }
+
+    private void afterDrop(Level level, Entry e, Entry.MoveOutcome o, boolean force) {
         switch (o) {
             case DROPPED_LAST -> {
                 untrack(level, e, force);
-                directory.release(e);
+                directory.retire(e);
                 level.evicted.increment();
                 events.emit(StoreEvent.Type.EVICTED, e.meta, level, null, force ? "tier" : level.gate.name());
             }
-            case MOVED -> {
+            case COPY_DROPPED -> {
                 untrack(level, e, force);
                 level.copiesDropped.increment();
             }
@@ -201,14 +208,22 @@ final class Mover {
                 // deleted meanwhile, or the copy was gone already: the deleter or the first dropper cleaned up
             }
         }
-        return o;
     }
 
     private static void untrack(Level level, Entry e, boolean force) {
         if (force) {
             level.gate.onRemove(e.meta.key()); // a victim was untracked by its policy when chosen
         }
-        level.tier.remove(e.meta.key());
+        release(level, e);
+    }
+
+    /** Removes the copy a move gave up from its tier, then lets new copies be written there. */
+    private static void release(Level level, Entry e) {
+        try {
+            level.tier.remove(e.meta.key());
+        } finally {
+            e.released(level.index);
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ promotion
@@ -229,10 +244,17 @@ final class Mover {
         if (to == null || !e.tryStartPromotion(from.index)) {
             return;
         }
-        try {
-            promotions.execute(() -> promote(e, from, to));
+        try { // tryStartPromotion entered the entry for the promotion
+            promotions.execute(() -> {
+                try {
+                    promote(e, from, to);
+                } finally {
+                    directory.exit(e);
+                }
+            });
         } catch (RejectedExecutionException full) {
             e.endPromotion(); // best effort: the block stays where it is
+            directory.exit(e);
         }
     }
 
@@ -257,8 +279,10 @@ final class Mover {
             switch (e.finishPromotion(from.index, to.index, keep)) {
                 case MOVED -> {
                     from.gate.onRemove(key);
-                    if (!shared) { // other daemons keep finding a shared copy; this store just stops recording it
-                        from.tier.remove(key);
+                    if (shared) { // other daemons keep finding a shared copy; this store just stops recording it
+                        e.released(from.index);
+                    } else {
+                        release(from, e);
                     }
                     promoted(e, from, to);
                 }
@@ -315,16 +339,25 @@ final class Mover {
             return false;
         }
 
-        List<BlockKey> chosen(List<BlockKey> victims) {
-            if (victims == null) {
-                victims = List.of();
-            }
-            for (Entry e : marked) {
-                if (!victims.contains(e.meta.key())) {
-                    e.unmarkMovingOut(level.index);
+        /** The entries of the chosen keys; releases the marks (and turns) of entries the policy passed over. */
+        List<Entry> chosen(List<BlockKey> victims) {
+            List<Entry> out = new ArrayList<>(victims == null ? 0 : victims.size());
+            if (victims != null) {
+                for (BlockKey k : victims) { // in the policy's order: children before their parents
+                    for (int i = 0; i < marked.size(); i++) {
+                        if (marked.get(i).meta.key().equals(k)) {
+                            out.add(marked.remove(i));
+                            break;
+                        }
+                    }
                 }
             }
-            return victims;
+            for (Entry e : marked) {
+                e.unmarkMovingOut(level.index);
+                directory.exit(e);
+            }
+            marked.clear();
+            return out;
         }
     }
 }

@@ -87,16 +87,24 @@ final class SharedTiers {
             return;
         }
         Entry fresh = new Entry(meta, false, clock.nanoTime());
-        if (directory.claim(meta.key(), fresh) != null) {
-            return; // a concurrent put or get already placed it
-        }
-        if (mover.place(target, fresh, handle.payload()) == PutStatus.STORED && fresh.publish(target.index)) {
-            fresh.recordHit(clock.nanoTime());
-            target.promotedIn.increment();
-            target.promotedInBytes.add(meta.length());
-            events.emit(StoreEvent.Type.PROMOTED, meta, level, target, null);
-        } else {
-            directory.release(fresh);
+        fresh.enter();
+        try {
+            if (directory.claim(meta.key(), fresh) != null) {
+                return; // a concurrent put or get already placed it
+            }
+            if (mover.place(target, fresh, handle.payload()) != PutStatus.STORED) {
+                fresh.remove();
+            } else if (fresh.publish(target.index)) {
+                fresh.recordHit(clock.nanoTime());
+                target.promotedIn.increment();
+                target.promotedInBytes.add(meta.length());
+                events.emit(StoreEvent.Type.PROMOTED, meta, level, target, null);
+            } else { // deleted while it was being written
+                target.tier.remove(meta.key());
+                target.gate.onRemove(meta.key());
+            }
+        } finally {
+            directory.exit(fresh);
         }
     }
 

@@ -131,6 +131,7 @@ public final class TieredStore implements AutoCloseable {
         }
         checkOpen();
         Entry fresh = new Entry(meta, partial, clock.nanoTime());
+        fresh.enter();
         Entry existing = directory.claim(meta.key(), fresh);
         if (existing != null) {
             if (existing.meta.namespaceId() != meta.namespaceId()) {
@@ -140,6 +141,7 @@ public final class TieredStore implements AutoCloseable {
             return new PutResult(PutStatus.ALREADY_PRESENT, top < 0 ? null : levels.get(top).name());
         }
         PutStatus worst = null;
+        boolean stored = false;
         try {
             for (Level level : levels) {
                 if (!level.spec.acceptsWrites()) {
@@ -147,6 +149,7 @@ public final class TieredStore implements AutoCloseable {
                 }
                 PutStatus s = mover.place(level, fresh, payload);
                 if (s == PutStatus.STORED) {
+                    stored = true;
                     if (!fresh.publish(level.index)) { // deleted while it was being written
                         level.tier.remove(meta.key());
                         level.gate.onRemove(meta.key());
@@ -163,13 +166,12 @@ public final class TieredStore implements AutoCloseable {
                 }
                 worst = worst == null || s.ordinal() < worst.ordinal() ? s : worst;
             }
-        } catch (RuntimeException | Error ex) {
-            fresh.remove();
-            directory.release(fresh);
-            throw ex;
+        } finally {
+            if (!stored) {
+                fresh.remove(); // not stored anywhere (or a tier failed): the key is free again
+            }
+            directory.exit(fresh);
         }
-        fresh.remove();
-        directory.release(fresh);
         return new PutResult(worst == null ? PutStatus.NO_CAPACITY : worst, null);
     }
 
@@ -238,7 +240,7 @@ public final class TieredStore implements AutoCloseable {
                 case CORRUPT -> {
                     level.corrupt.increment();
                     events.emit(StoreEvent.Type.CORRUPT, e.meta, level, null, null);
-                    if (mover.drop(level, e, true) != Entry.MoveOutcome.MOVED) {
+                    if (mover.drop(level, e, true) != Entry.MoveOutcome.COPY_DROPPED) {
                         return GetResult.MISS; // no other copy
                     }
                 }
@@ -274,13 +276,16 @@ public final class TieredStore implements AutoCloseable {
     private PinStatus delete(Entry e) {
         BlockKey key = e.meta.key();
         int copies = e.remove();
+        if (copies < 0) {
+            return PinStatus.NOT_FOUND; // dropped or deleted by another thread after it was found
+        }
         for (Level level : levels) {
             if ((copies & (1 << level.index)) != 0) {
                 level.gate.onRemove(key);
                 level.tier.remove(key);
             }
         }
-        directory.release(e);
+        directory.retire(e);
         int top = copies == 0 ? 0 : Integer.numberOfTrailingZeros(copies);
         events.emit(StoreEvent.Type.DELETED, e.meta, levels.get(top), null, null);
         return PinStatus.DELETED;
@@ -296,10 +301,7 @@ public final class TieredStore implements AutoCloseable {
 
     /** Pins a block: it stays in its tiers, never evicted, until unpinned as many times. */
     public PinStatus pin(long namespaceId, BlockKey key) {
-        return onEntry(namespaceId, key, e -> {
-            e.pin();
-            return PinStatus.PINNED;
-        });
+        return onEntry(namespaceId, key, e -> e.pin() ? PinStatus.PINNED : PinStatus.NOT_FOUND);
     }
 
     /** Releases one pin. */

@@ -158,7 +158,8 @@ public final class TierFactory {
         NvmeTier tier = NvmeTier.open(NvmeTierConfig.builder(dir, capacity).walMode(wal).build());
         LOG.info("nvme tier: segments and RocksDB index under {}, {} blocks found, WAL {}", dir, tier.blockCount(),
                 wal);
-        return new Level(TierSpec.of(tier, policy), false, wal != WalMode.DISABLED);
+        // a block promoted out of NVMe keeps its copy there: demoting it again writes nothing
+        return new Level(TierSpec.of(tier, policy).withPromotedCopies(true), false, wal != WalMode.DISABLED);
     }
 
     private static EvictionPolicy<BlockKey> policy(String name, long capacity) {
