@@ -73,9 +73,9 @@ public class ConcurrentStoreLinearizabilityTest {
     }
 
     @Test
-    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    @Timeout(value = 300, unit = TimeUnit.SECONDS)
     void operationsAreLinearizable() {
-        new StressOptions().iterations(20).invocationsPerIteration(150).threads(2).actorsPerThread(3)
+        new StressOptions().iterations(10).invocationsPerIteration(100).threads(2).actorsPerThread(3)
                 .actorsBefore(2).check(ConcurrentStoreLinearizabilityTest.class);
     }
 }
