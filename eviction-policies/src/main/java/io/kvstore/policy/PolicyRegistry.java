@@ -1,5 +1,10 @@
 package io.kvstore.policy;
 
+import io.kvstore.policy.admission.AdmissionRule;
+import io.kvstore.policy.admission.FilteredPolicy;
+import io.kvstore.policy.admission.Reused;
+import io.kvstore.policy.admission.ReusedOrSeenTwice;
+import io.kvstore.policy.admission.SeenTwice;
 import io.kvstore.policy.cost.GreedyDualPolicy;
 import io.kvstore.policy.frequency.LfuPolicy;
 import io.kvstore.policy.frequency.TinyLfuPolicy;
@@ -25,7 +30,16 @@ public final class PolicyRegistry {
     /** The name {@code "default"} resolves to this policy. */
     public static final String DEFAULT_POLICY = "adaptive-prefix";
 
+    /**
+     * The policy of a flash (NVMe) level by default: chosen on the shared traces by hit ratio against flash bytes
+     * written (docs/policies.md, "Flash admission").
+     */
+    public static final String FLASH_DEFAULT_POLICY = "admit2:fifo";
+
     private static final Map<String, Function<PolicySpec, EvictionPolicy<?>>> FACTORIES = new LinkedHashMap<>();
+
+    /** Admission rules, composable with any policy as {@code <rule>:<policy>}. */
+    private static final Map<String, Function<PolicySpec, AdmissionRule<?>>> RULES = new LinkedHashMap<>();
 
     static {
         FACTORIES.put("lru", spec -> new LruPolicy<>());
@@ -38,6 +52,10 @@ public final class PolicyRegistry {
         FACTORIES.put("gdsf", spec -> new GreedyDualPolicy<>(spec));
         FACTORIES.put("opt", BeladyPolicy::new);
         FACTORIES.put("adaptive-prefix", AdaptivePrefixPolicy::new);
+        FACTORIES.put("flash-default", spec -> create(FLASH_DEFAULT_POLICY, spec));
+        RULES.put("admit2", spec -> new SeenTwice<>(spec.capacityBlocks()));
+        RULES.put("reused", spec -> new Reused<>());
+        RULES.put("reused-or-admit2", spec -> new ReusedOrSeenTwice<>(spec.capacityBlocks()));
     }
 
     private PolicyRegistry() {
@@ -48,9 +66,18 @@ public final class PolicyRegistry {
         return Collections.unmodifiableSet(FACTORIES.keySet());
     }
 
+    /** Names of the admission rules ({@code <rule>:<policy>}), in registration order. */
+    public static Set<String> admissionRules() {
+        return Collections.unmodifiableSet(RULES.keySet());
+    }
+
     /** True if {@code name} (or {@code "default"}) names a policy. */
     public static boolean exists(String name) {
         String n = resolve(name);
+        int colon = n.indexOf(':');
+        if (colon > 0) {
+            return RULES.containsKey(n.substring(0, colon)) && exists(n.substring(colon + 1));
+        }
         return FACTORIES.containsKey(n) || (n.startsWith("tinylfu-") && FACTORIES.containsKey(n.substring(8)));
     }
 
@@ -62,7 +89,8 @@ public final class PolicyRegistry {
 
     /**
      * Creates a new policy instance. {@code "tinylfu-<name>"} wraps any registered policy in the TinyLFU
-     * admission filter. {@code "opt"} is offline: it needs a replayer that tells it the future
+     * admission filter; {@code "<rule>:<name>"} puts any registered policy behind an admission rule
+     * ({@code admit2}, {@code reused}, {@code reused-or-admit2}; see {@link AdmissionRule}). {@code "opt"} is offline: it needs a replayer that tells it the future
      * ({@link io.kvstore.policy.opt.Clairvoyant}).
      *
      * @throws IllegalArgumentException naming the known policies if {@code name} is unknown
@@ -70,13 +98,18 @@ public final class PolicyRegistry {
     @SuppressWarnings("unchecked")
     public static <K> EvictionPolicy<K> create(String name, PolicySpec spec) {
         String n = resolve(name);
+        int colon = n.indexOf(':');
+        if (colon > 0 && RULES.containsKey(n.substring(0, colon))) {
+            AdmissionRule<K> rule = (AdmissionRule<K>) RULES.get(n.substring(0, colon)).apply(spec);
+            return new FilteredPolicy<>(rule, create(n.substring(colon + 1), spec));
+        }
         if (n.startsWith("tinylfu-") && exists(n.substring("tinylfu-".length()))) {
             return new TinyLfuPolicy<>(create(n.substring("tinylfu-".length()), spec), spec);
         }
         Function<PolicySpec, EvictionPolicy<?>> factory = FACTORIES.get(n);
         if (factory == null) {
             throw new IllegalArgumentException("unknown eviction policy '" + name + "'; known: " + FACTORIES.keySet()
-                    + " and 'default'");
+                    + ", 'default', 'tinylfu-<policy>' and '<rule>:<policy>' with a rule in " + RULES.keySet());
         }
         return (EvictionPolicy<K>) factory.apply(spec);
     }
