@@ -29,7 +29,7 @@ public final class SeenTwice<K> implements AdmissionRule<K> {
     private final int mask;
     private long[] current;
     private long[] previous;
-    private long inserted;
+    private long inserted; // offers recorded in the current generation
 
     /** A doorkeeper remembering about the last {@code window} offers. */
     public SeenTwice(long window) {
@@ -54,10 +54,7 @@ public final class SeenTwice<K> implements AdmissionRule<K> {
     /** True if the key was offered within the window; records this offer either way. */
     public boolean seenBefore(Object key) {
         long h = spread(key);
-        if (mightContain(current, h)) {
-            return true;
-        }
-        boolean seen = mightContain(previous, h);
+        boolean seen = mightContain(current, h) || mightContain(previous, h);
         add(h);
         return seen;
     }
