@@ -54,6 +54,7 @@ public final class PolicyRegistry {
         FACTORIES.put("adaptive-prefix", AdaptivePrefixPolicy::new);
         FACTORIES.put("flash-default", spec -> create(FLASH_DEFAULT_POLICY, spec));
         RULES.put("admit2", spec -> new SeenTwice<>(spec.capacityBlocks()));
+        RULES.put("admit2-full", spec -> new SeenTwice<>(spec.capacityBlocks(), spec.capacityBytes()));
         RULES.put("reused", spec -> new Reused<>());
         RULES.put("reused-or-admit2", spec -> new ReusedOrSeenTwice<>(spec.capacityBlocks()));
     }
@@ -90,7 +91,7 @@ public final class PolicyRegistry {
     /**
      * Creates a new policy instance. {@code "tinylfu-<name>"} wraps any registered policy in the TinyLFU
      * admission filter; {@code "<rule>:<name>"} puts any registered policy behind an admission rule
-     * ({@code admit2}, {@code reused}, {@code reused-or-admit2}; see {@link AdmissionRule}). {@code "opt"} is offline: it needs a replayer that tells it the future
+     * ({@code admit2}, {@code admit2-full}, {@code reused}, {@code reused-or-admit2}; see {@link AdmissionRule}). {@code "opt"} is offline: it needs a replayer that tells it the future
      * ({@link io.kvstore.policy.opt.Clairvoyant}).
      *
      * @throws IllegalArgumentException naming the known policies if {@code name} is unknown

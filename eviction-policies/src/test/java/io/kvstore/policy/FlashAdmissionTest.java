@@ -103,6 +103,17 @@ class FlashAdmissionTest {
     }
 
     @Test
+    void admit2FullAdmitsEverythingWhileTheTierHasRoom() {
+        EvictionPolicy<String> p = PolicyRegistry.create("admit2-full:fifo", PolicySpec.ofCapacity(2));
+        assertThat(p.admit(Candidate.of("a", null, 0, 1))).isTrue();
+        assertThat(p.admit(Candidate.of("b", null, 0, 1))).isTrue();
+        assertThat(p.admit(Candidate.of("c", null, 0, 1))).as("full: first offer").isFalse();
+        assertThat(p.admit(Candidate.of("c", null, 0, 1))).as("full: second offer").isTrue();
+        p.evict(1, k -> true);
+        assertThat(p.admit(Candidate.of("d", null, 0, 1))).as("room again").isTrue();
+    }
+
+    @Test
     void reusedAdmitsOnlyBlocksReadSinceTheyEnteredTheStore() {
         EvictionPolicy<String> p = PolicyRegistry.create("reused:lru", PolicySpec.ofCapacity(10));
         assertThat(p.admit(new Candidate<>("cold", null, 0, 1, false, 0))).isFalse();
@@ -175,7 +186,8 @@ class FlashAdmissionTest {
 
     @Test
     void registryComposesRulesWithAnyPolicy() {
-        assertThat(PolicyRegistry.admissionRules()).containsExactly("admit2", "reused", "reused-or-admit2");
+        assertThat(PolicyRegistry.admissionRules()).containsExactly("admit2", "admit2-full", "reused",
+                "reused-or-admit2");
         assertThat(PolicyRegistry.exists("admit2:fifo")).isTrue();
         assertThat(PolicyRegistry.exists("ADMIT2:default")).isTrue();
         assertThat(PolicyRegistry.exists("admit2:tinylfu-lru")).isTrue();

@@ -25,14 +25,25 @@ public final class SeenTwice<K> implements AdmissionRule<K> {
     public static final long MAX_WINDOW = 1L << 25;
     private static final int HASHES = 4;
 
+    private final long roomBytes;
     private final long generationSize;
     private final int mask;
     private long[] current;
     private long[] previous;
     private long inserted; // offers recorded in the current generation
 
-    /** A doorkeeper remembering about the last {@code window} offers. */
+    /** A doorkeeper remembering about the last {@code window} offers, filtering always. */
     public SeenTwice(long window) {
+        this(window, -1);
+    }
+
+    /**
+     * A doorkeeper remembering about the last {@code window} offers that filters only when the tier is full: while
+     * {@code capacityBytes} has room for the candidate it is admitted (and its offer recorded). Registry name
+     * {@code admit2-full}. With {@code capacityBytes < 0} it always filters ({@code admit2}).
+     */
+    public SeenTwice(long window, long capacityBytes) {
+        this.roomBytes = capacityBytes;
         long w = Math.max(128, Math.min(MAX_WINDOW, window));
         this.generationSize = w / 2;
         long bits = Long.highestOneBit(generationSize * 8 - 1) << 1; // a power of two, 8..16 bits per key
@@ -43,12 +54,13 @@ public final class SeenTwice<K> implements AdmissionRule<K> {
 
     @Override
     public String name() {
-        return "admit2";
+        return roomBytes < 0 ? "admit2" : "admit2-full";
     }
 
     @Override
     public boolean admit(Candidate<K> candidate, EvictionPolicy<K> inner) {
-        return seenBefore(candidate.key());
+        boolean seen = seenBefore(candidate.key());
+        return seen || (roomBytes >= 0 && inner.weightedSize() + candidate.weight() <= roomBytes);
     }
 
     /** True if the key was offered within the window; records this offer either way. */
