@@ -109,7 +109,7 @@ class FlashAdmissionTest {
         assertThat(p.admit(Candidate.of("b", null, 0, 1))).isTrue();
         assertThat(p.admit(Candidate.of("c", null, 0, 1))).as("full: first offer").isFalse();
         assertThat(p.admit(Candidate.of("c", null, 0, 1))).as("full: second offer").isTrue();
-        p.evict(1, k -> true);
+        assertThat(p.evict(2, k -> true)).containsExactly("a", "b"); // the store makes room after admitting c
         assertThat(p.admit(Candidate.of("d", null, 0, 1))).as("room again").isTrue();
     }
 
