@@ -17,6 +17,11 @@ public interface AdmissionRule<K> {
     /** The registry name of the rule, e.g. {@code admit2}. */
     String name();
 
+    /** The registry name of this rule in front of {@code policy}: {@code <rule>:<policy>} unless a rule says otherwise. */
+    default String nameWith(String policy) {
+        return name() + ":" + policy;
+    }
+
     /**
      * Decides on a candidate the tier does not hold. Called once per offer, so a rule may record the offer.
      *
@@ -25,7 +30,7 @@ public interface AdmissionRule<K> {
      */
     boolean admit(Candidate<K> candidate, EvictionPolicy<K> inner);
 
-    /** A resident block was read. */
+    /** A block was read (the tier's policy ignores it if it does not hold it). */
     default void onHit(K key) {
     }
 

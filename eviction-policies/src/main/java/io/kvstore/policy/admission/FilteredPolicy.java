@@ -9,7 +9,8 @@ import java.util.function.Predicate;
 
 /**
  * An eviction policy behind an admission rule: a candidate the rule refuses is not offered to the policy (and so
- * not written to the tier); everything else is delegated. Registry name {@code <rule>:<policy>}.
+ * not written to the tier); everything else is delegated. Registry name {@code <rule>:<policy>} (TinyLFU:
+ * {@code tinylfu-<policy>}).
  *
  * @param <K> key type
  */
@@ -26,7 +27,7 @@ public final class FilteredPolicy<K> implements EvictionPolicy<K> {
 
     @Override
     public String name() {
-        return rule.name() + ":" + inner.name();
+        return rule.nameWith(inner.name());
     }
 
     /** The admission rule. */
@@ -64,9 +65,7 @@ public final class FilteredPolicy<K> implements EvictionPolicy<K> {
 
     @Override
     public void onHit(K key) {
-        if (inner.contains(key)) {
-            rule.onHit(key);
-        }
+        rule.onHit(key);
         inner.onHit(key);
     }
 
