@@ -10,6 +10,7 @@ import io.kvstore.policy.frequency.LfuPolicy;
 import io.kvstore.policy.frequency.TinyLfuRule;
 import io.kvstore.policy.linked.ArcPolicy;
 import io.kvstore.policy.linked.FifoPolicy;
+import io.kvstore.policy.linked.FifoReinsertPolicy;
 import io.kvstore.policy.linked.LruPolicy;
 import io.kvstore.policy.linked.S3FifoPolicy;
 import io.kvstore.policy.linked.SievePolicy;
@@ -46,6 +47,7 @@ public final class PolicyRegistry {
     static {
         FACTORIES.put("lru", spec -> new LruPolicy<>());
         FACTORIES.put("fifo", spec -> new FifoPolicy<>());
+        FACTORIES.put("fifo-reinsert", spec -> new FifoReinsertPolicy<>());
         FACTORIES.put("lfu", spec -> new LfuPolicy<>());
         FACTORIES.put("arc", ArcPolicy::new);
         FACTORIES.put("s3fifo", S3FifoPolicy::new);

@@ -184,6 +184,36 @@ class FlashAdmissionTest {
         assertThat((double) firstsAdmitted / firsts).isLessThan(0.08);
     }
 
+    /** FIFO with reinsertion: a block read since it was written is rewritten once at the head instead of dropped. */
+    @Test
+    void fifoReinsertRewritesReadBlocksOnceAndCountsIt() {
+        EvictionPolicy<Integer> p = PolicyRegistry.create("fifo-reinsert", PolicySpec.ofCapacity(3));
+        for (int k = 1; k <= 3; k++) {
+            assertThat(p.admit(Candidate.of(k, null, 0, 1))).isTrue();
+        }
+        p.onHit(1);
+        Relocating r = (Relocating) p;
+        assertThat(p.evict(1, k -> true)).containsExactly(2); // 1 was read: moved behind 3
+        assertThat(r.relocations()).isEqualTo(1);
+        assertThat(p.evict(1, k -> true)).containsExactly(3);
+        assertThat(p.evict(1, k -> true)).containsExactly(1); // its one rewrite is spent
+        assertThat(r.relocations()).isEqualTo(1);
+        // relocations never exceed hits, and a pinned head is skipped, not rewritten
+        SplittableRandom rnd = new SplittableRandom(5);
+        EvictionPolicy<Integer> q = PolicyRegistry.create("fifo-reinsert", PolicySpec.ofCapacity(50));
+        long hits = 0;
+        for (int i = 0; i < 20_000; i++) {
+            int k = rnd.nextInt(200);
+            if (q.contains(k)) {
+                q.onHit(k);
+                hits++;
+            } else if (q.admit(Candidate.of(k, null, 0, 1)) && q.weightedSize() > 50) {
+                q.evict(q.weightedSize() - 50, x -> x != k && x != 0);
+            }
+        }
+        assertThat(((Relocating) q).relocations()).isPositive().isLessThanOrEqualTo(hits);
+    }
+
     @Test
     void registryComposesRulesWithAnyPolicy() {
         assertThat(PolicyRegistry.admissionRules()).containsExactly("admit2", "admit2-full", "reused",

@@ -50,8 +50,8 @@ public final class FlashSweep {
      */
     public record Row(String sizes, long dramBlocks, long nvmeBlocks, String dramPolicy, String nvmePolicy,
                       double hitRatioBlocks, double hitRatioTokens, long hitBlocks, long dramHits, long nvmeHits,
-                      long flashBlocks, long rewrittenBlocks, long partialBlocks, long blockBytes, long evictions,
-                      double seconds) {
+                      long flashBlocks, long rewrittenBlocks, long partialBlocks, long relocatedBlocks,
+                      long blockBytes, long evictions, double seconds) {
 
         /** Bytes written to flash. */
         public long flashBytes() {
@@ -125,15 +125,22 @@ public final class FlashSweep {
         ReplayResult r = new Replayer(trace).run(levels, null, false, seed);
         return new Row(s.text(), dram, flash ? nvme : 0, r.policies().get(0), flash ? r.policies().get(1) : "none",
                 r.hitRatioBlocks(), r.hitRatioTokens(), r.hitBlocks(), r.hitsPerTier()[0],
-                flash ? r.hitsPerTier()[1] : 0, flash ? r.writtenBlocks()[1] : 0, flash ? r.rewrittenBlocks()[1] : 0,
-                flash ? r.partialWrittenBlocks()[1] : 0, blockBytes, r.evictions(), r.nanos() / 1e9);
+                flash ? r.hitsPerTier()[1] : 0, flash ? r.writtenBlocks()[1] + r.relocatedBlocks()[1] : 0,
+                flash ? r.rewrittenBlocks()[1] : 0, flash ? r.partialWrittenBlocks()[1] : 0,
+                flash ? r.relocatedBlocks()[1] : 0, blockBytes, r.evictions(), r.nanos() / 1e9);
     }
 
-    /** The policy a filtered NVMe policy filters ({@code admit2:fifo} and {@code tinylfu-fifo}: fifo), or null. */
+    /**
+     * The policy a filtered NVMe policy filters ({@code admit2:fifo} and {@code tinylfu-fifo}: fifo; and
+     * {@code fifo-reinsert} is compared with fifo), or null.
+     */
     static String unfiltered(String policy) {
         int colon = policy.indexOf(':');
         if (colon > 0) {
             return policy.substring(colon + 1);
+        }
+        if (policy.equals("fifo-reinsert")) {
+            return "fifo";
         }
         return policy.startsWith("tinylfu-") ? policy.substring("tinylfu-".length()) : null;
     }
@@ -152,14 +159,15 @@ public final class FlashSweep {
                 sb.append(String.format(Locale.ROOT, "%nDRAM/NVMe %s: DRAM %d blocks (%s), NVMe %d blocks, %d bytes "
                                 + "per block%n", sizes, r.dramBlocks(), r.dramPolicy(), nvmeBlocks(rows, sizes),
                         r.blockBytes()));
-                sb.append(String.format(Locale.ROOT, "%-28s %8s %8s %10s %10s %10s %9s %9s %8s %8s %8s %7s%n",
+                sb.append(String.format(Locale.ROOT, "%-28s %8s %8s %10s %10s %10s %9s %9s %9s %8s %8s %8s %7s%n",
                         "nvme policy", "hit(blk)", "hit(tok)", "dram hits", "nvme hits", "flash blk", "flash GiB",
-                        "re-demote", "wr/hit", "dHit pt", "dFlash", "sec"));
+                        "re-demote", "relocated", "wr/hit", "dHit pt", "dFlash", "sec"));
             }
             Row base = baseline(rows, r);
-            sb.append(String.format(Locale.ROOT, "%-28s %8.4f %8.4f %10d %10d %10d %9.1f %9d %8.3f %8s %8s %7.1f%n",
+            sb.append(String.format(Locale.ROOT, "%-28s %8.4f %8.4f %10d %10d %10d %9.1f %9d %9d %8.3f %8s %8s %7.1f%n",
                     r.nvmePolicy(), r.hitRatioBlocks(), r.hitRatioTokens(), r.dramHits(), r.nvmeHits(),
-                    r.flashBlocks(), r.flashBytes() / (double) (1L << 30), r.rewrittenBlocks(), r.flashPerHitByte(),
+                    r.flashBlocks(), r.flashBytes() / (double) (1L << 30), r.rewrittenBlocks(), r.relocatedBlocks(),
+                    r.flashPerHitByte(),
                     base == null ? "-" : String.format(Locale.ROOT, "%+.2f", 100 * (r.hitRatioBlocks()
                             - base.hitRatioBlocks())),
                     base == null || base.flashBlocks() == 0 ? "-" : String.format(Locale.ROOT, "%+.0f%%",
@@ -202,6 +210,7 @@ public final class FlashSweep {
             m.put("flash_written_bytes", r.flashBytes());
             m.put("flash_rewritten_blocks", r.rewrittenBlocks());
             m.put("flash_partial_blocks", r.partialBlocks());
+            m.put("flash_relocated_blocks", r.relocatedBlocks());
             m.put("flash_per_hit_byte", Double.isNaN(r.flashPerHitByte()) ? null : r.flashPerHitByte());
             m.put("flash_per_nvme_hit_byte", Double.isNaN(r.flashPerNvmeHitByte()) ? null : r.flashPerNvmeHitByte());
             m.put("block_bytes", r.blockBytes());

@@ -14,6 +14,7 @@ import io.kvstore.core.tier.MetadataOnlyTier;
 import io.kvstore.policy.EvictionPolicy;
 import io.kvstore.policy.PolicyRegistry;
 import io.kvstore.policy.PolicySpec;
+import io.kvstore.policy.Relocating;
 import io.kvstore.policy.admission.FilteredPolicy;
 import io.kvstore.policy.opt.Clairvoyant;
 
@@ -41,7 +42,8 @@ import java.util.Set;
  * demotions in, promotions in), the part of those that re-demote a block promoted out of that tier earlier
  * ({@link ReplayResult#rewrittenBlocks}: free for an engine that keeps the lower copy of a promoted block) and the
  * part that are trailing partial blocks ({@link ReplayResult#partialWrittenBlocks}: a real client never stores
- * them). For the last tier of a DRAM + NVMe hierarchy this is the flash write volume.
+ * them), and the blocks a {@code Relocating} policy rewrote to keep them ({@link ReplayResult#relocatedBlocks}). For
+ * the last tier of a DRAM + NVMe hierarchy the written and relocated blocks are the flash write volume.
  *
  * <h2>Read counts for admission rules</h2>
  * A {@code reused:<policy>} level needs each block's reads since it entered the store. Until the engine puts that
@@ -121,10 +123,10 @@ public final class Replayer {
                             o.nextAccess(m.key(), next);
                         }
                     }
+                    reads[trace.block(i)]++; // before the get, as the store counts a hit before it promotes
                     GetResult g = store.get(NS, m.key());
                     if (g.isHit()) {
                         g.handle().close();
-                        reads[trace.block(i)]++;
                         if (j < h) {
                             hitTokens += trace.tokens(r, j);
                             int t = names.indexOf(g.tier());
@@ -145,16 +147,22 @@ public final class Replayer {
             long refused = 0;
             long evictions = 0;
             long[] written = new long[tiers];
+            long[] relocated = new long[tiers];
             for (int t = 0; t < tiers; t++) {
                 LevelStats st = stats.get(t);
                 refused += st.rejected();
                 evictions += st.evicted();
                 written[t] = st.admitted() + st.demotedIn() + st.promotedIn();
+                EvictionPolicy<BlockKey> p = policies.get(t);
+                if (p instanceof FilteredPolicy<BlockKey> f) {
+                    p = f.inner();
+                }
+                relocated[t] = p instanceof Relocating r ? r.relocations() : 0;
             }
             long[] caps = levels.stream().mapToLong(LevelConfig::capacityBlocks).toArray();
             return new ReplayResult(policies.stream().map(EvictionPolicy::name).toList(), names, caps, reqBlocks,
                     hitBlocks, reqTokens, hitTokens, hitsPerTier, evictions, refused, perReq,
-                    System.nanoTime() - t0, written, writes.rewritten, writes.partialWritten);
+                    System.nanoTime() - t0, written, writes.rewritten, writes.partialWritten, relocated);
         }
     }
 

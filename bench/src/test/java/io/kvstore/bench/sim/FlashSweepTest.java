@@ -64,6 +64,20 @@ class FlashSweepTest {
     }
 
     @Test
+    void relocationsOfAReinsertingPolicyAreCountedAsWrites() throws Exception {
+        // one fifo-reinsert level of 2: [1], [1] (read), [2], [3] evicts 2 after rewriting 1
+        Trace t = ReplayerTest.trace(null, new long[] {1}, new long[] {1}, new long[] {2}, new long[] {3});
+        ReplayResult r = new Replayer(t).run(List.of(new LevelConfig("nvme", "fifo-reinsert", 2)), null, false, 1);
+        assertThat(r.relocatedBlocks()).containsExactly(1);
+        assertThat(r.writtenBlocks()).containsExactly(3);
+        // in a hierarchy the flash row adds them to the bytes written
+        FlashSweep.Row row = FlashSweep.run(t, List.of(FlashSweep.Sizes.parse("1/10")), "lru",
+                List.of("fifo-reinsert"), 8, 1, 1).get(0);
+        assertThat(row.flashBlocks()).isEqualTo(row.relocatedBlocks() + 2);
+        assertThat(row.flashBytes()).isEqualTo(8 * row.flashBlocks());
+    }
+
+    @Test
     void partialBlocksWrittenToFlashAreCounted() {
         // the trailing partial block 3 (5 tokens) is refused by adaptive-prefix in DRAM and falls through to NVMe
         Trace t = ReplayerTest.trace(new int[] {25}, new long[] {1, 2, 3});
