@@ -106,6 +106,23 @@ public final class HitRateCommand implements Callable<Integer> {
             description = "With --nodes: each node's local policy. Default: ${DEFAULT-VALUE}.")
     String nodePolicy;
 
+    @Option(names = "--dram-nvme", split = ",", paramLabel = "DRAM/NVME,...",
+            description = "Replay a DRAM + NVMe hierarchy instead of the single-tier sweep, for each pair of "
+                    + "capacities (as --capacities, e.g. 1%%/10%%,2%%/25%%), with each --nvme-policies entry, and "
+                    + "report hit ratio against flash bytes written.")
+    List<String> dramNvme;
+
+    @Option(names = "--nvme-policies", split = ",", paramLabel = "P,...",
+            defaultValue = "none,fifo,lru,default,admit2:fifo,reused:fifo,reused-or-admit2:fifo,tinylfu-fifo",
+            description = "With --dram-nvme: the NVMe level's policies (registry names; '<rule>:<policy>' puts a "
+                    + "policy behind an admission rule: admit2, reused, reused-or-admit2; 'none' = DRAM alone). "
+                    + "Default: ${DEFAULT-VALUE}.")
+    List<String> nvmePolicies;
+
+    @Option(names = "--dram-policy", defaultValue = "default",
+            description = "With --dram-nvme: the DRAM level's policy. Default: ${DEFAULT-VALUE}.")
+    String dramPolicy;
+
     @Option(names = "--synthetic-sessions", defaultValue = "200", description = "Sessions of the synthetic trace.")
     int syntheticSessions;
 
@@ -164,6 +181,9 @@ public final class HitRateCommand implements Callable<Integer> {
             return cluster(tr, layout, caps);
         }
         int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        if (dramNvme != null && !dramNvme.isEmpty()) {
+            return flash(tr, layout, n);
+        }
         long t1 = System.nanoTime();
         List<SweepRecord> records = Sweep.run(tr, policies, caps, layout.blockBytes(), !noOpt, n, seed);
         out.print(Reports.table(records));
@@ -180,6 +200,21 @@ public final class HitRateCommand implements Callable<Integer> {
         }
         if (tiers != null && !tiers.isEmpty()) {
             ttft(tr, layout, m);
+        }
+        return 0;
+    }
+
+    /** {@code --dram-nvme}: hit ratio against flash bytes written, per size pair and NVMe policy. */
+    private int flash(Trace tr, KvLayout layout, int n) throws Exception {
+        long t1 = System.nanoTime();
+        List<FlashSweep.Sizes> sizes = dramNvme.stream().map(FlashSweep.Sizes::parse).toList();
+        List<FlashSweep.Row> rows = FlashSweep.run(tr, sizes, dramPolicy, nvmePolicies, layout.blockBytes(), n, seed);
+        out.print(FlashSweep.table(rows));
+        out.printf(Locale.ROOT, "flash sweep: %d size pairs x %d NVMe policies in %.1f s on %d threads%n",
+                sizes.size(), nvmePolicies.size(), (System.nanoTime() - t1) / 1e9, n);
+        if (json != null) {
+            FlashSweep.json(tr.name(), rows, json);
+            out.println("wrote " + json);
         }
         return 0;
     }

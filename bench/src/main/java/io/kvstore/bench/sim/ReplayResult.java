@@ -18,10 +18,17 @@ import java.util.List;
  * @param perRequestHits    for each request, hit blocks in each tier ({@code [request][tier]}), or null if not
  *                          recorded
  * @param nanos             wall time of the replay
+ * @param writtenBlocks     blocks written into each tier (puts admitted, demotions in, promotions in), top first
+ * @param rewrittenBlocks   of those, demotions into a tier of a block promoted out of it earlier (writes an engine
+ *                          that keeps the lower copy of a promoted block would not make, if the copy survived)
+ * @param partialWrittenBlocks of those, trailing partial blocks (a real client never stores them)
+ * @param relocatedBlocks   blocks each tier's policy rewrote to keep them ({@code Relocating} policies such as
+ *                          {@code fifo-reinsert}; not included in {@code writtenBlocks})
  */
 public record ReplayResult(List<String> policies, List<String> tiers, long[] capacityBlocks, long requestedBlocks,
                            long hitBlocks, long requestedTokens, long hitTokens, long[] hitsPerTier, long evictions,
-                           long refused, int[][] perRequestHits, long nanos) {
+                           long refused, int[][] perRequestHits, long nanos, long[] writtenBlocks,
+                           long[] rewrittenBlocks, long[] partialWrittenBlocks, long[] relocatedBlocks) {
 
     /** Prefix hit ratio by blocks. */
     public double hitRatioBlocks() {
