@@ -307,6 +307,11 @@ final class Entry {
         } while (!LEASE.compareAndSet(this, cur, until));
     }
 
+    /** Reads of the block since it entered the store (a flash admission filter asks for it). */
+    long hits() {
+        return hits;
+    }
+
     void recordHit(long now) {
         HITS.incrementAndGet(this);
         lastAccessNanos = now;
