@@ -9,7 +9,7 @@
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROOT="$(cd "${1:-$HERE}" && pwd)"; RUNS="${2:-3}"; SECONDS_PER_RUN="${3:-40}"; BLOCK="${4:-512KiB}"; CONNS="${5:-8}"
-OUT="${OUT:-$(mktemp -d /tmp/full-vs-roomy.XXXX)}"
+OUT="${OUT:-$(mktemp -d /tmp/full-vs-roomy.XXXX)}"; mkdir -p "$OUT"
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 "$ROOT/kvstore" serve --help >/dev/null 2>&1 || true   # builds on first use
 run_one() { # name dram
