@@ -72,6 +72,13 @@ public final class DramTier implements Tier {
 
     private static final String GEOMETRY_FILE = "arena.properties";
     private static final String INDEX_FILE = "index.cm";
+    /** Held (an OS file lock) while a tier has the directory open: one process per directory. */
+    static final String LOCK_FILE = "arena.lock";
+    /**
+     * A note the tier's user may leave in the directory saying whose arena it is (the server writes its data dir
+     * there); {@link #deleteIfUnused} counts it as one of the tier's files.
+     */
+    public static final String OWNER_FILE = "owner";
     private static final int MIN_INDEX_ENTRIES = 1024;
     private static final long MIN_INDEX_FILE_BYTES = 4096;
 
@@ -90,49 +97,68 @@ public final class DramTier implements Tier {
     private final LongAdder verifiedAfterRestart = new LongAdder();
     private final AtomicLong inFlight = new AtomicLong();
     private final AtomicBoolean closing = new AtomicBoolean();
+    private final DirectoryLock lock;
     private long restartBlocks;
     private long restartDiscarded;
+    private String coldStartReason;
 
     private DramTier(DramTierConfig config) throws IOException {
         this.config = config;
         if (!config.persistent()) {
+            this.lock = null;
             this.arena = PageArena.anonymous(config);
             this.index = newIndex(null);
             return;
         }
         Path dir = config.persistDirectory();
         createPrivateDirectory(dir);
-        if (!geometryMatches(dir)) {
+        this.lock = DirectoryLock.acquire(dir.resolve(LOCK_FILE));
+        try {
+            ChronicleMap<byte[], byte[]> idx = openIndex(dir);
+            PageArena a;
+            try {
+                a = PageArena.mapped(config, dir);
+                writeGeometry(dir);
+            } catch (IOException | RuntimeException e) {
+                idx.close();
+                throw e;
+            }
+            this.index = idx;
+            this.arena = a;
+        } catch (IOException | RuntimeException | Error e) {
+            lock.close();
+            throw e;
+        }
+        reload();
+    }
+
+    /** Opens the index found in {@code dir}, or wipes what is there and starts cold (and says why). */
+    private ChronicleMap<byte[], byte[]> openIndex(Path dir) throws IOException {
+        String mismatch = geometryMismatch(dir);
+        if (mismatch != null) {
             if (Files.exists(dir.resolve(GEOMETRY_FILE))) {
-                restartDiscarded = 1;
+                cold(mismatch);
             }
             wipe(dir);
         }
-        ChronicleMap<byte[], byte[]> idx;
         Path indexFile = dir.resolve(INDEX_FILE);
         if (Files.exists(indexFile) && Files.size(indexFile) < MIN_INDEX_FILE_BYTES) {
             // a truncated file: Chronicle Map would try to finish its header and spin
-            restartDiscarded = 1;
+            cold("the index file is truncated (" + Files.size(indexFile) + " bytes)");
             wipe(dir);
         }
         try {
-            idx = newIndex(dir.resolve(INDEX_FILE));
+            return newIndex(indexFile);
         } catch (IOException | RuntimeException e) {
-            restartDiscarded = 1;
+            cold("the index could not be read (" + e.getClass().getSimpleName() + ")");
             wipe(dir);
-            idx = newIndex(dir.resolve(INDEX_FILE));
+            return newIndex(indexFile);
         }
-        PageArena a;
-        try {
-            a = PageArena.mapped(config, dir);
-            writeGeometry(dir);
-        } catch (IOException | RuntimeException e) {
-            idx.close();
-            throw e;
-        }
-        this.index = idx;
-        this.arena = a;
-        reload();
+    }
+
+    private void cold(String reason) {
+        restartDiscarded = 1;
+        coldStartReason = reason;
     }
 
     /**
@@ -220,18 +246,29 @@ public final class DramTier implements Tier {
         }
     }
 
-    private boolean geometryMatches(Path dir) throws IOException {
+    /** Null if the geometry file in {@code dir} describes this configuration's arena, else what differs. */
+    private String geometryMismatch(Path dir) throws IOException {
         Path f = dir.resolve(GEOMETRY_FILE);
         if (!Files.exists(f)) {
-            return false;
+            return "no arena was there";
         }
         Properties p = new Properties();
         try (InputStream in = Files.newInputStream(f)) {
             p.load(in);
         } catch (IllegalArgumentException e) {
-            return false;
+            return "the geometry file is unreadable";
         }
-        return geometry().equals(p);
+        Properties want = geometry();
+        if (want.equals(p)) {
+            return null;
+        }
+        List<String> diffs = new ArrayList<>();
+        for (String k : new java.util.TreeSet<>(want.stringPropertyNames())) {
+            if (!want.getProperty(k).equals(p.getProperty(k))) {
+                diffs.add(k + " " + p.getProperty(k, "?") + " -> " + want.getProperty(k));
+            }
+        }
+        return "the arena geometry changed (" + String.join(", ", diffs) + ")";
     }
 
     private Properties geometry() {
@@ -501,6 +538,53 @@ public final class DramTier implements Tier {
         return arena.outstandingPins();
     }
 
+    /**
+     * Why a persistent tier started cold although files of an earlier arena were in its directory (e.g. "the arena
+     * geometry changed (pages 16 -> 32)"), or null: a warm restart, a first start, or a non-persistent tier.
+     */
+    public String coldStartReason() {
+        return coldStartReason;
+    }
+
+    /** Blocks found in the directory at open (0 for a first start or a non-persistent tier). */
+    public long restartBlocks() {
+        return restartBlocks;
+    }
+
+    /**
+     * Deletes the tier files in {@code dir} and the directory itself if no process has a tier open there (its
+     * lock is free); false if one has, or {@code dir} holds files that are not a DRAM tier's.
+     */
+    public static boolean deleteIfUnused(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        try (DirectoryLock held = DirectoryLock.tryAcquire(dir.resolve(LOCK_FILE))) {
+            if (held == null) {
+                return false;
+            }
+            try (var files = Files.list(dir)) {
+                for (Path p : (Iterable<Path>) files::iterator) {
+                    String n = p.getFileName().toString();
+                    if (!n.equals(LOCK_FILE) && !n.equals(GEOMETRY_FILE) && !n.equals(INDEX_FILE)
+                            && !n.matches("segment-\\d+\\.arena") && !n.equals(OWNER_FILE) && !n.equals("shm.token")) {
+                        return false;
+                    }
+                }
+            }
+            try (var files = Files.list(dir)) {
+                for (Path p : (Iterable<Path>) files::iterator) {
+                    if (!p.getFileName().toString().equals(LOCK_FILE)) {
+                        Files.delete(p);
+                    }
+                }
+            }
+            Files.delete(dir.resolve(LOCK_FILE)); // still locked by us: a racing opener fails on the gone directory
+        }
+        Files.delete(dir);
+        return true;
+    }
+
     /** The configuration this tier was opened with. */
     public DramTierConfig config() {
         return config;
@@ -520,6 +604,9 @@ public final class DramTier implements Tier {
         }
         index.close();
         arena.close();
+        if (lock != null) {
+            lock.close();
+        }
     }
 
     /** Enters an operation; the index and arena stay open until it leaves. */
