@@ -95,8 +95,9 @@ final class DramPlacement {
         if (t.coldStartReason() != null) {
             LOG.info("dram tier: arena in {} started cold: {}", dir, t.coldStartReason());
         } else {
-            LOG.info("dram tier: arena in {} (survives a daemon restart, not a reboot), {} blocks found", dir,
-                    t.restartBlocks());
+            LOG.info("dram tier: arena in {} (survives a daemon restart, not a reboot), {} blocks found{}", dir,
+                    t.restartBlocks(), t.indexRecovered() ? " (the last daemon did not stop cleanly: index recovered)"
+                            : "");
         }
     }
 

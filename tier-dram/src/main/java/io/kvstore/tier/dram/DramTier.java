@@ -79,6 +79,12 @@ public final class DramTier implements Tier {
      * there); {@link #deleteIfUnused} counts it as one of the tier's files.
      */
     public static final String OWNER_FILE = "owner";
+    /**
+     * Written by {@link #close()} after the index is closed, deleted at open: when it is missing at open, the last
+     * process died with the index open (kill -9, crash) and may have held one of Chronicle Map's segment locks,
+     * which live in the mapped file; the index is then opened with Chronicle Map's recovery, which resets them.
+     */
+    private static final String CLEAN_FILE = "closed-cleanly";
     private static final int MIN_INDEX_ENTRIES = 1024;
     private static final long MIN_INDEX_FILE_BYTES = 4096;
 
@@ -101,6 +107,7 @@ public final class DramTier implements Tier {
     private long restartBlocks;
     private long restartDiscarded;
     private String coldStartReason;
+    private boolean recoveredIndex;
 
     private DramTier(DramTierConfig config) throws IOException {
         this.config = config;
@@ -129,7 +136,14 @@ public final class DramTier implements Tier {
             lock.close();
             throw e;
         }
-        reload();
+        try {
+            reload();
+        } catch (RuntimeException | Error e) {
+            index.close();
+            arena.close();
+            lock.close();
+            throw e;
+        }
     }
 
     /** Opens the index found in {@code dir}, or wipes what is there and starts cold (and says why). */
@@ -147,12 +161,17 @@ public final class DramTier implements Tier {
             cold("the index file is truncated (" + Files.size(indexFile) + " bytes)");
             wipe(dir);
         }
+        boolean clean = Files.deleteIfExists(dir.resolve(CLEAN_FILE));
         try {
-            return newIndex(indexFile);
+            if (!clean && Files.exists(indexFile)) {
+                recoveredIndex = true;
+                return newIndex(indexFile, true);
+            }
+            return newIndex(indexFile, false);
         } catch (IOException | RuntimeException e) {
             cold("the index could not be read (" + e.getClass().getSimpleName() + ")");
             wipe(dir);
-            return newIndex(indexFile);
+            return newIndex(indexFile, false);
         }
     }
 
@@ -175,13 +194,21 @@ public final class DramTier implements Tier {
     }
 
     private ChronicleMap<byte[], byte[]> newIndex(Path file) throws IOException {
+        return newIndex(file, false);
+    }
+
+    /** The index in {@code file} (or in memory if null); {@code recover}: after a crash, see {@link #CLEAN_FILE}. */
+    private ChronicleMap<byte[], byte[]> newIndex(Path file, boolean recover) throws IOException {
         ChronicleMapBuilder<byte[], byte[]> b = ChronicleMap.of(byte[].class, byte[].class)
                 .name(config.name() + "-index")
                 .constantKeySizeBySample(new byte[BlockKey.BYTES])
                 .constantValueSizeBySample(new byte[IndexRecordDescriptor.LENGTH])
                 // every block takes at least one page: the page count bounds the number of entries
                 .entries(Math.max(MIN_INDEX_ENTRIES, config.pageCount()));
-        return file == null ? b.create() : b.createPersistedTo(file.toFile());
+        if (file == null) {
+            return b.create();
+        }
+        return recover ? b.recoverPersistedTo(file.toFile(), true) : b.createPersistedTo(file.toFile());
     }
 
     // ------------------------------------------------------------------------------------------ warm restart
@@ -475,7 +502,8 @@ public final class DramTier implements Tier {
      * {@code no_run_refusals} (puts refused although enough pages were free: external fragmentation or pages held
      * by readers), {@code removed_blocks} / {@code removed_bytes} (blocks the store evicted or deleted here),
      * {@code restart_blocks} (blocks found at open), {@code restart_discarded} (1 if files found at open were
-     * unusable and the tier started cold), {@code verified_after_restart}, {@code persistent}.
+     * unusable and the tier started cold), {@code verified_after_restart}, {@code restart_index_recovered} (1 if the
+     * last process did not close the tier, so the index went through Chronicle Map's recovery), {@code persistent}.
      */
     @Override
     public TierStats stats() {
@@ -493,6 +521,7 @@ public final class DramTier implements Tier {
                         Map.entry("restart_blocks", restartBlocks),
                         Map.entry("restart_discarded", restartDiscarded),
                         Map.entry("verified_after_restart", verifiedAfterRestart.sum()),
+                        Map.entry("restart_index_recovered", recoveredIndex ? 1L : 0L),
                         Map.entry("persistent", config.persistent() ? 1L : 0L)));
     }
 
@@ -528,6 +557,11 @@ public final class DramTier implements Tier {
         return loc < 0 ? null : new SharedLocation(PageArena.segmentFile(dir, (int) (loc >>> 40)), loc & ((1L << 40) - 1));
     }
 
+    /** Test hook: the index. */
+    ChronicleMap<byte[], byte[]> indexForTest() {
+        return index;
+    }
+
     /** Test hook: the arena. */
     PageArena arenaForTest() {
         return arena;
@@ -544,6 +578,11 @@ public final class DramTier implements Tier {
      */
     public String coldStartReason() {
         return coldStartReason;
+    }
+
+    /** True if the last process did not close the tier (kill -9, crash) and the index was recovered at open. */
+    public boolean indexRecovered() {
+        return recoveredIndex;
     }
 
     /** Blocks found in the directory at open (0 for a first start or a non-persistent tier). */
@@ -567,7 +606,8 @@ public final class DramTier implements Tier {
                 for (Path p : (Iterable<Path>) files::iterator) {
                     String n = p.getFileName().toString();
                     if (!n.equals(LOCK_FILE) && !n.equals(GEOMETRY_FILE) && !n.equals(INDEX_FILE)
-                            && !n.matches("segment-\\d+\\.arena") && !n.equals(OWNER_FILE) && !n.equals("shm.token")) {
+                            && !n.matches("segment-\\d+\\.arena") && !n.equals(OWNER_FILE) && !n.equals(CLEAN_FILE)
+                            && !n.equals("shm.token")) {
                         return false;
                     }
                 }
@@ -605,6 +645,11 @@ public final class DramTier implements Tier {
         index.close();
         arena.close();
         if (lock != null) {
+            try {
+                Files.writeString(config.persistDirectory().resolve(CLEAN_FILE), "");
+            } catch (IOException e) {
+                // the next open recovers the index, which is only slower
+            }
             lock.close();
         }
     }

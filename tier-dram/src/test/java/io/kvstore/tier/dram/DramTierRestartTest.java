@@ -151,6 +151,7 @@ class DramTierRestartTest {
             assertThat(t.blockCount()).isEqualTo(1);
             assertThat(t.restartBlocks()).isEqualTo(1);
             assertThat(t.coldStartReason()).isNull();
+            assertThat(t.indexRecovered()).as("closed cleanly: no recovery").isFalse();
         }
     }
 
