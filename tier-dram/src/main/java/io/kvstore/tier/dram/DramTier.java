@@ -63,7 +63,11 @@ import java.util.function.Consumer;
  * With a {@code persistDirectory} the arena segments and the Chronicle Map are memory-mapped files there, plus a
  * small {@code arena.properties} with the geometry; reopening finds the blocks again. Bytes are written before
  * their record is published, so a crash leaves at worst pages without a record (free again at the next start)
- * or a record whose bytes fail their checksum (dropped). A geometry change or an unreadable index starts cold.
+ * or a record whose bytes fail their checksum (dropped). A geometry change or an unreadable index starts cold
+ * ({@link #coldStartReason()} says why). One process at a time: an OS lock on {@code arena.lock} is held while the
+ * tier is open ({@link DramTierInUseException} for a second opener). After a process died with the tier open (no
+ * {@code closed-cleanly} marker), the index is opened with Chronicle Map's recovery, which releases the segment
+ * locks the dead process may have held.
  *
  * <p>Thread-safety: all methods may be called concurrently. Handles stay valid after {@link #close()} until
  * they are closed themselves; the arena's memory is released after the last one.
