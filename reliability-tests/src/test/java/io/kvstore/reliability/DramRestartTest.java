@@ -153,7 +153,9 @@ class DramRestartTest {
             assertThat(d.process.exitValue()).as("exit after SIGTERM").isIn(0, 143);
         }
         try (Daemon r = start("restarted", settings); KvStoreClient c = client(r.port)) {
-            assertThat(Files.readString(r.log)).contains("arena in " + d.dramDir + " (survives a daemon restart");
+            assertThat(Files.readString(r.log)).contains("arena in " + d.dramDir + " (survives a daemon restart")
+                    .contains(before.values().stream().filter("dram"::equals).count() + " blocks found")
+                    .doesNotContain("index recovered");
             Served s = serve(c, blocks);
             long inDram = before.values().stream().filter("dram"::equals).count();
             System.out.printf("DRAM RESTART: SIGTERM, %d blocks stored (%d in DRAM, %d in NVMe), %d served with "
@@ -210,6 +212,7 @@ class DramRestartTest {
             writer.join(10_000);
         }
         try (Daemon r = start("after-kill", settings); KvStoreClient c = client(r.port)) {
+            assertThat(Files.readString(r.log)).contains("(the last daemon did not stop cleanly: index recovered)");
             Served before = serve(c, idle);
             Served during = serve(c, underLoad);
             System.out.printf("DRAM RESTART: kill -9, %d blocks stored before the load: %d found with correct bytes, "
