@@ -103,6 +103,10 @@ class DramRestartTest {
         return out;
     }
 
+    private static long count(Map<BlockKey, String> tiers, String tier) {
+        return tiers.values().stream().filter(tier::equals).count();
+    }
+
     record Served(int found, int bad) {
     }
 
@@ -154,13 +158,13 @@ class DramRestartTest {
         }
         try (Daemon r = start("restarted", settings); KvStoreClient c = client(r.port)) {
             assertThat(Files.readString(r.log)).contains("arena in " + d.dramDir + " (survives a daemon restart")
-                    .contains(before.values().stream().filter("dram"::equals).count() + " blocks found")
+                    .contains(count(before, "dram") + " blocks found")
                     .doesNotContain("index recovered");
             Served s = serve(c, blocks);
-            long inDram = before.values().stream().filter("dram"::equals).count();
-            System.out.printf("DRAM RESTART: SIGTERM, %d blocks stored (%d in DRAM, %d in NVMe), %d served with "
-                    + "correct bytes after the restart, %d bad%n", blocks.size(), inDram, blocks.size() - inDram,
-                    s.found(), s.bad());
+            System.out.printf("DRAM RESTART: SIGTERM, %d blocks stored (%d in DRAM, %d in NVMe, %d elsewhere), %d "
+                            + "served with correct bytes after the restart, %d bad%n", blocks.size(), count(before, "dram"),
+                    count(before, "nvme"), blocks.size() - count(before, "dram") - count(before, "nvme"), s.found(),
+                    s.bad());
             assertThat(s.bad()).isZero();
             assertThat(s.found()).as("blocks served after the SIGTERM restart").isEqualTo(blocks.size());
             r.stop();
