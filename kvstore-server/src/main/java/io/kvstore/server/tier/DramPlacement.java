@@ -82,8 +82,10 @@ final class DramPlacement {
             return privateMemory(base, "could not open the arena in " + dir + ": " + message(e), defaultLocation);
         }
         try {
-            Files.writeString(dir.resolve(DramTier.OWNER_FILE), c.dataDir().toAbsolutePath() + "\n");
-        } catch (IOException e) {
+            Path owner = dir.resolve(DramTier.OWNER_FILE);
+            Files.writeString(owner, c.dataDir().toAbsolutePath() + "\n");
+            Files.setPosixFilePermissions(owner, PosixFilePermissions.fromString("rw-------"));
+        } catch (IOException | UnsupportedOperationException e) {
             // only a note for people and for the clean-up of deleted data dirs
         }
         logOpened(t);

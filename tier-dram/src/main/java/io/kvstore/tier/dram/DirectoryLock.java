@@ -57,6 +57,7 @@ final class DirectoryLock implements AutoCloseable {
         FileChannel ch = null;
         try {
             ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            PageArena.restrict(file);
             FileLock l;
             try {
                 l = ch.tryLock();

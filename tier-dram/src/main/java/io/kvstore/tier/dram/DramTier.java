@@ -128,8 +128,10 @@ public final class DramTier implements Tier {
             ChronicleMap<byte[], byte[]> idx = openIndex(dir);
             PageArena a;
             try {
+                PageArena.restrict(dir.resolve(INDEX_FILE));
                 a = PageArena.mapped(config, dir);
                 writeGeometry(dir);
+                PageArena.restrict(dir.resolve(GEOMETRY_FILE));
             } catch (IOException | RuntimeException e) {
                 idx.close();
                 throw e;

@@ -122,7 +122,7 @@ final class PageArena implements AutoCloseable {
     }
 
     /** Owner read-write only (where the file system has POSIX modes): the files are the arena's memory. */
-    private static void restrict(Path file) throws IOException {
+    static void restrict(Path file) throws IOException {
         try {
             Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         } catch (UnsupportedOperationException e) {

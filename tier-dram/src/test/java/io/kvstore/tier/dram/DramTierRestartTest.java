@@ -138,7 +138,7 @@ class DramTierRestartTest {
     }
 
     @Test
-    void aDirectoryIsOpenInOneTierAtATimeAndFreeAgainAfterClose() {
+    void aDirectoryIsOpenInOneTierAtATimeAndFreeAgainAfterClose() throws IOException {
         try (DramTier t = DramTier.open(config())) {
             t.put(Blocks.meta(1, SIZE), Blocks.payload(1, SIZE));
             assertThatThrownBy(() -> DramTier.open(config())).isInstanceOf(DramTierInUseException.class)
@@ -146,6 +146,10 @@ class DramTierRestartTest {
             // the failed open did not take the first tier's lock away (POSIX drops a process's locks on any close)
             assertThatThrownBy(() -> DramTier.open(config())).isInstanceOf(DramTierInUseException.class);
             readAndClose(t, 1);
+            for (String f : new String[]{"index.cm", "arena.properties", "arena.lock", "segment-000.arena"}) {
+                assertThat(Files.getPosixFilePermissions(dir.resolve(f)).toString()).as(f)
+                        .doesNotContain("GROUP", "OTHERS");
+            }
         }
         try (DramTier t = DramTier.open(config())) {
             assertThat(t.blockCount()).isEqualTo(1);
