@@ -23,8 +23,9 @@ ACME_TOKEN = "py-acme-token"     # may use tenant "acme" only
 JAVA_OPTS = ["-Xmx1g", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
 AUTH_TOKENS = "%s=*,%s=acme" % (TOKEN, ACME_TOKEN)
 # the off-heap tiers reserve their capacity up front: keep them small enough for the 1 GiB heap's direct limit
+# dramPersist=false: the DRAM arena in private memory, so that test daemons leave nothing in /dev/shm
 TIER_SIZES = ["--set", "hbmCapacityBytes=64MiB", "--set", "dramCapacityBytes=256MiB",
-              "--set", "nvmeCapacityBytes=1GiB"]
+              "--set", "nvmeCapacityBytes=1GiB", "--set", "dramPersist=false"]
 
 
 class Daemon:

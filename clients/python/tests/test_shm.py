@@ -18,7 +18,7 @@ class SharedMemoryTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.shm = tempfile.mkdtemp(prefix="kvstore-pytest-shm-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-        cls.d = daemon.Daemon(args=["--set", "hbmCapacityBytes=0",
+        cls.d = daemon.Daemon(args=["--set", "hbmCapacityBytes=0", "--set", "dramPersist=true",
                                     "--set", "dramSharedMemoryDir=" + os.path.join(cls.shm, "dram")]).start()
 
     @classmethod

@@ -33,7 +33,7 @@ class ShmClientServerTest extends ClientServerTest {
 
     @Override
     ConfigLoader serverConfig(Path d) {
-        return TestServers.config(d).assignment("dramSharedMemoryDir=" + d.resolve("shm"));
+        return TestServers.config(d).assignment("dramPersist=true").assignment("dramSharedMemoryDir=" + d.resolve("shm"));
     }
 
     @AfterEach

@@ -3,6 +3,7 @@ package io.kvstore.server;
 import io.kvstore.server.config.ConfigException;
 import io.kvstore.server.config.ConfigLoader;
 import io.kvstore.server.config.ServerConfig;
+import io.kvstore.tier.dram.DramTierInUseException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -61,7 +62,13 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("kvstore serve: bad config: " + e.getMessage());
             return 2;
         }
-        KvServer server = new KvServer(config).start();
+        KvServer server;
+        try {
+            server = new KvServer(config).start();
+        } catch (DramTierInUseException e) {
+            System.err.println("kvstore serve: " + e.getMessage());
+            return 1;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("kvstore stopping (draining up to {} ms)", config.shutdownGraceMillis());
             server.close();

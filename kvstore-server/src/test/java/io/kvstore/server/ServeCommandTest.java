@@ -1,6 +1,7 @@
 package io.kvstore.server;
 
 import io.kvstore.server.config.ServerConfig;
+import io.kvstore.tier.dram.DramTier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -39,10 +40,19 @@ class ServeCommandTest {
     void embeddedDefaultsStartAllThreeTiers() throws Exception {
         ServeCommand cmd = new ServeCommand();
         new CommandLine(cmd).parseArgs("--port", "0", "--admin-port", "0", "--data-dir", dir.toString());
+        java.nio.file.Path arena = null;
         try (KvServer s = new KvServer(cmd.config(Map.of())).start()) {
             assertThat(s.store().tierNames()).containsExactly("hbm", "dram", "nvme");
             assertThat(s.port()).isPositive();
             assertThat(s.adminPort()).isPositive();
+            arena = ((DramTier) s.store().tiers().get(1)).config().persistDirectory();
+            if (java.nio.file.Files.isDirectory(java.nio.file.Path.of("/dev/shm"))) {
+                assertThat(arena).as("the DRAM arena outlives the daemon by default").isNotNull();
+            }
+        } finally {
+            if (arena != null) {
+                DramTier.deleteIfUnused(arena); // what a reboot would do: the test leaves nothing in /dev/shm
+            }
         }
     }
 }

@@ -42,7 +42,7 @@ class DramFileFaultTest {
 
     private static ConfigLoader dramOnly(Path data) {
         return TestServers.config(data).assignment("dramCapacityBytes=64MiB").assignment("nvmeCapacityBytes=0")
-                .assignment("dramSharedMemoryDir=" + data.resolve("shm"));
+                .assignment("dramPersist=true").assignment("dramSharedMemoryDir=" + data.resolve("shm"));
     }
 
     @ParameterizedTest(name = "read back over shared memory: {0}")

@@ -33,12 +33,14 @@ final class DramSection implements TierBenchmark {
     public Map<String, Object> run(TierBenchSettings s, PrintStream out) throws Exception {
         List<Map<String, Object>> rows = new ArrayList<>();
         Map<String, Double> gbps = new LinkedHashMap<>();
+        out.println("arena: " + s.dramArena());
         out.printf("%-7s %10s %7s %14s %10s %12s %9s%n", "op", "size", "threads", "ops/s", "GB/s", "ns/op",
                 "vs memcpy");
         for (int threads : s.threads()) {
             ChainedOptionsBuilder b = new OptionsBuilder()
                     .include(DramTierBenchmark.class.getName() + "\\.(memcpy|put|get)$")
                     .param("size", s.sizes().stream().map(String::valueOf).toArray(String[]::new))
+                    .param("arena", s.dramArena())
                     .threads(threads)
                     .forks(s.forks())
                     .warmupIterations(s.warmupIterations())
@@ -78,7 +80,7 @@ final class DramSection implements TierBenchmark {
         List<Map<String, Object>> paired = new ArrayList<>();
         Map<Integer, PairedPutRun.Result> pairedBySize = new LinkedHashMap<>();
         for (int size : s.sizes()) {
-            PairedPutRun.Result r = PairedPutRun.run(size, PAIRED_ROUNDS);
+            PairedPutRun.Result r = PairedPutRun.run(size, PAIRED_ROUNDS, s.dramArena());
             pairedBySize.put(size, r);
             Map<String, Object> row = new LinkedHashMap<>();
             row.put("size_bytes", size);
@@ -96,6 +98,7 @@ final class DramSection implements TierBenchmark {
         double memcpy = gbps.get("memcpy/" + h + "/" + t);
         double put = gbps.get("put/" + h + "/" + t);
         double get = gbps.get("get/" + h + "/" + t);
+        f.put("dram_arena", s.dramArena());
         f.put("block_size_bytes", h);
         f.put("threads", t);
         f.put("memcpy_gbps", round(memcpy));

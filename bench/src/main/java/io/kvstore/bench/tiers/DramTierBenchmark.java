@@ -19,7 +19,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.infra.Blackhole;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,14 +48,20 @@ public class DramTierBenchmark {
     @Param({"262144", "2097152", "33554432"})
     public int size;
 
+    /** Where the arena lives: {@code shm} (files in /dev/shm, the daemon's default) or {@code private}. */
+    @Param({"shm"})
+    public String arena;
+
     private static final long NS = 0x62656e6368L;
+    private Arena opened;
     private DramTier tier;
     private BlockKey stored;
 
     @Setup(Level.Trial)
     public void open() {
         // room for one stored block plus one in-flight put per thread (up to 4 threads), with slack
-        tier = DramTier.open(DramTierConfig.of("bench", (long) size * 8, DramTierConfig.DEFAULT_PAGE_SIZE));
+        opened = Arena.open(arena, DramTierConfig.of("bench", (long) size * 8, DramTierConfig.DEFAULT_PAGE_SIZE));
+        tier = opened.tier();
         stored = BlockKey.synthetic(NS, -1);
         ByteBuffer payload = ByteBuffer.allocateDirect(size);
         fill(payload, -1);
@@ -62,7 +72,36 @@ public class DramTierBenchmark {
 
     @TearDown(Level.Trial)
     public void close() {
-        tier.close();
+        opened.close();
+    }
+
+    /** A DRAM tier in private memory, or in a fresh directory under /dev/shm removed again at close. */
+    record Arena(DramTier tier, Path dir) implements AutoCloseable {
+
+        static Arena open(String where, DramTierConfig config) {
+            if (where.equals("private")) {
+                return new Arena(DramTier.open(config), null);
+            }
+            try {
+                Path dir = Files.createTempDirectory(Path.of("/dev/shm"), "kvstore-bench-");
+                Files.delete(dir); // the tier creates it owner-only
+                return new Arena(DramTier.open(config.persistedTo(dir)), dir);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot put the arena in /dev/shm (use --dram-arena private)", e);
+            }
+        }
+
+        @Override
+        public void close() {
+            tier.close();
+            if (dir != null) {
+                try {
+                    DramTier.deleteIfUnused(dir);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        }
     }
 
     /** Per-thread buffers and key. */

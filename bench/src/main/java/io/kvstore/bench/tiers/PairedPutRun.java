@@ -27,7 +27,7 @@ final class PairedPutRun {
     private PairedPutRun() {
     }
 
-    static Result run(int size, int rounds) {
+    static Result run(int size, int rounds, String arena) {
         int ops = (int) Math.max(4, BYTES_PER_ROUND / size);
         ByteBuffer src = ByteBuffer.allocateDirect(size);
         ByteBuffer dst = ByteBuffer.allocateDirect(size);
@@ -37,8 +37,9 @@ final class PairedPutRun {
         double[] copy = new double[rounds];
         double[] put = new double[rounds];
         double[] ratio = new double[rounds];
-        try (DramTier tier = DramTier.open(DramTierConfig.of("paired", (long) size * 4,
-                DramTierConfig.DEFAULT_PAGE_SIZE))) {
+        try (DramTierBenchmark.Arena a = DramTierBenchmark.Arena.open(arena,
+                DramTierConfig.of("paired", (long) size * 4, DramTierConfig.DEFAULT_PAGE_SIZE))) {
+            DramTier tier = a.tier();
             for (int r = -WARMUP_ROUNDS; r < rounds; r++) {
                 double c;
                 double p;

@@ -12,9 +12,11 @@ import java.util.List;
  * @param measureIterations  JMH measured iterations per fork
  * @param iterationMillis    length of one iteration
  * @param verbose            print JMH's own output
+ * @param dramArena          where the DRAM tier's arena lives: {@code shm} (memory-mapped files in /dev/shm, the
+ *                           daemon's default) or {@code private} (anonymous direct memory, {@code dramPersist=false})
  */
 public record TierBenchSettings(List<Integer> sizes, List<Integer> threads, int forks, int warmupIterations,
-                                int measureIterations, int iterationMillis, boolean verbose) {
+                                int measureIterations, int iterationMillis, boolean verbose, String dramArena) {
 
     /** Size every short report quotes: 2 MiB. */
     public static final int HEADLINE_SIZE = 2 * 1024 * 1024;
@@ -23,7 +25,7 @@ public record TierBenchSettings(List<Integer> sizes, List<Integer> threads, int 
         sizes = List.copyOf(sizes);
         threads = List.copyOf(threads);
         if (sizes.isEmpty() || threads.isEmpty() || forks < 1 || warmupIterations < 0 || measureIterations < 1
-                || iterationMillis < 10) {
+                || iterationMillis < 10 || !List.of("shm", "private").contains(dramArena)) {
             throw new IllegalArgumentException("bad benchmark settings: " + this);
         }
     }

@@ -44,6 +44,10 @@ public final class TiersCommand implements Callable<Integer> {
     @Option(names = "--verbose", description = "Show JMH's own output.")
     boolean verbose;
 
+    @Option(names = "--dram-arena", paramLabel = "shm|private", description = "The DRAM tier's arena: shm (files in "
+            + "/dev/shm, the daemon's default, survives a restart) or private (dramPersist=false). Default: shm.")
+    String dramArena = "shm";
+
     /** The sections, in report order. A new tier adds one line here. */
     static List<TierBenchmark> sections() {
         List<TierBenchmark> s = new ArrayList<>();
@@ -60,7 +64,7 @@ public final class TiersCommand implements Callable<Integer> {
         // the short run still warms up for 2 s: Chronicle Map's paths need C2, and on a busy machine it is slow
         return new TierBenchSettings(sizes, threads, forks != null ? forks : full ? 3 : 1, full ? 2 : 4,
                 iterations != null ? iterations : full ? 5 : 3,
-                iterationMillis != null ? iterationMillis : full ? 1000 : 500, verbose);
+                iterationMillis != null ? iterationMillis : full ? 1000 : 500, verbose, dramArena);
     }
 
     @Override

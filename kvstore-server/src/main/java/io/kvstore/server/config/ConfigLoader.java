@@ -23,7 +23,7 @@ import java.util.Objects;
  */
 public final class ConfigLoader {
 
-    private enum Kind { STRING, INT, SIZE, PATH, TOKENS, QUOTAS }
+    private enum Kind { STRING, INT, SIZE, PATH, BOOLEAN, TOKENS, QUOTAS }
 
     private record Setting(String name, Kind kind, String defaultValue) {
         String env() {
@@ -58,6 +58,8 @@ public final class ConfigLoader {
             new Setting("shutdownGraceMillis", Kind.INT, "5000"),
             new Setting("authTokens", Kind.TOKENS, ""),
             new Setting("dramSharedMemoryDir", Kind.STRING, ""),
+            new Setting("dramPersist", Kind.BOOLEAN, "true"),
+            new Setting("dramPersistDir", Kind.STRING, ""),
             new Setting("tenantQuotaBytes", Kind.QUOTAS, ""),
             new Setting("remoteSeeds", Kind.STRING, ""),
             new Setting("remoteKeyPrefix", Kind.STRING, "kv"),
@@ -190,7 +192,7 @@ public final class ConfigLoader {
                     intSize("maxFrameBytes"), integer("maxKeysPerRequest"), integer("maxPipelinedRequests"),
                     size("maxInFlightBytesPerConnection"), intSize("writeBufferLowBytes"),
                     intSize("writeBufferHighBytes"), integer("maxLeaseMillis"), integer("shutdownGraceMillis"),
-                    tokens(), str("dramSharedMemoryDir").isBlank() ? null : Path.of(str("dramSharedMemoryDir")),
+                    tokens(), optionalPath("dramSharedMemoryDir"), bool("dramPersist"), optionalPath("dramPersistDir"),
                     quotas(),
                     remote());
         } catch (ConfigException e) {
@@ -209,6 +211,18 @@ public final class ConfigLoader {
 
     private String str(String name) {
         return Objects.toString(values.get(name)).trim();
+    }
+
+    private Path optionalPath(String name) {
+        return str(name).isBlank() ? null : Path.of(str(name));
+    }
+
+    private boolean bool(String name) {
+        String v = str(name).toLowerCase(Locale.ROOT);
+        if (!v.equals("true") && !v.equals("false")) {
+            throw bad(name, "must be true or false");
+        }
+        return v.equals("true");
     }
 
     private int integer(String name) {

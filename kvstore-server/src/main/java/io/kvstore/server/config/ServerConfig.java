@@ -40,6 +40,12 @@ import java.util.Map;
  * @param dramSharedMemoryDir null = off; otherwise the DRAM arena lives in files in this directory (tmpfs, e.g.
  *                         {@code /dev/shm/kvstore}) that same-host clients of the same OS user map read-only
  *                         (docs/protocol.md, shared memory). Implies DRAM persistence in that directory
+ * @param dramPersist      true: the DRAM arena and its index live in files that outlive the process (by default
+ *                         in {@code /dev/shm/kvstore-<uid>/<hash of the data dir>}), so a daemon restart keeps the
+ *                         hot set (every block CRC-checked before it is served again); a reboot empties them.
+ *                         false: private memory, nothing survives the process (docs/tiers.md)
+ * @param dramPersistDir   null = the default location under {@code /dev/shm}; otherwise the DRAM arena's directory
+ *                         (should be tmpfs: on a disk the kernel writes the arena back to it)
  * @param tenantQuotaBytes tenant to the payload bytes its blocks may hold ({@code *} = every other tenant);
  *                         empty = no quotas
  * @param remote           the shared remote tier (Redis Cluster); {@link Remote#enabled()} false = none
@@ -50,8 +56,8 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
                            int blockingThreads, int blockingQueueDepth, int maxFrameBytes, int maxKeysPerRequest,
                            int maxPipelinedRequests, long maxInFlightBytesPerConnection, int writeBufferLowBytes,
                            int writeBufferHighBytes, long maxLeaseMillis, long shutdownGraceMillis,
-                           Map<String, List<String>> authTokens, Path dramSharedMemoryDir,
-                           Map<String, Long> tenantQuotaBytes, Remote remote) {
+                           Map<String, List<String>> authTokens, Path dramSharedMemoryDir, boolean dramPersist,
+                           Path dramPersistDir, Map<String, Long> tenantQuotaBytes, Remote remote) {
 
     /**
      * Settings of the shared remote tier (docs/remote-tier.md), the last level of the store when {@code seeds}
@@ -111,6 +117,15 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
             // write-through wraps the top local tier; shared-memory reads need the DRAM tier itself
             throw new ConfigException("remoteWriteThroughBlocks: write-through wraps the top tier, which is the DRAM "
                     + "tier that dramSharedMemoryDir offers to clients; use an HBM tier on top, or no write-through");
+        }
+        if (dramSharedMemoryDir != null && !dramPersist) {
+            throw new ConfigException("dramPersist: false, but dramSharedMemoryDir is set, and shared memory keeps the "
+                    + "DRAM arena in files there (which outlive the process); unset one of them");
+        }
+        if (dramSharedMemoryDir != null && dramPersistDir != null
+                && !dramSharedMemoryDir.toAbsolutePath().normalize().equals(dramPersistDir.toAbsolutePath().normalize())) {
+            throw new ConfigException("dramPersistDir: the DRAM arena can be in one directory only, and "
+                    + "dramSharedMemoryDir (" + dramSharedMemoryDir + ") already puts it there; unset one of them");
         }
         port("port", port, false);
         port("adminPort", adminPort, true);

@@ -29,7 +29,7 @@ import java.util.Locale;
 
 /**
  * Turns the config into the store's levels, top first: HBM (emulated, {@code HbmSimTier}), DRAM (off-heap
- * {@code DramTier}), NVMe ({@code NvmeTier}: segment files and a RocksDB index under {@code dataDir/nvme}),
+ * {@code DramTier}, by default in {@code /dev/shm} so that it survives a daemon restart: {@link DramPlacement}), NVMe ({@code NvmeTier}: segment files and a RocksDB index under {@code dataDir/nvme}),
  * each present when its capacity is above zero; then, when {@code remoteSeeds} is set, the shared remote tier on
  * Redis Cluster ({@code RemoteTier}) as the last level, which takes no direct puts and no promotions
  * ({@code withRules(false, false)}): blocks reach it by demotion from the last local level (write-back) and,
@@ -72,15 +72,20 @@ public final class TierFactory {
     /** The levels the config asks for, top first. The caller owns the tiers (the store closes them). */
     public static List<Level> build(ServerConfig c) {
         List<Level> out = new ArrayList<>(4);
-        if (c.hbmCapacityBytes() > 0) {
-            out.add(hbm(c.hbmCapacityBytes(), policy(c.hbmPolicy(), c.hbmCapacityBytes())));
-        }
-        if (c.dramCapacityBytes() > 0) {
-            out.add(dram(c.dramCapacityBytes(), policy(c.dramPolicy(), c.dramCapacityBytes()), c.dramSharedMemoryDir()));
-        }
-        if (c.nvmeCapacityBytes() > 0) {
-            out.add(nvme(c.dataDir().resolve("nvme"), c.nvmeCapacityBytes(),
-                    policy(c.nvmePolicy(), c.nvmeCapacityBytes()), WalMode.valueOf(c.nvmeWalMode().toUpperCase(Locale.ROOT))));
+        try {
+            if (c.hbmCapacityBytes() > 0) {
+                out.add(hbm(c.hbmCapacityBytes(), policy(c.hbmPolicy(), c.hbmCapacityBytes())));
+            }
+            if (c.dramCapacityBytes() > 0) {
+                out.add(dram(c, policy(c.dramPolicy(), c.dramCapacityBytes())));
+            }
+            if (c.nvmeCapacityBytes() > 0) {
+                out.add(nvme(c.dataDir().resolve("nvme"), c.nvmeCapacityBytes(), policy(c.nvmePolicy(),
+                        c.nvmeCapacityBytes()), WalMode.valueOf(c.nvmeWalMode().toUpperCase(Locale.ROOT))));
+            }
+        } catch (RuntimeException e) {
+            out.forEach(l -> l.spec().tier().close()); // e.g. the DRAM arena's lock, for the next try in this JVM
+            throw e;
         }
         if (c.remote().enabled()) {
             addRemote(out, c.remote());
@@ -142,12 +147,13 @@ public final class TierFactory {
                 true, false);
     }
 
-    static Level dram(long capacity, EvictionPolicy<BlockKey> policy, Path sharedDir) {
-        DramTierConfig cfg = DramTierConfig.of("dram", capacity);
-        if (sharedDir != null) { // the arena in files same-host clients may map (shared-memory reads)
-            cfg = cfg.persistedTo(sharedDir);
-        }
-        return new Level(TierSpec.of(DramTier.open(cfg), policy), true, false);
+    /**
+     * The DRAM level: by default its arena outlives the process (in {@code /dev/shm}), see {@link DramPlacement}.
+     * Not durable for ACK_PERSISTED: a reboot or power loss empties it.
+     */
+    static Level dram(ServerConfig c, EvictionPolicy<BlockKey> policy) {
+        DramTier tier = DramPlacement.open(c, DramTierConfig.of("dram", c.dramCapacityBytes()));
+        return new Level(TierSpec.of(tier, policy), true, false);
     }
 
     /**

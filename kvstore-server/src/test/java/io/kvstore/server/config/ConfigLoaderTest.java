@@ -26,6 +26,26 @@ class ConfigLoaderTest {
         assertThat(c.hbmCapacityBytes()).isPositive();
         assertThat(c.nvmeCapacityBytes()).isPositive();
         assertThat(c.authRequired()).isFalse();
+        assertThat(c.dramPersist()).isTrue();
+        assertThat(c.dramPersistDir()).isNull();
+        assertThat(c.dramSharedMemoryDir()).isNull();
+    }
+
+    @Test
+    void dramPersistenceSettings() {
+        assertThat(ConfigLoader.builder().assignment("dramPersist=FALSE").load().dramPersist()).isFalse();
+        assertThat(ConfigLoader.builder().env(Map.of("KVSTORE_DRAM_PERSIST_DIR", "/dev/shm/x")).load().dramPersistDir())
+                .isEqualTo(Path.of("/dev/shm/x"));
+        assertThatThrownBy(() -> ConfigLoader.builder().assignment("dramPersist=maybe").load())
+                .hasMessageContaining("dramPersist: 'maybe' must be true or false (from flag --set dramPersist)");
+        assertThatThrownBy(() -> ConfigLoader.builder().assignment("dramPersist=false")
+                .assignment("dramSharedMemoryDir=/dev/shm/s").load())
+                .hasMessageContaining("dramPersist: false, but dramSharedMemoryDir is set");
+        assertThatThrownBy(() -> ConfigLoader.builder().assignment("dramPersistDir=/dev/shm/a")
+                .assignment("dramSharedMemoryDir=/dev/shm/s").load())
+                .hasMessageContaining("dramPersistDir: the DRAM arena can be in one directory only");
+        assertThat(ConfigLoader.builder().assignment("dramPersistDir=/dev/shm/s")
+                .assignment("dramSharedMemoryDir=/dev/shm/s").load().dramPersistDir()).isEqualTo(Path.of("/dev/shm/s"));
     }
 
     @Test

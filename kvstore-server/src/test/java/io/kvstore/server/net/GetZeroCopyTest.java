@@ -21,7 +21,9 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.util.internal.PlatformDependent;
-import org.junit.jupiter.api.Test;
+import io.kvstore.tier.dram.DramTier;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,7 +39,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The GET data path on an {@link EmbeddedChannel}: a DRAM hit is written as the tier's own off-heap memory (same
- * address, no copy), and the tier handle is released once Netty has written the buffer.
+ * address, no copy: with the arena in mapped files, a slice of the mapping), and the tier handle is released once
+ * Netty has written the buffer.
  */
 @Timeout(30)
 class GetZeroCopyTest {
@@ -45,11 +48,15 @@ class GetZeroCopyTest {
     @TempDir
     Path dir;
 
-    @Test
-    void dramHitsGoOutAsTheTiersOwnMemory() throws Exception {
+    /** {@code persist}: the arena in mapped files (the daemon's default, here under the temp dir) or private memory. */
+    @ParameterizedTest(name = "arena in files: {0}")
+    @ValueSource(booleans = {true, false})
+    void dramHitsGoOutAsTheTiersOwnMemory(boolean persist) throws Exception {
         ServerConfig config = ConfigLoader.builder().flag("dataDir", dir).assignment("hbmCapacityBytes=0")
-                .assignment("dramCapacityBytes=16MiB").assignment("nvmeCapacityBytes=0").load();
+                .assignment("dramCapacityBytes=16MiB").assignment("nvmeCapacityBytes=0")
+                .assignment(persist ? "dramPersistDir=" + dir.resolve("arena") : "dramPersist=false").load();
         List<TierFactory.Level> levels = TierFactory.build(config);
+        assertThat(((DramTier) levels.get(0).spec().tier()).config().persistent()).isEqualTo(persist);
         ThreadPoolExecutor pool = new ThreadPoolExecutor(1, 1, 1, TimeUnit.SECONDS, new ArrayBlockingQueue<>(4));
         Namespace ns = Namespace.of("m", new KvLayout("bf16", 1, 1, 8, 16));
         try (TieredStore store = TieredStore.builder().tier(levels.get(0).spec()).build()) {

@@ -63,7 +63,11 @@ import java.util.function.Consumer;
  * With a {@code persistDirectory} the arena segments and the Chronicle Map are memory-mapped files there, plus a
  * small {@code arena.properties} with the geometry; reopening finds the blocks again. Bytes are written before
  * their record is published, so a crash leaves at worst pages without a record (free again at the next start)
- * or a record whose bytes fail their checksum (dropped). A geometry change or an unreadable index starts cold.
+ * or a record whose bytes fail their checksum (dropped). A geometry change or an unreadable index starts cold
+ * ({@link #coldStartReason()} says why). One process at a time: an OS lock on {@code arena.lock} is held while the
+ * tier is open ({@link DramTierInUseException} for a second opener). After a process died with the tier open (no
+ * {@code closed-cleanly} marker), the index is opened with Chronicle Map's recovery, which releases the segment
+ * locks the dead process may have held.
  *
  * <p>Thread-safety: all methods may be called concurrently. Handles stay valid after {@link #close()} until
  * they are closed themselves; the arena's memory is released after the last one.
@@ -72,6 +76,19 @@ public final class DramTier implements Tier {
 
     private static final String GEOMETRY_FILE = "arena.properties";
     private static final String INDEX_FILE = "index.cm";
+    /** Held (an OS file lock) while a tier has the directory open: one process per directory. */
+    static final String LOCK_FILE = "arena.lock";
+    /**
+     * A note the tier's user may leave in the directory saying whose arena it is (the server writes its data dir
+     * there); {@link #deleteIfUnused} counts it as one of the tier's files.
+     */
+    public static final String OWNER_FILE = "owner";
+    /**
+     * Written by {@link #close()} after the index is closed, deleted at open: when it is missing at open, the last
+     * process died with the index open (kill -9, crash) and may have held one of Chronicle Map's segment locks,
+     * which live in the mapped file; the index is then opened with Chronicle Map's recovery, which resets them.
+     */
+    private static final String CLEAN_FILE = "closed-cleanly";
     private static final int MIN_INDEX_ENTRIES = 1024;
     private static final long MIN_INDEX_FILE_BYTES = 4096;
 
@@ -90,49 +107,83 @@ public final class DramTier implements Tier {
     private final LongAdder verifiedAfterRestart = new LongAdder();
     private final AtomicLong inFlight = new AtomicLong();
     private final AtomicBoolean closing = new AtomicBoolean();
+    private final DirectoryLock lock;
     private long restartBlocks;
     private long restartDiscarded;
+    private String coldStartReason;
+    private boolean recoveredIndex;
 
     private DramTier(DramTierConfig config) throws IOException {
         this.config = config;
         if (!config.persistent()) {
+            this.lock = null;
             this.arena = PageArena.anonymous(config);
             this.index = newIndex(null);
             return;
         }
         Path dir = config.persistDirectory();
         createPrivateDirectory(dir);
-        if (!geometryMatches(dir)) {
+        this.lock = DirectoryLock.acquire(dir.resolve(LOCK_FILE));
+        try {
+            ChronicleMap<byte[], byte[]> idx = openIndex(dir);
+            PageArena a;
+            try {
+                PageArena.restrict(dir.resolve(INDEX_FILE));
+                a = PageArena.mapped(config, dir);
+                writeGeometry(dir);
+                PageArena.restrict(dir.resolve(GEOMETRY_FILE));
+            } catch (IOException | RuntimeException e) {
+                idx.close();
+                throw e;
+            }
+            this.index = idx;
+            this.arena = a;
+        } catch (IOException | RuntimeException | Error e) {
+            lock.close();
+            throw e;
+        }
+        try {
+            reload();
+        } catch (RuntimeException | Error e) {
+            index.close();
+            arena.close();
+            lock.close();
+            throw e;
+        }
+    }
+
+    /** Opens the index found in {@code dir}, or wipes what is there and starts cold (and says why). */
+    private ChronicleMap<byte[], byte[]> openIndex(Path dir) throws IOException {
+        String mismatch = geometryMismatch(dir);
+        if (mismatch != null) {
             if (Files.exists(dir.resolve(GEOMETRY_FILE))) {
-                restartDiscarded = 1;
+                cold(mismatch);
             }
             wipe(dir);
         }
-        ChronicleMap<byte[], byte[]> idx;
         Path indexFile = dir.resolve(INDEX_FILE);
         if (Files.exists(indexFile) && Files.size(indexFile) < MIN_INDEX_FILE_BYTES) {
             // a truncated file: Chronicle Map would try to finish its header and spin
-            restartDiscarded = 1;
+            cold("the index file is truncated (" + Files.size(indexFile) + " bytes)");
             wipe(dir);
         }
+        boolean clean = Files.deleteIfExists(dir.resolve(CLEAN_FILE));
         try {
-            idx = newIndex(dir.resolve(INDEX_FILE));
+            if (!clean && Files.exists(indexFile)) {
+                recoveredIndex = true;
+                return newIndex(indexFile, true);
+            }
+            return newIndex(indexFile, false);
         } catch (IOException | RuntimeException e) {
-            restartDiscarded = 1;
+            cold("the index could not be read (" + e.getClass().getSimpleName() + ")");
             wipe(dir);
-            idx = newIndex(dir.resolve(INDEX_FILE));
+            return newIndex(indexFile, false);
         }
-        PageArena a;
-        try {
-            a = PageArena.mapped(config, dir);
-            writeGeometry(dir);
-        } catch (IOException | RuntimeException e) {
-            idx.close();
-            throw e;
-        }
-        this.index = idx;
-        this.arena = a;
-        reload();
+    }
+
+    private void cold(String reason) {
+        restartDiscarded = 1;
+        coldStartReason = reason;
     }
 
     /**
@@ -149,13 +200,21 @@ public final class DramTier implements Tier {
     }
 
     private ChronicleMap<byte[], byte[]> newIndex(Path file) throws IOException {
+        return newIndex(file, false);
+    }
+
+    /** The index in {@code file} (or in memory if null); {@code recover}: after a crash, see {@link #CLEAN_FILE}. */
+    private ChronicleMap<byte[], byte[]> newIndex(Path file, boolean recover) throws IOException {
         ChronicleMapBuilder<byte[], byte[]> b = ChronicleMap.of(byte[].class, byte[].class)
                 .name(config.name() + "-index")
                 .constantKeySizeBySample(new byte[BlockKey.BYTES])
                 .constantValueSizeBySample(new byte[IndexRecordDescriptor.LENGTH])
                 // every block takes at least one page: the page count bounds the number of entries
                 .entries(Math.max(MIN_INDEX_ENTRIES, config.pageCount()));
-        return file == null ? b.create() : b.createPersistedTo(file.toFile());
+        if (file == null) {
+            return b.create();
+        }
+        return recover ? b.recoverPersistedTo(file.toFile(), true) : b.createPersistedTo(file.toFile());
     }
 
     // ------------------------------------------------------------------------------------------ warm restart
@@ -220,18 +279,29 @@ public final class DramTier implements Tier {
         }
     }
 
-    private boolean geometryMatches(Path dir) throws IOException {
+    /** Null if the geometry file in {@code dir} describes this configuration's arena, else what differs. */
+    private String geometryMismatch(Path dir) throws IOException {
         Path f = dir.resolve(GEOMETRY_FILE);
         if (!Files.exists(f)) {
-            return false;
+            return "no arena was there";
         }
         Properties p = new Properties();
         try (InputStream in = Files.newInputStream(f)) {
             p.load(in);
         } catch (IllegalArgumentException e) {
-            return false;
+            return "the geometry file is unreadable";
         }
-        return geometry().equals(p);
+        Properties want = geometry();
+        if (want.equals(p)) {
+            return null;
+        }
+        List<String> diffs = new ArrayList<>();
+        for (String k : new java.util.TreeSet<>(want.stringPropertyNames())) {
+            if (!want.getProperty(k).equals(p.getProperty(k))) {
+                diffs.add(k + " " + p.getProperty(k, "?") + " -> " + want.getProperty(k));
+            }
+        }
+        return "the arena geometry changed (" + String.join(", ", diffs) + ")";
     }
 
     private Properties geometry() {
@@ -438,7 +508,8 @@ public final class DramTier implements Tier {
      * {@code no_run_refusals} (puts refused although enough pages were free: external fragmentation or pages held
      * by readers), {@code removed_blocks} / {@code removed_bytes} (blocks the store evicted or deleted here),
      * {@code restart_blocks} (blocks found at open), {@code restart_discarded} (1 if files found at open were
-     * unusable and the tier started cold), {@code verified_after_restart}, {@code persistent}.
+     * unusable and the tier started cold), {@code verified_after_restart}, {@code restart_index_recovered} (1 if the
+     * last process did not close the tier, so the index went through Chronicle Map's recovery), {@code persistent}.
      */
     @Override
     public TierStats stats() {
@@ -456,6 +527,7 @@ public final class DramTier implements Tier {
                         Map.entry("restart_blocks", restartBlocks),
                         Map.entry("restart_discarded", restartDiscarded),
                         Map.entry("verified_after_restart", verifiedAfterRestart.sum()),
+                        Map.entry("restart_index_recovered", recoveredIndex ? 1L : 0L),
                         Map.entry("persistent", config.persistent() ? 1L : 0L)));
     }
 
@@ -491,6 +563,11 @@ public final class DramTier implements Tier {
         return loc < 0 ? null : new SharedLocation(PageArena.segmentFile(dir, (int) (loc >>> 40)), loc & ((1L << 40) - 1));
     }
 
+    /** Test hook: the index. */
+    ChronicleMap<byte[], byte[]> indexForTest() {
+        return index;
+    }
+
     /** Test hook: the arena. */
     PageArena arenaForTest() {
         return arena;
@@ -499,6 +576,59 @@ public final class DramTier implements Tier {
     /** Test hook: pins held by open handles (0 once every handle is closed). */
     long openHandlePins() {
         return arena.outstandingPins();
+    }
+
+    /**
+     * Why a persistent tier started cold although files of an earlier arena were in its directory (e.g. "the arena
+     * geometry changed (pages 16 -> 32)"), or null: a warm restart, a first start, or a non-persistent tier.
+     */
+    public String coldStartReason() {
+        return coldStartReason;
+    }
+
+    /** True if the last process did not close the tier (kill -9, crash) and the index was recovered at open. */
+    public boolean indexRecovered() {
+        return recoveredIndex;
+    }
+
+    /** Blocks found in the directory at open (0 for a first start or a non-persistent tier). */
+    public long restartBlocks() {
+        return restartBlocks;
+    }
+
+    /**
+     * Deletes the tier files in {@code dir} and the directory itself if no process has a tier open there (its
+     * lock is free); false if one has, or {@code dir} holds files that are not a DRAM tier's.
+     */
+    public static boolean deleteIfUnused(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        try (DirectoryLock held = DirectoryLock.tryAcquire(dir.resolve(LOCK_FILE))) {
+            if (held == null) {
+                return false;
+            }
+            try (var files = Files.list(dir)) {
+                for (Path p : (Iterable<Path>) files::iterator) {
+                    String n = p.getFileName().toString();
+                    if (!n.equals(LOCK_FILE) && !n.equals(GEOMETRY_FILE) && !n.equals(INDEX_FILE)
+                            && !n.matches("segment-\\d+\\.arena") && !n.equals(OWNER_FILE) && !n.equals(CLEAN_FILE)
+                            && !n.equals("shm.token")) {
+                        return false;
+                    }
+                }
+            }
+            try (var files = Files.list(dir)) {
+                for (Path p : (Iterable<Path>) files::iterator) {
+                    if (!p.getFileName().toString().equals(LOCK_FILE)) {
+                        Files.delete(p);
+                    }
+                }
+            }
+            Files.delete(dir.resolve(LOCK_FILE)); // still locked by us: a racing opener fails on the gone directory
+        }
+        Files.delete(dir);
+        return true;
     }
 
     /** The configuration this tier was opened with. */
@@ -520,6 +650,14 @@ public final class DramTier implements Tier {
         }
         index.close();
         arena.close();
+        if (lock != null) {
+            try {
+                Files.writeString(config.persistDirectory().resolve(CLEAN_FILE), "");
+            } catch (IOException e) {
+                // the next open recovers the index, which is only slower
+            }
+            lock.close();
+        }
     }
 
     /** Enters an operation; the index and arena stay open until it leaves. */

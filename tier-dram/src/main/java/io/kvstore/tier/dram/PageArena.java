@@ -85,7 +85,7 @@ final class PageArena implements AutoCloseable {
                     restrict(file);
                     if (ch.size() != len) {
                         ch.truncate(0); // a resized segment holds nothing we could trust
-                        ch.write(ByteBuffer.allocate(1), len - 1L); // sparse: pages appear as they are written
+                        allocate(ch, len);
                     }
                     segs[i] = ch.map(FileChannel.MapMode.READ_WRITE, 0, len);
                 }
@@ -101,8 +101,28 @@ final class PageArena implements AutoCloseable {
         return new PageArena(config, segs);
     }
 
+    /**
+     * Writes {@code len} zero bytes: the file system gives the segment all its memory now, so a full tmpfs fails
+     * here with an {@code IOException} ("No space left on device") instead of with SIGBUS on a later write through
+     * the mapping. Same cost as the anonymous arena, whose direct buffers are zeroed when allocated.
+     */
+    private static void allocate(FileChannel ch, int len) throws IOException {
+        ByteBuffer zeros = ByteBuffer.allocateDirect(Math.min(len, 1 << 20));
+        try {
+            long pos = 0;
+            while (pos < len) {
+                zeros.clear().limit((int) Math.min(zeros.capacity(), len - pos));
+                while (zeros.hasRemaining()) {
+                    pos += ch.write(zeros, pos);
+                }
+            }
+        } finally {
+            release(zeros);
+        }
+    }
+
     /** Owner read-write only (where the file system has POSIX modes): the files are the arena's memory. */
-    private static void restrict(Path file) throws IOException {
+    static void restrict(Path file) throws IOException {
         try {
             Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         } catch (UnsupportedOperationException e) {

@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Warm restart: 1,000 blocks written, the tier closed and reopened on the same directory, one block damaged. */
 @Timeout(60)
@@ -131,8 +132,56 @@ class DramTierRestartTest {
         try (DramTier t = DramTier.open(other)) {
             assertThat(t.blockCount()).isZero();
             assertThat(t.stats().details()).containsEntry("restart_discarded", 1L);
+            assertThat(t.coldStartReason()).startsWith("the arena geometry changed (").contains("pages 2008 -> 64");
             assertThat(t.put(Blocks.meta(1, SIZE), Blocks.payload(1, SIZE))).isEqualTo(PutOutcome.STORED);
         }
+    }
+
+    @Test
+    void aDirectoryIsOpenInOneTierAtATimeAndFreeAgainAfterClose() throws IOException {
+        try (DramTier t = DramTier.open(config())) {
+            t.put(Blocks.meta(1, SIZE), Blocks.payload(1, SIZE));
+            assertThatThrownBy(() -> DramTier.open(config())).isInstanceOf(DramTierInUseException.class)
+                    .hasMessageContaining(dir.toString()).hasMessageContaining("in use by this process");
+            // the failed open did not take the first tier's lock away (POSIX drops a process's locks on any close)
+            assertThatThrownBy(() -> DramTier.open(config())).isInstanceOf(DramTierInUseException.class);
+            readAndClose(t, 1);
+            for (String f : new String[]{"index.cm", "arena.properties", "arena.lock", "segment-000.arena"}) {
+                assertThat(Files.getPosixFilePermissions(dir.resolve(f)).toString()).as(f)
+                        .doesNotContain("GROUP", "OTHERS");
+            }
+        }
+        try (DramTier t = DramTier.open(config())) {
+            assertThat(t.blockCount()).isEqualTo(1);
+            assertThat(t.restartBlocks()).isEqualTo(1);
+            assertThat(t.coldStartReason()).isNull();
+            assertThat(t.indexRecovered()).as("closed cleanly: no recovery").isFalse();
+        }
+    }
+
+    @Test
+    void deleteIfUnusedRemovesAClosedArenaOnlyAndNeverForeignFiles() throws IOException {
+        Path sub = dir.resolve("arena");
+        DramTierConfig cfg = config().persistedTo(sub);
+        try (DramTier t = DramTier.open(cfg)) {
+            t.put(Blocks.meta(1, SIZE), Blocks.payload(1, SIZE));
+            assertThat(DramTier.deleteIfUnused(sub)).isFalse();
+            readAndClose(t, 1);
+        }
+        Files.writeString(sub.resolve(DramTier.OWNER_FILE), "/some/data/dir\n");
+        Path foreign = dir.resolve("foreign");
+        Files.createDirectories(foreign);
+        Files.writeString(foreign.resolve("notes.txt"), "mine");
+        assertThat(DramTier.deleteIfUnused(foreign)).isFalse();
+        assertThat(foreign.resolve("notes.txt")).exists();
+        assertThat(DramTier.deleteIfUnused(sub)).isTrue();
+        assertThat(sub).doesNotExist();
+    }
+
+    private static void readAndClose(DramTier t, int i) {
+        ReadResult r = t.read(Blocks.key(i));
+        assertThat(r.outcome()).isEqualTo(ReadResult.Outcome.HIT);
+        r.handle().close();
     }
 
     @Test
@@ -143,6 +192,7 @@ class DramTierRestartTest {
         Files.write(dir.resolve("index.cm"), new byte[]{1, 2, 3, 4, 5, 6, 7, 8});
         try (DramTier t = DramTier.open(config())) {
             assertThat(t.blockCount()).isZero();
+            assertThat(t.coldStartReason()).contains("index");
             assertThat(t.stats().details()).containsEntry("restart_discarded", 1L);
             assertThat(t.put(Blocks.meta(1, SIZE), Blocks.payload(1, SIZE))).isEqualTo(PutOutcome.STORED);
         }
