@@ -146,6 +146,17 @@ public final class KvServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        for (int i = 0; i + 1 < levels.size(); i++) { // a restart finds what was in memory that ends with us
+            TierFactory.Level l = levels.get(i);
+            if (l.lostAtExit()) {
+                try {
+                    long moved = store.drain(l.name());
+                    LOG.info("{} tier: {} blocks moved down before stopping", l.name(), moved);
+                } catch (RuntimeException e) {
+                    LOG.warn("{} tier: could not move its blocks down before stopping ({})", l.name(), e.toString());
+                }
+            }
+        }
         store.close();
     }
 }

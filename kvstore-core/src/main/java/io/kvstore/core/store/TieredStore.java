@@ -332,6 +332,26 @@ public final class TieredStore implements AutoCloseable {
         return top < 0 ? null : levels.get(top).name();
     }
 
+    /**
+     * Moves every block of tier {@code tierName} one level down (or drops it from the last level), as its policy
+     * would evict it; pinned and leased blocks stay. For a clean shutdown of a tier whose memory does not outlive
+     * the process (emulated HBM), so that a restart finds those blocks below instead of a gap in their prefixes.
+     * Returns the number of blocks moved or dropped.
+     */
+    public long drain(String tierName) {
+        checkOpen();
+        for (Level level : levels) {
+            if (level.name().equals(tierName)) {
+                long before = level.demotedOut.sum() + level.evicted.sum() + level.copiesDropped.sum();
+                while (mover.evict(level, Long.MAX_VALUE, null)) {
+                    // until nothing evictable is left
+                }
+                return level.demotedOut.sum() + level.evicted.sum() + level.copiesDropped.sum() - before;
+            }
+        }
+        throw new IllegalArgumentException("no tier named '" + tierName + "'; tiers: " + tierNames());
+    }
+
     /** What the store knows about one block, or null if it is not cached. Any namespace. */
     public BlockInfo info(BlockKey key) {
         checkOpen();

@@ -260,6 +260,55 @@ class TieredStoreTest {
     }
 
     @Test
+    void childrenWhoseParentIsCachedNowhereAreDroppedAtOpen() {
+        Tier bottom = new HeapTier("nvme", 10L * B);
+        for (int i : new int[] {0, 1, 3, 4}) { // block 2 lived in a tier that did not survive
+            bottom.put(Blocks.meta(i, B), Blocks.payload(i, B));
+        }
+        store = TieredStore.builder().tier(TierSpec.of(new HeapTier("dram", 10L * B), new LruPolicy<>()))
+                .tier(TierSpec.of(bottom, new LruPolicy<>())).build();
+        assertThat(store.orphansDropped()).isEqualTo(2);
+        assertThat(store.lookup(Blocks.NS, keys(0, 5), 0).hitBlocks()).isEqualTo(2);
+        assertThat(bottom.blockCount()).as("the orphans' bytes are gone too").isEqualTo(2);
+    }
+
+    @Test
+    void aPromotionOutOfATierThatKeepsCopiesLeavesTheCopyAndTheDemotionBackWritesNothing() {
+        store = TieredStore.builder().clock(clock).listener(events::add)
+                .tier(TierSpec.of(new HeapTier("dram", 2L * B), new LruPolicy<>()))
+                .tier(TierSpec.of(new HeapTier("nvme", 10L * B), new LruPolicy<>()).withPromotedCopies(true))
+                .build();
+        put(0);
+        put(1);
+        put(2); // demotes 0 (a write to nvme)
+        long written = store.stats().get(1).bytesWritten();
+        store.get(Blocks.NS, Blocks.key(0)).handle().close(); // promoted, copy kept
+        assertThat(store.info(Blocks.key(0)).tier()).isEqualTo("dram");
+        assertThat(store.tiers().get(1).contains(Blocks.key(0))).isTrue();
+        put(3);
+        put(4); // 0 is a victim again: onto its clean copy
+        assertThat(store.stats().get(0).cleanDemotions()).isPositive();
+        assertThat(store.stats().get(1).demotedInBytes() - written)
+                .as("only the other victims were written").isLessThanOrEqualTo(2L * B);
+        try (BlockHandle h = store.get(Blocks.NS, Blocks.key(0)).handle()) {
+            assertThat(h.payload()).isEqualTo(Blocks.payload(0, B));
+        }
+    }
+
+    @Test
+    void drainMovesATiersBlocksDownAndKeepsPinnedOnes() {
+        twoTiers(5, 10);
+        for (int i = 0; i < 4; i++) {
+            put(i);
+        }
+        store.pin(Blocks.NS, Blocks.key(1));
+        assertThat(store.drain("dram")).isEqualTo(3);
+        assertThat(store.lookup(Blocks.NS, keys(0, 4), 0).tiers()).containsExactly("nvme", "dram", "nvme", "nvme");
+        assertThatThrownBy(() -> store.drain("hbm")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no tier named 'hbm'");
+    }
+
+    @Test
     void metadataOnlyModeAccountsWithoutPayloads() {
         store = TieredStore.builder()
                 .tier(TierSpec.of(new MetadataOnlyTier("dram", 3L * B), new LruPolicy<>()))

@@ -64,6 +64,14 @@ public final class TierFactory {
         public String name() {
             return spec.tier().name();
         }
+
+        /**
+         * True if the tier's memory ends with the daemon (emulated HBM): a clean stop drains it into the level
+         * below, so that a restart finds those blocks instead of a gap in their prefixes.
+         */
+        public boolean lostAtExit() {
+            return spec.tier() instanceof HbmSimTier;
+        }
     }
 
     private TierFactory() {
