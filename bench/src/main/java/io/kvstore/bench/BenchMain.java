@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
             io.kvstore.bench.nvme.NvmeBenchCommand.class,
             io.kvstore.bench.tiers.TiersCommand.class,
             io.kvstore.bench.sim.HitRateCommand.class,
+            io.kvstore.bench.load.LoadCommand.class,
         })
 public final class BenchMain implements Runnable {
 
