@@ -139,6 +139,7 @@ public final class LoadCommand implements Callable<Integer> {
                 w.describe(), connections, runs, seconds, warmupSeconds, probeRate,
                 Sizes.format(configs.get(0).dramBytes()), Sizes.format(configs.get(1).dramBytes()),
                 Sizes.format(nvmeBytes), Sizes.format(w.liveBytes(connections)));
+        String loadBefore = loadAverage();
         List<Map<String, Object>> perRun = new ArrayList<>();
         Map<String, Map<String, List<Double>>> firstRunSeries = new LinkedHashMap<>();
         for (int run = 0; run < runs; run++) {
@@ -178,6 +179,9 @@ public final class LoadCommand implements Callable<Integer> {
         result.put("full_dram_bytes", configs.get(0).dramBytes());
         result.put("roomy_dram_bytes", configs.get(1).dramBytes());
         result.put("finished", Instant.now().toString());
+        result.put("load_average_before", loadBefore);
+        result.put("load_average_after", loadAverage());
+        result.put("cpus", Runtime.getRuntime().availableProcessors());
         result.put("roomy_overflowed_runs", perRun.stream().filter(r -> Boolean.TRUE.equals(r.get("roomy_overflowed")))
                 .count());
         result.put("median", median);
@@ -192,6 +196,8 @@ public final class LoadCommand implements Callable<Integer> {
                 Sizes.format(block), runs), panels));
         result.put("svg", svg.toString());
         System.out.println(table(median));
+        System.out.printf("load average %s before, %s after; %d CPUs%n", loadBefore, result.get("load_average_after"),
+                Runtime.getRuntime().availableProcessors());
         System.out.println("latency over time: " + svg);
         if (json != null) {
             Files.writeString(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
@@ -257,6 +263,16 @@ public final class LoadCommand implements Callable<Integer> {
         long b = Math.max(256L << 20, Math.min(4 * live, available / 3));
         long unit = 64L << 20;
         return (b + unit - 1) / unit * unit;
+    }
+
+    /** The first three fields of /proc/loadavg (1, 5, 15 minutes), or "" where unknown. */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
     }
 
     /** MemAvailable of /proc/meminfo in bytes (Long.MAX_VALUE where unknown). */
@@ -481,7 +497,9 @@ public final class LoadCommand implements Callable<Integer> {
         for (String[] s : spec) {
             double full = Report.at(med, "full." + s[1]);
             double roomy = Report.at(med, "roomy." + s[1]);
-            rows.add(new Report.Row(s[0], List.of(Report.fmt(full), Report.fmt(roomy), Report.fmt(full / roomy))));
+            // a ratio to next to nothing (the roomy daemon's disk) says nothing
+            String ratio = s[1].startsWith("disk.") || s[1].equals("errors") ? "" : Report.fmt(full / roomy);
+            rows.add(new Report.Row(s[0], List.of(Report.fmt(full), Report.fmt(roomy), ratio)));
         }
         for (String tier : tierNames(med)) {
             for (String[] s : new String[][] {{"served MB", "served_bytes"}, {"PUT MB", "put_bytes"},
