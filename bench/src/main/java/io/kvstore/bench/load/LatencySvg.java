@@ -15,7 +15,7 @@ final class LatencySvg {
     private static final int H = 220;
     private static final int LEFT = 80;
     private static final int RIGHT = 150;
-    private static final int TOP = 40;
+    private static final int TOP = 56;
     private static final int GAP = 40;
     private static final String[] COLORS = {"#d62728", "#1f77b4", "#2ca02c", "#9467bd"};
 
@@ -95,8 +95,15 @@ final class LatencySvg {
                     y0 + 16 + 16 * k, color, escape(line.getKey())));
             k++;
         }
+        int step = n <= 10 ? 1 : n <= 60 ? 10 : n <= 600 ? 60 : 600;
+        for (int t = 0; t <= n; t += step) {
+            double x = LEFT + (double) pw * t / n;
+            s.append(String.format(Locale.ROOT, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" stroke=\"#999\"/>\n"
+                    + "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>\n", x, x, y0 + ph, y0 + ph + 4, x,
+                    y0 + ph + 16, t));
+        }
         s.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">second of the "
-                + "measurement (0 .. %d)</text>\n", LEFT + pw / 2, y0 + ph + 18, n));
+                + "measurement</text>\n", LEFT + pw / 2, y0 + ph + 30));
     }
 
     /** A tick label: µs, ms or s. */

@@ -48,9 +48,13 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = "--seconds", description = "Measured seconds per configuration and run (default ${DEFAULT-VALUE}).")
     double seconds = 40;
 
-    @Option(names = "--warmup-seconds", description = "Uncounted seconds of the workload first (default "
-            + "${DEFAULT-VALUE}).")
-    double warmupSeconds = 5;
+    @Option(names = "--warmup-seconds", description = "Uncounted seconds of the workload first, so that the full "
+            + "daemon's NVMe tier is full too when the measurement starts (default ${DEFAULT-VALUE}).")
+    double warmupSeconds = 20;
+
+    @Option(names = "--roomy-warmup-seconds", description = "The same for the roomy daemon, whose NVMe stays empty: "
+            + "shorter, so that the dead blocks of the run still fit its DRAM (default ${DEFAULT-VALUE}).")
+    double roomyWarmupSeconds = 5;
 
     @Option(names = "--runs", description = "Repetitions; medians are reported (default ${DEFAULT-VALUE}).")
     int runs = 3;
@@ -126,19 +130,22 @@ public final class LoadCommand implements Callable<Integer> {
             nvmeBytes = Sizes.parse(nvme);
             rawBytes = Sizes.parse(rawDiskBytes);
             long full = Sizes.parse(fullDram);
-            long roomy = roomyDram != null ? Sizes.parse(roomyDram) : roomyFor(w.liveBytes(connections), availableMemory());
+            long roomy = roomyDram != null ? Sizes.parse(roomyDram)
+                    : roomyFor(w.liveBytes(connections), availableMemory());
             configs = List.of(new Config("full", full), new Config("roomy", roomy));
         } catch (IllegalArgumentException | IOException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), "bench load: " + e.getMessage());
         }
         Files.createDirectories(out);
-        Path root = dataRoot != null ? Files.createDirectories(dataRoot) : Path.of(System.getProperty("java.io.tmpdir"));
+        Path root = dataRoot != null ? Files.createDirectories(dataRoot)
+                : Path.of(System.getProperty("java.io.tmpdir"));
         int block = blockBytes();
-        System.err.printf("bench load: %s; %d connections, %d runs of %.0f s (+%.0f s warm-up) per configuration, "
-                        + "prober %.0f LOOKUP/s; full: DRAM %s, roomy: DRAM %s, NVMe %s; live set %s%n",
-                w.describe(), connections, runs, seconds, warmupSeconds, probeRate,
+        System.err.printf("bench load: %s; %d connections, %d runs of %.0f s per configuration (after %.0f s of "
+                        + "warm-up, roomy %.0f s), prober %.0f LOOKUP/s; full: DRAM %s, roomy: DRAM %s, NVMe %s; "
+                        + "live set %s%n", w.describe(), connections, runs, seconds, warmupSeconds, roomyWarmupSeconds,
+                probeRate,
                 Sizes.format(configs.get(0).dramBytes()), Sizes.format(configs.get(1).dramBytes()),
-                Sizes.format(nvmeBytes), Sizes.format(w.liveBytes(connections)));
+                Sizes.format(nvmeBytes), (w.liveBytes(connections) >> 20) + "MiB");
         String loadBefore = loadAverage();
         List<Map<String, Object>> perRun = new ArrayList<>();
         Map<String, Map<String, List<Double>>> firstRunSeries = new LinkedHashMap<>();
@@ -172,6 +179,7 @@ public final class LoadCommand implements Callable<Integer> {
         result.put("block_bytes", block);
         result.put("seconds", seconds);
         result.put("warmup_seconds", warmupSeconds);
+        result.put("roomy_warmup_seconds", roomyWarmupSeconds);
         result.put("runs", runs);
         result.put("probe_rate", probeRate);
         result.put("live_set_bytes", w.liveBytes(connections));
@@ -212,8 +220,9 @@ public final class LoadCommand implements Callable<Integer> {
         if (!(seconds > 0) || seconds > 86_400) {
             throw new IllegalArgumentException("--seconds must be > 0 (and at most a day), was " + seconds);
         }
-        if (!(warmupSeconds >= 0)) {
-            throw new IllegalArgumentException("--warmup-seconds must be >= 0, was " + warmupSeconds);
+        if (!(warmupSeconds >= 0) || !(roomyWarmupSeconds >= 0)) {
+            throw new IllegalArgumentException("--warmup-seconds and --roomy-warmup-seconds must be >= 0, were "
+                    + warmupSeconds + " and " + roomyWarmupSeconds);
         }
         if (runs < 1) {
             throw new IllegalArgumentException("--runs must be >= 1, was " + runs);
@@ -228,7 +237,8 @@ public final class LoadCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--loopback-seconds must be > 0, was " + loopbackSeconds);
         }
         if (!daemonHeap.matches("\\d+[kKmMgG]?")) {
-            throw new IllegalArgumentException("--daemon-heap must be a -Xmx value such as 1g, was '" + daemonHeap + "'");
+            throw new IllegalArgumentException("--daemon-heap must be a -Xmx value such as 1g, was '" + daemonHeap
+                    + "'");
         }
         long b = blockBytes();
         if (b < 1 || b > 64L << 20) {
@@ -329,7 +339,7 @@ public final class LoadCommand implements Callable<Integer> {
         boolean ok = false;
         try (Daemon d = Daemon.start(data.resolve("data"), log, jvm, set)) {
             LoadRun load = new LoadRun(clientOptions(d.port), w, connections, probeRate);
-            LoadRun.Result r = load.run(d, warmupSeconds, seconds);
+            LoadRun.Result r = load.run(d, c.name().equals("roomy") ? roomyWarmupSeconds : warmupSeconds, seconds);
             d.stop();
             Map<String, Object> f = figures(c, r);
             Map<String, Object> threads = new LinkedHashMap<>();
@@ -373,12 +383,14 @@ public final class LoadCommand implements Callable<Integer> {
         f.put("seconds", s);
         f.put("turns", r.turns());
         f.put("turns_per_s", r.turns() / s);
-        f.put("hit_rate", Report.num(r.blocksLookedUp() == 0 ? Double.NaN : (double) r.blocksHit() / r.blocksLookedUp()));
+        f.put("hit_rate", Report.num(r.blocksLookedUp() == 0 ? Double.NaN
+                : (double) r.blocksHit() / r.blocksLookedUp()));
         f.put("get_MBps", r.getBytes() / s / 1e6);
         f.put("put_MBps", r.putBytes() / s / 1e6);
         f.put("get_bytes", r.getBytes());
         f.put("put_bytes", r.putBytes());
         f.put("put_blocks", r.putBlocks());
+        f.put("put_status", new LinkedHashMap<String, Object>(r.putStatuses()));
         f.put("errors", r.errors());
         f.put("first_error", r.firstError() == null ? "" : r.firstError());
         f.put("probe_missed_slots", r.probeMissedSlots());
@@ -428,6 +440,7 @@ public final class LoadCommand implements Callable<Integer> {
             m.put("hits", delta(before, after, "kvstore_hits_total", "tier", t));
             m.put("put_bytes", delta(before, after, "kvstore_written_bytes_total", "tier", t));
             m.put("admissions", delta(before, after, "kvstore_admissions_total", "tier", t));
+            m.put("rejections", delta(before, after, "kvstore_rejections_total", "tier", t));
             m.put("demoted_in", delta(before, after, "kvstore_demotions_total", "to", t));
             m.put("demoted_out", delta(before, after, "kvstore_demotions_total", "from", t));
             m.put("promoted_in", delta(before, after, "kvstore_promotions_total", "to", t));
@@ -471,7 +484,8 @@ public final class LoadCommand implements Callable<Integer> {
         List<Report.Row> rows = new ArrayList<>();
         String[][] spec = {
             {"turns/s", "turns_per_s"}, {"hit rate", "hit_rate"}, {"GET MB/s", "get_MBps"}, {"PUT MB/s", "put_MBps"},
-            {"errors", "errors"},
+            {"errors", "errors"}, {"PUT blocks sent", "put_blocks"}, {"PUT blocks stored", "put_status.STORED"},
+            {"PUT blocks already present", "put_status.ALREADY_PRESENT"},
             {"client LOOKUP (prober) p50 us", "client.probe_lookup.p50_us"},
             {"client LOOKUP (prober) p99 us", "client.probe_lookup.p99_us"},
             {"client LOOKUP (prober) p99.9 us", "client.probe_lookup.p999_us"},
@@ -498,7 +512,8 @@ public final class LoadCommand implements Callable<Integer> {
             double full = Report.at(med, "full." + s[1]);
             double roomy = Report.at(med, "roomy." + s[1]);
             // a ratio to next to nothing (the roomy daemon's disk) says nothing
-            String ratio = s[1].startsWith("disk.") || s[1].equals("errors") ? "" : Report.fmt(full / roomy);
+            String ratio = s[1].startsWith("disk.") || s[1].startsWith("put_") || s[1].equals("errors") ? ""
+                    : Report.fmt(full / roomy);
             rows.add(new Report.Row(s[0], List.of(Report.fmt(full), Report.fmt(roomy), ratio)));
         }
         for (String tier : tierNames(med)) {

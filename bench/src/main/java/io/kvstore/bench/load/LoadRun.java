@@ -3,6 +3,8 @@ package io.kvstore.bench.load;
 import io.kvstore.bench.net.AgentWorkload;
 import io.kvstore.client.ClientOptions;
 import io.kvstore.client.KvStoreClient;
+import io.kvstore.client.PutAck;
+import io.kvstore.core.store.PutStatus;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.key.PrefixHasher;
 import io.kvstore.core.namespace.KvLayout;
@@ -11,6 +13,9 @@ import io.kvstore.core.namespace.Namespace;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
@@ -31,7 +36,8 @@ final class LoadRun {
 
     /** What one measurement saw, client side and from the daemon. */
     record Result(double seconds, long turns, long blocksLookedUp, long blocksHit, long getBytes, long putBytes,
-                  long putBlocks, long errors, String firstError, long probeMissedSlots,
+                  long putBlocks, Map<String, Long> putStatuses, long errors, String firstError,
+                  long probeMissedSlots,
                   Latencies lookup, Latencies get, Latencies getPerMib, Latencies put, Latencies probe,
                   Scrape before, Scrape after, Daemon.Io io, Instant from, Instant to, List<String> threadNames) {
     }
@@ -60,6 +66,7 @@ final class LoadRun {
         LongAdder putBlocks = new LongAdder();
         LongAdder errors = new LongAdder();
         LongAdder missed = new LongAdder();
+        Map<String, LongAdder> putStatuses = new ConcurrentSkipListMap<>();
         AtomicReference<String> firstError = new AtomicReference<>();
         Latencies lookup = new Latencies();
         Latencies get = new Latencies();
@@ -94,11 +101,14 @@ final class LoadRun {
                     }
 
                     @Override
-                    public void put(long nanos, int blocks, long bytes) {
+                    public void put(long nanos, int blocks, long bytes, PutAck ack) {
                         if (measuring.get()) {
                             put.record(nanos / 1000, second(t0[0]));
                             putBytes.add(bytes);
                             putBlocks.add(blocks);
+                            for (PutStatus st : ack.statuses()) {
+                                putStatuses.computeIfAbsent(st.name(), k -> new LongAdder()).increment();
+                            }
                         }
                     }
                 };
@@ -181,7 +191,8 @@ final class LoadRun {
             Scrape after = daemon.scrape();
             List<String> names = daemon.threadNames();
             result = new Result(secs, turns.sum(), looked.sum(), hit.sum(), getBytes.sum(), putBytes.sum(),
-                    putBlocks.sum(), errors.sum(), firstError.get(), missed.sum(), lookup, get, getPerMib, put, probe,
+                    putBlocks.sum(), counts(putStatuses), errors.sum(), firstError.get(), missed.sum(), lookup, get,
+                    getPerMib, put, probe,
                     before, after, io, from, to, names);
         } finally {
             stop.set(true);
@@ -190,6 +201,12 @@ final class LoadRun {
             }
         }
         return result;
+    }
+
+    private static Map<String, Long> counts(Map<String, LongAdder> m) {
+        Map<String, Long> out = new TreeMap<>();
+        m.forEach((k, v) -> out.put(k, v.sum()));
+        return out;
     }
 
     private static int second(long t0) {

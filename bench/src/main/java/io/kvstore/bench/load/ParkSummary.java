@@ -213,7 +213,8 @@ final class ParkSummary {
     }
 
     private static final Pattern THRESHOLD = Pattern.compile(
-            "(<event name=\"(jdk\\.ThreadPark|jdk\\.JavaMonitorEnter)\">.*?<setting name=\"threshold\"[^>]*>)([^<]*)(<)",
+            "(<event name=\"(jdk\\.ThreadPark|jdk\\.JavaMonitorEnter)\">.*?"
+                    + "<setting name=\"threshold\"[^>]*>)([^<]*)(<)",
             Pattern.DOTALL);
 
     /**

@@ -5,6 +5,7 @@ import io.kvstore.client.BlockStream;
 import io.kvstore.client.ClientOptions;
 import io.kvstore.client.KvStoreClient;
 import io.kvstore.client.PrefixLookup;
+import io.kvstore.client.PutAck;
 import io.kvstore.client.ReceivedBlock;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.key.PrefixHasher;
@@ -74,7 +75,8 @@ public final class AgentWorkload {
 
         void get(long nanos, long bytes);
 
-        void put(long nanos, int blocks, long bytes);
+        /** A PUT of {@code blocks} blocks, {@code bytes} of payload; {@code ack} says what became of each. */
+        void put(long nanos, int blocks, long bytes, PutAck ack);
     }
 
     /**
@@ -108,8 +110,8 @@ public final class AgentWorkload {
                 bytes += b.payload().remaining();
             }
             long t2 = System.nanoTime();
-            client.putBlocks(ns, missing);
-            out.put(System.nanoTime() - t2, missing.size(), bytes);
+            PutAck ack = client.putBlocks(ns, missing);
+            out.put(System.nanoTime() - t2, missing.size(), bytes, ack);
         }
     }
 
@@ -213,7 +215,7 @@ public final class AgentWorkload {
                     }
 
                     @Override
-                    public void put(long nanos, int blocks, long bytes) {
+                    public void put(long nanos, int blocks, long bytes, PutAck ack) {
                         ph.recordValue(Math.max(1, nanos / 1000));
                         putBytes.add(bytes);
                     }

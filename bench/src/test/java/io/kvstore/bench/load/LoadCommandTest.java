@@ -28,10 +28,11 @@ class LoadCommandTest {
     void shortRunAgainstRealDaemonsWritesTheFigures() throws Exception {
         Path json = dir.resolve("load.json");
         Path out = dir.resolve("out");
-        int code = new CommandLine(new LoadCommand()).execute("--seconds", "2", "--warmup-seconds", "1", "--runs", "1",
-                "--connections", "2", "--block-size", "32KiB", "--full-dram", "2MiB", "--nvme", "64MiB",
-                "--roomy-dram", "256MiB", "--raw-disk-bytes", "8MiB", "--loopback-seconds", "0.2", "--probe-rate", "100",
-                "--data-root", dir.resolve("data").toString(), "--out", out.toString(), "--json", json.toString());
+        int code = new CommandLine(new LoadCommand()).execute("--seconds", "2", "--warmup-seconds", "1",
+                "--roomy-warmup-seconds", "1", "--runs", "1", "--connections", "2", "--block-size", "32KiB",
+                "--full-dram", "2MiB", "--nvme", "64MiB", "--roomy-dram", "256MiB", "--raw-disk-bytes", "8MiB",
+                "--loopback-seconds", "0.2", "--probe-rate", "100", "--data-root", dir.resolve("data").toString(),
+                "--out", out.toString(), "--json", json.toString());
         assertThat(code).isZero();
         JsonNode n = new ObjectMapper().readTree(json.toFile());
         JsonNode m = n.get("median");
@@ -41,6 +42,7 @@ class LoadCommandTest {
             assertThat(f.get("errors").asDouble()).as(c).isZero();
             assertThat(f.get("hit_rate").asDouble()).as(c).isBetween(0.0, 1.0);
             assertThat(f.get("put_bytes").asDouble()).as(c).isPositive();
+            assertThat(f.get("put_status").get("STORED").asDouble()).as(c).isPositive();
             for (String op : new String[] {"lookup", "probe_lookup", "get", "get_per_mib", "put"}) {
                 JsonNode o = f.get("client").get(op);
                 assertThat(o.get("count").asDouble()).as(c + " " + op).isPositive();
