@@ -134,7 +134,9 @@ public final class LoadCommand implements Callable<Integer> {
                     : roomyFor(w.liveBytes(connections), availableMemory());
             configs = List.of(new Config("full", full), new Config("roomy", roomy));
         } catch (IllegalArgumentException | IOException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "bench load: " + e.getMessage());
+            spec.commandLine().getErr().println("bench load: " + e.getMessage()); // one line, no usage dump
+            spec.commandLine().getErr().flush();
+            return 2;
         }
         Files.createDirectories(out);
         Path root = dataRoot != null ? Files.createDirectories(dataRoot)

@@ -86,6 +86,7 @@ class LoadCommandTest {
             int code = cl.execute(args);
             assertThat(code).as(String.join(" ", args)).isEqualTo(2);
             assertThat(err.toString()).as(String.join(" ", args)).startsWith("bench load: ");
+            assertThat(err.toString().strip().lines().count()).as(String.join(" ", args)).isEqualTo(1);
         }
     }
 }
