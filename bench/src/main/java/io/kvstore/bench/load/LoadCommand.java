@@ -149,6 +149,7 @@ public final class LoadCommand implements Callable<Integer> {
                 Sizes.format(configs.get(0).dramBytes()), Sizes.format(configs.get(1).dramBytes()),
                 Sizes.format(nvmeBytes), (w.liveBytes(connections) >> 20) + "MiB");
         String loadBefore = loadAverage();
+        Instant started = Instant.now();
         List<Map<String, Object>> perRun = new ArrayList<>();
         Map<String, Map<String, List<Double>>> firstRunSeries = new LinkedHashMap<>();
         for (int run = 0; run < runs; run++) {
@@ -188,6 +189,7 @@ public final class LoadCommand implements Callable<Integer> {
         result.put("nvme_bytes", nvmeBytes);
         result.put("full_dram_bytes", configs.get(0).dramBytes());
         result.put("roomy_dram_bytes", configs.get(1).dramBytes());
+        result.put("started", started.toString());
         result.put("finished", Instant.now().toString());
         result.put("load_average_before", loadBefore);
         result.put("load_average_after", loadAverage());
