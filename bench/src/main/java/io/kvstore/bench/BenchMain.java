@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
             io.kvstore.bench.tiers.TiersCommand.class,
             io.kvstore.bench.sim.HitRateCommand.class,
             io.kvstore.bench.engine.MetadataCommand.class,
+            io.kvstore.bench.load.LoadCommand.class,
         })
 public final class BenchMain implements Runnable {
 

@@ -5,6 +5,7 @@ import io.kvstore.client.BlockStream;
 import io.kvstore.client.ClientOptions;
 import io.kvstore.client.KvStoreClient;
 import io.kvstore.client.PrefixLookup;
+import io.kvstore.client.PutAck;
 import io.kvstore.client.ReceivedBlock;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.key.PrefixHasher;
@@ -25,13 +26,25 @@ import java.util.concurrent.atomic.LongAdder;
  * prompt; each turn of a session re-sends its whole growing context (input dominates output), so the engine
  * looks up the context's prefix, streams the hit blocks, and stores the blocks it had to prefill.
  *
- * <p>Each of {@code connections} threads owns its sessions and loops: pick one of its sessions, advance it one
- * turn (starting it over after {@code turns}), LOOKUP, GET the hit prefix, PUT the rest.
+ * <p>Each of {@code connections} threads owns its sessions ({@link Sessions}) and loops: pick one of its
+ * sessions, advance it one turn (starting it over after {@code turns}), then one engine {@link #turn}: LOOKUP,
+ * GET the hit prefix, PUT the rest. {@code bench load} drives the same two pieces.
  */
-final class AgentWorkload {
+public final class AgentWorkload {
 
     /** Shape of the workload. */
-    record Shape(int sessionsPerConnection, int systemBlocks, int blocksPerTurn, int turns, int blockBytes) {
+    public record Shape(int sessionsPerConnection, int systemBlocks, int blocksPerTurn, int turns, int blockBytes) {
+
+        /** The shape {@code bench net} and {@code bench load} use: 8 sessions a connection, 16 system blocks,
+         *  4 blocks a turn, 12 turns. */
+        public static Shape standard(int blockBytes) {
+            return new Shape(8, 16, 4, 12, blockBytes);
+        }
+
+        /** Distinct blocks {@code connections} connections touch in one pass of their sessions. */
+        public long distinctBlocks(int connections) {
+            return systemBlocks + (long) connections * sessionsPerConnection * turns * blocksPerTurn;
+        }
     }
 
     /** What a run measured. */
@@ -53,6 +66,106 @@ final class AgentWorkload {
             m.put("put_p50_us", putUs.getValueAtPercentile(50));
             m.put("put_p99_us", putUs.getValueAtPercentile(99));
             return m;
+        }
+    }
+
+    /** Where one engine turn reports its three requests (times in nanoseconds). */
+    public interface TurnListener {
+        void lookup(long nanos, int keys, int hit);
+
+        void get(long nanos, long bytes);
+
+        /** A PUT of {@code blocks} blocks, {@code bytes} of payload; {@code ack} says what became of each. */
+        void put(long nanos, int blocks, long bytes, PutAck ack);
+    }
+
+    /**
+     * One engine turn for a context of {@code tokens} whose block {@code i} has the payload {@code payloads[i]}:
+     * LOOKUP its keys, GET the hit prefix (streamed, every block closed), PUT the blocks that missed. A GET or
+     * PUT that has nothing to do is not sent and not reported.
+     */
+    public static void turn(KvStoreClient client, Namespace ns, PrefixHasher hasher, int[] tokens,
+                            List<ByteBuffer> payloads, TurnListener out) {
+        List<BlockKey> keys = hasher.hash(tokens);
+        long t0 = System.nanoTime();
+        PrefixLookup l = client.lookup(ns, keys);
+        long t1 = System.nanoTime();
+        out.lookup(t1 - t0, keys.size(), l.hitBlocks());
+        if (l.hitBlocks() > 0) {
+            long bytes = 0;
+            try (BlockStream st = client.streamPrefix(ns, l.hitKeys())) {
+                while (st.hasNext()) {
+                    try (ReceivedBlock b = st.next()) {
+                        bytes += b.meta().length();
+                    }
+                }
+            }
+            out.get(System.nanoTime() - t1, bytes);
+        }
+        if (l.hitBlocks() < keys.size()) {
+            List<BlockPayload> all = BlockPayload.chain(ns, tokens, payloads.subList(0, keys.size()));
+            List<BlockPayload> missing = all.subList(l.hitBlocks(), all.size());
+            long bytes = 0;
+            for (BlockPayload b : missing) {
+                bytes += b.payload().remaining();
+            }
+            long t2 = System.nanoTime();
+            PutAck ack = client.putBlocks(ns, missing);
+            out.put(System.nanoTime() - t2, missing.size(), bytes, ack);
+        }
+    }
+
+    /**
+     * The sessions of one connection: each {@link #next} picks one at random, advances it one turn (starting it
+     * over, with new tokens, after {@code turns}) and returns its whole context: the shared system prompt, then
+     * one chunk of the session's own tokens per turn so far. Not thread-safe: one per connection.
+     */
+    public static final class Sessions {
+        private final Shape shape;
+        private final int conn;
+        private final int[] system;
+        private final SplittableRandom r;
+        private final int[] turnOf;
+        private final int[] epoch;
+
+        public Sessions(Shape shape, int conn) {
+            this.shape = shape;
+            this.conn = conn;
+            this.system = KvLoad.tokens(shape.systemBlocks(), 7);
+            this.r = new SplittableRandom(conn);
+            this.turnOf = new int[shape.sessionsPerConnection()];
+            this.epoch = new int[shape.sessionsPerConnection()];
+        }
+
+        /** The context of the next turn (16 tokens a block). */
+        public int[] next() {
+            int s = r.nextInt(turnOf.length);
+            int turn = ++turnOf[s];
+            if (turn > shape.turns()) {
+                turnOf[s] = turn = 1;
+                epoch[s]++;
+            }
+            return context(s, epoch[s], turn);
+        }
+
+        /** The system prompt, then {@code turn} turns of this session's own tokens. */
+        private int[] context(int session, int epoch, int turn) {
+            int per = shape.blocksPerTurn() * 16;
+            int[] t = new int[system.length + turn * per];
+            System.arraycopy(system, 0, t, 0, system.length);
+            for (int k = 0; k < turn; k++) {
+                SplittableRandom g = new SplittableRandom(((long) conn << 40) ^ ((long) session << 20)
+                        ^ ((long) epoch << 8) ^ k);
+                for (int i = 0; i < per; i++) {
+                    t[system.length + k * per + i] = g.nextInt(1 << 17);
+                }
+            }
+            return t;
+        }
+
+        /** Blocks in the longest context. */
+        public int maxBlocks() {
+            return shape.systemBlocks() + shape.turns() * shape.blocksPerTurn();
         }
     }
 
@@ -78,7 +191,6 @@ final class AgentWorkload {
         Histogram putUs = new Histogram(3_600_000_000L, 3);
         List<Thread> threads = new ArrayList<>();
         List<Throwable> errors = new ArrayList<>();
-        int[] system = KvLoad.tokens(shape.systemBlocks(), 7);
         byte[] payload = new byte[shape.blockBytes()];
         new SplittableRandom(1).nextBytes(payload);
         PrefixHasher hasher = new PrefixHasher(ns);
@@ -88,46 +200,34 @@ final class AgentWorkload {
                 Histogram lh = new Histogram(3_600_000_000L, 3);
                 Histogram gh = new Histogram(3_600_000_000L, 3);
                 Histogram ph = new Histogram(3_600_000_000L, 3);
+                TurnListener listener = new TurnListener() {
+                    @Override
+                    public void lookup(long nanos, int keys, int hits) {
+                        lh.recordValue(Math.max(1, nanos / 1000));
+                        looked.add(keys);
+                        hit.add(hits);
+                    }
+
+                    @Override
+                    public void get(long nanos, long bytes) {
+                        gh.recordValue(Math.max(1, nanos / 1000));
+                        getBytes.add(bytes);
+                    }
+
+                    @Override
+                    public void put(long nanos, int blocks, long bytes, PutAck ack) {
+                        ph.recordValue(Math.max(1, nanos / 1000));
+                        putBytes.add(bytes);
+                    }
+                };
                 try (KvStoreClient client = KvStoreClient.create(options)) {
-                    SplittableRandom r = new SplittableRandom(conn);
-                    int[] turnOf = new int[shape.sessionsPerConnection()];
-                    int[] epoch = new int[shape.sessionsPerConnection()];
+                    Sessions sessions = new Sessions(shape, conn);
+                    List<ByteBuffer> payloads = new ArrayList<>();
+                    for (int i = 0; i < sessions.maxBlocks(); i++) {
+                        payloads.add(ByteBuffer.wrap(payload));
+                    }
                     while (!stop.get()) {
-                        int s = r.nextInt(turnOf.length);
-                        int turn = ++turnOf[s];
-                        if (turn > shape.turns()) {
-                            turnOf[s] = turn = 1;
-                            epoch[s]++;
-                        }
-                        int[] tokens = context(system, conn, s, epoch[s], turn);
-                        List<BlockKey> keys = hasher.hash(tokens);
-                        long t0 = System.nanoTime();
-                        PrefixLookup l = client.lookup(ns, keys);
-                        long t1 = System.nanoTime();
-                        lh.recordValue(Math.max(1, (t1 - t0) / 1000));
-                        looked.add(keys.size());
-                        hit.add(l.hitBlocks());
-                        if (l.hitBlocks() > 0) {
-                            try (BlockStream st = client.streamPrefix(ns, l.hitKeys())) {
-                                while (st.hasNext()) {
-                                    try (ReceivedBlock b = st.next()) {
-                                        getBytes.add(b.meta().length());
-                                    }
-                                }
-                            }
-                            gh.recordValue(Math.max(1, (System.nanoTime() - t1) / 1000));
-                        }
-                        if (l.hitBlocks() < keys.size()) {
-                            List<ByteBuffer> ps = new ArrayList<>();
-                            for (int i = 0; i < keys.size(); i++) {
-                                ps.add(ByteBuffer.wrap(payload));
-                            }
-                            List<BlockPayload> all = BlockPayload.chain(ns, tokens, ps);
-                            long t2 = System.nanoTime();
-                            client.putBlocks(ns, all.subList(l.hitBlocks(), all.size()));
-                            ph.recordValue(Math.max(1, (System.nanoTime() - t2) / 1000));
-                            putBytes.add((long) (all.size() - l.hitBlocks()) * payload.length);
-                        }
+                        turn(client, ns, hasher, sessions.next(), payloads, listener);
                         turns.increment();
                     }
                 } catch (Throwable t) {
@@ -152,20 +252,5 @@ final class AgentWorkload {
         }
         return new Result(secs, turns.sum(), looked.sum(), hit.sum(), getBytes.sum(), putBytes.sum(), lookupUs, getUs,
                 putUs);
-    }
-
-    /** The system prompt, then {@code turn} turns of this session's own tokens. */
-    private int[] context(int[] system, int conn, int session, int epoch, int turn) {
-        int per = shape.blocksPerTurn() * 16;
-        int[] t = new int[system.length + turn * per];
-        System.arraycopy(system, 0, t, 0, system.length);
-        for (int k = 0; k < turn; k++) {
-            SplittableRandom r = new SplittableRandom(((long) conn << 40) ^ ((long) session << 20) ^ ((long) epoch << 8)
-                    ^ k);
-            for (int i = 0; i < per; i++) {
-                t[system.length + k * per + i] = r.nextInt(1 << 17);
-            }
-        }
-        return t;
     }
 }

@@ -18,13 +18,13 @@ import java.util.concurrent.atomic.LongAdder;
  * bytes come from the CPU cache) or cycle through the benchmark's values (the bytes come from wherever the
  * values are: memory, once the working set exceeds the cache, as for the server that serves them).
  */
-final class LoopbackBaseline {
+public final class LoopbackBaseline {
 
     private LoopbackBaseline() {
     }
 
     /** Bytes per second received, the senders writing one {@code chunk}-byte buffer over and over (iperf3). */
-    static double run(int connections, int chunk, long millis) throws Exception {
+    public static double run(int connections, int chunk, long millis) throws Exception {
         return run(connections, List.of(ByteBuffer.allocateDirect(chunk)), millis);
     }
 

@@ -5,7 +5,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 
 /** Timing helpers shared by the throughput measurements. */
-final class Measure {
+public final class Measure {
 
     private Measure() {
     }
@@ -58,7 +58,7 @@ final class Measure {
     }
 
     /** The median of {@code xs}. */
-    static double median(List<Double> xs) {
+    public static double median(List<Double> xs) {
         double[] a = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         int n = a.length;
         return n == 0 ? Double.NaN : n % 2 == 1 ? a[n / 2] : (a[n / 2 - 1] + a[n / 2]) / 2;

@@ -261,7 +261,7 @@ public final class NetCommand implements Callable<Integer> {
             out.put("lookup_p99_us_runs", lookupRuns);
             if (agentSeconds > 0) {
                 AgentWorkload agent = new AgentWorkload(opts, kv.namespace(),
-                        new AgentWorkload.Shape(8, 16, 4, 12, (int) Sizes.parse(agentBlockSize)));
+                        AgentWorkload.Shape.standard((int) Sizes.parse(agentBlockSize)));
                 out.put("agent", agent.run(connections, (long) (agentSeconds * 1000)).toMap());
             }
         } finally {

@@ -17,16 +17,17 @@ import java.util.SplittableRandom;
  * Falls back to buffered I/O plus fsync if the filesystem refuses O_DIRECT (then reads may hit the page cache,
  * which {@link #direct} reports).
  */
-final class RawDisk {
+public final class RawDisk {
 
     private static final int ALIGN = 4096;
 
-    final boolean direct;
+    /** True if the file is read and written with O_DIRECT (else buffered, plus fsync). */
+    public final boolean direct;
     private final Path file;
     private final int block;
     private final long blocks;
 
-    RawDisk(Path file, int block, long blocks) {
+    public RawDisk(Path file, int block, long blocks) {
         this.file = file;
         this.block = block;
         this.blocks = blocks;
@@ -60,7 +61,7 @@ final class RawDisk {
     }
 
     /** Writes the file sequentially and fsyncs; returns seconds. */
-    double write() throws IOException {
+    public double write() throws IOException {
         ByteBuffer b = buffer(1);
         try (FileChannel ch = open(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
@@ -78,7 +79,7 @@ final class RawDisk {
     }
 
     /** Reads every block once, sequentially or in a random order; returns seconds. */
-    double read(boolean random, long seed) throws IOException {
+    public double read(boolean random, long seed) throws IOException {
         ByteBuffer b = buffer(2);
         long[] order = order(random, seed);
         try (FileChannel ch = open(StandardOpenOption.READ)) {

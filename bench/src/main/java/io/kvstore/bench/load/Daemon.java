@@ -1,0 +1,151 @@
+package io.kvstore.bench.load;
+
+import io.kvstore.server.ServeCommand;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A real {@code kvstore serve} in a child JVM: the same main class and class path as {@code ./kvstore serve}
+ * (this JVM's), the launcher's {@code --add-*} flags, ports 0 (parsed from the ready line it logs), its log in a
+ * file. Read its disk traffic with {@link #io()}, its metrics with {@link #scrape()}.
+ */
+final class Daemon implements AutoCloseable {
+
+    private static final Pattern READY =
+            Pattern.compile("kvstore ready: data [^:]+:(\\d+).*admin (off|http://[^:]+:(\\d+))");
+
+    final Process process;
+    final Path log;
+    final int port;
+    final int adminPort;
+
+    private Daemon(Process process, Path log, int port, int adminPort) {
+        this.process = process;
+        this.log = log;
+        this.port = port;
+        this.adminPort = adminPort;
+    }
+
+    /**
+     * Starts {@code serve} on {@code dataDir} with {@code settings} ({@code name=value}) and extra JVM options
+     * and waits (up to 120 s) until it logs that it is ready.
+     */
+    static Daemon start(Path dataDir, Path log, List<String> jvmOptions, List<String> settings)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (a.startsWith("--add-") || a.startsWith("-Dchronicle")) {
+                cmd.add(a);
+            }
+        }
+        cmd.addAll(jvmOptions);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ServeCommand.class.getName(),
+                "--port", "0", "--admin-port", "0", "--data-dir", dataDir.toString()));
+        for (String s : settings) {
+            cmd.add("--set");
+            cmd.add(s);
+        }
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        try {
+            while (System.nanoTime() < deadline) {
+                if (!p.isAlive()) {
+                    throw new IllegalStateException("the daemon exited with " + p.exitValue() + ":\n"
+                            + Files.readString(log));
+                }
+                Matcher m = READY.matcher(Files.exists(log) ? Files.readString(log) : "");
+                if (m.find()) {
+                    if (m.group(3) == null) {
+                        throw new IllegalStateException("the daemon has no admin port");
+                    }
+                    return new Daemon(p, log, Integer.parseInt(m.group(1)), Integer.parseInt(m.group(3)));
+                }
+                Thread.sleep(50);
+            }
+            throw new IllegalStateException("the daemon was not ready in 120 s:\n" + Files.readString(log));
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            p.destroyForcibly();
+            throw e;
+        }
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    Scrape scrape() throws IOException {
+        return Scrape.fetch(adminPort);
+    }
+
+    /** Bytes this process made the kernel read from and write to storage: {@code /proc/<pid>/io}. */
+    record Io(long readBytes, long writeBytes) {
+        Io minus(Io o) {
+            return new Io(readBytes - o.readBytes, writeBytes - o.writeBytes);
+        }
+    }
+
+    /** {@link Io} now, or zeros where {@code /proc/<pid>/io} cannot be read (not Linux). */
+    Io io() {
+        Path f = Path.of("/proc", Long.toString(pid()), "io");
+        try {
+            return parseIo(Files.readString(f));
+        } catch (IOException | RuntimeException e) {
+            return new Io(0, 0);
+        }
+    }
+
+    static Io parseIo(String text) {
+        long r = 0;
+        long w = 0;
+        for (String line : text.split("\n")) {
+            if (line.startsWith("read_bytes:")) {
+                r = Long.parseLong(line.substring(11).trim());
+            } else if (line.startsWith("write_bytes:")) {
+                w = Long.parseLong(line.substring(12).trim());
+            }
+        }
+        return new Io(r, w);
+    }
+
+    /** Names of the process's threads now ({@code /proc/<pid>/task/* /comm}, at most 15 characters each). */
+    List<String> threadNames() {
+        List<String> out = new ArrayList<>();
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid()), "task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                try {
+                    out.add(Files.readString(t.resolve("comm")).trim());
+                } catch (IOException gone) {
+                    // the thread ended
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return out;
+        }
+        return out;
+    }
+
+    /** SIGTERM (the daemon drains and closes its store, which also ends a JFR recording), then waits. */
+    void stop() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(60, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor();
+        }
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            stop();
+        }
+    }
+}

@@ -1,0 +1,577 @@
+package io.kvstore.bench.load;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.kvstore.bench.net.LoopbackBaseline;
+import io.kvstore.bench.nvme.RawDisk;
+import io.kvstore.client.ClientOptions;
+import io.kvstore.server.config.Sizes;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+/**
+ * {@code kvstore bench load}: the steady state, measured. A real daemon in its own JVM with tiers sized so the
+ * workload's working set overflows DRAM into NVMe ("full"), and the same workload on a daemon whose DRAM holds
+ * it ("roomy"); {@code --connections} engine connections replaying the synthetic agent workload or real Claude
+ * Code sessions, plus a prober timing LOOKUP at a fixed rate; client- and server-side latencies, throughput,
+ * bytes per tier and to disk; and in the same run the limits (raw O_DIRECT disk, loopback TCP). docs/bench-load.md.
+ */
+@Command(name = "load", mixinStandardHelpOptions = true, sortOptions = false,
+        description = "Steady-state load on a real daemon whose DRAM overflows into NVMe (full) vs one whose DRAM "
+                + "holds the working set (roomy), with the disk and loopback limits of the same run.")
+public final class LoadCommand implements Callable<Integer> {
+
+    static final List<String> OPS = List.of("LOOKUP", "GET", "PUT");
+
+    @Option(names = "--workload", description = "agent (synthetic, bench net's) or weka (real Claude Code sessions) "
+            + "(default ${DEFAULT-VALUE}).")
+    String workload = "agent";
+
+    @Option(names = "--trace", description = "Directory of kv-cache-tester sessions for --workload weka "
+            + "(default ${DEFAULT-VALUE}).")
+    Path trace = Path.of("/work/shared/traces/weka-claude-code");
+
+    @Option(names = "--seconds", description = "Measured seconds per configuration and run (default ${DEFAULT-VALUE}).")
+    double seconds = 40;
+
+    @Option(names = "--warmup-seconds", description = "Uncounted seconds of the workload first, so that the full "
+            + "daemon's NVMe tier is full too when the measurement starts (default ${DEFAULT-VALUE}).")
+    double warmupSeconds = 20;
+
+    @Option(names = "--roomy-warmup-seconds", description = "The same for the roomy daemon, whose NVMe stays empty: "
+            + "shorter, so that the dead blocks of the run still fit its DRAM (default ${DEFAULT-VALUE}).")
+    double roomyWarmupSeconds = 5;
+
+    @Option(names = "--runs", description = "Repetitions; medians are reported (default ${DEFAULT-VALUE}).")
+    int runs = 3;
+
+    @Option(names = "--connections", description = "Engine connections (default ${DEFAULT-VALUE}).")
+    int connections = 8;
+
+    @Option(names = "--block-size", description = "Bytes of a block (weka: of a full 64-token block; a partial one "
+            + "is smaller) (default 512KiB for agent, 32KiB for weka).")
+    String blockSize;
+
+    @Option(names = "--full-dram", description = "DRAM tier of the full configuration (default ${DEFAULT-VALUE}).")
+    String fullDram = "128MiB";
+
+    @Option(names = "--nvme", description = "NVMe tier of both configurations (default ${DEFAULT-VALUE}).")
+    String nvme = "1GiB";
+
+    @Option(names = "--roomy-dram", description = "DRAM tier of the roomy configuration (default: 4 x the "
+            + "workload's live set, at least 256MiB, at most a third of the available memory).")
+    String roomyDram;
+
+    @Option(names = "--probe-rate", description = "Prober LOOKUPs per second (default ${DEFAULT-VALUE}).")
+    double probeRate = 200;
+
+    @Option(names = "--jfr", description = "Record the daemon with JFR and summarize where its threads parked.")
+    boolean jfr;
+
+    @Option(names = "--jfr-threshold", description = "JFR threshold of jdk.ThreadPark and jdk.JavaMonitorEnter "
+            + "(default '${DEFAULT-VALUE}': every wait, so that waits add up).")
+    String jfrThreshold = "0 ms";
+
+    @Option(names = "--out", description = "Directory for the SVG, JFR files and daemon logs (default "
+            + "${DEFAULT-VALUE}).")
+    Path out = Path.of("target", "bench-load");
+
+    @Option(names = "--json", description = "Write the results as JSON to this file.")
+    Path json;
+
+    @Option(names = "--keep-daemon-logs", description = "Keep each daemon's log in --out (default: only a failed one).")
+    boolean keepDaemonLogs;
+
+    @Option(names = "--daemon-heap", description = "The daemon's -Xmx (default ${DEFAULT-VALUE}).")
+    String daemonHeap = "1g";
+
+    @Option(names = "--data-root", description = "Where the daemons' data directories and the raw-disk file go "
+            + "(default: the temporary directory).")
+    Path dataRoot;
+
+    @Option(names = "--raw-disk-bytes", description = "Bytes of the raw O_DIRECT disk test file (default "
+            + "${DEFAULT-VALUE}).")
+    String rawDiskBytes = "512MiB";
+
+    @Option(names = "--loopback-seconds", description = "Seconds of the loopback TCP measurement (default "
+            + "${DEFAULT-VALUE}).")
+    double loopbackSeconds = 2;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    /** A configuration of the daemon: its name and DRAM bytes. */
+    record Config(String name, long dramBytes) {
+    }
+
+    private long nvmeBytes;
+
+    @Override
+    public Integer call() throws Exception {
+        Workload w;
+        List<Config> configs;
+        long rawBytes;
+        try {
+            w = validate();
+            nvmeBytes = Sizes.parse(nvme);
+            rawBytes = Sizes.parse(rawDiskBytes);
+            long full = Sizes.parse(fullDram);
+            long roomy = roomyDram != null ? Sizes.parse(roomyDram)
+                    : roomyFor(w.liveBytes(connections), availableMemory());
+            configs = List.of(new Config("full", full), new Config("roomy", roomy));
+        } catch (IllegalArgumentException | IOException e) {
+            spec.commandLine().getErr().println("bench load: " + e.getMessage()); // one line, no usage dump
+            spec.commandLine().getErr().flush();
+            return 2;
+        }
+        Files.createDirectories(out);
+        Path root = dataRoot != null ? Files.createDirectories(dataRoot)
+                : Path.of(System.getProperty("java.io.tmpdir"));
+        int block = blockBytes();
+        System.err.printf("bench load: %s; %d connections, %d runs of %.0f s per configuration (after %.0f s of "
+                        + "warm-up, roomy %.0f s), prober %.0f LOOKUP/s; full: DRAM %s, roomy: DRAM %s, NVMe %s; "
+                        + "live set %s%n", w.describe(), connections, runs, seconds, warmupSeconds, roomyWarmupSeconds,
+                probeRate,
+                Sizes.format(configs.get(0).dramBytes()), Sizes.format(configs.get(1).dramBytes()),
+                Sizes.format(nvmeBytes), (w.liveBytes(connections) >> 20) + "MiB");
+        String loadBefore = loadAverage();
+        Instant started = Instant.now();
+        List<Map<String, Object>> perRun = new ArrayList<>();
+        Map<String, Map<String, List<Double>>> firstRunSeries = new LinkedHashMap<>();
+        for (int run = 0; run < runs; run++) {
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("limits", limits(root, block, rawBytes));
+            for (Config c : configs) {
+                Map<String, Object> figures = measure(root, w, c, run, run == 0 ? firstRunSeries : null);
+                r.put(c.name(), figures);
+                System.err.printf("run %d/%d %s: %.1f turns/s, LOOKUP p99 %s us (prober), GET p99 %s us, PUT p99 %s us,"
+                                + " errors %s%n", run + 1, runs, c.name(), Report.at(figures, "turns_per_s"),
+                        Report.fmt(Report.at(figures, "client.probe_lookup.p99_us")),
+                        Report.fmt(Report.at(figures, "client.get.p99_us")),
+                        Report.fmt(Report.at(figures, "client.put.p99_us")),
+                        Report.fmt(Report.at(figures, "errors")));
+            }
+            r.put("ratios", ratios(r));
+            double spilled = Report.at(r, "roomy.tiers.dram.demoted_out") + Report.at(r, "roomy.tiers.dram.evictions");
+            r.put("roomy_overflowed", spilled > 0);
+            if (spilled > 0) {
+                System.err.printf("bench load: run %d: the roomy DRAM demoted or evicted %.0f blocks: it did not hold "
+                        + "everything (a larger --roomy-dram would)%n", run + 1, spilled);
+            }
+            perRun.add(r);
+        }
+        Map<String, Object> median = Report.medianOf(perRun);
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("workload", w.describe());
+        result.put("workload_name", workload);
+        result.put("connections", connections);
+        result.put("block_bytes", block);
+        result.put("seconds", seconds);
+        result.put("warmup_seconds", warmupSeconds);
+        result.put("roomy_warmup_seconds", roomyWarmupSeconds);
+        result.put("runs", runs);
+        result.put("probe_rate", probeRate);
+        result.put("live_set_bytes", w.liveBytes(connections));
+        result.put("nvme_bytes", nvmeBytes);
+        result.put("full_dram_bytes", configs.get(0).dramBytes());
+        result.put("roomy_dram_bytes", configs.get(1).dramBytes());
+        result.put("started", started.toString());
+        result.put("finished", Instant.now().toString());
+        result.put("load_average_before", loadBefore);
+        result.put("load_average_after", loadAverage());
+        result.put("cpus", Runtime.getRuntime().availableProcessors());
+        result.put("roomy_overflowed_runs", perRun.stream().filter(r -> Boolean.TRUE.equals(r.get("roomy_overflowed")))
+                .count());
+        result.put("median", median);
+        result.put("per_run", perRun);
+        Path svg = out.resolve("latency-" + workload + ".svg");
+        Map<String, Map<String, List<Double>>> panels = new LinkedHashMap<>();
+        for (String op : List.of("LOOKUP (prober)", "GET", "PUT")) {
+            panels.put(op + ": client p99 per second", firstRunSeries.getOrDefault(op, Map.of()));
+        }
+        Files.writeString(svg, LatencySvg.render(String.format(Locale.ROOT,
+                "bench load, %s, %d connections, blocks of %s: run 1 of %d", workload, connections,
+                Sizes.format(block), runs), panels));
+        result.put("svg", svg.toString());
+        System.out.println(table(median));
+        System.out.printf("load average %s before, %s after; %d CPUs%n", loadBefore, result.get("load_average_after"),
+                Runtime.getRuntime().availableProcessors());
+        System.out.println("latency over time: " + svg);
+        if (json != null) {
+            Files.writeString(json, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValueAsString(result));
+            System.out.println("json: " + json);
+        }
+        return 0;
+    }
+
+    /** Checks the options; the workload they describe. */
+    Workload validate() throws IOException {
+        if (!(seconds > 0) || seconds > 86_400) {
+            throw new IllegalArgumentException("--seconds must be > 0 (and at most a day), was " + seconds);
+        }
+        if (!(warmupSeconds >= 0) || !(roomyWarmupSeconds >= 0)) {
+            throw new IllegalArgumentException("--warmup-seconds and --roomy-warmup-seconds must be >= 0, were "
+                    + warmupSeconds + " and " + roomyWarmupSeconds);
+        }
+        if (runs < 1) {
+            throw new IllegalArgumentException("--runs must be >= 1, was " + runs);
+        }
+        if (connections < 1 || connections > 1024) {
+            throw new IllegalArgumentException("--connections must be 1..1024, was " + connections);
+        }
+        if (!(probeRate > 0) || probeRate > 100_000) {
+            throw new IllegalArgumentException("--probe-rate must be > 0 and <= 100000, was " + probeRate);
+        }
+        if (!(loopbackSeconds > 0)) {
+            throw new IllegalArgumentException("--loopback-seconds must be > 0, was " + loopbackSeconds);
+        }
+        if (!daemonHeap.matches("\\d+[kKmMgG]?")) {
+            throw new IllegalArgumentException("--daemon-heap must be a -Xmx value such as 1g, was '" + daemonHeap
+                    + "'");
+        }
+        long b = blockBytes();
+        if (b < 1 || b > 64L << 20) {
+            throw new IllegalArgumentException("--block-size must be 1 byte .. 64MiB, was " + blockSize);
+        }
+        if (Sizes.parse(fullDram) < 1) {
+            throw new IllegalArgumentException("--full-dram must be > 0, was " + fullDram);
+        }
+        return switch (workload) {
+            case "agent" -> new Workload.Agent((int) b);
+            case "weka" -> {
+                if (!Files.isDirectory(trace)) {
+                    throw new IllegalArgumentException("--trace " + trace + " is not a directory");
+                }
+                yield Workload.Weka.read(trace, (int) b, 4096);
+            }
+            default -> throw new IllegalArgumentException("--workload must be agent or weka, was '" + workload + "'");
+        };
+    }
+
+    private int blockBytes() {
+        return (int) Math.min(Integer.MAX_VALUE,
+                Sizes.parse(blockSize != null ? blockSize : workload.equals("weka") ? "32KiB" : "512KiB"));
+    }
+
+    /**
+     * DRAM that holds a live set of {@code live} bytes and the dead blocks of about three more passes (sessions
+     * start over with new blocks, so the bytes PUT grow with time while the live set does not): 4 x live, at
+     * least 256 MiB, at most {@code available / 3}, in whole 64 MiB.
+     */
+    static long roomyFor(long live, long available) {
+        long b = Math.max(256L << 20, Math.min(4 * live, available / 3));
+        long unit = 64L << 20;
+        return (b + unit - 1) / unit * unit;
+    }
+
+    /** The first three fields of /proc/loadavg (1, 5, 15 minutes), or "" where unknown. */
+    static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
+    }
+
+    /** MemAvailable of /proc/meminfo in bytes (Long.MAX_VALUE where unknown). */
+    static long availableMemory() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/meminfo"))) {
+                if (line.startsWith("MemAvailable:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return Long.MAX_VALUE;
+        }
+        return Long.MAX_VALUE;
+    }
+
+    /** The limits of this run: raw O_DIRECT sequential write and read on the data filesystem; loopback TCP. */
+    private Map<String, Object> limits(Path root, int block, long rawBytes) throws Exception {
+        Map<String, Object> m = new LinkedHashMap<>();
+        int rawBlock = 2 << 20;
+        long blocks = Math.max(1, rawBytes / rawBlock);
+        Path dir = Files.createTempDirectory(root, "kvstore-bench-load-raw");
+        try {
+            RawDisk disk = new RawDisk(dir.resolve("raw"), rawBlock, blocks);
+            double w = disk.write();
+            double r = disk.read(false, 1);
+            m.put("raw_direct_io", disk.direct);
+            m.put("raw_block_bytes", rawBlock);
+            m.put("raw_bytes", blocks * rawBlock);
+            m.put("raw_write_MBps", blocks * rawBlock / w / 1e6);
+            m.put("raw_read_MBps", blocks * rawBlock / r / 1e6);
+        } finally {
+            deleteTree(dir);
+        }
+        m.put("loopback_MBps", LoopbackBaseline.run(connections, block, (long) (loopbackSeconds * 1000)) / 1e6);
+        return m;
+    }
+
+    /** One configuration of one run: a daemon, the load, its figures. */
+    private Map<String, Object> measure(Path root, Workload w, Config c, int run,
+                                        Map<String, Map<String, List<Double>>> series) throws Exception {
+        Path data = Files.createTempDirectory(root, "kvstore-bench-load-" + c.name());
+        Path log = out.resolve(String.format("daemon-%s-%s-run%d.log", workload, c.name(), run + 1));
+        List<String> jvm = new ArrayList<>(List.of("-Xmx" + daemonHeap,
+                "-XX:MaxDirectMemorySize=" + (c.dramBytes() + (1L << 30))));
+        Path jfrFile = null;
+        if (jfr) {
+            jfrFile = out.resolve(String.format("daemon-%s-%s-run%d.jfr", workload, c.name(), run + 1));
+            Path settings = ParkSummary.settings(out.resolve("locks.jfc"), jfrThreshold);
+            jvm.add("-XX:StartFlightRecording=filename=" + jfrFile + ",dumponexit=true,settings=" + settings);
+        }
+        List<String> set = List.of("hbmCapacityBytes=0", "dramCapacityBytes=" + c.dramBytes(),
+                "nvmeCapacityBytes=" + nvmeBytes);
+        boolean ok = false;
+        try (Daemon d = Daemon.start(data.resolve("data"), log, jvm, set)) {
+            LoadRun load = new LoadRun(clientOptions(d.port), w, connections, probeRate);
+            LoadRun.Result r = load.run(d, c.name().equals("roomy") ? roomyWarmupSeconds : warmupSeconds, seconds);
+            d.stop();
+            Map<String, Object> f = figures(c, r);
+            Map<String, Object> threads = new LinkedHashMap<>();
+            for (String g : List.of("event-loop", "blocking", "other")) {
+                threads.put(g, r.threadNames().stream().filter(t -> ParkSummary.group(t).equals(g)).count());
+            }
+            f.put("daemon_threads", threads);
+            if (jfrFile != null) {
+                int serverThreads = (int) ((long) threads.get("event-loop") + (long) threads.get("blocking"));
+                f.put("jfr", ParkSummary.read(jfrFile, r.from(), r.to(), serverThreads));
+            }
+            if (series != null) {
+                int n = Math.max(1, (int) Math.round(r.seconds()));
+                series.computeIfAbsent("LOOKUP (prober)", k -> new LinkedHashMap<>()).put(c.name(),
+                        r.probe().perSecond(99, n));
+                series.computeIfAbsent("GET", k -> new LinkedHashMap<>()).put(c.name(), r.get().perSecond(99, n));
+                series.computeIfAbsent("PUT", k -> new LinkedHashMap<>()).put(c.name(), r.put().perSecond(99, n));
+            }
+            ok = true;
+            return f;
+        } finally {
+            deleteTree(data);
+            if (ok && !keepDaemonLogs) {
+                Files.deleteIfExists(log);
+            } else if (!ok) {
+                System.err.println("bench load: daemon log kept in " + log);
+            }
+        }
+    }
+
+    /** The engines' and the prober's client: as bench net's (TCP, 8-block stream window, direct LOOKUPs). */
+    static ClientOptions clientOptions(int port) {
+        return ClientOptions.of("127.0.0.1", port).withSharedMemory(false).withStreamWindow(8);
+    }
+
+    /** The figures of one configuration's measurement. */
+    static Map<String, Object> figures(Config c, LoadRun.Result r) {
+        Map<String, Object> f = new LinkedHashMap<>();
+        double s = r.seconds();
+        f.put("dram_bytes", c.dramBytes());
+        f.put("seconds", s);
+        f.put("turns", r.turns());
+        f.put("turns_per_s", r.turns() / s);
+        f.put("hit_rate", Report.num(r.blocksLookedUp() == 0 ? Double.NaN
+                : (double) r.blocksHit() / r.blocksLookedUp()));
+        f.put("get_MBps", r.getBytes() / s / 1e6);
+        f.put("put_MBps", r.putBytes() / s / 1e6);
+        f.put("get_bytes", r.getBytes());
+        f.put("put_bytes", r.putBytes());
+        f.put("put_blocks", r.putBlocks());
+        f.put("put_status", new LinkedHashMap<String, Object>(r.putStatuses()));
+        f.put("errors", r.errors());
+        f.put("first_error", r.firstError() == null ? "" : r.firstError());
+        f.put("probe_missed_slots", r.probeMissedSlots());
+        Map<String, Object> client = new LinkedHashMap<>();
+        client.put("lookup", r.lookup().summary());
+        client.put("probe_lookup", r.probe().summary());
+        client.put("get", r.get().summary());
+        client.put("get_per_mib", r.getPerMib().summary());
+        client.put("put", r.put().summary());
+        f.put("client", nullNaN(client));
+        Map<String, Object> server = new LinkedHashMap<>();
+        for (String op : OPS) {
+            Map<String, Object> o = new LinkedHashMap<>();
+            String h = "kvstore_request_duration_seconds";
+            o.put("count", r.after().sum(h + "_count", "opcode", op) - r.before().sum(h + "_count", "opcode", op));
+            o.put("p50_us", Report.num(Scrape.quantile(r.before(), r.after(), h, op, 0.50) * 1e6));
+            o.put("p99_us", Report.num(Scrape.quantile(r.before(), r.after(), h, op, 0.99) * 1e6));
+            o.put("p999_us", Report.num(Scrape.quantile(r.before(), r.after(), h, op, 0.999) * 1e6));
+            server.put(op, o);
+        }
+        f.put("server", server);
+        f.put("tiers", tiers(r.before(), r.after()));
+        Map<String, Object> disk = new LinkedHashMap<>();
+        disk.put("read_bytes", r.io().readBytes());
+        disk.put("write_bytes", r.io().writeBytes());
+        disk.put("read_MBps", r.io().readBytes() / s / 1e6);
+        disk.put("write_MBps", r.io().writeBytes() / s / 1e6);
+        disk.put("write_amplification", Report.num(r.putBytes() == 0 ? Double.NaN
+                : (double) r.io().writeBytes() / r.putBytes()));
+        f.put("disk", disk);
+        return f;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> nullNaN(Map<String, Object> m) {
+        m.replaceAll((k, v) -> v instanceof Double d ? Report.num(d) : v instanceof Map
+                ? nullNaN((Map<String, Object>) v) : v);
+        return m;
+    }
+
+    /** Per tier, what the measurement moved: deltas of the daemon's counters, and the tier's state at the end. */
+    static Map<String, Object> tiers(Scrape before, Scrape after) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (String t : after.labelValues("kvstore_tier_capacity_bytes", "tier")) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("served_bytes", delta(before, after, "kvstore_read_bytes_total", "tier", t));
+            m.put("hits", delta(before, after, "kvstore_hits_total", "tier", t));
+            m.put("put_bytes", delta(before, after, "kvstore_written_bytes_total", "tier", t));
+            m.put("admissions", delta(before, after, "kvstore_admissions_total", "tier", t));
+            m.put("rejections", delta(before, after, "kvstore_rejections_total", "tier", t));
+            m.put("demoted_in", delta(before, after, "kvstore_demotions_total", "to", t));
+            m.put("demoted_out", delta(before, after, "kvstore_demotions_total", "from", t));
+            m.put("promoted_in", delta(before, after, "kvstore_promotions_total", "to", t));
+            m.put("promoted_out", delta(before, after, "kvstore_promotions_total", "from", t));
+            m.put("evictions", delta(before, after, "kvstore_evictions_total", "tier", t));
+            m.put("used_bytes", after.sum("kvstore_tier_used_bytes", "tier", t));
+            m.put("capacity_bytes", after.sum("kvstore_tier_capacity_bytes", "tier", t));
+            m.put("blocks", after.sum("kvstore_tier_blocks", "tier", t));
+            Map<String, Object> details = new LinkedHashMap<>();
+            for (String name : after.labelValues("kvstore_tier_detail", "name")) {
+                java.util.function.Predicate<Map<String, String>> p = l -> t.equals(l.get("tier"))
+                        && name.equals(l.get("name"));
+                if (after.sum("kvstore_tier_detail", p) != 0 || before.sum("kvstore_tier_detail", p) != 0) {
+                    details.put(name, after.sum("kvstore_tier_detail", p) - before.sum("kvstore_tier_detail", p));
+                }
+            }
+            m.put("detail_deltas", details);
+            out.put(t, m);
+        }
+        return out;
+    }
+
+    private static double delta(Scrape before, Scrape after, String name, String label, String value) {
+        return after.sum(name, label, value) - before.sum(name, label, value);
+    }
+
+    /** full / roomy of the figures a reader compares. */
+    static Map<String, Object> ratios(Map<String, Object> run) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (String[] p : new String[][] {{"turns_per_s", "turns_per_s"}, {"get_MBps", "get_MBps"},
+            {"put_MBps", "put_MBps"}, {"probe_lookup_p99", "client.probe_lookup.p99_us"},
+            {"lookup_p99", "client.lookup.p99_us"}, {"get_per_mib_p99", "client.get_per_mib.p99_us"},
+            {"put_p99", "client.put.p99_us"}, {"server_lookup_p99", "server.LOOKUP.p99_us"}}) {
+            m.put(p[0], Report.num(Report.at(run, "full." + p[1]) / Report.at(run, "roomy." + p[1])));
+        }
+        return m;
+    }
+
+    /** The stdout table of the medians. */
+    static String table(Map<String, Object> med) {
+        List<Report.Row> rows = new ArrayList<>();
+        String[][] spec = {
+            {"turns/s", "turns_per_s"}, {"hit rate", "hit_rate"}, {"GET MB/s", "get_MBps"}, {"PUT MB/s", "put_MBps"},
+            {"errors", "errors"}, {"PUT blocks sent", "put_blocks"}, {"PUT blocks stored", "put_status.STORED"},
+            {"PUT blocks already present", "put_status.ALREADY_PRESENT"},
+            {"client LOOKUP (prober) p50 us", "client.probe_lookup.p50_us"},
+            {"client LOOKUP (prober) p99 us", "client.probe_lookup.p99_us"},
+            {"client LOOKUP (prober) p99.9 us", "client.probe_lookup.p999_us"},
+            {"client LOOKUP (engines) p50 us", "client.lookup.p50_us"},
+            {"client LOOKUP (engines) p99 us", "client.lookup.p99_us"},
+            {"client LOOKUP (engines) p99.9 us", "client.lookup.p999_us"},
+            {"client GET p50 us", "client.get.p50_us"}, {"client GET p99 us", "client.get.p99_us"},
+            {"client GET p99.9 us", "client.get.p999_us"},
+            {"client GET per MiB p50 us", "client.get_per_mib.p50_us"},
+            {"client GET per MiB p99 us", "client.get_per_mib.p99_us"},
+            {"client GET per MiB p99.9 us", "client.get_per_mib.p999_us"},
+            {"client PUT p50 us", "client.put.p50_us"}, {"client PUT p99 us", "client.put.p99_us"},
+            {"client PUT p99.9 us", "client.put.p999_us"},
+            {"server LOOKUP p50 us", "server.LOOKUP.p50_us"}, {"server LOOKUP p99 us", "server.LOOKUP.p99_us"},
+            {"server LOOKUP p99.9 us", "server.LOOKUP.p999_us"},
+            {"server GET p50 us", "server.GET.p50_us"}, {"server GET p99 us", "server.GET.p99_us"},
+            {"server GET p99.9 us", "server.GET.p999_us"},
+            {"server PUT p50 us", "server.PUT.p50_us"}, {"server PUT p99 us", "server.PUT.p99_us"},
+            {"server PUT p99.9 us", "server.PUT.p999_us"},
+            {"disk read MB/s", "disk.read_MBps"}, {"disk write MB/s", "disk.write_MBps"},
+            {"disk write amplification", "disk.write_amplification"},
+        };
+        for (String[] s : spec) {
+            double full = Report.at(med, "full." + s[1]);
+            double roomy = Report.at(med, "roomy." + s[1]);
+            // a ratio to next to nothing (the roomy daemon's disk) says nothing
+            String ratio = s[1].startsWith("disk.") || s[1].startsWith("put_") || s[1].equals("errors") ? ""
+                    : Report.fmt(full / roomy);
+            rows.add(new Report.Row(s[0], List.of(Report.fmt(full), Report.fmt(roomy), ratio)));
+        }
+        for (String tier : tierNames(med)) {
+            for (String[] s : new String[][] {{"served MB", "served_bytes"}, {"PUT MB", "put_bytes"},
+                {"demoted in/out", "demoted_in", "demoted_out"}, {"promoted in/out", "promoted_in", "promoted_out"},
+                {"evictions", "evictions"}}) {
+                double scale = s[0].endsWith("MB") ? 1e-6 : 1;
+                String full = Report.fmt(Report.at(med, "full.tiers." + tier + "." + s[1]) * scale);
+                String roomy = Report.fmt(Report.at(med, "roomy.tiers." + tier + "." + s[1]) * scale);
+                if (s.length == 3) {
+                    full += " / " + Report.fmt(Report.at(med, "full.tiers." + tier + "." + s[2]));
+                    roomy += " / " + Report.fmt(Report.at(med, "roomy.tiers." + tier + "." + s[2]));
+                }
+                rows.add(new Report.Row(tier + " " + s[0], List.of(full, roomy, "")));
+            }
+        }
+        if (!Double.isNaN(Report.at(med, "full.jfr.thread_park.engine_park_s"))) {
+            for (String[] s : new String[][] {{"JFR park on engine s", "jfr.thread_park.engine_park_s"},
+                {"JFR park on engine / thread time", "jfr.thread_park.engine_park_fraction_of_thread_time"},
+                {"JFR max event-loop park ms", "jfr.thread_park.max_event_loop_park_ms"},
+                {"JFR max event-loop engine park ms", "jfr.thread_park.max_event_loop_engine_park_ms"},
+                {"JFR monitor wait on engine s", "jfr.monitor_enter.engine_park_s"}}) {
+                double full = Report.at(med, "full." + s[1]);
+                double roomy = Report.at(med, "roomy." + s[1]);
+                rows.add(new Report.Row(s[0], List.of(Report.fmt(full), Report.fmt(roomy), "")));
+            }
+        }
+        StringBuilder sb = new StringBuilder(Report.table(List.of("figure (median of runs)", "full", "roomy",
+                "full/roomy"), rows));
+        sb.append(String.format(Locale.ROOT, "limits: raw disk write %s MB/s, read %s MB/s (O_DIRECT %s), "
+                        + "loopback TCP %s MB/s%n", Report.fmt(Report.at(med, "limits.raw_write_MBps")),
+                Report.fmt(Report.at(med, "limits.raw_read_MBps")),
+                Report.at(med, "limits.raw_direct_io") == 1 ? "yes" : "no",
+                Report.fmt(Report.at(med, "limits.loopback_MBps"))));
+        return sb.toString();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> tierNames(Map<String, Object> med) {
+        Object full = med.get("full");
+        if (full instanceof Map && ((Map<String, Object>) full).get("tiers") instanceof Map<?, ?> t) {
+            return t.keySet().stream().map(Object::toString).toList();
+        }
+        return List.of();
+    }
+
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}
