@@ -43,8 +43,9 @@ def find(d, k):
 put = (find(j, "put_gbps") or 0) * (find(j, "seconds") or 0) * 1e9
 buckets = []  # server-side LOOKUP latency from the daemon's histogram
 for line in open(sys.argv[6]):
-    m = re.match(r'kvstore_request_duration_seconds_bucket\{le="([^"]+)",opcode="LOOKUP"\} (\S+)', line)
-    if m: buckets.append((float("inf") if m.group(1) == "+Inf" else float(m.group(1)), float(m.group(2))))
+    if line.startswith("kvstore_request_duration_seconds_bucket") and 'opcode="LOOKUP"' in line:
+        le = re.search(r'le="([^"]+)"', line).group(1)
+        buckets.append((float("inf") if le == "+Inf" else float(le), float(line.split()[-1])))
 def q(p):
     if not buckets or buckets[-1][1] == 0: return float("nan")
     for le, c in buckets:
