@@ -5,7 +5,6 @@ import io.kvstore.core.key.BlockKey;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntFunction;
 
 /**
@@ -39,14 +38,7 @@ final class Directory {
             if (prev == null || !prev.removed()) {
                 return prev;
             }
-            // removed, and a worker is still finishing with it (at most one tier write): take its place after
-            if (spins < 64) {
-                Thread.onSpinWait();
-            } else if (spins < 128) {
-                Thread.yield();
-            } else {
-                LockSupport.parkNanos(20_000);
-            }
+            Backoff.pause(spins); // removed, and a worker is still finishing with it: take its place after
         }
     }
 

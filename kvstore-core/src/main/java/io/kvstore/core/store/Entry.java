@@ -244,11 +244,7 @@ final class Entry {
                     return;
                 }
             }
-            if (spins < 64) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
+            Backoff.pause(spins);
         }
     }
 
