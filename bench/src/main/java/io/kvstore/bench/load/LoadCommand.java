@@ -37,7 +37,8 @@ public final class LoadCommand implements Callable<Integer> {
 
     static final List<String> OPS = List.of("LOOKUP", "GET", "PUT");
 
-    @Option(names = "--workload", description = "agent (synthetic, bench net's) or weka (real Claude Code sessions) "
+    @Option(names = "--workload", description = "agent (synthetic, bench net's), writes (new blocks only: PUT "
+            + "bandwidth into full tiers) or weka (real Claude Code sessions) "
             + "(default ${DEFAULT-VALUE}).")
     String workload = "agent";
 
@@ -253,13 +254,14 @@ public final class LoadCommand implements Callable<Integer> {
         }
         return switch (workload) {
             case "agent" -> new Workload.Agent((int) b);
+            case "writes" -> new Workload.Writes((int) b);
             case "weka" -> {
                 if (!Files.isDirectory(trace)) {
                     throw new IllegalArgumentException("--trace " + trace + " is not a directory");
                 }
                 yield Workload.Weka.read(trace, (int) b, 4096);
             }
-            default -> throw new IllegalArgumentException("--workload must be agent or weka, was '" + workload + "'");
+            default -> throw new IllegalArgumentException("--workload must be agent, weka or writes, was '" + workload + "'");
         };
     }
 

@@ -96,6 +96,49 @@ interface Workload {
     }
 
     /**
+     * Writers only: every turn is a context never seen before ({@code blocksPerTurn} blocks of fresh tokens), so
+     * its LOOKUP misses and the whole turn is PUT. Against full tiers every block evicts: the PUT bandwidth of the
+     * engine's steady state, to compare with the raw disk's write bandwidth of the same run.
+     */
+    final class Writes implements Workload {
+        private static final int BLOCKS_PER_TURN = 16;
+        private final int blockBytes;
+        private final byte[] payload;
+
+        Writes(int blockBytes) {
+            this.blockBytes = blockBytes;
+            this.payload = payload(blockBytes);
+        }
+
+        @Override
+        public Source source(int conn) {
+            List<ByteBuffer> payloads = new ArrayList<>(BLOCKS_PER_TURN);
+            for (int i = 0; i < BLOCKS_PER_TURN; i++) {
+                payloads.add(ByteBuffer.wrap(payload).asReadOnlyBuffer());
+            }
+            SplittableRandom g = new SplittableRandom(0x5eed_0000L + conn);
+            return () -> {
+                int[] tokens = new int[BLOCKS_PER_TURN * TOKENS_PER_BLOCK];
+                for (int k = 0; k < tokens.length; k++) {
+                    tokens[k] = g.nextInt(1 << 17);
+                }
+                return new Turn(tokens, payloads);
+            };
+        }
+
+        @Override
+        public long liveBytes(int connections) {
+            return (long) connections * BLOCKS_PER_TURN * Workload.pages(blockBytes); // nothing is read back
+        }
+
+        @Override
+        public String describe() {
+            return String.format("writes: %d new blocks of %d bytes a turn, never read back", BLOCKS_PER_TURN,
+                    blockBytes);
+        }
+    }
+
+    /**
      * Real Claude Code sessions (kv-cache-tester traces, {@link KvTesterReader}): merged into one stream (each
      * session starting at a seeded random offset within an hour, requests in arrival order), replayed as fast as
      * the connections go: each connection takes the next request of the stream. A block of the trace (64 tokens)
