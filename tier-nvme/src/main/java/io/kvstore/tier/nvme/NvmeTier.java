@@ -849,11 +849,13 @@ public final class NvmeTier implements Tier {
             return;
         }
         io.shutdown();
+        maintenance.shutdown();
+        // Before the write lock: a background round takes the read lock per step, so waiting for it while holding
+        // the write lock hung close for the pool's whole 60 s timeout (issue 15, NvmeCloseTest).
         awaitQuietly(io);
+        awaitQuietly(maintenance);
         lifecycle.writeLock().lock();
         try {
-            maintenance.shutdown();
-            awaitQuietly(maintenance);
             try {
                 flushIndex(); // without a WAL, this is what makes a clean shutdown lose nothing
             } catch (IOException | RocksDBException e) {

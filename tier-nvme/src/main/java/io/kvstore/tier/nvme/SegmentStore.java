@@ -50,6 +50,8 @@ final class SegmentStore implements AutoCloseable {
     /** Record alignment and padding unit (the O_DIRECT block size on common filesystems). */
     static final int ALIGN = 4096;
     static final String SUFFIX = ".seg";
+    /** Consecutive zero-byte transfers after which a read or write gives up instead of spinning. */
+    private static final int MAX_STALLS = 8;
 
     /** Where a record is: segment id, byte offset, record length (header + stored payload, unpadded). */
     record Location(long segment, long offset, int length) {
@@ -251,8 +253,14 @@ final class SegmentStore implements AutoCloseable {
         withChannel(s, ch -> {
             b.position(0);
             long pos = loc.offset();
+            int stalls = 0;
             while (b.hasRemaining()) {
-                pos += ch.write(b, pos);
+                int n = ch.write(b, pos);
+                stalls = n == 0 ? stalls + 1 : 0;
+                if (stalls > MAX_STALLS) {
+                    throw new IOException("write of " + s.path + " at " + pos + " makes no progress");
+                }
+                pos += n;
             }
         });
     }
@@ -303,9 +311,11 @@ final class SegmentStore implements AutoCloseable {
         withChannel(s, ch -> {
             ByteBuffer b = dst.clear().limit(padded);
             long pos = loc.offset();
+            int stalls = 0;
             while (b.hasRemaining()) {
                 int n = ch.read(b, pos);
-                if (n < 0) {
+                stalls = n == 0 ? stalls + 1 : 0;
+                if (n < 0 || stalls > MAX_STALLS) { // end of file, or a channel that returns 0 forever
                     whole[0] = false;
                     return;
                 }
