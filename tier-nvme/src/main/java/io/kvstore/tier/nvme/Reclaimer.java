@@ -1,0 +1,119 @@
+package io.kvstore.tier.nvme;
+
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.tier.TierDropListener;
+import io.kvstore.tier.nvme.MetaDescriptor.Entry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Space back for an {@link NvmeTier} by whole segments, oldest first, without rewriting cache data (CacheLib navy's
+ * RegionManager with a FIFO region policy). When the segments on disk pass the tier's capacity, the oldest one is
+ * dropped: each record the index still points at is dropped with it unless the store's {@link TierDropListener}
+ * says it must stay ({@code mayDrop} false: pinned or leased), in which case it is rewritten to the newest segment,
+ * at most {@link #RELOCATION_SHARE 1/2} of a segment's bytes per reclaimed segment; past that bound a block that
+ * should stay is dropped anyway and counted ({@code forced_drops}): the tier never exceeds its capacity to keep
+ * pins. The listener hears {@code dropped} for every dropped block after its segment file is gone.
+ *
+ * <p>Runs in the thread of the put that took the log past capacity, after that put released its key's lock (a
+ * reclaim takes other keys' locks; lock order is reclaim, then key). A put that finds a reclaim under way goes on
+ * without waiting; the reclaim loops until the log is within capacity again, so it also covers that put's record.
+ * Thread-safe.
+ */
+final class Reclaimer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Reclaimer.class);
+    /** Largest share of a reclaimed segment's size that may be rewritten to keep blocks that must stay. */
+    static final int RELOCATION_SHARE = 2;
+
+    private final NvmeTier tier;
+    private final ReentrantLock lock = new ReentrantLock();
+    private volatile TierDropListener listener = TierDropListener.NONE;
+    private final LongAdder reclaimedSegments = new LongAdder();
+    private final LongAdder droppedBlocks = new LongAdder();
+    private final LongAdder relocatedBlocks = new LongAdder();
+    private final LongAdder forcedDrops = new LongAdder();
+
+    Reclaimer(NvmeTier tier) {
+        this.tier = tier;
+    }
+
+    void listener(TierDropListener l) {
+        listener = l;
+    }
+
+    /** Reclaims oldest segments while the log is over capacity; returns at once if another thread is at it. */
+    void makeRoom() {
+        if (tier.segments.totalBytes() <= tier.cfg.capacityBytes() || lock.isHeldByCurrentThread()
+                || !lock.tryLock()) {
+            return;
+        }
+        try {
+            while (tier.segments.totalBytes() > tier.cfg.capacityBytes()) {
+                SegmentStore.Segment oldest = tier.segments.oldestReclaimable();
+                if (oldest == null) {
+                    return; // only the active segment (or appends in flight in the oldest): the next put retries
+                }
+                reclaim(oldest, listener);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Drops segment {@code s} with the blocks still in it, keeping (by rewriting) those {@code ask} says must stay,
+     * within the bound; then deletes the file and tells {@code ask} what was dropped.
+     */
+    void reclaim(SegmentStore.Segment s, TierDropListener ask) {
+        long budget = tier.segments.segmentBytes() / RELOCATION_SHARE;
+        long moved = 0;
+        List<BlockKey> gone = new ArrayList<>();
+        for (BlockKey key : List.copyOf(s.keys)) {
+            Entry e = tier.index.get(key);
+            if (e == null || e.location().segment() != s.id) {
+                continue;
+            }
+            if (!ask.mayDrop(key)) {
+                if (moved + e.location().padded() <= budget) {
+                    long n = tier.relocate(key, e);
+                    if (n > 0) {
+                        moved += n;
+                        relocatedBlocks.increment();
+                        continue;
+                    }
+                    if (n == 0) {
+                        continue; // removed or moved meanwhile
+                    }
+                    // unreadable or not writable: dropped below
+                } else {
+                    forcedDrops.increment();
+                    LOG.warn("{}: block {} must stay but the segment's relocation budget ({} bytes) is spent; "
+                            + "dropped", tier.cfg.name(), key.shortHex(), budget);
+                }
+            }
+            if (tier.unindex(key, e)) {
+                gone.add(key);
+            }
+        }
+        tier.segments.delete(s);
+        reclaimedSegments.increment();
+        droppedBlocks.add(gone.size());
+        for (BlockKey key : gone) {
+            ask.dropped(key);
+        }
+    }
+
+    void stats(Map<String, Long> d) {
+        d.put("reclaimed_segments", reclaimedSegments.sum());
+        d.put("dropped_blocks", droppedBlocks.sum());
+        d.put("relocated_blocks", relocatedBlocks.sum());
+        d.put("forced_drops", forcedDrops.sum());
+    }
+}
