@@ -17,7 +17,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * RegionManager with a FIFO region policy). When the segments on disk pass the tier's capacity, the oldest one is
  * dropped: each record the index still points at is dropped with it unless the store's {@link TierDropListener}
  * says it must stay ({@code mayDrop} false: pinned or leased), in which case it is rewritten to the newest segment,
- * at most {@link #RELOCATION_SHARE 1/2} of a segment's bytes per reclaimed segment; past that bound a block that
+ * at most {@link #RELOCATION_SHARE 1/2} of a segment's bytes (or one record) per reclaimed segment; past that bound a block that
  * should stay is dropped anyway and counted ({@code forced_drops}): the tier never exceeds its capacity to keep
  * pins. The listener hears {@code dropped} for every dropped block after its segment file is gone.
  *
@@ -81,7 +81,7 @@ final class Reclaimer {
                 continue;
             }
             if (!ask.mayDrop(key)) {
-                if (moved + e.location().padded() <= budget) {
+                if (moved == 0 || moved + e.location().padded() <= budget) {
                     long n = tier.relocate(key, e);
                     if (n > 0) {
                         moved += n;
