@@ -17,7 +17,8 @@ import java.util.List;
  * oldest when full, until it is killed. After each step it prints one line to stdout: {@code S n} (block n stored:
  * the put returned) or {@code R n} (block n removed, by this writer or dropped by the tier's segment reclaim).
  *
- * <p>Arguments: directory, first block number, capacity bytes, block bytes.
+ * <p>Arguments: directory, first block number, capacity bytes, block bytes, and optionally {@code defaults} (the
+ * tier's default configuration instead of {@link NvmeCrashTest#config}).
  */
 public final class CrashWriter {
 
@@ -30,7 +31,8 @@ public final class CrashWriter {
         long capacity = Long.parseLong(args[2]);
         int block = Integer.parseInt(args[3]);
         PrintStream out = System.out;
-        NvmeTier tier = NvmeTier.open(NvmeCrashTest.config(dir, capacity));
+        NvmeTier tier = NvmeTier.open(args.length > 4 ? NvmeTierConfig.builder(dir, capacity).build() // defaults
+                : NvmeCrashTest.config(dir, capacity));
         tier.dropListener(key -> { // blocks the tier drops itself (oldest segment reclaimed) count as removed
             synchronized (out) {
                 out.println("R " + key.secondLong());
