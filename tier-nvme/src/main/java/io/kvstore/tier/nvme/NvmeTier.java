@@ -55,8 +55,8 @@ import java.util.function.Supplier;
  *
  * <h2>Space: whole segments, oldest first, no rewriting</h2>
  * A cache is always full, and flash wears by bytes written, so space comes back the way CacheLib's navy block cache
- * gets it (RegionManager): when the segments on disk pass {@code capacityBytes}, the oldest segment is dropped
- * whole ({@link Reclaimer}). Its records that the index still points at are dropped with it; the tier asks the
+ * gets it (RegionManager): when the segments on disk pass {@code capacityBytes} plus one segment, the oldest segment
+ * is dropped whole ({@link Reclaimer}). Its records that the index still points at are dropped with it; the tier asks the
  * store's {@link TierDropListener} first ({@code mayDrop}: false for pinned or leased blocks, which are then
  * rewritten to the newest segment, bounded and counted as {@code relocated_blocks}) and tells it afterwards
  * ({@code dropped}). Nothing else is ever rewritten, so the tier writes each admitted byte once (plus padding to
@@ -66,9 +66,9 @@ import java.util.function.Supplier;
  * <p>{@link #usedBytes} counts live blocks ({@link #footprint} of each block the index holds), the figure the
  * store's policy weighs and the bound a put checks ({@link PutOutcome#NO_CAPACITY} past {@code capacityBytes}).
  * The bytes of removed blocks stay in their segment until it is reclaimed, so the disk holds more than
- * {@code usedBytes}, but never more than {@code capacityBytes} of segments plus the records of puts in flight
- * (a put checks after its own append, outside every key lock), plus RocksDB's index files (about 100 bytes per
- * block).
+ * {@code usedBytes}, but never more than {@code capacityBytes} plus one segment ({@code effectiveSegmentBytes}: 1/64
+ * of the capacity from 64 MiB up, 1 MiB below) plus the records of puts in flight (a put checks after its own
+ * append, outside every key lock), plus RocksDB's index files (about 100 bytes per block).
  *
  * <h2>Crash safety without a write-ahead log</h2>
  * A record describes itself, so the index can be rebuilt from the log. Every {@code writeBufferBytes} of payload

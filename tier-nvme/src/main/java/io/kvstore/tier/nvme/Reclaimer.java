@@ -14,8 +14,8 @@ import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * Space back for an {@link NvmeTier} by whole segments, oldest first, without rewriting cache data (CacheLib navy's
- * RegionManager with a FIFO region policy). When the segments on disk pass the tier's capacity, the oldest one is
- * dropped: each record the index still points at is dropped with it unless the store's {@link TierDropListener}
+ * RegionManager with a FIFO region policy). When the segments on disk pass the tier's capacity plus one segment
+ * ({@link #limit}), the oldest one is dropped: each record the index still points at is dropped with it unless the store's {@link TierDropListener}
  * says it must stay ({@code mayDrop} false: pinned or leased), in which case it is rewritten to the newest segment,
  * at most {@link #RELOCATION_SHARE 1/2} of a segment's bytes (or one record) per reclaimed segment; past that bound a block that
  * should stay is dropped anyway and counted ({@code forced_drops}): the tier never exceeds its capacity to keep
@@ -48,14 +48,24 @@ final class Reclaimer {
         listener = l;
     }
 
-    /** Reclaims oldest segments while the log is over capacity; returns at once if another thread is at it. */
+    /**
+     * Segment bytes the log may hold: the capacity plus one segment. The slack matters: live blocks alone may fill the
+     * capacity (the store evicts only what the next put needs), and the log also holds the unused end of each sealed
+     * segment and the records of removed blocks; a store that evicts in FIFO order has emptied the oldest segment by
+     * the time the log passes this limit, so the reclaim drops nothing live.
+     */
+    static long limit(NvmeTier tier) {
+        return tier.cfg.capacityBytes() + tier.segments.segmentBytes();
+    }
+
+    /** Reclaims oldest segments while the log is over {@link #limit}; returns at once if another thread is at it. */
     void makeRoom() {
-        if (tier.segments.totalBytes() <= tier.cfg.capacityBytes() || lock.isHeldByCurrentThread()
-                || !lock.tryLock()) {
+        long limit = limit(tier);
+        if (tier.segments.totalBytes() <= limit || lock.isHeldByCurrentThread() || !lock.tryLock()) {
             return;
         }
         try {
-            while (tier.segments.totalBytes() > tier.cfg.capacityBytes()) {
+            while (tier.segments.totalBytes() > limit) {
                 SegmentStore.Segment oldest = tier.segments.oldestReclaimable();
                 if (oldest == null) {
                     return; // only the active segment (or appends in flight in the oldest): the next put retries

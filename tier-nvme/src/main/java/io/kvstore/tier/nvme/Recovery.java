@@ -99,7 +99,7 @@ final class Recovery {
             }
         }
         boolean trimmed = false;
-        while (tier.used.get() > tier.cfg.capacityBytes() || segments.totalBytes() > tier.cfg.capacityBytes()) {
+        while (tier.used.get() > tier.cfg.capacityBytes() || segments.totalBytes() > Reclaimer.limit(tier)) {
             SegmentStore.Segment oldest = segments.oldestReclaimable();
             if (oldest == null || segments.segments().size() == 1) {
                 break;
