@@ -30,6 +30,7 @@ import java.util.Map;
  *       whose payload does not verify ({@code torn_at_open}), and stops at the first page that is neither zero nor
  *       a valid header: it never looks for headers inside a payload.</li>
  *   <li>If the blocks found need more than the capacity (removes undone by the crash, a smaller capacity), the
+ *       oldest blocks are dropped in log order, as many as needed; if the segments exceed the log's limit, the
  *       oldest segments are dropped as a reclaim would.</li>
  *   <li>A new checkpoint is flushed, so a second crash does not scan the same tail again.</li>
  * </ol>
@@ -39,6 +40,8 @@ import java.util.Map;
 final class Recovery {
 
     private static final Logger LOG = LoggerFactory.getLogger(Recovery.class);
+    /** Bytes read at each record boundary of the tail: the header, and the whole record if it is small. */
+    private static final int FIRST_READ = 64 * 1024;
 
     /** What the last open found, for {@link NvmeTier#stats()}. */
     record Report(long corrupt, long stale, long recovered, long torn, long tailBytes, long millis,
@@ -98,8 +101,8 @@ final class Recovery {
                 }
             }
         }
-        boolean trimmed = false;
-        while (tier.used.get() > tier.cfg.capacityBytes() || segments.totalBytes() > Reclaimer.limit(tier)) {
+        boolean trimmed = trimOldestBlocks();
+        while (segments.totalBytes() > Reclaimer.limit(tier)) {
             SegmentStore.Segment oldest = segments.oldestReclaimable();
             if (oldest == null || segments.segments().size() == 1) {
                 break;
@@ -115,9 +118,38 @@ final class Recovery {
             LOG.info("{}: opened in {} ms: {} blocks, {} recovered from {} bytes of log tail, {} stale and {} damaged"
                             + " index records dropped, {} torn records skipped{}", tier.cfg.name(), ms,
                     tier.index.size(), recovered, tailBytes, stale, corrupt, torn,
-                    trimmed ? ", oldest segments dropped to fit the capacity" : "");
+                    trimmed ? ", oldest blocks dropped to fit the capacity" : "");
         }
         return new Report(corrupt, stale, recovered, torn, tailBytes, ms, cold);
+    }
+
+    /**
+     * If the blocks found need more than the capacity (removes the crash undid, or a smaller capacity), drops the
+     * oldest blocks in log order, as many as needed: the ones a FIFO store would evict next, and after a crash
+     * mostly the undone removes themselves. Returns true if it dropped any.
+     */
+    private boolean trimOldestBlocks() {
+        boolean any = false;
+        for (SegmentStore.Segment s : tier.segments.inLogOrder()) {
+            if (tier.used.get() <= tier.cfg.capacityBytes()) {
+                break;
+            }
+            List<Entry> inSegment = new ArrayList<>();
+            for (BlockKey k : s.keys) {
+                Entry e = tier.index.get(k);
+                if (e != null && e.location().segment() == s.id) {
+                    inSegment.add(e);
+                }
+            }
+            inSegment.sort(java.util.Comparator.comparingLong(e -> e.location().offset()));
+            for (Entry e : inSegment) {
+                if (tier.used.get() <= tier.cfg.capacityBytes()) {
+                    break;
+                }
+                any |= tier.unindex(e.meta().key(), e);
+            }
+        }
+        return any;
     }
 
     private void loadIndex() throws RocksDBException {
@@ -158,13 +190,15 @@ final class Recovery {
     /** Indexes the records of {@code s} the index lacks (see the class comment for where the scan stops). */
     private void scan(SegmentStore.Segment s) throws IOException, RocksDBException {
         long size = s.size();
-        ByteBuffer page = tier.pool.acquire(SegmentStore.ALIGN);
+        ByteBuffer chunk = tier.pool.acquire(FIRST_READ);
         try {
             long p = 0;
             while (p + SegmentStore.ALIGN <= size) {
-                if (!tier.segments.read(new SegmentStore.Location(s.id, p, SegmentStore.ALIGN), page)) {
+                int n = (int) Math.min(FIRST_READ, (size - p) / SegmentStore.ALIGN * SegmentStore.ALIGN);
+                if (!tier.segments.read(new SegmentStore.Location(s.id, p, n), chunk)) {
                     break;
                 }
+                ByteBuffer page = chunk.duplicate().position(0).limit(SegmentStore.ALIGN);
                 if (zero(page)) {
                     p += SegmentStore.ALIGN;
                     continue;
@@ -186,7 +220,7 @@ final class Recovery {
                 if (tier.index.containsKey(meta.key())) {
                     continue; // the indexed copy wins (the same bytes: keys name content)
                 }
-                if (!verifies(loc, meta)) {
+                if (!verifies(loc, meta, chunk, n)) {
                     torn++;
                     continue;
                 }
@@ -198,11 +232,19 @@ final class Recovery {
                 recovered++;
             }
         } finally {
-            tier.pool.release(page);
+            tier.pool.release(chunk);
         }
     }
 
-    private boolean verifies(SegmentStore.Location loc, BlockMeta meta) throws IOException {
+    /**
+     * True if the record at {@code loc} verifies. A record within the first {@code read} bytes already in
+     * {@code chunk} is checked there; a longer one is read whole.
+     */
+    private boolean verifies(SegmentStore.Location loc, BlockMeta meta, ByteBuffer chunk, int read)
+            throws IOException {
+        if (loc.length() <= read) {
+            return RecordDescriptor.decode(chunk.duplicate().position(0).limit(loc.length()), meta) != null;
+        }
         ByteBuffer rec = tier.pool.acquire(loc.padded());
         try {
             return tier.segments.read(loc, rec) && RecordDescriptor.decode(rec, meta) != null;

@@ -50,7 +50,7 @@ class NvmeRecoveryTest {
             for (int i = 40; i < 100; i++) { // after the checkpoint: only in the memtable and the log
                 assertThat(tier.put(Blocks.meta(i, BLOCK), Blocks.payload(i, BLOCK))).isEqualTo(PutOutcome.STORED);
             }
-            copy(dir.resolve("db"), crashed);
+            copy(tier, dir.resolve("db"), crashed);
         }
         try (NvmeTier t = NvmeTier.open(config(crashed))) {
             Map<String, Long> d = t.stats().details();
@@ -78,7 +78,7 @@ class NvmeRecoveryTest {
             for (int i = 0; i < 10; i++) {
                 tier.put(Blocks.meta(i, BLOCK), Blocks.payload(i, BLOCK));
             }
-            copy(dir.resolve("db"), crashed);
+            copy(tier, dir.resolve("db"), crashed);
         }
         Path seg = segmentFiles(crashed).get(0);
         int rec = SegmentStore.Location.padded(RecordDescriptor.HEADER_LENGTH + BLOCK);
@@ -105,28 +105,38 @@ class NvmeRecoveryTest {
     @Test
     void indexRecordsOfReclaimedSegmentsAreDroppedAsStaleNotCorrupt() throws IOException {
         Path crashed = dir.resolve("crashed");
-        NvmeTierConfig small = NvmeTierConfig.builder(dir.resolve("db"), 16L << 20).build();
+        long capacity = 32L << 20; // 1 MiB segments, an index flush every 4 MiB of payload
+        NvmeTierConfig small = NvmeTierConfig.builder(dir.resolve("db"), capacity).build();
         try (NvmeTier tier = NvmeTier.open(small)) {
-            for (int i = 0; i < 100; i++) {
-                tier.put(Blocks.meta(i, BLOCK), Blocks.payload(i, BLOCK));
-            }
-            tier.flush(); // every index record durable ...
-            for (int i = 100; i < 400; i++) { // ... then the oldest segments reclaimed, the deletes not flushed
-                assertThat(tier.put(Blocks.meta(i, BLOCK), Blocks.payload(i, BLOCK))).isIn(PutOutcome.STORED,
-                        PutOutcome.NO_CAPACITY);
-                if (tier.usedBytes() > (14L << 20)) {
-                    tier.remove(Blocks.key(i - 200));
+            java.util.List<Long> resident = new java.util.ArrayList<>();
+            java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+            long i = 0;
+            for (int round = 0; round < 2; round++) {
+                // round 0 fills the tier and starts reclaiming; round 1 (after a flush) reclaims segments whose
+                // survivors' index records are durable while their deletes are not
+                long end = round == 0 ? 1000 : i + 40;
+                for (; i < end; i++) {
+                    assertThat(tier.put(Blocks.meta(i, BLOCK), Blocks.payload(i, BLOCK))).isEqualTo(PutOutcome.STORED);
+                    resident.add(i);
+                    if (tier.usedBytes() > capacity - (2L << 20)) { // evict like LRU: a random newer block
+                        resident.removeIf(k -> !tier.contains(Blocks.key(k)));
+                        int half = resident.size() / 2;
+                        tier.remove(Blocks.key(resident.remove(half + r.nextInt(resident.size() - half))));
+                    }
+                }
+                if (round == 0) {
+                    tier.flush();
                 }
             }
-            assertThat(tier.stats().details().get("reclaimed_segments")).isPositive();
-            copy(dir.resolve("db"), crashed);
+            assertThat(tier.stats().details().get("dropped_blocks")).isPositive();
+            copy(tier, dir.resolve("db"), crashed);
         }
-        try (NvmeTier t = NvmeTier.open(NvmeTierConfig.builder(crashed, 16L << 20).build())) {
+        try (NvmeTier t = NvmeTier.open(NvmeTierConfig.builder(crashed, capacity).build())) {
             Map<String, Long> d = t.stats().details();
             System.out.printf("nvme recovery (stale): %s%n", d);
             assertThat(d.get("stale_at_open")).isPositive();
             assertThat(d.get("corrupt_at_open")).isZero();
-            assertThat(t.usedBytes()).isLessThanOrEqualTo(16L << 20);
+            assertThat(t.usedBytes()).isLessThanOrEqualTo(capacity);
             t.forEach(m -> {
                 ReadResult r = t.read(m.key());
                 assertThat(r.isHit()).as("block %d", m.key().secondLong()).isTrue();
@@ -142,8 +152,16 @@ class NvmeRecoveryTest {
         }
     }
 
-    /** Copies a live directory (RocksDB's files as they are on disk, the segments as written). */
-    static void copy(Path from, Path to) throws IOException {
+    /**
+     * Copies the directory of an open tier (RocksDB's files as they are on disk, the segments as written), with
+     * RocksDB's background flushes and compactions paused so that no file vanishes during the copy.
+     */
+    static void copy(NvmeTier tier, Path from, Path to) throws IOException {
+        try {
+            tier.rocks.db.pauseBackgroundWork();
+        } catch (org.rocksdb.RocksDBException e) {
+            throw new IOException(e);
+        }
         try (Stream<Path> s = Files.walk(from)) {
             s.forEach(p -> {
                 try {
@@ -157,6 +175,12 @@ class NvmeRecoveryTest {
                     throw new UncheckedIOException(e);
                 }
             });
+        } finally {
+            try {
+                tier.rocks.db.continueBackgroundWork();
+            } catch (org.rocksdb.RocksDBException e) {
+                throw new IOException(e);
+            }
         }
     }
 }
