@@ -78,7 +78,7 @@ final class SegmentStore implements AutoCloseable {
         final AtomicLong live = new AtomicLong();
         /** Appends reserved but not yet registered live (or abandoned). */
         final AtomicInteger writers = new AtomicInteger();
-        /** Keys whose index entry points into this segment (for relocation). */
+        /** Keys whose index entry points into this segment (what a reclaim of the segment drops or keeps). */
         final Set<BlockKey> keys = ConcurrentHashMap.newKeySet();
 
         Segment(long id, Path path, FileChannel channel, long end) {
