@@ -17,6 +17,10 @@ import java.nio.file.Files;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The daemon assembled from a {@link ServerConfig}: tiers ({@link TierFactory}) → {@link TieredStore} (with
@@ -33,10 +37,14 @@ public final class KvServer implements AutoCloseable {
     private static final int HISTORY_EVENTS_PER_BLOCK = 8;
 
     private final ServerConfig config;
+    /** Promotions waiting for the promotion thread; more are skipped. */
+    private static final int PROMOTION_QUEUE = 256;
+
     private final ServerMetrics metrics = new ServerMetrics();
     private final EventHistory history = new EventHistory(HISTORY_BLOCKS, HISTORY_EVENTS_PER_BLOCK);
     private final List<TierFactory.Level> levels;
     private final TenantQuotas quotas;
+    private final ThreadPoolExecutor promotions;
     private final TieredStore store;
     private final NetServer net;
     private AdminServer admin;
@@ -47,11 +55,27 @@ public final class KvServer implements AutoCloseable {
         Files.createDirectories(config.dataDir());
         this.levels = TierFactory.build(config);
         this.quotas = new TenantQuotas(config.tenantQuotaBytes());
+        this.promotions = promotionPool();
         this.store = TieredStore.builder()
+                .promotions(promotions)
                 .listener(StoreEventListeners.all(List.of(metrics.storeListener(), history, quotas::onEvent)))
                 .with(b -> TierFactory.specs(levels).forEach(b::tier)).build();
         metrics.bind(store);
         this.net = new NetServer(config, store, levels, metrics, quotas);
+    }
+
+    /**
+     * The pool that runs promotions of hits (copies up, and the demotions they cause), off the event loops and off
+     * the readers: one thread, a bounded queue; when it is full a promotion is skipped (the block stays where it
+     * is and is promoted on a later hit).
+     */
+    private static ThreadPoolExecutor promotionPool() {
+        AtomicInteger n = new AtomicInteger();
+        return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(PROMOTION_QUEUE), r -> {
+            Thread t = new Thread(r, "kvstore-promote-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        }, new ThreadPoolExecutor.AbortPolicy());
     }
 
     /** Binds the data port and, unless {@code adminPort} is -1, the admin port. */
@@ -116,6 +140,12 @@ public final class KvServer implements AutoCloseable {
             admin.close();
         }
         net.close();
+        promotions.shutdownNow();
+        try {
+            promotions.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         store.close();
     }
 }

@@ -8,14 +8,16 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A bounded memory of what happened to recently active blocks, for {@code kvctl explain}: the last
  * {@code eventsPerBlock} events of each of the {@code maxBlocks} most recently active blocks. Hits are folded
  * into one counter per block so that a hot block's history is not just a wall of hits.
  *
- * <p>Memory is bounded by {@code maxBlocks x eventsPerBlock} events. Thread-safe (synchronized; called under
- * the store's lock, read by admin requests).
+ * <p>Memory is bounded by {@code maxBlocks x eventsPerBlock} events. Thread-safe: one short lock; a hit (reported
+ * by readers, possibly on an event loop) is only counted if the lock is free at once, so a reader never waits
+ * for it, and a hit count under contention is a lower bound.
  */
 public final class EventHistory implements StoreEventListener {
 
@@ -26,6 +28,7 @@ public final class EventHistory implements StoreEventListener {
     private final int maxBlocks;
     private final int eventsPerBlock;
     private final Map<BlockKey, Record> records;
+    private final ReentrantLock lock = new ReentrantLock();
 
     /**
      * @param maxBlocks      blocks remembered; the least recently active is forgotten first
@@ -48,28 +51,50 @@ public final class EventHistory implements StoreEventListener {
     }
 
     @Override
-    public synchronized void onEvent(StoreEvent event) {
-        Record r = records.computeIfAbsent(event.meta().key(), k -> new Record());
-        if (event.type() == StoreEvent.Type.HIT) {
-            r.hits++;
-            r.lastHitNanos = event.nanoTime();
-            return;
+    public void onEvent(StoreEvent event) {
+        boolean hit = event.type() == StoreEvent.Type.HIT;
+        if (hit) {
+            if (!lock.tryLock()) {
+                return;
+            }
+        } else {
+            lock.lock();
         }
-        if (r.events.size() == eventsPerBlock) {
-            r.events.removeFirst();
+        try {
+            Record r = records.computeIfAbsent(event.meta().key(), k -> new Record());
+            if (hit) {
+                r.hits++;
+                r.lastHitNanos = event.nanoTime();
+                return;
+            }
+            if (r.events.size() == eventsPerBlock) {
+                r.events.removeFirst();
+            }
+            r.events.addLast(event);
+        } finally {
+            lock.unlock();
         }
-        r.events.addLast(event);
     }
 
     /** The remembered history of a block, or null if nothing is remembered. */
-    public synchronized BlockHistory history(BlockKey key) {
-        Record r = records.get(key);
-        return r == null ? null : new BlockHistory(key, new ArrayList<>(r.events), r.hits, r.lastHitNanos);
+    public BlockHistory history(BlockKey key) {
+        lock.lock();
+        try {
+            Record r = records.get(key);
+            return r == null ? null : new BlockHistory(key, new ArrayList<>(r.events), r.hits, r.lastHitNanos);
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Number of blocks remembered. */
-    public synchronized int size() {
-        return records.size();
+    public int size() {
+        lock.lock();
+        try {
+            return records.size();
+        } finally {
+            lock.unlock();
+        }
     }
 
     private static final class Record {

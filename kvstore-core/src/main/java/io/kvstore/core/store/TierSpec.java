@@ -15,9 +15,17 @@ import java.util.Objects;
  * @param lowWatermark   fraction of capacity eviction frees down to, in (0, highWatermark]
  * @param acceptsWrites  true if PUTs may land here (the first such level, top down, takes them)
  * @param takesPromotions true if a hit in a lower level copies the block up into this level
+ * @param keepsPromotedCopies true if a block promoted out of this level keeps its copy here (a persistent tier:
+ *                        the block is then clean above, and demoting it again writes nothing); false moves it
  */
 public record TierSpec(Tier tier, EvictionPolicy<BlockKey> policy, double highWatermark, double lowWatermark,
-                       boolean acceptsWrites, boolean takesPromotions) {
+                       boolean acceptsWrites, boolean takesPromotions, boolean keepsPromotedCopies) {
+
+    /** A spec whose promoted blocks move (exclusive), except out of a shared tier, which always keeps them. */
+    public TierSpec(Tier tier, EvictionPolicy<BlockKey> policy, double highWatermark, double lowWatermark,
+                    boolean acceptsWrites, boolean takesPromotions) {
+        this(tier, policy, highWatermark, lowWatermark, acceptsWrites, takesPromotions, Objects.requireNonNull(tier, "tier").shared());
+    }
 
     public TierSpec {
         Objects.requireNonNull(tier, "tier");
@@ -38,11 +46,16 @@ public record TierSpec(Tier tier, EvictionPolicy<BlockKey> policy, double highWa
 
     /** The same spec with other watermarks. */
     public TierSpec withWatermarks(double high, double low) {
-        return new TierSpec(tier, policy, high, low, acceptsWrites, takesPromotions);
+        return new TierSpec(tier, policy, high, low, acceptsWrites, takesPromotions, keepsPromotedCopies);
     }
 
     /** The same spec with other write and promotion rules. */
     public TierSpec withRules(boolean writes, boolean promotions) {
-        return new TierSpec(tier, policy, highWatermark, lowWatermark, writes, promotions);
+        return new TierSpec(tier, policy, highWatermark, lowWatermark, writes, promotions, keepsPromotedCopies);
+    }
+
+    /** The same spec, keeping (true) or moving (false) the copy of a block promoted out of this level. */
+    public TierSpec withPromotedCopies(boolean keep) {
+        return new TierSpec(tier, policy, highWatermark, lowWatermark, acceptsWrites, takesPromotions, keep);
     }
 }

@@ -6,6 +6,7 @@ import io.kvstore.core.store.StoreEventListener;
 import io.kvstore.core.store.TieredStore;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
+import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
@@ -80,6 +81,22 @@ public final class ServerMetrics {
                 .help("Tier-specific figures (TierStats details, e.g. the remote tier's breaker_open, "
                         + "timeouts_total, errors_total), by tier and name").labelNames("tier", "name")
                 .callback(cb -> eachTier(s -> s.tier().details().forEach((k, v) -> cb.call(v, s.tier().name(), k))))
+                .register(registry);
+        CounterWithCallback.builder().name("kvstore_tier_store_written_bytes")
+                .help("Payload bytes the store wrote into a tier, by cause (admission = PUT, demotion, promotion); "
+                        + "a demotion onto a clean copy writes nothing").labelNames("tier", "cause")
+                .callback(cb -> eachTier(s -> {
+                    cb.call(s.admittedBytes(), s.tier().name(), "admission");
+                    cb.call(s.demotedInBytes(), s.tier().name(), "demotion");
+                    cb.call(s.promotedInBytes(), s.tier().name(), "promotion");
+                })).register(registry);
+        CounterWithCallback.builder().name("kvstore_clean_demotions")
+                .help("Victims demoted onto a copy the tier below already held (kept by a promotion): no write")
+                .labelNames("tier").callback(cb -> eachTier(s -> cb.call(s.cleanDemotions(), s.tier().name())))
+                .register(registry);
+        CounterWithCallback.builder().name("kvstore_tier_dropped_blocks")
+                .help("Blocks a tier dropped on its own (flash segment reclaim) instead of rewriting them")
+                .labelNames("tier").callback(cb -> eachTier(s -> cb.call(s.tierDropped(), s.tier().name())))
                 .register(registry);
         GaugeWithCallback.builder().name("kvstore_direct_memory_used_bytes")
                 .help("Direct (off-heap) memory in use, by JVM buffer pool").labelNames("pool")

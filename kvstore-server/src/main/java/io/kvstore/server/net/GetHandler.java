@@ -37,7 +37,20 @@ final class GetHandler implements OpHandler {
     public void handle(Request r) {
         List<BlockKey> keys = Wire.readKeys(r.body(), r.sc.limits().maxKeysPerRequest(), "keys");
         long ns = r.session().namespaceId;
-        LookupResult hit = r.sc.store().lookup(ns, keys, 0);
+        if (r.sc.store().hasSharedTier()) { // a directory miss asks the shared tier: network I/O, off the event loop
+            r.offload(() -> r.sc.store().lookup(ns, keys, 0), (hit, err) -> {
+                if (err != null) {
+                    r.fail(ErrorCode.INTERNAL, "lookup: " + err);
+                } else {
+                    stream(r, keys, ns, hit);
+                }
+            });
+        } else {
+            stream(r, keys, ns, r.sc.store().lookup(ns, keys, 0));
+        }
+    }
+
+    private static void stream(Request r, List<BlockKey> keys, long ns, LookupResult hit) {
         if (hit.hitBlocks() < keys.size()) {
             r.sc.metrics().missed(ns);
         }

@@ -32,7 +32,8 @@ final class KeysHandler implements OpHandler {
         List<BlockKey> keys = Wire.readKeys(r.body(), r.sc.limits().maxKeysPerRequest(), "keys");
         long ns = r.session().namespaceId;
         TieredStore store = r.sc.store();
-        if (op == Opcode.DELETE) {
+        // DELETE removes from tiers (I/O); EXISTS may ask a shared tier (network): both leave the event loop
+        if (op == Opcode.DELETE || (op == Opcode.EXISTS && store.hasSharedTier())) {
             r.offload(() -> apply(store, ns, keys), (codes, err) -> answer(r, codes, err));
         } else {
             answer(r, apply(store, ns, keys), null);

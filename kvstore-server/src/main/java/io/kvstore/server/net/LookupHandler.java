@@ -2,6 +2,7 @@ package io.kvstore.server.net;
 
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.store.LookupResult;
+import io.kvstore.protocol.ErrorCode;
 import io.kvstore.protocol.FrameDescriptor;
 import io.kvstore.protocol.body.LookupReply;
 import io.kvstore.protocol.body.LookupRequest;
@@ -10,7 +11,8 @@ import io.netty.buffer.ByteBuf;
 import java.util.concurrent.RejectedExecutionException;
 
 /**
- * LOOKUP: the store's directory answers on the event loop (no tier is touched). With PREFETCH, hit blocks below
+ * LOOKUP: the store's directory answers on the event loop, lock-free (no tier is touched); with a shared tier,
+ * whose blocks are asked over the network on a directory miss, the lookup runs on the blocking pool instead. With PREFETCH, hit blocks below
  * the top tier are promoted on the blocking pool after the answer is sent, best effort (dropped when the pool is
  * full).
  */
@@ -27,7 +29,20 @@ final class LookupHandler implements OpHandler {
         long leaseNanos = r.frame.hasFlag(FrameDescriptor.FLAG_LEASE)
                 ? Math.min(q.leaseMillis(), r.sc.config().maxLeaseMillis()) * 1_000_000L : 0;
         long ns = r.session().namespaceId;
-        LookupResult res = r.sc.store().lookup(ns, q.keys(), leaseNanos);
+        if (r.sc.store().hasSharedTier()) { // a directory miss asks the shared tier: network I/O, off the event loop
+            r.offload(() -> r.sc.store().lookup(ns, q.keys(), leaseNanos), (res, err) -> {
+                if (err != null) {
+                    r.fail(ErrorCode.INTERNAL, "lookup: " + err);
+                } else {
+                    answer(r, q, ns, res);
+                }
+            });
+        } else {
+            answer(r, q, ns, r.sc.store().lookup(ns, q.keys(), leaseNanos));
+        }
+    }
+
+    private static void answer(Request r, LookupRequest q, long ns, LookupResult res) {
         ByteBuf out = r.ctx().alloc().buffer(16 + res.hitBlocks());
         new LookupReply(res.hitBlocks(), res.tiers()).write(out);
         r.reply(out);

@@ -42,7 +42,8 @@ record ServerContext(ServerConfig config, TieredStore store, Map<String, TierFac
     /** True if reads from {@code tier} may run on the event loop. */
     boolean inMemory(String tier) {
         TierFactory.Level l = levels.get(tier);
-        return l != null && l.inMemory();
+        // with a shared tier a get that misses the directory asks it over the network: never on the event loop
+        return l != null && l.inMemory() && !store.hasSharedTier();
     }
 
     /** True if {@code tier} keeps blocks across restarts. */

@@ -162,7 +162,8 @@ public final class TierFactory {
         LOG.info("nvme tier: segments and RocksDB index under {}, {} blocks found ({} rebuilt from the log's tail), "
                         + "opened in {} ms, WAL {}", dir, tier.blockCount(), opened.get("recovered_at_open"),
                 opened.get("open_millis"), wal);
-        return new Level(TierSpec.of(tier, policy), false, wal != WalMode.DISABLED);
+        // a block promoted out of NVMe keeps its copy there: demoting it again writes nothing
+        return new Level(TierSpec.of(tier, policy).withPromotedCopies(true), false, wal != WalMode.DISABLED);
     }
 
     private static EvictionPolicy<BlockKey> policy(String name, long capacity) {

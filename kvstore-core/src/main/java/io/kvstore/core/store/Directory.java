@@ -1,0 +1,107 @@
+package io.kvstore.core.store;
+
+import io.kvstore.core.key.BlockKey;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntFunction;
+
+/**
+ * Key to {@link Entry}: what the store holds and where. A concurrent map, so LOOKUP, EXISTS and the locate step
+ * of GET read it without any lock, while writers and movers change entries beside them.
+ *
+ * <p>An entry is claimed by a put before its bytes are written (so two puts of one key do not both write) and is
+ * visible to readers only once a level holds a copy ({@link Entry#top()} is not -1). An entry whose last copy is
+ * gone is marked removed first and taken out of the map last, by whoever removed it; a put that finds a removed
+ * entry waits for that.
+ */
+final class Directory {
+
+    private final ConcurrentHashMap<BlockKey, Entry> map = new ConcurrentHashMap<>();
+
+    /** The entry of {@code key}, readable or not, or null. */
+    Entry get(BlockKey key) {
+        return map.get(key);
+    }
+
+    /** The entry of {@code key} if some level holds a readable copy in namespace {@code ns}, or null. */
+    Entry readable(long ns, BlockKey key) {
+        Entry e = map.get(key);
+        return e == null || e.meta.namespaceId() != ns || e.top() < 0 ? null : e;
+    }
+
+    /** Claims {@code key} for {@code fresh}; returns the live entry already there instead, if any. */
+    Entry claim(BlockKey key, Entry fresh) {
+        for (int spins = 0; ; spins++) {
+            Entry prev = map.putIfAbsent(key, fresh);
+            if (prev == null || !prev.removed()) {
+                return prev;
+            }
+            // removed, and a worker is still finishing with it (at most one tier write): take its place after
+            if (spins < 64) {
+                Thread.onSpinWait();
+            } else if (spins < 128) {
+                Thread.yield();
+            } else {
+                LockSupport.parkNanos(20_000);
+            }
+        }
+    }
+
+    /** Takes {@code e} out, if it is still the entry of its key. */
+    void release(Entry e) {
+        map.remove(e.meta.key(), e);
+    }
+
+    /** Takes a removed {@code e} out once nobody works on it any more ({@link Entry#retire}). */
+    void retire(Entry e) {
+        if (e.retire()) {
+            release(e);
+        }
+    }
+
+    /** Ends a worker's turn on {@code e}; the last one out of a removed entry takes it out. */
+    void exit(Entry e) {
+        if (e.exit()) {
+            release(e);
+        }
+    }
+
+    /**
+     * Tier names of the keys from {@code from} on that are readable in namespace {@code ns}, up to the first that
+     * is not, appended to {@code out}; extends each hit's lease to {@code leaseUntil} when it is above 0.
+     */
+    void prefix(long ns, List<BlockKey> keys, int from, long leaseUntil, IntFunction<String> levelName,
+                List<String> out) {
+        for (int i = from; i < keys.size(); i++) {
+            Entry e = readable(ns, keys.get(i));
+            if (e == null) {
+                return;
+            }
+            if (leaseUntil > 0) {
+                e.extendLease(leaseUntil);
+            }
+            // read after the lease is set: a mover that did not see the lease has already published the drop
+            int top = e.top();
+            if (top < 0) {
+                return;
+            }
+            out.add(levelName.apply(top));
+        }
+    }
+
+    Collection<Entry> entries() {
+        return map.values();
+    }
+
+    /** Entries, counting blocks whose first copy is being written. */
+    int size() {
+        return map.size();
+    }
+
+    void clear() {
+        map.clear();
+    }
+}

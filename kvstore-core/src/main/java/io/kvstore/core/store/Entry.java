@@ -1,0 +1,318 @@
+package io.kvstore.core.store;
+
+import io.kvstore.core.block.BlockMeta;
+
+import java.util.concurrent.atomic.AtomicLongFieldUpdater;
+
+/**
+ * One block in the {@link Directory}: its metadata and where copies of it live.
+ *
+ * <p>A block may have a copy in several levels at once ({@code residency}, one bit per level): a block promoted
+ * out of a persistent tier keeps its lower copy, so demoting it again costs no write. Reads go to the top copy.
+ * A mover that takes a copy away first marks it ({@code movingOut}) so that no second mover picks it, and
+ * publishes the move in one step ({@link #finishMove}); pins and leases are checked in that same step, so a
+ * block pinned while its move was in flight keeps its copy.
+ *
+ * <p>Thread-safety: the residency, pins and flags change under this object's monitor, held only for these few
+ * field updates (never across I/O or while calling a policy); {@code residency} and the lease are volatile so
+ * that LOOKUP reads them without any lock.
+ */
+final class Entry {
+
+    /** What {@link #finishMove} or {@link #finishDrop} did. */
+    enum MoveOutcome {
+        /** The copy left its level and arrived at the target. */
+        MOVED,
+        /** The copy left its level; the block stays cached in another. */
+        COPY_DROPPED,
+        /** The copy left its level and it was the last one: the block is gone from the store. */
+        DROPPED_LAST,
+        /** The block was pinned or leased meanwhile: the source copy stays (the target copy too, for a move). */
+        KEPT,
+        /** The block was deleted meanwhile: the caller undoes what it wrote. */
+        GONE
+    }
+
+    private static final AtomicLongFieldUpdater<Entry> LEASE =
+            AtomicLongFieldUpdater.newUpdater(Entry.class, "leaseUntilNanos");
+    private static final AtomicLongFieldUpdater<Entry> HITS = AtomicLongFieldUpdater.newUpdater(Entry.class, "hits");
+
+    final BlockMeta meta;
+    final boolean partial;
+    private volatile int residency;
+    private int movingOut;
+    private int releasing;
+    private int busy;
+    private boolean retired;
+    private int promoting;
+    private int pins;
+    private boolean removed;
+    private volatile long leaseUntilNanos;
+    private volatile long hits;
+    private volatile long lastAccessNanos;
+
+    Entry(BlockMeta meta, boolean partial, long now) {
+        this.meta = meta;
+        this.partial = partial;
+        this.lastAccessNanos = now;
+    }
+
+    /** The top level holding a copy, or -1 while the block is being written or after it is gone. Lock-free. */
+    int top() {
+        int r = residency;
+        return r == 0 ? -1 : Integer.numberOfTrailingZeros(r);
+    }
+
+    /** True if level {@code level} holds a copy. Lock-free. */
+    boolean resides(int level) {
+        return (residency & (1 << level)) != 0;
+    }
+
+    /** Bitmask of the levels holding a copy. Lock-free. */
+    int residency() {
+        return residency;
+    }
+
+    synchronized boolean removed() {
+        return removed;
+    }
+
+    /** A put, move or promotion starts working on this block; pair with {@link #exit}. */
+    synchronized void enter() {
+        busy++;
+    }
+
+    /**
+     * A worker is done with this block. True if the caller must now take the entry out of the directory: the
+     * block is removed and nobody works on it any more (so no late write or removal of one of its copies can
+     * reach a tier after a new entry for the same key took its place).
+     */
+    synchronized boolean exit() {
+        busy--;
+        return retireIfIdle();
+    }
+
+    /** After a removal: true if the caller must take the entry out of the directory now (nobody works on it). */
+    synchronized boolean retire() {
+        return retireIfIdle();
+    }
+
+    private boolean retireIfIdle() {
+        if (removed && busy == 0 && !retired) {
+            retired = true;
+            return true;
+        }
+        return false;
+    }
+
+    /** Records a new copy at {@code level}; false if the block was deleted meanwhile (the caller undoes it). */
+    synchronized boolean publish(int level) {
+        if (removed) {
+            return false;
+        }
+        residency |= 1 << level;
+        return true;
+    }
+
+    /**
+     * Marks the copy at {@code level} as taken by a mover, if it may be taken: it exists, no other mover has it,
+     * and the block is neither pinned nor leased at {@code now}. A mark counts as a worker ({@link #exit}).
+     */
+    synchronized boolean tryMarkMovingOut(int level, long now) {
+        int bit = 1 << level;
+        if (removed || (residency & bit) == 0 || (movingOut & bit) != 0 || pins > 0 || leaseUntilNanos > now) {
+            return false;
+        }
+        movingOut |= bit;
+        busy++; // the mover works on it from now on; {@link #exit} when done
+        return true;
+    }
+
+    synchronized void unmarkMovingOut(int level) {
+        movingOut &= ~(1 << level);
+    }
+
+    synchronized boolean movingOut(int level) {
+        return (movingOut & (1 << level)) != 0;
+    }
+
+    /** Publishes a demotion: the copy at {@code from} (marked moving) now lives at {@code to}. */
+    synchronized MoveOutcome finishMove(int from, int to, long now) {
+        movingOut &= ~(1 << from);
+        if (removed) {
+            return MoveOutcome.GONE;
+        }
+        residency |= 1 << to;
+        if (pins > 0 || leaseUntilNanos > now) {
+            return MoveOutcome.KEPT;
+        }
+        residency &= ~(1 << from);
+        releasing |= 1 << from;
+        return MoveOutcome.MOVED;
+    }
+
+    /** Publishes the drop of the copy at {@code from} (marked moving, or dropped by its tier when force). */
+    synchronized MoveOutcome finishDrop(int from, long now, boolean force) {
+        movingOut &= ~(1 << from);
+        if (removed) {
+            return MoveOutcome.GONE;
+        }
+        if (!force && (pins > 0 || leaseUntilNanos > now)) {
+            return MoveOutcome.KEPT;
+        }
+        if ((residency & (1 << from)) == 0) {
+            return MoveOutcome.GONE;
+        }
+        return dropCopy(from);
+    }
+
+    /**
+     * Publishes a demotion onto the copy the level below already holds (kept by a promotion): nothing is written.
+     * If that copy is gone or being taken away meanwhile, the victim's copy is dropped instead, as a victim of the
+     * last level is: the block then lives on only where the level below is moving it, if anywhere.
+     */
+    synchronized MoveOutcome finishCleanMove(int from, int to, long now) {
+        movingOut &= ~(1 << from);
+        if (removed) {
+            return MoveOutcome.GONE;
+        }
+        if (pins > 0 || leaseUntilNanos > now) {
+            return MoveOutcome.KEPT;
+        }
+        int below = 1 << to;
+        if ((residency & below) == 0 || (movingOut & below) != 0) {
+            return dropCopy(from);
+        }
+        residency &= ~(1 << from);
+        releasing |= 1 << from;
+        return MoveOutcome.MOVED;
+    }
+
+    private MoveOutcome dropCopy(int level) {
+        residency &= ~(1 << level);
+        releasing |= 1 << level;
+        if (residency == 0) {
+            removed = true;
+            return MoveOutcome.DROPPED_LAST;
+        }
+        return MoveOutcome.COPY_DROPPED;
+    }
+
+    /** Starts a promotion unless one is already running; {@link #endPromotion} and {@link #exit} end it. */
+    synchronized boolean tryStartPromotion(int from) {
+        if (removed || promoting != 0 || (residency & (1 << from)) == 0) {
+            return false;
+        }
+        promoting = 1;
+        busy++; // the promotion works on it from now on; {@link #exit} when done
+        return true;
+    }
+
+    /**
+     * Publishes a promotion: a copy now lives at {@code to}; with {@code keepSource} false the copy at {@code from}
+     * is released unless a mover has it. Returns true if the caller must remove the source copy (tier and policy).
+     */
+    synchronized MoveOutcome finishPromotion(int from, int to, boolean keepSource) {
+        promoting = 0;
+        if (removed) {
+            return MoveOutcome.GONE;
+        }
+        residency |= 1 << to;
+        int bit = 1 << from;
+        if (keepSource || (movingOut & bit) != 0 || (residency & bit) == 0) {
+            return MoveOutcome.KEPT;
+        }
+        residency &= ~bit;
+        releasing |= bit;
+        return MoveOutcome.MOVED;
+    }
+
+    /**
+     * The copy at {@code level} that a {@link MoveOutcome#MOVED} or {@link MoveOutcome#DROPPED_LAST} gave up is
+     * now removed from its tier. Until then no new copy may be written there: the pending removal would take it.
+     */
+    synchronized void released(int level) {
+        releasing &= ~(1 << level);
+    }
+
+    /** Waits (briefly: a tier removal, no I/O wait) until no removal of a copy at {@code level} is pending. */
+    void awaitReleased(int level) {
+        int bit = 1 << level;
+        for (int spins = 0; ; spins++) {
+            synchronized (this) {
+                if ((releasing & bit) == 0) {
+                    return;
+                }
+            }
+            if (spins < 64) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
+        }
+    }
+
+    synchronized void endPromotion() {
+        promoting = 0;
+    }
+
+    /** Marks the block deleted and returns the levels that held copies, or -1 if it was already removed. */
+    synchronized int remove() {
+        if (removed) {
+            return -1;
+        }
+        removed = true;
+        int r = residency;
+        residency = 0;
+        return r;
+    }
+
+    synchronized int pins() {
+        return pins;
+    }
+
+    /** Adds a pin; false if the block is gone (dropped or deleted after it was found). */
+    synchronized boolean pin() {
+        if (removed || residency == 0) {
+            return false;
+        }
+        pins++;
+        return true;
+    }
+
+    /** Releases one pin; false if there was none. */
+    synchronized boolean unpin() {
+        if (pins == 0) {
+            return false;
+        }
+        pins--;
+        return true;
+    }
+
+    /** True if the block must stay where it is at {@code now}. Racy read, for a tier's drop question. */
+    boolean held(long now) {
+        synchronized (this) {
+            return pins > 0 || leaseUntilNanos > now;
+        }
+    }
+
+    /** Extends the lease to {@code until} (never shortens it). Lock-free. */
+    void extendLease(long until) {
+        long cur;
+        do {
+            cur = leaseUntilNanos;
+            if (cur >= until) {
+                return;
+            }
+        } while (!LEASE.compareAndSet(this, cur, until));
+    }
+
+    void recordHit(long now) {
+        HITS.incrementAndGet(this);
+        lastAccessNanos = now;
+    }
+
+    BlockInfo info(String tier, long now) {
+        return new BlockInfo(meta, tier, pins(), leaseUntilNanos > now, hits, lastAccessNanos);
+    }
+}

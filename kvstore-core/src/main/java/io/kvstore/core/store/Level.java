@@ -1,0 +1,53 @@
+package io.kvstore.core.store;
+
+import io.kvstore.core.tier.Tier;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/** One level of the store: its tier, the gate to its policy, watermarks in bytes, and its counters. */
+final class Level {
+
+    final int index;
+    final TierSpec spec;
+    final Tier tier;
+    final PolicyGate gate;
+    final long highBytes;
+    final long lowBytes;
+    final LongAdder hits = new LongAdder();
+    final LongAdder admitted = new LongAdder();
+    final LongAdder admittedBytes = new LongAdder();
+    final LongAdder rejected = new LongAdder();
+    final LongAdder demotedIn = new LongAdder();
+    final LongAdder demotedInBytes = new LongAdder();
+    final LongAdder demotedOut = new LongAdder();
+    final LongAdder cleanDemotions = new LongAdder();
+    final LongAdder evicted = new LongAdder();
+    final LongAdder evictedBytes = new LongAdder();
+    final LongAdder promotedIn = new LongAdder();
+    final LongAdder promotedInBytes = new LongAdder();
+    final LongAdder corrupt = new LongAdder();
+    final LongAdder tierDropped = new LongAdder();
+    final LongAdder copiesDropped = new LongAdder();
+    final java.util.concurrent.atomic.AtomicInteger movesInFlight = new java.util.concurrent.atomic.AtomicInteger();
+
+    Level(int index, TierSpec spec) {
+        this.index = index;
+        this.spec = spec;
+        this.tier = spec.tier();
+        this.gate = new PolicyGate(spec.policy());
+        long cap = tier.capacityBytes();
+        this.highBytes = (long) Math.floor(cap * spec.highWatermark());
+        this.lowBytes = (long) Math.floor(cap * spec.lowWatermark());
+    }
+
+    String name() {
+        return tier.name();
+    }
+
+    LevelStats snapshot() {
+        return new LevelStats(tier.stats(), gate.name(), hits.sum(), admitted.sum(), rejected.sum(), demotedIn.sum(),
+                demotedOut.sum(), evicted.sum(), evictedBytes.sum(), promotedIn.sum(), corrupt.sum(),
+                admittedBytes.sum(), demotedInBytes.sum(), promotedInBytes.sum(), cleanDemotions.sum(),
+                tierDropped.sum(), copiesDropped.sum());
+    }
+}

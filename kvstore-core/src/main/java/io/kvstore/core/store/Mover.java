@@ -1,0 +1,363 @@
+package io.kvstore.core.store;
+
+import io.kvstore.core.block.BlockHandle;
+import io.kvstore.core.clock.NanoClock;
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.tier.PutOutcome;
+import io.kvstore.core.tier.ReadResult;
+import io.kvstore.core.tier.Tier;
+import io.kvstore.policy.Candidate;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
+
+/**
+ * Puts bytes into levels and moves them between levels: admission and room-making for a write, demotion of
+ * victims, drops, and promotion of hits.
+ *
+ * <p>Every move follows one order, so that a block is readable from some level at every moment until it is
+ * deliberately dropped: <em>reserve</em> (the target's policy admits the block, which counts its bytes at once;
+ * victims are chosen and marked in the same short step under the target's {@link PolicyGate}), <em>copy</em>
+ * (read the source, write the target: I/O, in the calling thread, under no lock at all), <em>publish</em> (one
+ * step on the block's {@link Entry} records the new copy and releases the old one, checking pins, leases and
+ * deletes made meanwhile), <em>release</em> (the source tier forgets the bytes; a reader holding a handle keeps
+ * them). Writers thus make room for themselves, each in its own thread, beside every other writer and reader.
+ *
+ * <p>Promotion of a hit runs on the {@code promotions} executor (in the daemon a small bounded pool, so that a
+ * DRAM hit served on an event loop never copies or demotes there; in the simulator the calling thread). It
+ * moves the block up, except out of a level that {@link TierSpec#keepsPromotedCopies() keeps promoted copies}:
+ * there the lower copy stays, so the block is clean above and demoting it again writes nothing. Whether a hit is
+ * promoted at all is the upper level's policy's admission decision.
+ */
+final class Mover {
+
+    /** Writes retried while the tier is full of victims other writers are still moving out. */
+    private static final int PUT_ATTEMPTS = 200;
+    private static final long PUT_RETRY_PARK_NANOS = 50_000;
+
+    private final Directory directory;
+    private final List<Level> levels;
+    private final NanoClock clock;
+    private final StoreEvents events;
+    private final Executor promotions;
+
+    Mover(Directory directory, List<Level> levels, NanoClock clock, StoreEvents events, Executor promotions) {
+        this.directory = directory;
+        this.levels = levels;
+        this.clock = clock;
+        this.events = events;
+        this.promotions = promotions;
+    }
+
+    // --------------------------------------------------------------------------------------------------- writes
+
+    /**
+     * Writes {@code e}'s block into {@code level}: admission, room (demoting this level's victims in this
+     * thread), then the write. Does not publish the copy; the caller does (or undoes it).
+     */
+    PutStatus place(Level level, Entry e, ByteBuffer payload) {
+        Tier tier = level.tier;
+        BlockKey key = e.meta.key();
+        long fp = tier.footprint(e.meta.length());
+        if (fp > tier.capacityBytes()) {
+            return PutStatus.TOO_LARGE;
+        }
+        Victims marker = new Victims(level, key);
+        List<BlockKey> victims = level.gate.admit(candidate(level, e), level.highBytes, level.lowBytes, marker);
+        if (victims == null) {
+            return PutStatus.REJECTED;
+        }
+        moveOut(level, marker.chosen(victims));
+        e.awaitReleased(level.index); // a copy this block left here a moment ago is still being removed
+        PutOutcome o = tier.put(e.meta, payload);
+        for (int attempt = 1; o == PutOutcome.NO_CAPACITY && attempt < PUT_ATTEMPTS; attempt++) {
+            if (level.movesInFlight.get() > 0) {
+                LockSupport.parkNanos(PUT_RETRY_PARK_NANOS); // other writers' victims are on their way out
+            } else if (!evict(level, fp, key)) { // fragmented or miscounted: free more than the block
+                break;
+            }
+            o = tier.put(e.meta, payload);
+        }
+        if (o == PutOutcome.ALREADY_PRESENT && tier.shared()) {
+            o = PutOutcome.STORED; // another daemon (or an earlier promotion, which copies) left it there
+        } else if (o == PutOutcome.ALREADY_PRESENT) {
+            // the tier holds a copy the directory does not know (left over by a crash): replace it
+            tier.remove(key);
+            o = tier.put(e.meta, payload);
+        }
+        if (o == PutOutcome.STORED) {
+            return PutStatus.STORED;
+        }
+        level.gate.onRemove(key);
+        return switch (o) {
+            case NO_CAPACITY -> PutStatus.NO_CAPACITY;
+            case TOO_LARGE -> PutStatus.TOO_LARGE;
+            default -> PutStatus.FAILED;
+        };
+    }
+
+    // ------------------------------------------------------------------------------------------------- demotion
+
+    /**
+     * Chooses victims worth at least {@code bytes} at {@code level} (never {@code keep}) and moves them out in
+     * this thread; false if there was nothing to choose.
+     */
+    boolean evict(Level level, long bytes, BlockKey keep) {
+        Victims marker = new Victims(level, keep);
+        List<Entry> chosen = marker.chosen(level.gate.evict(bytes, marker));
+        moveOut(level, chosen);
+        return !chosen.isEmpty();
+    }
+
+    /** Moves every victim one level down or drops it; they were marked moving (and entered) when chosen. */
+    void moveOut(Level from, List<Entry> victims) {
+        for (Entry v : victims) {
+            from.movesInFlight.incrementAndGet();
+            try {
+                demoteOrDrop(from, v);
+            } finally {
+                from.movesInFlight.decrementAndGet();
+                directory.exit(v);
+            }
+        }
+    }
+
+    private void demoteOrDrop(Level from, Entry e) {
+        BlockKey key = e.meta.key();
+        from.evictedBytes.add(from.tier.footprint(e.meta.length()));
+        Level to = from.index + 1 < levels.size() ? levels.get(from.index + 1) : null;
+        if (to != null && e.resides(to.index)) { // a clean copy below: nothing to write
+            Entry.MoveOutcome o = e.finishCleanMove(from.index, to.index, clock.nanoTime());
+            if (o == Entry.MoveOutcome.MOVED) {
+                release(from, e);
+                from.demotedOut.increment();
+                from.cleanDemotions.increment();
+                to.demotedIn.increment();
+                events.emit(StoreEvent.Type.DEMOTED, e.meta, from, to, from.gate.name());
+            } else {
+                afterDrop(from, e, o, false);
+            }
+            return;
+        }
+        if (to != null) {
+            ReadResult r = from.tier.read(key);
+            if (r.isHit()) {
+                PutStatus s;
+                try (BlockHandle h = r.handle()) {
+                    s = place(to, e, h.payload());
+                }
+                if (s == PutStatus.STORED) {
+                    to.demotedInBytes.add(e.meta.length());
+                    finishDemotion(from, to, e);
+                    return;
+                }
+            } else if (r.outcome() == ReadResult.Outcome.CORRUPT) {
+                from.corrupt.increment();
+                events.emit(StoreEvent.Type.CORRUPT, e.meta, from, null, null);
+            }
+        }
+        drop(from, e, false);
+    }
+
+    private void finishDemotion(Level from, Level to, Entry e) {
+        BlockKey key = e.meta.key();
+        switch (e.finishMove(from.index, to.index, clock.nanoTime())) {
+            case MOVED -> {
+                release(from, e);
+                from.demotedOut.increment();
+                to.demotedIn.increment();
+                events.emit(StoreEvent.Type.DEMOTED, e.meta, from, to, from.gate.name());
+            }
+            case KEPT -> from.gate.retrack(candidate(from, e)); // pinned or leased meanwhile: it stays up here too
+            default -> { // deleted meanwhile: the delete saw no copy below, so undo the one just written
+                to.tier.remove(key);
+                to.gate.onRemove(key);
+            }
+        }
+    }
+
+    /**
+     * Drops the copy at {@code level}: a victim chosen there (marked moving), or with {@code force} a copy that
+     * is gone already (corrupt, vanished from a shared tier, dropped by its tier). Returns what happened.
+     */
+    Entry.MoveOutcome drop(Level level, Entry e, boolean force) {
+        Entry.MoveOutcome o = e.finishDrop(level.index, clock.nanoTime(), force);
+        afterDrop(level, e, o, force);
+        return o;
+    }
+
+    private void afterDrop(Level level, Entry e, Entry.MoveOutcome o, boolean force) {
+        switch (o) {
+            case DROPPED_LAST -> {
+                untrack(level, e, force);
+                directory.retire(e);
+                level.evicted.increment();
+                events.emit(StoreEvent.Type.EVICTED, e.meta, level, null, force ? "tier" : level.gate.name());
+            }
+            case COPY_DROPPED -> {
+                untrack(level, e, force);
+                level.copiesDropped.increment();
+            }
+            case KEPT -> level.gate.retrack(candidate(level, e));
+            default -> {
+                // deleted meanwhile, or the copy was gone already: the deleter or the first dropper cleaned up
+            }
+        }
+    }
+
+    private static void untrack(Level level, Entry e, boolean force) {
+        if (force) {
+            level.gate.onRemove(e.meta.key()); // a victim was untracked by its policy when chosen
+        }
+        release(level, e);
+    }
+
+    /** Removes the copy a move gave up from its tier, then lets new copies be written there. */
+    private static void release(Level level, Entry e) {
+        try {
+            level.tier.remove(e.meta.key());
+        } finally {
+            e.released(level.index);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ promotion
+
+    /** The nearest level above {@code from} that takes promotions, or null. */
+    Level promotionTarget(Level from) {
+        for (int i = from.index - 1; i >= 0; i--) {
+            if (levels.get(i).spec.takesPromotions()) {
+                return levels.get(i);
+            }
+        }
+        return null;
+    }
+
+    /** After a hit at {@code from}: schedules the promotion of {@code e}, unless one is running or none applies. */
+    void promoteLater(Entry e, Level from) {
+        Level to = promotionTarget(from);
+        if (to == null || !e.tryStartPromotion(from.index)) {
+            return;
+        }
+        try { // tryStartPromotion entered the entry for the promotion
+            promotions.execute(() -> {
+                try {
+                    promote(e, from, to);
+                } finally {
+                    directory.exit(e);
+                }
+            });
+        } catch (RejectedExecutionException full) {
+            e.endPromotion(); // best effort: the block stays where it is
+            directory.exit(e);
+        }
+    }
+
+    private void promote(Entry e, Level from, Level to) {
+        BlockKey key = e.meta.key();
+        boolean published = false;
+        try {
+            ReadResult r = from.tier.read(key);
+            if (!r.isHit()) {
+                return; // moved, dropped or corrupt meanwhile (a get will find out)
+            }
+            PutStatus s;
+            try (BlockHandle h = r.handle()) {
+                s = place(to, e, h.payload());
+            }
+            if (s != PutStatus.STORED) {
+                return;
+            }
+            boolean shared = from.tier.shared();
+            boolean keep = from.spec.keepsPromotedCopies() && !shared;
+            published = true;
+            switch (e.finishPromotion(from.index, to.index, keep)) {
+                case MOVED -> {
+                    from.gate.onRemove(key);
+                    if (shared) { // other daemons keep finding a shared copy; this store just stops recording it
+                        e.released(from.index);
+                    } else {
+                        release(from, e);
+                    }
+                    promoted(e, from, to);
+                }
+                case KEPT -> promoted(e, from, to);
+                default -> {
+                    to.tier.remove(key);
+                    to.gate.onRemove(key);
+                }
+            }
+        } finally {
+            if (!published) {
+                e.endPromotion();
+            }
+        }
+    }
+
+    private void promoted(Entry e, Level from, Level to) {
+        to.promotedIn.increment();
+        to.promotedInBytes.add(e.meta.length());
+        events.emit(StoreEvent.Type.PROMOTED, e.meta, from, to, null);
+    }
+
+    Candidate<BlockKey> candidate(Level level, Entry e) {
+        return new Candidate<>(e.meta.key(), e.meta.parent(), e.meta.position(),
+                level.tier.footprint(e.meta.length()), e.partial);
+    }
+
+    /**
+     * The policy's {@code evictable} test: a key may be a victim if its copy at this level can be marked moving
+     * (it exists, is neither pinned nor leased, no other mover has it), never the block being written. Marks what
+     * it approves; {@link #chosen} releases the marks of keys the policy then did not choose.
+     */
+    private final class Victims implements Predicate<BlockKey> {
+        private final Level level;
+        private final BlockKey incoming;
+        private final long now = clock.nanoTime();
+        private final List<Entry> marked = new ArrayList<>(4);
+
+        Victims(Level level, BlockKey incoming) {
+            this.level = level;
+            this.incoming = incoming;
+        }
+
+        @Override
+        public boolean test(BlockKey k) {
+            if (k.equals(incoming)) {
+                return false;
+            }
+            Entry e = directory.get(k);
+            if (e != null && e.tryMarkMovingOut(level.index, now)) {
+                marked.add(e);
+                return true;
+            }
+            return false;
+        }
+
+        /** The entries of the chosen keys; releases the marks (and turns) of entries the policy passed over. */
+        List<Entry> chosen(List<BlockKey> victims) {
+            List<Entry> out = new ArrayList<>(victims == null ? 0 : victims.size());
+            if (victims != null) {
+                for (BlockKey k : victims) { // in the policy's order: children before their parents
+                    for (int i = 0; i < marked.size(); i++) {
+                        if (marked.get(i).meta.key().equals(k)) {
+                            out.add(marked.remove(i));
+                            break;
+                        }
+                    }
+                }
+            }
+            for (Entry e : marked) {
+                e.unmarkMovingOut(level.index);
+                directory.exit(e);
+            }
+            marked.clear();
+            return out;
+        }
+    }
+}

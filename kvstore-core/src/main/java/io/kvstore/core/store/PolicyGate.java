@@ -1,0 +1,110 @@
+package io.kvstore.core.store;
+
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.policy.Candidate;
+import io.kvstore.policy.EvictionPolicy;
+
+import java.util.List;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Predicate;
+
+/**
+ * The one way into a level's {@link EvictionPolicy}, which is single-threaded by contract. Writers (admission,
+ * eviction, removal) take a short per-level lock that is held only for in-memory policy work, never across I/O.
+ * Readers never take it: a hit is recorded in a lossy {@link HitBuffer} and replayed into the policy before the
+ * next decision (or by whichever reader finds the lock free once the buffer is half full), as in caffeine's
+ * {@code BoundedLocalCache}.
+ */
+final class PolicyGate {
+
+    private static final int HIT_BUFFER = 1024;
+
+    private final EvictionPolicy<BlockKey> policy;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final HitBuffer<BlockKey> hits = new HitBuffer<>(HIT_BUFFER);
+
+    PolicyGate(EvictionPolicy<BlockKey> policy) {
+        this.policy = policy;
+    }
+
+    String name() {
+        return policy.name();
+    }
+
+    /** Records a read of {@code key}. Never blocks. */
+    void recordHit(BlockKey key) {
+        if ((!hits.offer(key) || hits.size() >= HIT_BUFFER / 2) && lock.tryLock()) {
+            try {
+                drainHits();
+            } finally {
+                lock.unlock();
+            }
+        }
+    }
+
+    /**
+     * Offers a block and, if it is admitted and the level's committed bytes pass {@code highBytes}, chooses
+     * victims down to {@code lowBytes} in the same step. Returns null if the policy refused the block, else the
+     * victims (possibly none). A key the policy already tracks counts as admitted.
+     */
+    List<BlockKey> admit(Candidate<BlockKey> c, long highBytes, long lowBytes, Predicate<? super BlockKey> evictable) {
+        lock.lock();
+        try {
+            drainHits();
+            if (!policy.contains(c.key()) && !policy.admit(c)) {
+                return null;
+            }
+            long committed = policy.weightedSize();
+            return committed > highBytes ? policy.evict(committed - lowBytes, evictable) : List.of();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Chooses victims worth at least {@code bytes}. */
+    List<BlockKey> evict(long bytes, Predicate<? super BlockKey> evictable) {
+        lock.lock();
+        try {
+            drainHits();
+            return policy.evict(bytes, evictable);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Tracks a block again without asking admission (a copy that had to stay where it was). */
+    void retrack(Candidate<BlockKey> c) {
+        lock.lock();
+        try {
+            if (!policy.contains(c.key())) {
+                policy.admit(c);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The block left the level for a reason the policy did not choose. */
+    void onRemove(BlockKey key) {
+        lock.lock();
+        try {
+            policy.onRemove(key);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Bytes the policy tracks: resident blocks plus blocks being written. */
+    long weightedSize() {
+        lock.lock();
+        try {
+            return policy.weightedSize();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void drainHits() {
+        hits.drain(policy::onHit);
+    }
+}

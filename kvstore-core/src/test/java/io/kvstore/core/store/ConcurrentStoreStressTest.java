@@ -1,0 +1,316 @@
+package io.kvstore.core.store;
+
+import io.kvstore.core.block.BlockHandle;
+import io.kvstore.core.block.BlockMeta;
+import io.kvstore.core.clock.ManualClock;
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.testing.Blocks;
+import io.kvstore.core.tier.ForwardingTier;
+import io.kvstore.core.tier.HeapTier;
+import io.kvstore.core.tier.ReadResult;
+import io.kvstore.core.tier.Tier;
+import io.kvstore.policy.PolicyRegistry;
+import io.kvstore.policy.PolicySpec;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Many threads against one full store of three levels (the bottom one keeps promoted copies, like NVMe), with
+ * promotions on a real bounded pool, checking the engine's invariants while it runs and once it is quiet:
+ * <ul>
+ *   <li>bytes read equal bytes written (every hit is compared with the payload the key was stored with);</li>
+ *   <li>a pinned block, and a block leased by a lookup whose lease cannot have expired, is readable;</li>
+ *   <li>a pinned block is never evicted; a block leaves the store only as a victim or by deletion;</li>
+ *   <li>no tier ever holds more than its capacity;</li>
+ *   <li>once quiet: every block a tier holds is known to the directory, every known block is readable, and no
+ *       handle is left open.</li>
+ * </ul>
+ * Each thread owns the keys congruent to its index for deletes, pins and leased lookups, so "unless deleted" is
+ * decidable; every thread reads and writes every key. Runs once per policy, the default included.
+ */
+class ConcurrentStoreStressTest {
+
+    private static final int THREADS = 4;
+    private static final int KEYS = 96;
+    private static final int BLOCK = 1000;
+    private static final long RUN_MILLIS = 1200;
+    private static final long LEASE_NANOS = 5_000_000;
+    private static final java.util.concurrent.atomic.AtomicReference<EventHistory> HISTORY =
+            new java.util.concurrent.atomic.AtomicReference<>();
+
+    @ParameterizedTest
+    @ValueSource(strings = {"default", "lru", "fifo", "s3fifo", "sieve", "tinylfu", "gdsf", "arc"})
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void invariantsHoldUnderConcurrentLoad(String policy) throws Exception {
+        ManualClock clock = new ManualClock();
+        AtomicLong ticks = new AtomicLong();
+        List<CountingTier> tiers = List.of(new CountingTier(new HeapTier("hbm", 8 * BLOCK)),
+                new CountingTier(new HeapTier("dram", 16 * BLOCK)), new CountingTier(new HeapTier("nvme", 40 * BLOCK)));
+        Map<BlockKey, AtomicInteger> modelPins = new ConcurrentHashMap<>();
+        ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        ThreadPoolExecutor promotions = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(64), new ThreadPoolExecutor.AbortPolicy());
+        StoreEventListener listener = e -> {
+            if (e.type() == StoreEvent.Type.EVICTED) {
+                AtomicInteger p = modelPins.get(e.meta().key());
+                if (p != null && p.get() > 0) {
+                    failures.add("pinned block evicted: " + e);
+                }
+            }
+        };
+        EventHistory history = new EventHistory(KEYS * 2, 12);
+        HISTORY.set(history);
+        TieredStore store = TieredStore.builder().clock(clock)
+                .listener(StoreEventListeners.all(List.of(listener, history))).promotions(promotions)
+                .tier(spec(tiers.get(0), policy).withWatermarks(0.9, 0.7))
+                .tier(spec(tiers.get(1), policy).withWatermarks(0.95, 0.8))
+                .tier(spec(tiers.get(2), policy).withPromotedCopies(true))
+                .build();
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch done = new CountDownLatch(THREADS + 1);
+        List<Thread> threads = new ArrayList<>();
+        threads.add(new Thread(() -> { // capacity watcher
+            try {
+                while (!stop.get()) {
+                    for (Tier t : tiers) {
+                        if (t.usedBytes() > t.capacityBytes()) {
+                            failures.add(t.name() + " holds " + t.usedBytes() + " > " + t.capacityBytes());
+                        }
+                    }
+                    Thread.onSpinWait();
+                }
+            } finally {
+                done.countDown();
+            }
+        }));
+        for (int t = 0; t < THREADS; t++) {
+            int me = t;
+            threads.add(new Thread(() -> {
+                try {
+                    work(store, me, clock, ticks, modelPins, failures, stop);
+                } catch (Throwable ex) {
+                    failures.add("thread " + me + ": " + ex);
+                } finally {
+                    done.countDown();
+                }
+            }));
+        }
+        threads.forEach(Thread::start);
+        Thread.sleep(RUN_MILLIS);
+        stop.set(true);
+        assertThat(done.await(30, TimeUnit.SECONDS)).as("workers finished").isTrue();
+        promotions.shutdown();
+        assertThat(promotions.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(failures).as("failures seen while running").isEmpty();
+
+        // quiet: every copy is known, every known block is readable and intact, no handle open
+        for (Tier t : tiers) {
+            t.forEach(m -> assertThat(store.info(m.key())).as("%s holds %s unknown to the directory", t.name(),
+                    m.key().shortHex()).isNotNull());
+        }
+        int readable = 0;
+        for (int k = 0; k < KEYS; k++) {
+            BlockKey key = Blocks.key(k);
+            if (store.info(key) != null) {
+                GetResult g = store.get(Blocks.NS, key);
+                assertThat(g.isHit()).as("known block %d readable (%s), ops:\n%s", k, store.info(key).tier(),
+                        OPS.get(key) == null ? "" : String.join("\n", OPS.get(key))).isTrue();
+                try (BlockHandle h = g.handle()) {
+                    assertThat(h.payload()).isEqualTo(Blocks.payload(k, size(k)));
+                }
+                readable++;
+            }
+        }
+        assertThat(readable).as("the store holds blocks at the end").isPositive();
+        for (CountingTier t : tiers) {
+            assertThat(t.open.get()).as("handles open on %s", t.name()).isZero();
+        }
+        assertThat(store.stats().get(0).demotedOut()).as("demotions happened").isPositive();
+        store.close();
+    }
+
+    private static void work(TieredStore store, int me, ManualClock clock, AtomicLong ticks,
+                             Map<BlockKey, AtomicInteger> modelPins, ConcurrentLinkedQueue<String> failures,
+                             AtomicBoolean stop) {
+        ThreadLocalRandom rnd = ThreadLocalRandom.current();
+        List<BlockKey> pinned = new ArrayList<>();
+        while (!stop.get()) {
+            int k = rnd.nextInt(KEYS);
+            BlockKey key = Blocks.key(k);
+            boolean mine = k % THREADS == me;
+            int op = rnd.nextInt(100);
+            if (op < 35) {
+                store.put(Blocks.meta(k, size(k)), Blocks.payload(k, size(k)));
+            } else if (op < 65) {
+                read(store, k, false, "get", failures);
+            } else if (op < 80 && mine) {
+                long before = ticks.get();
+                LookupResult l = store.lookup(Blocks.NS, List.of(key), LEASE_NANOS);
+                boolean hit = read(store, k, false, "leased get", failures);
+                if (l.hitBlocks() == 1 && !hit && ticks.get() == before) {
+                    BlockInfo info = store.info(key);
+                    failures.add("lookup hit with a live lease, then get missed: " + k + " (lookup said "
+                            + l.tiers() + ", now " + (info == null ? "gone" : info.tier() + ", leased " + info.leased())
+                            + ", ops " + String.join("\n", OPS.get(key)) + ")");
+                }
+            } else if (op < 86 && mine && pinned.size() < 3) {
+                if (store.pin(Blocks.NS, key) == PinStatus.PINNED) {
+                    modelPins.computeIfAbsent(key, x -> new AtomicInteger()).incrementAndGet();
+                    pinned.add(key);
+                    read(store, k, true, "pinned get", failures);
+                }
+            } else if (op < 92 && !pinned.isEmpty()) {
+                BlockKey p = pinned.remove(pinned.size() - 1);
+                read(store, (int) indexOf(p), true, "pinned get before unpin", failures);
+                modelPins.get(p).decrementAndGet();
+                store.unpin(Blocks.NS, p);
+            } else if (op < 95 && mine && !pinned.contains(key)) {
+                store.delete(Blocks.NS, key);
+            } else if (op < 97) {
+                clock.advance(java.time.Duration.ofNanos(LEASE_NANOS / 4));
+                ticks.incrementAndGet();
+            } else {
+                store.contains(Blocks.NS, key);
+            }
+        }
+        for (BlockKey p : pinned) {
+            modelPins.get(p).decrementAndGet();
+            store.unpin(Blocks.NS, p);
+        }
+    }
+
+    /** Reads key {@code k}; a hit must carry its bytes; {@code mustHit} turns a miss into a failure. */
+    private static boolean read(TieredStore store, int k, boolean mustHit, String what,
+                                ConcurrentLinkedQueue<String> failures) {
+        GetResult g = store.get(Blocks.NS, Blocks.key(k));
+        if (!g.isHit()) {
+            if (mustHit) {
+                failures.add(what + " missed block " + k);
+            }
+            return false;
+        }
+        try (BlockHandle h = g.handle()) {
+            if (!h.payload().equals(Blocks.payload(k, size(k)))) {
+                failures.add(what + " read wrong bytes for block " + k + " from " + g.tier());
+            }
+        }
+        return true;
+    }
+
+    private static long indexOf(BlockKey key) {
+        for (int k = 0; k < KEYS; k++) {
+            if (Blocks.key(k).equals(key)) {
+                return k;
+            }
+        }
+        throw new IllegalArgumentException(key.toString());
+    }
+
+    /** Sizes differ by key so that victims free different amounts. */
+    private static int size(int k) {
+        return BLOCK / 2 + (k % 3) * BLOCK / 4;
+    }
+
+    private static TierSpec spec(Tier tier, String policy) {
+        return TierSpec.of(tier, PolicyRegistry.create(policy, new PolicySpec(tier.capacityBytes(), BLOCK, 42)));
+    }
+
+    static final Map<BlockKey, java.util.Deque<String>> OPS = new ConcurrentHashMap<>();
+
+    static void log(String tier, String op, BlockKey key) {
+        StringBuilder sb = new StringBuilder(tier + " " + op + " by " + Thread.currentThread().getName() + ":");
+        int n = 0;
+        for (StackTraceElement f : new Throwable().getStackTrace()) {
+            if (f.getClassName().startsWith("io.kvstore.core.store") && !f.getClassName().contains("Stress") && n++ < 5) {
+                sb.append(' ').append(f.getMethodName()).append(':').append(f.getLineNumber());
+            }
+        }
+        java.util.Deque<String> d = OPS.computeIfAbsent(key, k -> new java.util.concurrent.ConcurrentLinkedDeque<>());
+        d.addLast(sb.toString());
+        while (d.size() > 14) {
+            d.pollFirst();
+        }
+    }
+
+    /** Counts the handles its reads hand out that are still open. */
+    static final class CountingTier extends ForwardingTier {
+        final AtomicInteger open = new AtomicInteger();
+
+        CountingTier(Tier tier) {
+            super(tier);
+        }
+
+        @Override
+        public io.kvstore.core.tier.PutOutcome put(BlockMeta meta, ByteBuffer payload) {
+            io.kvstore.core.tier.PutOutcome o = tier.put(meta, payload);
+            log(name(), "put " + o, meta.key());
+            return o;
+        }
+
+        @Override
+        public boolean remove(BlockKey key) {
+            boolean r = tier.remove(key);
+            log(name(), "remove " + r, key);
+            return r;
+        }
+
+        @Override
+        public ReadResult read(BlockKey key) {
+            ReadResult r = tier.read(key);
+            if (!r.isHit()) {
+                return r;
+            }
+            open.incrementAndGet();
+            BlockHandle inner = r.handle();
+            return ReadResult.hit(new BlockHandle() {
+                private final AtomicBoolean closed = new AtomicBoolean();
+
+                @Override
+                public BlockMeta meta() {
+                    return inner.meta();
+                }
+
+                @Override
+                public ByteBuffer payload() {
+                    return inner.payload();
+                }
+
+                @Override
+                public BlockHandle retain() {
+                    throw new UnsupportedOperationException("not used by the store");
+                }
+
+                @Override
+                public boolean isOpen() {
+                    return !closed.get();
+                }
+
+                @Override
+                public void close() {
+                    if (closed.compareAndSet(false, true)) {
+                        open.decrementAndGet();
+                        inner.close();
+                    }
+                }
+            });
+        }
+    }
+}
