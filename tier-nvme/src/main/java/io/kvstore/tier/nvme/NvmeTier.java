@@ -59,8 +59,11 @@ import java.util.function.Supplier;
  * is dropped whole ({@link Reclaimer}). Its records that the index still points at are dropped with it; the tier asks the
  * store's {@link TierDropListener} first ({@code mayDrop}: false for pinned or leased blocks, which are then
  * rewritten to the newest segment, bounded and counted as {@code relocated_blocks}) and tells it afterwards
- * ({@code dropped}). Nothing else is ever rewritten, so the tier writes each admitted byte once (plus padding to
- * 4 KiB and the index). A store that evicts this level in FIFO order ({@code nvmePolicy=fifo}) removes blocks in
+ * ({@code dropped}). Besides those, a bounded share of each reclaimed segment (half by default,
+ * {@code reinsertionShare}) goes to blocks that were read since they were written, parents first (CacheLib's
+ * hits-based reinsertion, prefix-aware): a prefix cache needs the oldest blocks of a chain most, and pure FIFO would
+ * drop them first. Nothing else is rewritten, so the tier writes each admitted byte about once (plus padding to
+ * 4 KiB, the index, and at most the reinsertion share). A store that evicts this level in FIFO order ({@code nvmePolicy=fifo}) removes blocks in
  * the same order, so the segment reclaim finds its oldest segment already empty.
  *
  * <p>{@link #usedBytes} counts live blocks ({@link #footprint} of each block the index holds), the figure the
@@ -139,6 +142,7 @@ public final class NvmeTier implements Tier {
     private final LongAdder recordBytesWritten = new LongAdder();
     private final LongAdder deviceBytesNew = new LongAdder();
     private final LongAdder deviceBytesRelocated = new LongAdder();
+    private final LongAdder deviceBytesReinserted = new LongAdder();
     private final LongAdder encodedBlocks = new LongAdder();
 
     private NvmeTier(NvmeTierConfig cfg) throws IOException, RocksDBException {
@@ -389,6 +393,7 @@ public final class NvmeTier implements Tier {
             ByteBuffer payload = problem == null ? RecordDescriptor.decode(buf, e.meta()) : null;
             if (payload != null) {
                 hits.increment();
+                reclaimer.hit(key);
                 if (!payload.isDirect()) {
                     pool.release(buf); // decoded into its own heap array
                     return ReadResult.hit(RefCountedHandle.create(e.meta(), payload, null));
@@ -570,6 +575,7 @@ public final class NvmeTier implements Tier {
                 return false;
             }
             index.remove(key);
+            reclaimer.forget(key);
             try {
                 rocks.db.delete(rocks.meta, rocks.writeOptions, key.toBytes());
             } catch (RocksDBException ex) {
@@ -586,10 +592,10 @@ public final class NvmeTier implements Tier {
 
     /**
      * Rewrites the block of {@code e} to the newest segment (a block that must stay while its segment is
-     * reclaimed). Returns the device bytes written, 0 if the block is no longer {@code e} (nothing to do), or -1
+     * reclaimed, or with {@code reinsert} one that was read since it was written). Returns the device bytes written, 0 if the block is no longer {@code e} (nothing to do), or -1
      * if it could not be moved (unreadable: counted corrupt; or a write error): the caller then drops it.
      */
-    long relocate(BlockKey key, Entry e) {
+    long relocate(BlockKey key, Entry e, boolean reinsert) {
         ReentrantLock stripe = stripe(key);
         stripe.lock();
         try {
@@ -609,7 +615,7 @@ public final class NvmeTier implements Tier {
                 index.put(key, moved);
                 segments.addLive(moved.location(), key, true);
                 segments.removeLive(from, key);
-                deviceBytesRelocated.add(moved.location().padded());
+                (reinsert ? deviceBytesReinserted : deviceBytesRelocated).add(moved.location().padded());
                 return moved.location().padded();
             } finally {
                 pool.release(buf);
@@ -632,10 +638,12 @@ public final class NvmeTier implements Tier {
     /**
      * The tier's counters. Details (stable snake_case names; docs/tiers.md lists them): device bytes written by
      * cause ({@code device_bytes_written_new} for admitted records, {@code device_bytes_written_relocated} for
-     * blocks kept through a reclaim, {@code device_bytes_written_index} for RocksDB's flushes, compactions and WAL,
+     * blocks that must stay through a reclaim, {@code device_bytes_written_reinserted} for blocks read since they
+     * were written and kept through a reclaim, {@code device_bytes_written_index} for RocksDB's flushes, compactions
+     * and WAL,
      * and their sum {@code device_bytes_written}), {@code write_amplification_permille} (that sum per payload byte
      * admitted, x1000), reclaim ({@code reclaimed_segments}, {@code dropped_blocks}, {@code relocated_blocks},
-     * {@code forced_drops}) and what the last open found ({@code recovered_at_open}, {@code stale_at_open},
+     * {@code reinserted_blocks}, {@code forced_drops}) and what the last open found ({@code recovered_at_open}, {@code stale_at_open},
      * {@code corrupt_at_open}, {@code torn_at_open}, {@code tail_bytes_scanned_at_open}, {@code open_millis},
      * {@code started_cold}).
      */
@@ -649,12 +657,14 @@ public final class NvmeTier implements Tier {
         long payload = payloadBytesWritten.sum();
         long news = deviceBytesNew.sum();
         long relocated = deviceBytesRelocated.sum();
+        long reinserted = deviceBytesReinserted.sum();
         long indexBytes = rocks.bytesWritten();
-        long device = news + relocated + indexBytes;
+        long device = news + relocated + reinserted + indexBytes;
         d.put("payload_bytes_written", payload);
         d.put("record_bytes_written", recordBytesWritten.sum());
         d.put("device_bytes_written_new", news);
         d.put("device_bytes_written_relocated", relocated);
+        d.put("device_bytes_written_reinserted", reinserted);
         d.put("device_bytes_written_index", indexBytes);
         d.put("device_bytes_written", device);
         d.put("write_amplification_permille", payload == 0 ? 0 : device * 1000 / payload);

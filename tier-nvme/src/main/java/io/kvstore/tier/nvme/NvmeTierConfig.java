@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param segmentBytes         payload segment file size, the unit in which space comes back (oldest segment
  *                             first); the tier lowers it to capacity / 64, so that a reclaim drops at most 1/64
  *                             of the blocks
+ * @param reinsertionShare     share of a reclaimed segment's bytes that may be rewritten to keep blocks read since
+ *                             they were written (parents first), in [0, 0.5]; 0 drops them all
  * @param codec                payload codec (falls back to {@link Codec#NONE} per block when it does not pay)
  * @param walMode              write-ahead log policy
  * @param directIo             O_DIRECT for segment reads and writes and RocksDB's reads, flushes and compactions
@@ -32,7 +34,7 @@ import java.util.Objects;
  */
 public record NvmeTierConfig(String name, Path directory, long capacityBytes, long blockCacheBytes,
                              long writeBufferBytes, int maxWriteBuffers, int backgroundJobs, long segmentBytes,
-                             Codec codec,
+                             double reinsertionShare, Codec codec,
                              WalMode walMode, boolean directIo, int ioThreads, int ioQueue, int maxBatchKeys,
                              long maxBatchBytes, long bufferPoolBytes) {
 
@@ -49,6 +51,9 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
         atLeast("maxWriteBuffers", maxWriteBuffers, 2);
         positive("backgroundJobs", backgroundJobs);
         atLeast("segmentBytes", segmentBytes, MIB);
+        if (!(reinsertionShare >= 0 && reinsertionShare <= 0.5)) {
+            throw new IllegalArgumentException("reinsertionShare must be in [0, 0.5], was " + reinsertionShare);
+        }
         positive("ioThreads", ioThreads);
         positive("ioQueue", ioQueue);
         positive("maxBatchKeys", maxBatchKeys);
@@ -93,6 +98,7 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
         private int maxWriteBuffers = 2;
         private int backgroundJobs = 2;
         private long segmentBytes = 256 * MIB;
+        private double reinsertionShare = 0.5;
         private Codec codec = Codec.NONE;
         private WalMode walMode = WalMode.DISABLED;
         private boolean directIo = true;
@@ -134,6 +140,11 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
 
         public Builder segmentBytes(long v) {
             segmentBytes = v;
+            return this;
+        }
+
+        public Builder reinsertionShare(double v) {
+            reinsertionShare = v;
             return this;
         }
 
@@ -179,7 +190,7 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
 
         public NvmeTierConfig build() {
             return new NvmeTierConfig(name, directory, capacityBytes, blockCacheBytes, writeBufferBytes,
-                    maxWriteBuffers, backgroundJobs, segmentBytes,
+                    maxWriteBuffers, backgroundJobs, segmentBytes, reinsertionShare,
                     codec, walMode, directIo, ioThreads, ioQueue, maxBatchKeys, maxBatchBytes, bufferPoolBytes);
         }
     }

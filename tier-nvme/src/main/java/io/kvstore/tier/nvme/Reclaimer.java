@@ -7,8 +7,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -19,7 +22,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * says it must stay ({@code mayDrop} false: pinned or leased), in which case it is rewritten to the newest segment,
  * at most {@link #RELOCATION_SHARE 1/2} of a segment's bytes (or one record) per reclaimed segment; past that bound a block that
  * should stay is dropped anyway and counted ({@code forced_drops}): the tier never exceeds its capacity to keep
- * pins. The listener hears {@code dropped} for every dropped block after its segment file is gone.
+ * pins. Of the blocks that may go, those read since they were written are rewritten too, parents (low chain
+ * positions) first, within {@code reinsertionShare} of a segment's bytes per reclaimed segment (CacheLib navy's
+ * hits-based reinsertion; a prefix cache needs the oldest blocks of a chain most, and pure FIFO drops them first);
+ * a reinserted block must be read again to be reinserted again. The listener hears {@code dropped} for every
+ * dropped block after its segment file is gone.
  *
  * <p>Runs in the thread of the put that took the log past capacity, after that put released its key's lock (a
  * reclaim takes other keys' locks; lock order is reclaim, then key). A put that finds a reclaim under way goes on
@@ -39,6 +46,9 @@ final class Reclaimer {
     private final LongAdder droppedBlocks = new LongAdder();
     private final LongAdder relocatedBlocks = new LongAdder();
     private final LongAdder forcedDrops = new LongAdder();
+    private final LongAdder reinsertedBlocks = new LongAdder();
+    /** Keys read since their record was written: reinsertion candidates. */
+    private final Set<BlockKey> readSinceWritten = ConcurrentHashMap.newKeySet();
 
     Reclaimer(NvmeTier tier) {
         this.tier = tier;
@@ -46,6 +56,18 @@ final class Reclaimer {
 
     void listener(TierDropListener l) {
         listener = l;
+    }
+
+    /** A read hit {@code key}. */
+    void hit(BlockKey key) {
+        if (tier.cfg.reinsertionShare() > 0 && !readSinceWritten.contains(key)) {
+            readSinceWritten.add(key);
+        }
+    }
+
+    /** {@code key} left the index. */
+    void forget(BlockKey key) {
+        readSinceWritten.remove(key);
     }
 
     /**
@@ -83,16 +105,23 @@ final class Reclaimer {
      */
     void reclaim(SegmentStore.Segment s, TierDropListener ask) {
         long budget = tier.segments.segmentBytes() / RELOCATION_SHARE;
+        long reinsertBudget = (long) (tier.segments.segmentBytes() * tier.cfg.reinsertionShare());
         long moved = 0;
+        long reinserted = 0;
         List<BlockKey> gone = new ArrayList<>();
-        for (BlockKey key : List.copyOf(s.keys)) {
+        List<Entry> in = new ArrayList<>();
+        for (BlockKey key : s.keys) {
             Entry e = tier.index.get(key);
-            if (e == null || e.location().segment() != s.id) {
-                continue;
+            if (e != null && e.location().segment() == s.id) {
+                in.add(e);
             }
+        }
+        in.sort(Comparator.comparingInt((Entry e) -> e.meta().position())); // parents first: a prefix needs them
+        for (Entry e : in) {
+            BlockKey key = e.meta().key();
             if (!ask.mayDrop(key)) {
                 if (moved == 0 || moved + e.location().padded() <= budget) {
-                    long n = tier.relocate(key, e);
+                    long n = tier.relocate(key, e, false);
                     if (n > 0) {
                         moved += n;
                         relocatedBlocks.increment();
@@ -106,6 +135,17 @@ final class Reclaimer {
                     forcedDrops.increment();
                     LOG.warn("{}: block {} must stay but the segment's relocation budget ({} bytes) is spent; "
                             + "dropped", tier.cfg.name(), key.shortHex(), budget);
+                }
+            }
+            if (readSinceWritten.remove(key) && reinserted + e.location().padded() <= reinsertBudget) {
+                long n = tier.relocate(key, e, true);
+                if (n > 0) {
+                    reinserted += n;
+                    reinsertedBlocks.increment();
+                    continue;
+                }
+                if (n == 0) {
+                    continue;
                 }
             }
             if (tier.unindex(key, e)) {
@@ -125,5 +165,6 @@ final class Reclaimer {
         d.put("dropped_blocks", droppedBlocks.sum());
         d.put("relocated_blocks", relocatedBlocks.sum());
         d.put("forced_drops", forcedDrops.sum());
+        d.put("reinserted_blocks", reinsertedBlocks.sum());
     }
 }
