@@ -53,18 +53,17 @@ import java.util.function.Supplier;
  * record against the index's metadata; a record that fails any check is a {@link ReadResult.Outcome#CORRUPT}: it is
  * deleted, counted and never served.
  *
- * <h2>Space: whole segments, oldest first, no rewriting</h2>
+ * <h2>Space: whole segments, oldest first, no rewriting of cold data</h2>
  * A cache is always full, and flash wears by bytes written, so space comes back the way CacheLib's navy block cache
  * gets it (RegionManager): when the segments on disk pass {@code capacityBytes} plus one segment, the oldest segment
- * is dropped whole ({@link Reclaimer}). Its records that the index still points at are dropped with it; the tier asks the
- * store's {@link TierDropListener} first ({@code mayDrop}: false for pinned or leased blocks, which are then
- * rewritten to the newest segment, bounded and counted as {@code relocated_blocks}) and tells it afterwards
+ * is dropped whole ({@link Reclaimer}). Its records that the index still points at are dropped with it; the tier
+ * asks the store's {@link TierDropListener} first ({@code mayDrop}: false for pinned or leased blocks, which are
+ * then rewritten to the newest segment, bounded and counted as {@code relocated_blocks}) and tells it afterwards
  * ({@code dropped}). Besides those, a bounded share of each reclaimed segment (half by default,
  * {@code reinsertionShare}) goes to blocks that were read since they were written, parents first (CacheLib's
  * hits-based reinsertion, prefix-aware): a prefix cache needs the oldest blocks of a chain most, and pure FIFO would
- * drop them first. Nothing else is rewritten, so the tier writes each admitted byte about once (plus padding to
- * 4 KiB, the index, and at most the reinsertion share). A store that evicts this level in FIFO order ({@code nvmePolicy=fifo}) removes blocks in
- * the same order, so the segment reclaim finds its oldest segment already empty.
+ * drop them first. Nothing else is rewritten: cold data is dropped, never moved. A store that evicts this level in
+ * FIFO order removes blocks in the same order, so the reclaim finds its oldest segment already empty.
  *
  * <p>{@link #usedBytes} counts live blocks ({@link #footprint} of each block the index holds), the figure the
  * store's policy weighs and the bound a put checks ({@link PutOutcome#NO_CAPACITY} past {@code capacityBytes}).
@@ -91,10 +90,11 @@ import java.util.function.Supplier;
  * ({@code ioThreads} threads, {@code ioQueue} queued operations; beyond that the future fails at once with
  * {@link RejectedExecutionException}: backpressure, never an unbounded queue). Puts, removes, drops and relocations
  * of the same key are serialized by striped locks; reads take no per-key lock (a read that races a relocation,
- * drop or remove looks the key up again). The put that takes the log past capacity reclaims, after it released its
+ * drop or remove looks the key up again). The put that takes the log past its limit reclaims, after it released its
  * key's lock; a put that finds a reclaim under way does not wait for it. A background thread flushes the index.
- * {@link #close()} waits for operations in flight, syncs the active segment, flushes the index (so a clean
- * shutdown scans no tail at the next open) and closes RocksDB.
+ * {@link #close()} waits for operations in flight and for that thread (before it takes the lifecycle write lock),
+ * seals the active segment, flushes the index (so a clean shutdown scans no tail at the next open) and closes
+ * RocksDB.
  *
  * <h2>Buffers</h2>
  * Payloads are copied on put; the caller keeps its buffer. Records are encoded into, and read into, pooled

@@ -119,36 +119,21 @@ final class Reclaimer {
         in.sort(Comparator.comparingInt((Entry e) -> e.meta().position())); // parents first: a prefix needs them
         for (Entry e : in) {
             BlockKey key = e.meta().key();
+            long n = -1; // bytes rewritten to keep the block; 0 if it went meanwhile; -1: drop it
             if (!ask.mayDrop(key)) {
                 if (moved == 0 || moved + e.location().padded() <= budget) {
-                    long n = tier.relocate(key, e, false);
-                    if (n > 0) {
-                        moved += n;
-                        relocatedBlocks.increment();
-                        continue;
-                    }
-                    if (n == 0) {
-                        continue; // removed or moved meanwhile
-                    }
-                    // unreadable or not writable: dropped below
+                    n = keep(key, e, false, relocatedBlocks);
+                    moved += Math.max(0, n);
                 } else {
                     forcedDrops.increment();
                     LOG.warn("{}: block {} must stay but the segment's relocation budget ({} bytes) is spent; "
                             + "dropped", tier.cfg.name(), key.shortHex(), budget);
                 }
+            } else if (readSinceWritten.remove(key) && reinserted + e.location().padded() <= reinsertBudget) {
+                n = keep(key, e, true, reinsertedBlocks);
+                reinserted += Math.max(0, n);
             }
-            if (readSinceWritten.remove(key) && reinserted + e.location().padded() <= reinsertBudget) {
-                long n = tier.relocate(key, e, true);
-                if (n > 0) {
-                    reinserted += n;
-                    reinsertedBlocks.increment();
-                    continue;
-                }
-                if (n == 0) {
-                    continue;
-                }
-            }
-            if (tier.unindex(key, e)) {
+            if (n < 0 && tier.unindex(key, e)) { // not kept (or unreadable, not writable): dropped
                 gone.add(key);
             }
         }
@@ -158,6 +143,15 @@ final class Reclaimer {
         for (BlockKey key : gone) {
             ask.dropped(key);
         }
+    }
+
+    /** Rewrites the block to the newest segment; returns {@link NvmeTier#relocate}'s answer and counts a success. */
+    private long keep(BlockKey key, Entry e, boolean reinsert, LongAdder kept) {
+        long n = tier.relocate(key, e, reinsert);
+        if (n > 0) {
+            kept.increment();
+        }
+        return n;
     }
 
     void stats(Map<String, Long> d) {
