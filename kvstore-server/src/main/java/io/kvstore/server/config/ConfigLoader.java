@@ -42,6 +42,8 @@ public final class ConfigLoader {
             new Setting("dramCapacityBytes", Kind.SIZE, "1GiB"),
             new Setting("dramPolicy", Kind.STRING, "default"),
             new Setting("nvmeCapacityBytes", Kind.SIZE, "4GiB"),
+            // not fifo, though it matches the NVMe tier's oldest-segment-first reclaim: with the engine hearing drops and
+            // the tier reinserting what was read, the default policy hits more (NvmePolicyFitTest, docs/tiers.md)
             new Setting("nvmePolicy", Kind.STRING, "default"),
             new Setting("nvmeWalMode", Kind.STRING, "disabled"),
             new Setting("transport", Kind.STRING, "auto"),

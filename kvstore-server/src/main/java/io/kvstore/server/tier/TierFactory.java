@@ -165,13 +165,17 @@ public final class TierFactory {
     }
 
     /**
-     * The NVMe level. It counts as durable (PUT {@code ACK_PERSISTED} answers durable = 1) only with a write-ahead
-     * log: without one a kill -9 loses the blocks whose index records were not yet flushed (docs/reliability.md).
+     * The NVMe level. Without a write-ahead log (the default) the tier rebuilds the index records a kill -9 lost from
+     * the segment log's tail at open, so blocks whose put returned come back (docs/reliability.md); the level still
+     * counts as durable (PUT {@code ACK_PERSISTED} answers durable = 1) only with a WAL, because only then are the
+     * removes durable too and a synced WAL ({@code sync}) survives power loss.
      */
     static Level nvme(Path dir, long capacity, EvictionPolicy<BlockKey> policy, WalMode wal) {
         NvmeTier tier = NvmeTier.open(NvmeTierConfig.builder(dir, capacity).walMode(wal).build());
-        LOG.info("nvme tier: segments and RocksDB index under {}, {} blocks found, WAL {}", dir, tier.blockCount(),
-                wal);
+        java.util.Map<String, Long> opened = tier.stats().details();
+        LOG.info("nvme tier: segments and RocksDB index under {}, {} blocks found ({} rebuilt from the log's tail), "
+                        + "opened in {} ms, WAL {}", dir, tier.blockCount(), opened.get("recovered_at_open"),
+                opened.get("open_millis"), wal);
         // a block promoted out of NVMe keeps its copy there: demoting it again writes nothing
         return new Level(TierSpec.of(tier, policy).withPromotedCopies(true), false, wal != WalMode.DISABLED);
     }

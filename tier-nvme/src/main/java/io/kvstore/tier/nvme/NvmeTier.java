@@ -7,10 +7,10 @@ import io.kvstore.core.tier.PutOutcome;
 import io.kvstore.core.tier.ReadResult;
 import io.kvstore.core.tier.Tier;
 import io.kvstore.core.tier.TierClosedException;
+import io.kvstore.core.tier.TierDropListener;
 import io.kvstore.core.tier.TierStats;
 import io.kvstore.tier.nvme.MetaDescriptor.Entry;
 import org.rocksdb.RocksDBException;
-import org.rocksdb.RocksIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -40,45 +41,60 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
- * The NVMe tier: blocks on a local disk, surviving restarts and crashes.
+ * The NVMe tier: blocks on a local disk, written once, surviving restarts and kill -9.
  *
  * <h2>How the pieces fit</h2>
- * A put encodes the block record ({@link RecordDescriptor}: a checksummed header and the payload, encoded by the
- * configured {@link Codec}) into a pooled 4 KiB-aligned buffer, appends it to the active segment file of the
- * {@link SegmentStore} (one aligned write, O_DIRECT where the filesystem allows), and only then writes the
- * block's 81-byte index record ({@link MetaDescriptor}: metadata and the record's segment, offset and length)
- * to RocksDB. RocksDB is the index, not the payload store: the published rocksdbjni's BlobDB computed a software
- * CRC32C of every blob at flush and copied each payload three times, which held writes at ~38% of the raw disk
- * (docs/tiers.md). An in-memory index (key to metadata and location) answers {@link #meta}, {@link #contains} and
- * {@link #forEach} without I/O; it is rebuilt at open from the RocksDB records alone, so opening a full disk
- * reads no payload. Every read verifies the record against the index's metadata; a record that fails any check
- * is a {@link ReadResult.Outcome#CORRUPT}: it is deleted, counted and never served.
+ * The disk holds a log of segment files ({@link SegmentStore}); a put encodes the block into one self-describing
+ * record ({@link RecordDescriptor}: every field of the block's metadata, a header CRC and the payload's CRC32C, then
+ * the payload) in a pooled 4 KiB-aligned buffer and appends it to the newest segment with one aligned write
+ * (O_DIRECT where the filesystem allows). Then the block's 81-byte index record ({@link MetaDescriptor}: metadata and
+ * where the record lies) goes to RocksDB ({@link RocksStore}), which is the index and nothing else; an in-memory map
+ * of the same answers {@link #meta}, {@link #contains} and {@link #forEach} without I/O. Every read verifies the
+ * record against the index's metadata; a record that fails any check is a {@link ReadResult.Outcome#CORRUPT}: it is
+ * deleted, counted and never served.
  *
- * <h2>Crash safety</h2>
- * The record's bytes are written before its index record, so an index record that survives a crash points at
- * written bytes. Without a WAL the index is flushed in the background every {@code writeBufferBytes} of payload
- * (a crash loses about that much); a segment is deleted only after a flush has made durable the index deletions
- * that emptied it, so a lost delete never resurrects a block whose bytes are gone.
+ * <h2>Space: whole segments, oldest first, no rewriting of cold data</h2>
+ * A cache is always full, and flash wears by bytes written, so space comes back the way CacheLib's navy block cache
+ * gets it (RegionManager): when the segments on disk pass {@code capacityBytes} plus one segment, the oldest segment
+ * is dropped whole ({@link Reclaimer}). Its records that the index still points at are dropped with it; the tier
+ * asks the store's {@link TierDropListener} first ({@code mayDrop}: false for pinned or leased blocks, which are
+ * then rewritten to the newest segment, bounded and counted as {@code relocated_blocks}) and tells it afterwards
+ * ({@code dropped}). Besides those, a bounded share of each reclaimed segment (half by default,
+ * {@code reinsertionShare}) goes to blocks that were read since they were written, parents first (CacheLib's
+ * hits-based reinsertion, prefix-aware): a prefix cache needs the oldest blocks of a chain most, and pure FIFO would
+ * drop them first. Nothing else is rewritten: cold data is dropped, never moved. A store that evicts this level in
+ * FIFO order removes blocks in the same order, so the reclaim finds its oldest segment already empty.
  *
- * <h2>Capacity</h2>
- * Logical capacity is enforced on every put (the sum of {@link #footprint} of stored blocks never passes
- * {@code capacityBytes}; a put that does not fit answers {@link PutOutcome#NO_CAPACITY}); eviction is the
- * store's decision, through its policy. A removed block's bytes stay in its segment until the whole segment is
- * deleted, so the tier reclaims in the background when segment bytes that no block points at (garbage) pass
- * {@code garbageRatio} of the capacity: it deletes segments that hold no live block and, if that is not enough,
- * relocates the live blocks of the segment with the most garbage to the active segment and deletes it. At twice
- * the ratio, writers wait for it in {@link #awaitWritable} (outside the store's lock; {@link #put} never waits).
- * This keeps the directory within capacity + 10% (measured by
- * {@code NvmeCapacityTest}; see docs/tiers.md).
+ * <p>{@link #usedBytes} counts live blocks ({@link #footprint} of each block the index holds), the figure the
+ * store's policy weighs and the bound a put checks ({@link PutOutcome#NO_CAPACITY} past {@code capacityBytes}).
+ * The bytes of removed blocks stay in their segment until it is reclaimed, so the disk holds more than
+ * {@code usedBytes}, but never more than {@code capacityBytes} plus one segment ({@code effectiveSegmentBytes}: 1/64
+ * of the capacity from 64 MiB up, 1 MiB below) plus the records of puts in flight (a put checks after its own
+ * append, outside every key lock), plus RocksDB's index files (about 100 bytes per block).
+ *
+ * <h2>Crash safety without a write-ahead log</h2>
+ * A record describes itself, so the index can be rebuilt from the log. Every {@code writeBufferBytes} of payload
+ * the tier flushes the index together with a checkpoint ({@link RocksStore.Checkpoint}: the oldest segment that
+ * may hold records the flushed index lacks). At open ({@link Recovery}) the index is loaded from RocksDB and the
+ * segments from the checkpoint on (the log's tail, at most about a segment plus {@code writeBufferBytes}) are
+ * scanned: each record whose header and payload verify and whose key the index lacks is indexed again. Restart
+ * time grows with that tail, not with the capacity. A kill -9 therefore loses no block whose put returned (its
+ * record was written); it may bring back blocks removed since the last checkpoint (their bytes are intact and
+ * verified; the store rebuilds its directory from {@link #forEach}). With a WAL ({@link WalMode}) the index is
+ * complete on its own and no tail is scanned. Index records pointing into segments reclaimed before a crash are
+ * dropped at open ({@code stale_at_open}); segment ids are never reused.
  *
  * <h2>Threads</h2>
  * All methods are thread-safe and blocking (they do disk I/O). Callers on event-loop threads use the async
  * variants ({@link #readAsync}, {@link #readAllAsync}, {@link #putAsync}), which run on the tier's bounded pool
  * ({@code ioThreads} threads, {@code ioQueue} queued operations; beyond that the future fails at once with
- * {@link RejectedExecutionException}: backpressure, never an unbounded queue). Puts, removes and relocations of
- * the same key are serialized by striped locks; reads take no per-key lock (a read that races a relocation or
- * remove looks the key up again). {@link #close()} waits for operations in flight, syncs the active segment,
- * flushes the index (so a clean shutdown loses nothing even without a WAL) and closes RocksDB.
+ * {@link RejectedExecutionException}: backpressure, never an unbounded queue). Puts, removes, drops and relocations
+ * of the same key are serialized by striped locks; reads take no per-key lock (a read that races a relocation,
+ * drop or remove looks the key up again). The put that takes the log past its limit reclaims, after it released its
+ * key's lock; a put that finds a reclaim under way does not wait for it. A background thread flushes the index.
+ * {@link #close()} waits for operations in flight and for that thread (before it takes the lifecycle write lock),
+ * seals the active segment, flushes the index (so a clean shutdown scans no tail at the next open) and closes
+ * RocksDB.
  *
  * <h2>Buffers</h2>
  * Payloads are copied on put; the caller keeps its buffer. Records are encoded into, and read into, pooled
@@ -96,36 +112,38 @@ public final class NvmeTier implements Tier {
     /** Reads that find their record moved (relocated) or removed look the key up again this many times. */
     private static final int READ_ATTEMPTS = 3;
 
-    private final NvmeTierConfig cfg;
-    private final RocksStore rocks;
-    private final SegmentStore segments;
-    private final Map<BlockKey, Entry> index = new ConcurrentHashMap<>();
+    final NvmeTierConfig cfg;
+    final RocksStore rocks;
+    final SegmentStore segments;
+    final BufferPool pool;
+    final Map<BlockKey, Entry> index = new ConcurrentHashMap<>();
+    final AtomicLong used = new AtomicLong();
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final AtomicLong used = new AtomicLong();
     /** Payload bytes put since the last index flush. */
     private final AtomicLong unflushed = new AtomicLong();
     private static final ThreadLocal<Boolean> IN_IO_POOL = ThreadLocal.withInitial(() -> false);
 
-    private final BufferPool pool;
     private final ThreadPoolExecutor io;
     private final ExecutorService maintenance;
     private CompletableFuture<Void> maintaining = CompletableFuture.completedFuture(null);
+    private final Object flushLock = new Object();
+    private final Reclaimer reclaimer;
+    private final Recovery.Report opened;
 
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
-    private final LongAdder corrupt = new LongAdder();
-    private final LongAdder errors = new LongAdder();
+    final LongAdder corrupt = new LongAdder();
+    final LongAdder errors = new LongAdder();
     private final LongAdder busy = new LongAdder();
     private final LongAdder indexFlushes = new LongAdder();
-    private final LongAdder reclaimedSegments = new LongAdder();
-    private final LongAdder relocatedBlocks = new LongAdder();
-    private final LongAdder garbageWaits = new LongAdder();
     private final LongAdder payloadBytesWritten = new LongAdder();
     private final LongAdder recordBytesWritten = new LongAdder();
+    private final LongAdder deviceBytesNew = new LongAdder();
+    private final LongAdder deviceBytesRelocated = new LongAdder();
+    private final LongAdder deviceBytesReinserted = new LongAdder();
     private final LongAdder encodedBlocks = new LongAdder();
-    private final long corruptAtOpen;
 
     private NvmeTier(NvmeTierConfig cfg) throws IOException, RocksDBException {
         this.cfg = cfg;
@@ -141,9 +159,10 @@ public final class NvmeTier implements Tier {
             rocks.close();
             throw e;
         }
+        this.reclaimer = new Reclaimer(this);
         try {
-            this.corruptAtOpen = loadIndex();
-        } catch (RuntimeException | RocksDBException e) {
+            this.opened = Recovery.open(this);
+        } catch (IOException | RuntimeException | RocksDBException e) {
             segments.close();
             rocks.close();
             throw e;
@@ -158,7 +177,9 @@ public final class NvmeTier implements Tier {
     }
 
     /**
-     * Opens (or creates) the tier in {@code cfg.directory()} and loads the index of what is stored there.
+     * Opens (or creates) the tier in {@code cfg.directory()}, loads the index of what is stored there and
+     * reconciles it with the log's tail. A directory of an earlier on-disk layout is started cold: its blocks are
+     * deleted, with one warning in the log.
      *
      * @throws UncheckedIOException if the directory or the database cannot be opened
      */
@@ -178,40 +199,6 @@ public final class NvmeTier implements Tier {
         return t;
     }
 
-    /**
-     * Reads every index record; damaged ones, and ones pointing outside the segment files, are deleted. Segments
-     * no record points at are deleted (the index just read is what is on disk). Returns how many records were
-     * dropped.
-     */
-    private long loadIndex() throws RocksDBException {
-        List<byte[]> damaged = new ArrayList<>();
-        try (RocksIterator it = rocks.db.newIterator(rocks.meta, rocks.readOptions)) {
-            for (it.seekToFirst(); it.isValid(); it.next()) {
-                byte[] k = it.key();
-                Entry e = k.length == BlockKey.BYTES ? MetaDescriptor.decode(BlockKey.of(k), it.value()) : null;
-                if (e == null || !segments.contains(e.location())) {
-                    damaged.add(k);
-                } else if (index.put(e.meta().key(), e) == null) {
-                    used.addAndGet(footprint(e.meta().length()));
-                    segments.addLive(e.location(), e.meta().key(), false);
-                }
-            }
-            it.status();
-        }
-        for (byte[] k : damaged) {
-            rocks.db.delete(rocks.meta, rocks.writeOptions, k);
-        }
-        if (!damaged.isEmpty()) {
-            LOG.warn("{}: dropped {} damaged index records at open", cfg.name(), damaged.size());
-        }
-        for (SegmentStore.Segment s : List.copyOf(segments.segments())) {
-            if (s.reclaimable()) {
-                segments.delete(s);
-            }
-        }
-        return damaged.size();
-    }
-
     // ------------------------------------------------------------------------------------------------ Tier
 
     @Override
@@ -224,6 +211,7 @@ public final class NvmeTier implements Tier {
         return cfg.capacityBytes();
     }
 
+    /** Live bytes: the {@link #footprint} of every block the index holds (see the class comment). */
     @Override
     public long usedBytes() {
         return used.get();
@@ -236,6 +224,10 @@ public final class NvmeTier implements Tier {
 
     @Override
     public long footprint(int length) {
+        return footprintOf(length);
+    }
+
+    static long footprintOf(int length) {
         return (long) length + OVERHEAD_BYTES;
     }
 
@@ -247,6 +239,15 @@ public final class NvmeTier implements Tier {
     /** True if segment I/O and RocksDB's reads, flushes and compactions bypass the page cache (O_DIRECT). */
     public boolean directIo() {
         return rocks.directIo;
+    }
+
+    /**
+     * Registers the listener the tier asks before it drops a block on its own (segment reclaim) and tells after.
+     * Until one is registered, reclaimed blocks are dropped without asking.
+     */
+    @Override
+    public void dropListener(TierDropListener listener) {
+        reclaimer.listener(Objects.requireNonNull(listener, "listener"));
     }
 
     @Override
@@ -273,12 +274,17 @@ public final class NvmeTier implements Tier {
             }
             ByteBuffer record = pool.acquire(SegmentStore.Location.padded(
                     RecordDescriptor.maxRecordLength(meta.length(), cfg.codec())));
+            PutOutcome o;
             try {
                 Codec codecUsed = RecordDescriptor.encode(meta, payload, cfg.codec(), record);
-                return write(meta, fp, record, codecUsed);
+                o = write(meta, fp, record, codecUsed);
             } finally {
                 pool.release(record);
             }
+            if (o == PutOutcome.STORED) {
+                reclaimer.makeRoom(); // outside the key's lock: reclaim takes other keys' locks
+            }
+            return o;
         } finally {
             lifecycle.readLock().unlock();
         }
@@ -309,6 +315,7 @@ public final class NvmeTier implements Tier {
             segments.addLive(e.location(), key, true);
             payloadBytesWritten.add(meta.length());
             recordBytesWritten.add(recordLength);
+            deviceBytesNew.add(e.location().padded());
             if (codecUsed != Codec.NONE) {
                 encodedBlocks.increment();
             }
@@ -386,6 +393,7 @@ public final class NvmeTier implements Tier {
             ByteBuffer payload = problem == null ? RecordDescriptor.decode(buf, e.meta()) : null;
             if (payload != null) {
                 hits.increment();
+                reclaimer.hit(key);
                 if (!payload.isDirect()) {
                     pool.release(buf); // decoded into its own heap array
                     return ReadResult.hit(RefCountedHandle.create(e.meta(), payload, null));
@@ -547,31 +555,77 @@ public final class NvmeTier implements Tier {
         lifecycle.readLock().lock();
         try {
             checkOpen();
-            ReentrantLock stripe = stripe(key);
-            stripe.lock();
-            try {
-                Entry e = index.get(key);
-                if (e == null || (expected != null && e != expected)) {
-                    return false;
-                }
-                index.remove(key);
-                try {
-                    rocks.db.delete(rocks.meta, rocks.writeOptions, key.toBytes());
-                } catch (RocksDBException ex) {
-                    errors.increment(); // the record may come back at the next open; the store then drops it again
-                    LOG.warn("{}: delete {} failed: {}", cfg.name(), key.shortHex(), ex.toString());
-                }
-                segments.removeLive(e.location(), key);
-                used.addAndGet(-footprint(e.meta().length()));
-                if (segments.garbageBytes() > softGarbageLimit()) {
-                    scheduleMaintenance();
-                }
-                return true;
-            } finally {
-                stripe.unlock();
-            }
+            return unindex(key, expected);
         } finally {
             lifecycle.readLock().unlock();
+        }
+    }
+
+    /**
+     * Takes the block out of the index (map, RocksDB, segment accounting) if it is still {@code expected} (any
+     * entry if null). Its bytes stay where they are until their segment is reclaimed. Package-private for
+     * {@link Reclaimer} and {@link Recovery}; the caller holds no stripe lock.
+     */
+    boolean unindex(BlockKey key, Entry expected) {
+        ReentrantLock stripe = stripe(key);
+        stripe.lock();
+        try {
+            Entry e = index.get(key);
+            if (e == null || (expected != null && e != expected)) {
+                return false;
+            }
+            index.remove(key);
+            reclaimer.forget(key);
+            try {
+                rocks.db.delete(rocks.meta, rocks.writeOptions, key.toBytes());
+            } catch (RocksDBException ex) {
+                errors.increment(); // the record may come back at the next open; it still verifies or is dropped
+                LOG.warn("{}: delete {} failed: {}", cfg.name(), key.shortHex(), ex.toString());
+            }
+            segments.removeLive(e.location(), key);
+            used.addAndGet(-footprint(e.meta().length()));
+            return true;
+        } finally {
+            stripe.unlock();
+        }
+    }
+
+    /**
+     * Rewrites the block of {@code e} to the newest segment (a block that must stay while its segment is
+     * reclaimed, or with {@code reinsert} one that was read since it was written). Returns the device bytes written, 0 if the block is no longer {@code e} (nothing to do), or -1
+     * if it could not be moved (unreadable: counted corrupt; or a write error): the caller then drops it.
+     */
+    long relocate(BlockKey key, Entry e, boolean reinsert) {
+        ReentrantLock stripe = stripe(key);
+        stripe.lock();
+        try {
+            if (index.get(key) != e) {
+                return 0;
+            }
+            SegmentStore.Location from = e.location();
+            ByteBuffer buf = pool.acquire(from.padded());
+            try {
+                if (!segments.read(from, buf) || RecordDescriptor.decode(buf, e.meta()) == null) {
+                    corrupt.increment();
+                    LOG.warn("{}: block {} is corrupt (found while relocating); dropped", cfg.name(), key.shortHex());
+                    return -1;
+                }
+                buf.position(0).limit(from.length());
+                Entry moved = append(e.meta(), buf);
+                index.put(key, moved);
+                segments.addLive(moved.location(), key, true);
+                segments.removeLive(from, key);
+                (reinsert ? deviceBytesReinserted : deviceBytesRelocated).add(moved.location().padded());
+                return moved.location().padded();
+            } finally {
+                pool.release(buf);
+            }
+        } catch (IOException | RocksDBException ex) {
+            errors.increment();
+            LOG.warn("{}: relocating {} failed: {}", cfg.name(), key.shortHex(), ex.toString());
+            return -1;
+        } finally {
+            stripe.unlock();
         }
     }
 
@@ -581,19 +635,41 @@ public final class NvmeTier implements Tier {
         index.values().forEach(e -> visitor.accept(e.meta()));
     }
 
+    /**
+     * The tier's counters. Details (stable snake_case names; docs/tiers.md lists them): device bytes written by
+     * cause ({@code device_bytes_written_new} for admitted records, {@code device_bytes_written_relocated} for
+     * blocks that must stay through a reclaim, {@code device_bytes_written_reinserted} for blocks read since they
+     * were written and kept through a reclaim, {@code device_bytes_written_index} for RocksDB's flushes, compactions
+     * and WAL,
+     * and their sum {@code device_bytes_written}), {@code write_amplification_permille} (that sum per payload byte
+     * admitted, x1000), reclaim ({@code reclaimed_segments}, {@code dropped_blocks}, {@code relocated_blocks},
+     * {@code reinserted_blocks}, {@code forced_drops}) and what the last open found ({@code recovered_at_open}, {@code stale_at_open},
+     * {@code corrupt_at_open}, {@code torn_at_open}, {@code tail_bytes_scanned_at_open}, {@code open_millis},
+     * {@code started_cold}).
+     */
     @Override
     public TierStats stats() {
         checkOpen();
         Map<String, Long> d = new LinkedHashMap<>();
         d.put("errors", errors.sum());
         d.put("busy", busy.sum());
-        d.put("corrupt_at_open", corruptAtOpen);
         d.put("index_flushes", indexFlushes.sum());
-        d.put("reclaimed_segments", reclaimedSegments.sum());
-        d.put("relocated_blocks", relocatedBlocks.sum());
-        d.put("garbage_waits", garbageWaits.sum());
-        d.put("payload_bytes_written", payloadBytesWritten.sum());
+        long payload = payloadBytesWritten.sum();
+        long news = deviceBytesNew.sum();
+        long relocated = deviceBytesRelocated.sum();
+        long reinserted = deviceBytesReinserted.sum();
+        long indexBytes = rocks.bytesWritten();
+        long device = news + relocated + reinserted + indexBytes;
+        d.put("payload_bytes_written", payload);
         d.put("record_bytes_written", recordBytesWritten.sum());
+        d.put("device_bytes_written_new", news);
+        d.put("device_bytes_written_relocated", relocated);
+        d.put("device_bytes_written_reinserted", reinserted);
+        d.put("device_bytes_written_index", indexBytes);
+        d.put("device_bytes_written", device);
+        d.put("write_amplification_permille", payload == 0 ? 0 : device * 1000 / payload);
+        reclaimer.stats(d);
+        opened.stats(d);
         d.put("encoded_blocks", encodedBlocks.sum());
         d.put("direct_io", rocks.directIo ? 1L : 0L);
         d.put("buffer_allocations", pool.allocations());
@@ -658,13 +734,10 @@ public final class NvmeTier implements Tier {
         return f;
     }
 
+
     // ------------------------------------------------------------------------------------------ maintenance
 
-    private long softGarbageLimit() {
-        return Math.max(1, (long) (cfg.capacityBytes() * cfg.garbageRatio()));
-    }
-
-    /** Starts a background maintenance round (index flush, segment reclaim) unless one is running; returns it. */
+    /** Starts a background index flush unless one is running; returns it. */
     private synchronized CompletableFuture<Void> scheduleMaintenance() {
         if (!maintaining.isDone() || closed.get()) {
             return maintaining;
@@ -677,153 +750,50 @@ public final class NvmeTier implements Tier {
         return maintaining;
     }
 
-    /**
-     * Flushes the index if {@code writeBufferBytes} of payload were put since the last flush, then, while garbage
-     * is above the soft limit, reclaims: deletes segments that hold no live block (after an index flush, so that
-     * the deletions that emptied them are durable) and, if that is not enough, relocates the live blocks of the
-     * segment with the most garbage.
-     */
     private void maintain() {
         try {
-            if (unflushed.get() >= cfg.effectiveWriteBufferBytes()) {
+            if (unflushed.get() >= cfg.effectiveWriteBufferBytes() && !closed.get()) {
                 flushIndex();
-            }
-            for (int round = 0; round < 64 && !closed.get() && segments.garbageBytes() > softGarbageLimit();
-                 round++) {
-                if (!reclaimRound()) {
-                    break;
-                }
             }
         } catch (RocksDBException | IOException | RuntimeException e) {
             if (!closed.get()) {
                 errors.increment();
-                LOG.warn("{}: maintenance failed: {}", cfg.name(), e.toString());
-            }
-        }
-    }
-
-    /** Syncs the active segment, then flushes the index: every flushed index record's bytes are durable. */
-    private void flushIndex() throws IOException, RocksDBException {
-        unflushed.set(0);
-        segments.force();
-        rocks.flush();
-        indexFlushes.increment();
-    }
-
-    /** One reclaim step; returns false if it could not free anything. */
-    private boolean reclaimRound() throws IOException, RocksDBException {
-        segments.sealActiveIfGarbage();
-        List<SegmentStore.Segment> dead = new ArrayList<>();
-        SegmentStore.Segment worst = null;
-        for (SegmentStore.Segment s : segments.segments()) {
-            if (s.reclaimable()) {
-                dead.add(s);
-            } else if (s.sealed && s.writers.get() == 0 && (worst == null || s.garbage() > worst.garbage())) {
-                worst = s;
-            }
-        }
-        if (dead.isEmpty()) {
-            if (worst == null || worst.garbage() == 0) {
-                return false;
-            }
-            relocate(worst);
-            if (!worst.reclaimable()) {
-                return false;
-            }
-            dead.add(worst);
-        }
-        flushIndex(); // the deletes (and relocations) that emptied these segments are durable from here
-        for (SegmentStore.Segment s : dead) {
-            if (s.reclaimable()) {
-                segments.delete(s);
-                reclaimedSegments.increment();
-            }
-        }
-        return true;
-    }
-
-    /** Moves every live block of {@code s} to the active segment (verified on the way: a bad one is dropped). */
-    private void relocate(SegmentStore.Segment s) throws IOException, RocksDBException {
-        for (BlockKey key : List.copyOf(s.keys)) {
-            lifecycle.readLock().lock();
-            ReentrantLock stripe = stripe(key);
-            stripe.lock();
-            try {
-                if (closed.get()) {
-                    return;
-                }
-                Entry e = index.get(key);
-                if (e == null || e.location().segment() != s.id) {
-                    continue;
-                }
-                ByteBuffer buf = pool.acquire(e.location().padded());
-                try {
-                    if (!segments.read(e.location(), buf) || RecordDescriptor.decode(buf, e.meta()) == null) {
-                        corrupt.increment();
-                        LOG.warn("{}: block {} is corrupt (found while relocating); dropped", cfg.name(),
-                                key.shortHex());
-                        index.remove(key);
-                        rocks.db.delete(rocks.meta, rocks.writeOptions, key.toBytes());
-                        segments.removeLive(e.location(), key);
-                        used.addAndGet(-footprint(e.meta().length()));
-                        continue;
-                    }
-                    buf.position(0).limit(e.location().length());
-                    Entry moved = append(e.meta(), buf);
-                    index.put(key, moved);
-                    segments.addLive(moved.location(), key, true);
-                    segments.removeLive(e.location(), key);
-                    relocatedBlocks.increment();
-                } finally {
-                    pool.release(buf);
-                }
-            } finally {
-                stripe.unlock();
-                lifecycle.readLock().unlock();
+                LOG.warn("{}: index flush failed: {}", cfg.name(), e.toString());
             }
         }
     }
 
     /**
-     * Backpressure: a writer waits while segment garbage is above twice the soft limit and reclaim progresses. The
-     * store calls this before it takes its lock for a put ({@link Tier#awaitWritable}); {@link #put} itself never
-     * waits for reclaim, because a put is often a demotion made under the store's lock, and waiting there (seconds
-     * on a full tier) stalled every reader of the store. Garbage made by puts already past this point (a few blocks
-     * per writer) is reclaimed by the round under way.
+     * Makes the index durable up to a checkpoint: notes the oldest segment that may hold records not yet indexed,
+     * syncs the active segment, puts the checkpoint and flushes the memtable. Every record in a segment below the
+     * checkpoint had its index record put before the checkpoint, so the flush makes it durable too.
      */
-    @Override
-    public void awaitWritable() {
-        long before = Long.MAX_VALUE;
-        long g;
-        while (!closed.get() && (g = segments.garbageBytes()) > 2 * softGarbageLimit() && g < before) {
-            garbageWaits.increment();
-            before = g;
-            scheduleMaintenance().join();
+    void flushIndex() throws IOException, RocksDBException {
+        synchronized (flushLock) { // not the tier's monitor: scheduleMaintenance (on the put path) takes that
+            unflushed.set(0);
+            RocksStore.Checkpoint c = new RocksStore.Checkpoint(segments.tailFrom(), segments.nextId());
+            segments.force();
+            rocks.writeCheckpoint(c);
+            rocks.flush();
+            indexFlushes.increment();
         }
     }
 
     /**
-     * Reclaims now and waits (tests, benchmarks, operators): the index is flushed, segments that held only removed
-     * blocks are deleted, segments with garbage are relocated until none is left, and the index is compacted.
-     * Runs on the maintenance thread, so it never races a background round.
+     * Flushes and compacts the index now and waits (tests, benchmarks, operators). Segment space is not touched:
+     * it comes back by whole segments as the log passes capacity.
      */
     public void compactNow() {
-        checkOpen();
+        lifecycle.readLock().lock();
         try {
-            CompletableFuture.runAsync(() -> {
-                try {
-                    flushIndex();
-                    for (int i = 0; i < 1024 && !closed.get() && segments.garbageBytes() > 0 && reclaimRound(); i++) {
-                        // until nothing more comes back
-                    }
-                    rocks.compact();
-                } catch (IOException | RocksDBException e) {
-                    errors.increment();
-                    throw new UncheckedIOException(new IOException("compaction failed", e));
-                }
-            }, maintenance).join();
-        } catch (RejectedExecutionException e) {
-            throw new TierClosedException("tier " + cfg.name());
+            checkOpen();
+            flushIndex();
+            rocks.compact();
+        } catch (IOException | RocksDBException e) {
+            errors.increment();
+            throw new UncheckedIOException(new IOException("compaction failed", e));
+        } finally {
+            lifecycle.readLock().unlock();
         }
     }
 
@@ -849,13 +819,16 @@ public final class NvmeTier implements Tier {
             return;
         }
         io.shutdown();
+        maintenance.shutdown();
+        // Before the write lock: a background step that needs the read lock must not wait for close while close
+        // waits for it (the 60 s hang of issue 15, NvmeCloseTest).
         awaitQuietly(io);
+        awaitQuietly(maintenance);
         lifecycle.writeLock().lock();
         try {
-            maintenance.shutdown();
-            awaitQuietly(maintenance);
             try {
-                flushIndex(); // without a WAL, this is what makes a clean shutdown lose nothing
+                segments.sealActive(); // nothing in flight: the checkpoint then covers every segment
+                flushIndex(); // the next open scans no tail (and undoes no remove)
             } catch (IOException | RocksDBException e) {
                 LOG.warn("{}: flush at close failed: {}", cfg.name(), e.toString());
             }

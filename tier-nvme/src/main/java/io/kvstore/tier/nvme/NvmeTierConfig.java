@@ -12,14 +12,16 @@ import java.util.Objects;
  * @param capacityBytes        logical capacity: the sum of {@link NvmeTier#footprint} of the stored blocks
  * @param blockCacheBytes      LRU block cache for the index's SST blocks (payloads are not cached: hot payloads
  *                             belong to the DRAM tier)
- * @param writeBufferBytes     payload bytes written between index flushes (without a WAL, about the most a crash
- *                             loses); the index memtable is at most 8 MiB
+ * @param writeBufferBytes     payload bytes written between index flushes, each with a checkpoint (without a WAL,
+ *                             about how much log the next open scans after a crash); the index memtable is at
+ *                             most 8 MiB
  * @param maxWriteBuffers      index memtables
  * @param backgroundJobs       RocksDB flush + compaction threads (index only)
- * @param segmentBytes         payload segment file size; the tier lowers it to capacity / 64 for small capacities,
- *                             so that space comes back in small units as blocks are evicted
- * @param garbageRatio         when segment bytes no block points at exceed this fraction of capacity, the tier
- *                             reclaims segments in the background; at twice the fraction, puts wait for it
+ * @param segmentBytes         payload segment file size, the unit in which space comes back (oldest segment
+ *                             first); the tier lowers it to capacity / 64, so that a reclaim drops at most 1/64
+ *                             of the blocks
+ * @param reinsertionShare     share of a reclaimed segment's bytes that may be rewritten to keep blocks read since
+ *                             they were written (parents first), in [0, 0.5]; 0 drops them all
  * @param codec                payload codec (falls back to {@link Codec#NONE} per block when it does not pay)
  * @param walMode              write-ahead log policy
  * @param directIo             O_DIRECT for segment reads and writes and RocksDB's reads, flushes and compactions
@@ -32,7 +34,7 @@ import java.util.Objects;
  */
 public record NvmeTierConfig(String name, Path directory, long capacityBytes, long blockCacheBytes,
                              long writeBufferBytes, int maxWriteBuffers, int backgroundJobs, long segmentBytes,
-                             double garbageRatio, Codec codec,
+                             double reinsertionShare, Codec codec,
                              WalMode walMode, boolean directIo, int ioThreads, int ioQueue, int maxBatchKeys,
                              long maxBatchBytes, long bufferPoolBytes) {
 
@@ -49,8 +51,8 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
         atLeast("maxWriteBuffers", maxWriteBuffers, 2);
         positive("backgroundJobs", backgroundJobs);
         atLeast("segmentBytes", segmentBytes, MIB);
-        if (!(garbageRatio > 0 && garbageRatio <= 0.5)) {
-            throw new IllegalArgumentException("garbageRatio must be in (0, 0.5], was " + garbageRatio);
+        if (!(reinsertionShare >= 0 && reinsertionShare <= 0.5)) {
+            throw new IllegalArgumentException("reinsertionShare must be in [0, 0.5], was " + reinsertionShare);
         }
         positive("ioThreads", ioThreads);
         positive("ioQueue", ioQueue);
@@ -96,7 +98,7 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
         private int maxWriteBuffers = 2;
         private int backgroundJobs = 2;
         private long segmentBytes = 256 * MIB;
-        private double garbageRatio = 0.03;
+        private double reinsertionShare = 0.5;
         private Codec codec = Codec.NONE;
         private WalMode walMode = WalMode.DISABLED;
         private boolean directIo = true;
@@ -141,8 +143,8 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
             return this;
         }
 
-        public Builder garbageRatio(double v) {
-            garbageRatio = v;
+        public Builder reinsertionShare(double v) {
+            reinsertionShare = v;
             return this;
         }
 
@@ -188,7 +190,7 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
 
         public NvmeTierConfig build() {
             return new NvmeTierConfig(name, directory, capacityBytes, blockCacheBytes, writeBufferBytes,
-                    maxWriteBuffers, backgroundJobs, segmentBytes, garbageRatio,
+                    maxWriteBuffers, backgroundJobs, segmentBytes, reinsertionShare,
                     codec, walMode, directIo, ioThreads, ioQueue, maxBatchKeys, maxBatchBytes, bufferPoolBytes);
         }
     }

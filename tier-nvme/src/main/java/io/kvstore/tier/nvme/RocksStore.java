@@ -14,6 +14,10 @@ import org.rocksdb.LRUCache;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.Statistics;
+import org.rocksdb.StatsLevel;
+import org.rocksdb.TickerType;
 import org.rocksdb.WALRecoveryMode;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
@@ -21,6 +25,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -36,8 +41,11 @@ import java.util.List;
  * created once, in dependency order, and closed in reverse order (handles, database, then options and cache).
  * RocksDB holds only the index: the {@code default} column family maps a block key to its
  * {@link MetaDescriptor} record (metadata and the record's place in the segment files); payloads live in
- * {@link SegmentStore}. A directory written by the earlier BlobDB layout has a {@code blocks} column family;
- * it is dropped at open (its version-1 metadata records then decode as damaged and are dropped too).
+ * {@link SegmentStore}. Two more records live in the same column family under keys that cannot be block keys
+ * (block keys are 32 bytes; these are 2): the on-disk {@linkplain #FORMAT format} version, and the
+ * {@linkplain Checkpoint checkpoint} written with every index flush. A directory written by the earlier BlobDB
+ * layout has a {@code blocks} column family; it is dropped at open (and the directory started cold: it has no
+ * format record).
  *
  * <p>Not thread-safe to close; the owning tier guarantees no operation runs during {@link #close()}.
  */
@@ -49,6 +57,23 @@ final class RocksStore implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RocksStore.class);
     static final byte[] LEGACY_BLOCKS_CF = "blocks".getBytes(StandardCharsets.UTF_8);
+    /**
+     * On-disk format version of the whole directory: 3 = self-describing segment records ({@link RecordDescriptor}
+     * version 2), index records of {@link MetaDescriptor} version 2, and the checkpoint record. A directory without
+     * it (or with another value) was written by an earlier layout.
+     */
+    static final int FORMAT = 3;
+    private static final byte[] FORMAT_KEY = {0, 'F'};
+    private static final byte[] CHECKPOINT_KEY = {0, 'C'};
+
+    /**
+     * What the last index flush made durable: every record in a segment with an id below {@code tailFrom} has its
+     * index record in the flushed index; records in segments from {@code tailFrom} on may not (the log's tail,
+     * scanned at open). {@code nextSegment}: no segment id below it is ever used again.
+     */
+    record Checkpoint(long tailFrom, long nextSegment) {
+        static final Checkpoint NONE = new Checkpoint(0, 0);
+    }
 
     /** Native objects in creation order; closed last-first. */
     private final Deque<AutoCloseable> owned = new ArrayDeque<>();
@@ -59,6 +84,7 @@ final class RocksStore implements AutoCloseable {
     final FlushOptions flushOptions;
     final CompactRangeOptions compactOptions;
     final boolean directIo;
+    private final Statistics statistics;
 
     RocksStore(NvmeTierConfig cfg) throws IOException, RocksDBException {
         Files.createDirectories(cfg.directory());
@@ -68,6 +94,8 @@ final class RocksStore implements AutoCloseable {
                     cfg.name(), cfg.directory());
         }
         try {
+            this.statistics = own(new Statistics());
+            statistics.setStatsLevel(StatsLevel.EXCEPT_DETAILED_TIMERS);
             Cache cache = own(new LRUCache(cfg.blockCacheBytes()));
             BlockBasedTableConfig table = new BlockBasedTableConfig().setBlockCache(cache)
                     .setCacheIndexAndFilterBlocks(true).setPinL0FilterAndIndexBlocksInCache(true);
@@ -79,6 +107,7 @@ final class RocksStore implements AutoCloseable {
             DBOptions dbOpts = own(new DBOptions()
                     .setCreateIfMissing(true)
                     .setCreateMissingColumnFamilies(true)
+                    .setStatistics(statistics)
                     .setMaxBackgroundJobs(cfg.backgroundJobs())
                     .setUseDirectReads(directIo)
                     .setUseDirectIoForFlushAndCompaction(directIo)
@@ -136,6 +165,59 @@ final class RocksStore implements AutoCloseable {
     private <T extends AutoCloseable> T own(T resource) {
         owned.push(resource);
         return resource;
+    }
+
+    /** Bytes RocksDB wrote to the device for the index: memtable flushes, compactions and its WAL. */
+    long bytesWritten() {
+        return statistics.getTickerCount(TickerType.FLUSH_WRITE_BYTES)
+                + statistics.getTickerCount(TickerType.COMPACT_WRITE_BYTES)
+                + statistics.getTickerCount(TickerType.WAL_FILE_BYTES);
+    }
+
+    /** The directory's format version, or -1 if it has none (new, or an earlier layout). */
+    int format() throws RocksDBException {
+        byte[] v = db.get(meta, readOptions, FORMAT_KEY);
+        return v == null || v.length != 4 ? -1 : ByteBuffer.wrap(v).getInt();
+    }
+
+    /** Records the current {@link #FORMAT}. */
+    void writeFormat() throws RocksDBException {
+        db.put(meta, writeOptions, FORMAT_KEY, ByteBuffer.allocate(4).putInt(FORMAT).array());
+    }
+
+    /** True if the index holds any record at all. */
+    boolean isEmpty() {
+        try (RocksIterator it = db.newIterator(meta, readOptions)) {
+            it.seekToFirst();
+            return !it.isValid();
+        }
+    }
+
+    /** Deletes every record (starting an earlier layout's directory cold). */
+    void clear() throws RocksDBException {
+        try (RocksIterator it = db.newIterator(meta, readOptions)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                db.delete(meta, writeOptions, it.key());
+            }
+            it.status();
+        }
+    }
+
+    /** The last checkpoint written, or {@link Checkpoint#NONE}. */
+    Checkpoint checkpoint() throws RocksDBException {
+        byte[] v = db.get(meta, readOptions, CHECKPOINT_KEY);
+        if (v == null || v.length != 16) {
+            return Checkpoint.NONE;
+        }
+        ByteBuffer b = ByteBuffer.wrap(v).order(ByteOrder.BIG_ENDIAN);
+        return new Checkpoint(b.getLong(), b.getLong());
+    }
+
+    /** Puts the checkpoint into the memtable; the caller flushes. */
+    void writeCheckpoint(Checkpoint c) throws RocksDBException {
+        db.put(meta, writeOptions, CHECKPOINT_KEY,
+                ByteBuffer.allocate(16).order(ByteOrder.BIG_ENDIAN).putLong(c.tailFrom()).putLong(c.nextSegment())
+                        .array());
     }
 
     /** Writes the memtable to disk and waits. */

@@ -34,12 +34,11 @@ import java.util.stream.Stream;
  * Appends go to the one active segment: the offset is reserved under a lock, the write itself runs outside it,
  * so concurrent puts write concurrently. When a record does not fit, the active segment is sealed (fdatasync) and
  * a new one opened; a record larger than the segment size gets a segment of its own. Segments are never written
- * again once sealed, and at open every existing segment is sealed. Space comes back by whole segments: the tier
- * tracks live bytes per segment ({@link #addLive}) and deletes a sealed segment with no live record and no append
- * in flight ({@link Segment#reclaimable}) <em>after</em> it has made the index deletions durable (see
- * {@code NvmeTier}), or relocates the live records of a mostly-dead segment first. A record's bytes are written
- * before its index entry, so an index entry that survives a crash points at written bytes; whatever is torn or
- * damaged anyway fails the record's CRC32C checks on read and is never served.
+ * again once sealed, and at open every existing segment is sealed. Ids grow with creation, so the segments in id
+ * order are the log, oldest first. Space comes back by whole segments, oldest first ({@link #oldestReclaimable},
+ * {@link #delete}); what happens to the records still in a segment is the tier's decision ({@code Reclaimer}).
+ * The store tracks live bytes and keys per segment ({@link #addLive}) for that. Whatever is torn or damaged fails
+ * the record's CRC32C checks on read and is never served.
  *
  * <p>Thread-safe. Buffers passed in must be direct and 4 KiB aligned ({@link BufferPool} buffers are) with
  * capacity for the padded length.
@@ -50,6 +49,8 @@ final class SegmentStore implements AutoCloseable {
     /** Record alignment and padding unit (the O_DIRECT block size on common filesystems). */
     static final int ALIGN = 4096;
     static final String SUFFIX = ".seg";
+    /** Consecutive zero-byte transfers after which a read or write gives up instead of spinning. */
+    private static final int MAX_STALLS = 8;
 
     /** Where a record is: segment id, byte offset, record length (header + stored payload, unpadded). */
     record Location(long segment, long offset, int length) {
@@ -77,7 +78,7 @@ final class SegmentStore implements AutoCloseable {
         final AtomicLong live = new AtomicLong();
         /** Appends reserved but not yet registered live (or abandoned). */
         final AtomicInteger writers = new AtomicInteger();
-        /** Keys whose index entry points into this segment (for relocation). */
+        /** Keys whose index entry points into this segment (what a reclaim of the segment drops or keeps). */
         final Set<BlockKey> keys = ConcurrentHashMap.newKeySet();
 
         Segment(long id, Path path, FileChannel channel, long end) {
@@ -85,15 +86,6 @@ final class SegmentStore implements AutoCloseable {
             this.path = path;
             this.channel = channel;
             this.end = end;
-        }
-
-        boolean reclaimable() {
-            return sealed && live.get() == 0 && writers.get() == 0;
-        }
-
-        /** Padded bytes of this segment that no index entry points at. */
-        long garbage() {
-            return Math.max(0, size() - live.get());
         }
 
         long size() {
@@ -251,8 +243,14 @@ final class SegmentStore implements AutoCloseable {
         withChannel(s, ch -> {
             b.position(0);
             long pos = loc.offset();
+            int stalls = 0;
             while (b.hasRemaining()) {
-                pos += ch.write(b, pos);
+                int n = ch.write(b, pos);
+                stalls = n == 0 ? stalls + 1 : 0;
+                if (stalls > MAX_STALLS) {
+                    throw new IOException("write of " + s.path + " at " + pos + " makes no progress");
+                }
+                pos += n;
             }
         });
     }
@@ -303,9 +301,11 @@ final class SegmentStore implements AutoCloseable {
         withChannel(s, ch -> {
             ByteBuffer b = dst.clear().limit(padded);
             long pos = loc.offset();
+            int stalls = 0;
             while (b.hasRemaining()) {
                 int n = ch.read(b, pos);
-                if (n < 0) {
+                stalls = n == 0 ? stalls + 1 : 0;
+                if (n < 0 || stalls > MAX_STALLS) { // end of file, or a channel that returns 0 forever
                     whole[0] = false;
                     return;
                 }
@@ -331,6 +331,11 @@ final class SegmentStore implements AutoCloseable {
         return s;
     }
 
+    /** True if segment {@code id} exists. */
+    boolean exists(long id) {
+        return segments.containsKey(id);
+    }
+
     Collection<Segment> segments() {
         return segments.values();
     }
@@ -347,17 +352,55 @@ final class SegmentStore implements AutoCloseable {
         }
     }
 
-    /** Seals the active segment if it holds garbage, so that its space can be reclaimed. */
-    void sealActiveIfGarbage() {
-        Segment s;
-        synchronized (appendLock) {
-            s = active;
-            if (s == null || s.garbage() == 0) {
-                return;
+    /** Segments in log order (ascending id, oldest first). */
+    List<Segment> inLogOrder() {
+        List<Segment> out = new ArrayList<>(segments.values());
+        out.sort(java.util.Comparator.comparingLong(x -> x.id));
+        return out;
+    }
+
+    /** The oldest segment, if it is sealed and no append is in flight there; else null. */
+    Segment oldestReclaimable() {
+        Segment oldest = null;
+        for (Segment x : segments.values()) {
+            if (oldest == null || x.id < oldest.id) {
+                oldest = x;
             }
-            active = null;
         }
-        seal(s);
+        synchronized (appendLock) {
+            return oldest == null || oldest == active || !oldest.sealed || oldest.writers.get() > 0 ? null : oldest;
+        }
+    }
+
+    /**
+     * The lowest segment id that may hold a record whose index entry is not yet in the index (appends in flight,
+     * or the active segment); every segment below it is sealed with all its appends indexed. With no such segment,
+     * the next id to be used.
+     */
+    long tailFrom() {
+        synchronized (appendLock) {
+            long from = active != null ? active.id : nextId;
+            for (Segment x : segments.values()) {
+                if (x.writers.get() > 0 || !x.sealed) {
+                    from = Math.min(from, x.id);
+                }
+            }
+            return from;
+        }
+    }
+
+    /** The id the next new segment gets. */
+    long nextId() {
+        synchronized (appendLock) {
+            return nextId;
+        }
+    }
+
+    /** Raises the next segment id to at least {@code floor} (ids are never reused, even after every delete). */
+    void nextIdAtLeast(long floor) {
+        synchronized (appendLock) {
+            nextId = Math.max(nextId, floor);
+        }
     }
 
     /** fdatasync of the active segment (for flush and sync puts). */
@@ -376,7 +419,10 @@ final class SegmentStore implements AutoCloseable {
         sync(segment(loc.segment()));
     }
 
-    /** Deletes a segment; the caller has checked {@link Segment#reclaimable} and made the index durable. */
+    /**
+     * Deletes a segment file. The caller has taken its records out of the index first; a reader still holding an
+     * old location then reads nothing ({@link #read} answers false) and looks the key up again.
+     */
     void delete(Segment s) {
         synchronized (s) {
             if (segments.remove(s.id) == null) {
@@ -391,6 +437,11 @@ final class SegmentStore implements AutoCloseable {
         } catch (IOException e) {
             LOG.warn("deleting {} failed: {}", s.path, e.toString());
         }
+    }
+
+    /** The size at which the active segment is sealed. */
+    long segmentBytes() {
+        return segmentBytes;
     }
 
     long totalBytes() {

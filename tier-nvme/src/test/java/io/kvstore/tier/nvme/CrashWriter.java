@@ -14,10 +14,11 @@ import java.util.List;
 
 /**
  * The child JVM of {@link NvmeCrashTest}: opens the tier and writes block after block, forever, evicting the
- * oldest when full, until it is killed. After each durable-to-RocksDB step it prints one line to stdout:
- * {@code S n} (block n stored) or {@code R n} (block n removed).
+ * oldest when full, until it is killed. After each step it prints one line to stdout: {@code S n} (block n stored:
+ * the put returned) or {@code R n} (block n removed, by this writer or dropped by the tier's segment reclaim).
  *
- * <p>Arguments: directory, first block number, capacity bytes, block bytes.
+ * <p>Arguments: directory, first block number, capacity bytes, block bytes, and optionally {@code defaults} (the
+ * tier's default configuration instead of {@link NvmeCrashTest#config}).
  */
 public final class CrashWriter {
 
@@ -30,7 +31,13 @@ public final class CrashWriter {
         long capacity = Long.parseLong(args[2]);
         int block = Integer.parseInt(args[3]);
         PrintStream out = System.out;
-        NvmeTier tier = NvmeTier.open(NvmeCrashTest.config(dir, capacity));
+        NvmeTier tier = NvmeTier.open(args.length > 4 ? NvmeTierConfig.builder(dir, capacity).build() // defaults
+                : NvmeCrashTest.config(dir, capacity));
+        tier.dropListener(key -> { // blocks the tier drops itself (oldest segment reclaimed) count as removed
+            synchronized (out) {
+                out.println("R " + key.secondLong());
+            }
+        });
         List<BlockMeta> present = new ArrayList<>();
         tier.forEach(present::add);
         present.sort(Comparator.comparingInt(BlockMeta::position));
@@ -44,7 +51,9 @@ public final class CrashWriter {
             if (o == PutOutcome.NO_CAPACITY) {
                 BlockKey victim = oldest.poll();
                 if (victim != null && tier.remove(victim)) {
-                    out.println("R " + victim.secondLong());
+                    synchronized (out) {
+                        out.println("R " + victim.secondLong());
+                    }
                 }
                 continue;
             }
@@ -52,8 +61,10 @@ public final class CrashWriter {
                 throw new IllegalStateException("put " + next + ": " + o);
             }
             oldest.add(m.key());
-            out.println("S " + next);
-            out.flush();
+            synchronized (out) {
+                out.println("S " + next);
+                out.flush();
+            }
             next++;
         }
     }

@@ -28,8 +28,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Crash safety: a child JVM ({@link CrashWriter}) writes continuously and is killed with SIGKILL at a random
  * moment; the tier is reopened and every block it reports must read back with a valid checksum and the expected
- * bytes, and lookups ({@code contains}) must agree with reads. Blocks acknowledged but missing after the crash
- * (lost from memtables, as the WAL is off by default) are counted and reported per crash.
+ * bytes, and lookups ({@code contains}) must agree with reads. Blocks acknowledged but missing after the crash are
+ * counted and reported per crash: with the default settings (no WAL) the open rebuilds the index from the segment
+ * log's tail, so a block whose put returned is lost only if the kill fell between a reclaim dropping it and the
+ * writer printing so (at most 1% of the acknowledged blocks is allowed for that).
  *
  * <p>Three cycles run by default; {@code -Dkvstore.long=true} runs 20 ({@code -Dkvstore.crash.cycles=N} any
  * number).
@@ -55,6 +57,7 @@ class NvmeCrashTest {
         Set<Long> stored = new HashSet<>(); // acknowledged and not acknowledged as removed
         long next = 0;
         long totalLost = 0;
+        long totalAcked = 0;
         List<String> report = new ArrayList<>();
         for (int c = 1; c <= cycles; c++) {
             Child child = Child.start(db, next, dir.resolve("child-" + c + ".err"));
@@ -95,13 +98,19 @@ class NvmeCrashTest {
                 }
                 assertThat(tier.stats().corrupt()).isZero();
                 assertThat(tier.stats().details().get("corrupt_at_open")).isZero();
-                long lost = stored.stream().filter(n -> !present.contains(n)).count();
+                // the writer evicts oldest first, and so does the open when undone removes (or a put in flight past
+                // the log's limit) leave more than fits: a missing block older than every present one was evicted
+                long oldestPresent = present.stream().mapToLong(Long::longValue).min().orElse(Long.MAX_VALUE);
+                long evictedAtOpen = stored.stream().filter(n -> !present.contains(n) && n < oldestPresent).count();
+                long lost = stored.stream().filter(n -> !present.contains(n) && n > oldestPresent).count();
                 long resurrected = present.stream().filter(n -> !stored.contains(n)).count();
                 totalLost += lost;
+                totalAcked += child.stored.size();
                 String line = String.format("crash %2d after %4d ms: acked %5d stored, %4d removed this run;"
-                                + " present %3d, lost %3d (%.1f MiB), resurrected deletes %d", c, killAfterMs,
+                                + " present %3d, lost %3d (%.1f MiB), evicted at open %d, resurrected deletes %d", c,
+                        killAfterMs,
                         child.stored.size(), child.removed.size(), present.size(), lost,
-                        lost * (double) BLOCK / (1 << 20), resurrected);
+                        lost * (double) BLOCK / (1 << 20), evictedAtOpen, resurrected);
                 report.add(line);
                 System.out.println("nvme " + line);
                 stored.clear();
@@ -110,8 +119,9 @@ class NvmeCrashTest {
                 next = Math.max(next, present.stream().mapToLong(Long::longValue).max().orElse(-1) + 1);
             }
         }
-        System.out.printf("nvme crash test: %d cycles, %d blocks lost in total, %.1f per crash%n", cycles, totalLost,
-                totalLost / (double) cycles);
+        System.out.printf("nvme crash test: %d cycles, %d of %d acknowledged blocks lost in total, %.1f per crash%n",
+                cycles, totalLost, totalAcked, totalLost / (double) cycles);
+        assertThat(totalLost).as("acknowledged blocks lost").isLessThanOrEqualTo(totalAcked / 100);
         assertThat(report).hasSize(cycles);
     }
 

@@ -181,7 +181,7 @@ class NvmeTierTest extends TierContractTest {
     }
 
     @Test
-    void aDirectoryOfTheEarlierBlobDbLayoutOpensAndItsRecordsAreDropped() throws Exception {
+    void aDirectoryOfTheEarlierBlobDbLayoutIsStartedCold() throws Exception {
         tier.close();
         Path old = dir.resolve("old");
         java.nio.file.Files.createDirectories(old);
@@ -203,7 +203,7 @@ class NvmeTierTest extends TierContractTest {
         tier = NvmeTier.open(NvmeTierConfig.builder(old, 64L << 20).build());
         NvmeTier t = (NvmeTier) tier;
         assertThat(t.blockCount()).isZero();
-        assertThat(t.stats().details().get("corrupt_at_open")).isEqualTo(1L);
+        assertThat(t.stats().details().get("started_cold")).isEqualTo(1L);
         assertThat(t.put(Blocks.meta(1, BLOCK), payloadOf(1))).isEqualTo(PutOutcome.STORED);
         tier.close();
         tier = NvmeTier.open(NvmeTierConfig.builder(old, 64L << 20).build());

@@ -1,0 +1,164 @@
+package io.kvstore.tier.nvme;
+
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.tier.TierDropListener;
+import io.kvstore.tier.nvme.MetaDescriptor.Entry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Space back for an {@link NvmeTier} by whole segments, oldest first, without rewriting cache data (CacheLib navy's
+ * RegionManager with a FIFO region policy). When the segments on disk pass the tier's capacity plus one segment
+ * ({@link #limit}), the oldest one is dropped: each record the index still points at is dropped with it unless the store's {@link TierDropListener}
+ * says it must stay ({@code mayDrop} false: pinned or leased), in which case it is rewritten to the newest segment,
+ * at most {@link #RELOCATION_SHARE 1/2} of a segment's bytes (or one record) per reclaimed segment; past that bound a block that
+ * should stay is dropped anyway and counted ({@code forced_drops}): the tier never exceeds its capacity to keep
+ * pins. Of the blocks that may go, those read since they were written are rewritten too, parents (low chain
+ * positions) first, within {@code reinsertionShare} of a segment's bytes per reclaimed segment (CacheLib navy's
+ * hits-based reinsertion; a prefix cache needs the oldest blocks of a chain most, and pure FIFO drops them first);
+ * a reinserted block must be read again to be reinserted again. The listener hears {@code dropped} for every
+ * dropped block after its segment file is gone.
+ *
+ * <p>Runs in the thread of the put that took the log past capacity, after that put released its key's lock (a
+ * reclaim takes other keys' locks; lock order is reclaim, then key). A put that finds a reclaim under way goes on
+ * without waiting; the reclaim loops until the log is within capacity again, so it also covers that put's record.
+ * Thread-safe.
+ */
+final class Reclaimer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Reclaimer.class);
+    /** Largest share of a reclaimed segment's size that may be rewritten to keep blocks that must stay. */
+    static final int RELOCATION_SHARE = 2;
+
+    private final NvmeTier tier;
+    private final ReentrantLock lock = new ReentrantLock();
+    private volatile TierDropListener listener = TierDropListener.NONE;
+    private final LongAdder reclaimedSegments = new LongAdder();
+    private final LongAdder droppedBlocks = new LongAdder();
+    private final LongAdder relocatedBlocks = new LongAdder();
+    private final LongAdder forcedDrops = new LongAdder();
+    private final LongAdder reinsertedBlocks = new LongAdder();
+    /** Keys read since their record was written: reinsertion candidates. */
+    private final Set<BlockKey> readSinceWritten = ConcurrentHashMap.newKeySet();
+
+    Reclaimer(NvmeTier tier) {
+        this.tier = tier;
+    }
+
+    void listener(TierDropListener l) {
+        listener = l;
+    }
+
+    /** A read hit {@code key}. */
+    void hit(BlockKey key) {
+        if (tier.cfg.reinsertionShare() > 0 && !readSinceWritten.contains(key)) {
+            readSinceWritten.add(key);
+        }
+    }
+
+    /** {@code key} left the index. */
+    void forget(BlockKey key) {
+        readSinceWritten.remove(key);
+    }
+
+    /**
+     * Segment bytes the log may hold: the capacity plus one segment. The slack matters: live blocks alone may fill the
+     * capacity (the store evicts only what the next put needs), and the log also holds the unused end of each sealed
+     * segment and the records of removed blocks; a store that evicts in FIFO order has emptied the oldest segment by
+     * the time the log passes this limit, so the reclaim drops nothing live.
+     */
+    static long limit(NvmeTier tier) {
+        return tier.cfg.capacityBytes() + tier.segments.segmentBytes();
+    }
+
+    /** Reclaims oldest segments while the log is over {@link #limit}; returns at once if another thread is at it. */
+    void makeRoom() {
+        long limit = limit(tier);
+        if (tier.segments.totalBytes() <= limit || lock.isHeldByCurrentThread() || !lock.tryLock()) {
+            return;
+        }
+        try {
+            while (tier.segments.totalBytes() > limit) {
+                SegmentStore.Segment oldest = tier.segments.oldestReclaimable();
+                if (oldest == null) {
+                    return; // only the active segment (or appends in flight in the oldest): the next put retries
+                }
+                reclaim(oldest, listener);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Drops segment {@code s} with the blocks still in it, keeping (by rewriting) those {@code ask} says must stay,
+     * within the bound; then deletes the file and tells {@code ask} what was dropped.
+     */
+    void reclaim(SegmentStore.Segment s, TierDropListener ask) {
+        long budget = tier.segments.segmentBytes() / RELOCATION_SHARE;
+        long reinsertBudget = (long) (tier.segments.segmentBytes() * tier.cfg.reinsertionShare());
+        long moved = 0;
+        long reinserted = 0;
+        List<BlockKey> gone = new ArrayList<>();
+        List<Entry> in = new ArrayList<>();
+        for (BlockKey key : s.keys) {
+            Entry e = tier.index.get(key);
+            if (e != null && e.location().segment() == s.id) {
+                in.add(e);
+            }
+        }
+        in.sort(Comparator.comparingInt((Entry e) -> e.meta().position())); // parents first: a prefix needs them
+        for (Entry e : in) {
+            BlockKey key = e.meta().key();
+            long n = -1; // bytes rewritten to keep the block; 0 if it went meanwhile; -1: drop it
+            if (!ask.mayDrop(key)) {
+                if (moved == 0 || moved + e.location().padded() <= budget) {
+                    n = keep(key, e, false, relocatedBlocks);
+                    moved += Math.max(0, n);
+                } else {
+                    forcedDrops.increment();
+                    LOG.warn("{}: block {} must stay but the segment's relocation budget ({} bytes) is spent; "
+                            + "dropped", tier.cfg.name(), key.shortHex(), budget);
+                }
+            } else if (readSinceWritten.remove(key) && reinserted + e.location().padded() <= reinsertBudget) {
+                n = keep(key, e, true, reinsertedBlocks);
+                reinserted += Math.max(0, n);
+            }
+            if (n < 0 && tier.unindex(key, e)) { // not kept (or unreadable, not writable): dropped
+                gone.add(key);
+            }
+        }
+        tier.segments.delete(s);
+        reclaimedSegments.increment();
+        droppedBlocks.add(gone.size());
+        for (BlockKey key : gone) {
+            ask.dropped(key);
+        }
+    }
+
+    /** Rewrites the block to the newest segment; returns {@link NvmeTier#relocate}'s answer and counts a success. */
+    private long keep(BlockKey key, Entry e, boolean reinsert, LongAdder kept) {
+        long n = tier.relocate(key, e, reinsert);
+        if (n > 0) {
+            kept.increment();
+        }
+        return n;
+    }
+
+    void stats(Map<String, Long> d) {
+        d.put("reclaimed_segments", reclaimedSegments.sum());
+        d.put("dropped_blocks", droppedBlocks.sum());
+        d.put("relocated_blocks", relocatedBlocks.sum());
+        d.put("forced_drops", forcedDrops.sum());
+        d.put("reinserted_blocks", reinsertedBlocks.sum());
+    }
+}

@@ -1,0 +1,264 @@
+package io.kvstore.tier.nvme;
+
+import io.kvstore.core.block.BlockMeta;
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.tier.TierDropListener;
+import io.kvstore.tier.nvme.MetaDescriptor.Entry;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Opening an {@link NvmeTier}: what is on disk becomes the tier's index again.
+ * <ol>
+ *   <li>A directory without the current {@linkplain RocksStore#FORMAT format} record but with data (an earlier
+ *       layout) is started cold: index and segments deleted, one warning.</li>
+ *   <li>The index is loaded from RocksDB. A record pointing into a segment that no longer exists was reclaimed
+ *       before the index learned it ({@code stale_at_open}); one pointing outside its segment is damaged
+ *       ({@code corrupt_at_open}). Both are deleted.</li>
+ *   <li>Without a WAL, the log's tail (segments from the last {@linkplain RocksStore.Checkpoint checkpoint} on) is
+ *       scanned record by record: a record whose header and payload verify and whose key the index lacks is
+ *       indexed again ({@code recovered_at_open}). Within a segment the scan hops from header to header by the
+ *       recorded length, skips 4 KiB pages that were never written (a put in flight at the crash), skips a record
+ *       whose payload does not verify ({@code torn_at_open}), and stops at the first page that is neither zero nor
+ *       a valid header: it never looks for headers inside a payload.</li>
+ *   <li>If the blocks found need more than the capacity (removes undone by the crash, a smaller capacity), the
+ *       oldest blocks are dropped in log order, as many as needed; if the segments exceed the log's limit, the
+ *       oldest segments are dropped as a reclaim would.</li>
+ *   <li>A new checkpoint is flushed, so a second crash does not scan the same tail again.</li>
+ * </ol>
+ * Open time is the index load (RocksDB, about 100 bytes per block) plus the tail scan (at most about one segment
+ * plus {@code writeBufferBytes} of records), not a function of the capacity.
+ */
+final class Recovery {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Recovery.class);
+    /** Bytes read at each record boundary of the tail: the header, and the whole record if it is small. */
+    private static final int FIRST_READ = 64 * 1024;
+
+    /** What the last open found, for {@link NvmeTier#stats()}. */
+    record Report(long corrupt, long stale, long recovered, long torn, long tailBytes, long millis,
+                  boolean startedCold) {
+        void stats(Map<String, Long> d) {
+            d.put("corrupt_at_open", corrupt);
+            d.put("stale_at_open", stale);
+            d.put("recovered_at_open", recovered);
+            d.put("torn_at_open", torn);
+            d.put("tail_bytes_scanned_at_open", tailBytes);
+            d.put("open_millis", millis);
+            d.put("started_cold", startedCold ? 1L : 0L);
+        }
+    }
+
+    private final NvmeTier tier;
+    private long corrupt;
+    private long stale;
+    private long recovered;
+    private long torn;
+    private long tailBytes;
+
+    private Recovery(NvmeTier tier) {
+        this.tier = tier;
+    }
+
+    static Report open(NvmeTier tier) throws IOException, RocksDBException {
+        return new Recovery(tier).run();
+    }
+
+    private Report run() throws IOException, RocksDBException {
+        long t0 = System.nanoTime();
+        RocksStore rocks = tier.rocks;
+        SegmentStore segments = tier.segments;
+        boolean cold = false;
+        boolean formatted = false;
+        if (rocks.format() != RocksStore.FORMAT) {
+            if (!rocks.isEmpty() || !segments.segments().isEmpty()) {
+                LOG.warn("{}: {} holds an earlier on-disk layout (format {} expected); starting it cold, its blocks"
+                        + " are discarded", tier.cfg.name(), tier.cfg.directory(), RocksStore.FORMAT);
+                rocks.clear();
+                for (SegmentStore.Segment s : List.copyOf(segments.segments())) {
+                    segments.delete(s);
+                }
+                cold = true;
+            }
+            rocks.writeFormat();
+            formatted = true; // flushed below: a crash must not leave segments without the format record
+        }
+        RocksStore.Checkpoint checkpoint = rocks.checkpoint();
+        segments.nextIdAtLeast(checkpoint.nextSegment());
+        loadIndex();
+        if (tier.cfg.walMode() == WalMode.DISABLED) {
+            for (SegmentStore.Segment s : segments.inLogOrder()) {
+                if (s.id >= checkpoint.tailFrom()) {
+                    scan(s);
+                }
+            }
+        }
+        boolean trimmed = trimOldestBlocks();
+        while (segments.totalBytes() > Reclaimer.limit(tier)) {
+            SegmentStore.Segment oldest = segments.oldestReclaimable();
+            if (oldest == null || segments.segments().size() == 1) {
+                break;
+            }
+            new Reclaimer(tier).reclaim(oldest, TierDropListener.NONE);
+            trimmed = true;
+        }
+        if (formatted || trimmed || corrupt + stale + recovered + torn > 0) {
+            tier.flushIndex();
+        }
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        if (recovered + stale + corrupt + torn > 0 || trimmed) {
+            LOG.info("{}: opened in {} ms: {} blocks, {} recovered from {} bytes of log tail, {} stale and {} damaged"
+                            + " index records dropped, {} torn records skipped{}", tier.cfg.name(), ms,
+                    tier.index.size(), recovered, tailBytes, stale, corrupt, torn,
+                    trimmed ? ", oldest blocks dropped to fit the capacity" : "");
+        }
+        return new Report(corrupt, stale, recovered, torn, tailBytes, ms, cold);
+    }
+
+    /**
+     * If the blocks found need more than the capacity (removes the crash undid, or a smaller capacity), drops the
+     * oldest blocks in log order, as many as needed: the ones a FIFO store would evict next, and after a crash
+     * mostly the undone removes themselves. Returns true if it dropped any.
+     */
+    private boolean trimOldestBlocks() {
+        boolean any = false;
+        for (SegmentStore.Segment s : tier.segments.inLogOrder()) {
+            if (tier.used.get() <= tier.cfg.capacityBytes()) {
+                break;
+            }
+            List<Entry> inSegment = new ArrayList<>();
+            for (BlockKey k : s.keys) {
+                Entry e = tier.index.get(k);
+                if (e != null && e.location().segment() == s.id) {
+                    inSegment.add(e);
+                }
+            }
+            inSegment.sort(java.util.Comparator.comparingLong(e -> e.location().offset()));
+            for (Entry e : inSegment) {
+                if (tier.used.get() <= tier.cfg.capacityBytes()) {
+                    break;
+                }
+                any |= tier.unindex(e.meta().key(), e);
+            }
+        }
+        return any;
+    }
+
+    private void loadIndex() throws RocksDBException {
+        RocksStore rocks = tier.rocks;
+        List<byte[]> drop = new ArrayList<>();
+        try (RocksIterator it = rocks.db.newIterator(rocks.meta, rocks.readOptions)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                byte[] k = it.key();
+                if (k.length != BlockKey.BYTES) {
+                    continue; // format and checkpoint records
+                }
+                Entry e = MetaDescriptor.decode(BlockKey.of(k), it.value());
+                if (e != null && !tier.segments.exists(e.location().segment())) {
+                    stale++;
+                    drop.add(k);
+                } else if (e == null || !tier.segments.contains(e.location())) {
+                    corrupt++;
+                    drop.add(k);
+                } else if (tier.index.put(e.meta().key(), e) == null) {
+                    index(e);
+                }
+            }
+            it.status();
+        }
+        for (byte[] k : drop) {
+            rocks.db.delete(rocks.meta, rocks.writeOptions, k);
+        }
+        if (corrupt > 0) {
+            LOG.warn("{}: dropped {} damaged index records at open", tier.cfg.name(), corrupt);
+        }
+    }
+
+    private void index(Entry e) {
+        tier.used.addAndGet(NvmeTier.footprintOf(e.meta().length()));
+        tier.segments.addLive(e.location(), e.meta().key(), false);
+    }
+
+    /** Indexes the records of {@code s} the index lacks (see the class comment for where the scan stops). */
+    private void scan(SegmentStore.Segment s) throws IOException, RocksDBException {
+        long size = s.size();
+        ByteBuffer chunk = tier.pool.acquire(FIRST_READ);
+        try {
+            long p = 0;
+            while (p + SegmentStore.ALIGN <= size) {
+                int n = (int) Math.min(FIRST_READ, (size - p) / SegmentStore.ALIGN * SegmentStore.ALIGN);
+                if (!tier.segments.read(new SegmentStore.Location(s.id, p, n), chunk)) {
+                    break;
+                }
+                ByteBuffer page = chunk.duplicate().position(0).limit(SegmentStore.ALIGN);
+                if (zero(page)) {
+                    p += SegmentStore.ALIGN;
+                    continue;
+                }
+                RecordDescriptor.Header h = RecordDescriptor.header(page);
+                if (h == null) {
+                    LOG.warn("{}: segment {} has no valid record at offset {}; its tail scan stops there",
+                            tier.cfg.name(), s.path.getFileName(), p);
+                    break;
+                }
+                SegmentStore.Location loc = new SegmentStore.Location(s.id, p, h.recordLength());
+                tailBytes += loc.padded();
+                if (p + loc.padded() > size) {
+                    torn++;
+                    break;
+                }
+                p += loc.padded();
+                BlockMeta meta = h.meta();
+                if (tier.index.containsKey(meta.key())) {
+                    continue; // the indexed copy wins (the same bytes: keys name content)
+                }
+                if (!verifies(loc, meta, chunk, n)) {
+                    torn++;
+                    continue;
+                }
+                Entry e = new Entry(meta, loc);
+                tier.rocks.db.put(tier.rocks.meta, tier.rocks.writeOptions, meta.key().toBytes(),
+                        MetaDescriptor.encode(meta, loc));
+                tier.index.put(meta.key(), e);
+                index(e);
+                recovered++;
+            }
+        } finally {
+            tier.pool.release(chunk);
+        }
+    }
+
+    /**
+     * True if the record at {@code loc} verifies. A record within the first {@code read} bytes already in
+     * {@code chunk} is checked there; a longer one is read whole.
+     */
+    private boolean verifies(SegmentStore.Location loc, BlockMeta meta, ByteBuffer chunk, int read)
+            throws IOException {
+        if (loc.length() <= read) {
+            return RecordDescriptor.decode(chunk.duplicate().position(0).limit(loc.length()), meta) != null;
+        }
+        ByteBuffer rec = tier.pool.acquire(loc.padded());
+        try {
+            return tier.segments.read(loc, rec) && RecordDescriptor.decode(rec, meta) != null;
+        } finally {
+            tier.pool.release(rec);
+        }
+    }
+
+    private static boolean zero(ByteBuffer page) {
+        for (int i = 0; i < page.limit(); i += Long.BYTES) {
+            if (page.getLong(i) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
