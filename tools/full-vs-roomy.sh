@@ -17,7 +17,7 @@ run_one() { # name dram
   port=$(free_port); admin=$(free_port); data=$(mktemp -d /tmp/kvdata.XXXX)
   [ "${JFR:-0}" = 1 ] && jfr="-XX:StartFlightRecording=filename=$OUT/$name-$run.jfr,settings=profile"
   KVSTORE_SKIP_BUILD=1 KVSTORE_JAVA_OPTS="$jfr" "$ROOT/kvstore" serve --port "$port" --admin-port "$admin" \
-      --data-dir "$data" --set hbmCapacityBytes=0 --set dramCapacityBytes="$dram" --set nvmeCapacityBytes=1GiB \
+      --data-dir "$data" --set hbmCapacityBytes=0 --set dramCapacityBytes="$dram" --set nvmeCapacityBytes=1GiB --set dramPersist=false \
       > "$OUT/$name-$run.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 300); do curl -sf "http://127.0.0.1:$admin/healthz" >/dev/null 2>&1 && break; sleep 0.1; done

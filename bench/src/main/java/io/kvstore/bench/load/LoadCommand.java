@@ -340,8 +340,9 @@ public final class LoadCommand implements Callable<Integer> {
             Path settings = ParkSummary.settings(out.resolve("locks.jfc"), jfrThreshold);
             jvm.add("-XX:StartFlightRecording=filename=" + jfrFile + ",dumponexit=true,settings=" + settings);
         }
+        // DRAM in private memory: each daemon starts empty, and nothing is left in /dev/shm after it
         List<String> set = List.of("hbmCapacityBytes=0", "dramCapacityBytes=" + c.dramBytes(),
-                "nvmeCapacityBytes=" + nvmeBytes);
+                "nvmeCapacityBytes=" + nvmeBytes, "dramPersist=false");
         boolean ok = false;
         try (Daemon d = Daemon.start(data.resolve("data"), log, jvm, set)) {
             LoadRun load = new LoadRun(clientOptions(d.port), w, connections, probeRate);

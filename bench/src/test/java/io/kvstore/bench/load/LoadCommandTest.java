@@ -30,7 +30,7 @@ class LoadCommandTest {
         Path out = dir.resolve("out");
         int code = new CommandLine(new LoadCommand()).execute("--seconds", "2", "--warmup-seconds", "1",
                 "--roomy-warmup-seconds", "1", "--runs", "1", "--connections", "2", "--block-size", "32KiB",
-                "--full-dram", "2MiB", "--nvme", "64MiB", "--roomy-dram", "256MiB", "--raw-disk-bytes", "8MiB",
+                "--full-dram", "2MiB", "--nvme", "64MiB", "--roomy-dram", "512MiB", "--raw-disk-bytes", "8MiB",
                 "--loopback-seconds", "0.2", "--probe-rate", "100", "--data-root", dir.resolve("data").toString(),
                 "--out", out.toString(), "--json", json.toString());
         assertThat(code).isZero();
