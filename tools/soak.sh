@@ -18,7 +18,7 @@ PORT=$(free_port); APORT=$(free_port)
 cd "$ROOT"
 ./kvstore bench --help >/dev/null 2>&1 || true   # builds once if needed
 KVSTORE_JAVA_OPTS="${SOAK_JAVA_OPTS:--Xms1g -Xmx1g -XX:+AlwaysPreTouch -XX:MaxDirectMemorySize=1g}" ./kvstore serve --port "$PORT" --admin-port "$APORT" \
-  --data-dir "$WORK/data" --set hbmCapacityBytes=0 --set dramCapacityBytes="$DRAM" --set nvmeCapacityBytes="$NVME" \
+  --data-dir "$WORK/data" --set hbmCapacityBytes=0 --set dramCapacityBytes="$DRAM" --set nvmeCapacityBytes="$NVME" --set dramPersist=false \
   >"$WORK/server.log" 2>&1 &
 SRV=$!
 for _ in $(seq 120); do curl -sf "http://127.0.0.1:$APORT/healthz" >/dev/null && break; sleep 1; done
