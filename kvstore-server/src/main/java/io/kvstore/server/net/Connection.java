@@ -176,7 +176,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
             throw new IllegalStateException("finished a request that is not current: " + r.frame);
         }
         current = null;
-        queueDrained(r.frame.body().readableBytes());
+        queueDrained(r.queuedBytes); // what was counted on arrival: the handler may have read the body since
         r.frame.release();
         // let the stack unwind before the next request (a handler may finish from inside a listener)
         ctx.executor().execute(this::runNext);

@@ -22,6 +22,8 @@ final class Request {
     final Frame frame;
     final ServerContext sc;
     final long startNanos = System.nanoTime();
+    /** Body bytes the connection's flow control counted for this request when it arrived (handlers read the body). */
+    final int queuedBytes;
     private boolean finished;
     private String status = "OK";
 
@@ -29,6 +31,7 @@ final class Request {
         this.conn = conn;
         this.frame = frame;
         this.sc = conn.sc;
+        this.queuedBytes = frame.body().readableBytes();
     }
 
     Opcode op() {
