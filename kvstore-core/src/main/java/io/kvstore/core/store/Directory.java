@@ -47,13 +47,6 @@ final class Directory {
         map.remove(e.meta.key(), e);
     }
 
-    /** Takes a removed {@code e} out once nobody works on it any more ({@link Entry#retire}). */
-    void retire(Entry e) {
-        if (e.retire()) {
-            release(e);
-        }
-    }
-
     /** Ends a worker's turn on {@code e}; the last one out of a removed entry takes it out. */
     void exit(Entry e) {
         if (e.exit()) {

@@ -92,11 +92,6 @@ final class Entry {
         return retireIfIdle();
     }
 
-    /** After a removal: true if the caller must take the entry out of the directory now (nobody works on it). */
-    synchronized boolean retire() {
-        return retireIfIdle();
-    }
-
     private boolean retireIfIdle() {
         if (removed && busy == 0 && !retired) {
             retired = true;

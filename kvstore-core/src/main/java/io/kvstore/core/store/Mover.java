@@ -186,16 +186,20 @@ final class Mover {
      * is gone already (corrupt, vanished from a shared tier, dropped by its tier). Returns what happened.
      */
     Entry.MoveOutcome drop(Level level, Entry e, boolean force) {
-        Entry.MoveOutcome o = e.finishDrop(level.index, clock.nanoTime(), force);
-        afterDrop(level, e, o, force);
-        return o;
+        e.enter(); // until the copy is gone from its tier, nobody may retire the entry (a new one would follow)
+        try {
+            Entry.MoveOutcome o = e.finishDrop(level.index, clock.nanoTime(), force);
+            afterDrop(level, e, o, force);
+            return o;
+        } finally {
+            directory.exit(e);
+        }
     }
 
     private void afterDrop(Level level, Entry e, Entry.MoveOutcome o, boolean force) {
         switch (o) {
             case DROPPED_LAST -> {
-                untrack(level, e, force);
-                directory.retire(e);
+                untrack(level, e, force); // the caller's turn on the entry ends after this: the last one out retires it
                 level.evicted.increment();
                 events.emit(StoreEvent.Type.EVICTED, e.meta, level, null, force ? "tier" : level.gate.name());
             }

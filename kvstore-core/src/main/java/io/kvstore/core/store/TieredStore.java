@@ -275,17 +275,22 @@ public final class TieredStore implements AutoCloseable {
 
     private PinStatus delete(Entry e) {
         BlockKey key = e.meta.key();
-        int copies = e.remove();
-        if (copies < 0) {
-            return PinStatus.NOT_FOUND; // dropped or deleted by another thread after it was found
-        }
-        for (Level level : levels) {
-            if ((copies & (1 << level.index)) != 0) {
-                level.gate.onRemove(key);
-                level.tier.remove(key);
+        int copies;
+        e.enter(); // until every copy is gone from its tier, nobody may retire the entry (a new one would follow)
+        try {
+            copies = e.remove();
+            if (copies < 0) {
+                return PinStatus.NOT_FOUND; // dropped or deleted by another thread after it was found
             }
+            for (Level level : levels) {
+                if ((copies & (1 << level.index)) != 0) {
+                    level.gate.onRemove(key);
+                    level.tier.remove(key);
+                }
+            }
+        } finally {
+            directory.exit(e);
         }
-        directory.retire(e);
         int top = copies == 0 ? 0 : Integer.numberOfTrailingZeros(copies);
         events.emit(StoreEvent.Type.DELETED, e.meta, levels.get(top), null, null);
         return PinStatus.DELETED;
