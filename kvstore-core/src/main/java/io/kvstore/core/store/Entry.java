@@ -205,7 +205,8 @@ final class Entry {
 
     /**
      * Publishes a promotion: a copy now lives at {@code to}; with {@code keepSource} false the copy at {@code from}
-     * is released unless a mover has it. Returns true if the caller must remove the source copy (tier and policy).
+     * is released unless a mover has it: {@link MoveOutcome#MOVED} if the caller must remove the source copy (tier
+     * and policy), {@link MoveOutcome#KEPT} if it stays, {@link MoveOutcome#GONE} if the block was deleted meanwhile.
      */
     synchronized MoveOutcome finishPromotion(int from, int to, boolean keepSource) {
         promoting = 0;
@@ -223,7 +224,8 @@ final class Entry {
     }
 
     /**
-     * The copy at {@code level} that a {@link MoveOutcome#MOVED} or {@link MoveOutcome#DROPPED_LAST} gave up is
+     * The copy at {@code level} that a {@link MoveOutcome#MOVED}, {@link MoveOutcome#COPY_DROPPED} or
+     * {@link MoveOutcome#DROPPED_LAST} gave up is
      * now removed from its tier. Until then no new copy may be written there: the pending removal would take it.
      */
     synchronized void released(int level) {

@@ -53,8 +53,6 @@ class ConcurrentStoreStressTest {
     private static final int BLOCK = 1000;
     private static final long RUN_MILLIS = 1200;
     private static final long LEASE_NANOS = 5_000_000;
-    private static final java.util.concurrent.atomic.AtomicReference<EventHistory> HISTORY =
-            new java.util.concurrent.atomic.AtomicReference<>();
 
     @ParameterizedTest
     @ValueSource(strings = {"default", "lru", "fifo", "s3fifo", "sieve", "tinylfu", "gdsf", "arc"})
@@ -76,10 +74,7 @@ class ConcurrentStoreStressTest {
                 }
             }
         };
-        EventHistory history = new EventHistory(KEYS * 2, 12);
-        HISTORY.set(history);
-        TieredStore store = TieredStore.builder().clock(clock)
-                .listener(StoreEventListeners.all(List.of(listener, history))).promotions(promotions)
+        TieredStore store = TieredStore.builder().clock(clock).listener(listener).promotions(promotions)
                 .tier(spec(tiers.get(0), policy).withWatermarks(0.9, 0.7))
                 .tier(spec(tiers.get(1), policy).withWatermarks(0.95, 0.8))
                 .tier(spec(tiers.get(2), policy).withPromotedCopies(true))
