@@ -13,8 +13,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A real {@code kvstore serve} in a child JVM: the same main class and class path as {@code ./kvstore serve}
- * (this JVM's), the launcher's {@code --add-*} flags, ports 0 (parsed from the ready line it logs), its log in a
+ * A real {@code kvstore serve} in a child JVM: the same main class as {@code ./kvstore serve}, on this JVM's class
+ * path (or another build's), the launcher's {@code --add-*} flags, ports 0 (parsed from the ready line it logs), its log in a
  * file. Read its disk traffic with {@link #io()}, its metrics with {@link #scrape()}.
  */
 final class Daemon implements AutoCloseable {
@@ -38,7 +38,7 @@ final class Daemon implements AutoCloseable {
      * Starts {@code serve} on {@code dataDir} with {@code settings} ({@code name=value}) and extra JVM options
      * and waits (up to 120 s) until it logs that it is ready.
      */
-    static Daemon start(Path dataDir, Path log, List<String> jvmOptions, List<String> settings)
+    static Daemon start(Path dataDir, Path log, List<String> jvmOptions, List<String> settings, String classPath)
             throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -48,7 +48,7 @@ final class Daemon implements AutoCloseable {
             }
         }
         cmd.addAll(jvmOptions);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ServeCommand.class.getName(),
+        cmd.addAll(List.of("-cp", classPath, ServeCommand.class.getName(),
                 "--port", "0", "--admin-port", "0", "--data-dir", dataDir.toString()));
         for (String s : settings) {
             cmd.add("--set");

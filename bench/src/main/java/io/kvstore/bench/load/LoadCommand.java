@@ -100,6 +100,11 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = "--daemon-heap", description = "The daemon's -Xmx (default ${DEFAULT-VALUE}).")
     String daemonHeap = "1g";
 
+    @Option(names = "--daemon-classpath", description = "Run the daemons from another build's class path (A/B "
+            + "against an older commit: its kvstore-server/target/classes and target/lib/*); default this build's. "
+            + "Such a daemon is not given dramPersist=false, which older builds do not know.")
+    String daemonClasspath;
+
     @Option(names = "--data-root", description = "Where the daemons' data directories and the raw-disk file go "
             + "(default: the temporary directory).")
     Path dataRoot;
@@ -341,10 +346,14 @@ public final class LoadCommand implements Callable<Integer> {
             jvm.add("-XX:StartFlightRecording=filename=" + jfrFile + ",dumponexit=true,settings=" + settings);
         }
         // DRAM in private memory: each daemon starts empty, and nothing is left in /dev/shm after it
-        List<String> set = List.of("hbmCapacityBytes=0", "dramCapacityBytes=" + c.dramBytes(),
-                "nvmeCapacityBytes=" + nvmeBytes, "dramPersist=false");
+        List<String> set = new ArrayList<>(List.of("hbmCapacityBytes=0", "dramCapacityBytes=" + c.dramBytes(),
+                "nvmeCapacityBytes=" + nvmeBytes));
+        if (daemonClasspath == null) {
+            set.add("dramPersist=false");
+        }
+        String cp = daemonClasspath == null ? System.getProperty("java.class.path") : daemonClasspath;
         boolean ok = false;
-        try (Daemon d = Daemon.start(data.resolve("data"), log, jvm, set)) {
+        try (Daemon d = Daemon.start(data.resolve("data"), log, jvm, set, cp)) {
             LoadRun load = new LoadRun(clientOptions(d.port), w, connections, probeRate);
             LoadRun.Result r = load.run(d, c.name().equals("roomy") ? roomyWarmupSeconds : warmupSeconds, seconds);
             d.stop();
