@@ -53,6 +53,10 @@ public final class LoadCommand implements Callable<Integer> {
             + "daemon's NVMe tier is full too when the measurement starts (default ${DEFAULT-VALUE}).")
     double warmupSeconds = 20;
 
+    @Option(names = "--warmup-turns", description = "The full daemon's warm-up also lasts until this many turns "
+            + "are done (default ${DEFAULT-VALUE}: time only): compares builds of different speeds after the same work.")
+    long warmupTurns = 0;
+
     @Option(names = "--roomy-warmup-seconds", description = "The same for the roomy daemon, whose NVMe stays empty: "
             + "shorter, so that the dead blocks of the run still fit its DRAM (default ${DEFAULT-VALUE}).")
     double roomyWarmupSeconds = 5;
@@ -188,6 +192,7 @@ public final class LoadCommand implements Callable<Integer> {
         result.put("block_bytes", block);
         result.put("seconds", seconds);
         result.put("warmup_seconds", warmupSeconds);
+        result.put("warmup_turns", warmupTurns);
         result.put("roomy_warmup_seconds", roomyWarmupSeconds);
         result.put("runs", runs);
         result.put("probe_rate", probeRate);
@@ -229,6 +234,9 @@ public final class LoadCommand implements Callable<Integer> {
     Workload validate() throws IOException {
         if (!(seconds > 0) || seconds > 86_400) {
             throw new IllegalArgumentException("--seconds must be > 0 (and at most a day), was " + seconds);
+        }
+        if (warmupTurns < 0) {
+            throw new IllegalArgumentException("--warmup-turns must be >= 0, was " + warmupTurns);
         }
         if (!(warmupSeconds >= 0) || !(roomyWarmupSeconds >= 0)) {
             throw new IllegalArgumentException("--warmup-seconds and --roomy-warmup-seconds must be >= 0, were "
@@ -355,7 +363,8 @@ public final class LoadCommand implements Callable<Integer> {
         boolean ok = false;
         try (Daemon d = Daemon.start(data.resolve("data"), log, jvm, set, cp)) {
             LoadRun load = new LoadRun(clientOptions(d.port), w, connections, probeRate);
-            LoadRun.Result r = load.run(d, c.name().equals("roomy") ? roomyWarmupSeconds : warmupSeconds, seconds);
+            LoadRun.Result r = load.run(d, c.name().equals("roomy") ? roomyWarmupSeconds : warmupSeconds,
+                    c.name().equals("roomy") ? 0 : warmupTurns, seconds);
             d.stop();
             Map<String, Object> f = figures(c, r);
             Map<String, Object> threads = new LinkedHashMap<>();

@@ -54,7 +54,7 @@ final class LoadRun {
         this.probeRate = probeRate;
     }
 
-    Result run(Daemon daemon, double warmupSeconds, double seconds) throws Exception {
+    Result run(Daemon daemon, double warmupSeconds, long warmupTurns, double seconds) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicBoolean measuring = new AtomicBoolean();
         long[] t0 = {0};
@@ -178,6 +178,9 @@ final class LoadRun {
         Result result;
         try {
             sleep(warmupSeconds);
+            while (turns.sum() < warmupTurns) { // a slow build warms up by the same work as a fast one
+                Thread.sleep(100);
+            }
             Scrape before = daemon.scrape();
             Daemon.Io io0 = daemon.io();
             Instant from = Instant.now();
