@@ -196,7 +196,7 @@ public final class KvStoreClient implements AutoCloseable {
         }
         ClientConnection c = connection(ns);
         long id = c.nextId();
-        CompletableFuture<Frame> f = c.register(id);
+        CompletableFuture<Frame> f = c.register(id, Opcode.PUT);
         for (int i = 0; i < blocks.size(); i++) {
             BlockPayload b = blocks.get(i);
             boolean last = i == blocks.size() - 1;

@@ -1,6 +1,7 @@
 package io.kvstore.client;
 
 import io.kvstore.core.block.BlockMeta;
+import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.store.PutStatus;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.testing.TestServers;
@@ -49,13 +50,14 @@ class PipelinedPutTest {
                 assertThat(ack.statuses().get(i)).as("block %d", i)
                         .isEqualTo(i % 3 == 0 ? PutStatus.ALREADY_PRESENT : PutStatus.STORED);
             }
-            List<io.kvstore.core.key.BlockKey> keys = chain.stream().map(BlockPayload::meta).map(BlockMeta::key).toList();
+            List<BlockKey> keys = chain.stream().map(BlockPayload::meta).map(BlockMeta::key).toList();
             for (int i = 0; i < n; i += 16) {
                 List<ReceivedBlock> got = client.getBlocks(NS, keys.subList(i, i + 16));
                 try {
                     assertThat(got).hasSize(16);
                     for (int j = 0; j < 16; j++) {
-                        assertThat(got.get(j).payload()).as("block %d", i + j).isEqualTo(payloads.get(i + j).duplicate());
+                        assertThat(got.get(j).payload()).as("block %d", i + j)
+                                .isEqualTo(payloads.get(i + j).duplicate());
                     }
                 } finally {
                     got.forEach(ReceivedBlock::close);

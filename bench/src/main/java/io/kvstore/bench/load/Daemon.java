@@ -14,8 +14,8 @@ import java.util.regex.Pattern;
 
 /**
  * A real {@code kvstore serve} in a child JVM: the same main class as {@code ./kvstore serve}, on this JVM's class
- * path (or another build's), the launcher's {@code --add-*} flags, ports 0 (parsed from the ready line it logs), its log in a
- * file. Read its disk traffic with {@link #io()}, its metrics with {@link #scrape()}.
+ * path (or another build's), the launcher's {@code --add-*} flags, ports 0 (parsed from the ready line it logs),
+ * its log in a file. Read its disk traffic with {@link #io()}, its metrics with {@link #scrape()}.
  */
 final class Daemon implements AutoCloseable {
 

@@ -54,7 +54,8 @@ public final class LoadCommand implements Callable<Integer> {
     double warmupSeconds = 20;
 
     @Option(names = "--warmup-turns", description = "The full daemon's warm-up also lasts until this many turns "
-            + "are done (default ${DEFAULT-VALUE}: time only): compares builds of different speeds after the same work.")
+            + "are done (default ${DEFAULT-VALUE}: time only), to compare builds of different speeds after the same "
+            + "work.")
     long warmupTurns = 0;
 
     @Option(names = "--roomy-warmup-seconds", description = "The same for the roomy daemon, whose NVMe stays empty: "
