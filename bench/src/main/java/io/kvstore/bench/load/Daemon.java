@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -117,6 +119,31 @@ final class Daemon implements AutoCloseable {
     }
 
     /** Names of the process's threads now ({@code /proc/<pid>/task/* /comm}, at most 15 characters each). */
+    /**
+     * CPU time and run-queue wait of the daemon's threads, in nanoseconds, summed by thread group
+     * ({@link ParkSummary#group}): {@code /proc/<pid>/task/<tid>/schedstat} (run time, wait for a CPU, timeslices).
+     * The wait is how long runnable threads stood in line for a CPU; empty where it cannot be read.
+     */
+    Map<String, long[]> sched() {
+        Map<String, long[]> out = new TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid()), "task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String[] f = Files.readString(t.resolve("schedstat")).trim().split("\\s+");
+                    long[] s = out.computeIfAbsent(ParkSummary.group(Files.readString(t.resolve("comm")).trim()),
+                            g -> new long[2]);
+                    s[0] += Long.parseLong(f[0]);
+                    s[1] += Long.parseLong(f[1]);
+                } catch (IOException | RuntimeException gone) {
+                    // the thread ended, or no schedstat
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return out;
+        }
+        return out;
+    }
+
     List<String> threadNames() {
         List<String> out = new ArrayList<>();
         try (var tasks = Files.list(Path.of("/proc", Long.toString(pid()), "task"))) {

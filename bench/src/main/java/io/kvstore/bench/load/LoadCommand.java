@@ -447,6 +447,14 @@ public final class LoadCommand implements Callable<Integer> {
         disk.put("write_amplification", Report.num(r.putBytes() == 0 ? Double.NaN
                 : (double) r.io().writeBytes() / r.putBytes()));
         f.put("disk", disk);
+        Map<String, Object> sched = new LinkedHashMap<>();
+        r.sched().forEach((g, v) -> {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("cpu_s_per_s", Report.num(v[0] / 1e9 / s));
+            one.put("runqueue_wait_s_per_s", Report.num(v[1] / 1e9 / s));
+            sched.put(g, one);
+        });
+        f.put("sched", sched);
         return f;
     }
 
@@ -533,6 +541,10 @@ public final class LoadCommand implements Callable<Integer> {
             {"server PUT p99.9 us", "server.PUT.p999_us"},
             {"disk read MB/s", "disk.read_MBps"}, {"disk write MB/s", "disk.write_MBps"},
             {"disk write amplification", "disk.write_amplification"},
+            {"event loops: CPU s/s", "sched.event-loop.cpu_s_per_s"},
+            {"event loops: wait for a CPU s/s", "sched.event-loop.runqueue_wait_s_per_s"},
+            {"blocking pool: CPU s/s", "sched.blocking.cpu_s_per_s"},
+            {"blocking pool: wait for a CPU s/s", "sched.blocking.runqueue_wait_s_per_s"},
         };
         for (String[] s : spec) {
             double full = Report.at(med, "full." + s[1]);
