@@ -52,7 +52,8 @@ class KvctlTest {
         dir = tmp;
         server = TestServers.start(TestServers.config(dir.resolve("data")).assignment("dramCapacityBytes=1MiB")
                 .assignment("nvmeCapacityBytes=1100KiB") // 4 blocks plus the NVMe record headers
-                .assignment("dramPolicy=lru").assignment("nvmePolicy=lru")); // outputs below name the policy
+                .assignment("dramPolicy=lru").assignment("nvmePolicy=lru") // outputs below name the policy
+                .assignment("putBlocksInFlight=1")); // every figure below depends on the order blocks were placed
         DemoLoad.Loaded loaded = DemoLoad.load("127.0.0.1", server.port());
         chainA = loaded.chainA();
         chainB = loaded.chainB();

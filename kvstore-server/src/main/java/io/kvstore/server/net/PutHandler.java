@@ -18,11 +18,13 @@ import java.util.Arrays;
  * flagged END gets the ack: one put code per block, and whether all stored blocks are durable.
  *
  * <p>The blocks of one request are stored in parallel: a frame's request finishes as soon as its block is handed to
- * the pool, so the connection goes on to the next frame while up to {@link #MAX_BLOCKS_IN_FLIGHT} blocks (and at most
+ * the pool, so the connection goes on to the next frame while up to {@code putBlocksInFlight} blocks (and at most
  * the connection's in-flight byte budget) are being stored; beyond that the frame waits for one to complete. One
  * writer therefore keeps several pool threads busy instead of paying two thread hand-offs per block in series (the
- * bound of a single writer's PUT bandwidth before). The END frame is answered when every block has completed, with
- * the codes in frame order; a block that failed makes that answer the error (the blocks stored are kept).
+ * bound of a single writer's PUT bandwidth before). The price: blocks in flight together reach the policies in the
+ * order their threads get there, not always in frame order ({@code putBlocksInFlight=1} keeps frame order). The END
+ * frame is answered when every block has completed, with the codes in frame order; a block that failed makes that
+ * answer the error (the blocks stored are kept).
  */
 final class PutHandler implements OpHandler {
 
@@ -50,8 +52,6 @@ final class PutHandler implements OpHandler {
 
     /** More concurrently open PUT requests than this on one connection is LIMIT_EXCEEDED. */
     static final int MAX_OPEN_PUTS = 16;
-    /** Blocks of one connection being stored at once. */
-    static final int MAX_BLOCKS_IN_FLIGHT = 4;
 
     @Override
     public int allowedFlags() {
@@ -119,7 +119,7 @@ final class PutHandler implements OpHandler {
         }
         if (end) {
             state.end = r;
-        } else if (state.inFlight() < MAX_BLOCKS_IN_FLIGHT
+        } else if (state.inFlight() < r.sc.config().putBlocksInFlight()
                 && state.bytesInFlight < r.sc.config().maxInFlightBytesPerConnection()) {
             r.finish();
         } else {
