@@ -107,6 +107,7 @@ def main():
     ap.add_argument("--blocks", type=int, default=64)
     ap.add_argument("--block-size", type=int, default=2 << 20)
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--warmup", type=int, default=3, help="uncounted PUT+GET rounds first (the daemon's JIT)")
     ap.add_argument("--checksum", default="auto", choices=["auto", "client", "server"])
     a = ap.parse_args()
     total = a.blocks * a.block_size
@@ -122,6 +123,12 @@ def main():
         puts, gets, shms = [], [], []
         with connect(d.host, d.port, ns, timeout=60, checksum=a.checksum, shared_memory=False) as c:
             by_server = c.put_checksum_by_server
+            for w in range(a.warmup):
+                tokens = [-(w + 1) * 1000003 - i for i in range(a.blocks * 16)]
+                tokens = [t & 0x7FFFFFFF for t in tokens]
+                assert c.put_blocks(tokens, payloads).all_stored
+                assert sum(1 for _ in c.stream_prefix(tokens)) == a.blocks
+                c.delete(ns.block_keys(tokens))
             for r in range(a.runs):
                 tokens = [r * 1000003 + i for i in range(a.blocks * 16)]  # fresh keys each run
                 t0 = time.perf_counter()
@@ -156,10 +163,13 @@ def main():
         d.stop()
         shutil.rmtree(shm_root, ignore_errors=True)
     m = statistics.median
-    print("python %s, crc32c %s, PUT checksum by %s; %d blocks x %d KiB, median of %d runs (MB/s):"
-          % (sys.version.split()[0], IMPLEMENTATION, "server" if by_server else "client", a.blocks,
-             a.block_size >> 10, a.runs))
-    print("  runs: PUT %s GET %s" % ([round(x) for x in puts], [round(x) for x in gets]))
+    print("python %s, crc32c %s, PUT checksum by %s; %d blocks x %d KiB, %d warm-up rounds, median of %d runs "
+          "(MB/s); load average %s:" % (sys.version.split()[0], IMPLEMENTATION, "server" if by_server else "client",
+                                        a.blocks, a.block_size >> 10, a.warmup, a.runs,
+                                        " ".join(open("/proc/loadavg").read().split()[:3])))
+    print("  runs: PUT %s raw %s; GET %s raw %s; SHM %s" % ([round(x) for x in puts], [round(x) for x in rput],
+                                                       [round(x) for x in gets], [round(x) for x in rget],
+                                                       [round(x) for x in shms]))
     print("  raw PUT %7.0f   PUT %7.0f   ratio %.2f" % (m(rput), m(puts), m(puts) / m(rput)))
     print("  raw GET %7.0f   GET %7.0f   ratio %.2f" % (m(rget), m(gets), m(gets) / m(rget)))
     if shms:

@@ -145,7 +145,7 @@ def main():
                 r["all_load"], r["50% hits"], r["half_hit"]))
     big = [r for r in rows if r["context"] >= 8192]
     with open(a.out + ".md", "w") as f:
-        f.write("| turn | prompt tokens | cold (s) | session (s) | all hits (s) | 50%% hits (s) | all hits / cold |\n")
+        f.write("| turn | prompt tokens | cold (s) | session (s) | all hits (s) | 50% hits (s) | all hits / cold |\n")
         f.write("|---|---|---|---|---|---|---|\n")
         for r in rows:
             f.write("| %d | %d | %.2f | %.2f | %.2f | %.2f | %.3f |\n" % (
