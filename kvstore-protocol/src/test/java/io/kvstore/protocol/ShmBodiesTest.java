@@ -44,6 +44,27 @@ class ShmBodiesTest {
     }
 
     @Test
+    void helloReplyFeaturesFollowAnEmptyShmDirectoryAndOlderReadersIgnoreThem() {
+        ByteBuf b = Unpooled.buffer();
+        new HelloReply(1, 7, 4096, 10, List.of("dram"), "", Hello.FEATURE_SERVER_CHECKSUM).write(b);
+        ByteBuf copy = b.copy();
+        HelloReply r = HelloReply.read(b);
+        assertThat(r.offersShm()).isFalse();
+        assertThat(r.grantsServerChecksum()).isTrue();
+        new HelloReply(1, 7, 4096, 10, List.of("dram")).write(b);
+        assertThat(HelloReply.read(b).grantsServerChecksum()).isFalse();
+        // a reader that knows only the shmDirectory field still parses the new reply
+        copy.skipBytes(1 + 8 + 4 + 4);
+        for (int n = copy.readUnsignedByte(); n > 0; n--) {
+            Wire.readString(copy, 65535, "tier name");
+        }
+        assertThat(Wire.readString(copy, 65535, "shmDirectory")).isEmpty();
+        assertThat(copy.readableBytes()).isEqualTo(1);
+        b.release();
+        copy.release();
+    }
+
+    @Test
     void shmGetReplyRoundTripsAndChecksItsCount() {
         BlockMeta m = new BlockMeta(BlockKey.of(new byte[32]), BlockKey.of(new byte[32]), 0, 9, 3, 1000, 42);
         ShmGetReply r = new ShmGetReply(5, true, List.of(new ShmGetReply.Location(m, "segment-000.arena", 65536)));

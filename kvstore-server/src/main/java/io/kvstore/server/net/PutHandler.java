@@ -1,6 +1,7 @@
 package io.kvstore.server.net;
 
 import io.kvstore.core.block.BlockMeta;
+import io.kvstore.core.block.Checksums;
 import io.kvstore.core.store.PutResult;
 import io.kvstore.core.store.PutStatus;
 import io.kvstore.protocol.ErrorCode;
@@ -10,12 +11,15 @@ import io.kvstore.protocol.body.PutCodes;
 import io.kvstore.protocol.body.StatusList;
 import io.netty.buffer.ByteBuf;
 
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 
 /**
  * PUT: one block per frame, admitted as it arrives (on the blocking pool: admission may demote to a lower
  * tier's media), so that a client that disconnects mid-request keeps the blocks it sent whole. The frame
- * flagged END gets the ack: one put code per block, and whether all stored blocks are durable.
+ * flagged END gets the ack: one put code per block, and whether all stored blocks are durable. A frame flagged
+ * SERVER_CHECKSUM (a client without a fast CRC32C, granted in HELLO) has its checksum computed here instead of
+ * verified.
  *
  * <p>The blocks of one request are stored in parallel: a frame's request finishes as soon as its block is handed to
  * the pool, so the connection goes on to the next frame while up to {@code putBlocksInFlight} blocks (and at most
@@ -55,7 +59,7 @@ final class PutHandler implements OpHandler {
 
     @Override
     public int allowedFlags() {
-        return FrameDescriptor.FLAG_END | FrameDescriptor.FLAG_ACK_PERSISTED;
+        return FrameDescriptor.FLAG_END | FrameDescriptor.FLAG_ACK_PERSISTED | FrameDescriptor.FLAG_SERVER_CHECKSUM;
     }
 
     @Override
@@ -87,6 +91,13 @@ final class PutHandler implements OpHandler {
                     + " blocks");
             return;
         }
+        boolean serverChecksum = r.frame.hasFlag(FrameDescriptor.FLAG_SERVER_CHECKSUM);
+        if (serverChecksum && !r.session().serverChecksum) {
+            failRequest(r, state, end);
+            r.fail(ErrorCode.MALFORMED, "PUT flag SERVER_CHECKSUM (0x10) needs feature 0x02 in HELLO, which this "
+                    + "session did not ask for");
+            return;
+        }
         BlockMeta meta;
         try {
             meta = Wire.readBlockHeader(r.body(), r.session().namespaceId);
@@ -105,7 +116,8 @@ final class PutHandler implements OpHandler {
         int seq = state.issued++;
         state.bytesInFlight += meta.length();
         ByteBuf payload = r.body().retain(); // the frame is released when this request finishes, before the put
-        r.offload(() -> r.sc.store().put(meta, payload.nioBuffer()), (res, err) -> {
+        r.offload(() -> serverChecksum ? putComputingChecksum(r, meta, payload.nioBuffer())
+                : r.sc.store().put(meta, payload.nioBuffer()), (res, err) -> {
             payload.release();
             completed(r, state, seq, meta, tenant, res, err);
         });
@@ -163,6 +175,16 @@ final class PutHandler implements OpHandler {
                 ack(e, state);
             }
         }
+    }
+
+    /**
+     * FLAG_SERVER_CHECKSUM: the checksum is computed here from the bytes as they arrived (the client's field is
+     * ignored), so the store need not verify it a second time. TCP's own checksum covered the way here.
+     */
+    private static PutResult putComputingChecksum(Request r, BlockMeta sent, ByteBuffer payload) {
+        BlockMeta meta = new BlockMeta(sent.key(), sent.parent(), sent.position(), sent.namespaceId(),
+                sent.layoutId(), sent.length(), Checksums.crc32c(payload));
+        return r.sc.store().put(meta, payload, true);
     }
 
     private static void failRequest(Request r, PutState state, boolean end) {
