@@ -40,6 +40,11 @@ class ShmBodiesTest {
         assertThat(r.offersShm()).isFalse();
         new HelloReply(1, 7, 4096, 10, List.of("dram"), "/dev/shm/x").write(b);
         assertThat(HelloReply.read(b).shmDirectory()).isEqualTo("/dev/shm/x");
+        new HelloReply(1, 7, 4096, 10, List.of("dram"), "", 7380).write(b);
+        HelloReply withAdmin = HelloReply.read(b);
+        assertThat(withAdmin.offersShm()).isFalse();
+        assertThat(withAdmin.adminPort()).isEqualTo(7380);
+        assertThat(b.isReadable()).isFalse();
         b.release();
     }
 

@@ -12,17 +12,25 @@ import java.util.List;
  *
  * <pre>
  *  u8 version | u64 namespaceId | u32 maxFrameBytes | u32 maxKeysPerRequest | u8 tierCount | tierCount x str
- *  [| str shmDirectory]
+ *  [| str shmDirectory [| u16 adminPort]]
  * </pre>
  * {@code shmDirectory} is optional (appended in version 1): non-empty only when the client asked for shared
- * memory in HELLO and the server offers it.
+ * memory in HELLO and the server offers it. {@code adminPort} is optional too (appended in version 1, after a
+ * possibly empty {@code shmDirectory}): the daemon's HTTP admin port, 0 = none or unknown; {@code kvctl} finds the
+ * admin port through it.
  */
 public record HelloReply(int version, long namespaceId, int maxFrameBytes, int maxKeysPerRequest,
-                         List<String> tiers, String shmDirectory) {
+                         List<String> tiers, String shmDirectory, int adminPort) {
 
-    /** A reply that offers no shared memory. */
+    /** A reply that offers no shared memory and names no admin port. */
     public HelloReply(int version, long namespaceId, int maxFrameBytes, int maxKeysPerRequest, List<String> tiers) {
-        this(version, namespaceId, maxFrameBytes, maxKeysPerRequest, tiers, "");
+        this(version, namespaceId, maxFrameBytes, maxKeysPerRequest, tiers, "", 0);
+    }
+
+    /** A reply that names no admin port. */
+    public HelloReply(int version, long namespaceId, int maxFrameBytes, int maxKeysPerRequest, List<String> tiers,
+                      String shmDirectory) {
+        this(version, namespaceId, maxFrameBytes, maxKeysPerRequest, tiers, shmDirectory, 0);
     }
 
     /** True if the server offers shared-memory reads to this session (the client must still SHM_ATTACH). */
@@ -34,8 +42,11 @@ public record HelloReply(int version, long namespaceId, int maxFrameBytes, int m
         out.writeByte(version).writeLong(namespaceId).writeInt(maxFrameBytes).writeInt(maxKeysPerRequest);
         out.writeByte(tiers.size());
         tiers.forEach(t -> Wire.writeString(out, t));
-        if (!shmDirectory.isEmpty()) {
+        if (!shmDirectory.isEmpty() || adminPort > 0) {
             Wire.writeString(out, shmDirectory);
+        }
+        if (adminPort > 0) {
+            out.writeShort(adminPort);
         }
     }
 
@@ -51,6 +62,7 @@ public record HelloReply(int version, long namespaceId, int maxFrameBytes, int m
             tiers.add(Wire.readString(in, 65535, "tier name"));
         }
         String shm = in.isReadable() ? Wire.readString(in, 65535, "shmDirectory") : "";
-        return new HelloReply(v, ns, maxFrame, maxKeys, tiers, shm);
+        int admin = in.readableBytes() >= 2 ? in.readUnsignedShort() : 0;
+        return new HelloReply(v, ns, maxFrame, maxKeys, tiers, shm, admin);
     }
 }
