@@ -44,7 +44,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--admin-port", description = "HTTP admin port; 0 = any free port, -1 = none. Default 7380.")
     Integer adminPort;
 
-    @Option(names = "--data-dir", description = "Directory for persistent tiers. Default kvstore-data.")
+    @Option(names = "--data-dir", description = "Directory for persistent tiers. Default kvstore-data (under the working directory).")
     Path dataDir;
 
     @Option(names = "--set", description = "Any setting, as name=value (repeatable), e.g. dramCapacityBytes=8GiB.")
