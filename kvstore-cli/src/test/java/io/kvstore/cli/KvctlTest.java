@@ -306,6 +306,25 @@ class KvctlTest {
         }
     }
 
+    @Test
+    void theAdminPortComesFromHelloAndHealthTakesAnyValidToken(@TempDir Path other) throws Exception {
+        try (KvServer s = TestServers.start(TestServers.config(other)
+                .assignment("authTokens=engine-token=acme,admin-token=*"))) {
+            assertThat(s.adminPort()).isNotEqualTo(s.port() + 1); // port 0: the guess would be wrong
+            String[] base = {"--server", "127.0.0.1:" + s.port()};
+            Run status = runRaw(concat(base, "--token", "admin-token", "status"));
+            assertThat(status.exit()).as(status.err()).isZero();
+            assertThat(status.out()).contains("admin 127.0.0.1:" + s.adminPort());
+            Run health = runRaw(concat(base, "--admin", "127.0.0.1:" + s.adminPort(), "--token", "engine-token",
+                    "health"));
+            assertThat(health.exit()).as(health.out() + health.err()).isZero();
+            assertThat(health.out()).containsPattern("data .* ok .*token accepted");
+        }
+        Run version = runRaw("--version");
+        assertThat(version.out().strip()).matches("kvctl \\d+\\.\\d+\\.\\d+.*").doesNotContain("development");
+        assertThat(runRaw("status", "--help").err()).doesNotContain("WARN");
+    }
+
     static String[] concat(String[] a, String... b) {
         List<String> l = new ArrayList<>(List.of(a));
         l.addAll(List.of(b));

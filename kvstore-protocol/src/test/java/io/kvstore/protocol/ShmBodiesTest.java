@@ -40,13 +40,18 @@ class ShmBodiesTest {
         assertThat(r.offersShm()).isFalse();
         new HelloReply(1, 7, 4096, 10, List.of("dram"), "/dev/shm/x").write(b);
         assertThat(HelloReply.read(b).shmDirectory()).isEqualTo("/dev/shm/x");
+        new HelloReply(1, 7, 4096, 10, List.of("dram"), "", 0, 7380).write(b);
+        HelloReply withAdmin = HelloReply.read(b);
+        assertThat(withAdmin.offersShm()).isFalse();
+        assertThat(withAdmin.adminPort()).isEqualTo(7380);
+        assertThat(b.isReadable()).isFalse();
         b.release();
     }
 
     @Test
     void helloReplyFeaturesFollowAnEmptyShmDirectoryAndOlderReadersIgnoreThem() {
         ByteBuf b = Unpooled.buffer();
-        new HelloReply(1, 7, 4096, 10, List.of("dram"), "", Hello.FEATURE_SERVER_CHECKSUM).write(b);
+        new HelloReply(1, 7, 4096, 10, List.of("dram"), "", Hello.FEATURE_SERVER_CHECKSUM, 0).write(b);
         ByteBuf copy = b.copy();
         HelloReply r = HelloReply.read(b);
         assertThat(r.offersShm()).isFalse();

@@ -61,6 +61,8 @@ public final class KvServer implements AutoCloseable {
                 .listener(StoreEventListeners.all(List.of(metrics.storeListener(), history, quotas::onEvent)))
                 .with(b -> TierFactory.specs(levels).forEach(b::tier)).build();
         metrics.bind(store);
+        metrics.bind(quotas);
+        metrics.dataDir(config.dataDir());
         this.net = new NetServer(config, store, levels, metrics, quotas);
     }
 
@@ -84,6 +86,7 @@ public final class KvServer implements AutoCloseable {
         if (config.adminPort() >= 0) {
             admin = new AdminServer(config.adminBindAddress(), config.adminPort(), store, levels, metrics,
                     this::info, history, config.authTokens());
+            net.advertiseAdminPort(admin.port());
         }
         LOG.info("kvstore ready: data {}:{} ({}), admin {}, tiers {}, data dir {}", config.bindAddress(), port(),
                 net.transportName(), admin == null ? "off" : "http://" + config.adminBindAddress() + ":" + adminPort(),
@@ -96,6 +99,10 @@ public final class KvServer implements AutoCloseable {
         m.put("port", port());
         m.put("transport", net.transportName());
         m.put("connections", net.connections());
+        List<Map<String, Object>> tenants = new java.util.ArrayList<>();
+        quotas.usage().forEach((t, used) -> tenants.add(Map.of("tenant", t, "usedBytes", used,
+                "quotaBytes", quotas.quotaOf(t))));
+        m.put("tenants", tenants);
         return m;
     }
 
