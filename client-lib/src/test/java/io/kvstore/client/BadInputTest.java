@@ -210,29 +210,35 @@ class BadInputTest {
 
     @Test
     void aClientThatDisconnectsMidPutKeepsTheBlocksItSentWhole() throws Exception {
-        int[] t = ClientServerTest.tokens(4, 12);
-        List<ByteBuffer> p = ClientServerTest.payloads(4, 12);
+        // 24 whole frames written at once, then half of the 25th: at the close most whole frames are still queued
+        // behind the first blocks being stored, and are stored all the same
+        int whole = 24;
+        int[] t = ClientServerTest.tokens(whole + 1, 12);
+        List<ByteBuffer> p = ClientServerTest.payloads(whole + 1, 12);
         List<BlockPayload> blocks = BlockPayload.chain(NS, t, p);
         try (Raw r = new Raw()) {
             r.hello();
-            for (int i = 0; i < 3; i++) {
-                r.write(putFrame(blocks.get(i), 500, false));
+            ByteBuf all = Unpooled.buffer();
+            for (int i = 0; i < whole; i++) {
+                ByteBuf f = putFrame(blocks.get(i), 500, false);
+                all.writeBytes(f);
+                f.release();
             }
-            ByteBuf fourth = putFrame(blocks.get(3), 500, true);
-            fourth.writerIndex(fourth.writerIndex() / 2);
-            r.write(fourth);
-            Thread.sleep(100);
+            ByteBuf last = putFrame(blocks.get(whole), 500, true);
+            all.writeBytes(last, 0, last.readableBytes() / 2);
+            last.release();
+            r.write(all);
         } // closed mid-frame
         List<BlockKey> keys = new PrefixHasher(NS).hash(t);
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (good.lookup(NS, keys).hitBlocks() < 3 && System.nanoTime() < deadline) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (good.lookup(NS, keys).hitBlocks() < whole && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        assertThat(good.lookup(NS, keys).hitBlocks()).isEqualTo(3);
+        assertThat(good.lookup(NS, keys).hitBlocks()).isEqualTo(whole);
         List<ReceivedBlock> got = good.getBlocks(NS, keys);
         try {
-            assertThat(got).hasSize(3);
-            for (int i = 0; i < 3; i++) {
+            assertThat(got).hasSize(whole);
+            for (int i = 0; i < whole; i++) {
                 assertThat(got.get(i).payload()).isEqualTo(p.get(i).duplicate());
             }
         } finally {
