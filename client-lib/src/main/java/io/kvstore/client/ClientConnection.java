@@ -177,10 +177,17 @@ final class ClientConnection {
         ScheduledFuture<?> t = channel.eventLoop().schedule(() -> {
             if (calls.remove(id) != null) {
                 f.completeExceptionally(new KvStoreException.Timeout("no answer to " + op + " request #" + id
-                        + " within " + options.requestTimeout()));
+                        + " within " + options.requestTimeout() + " (connection " + state() + ")"));
             }
         }, options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
         f.whenComplete((v, e) -> t.cancel(false));
+    }
+
+    /** The channel's state, for a timeout's message: what a stalled connection is waiting for. */
+    private String state() {
+        return (channel.isActive() ? "open" : "closed") + (channel.config().isAutoRead() ? "" : ", not reading")
+                + (channel.isWritable() ? "" : ", not writable (" + channel.bytesBeforeWritable()
+                + " bytes to flush)") + ", " + calls.size() + " call(s) pending";
     }
 
     BlockStream stream(Opcode op, ByteBuf body) {
