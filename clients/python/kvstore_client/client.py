@@ -23,7 +23,7 @@ import os
 import socket
 import struct
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 from . import wire
 from .crc32c import crc32c
@@ -71,12 +71,14 @@ class Block:
 @dataclass(frozen=True)
 class BlockToPut:
     """A block to store: its key, parent key (the namespace root for position 0), position and payload.
-    `crc` is computed when None."""
+    `crc` is computed when None. `token_ids` (the block's tokens) are sent only to a server that publishes KV
+    events (its HELLO says so), which announces them with the block."""
     key: bytes
     parent: bytes
     position: int
     payload: object
     crc: Optional[int] = None
+    token_ids: Optional[Sequence[int]] = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,8 @@ class KvStoreClient:
         self.max_keys_per_request = r.u32("maxKeysPerRequest")
         self.tiers = [r.str("tier name") for _ in range(r.u8("tier count"))]
         shm_dir = r.str("shmDirectory") if r.remaining() else ""
+        # the server publishes KV events: PUT frames carry their blocks' token ids (docs/events.md)
+        self.wants_token_ids = bool((r.u8("serverFeatures") if r.remaining() else 0) & wire.SERVER_FEATURE_KV_EVENTS)
         if shm_dir:
             self._attach_shm(shm_dir)
         if self.namespace_id != ns.id:
@@ -332,7 +336,9 @@ class KvStoreClient:
             raise ValueError("blocks %d..%d requested but the tokens have %d full blocks"
                              % (first_block, first_block + len(payloads) - 1, len(keys)))
         root = self.namespace.root
-        blocks = [BlockToPut(keys[p], keys[p - 1] if p > 0 else root, p, payload)
+        per = self.namespace.tokens_per_block
+        blocks = [BlockToPut(keys[p], keys[p - 1] if p > 0 else root, p, payload,
+                             token_ids=tokens[p * per:(p + 1) * per])
                   for p, payload in enumerate(payloads, start=first_block)]
         return self.put(blocks, persisted)
 
@@ -343,8 +349,9 @@ class KvStoreClient:
         for frames in self._chunks(all_frames):
             self._begin()
             rid = next(self._ids)
-            for i, (head, payload) in enumerate(frames):
-                flags = (FLAG_END if i == len(frames) - 1 else 0) | (FLAG_ACK_PERSISTED if persisted else 0)
+            for i, (head, payload, tokens) in enumerate(frames):
+                flags = ((FLAG_END if i == len(frames) - 1 else 0) | (FLAG_ACK_PERSISTED if persisted else 0)
+                         | (wire.FLAG_TOKENS if tokens else 0))
                 self._send(wire.header(Opcode.PUT, flags, rid, len(head) + len(payload)) + head, Opcode.PUT)
                 self._send(payload, Opcode.PUT)
             r = wire.Reader(self._answer(Opcode.PUT, rid), "PUT ack")
@@ -365,7 +372,14 @@ class KvStoreClient:
             raise ValueError("block position must be in 0..2^31-1, was %r" % (b.position,))
         crc = b.crc if b.crc is not None else crc32c(payload)
         head = wire.BLOCK_HEADER.pack(bytes(b.key), bytes(b.parent), b.position, self._layout, n, crc)
-        return head, payload
+        tokens = b.token_ids is not None and self.wants_token_ids
+        if tokens:
+            ids = list(b.token_ids)
+            if len(ids) != self.namespace.tokens_per_block:
+                raise ValueError("block %d carries %d token ids; a block of this namespace has %d"
+                                 % (b.position, len(ids), self.namespace.tokens_per_block))
+            head += struct.pack(">I%dI" % len(ids), len(ids), *ids)
+        return head, payload, tokens
 
     def exists(self, keys):
         """EXISTS: PRESENT or NOT_FOUND per key."""

@@ -15,6 +15,8 @@ FLAG_END = 0x01
 FLAG_ACK_PERSISTED = 0x02
 FLAG_LEASE = 0x04
 FLAG_PREFETCH = 0x08
+FLAG_TOKENS = 0x10         # PUT: token ids follow the block header (servers that publish KV events)
+SERVER_FEATURE_KV_EVENTS = 0x01
 
 
 class Opcode(enum.IntEnum):

@@ -50,8 +50,13 @@ public final class FrameDescriptor {
     public static final int FLAG_LEASE = 0x04;
     /** LOOKUP: start promoting the lower-tier part of the hit prefix (prefetch). */
     public static final int FLAG_PREFETCH = 0x08;
+    /**
+     * PUT frame: the block header is followed by the block's token ids ({@code u32 count, count x u32}) before the
+     * payload. Clients set it when the HELLO reply says the server publishes KV events.
+     */
+    public static final int FLAG_TOKENS = 0x10;
     /** Every flag bit version 1 defines; receivers refuse frames with other bits set. */
-    public static final int KNOWN_FLAGS = FLAG_END | FLAG_ACK_PERSISTED | FLAG_LEASE | FLAG_PREFETCH;
+    public static final int KNOWN_FLAGS = FLAG_END | FLAG_ACK_PERSISTED | FLAG_LEASE | FLAG_PREFETCH | FLAG_TOKENS;
 
     private FrameDescriptor() {
     }

@@ -58,7 +58,8 @@ final class HelloHandler implements OpHandler {
                 && r.sc.auth().mayReadEveryTenant(h.token());
         ByteBuf out = r.ctx().alloc().buffer(64);
         new HelloReply(s.version, s.namespaceId, r.sc.limits().maxFrameBytes(), r.sc.limits().maxKeysPerRequest(),
-                r.sc.tierNames(), s.shmOffered ? r.sc.shm().directory().toString() : "").write(out);
+                r.sc.tierNames(), s.shmOffered ? r.sc.shm().directory().toString() : "",
+                r.sc.events() != null ? HelloReply.FEATURE_KV_EVENTS : 0).write(out);
         r.reply(out);
     }
 }

@@ -4,9 +4,11 @@ import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.store.PutStatus;
 import io.kvstore.protocol.ErrorCode;
 import io.kvstore.protocol.FrameDescriptor;
+import io.kvstore.protocol.ProtocolException;
 import io.kvstore.protocol.Wire;
 import io.kvstore.protocol.body.PutCodes;
 import io.kvstore.protocol.body.StatusList;
+import io.kvstore.server.events.KvEventPublisher;
 import io.netty.buffer.ByteBuf;
 
 import java.io.ByteArrayOutputStream;
@@ -26,12 +28,15 @@ final class PutHandler implements OpHandler {
         boolean failed;
     }
 
+    /** Token ids one PUT frame may carry. */
+    static final int MAX_TOKENS_PER_BLOCK = 1 << 16;
+
     /** More concurrently open PUT requests than this on one connection is LIMIT_EXCEEDED. */
     static final int MAX_OPEN_PUTS = 16;
 
     @Override
     public int allowedFlags() {
-        return FrameDescriptor.FLAG_END | FrameDescriptor.FLAG_ACK_PERSISTED;
+        return FrameDescriptor.FLAG_END | FrameDescriptor.FLAG_ACK_PERSISTED | FrameDescriptor.FLAG_TOKENS;
     }
 
     @Override
@@ -64,8 +69,24 @@ final class PutHandler implements OpHandler {
             return;
         }
         BlockMeta meta;
+        int[] tokens = null;
         try {
-            meta = Wire.readBlockHeader(r.body(), r.session().namespaceId);
+            if (r.frame.hasFlag(FrameDescriptor.FLAG_TOKENS)) {
+                ByteBuf body = r.body();
+                meta = Wire.readBlockHeaderOnly(body, r.session().namespaceId);
+                tokens = Wire.readTokenIds(body, MAX_TOKENS_PER_BLOCK);
+                int perBlock = r.session().namespace.layout().tokensPerBlock();
+                if (tokens.length != perBlock) {
+                    throw new ProtocolException(ErrorCode.MALFORMED, "block " + meta.key().shortHex() + " carries "
+                            + tokens.length + " token ids; a block of this namespace has " + perBlock);
+                }
+                if (meta.length() != body.readableBytes()) {
+                    throw new ProtocolException(ErrorCode.MALFORMED, "block length field says " + meta.length()
+                            + " bytes, the frame carries " + body.readableBytes() + " after the token ids");
+                }
+            } else {
+                meta = Wire.readBlockHeader(r.body(), r.session().namespaceId);
+            }
         } catch (RuntimeException e) {
             failRequest(r, state, end);
             throw e;
@@ -79,7 +100,12 @@ final class PutHandler implements OpHandler {
             return;
         }
         ByteBuf payload = r.body();
-        r.offload(() -> r.sc.store().put(meta, payload.nioBuffer()), (res, err) -> {
+        KvEventPublisher events = r.sc.events();
+        int[] tokenIds = tokens;
+        int blockSize = r.session().namespace.layout().tokensPerBlock();
+        r.offload(() -> events == null ? r.sc.store().put(meta, payload.nioBuffer())
+                : events.withTokens(meta.key(), tokenIds, blockSize, () -> r.sc.store().put(meta, payload.nioBuffer())),
+                (res, err) -> {
             if (err != null || res.status() != PutStatus.STORED) {
                 r.sc.quotas().release(tenant, meta.length());
             }
