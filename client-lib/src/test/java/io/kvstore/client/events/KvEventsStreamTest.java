@@ -172,11 +172,12 @@ class KvEventsStreamTest {
                 }
                 client.delete(NS, gone);
                 awaitPublished(pub);
+                long target = pub.lastSequence();
                 long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (view.last < pub.lastSequence() && System.nanoTime() < deadline) {
+                while (view.last < target && System.nanoTime() < deadline) {
                     Thread.sleep(50);
                 }
-                assertThat(view.last).isEqualTo(pub.lastSequence());
+                assertThat(view.last).isGreaterThanOrEqualTo(target);
                 assertThat(sub.lost()).isZero();
 
                 Map<Long, Set<String>> store = new HashMap<>();
@@ -264,8 +265,9 @@ class KvEventsStreamTest {
                 pool.shutdown();
                 awaitPublished(pub);
                 assertThat(pub.dropped()).isZero();
+                long target = pub.lastSequence();
                 try (OutputStream stdin = p.getOutputStream()) {
-                    stdin.write((pub.lastSequence() + "\n").getBytes(StandardCharsets.US_ASCII));
+                    stdin.write((target + "\n").getBytes(StandardCharsets.US_ASCII));
                 }
                 assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("consumer finished").isTrue();
                 pump.join(5000);
@@ -273,7 +275,7 @@ class KvEventsStreamTest {
                 assertThat(p.exitValue()).as(json).isZero();
                 JsonNode s = new ObjectMapper().readTree(json);
 
-                assertThat(s.get("batches").asLong()).isEqualTo(pub.lastSequence() + 1);
+                assertThat(s.get("batches").asLong()).isGreaterThanOrEqualTo(target + 1);
                 assertThat(s.get("lost").asLong()).isZero();
                 assertThat(s.get("cleared").asInt()).isEqualTo(1);
                 assertThat(s.get("replayed").asLong()).as("batch 3 recovered by replay").isPositive();

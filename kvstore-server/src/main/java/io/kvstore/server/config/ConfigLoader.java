@@ -74,7 +74,8 @@ public final class ConfigLoader {
             new Setting("kvEventsHashFormat", Kind.STRING, "u64"),
             new Setting("kvEventsQueueEvents", Kind.INT, "65536"),
             new Setting("kvEventsReplayBatches", Kind.INT, "10000"),
-            new Setting("kvEventsTokenCacheBlocks", Kind.INT, "262144"));
+            new Setting("kvEventsTokenCacheBlocks", Kind.INT, "262144"),
+            new Setting("kvEventsHeartbeatMillis", Kind.INT, "1000"));
 
     private final Map<String, Object> values = new LinkedHashMap<>();
     private final Map<String, String> sources = new LinkedHashMap<>();
@@ -280,7 +281,7 @@ public final class ConfigLoader {
     private ServerConfig.KvEvents kvEvents() {
         return new ServerConfig.KvEvents(str("kvEventsEndpoint"), str("kvEventsReplayEndpoint"), str("kvEventsTopic"),
                 str("kvEventsHashFormat"), integer("kvEventsQueueEvents"), integer("kvEventsReplayBatches"),
-                integer("kvEventsTokenCacheBlocks"));
+                integer("kvEventsTokenCacheBlocks"), integer("kvEventsHeartbeatMillis"));
     }
 
     @SuppressWarnings("unchecked")

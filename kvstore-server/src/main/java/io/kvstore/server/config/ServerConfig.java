@@ -116,9 +116,11 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
      * @param replayBatches   published batches kept for replay
      * @param tokenCacheBlocks blocks whose token ids are remembered so that a block moving to another medium is
      *                        announced there with its token ids; 0 = none
+     * @param heartbeatMillis an idle publisher sends an empty batch this often, so that a subscriber can tell a
+     *                        quiet daemon from a dead one; 0 = never
      */
     public record KvEvents(String endpoint, String replayEndpoint, String topic, String hashFormat, int queueEvents,
-                           int replayBatches, int tokenCacheBlocks) {
+                           int replayBatches, int tokenCacheBlocks, long heartbeatMillis) {
 
         public KvEvents {
             endpoint = endpoint == null ? "" : endpoint.trim();
@@ -136,11 +138,12 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
             atLeast("kvEventsQueueEvents", queueEvents, 1);
             atLeast("kvEventsReplayBatches", replayBatches, 0);
             atLeast("kvEventsTokenCacheBlocks", tokenCacheBlocks, 0);
+            atLeast("kvEventsHeartbeatMillis", heartbeatMillis, 0);
         }
 
         /** No event stream. */
         public static KvEvents none() {
-            return new KvEvents("", "", "", "u64", 65_536, 10_000, 0);
+            return new KvEvents("", "", "", "u64", 65_536, 10_000, 0, 0);
         }
 
         /** True if the daemon publishes events. */

@@ -44,7 +44,8 @@ import java.util.function.Supplier;
  * skips a number: subscribers see a gap that replay cannot fill, which tells them their view of this daemon is
  * incomplete. A slow subscriber that ZeroMQ dropped messages for (PUB high-water mark) sees a gap that replay fills.
  * On start the first batch is {@code AllBlocksCleared} followed by the blocks the store recovered, so a router
- * forgets what an earlier run of this daemon held.
+ * forgets what an earlier run of this daemon held. An idle publisher sends an empty batch every
+ * {@code heartbeatMillis}, so that a subscriber can tell a quiet daemon from a dead one.
  *
  * <h2>Token ids</h2>
  * A PUT that carried its block's token ids (clients send them when HELLO says events are on) hands them to the
@@ -77,6 +78,7 @@ public final class KvEventPublisher implements AutoCloseable {
     private final AtomicLong gaps = new AtomicLong();
     private long nextSequence;
     private volatile long lastSequence = -1;
+    private long lastPublishNanos;
     private long droppedSeen;
     private Thread thread;
     private volatile boolean running;
@@ -228,7 +230,12 @@ public final class KvEventPublisher implements AutoCloseable {
                     translate(item, batch);
                 }
                 if (batch.isEmpty()) {
-                    idle();
+                    if (config.heartbeatMillis() > 0
+                            && System.nanoTime() - lastPublishNanos > config.heartbeatMillis() * 1_000_000L) {
+                        publish(batch); // an empty batch: still alive
+                    } else {
+                        idle();
+                    }
                     continue;
                 }
                 publish(batch);
@@ -298,6 +305,7 @@ public final class KvEventPublisher implements AutoCloseable {
             ring.addLast(new Buffered(seq, payload));
         }
         lastSequence = seq;
+        lastPublishNanos = System.nanoTime();
         batches.incrementAndGet();
         events.addAndGet(batch.size());
     }

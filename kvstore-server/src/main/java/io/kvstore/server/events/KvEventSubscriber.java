@@ -28,6 +28,14 @@ public final class KvEventSubscriber implements AutoCloseable {
         /** Batches {@code from..to} were lost for good. */
         default void onLost(long from, long to) {
         }
+
+        /**
+         * The publisher started over (its sequence went back to a lower number: a restarted daemon or engine), or
+         * {@link #reset()} was called: what it said before no longer holds. The next batches replay its new stream
+         * from 0.
+         */
+        default void onRestart() {
+        }
     }
 
     private static final long REPLAY_TIMEOUT_MILLIS = 5_000;
@@ -45,6 +53,7 @@ public final class KvEventSubscriber implements AutoCloseable {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KvEventSubscriber.class);
     private volatile long lastHeardNanos = System.nanoTime();
     private volatile boolean running = true;
+    private volatile boolean resetRequested;
     private long next = -1; // the next sequence number to hand over; -1 until the first batch
     private final TreeMap<Long, byte[]> pending = new TreeMap<>();
 
@@ -143,7 +152,24 @@ public final class KvEventSubscriber implements AutoCloseable {
         }
     }
 
+    /**
+     * Forgets where the stream was (call when the publisher is presumed dead): the next batch that arrives is taken
+     * as the start of a new stream, caught up from sequence 0 by replay.
+     */
+    public void reset() {
+        resetRequested = true;
+    }
+
     private void receive(long seq, byte[] payload) {
+        if (resetRequested) {
+            resetRequested = false;
+            next = -1;
+            pending.clear();
+        } else if (next > 0 && seq < next) { // live sequence numbers never go back: the publisher started over
+            next = -1;
+            pending.clear();
+            handler.onRestart();
+        }
         if (next < 0) {
             next = replayEndpoint == null ? seq : 0;
         }
