@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * {@code bench net --kv-events}: what publishing KV events costs the daemon. Two in-process daemons, identical but
  * for {@code kvEventsEndpoint} (the second publishes, with a JeroMQ subscriber reading every batch), measured
- * alternately in the same run: PUT, GET and LOOKUP operations per second with {@code connections} clients. The
+ * alternately in the same run (which goes first alternates too): PUT, GET and LOOKUP operations per second with {@code connections} clients. The
  * DRAM tier holds a quarter of what the PUT phase writes, so PUTs demote and evict (the events a router cares
  * about); GETs and LOOKUPs read a prefix that stays cached. Medians over {@code runs}; ratio = on / off.
  */
@@ -69,7 +69,8 @@ final class EventsCost {
             String[] names = {"off", "on"};
             Map<String, List<Double>> results = new LinkedHashMap<>();
             for (int run = -1; run < runs; run++) { // run -1: warm-up, not counted
-                for (int s = 0; s < 2; s++) {
+                for (int turn = 0; turn < 2; turn++) {
+                    int s = (run & 1) == 0 ? turn : 1 - turn; // alternate which daemon goes first
                     int port = servers[s].port();
                     double put = ops(port, (c, w, i) -> c.putBlocks(NS, chain(i)));
                     List<BlockPayload> hot = chain(1L << 40 | s);

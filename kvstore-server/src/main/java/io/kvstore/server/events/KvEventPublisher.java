@@ -58,6 +58,8 @@ public final class KvEventPublisher implements AutoCloseable {
     /** Events in one batch at most. */
     static final int MAX_BATCH_EVENTS = 512;
     private static final int IDLE_POLL_MILLIS = 1;
+    /** After a quiet while the thread looks every 10 ms: an idle daemon does not wake a core 1000 times a second. */
+    private static final int IDLE_SLOW_POLL_MILLIS = 10;
     private static final byte[] END_SEQUENCE = KvEventCodec.sequenceFrame(-1);
 
     private final ServerConfig.KvEvents config;
@@ -79,6 +81,7 @@ public final class KvEventPublisher implements AutoCloseable {
     private long nextSequence;
     private volatile long lastSequence = -1;
     private long lastPublishNanos;
+    private int idleRounds;
     private long droppedSeen;
     private Thread thread;
     private volatile boolean running;
@@ -227,7 +230,7 @@ public final class KvEventPublisher implements AutoCloseable {
                 serveReplay();
                 drainInto(batch);
                 if (!batch.isEmpty() && batch.size() < MAX_BATCH_EVENTS) {
-                    idle(); // gather what else arrives within a millisecond into the same batch (fewer, fuller batches)
+                    idle(IDLE_POLL_MILLIS); // gather what else arrives within a millisecond into the same batch (fewer, fuller batches)
                     drainInto(batch);
                 }
                 if (batch.isEmpty()) {
@@ -235,10 +238,11 @@ public final class KvEventPublisher implements AutoCloseable {
                             && System.nanoTime() - lastPublishNanos > config.heartbeatMillis() * 1_000_000L) {
                         publish(batch); // an empty batch: still alive
                     } else {
-                        idle();
+                        idle(++idleRounds > 16 ? IDLE_SLOW_POLL_MILLIS : IDLE_POLL_MILLIS);
                     }
                     continue;
                 }
+                idleRounds = 0;
                 publish(batch);
                 batch.clear();
             }
@@ -256,11 +260,12 @@ public final class KvEventPublisher implements AutoCloseable {
         }
     }
 
-    private void idle() {
+    /** Waits up to {@code millis} for a replay request (or just waits, without a replay socket). */
+    private void idle(int millis) {
         if (poller != null) {
-            poller.poll(IDLE_POLL_MILLIS);
+            poller.poll(millis);
         } else {
-            java.util.concurrent.locks.LockSupport.parkNanos(IDLE_POLL_MILLIS * 1_000_000L);
+            java.util.concurrent.locks.LockSupport.parkNanos(millis * 1_000_000L);
         }
     }
 
