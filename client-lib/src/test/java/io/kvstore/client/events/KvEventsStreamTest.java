@@ -145,6 +145,19 @@ class KvEventsStreamTest {
         throw new AssertionError("the publisher did not drain within 30 s (queued " + p.queued() + ")");
     }
 
+    static String subscriberStack() {
+        StringBuilder sb = new StringBuilder();
+        Thread.getAllStackTraces().forEach((t, st) -> {
+            if (t.getName().startsWith("kv-events-sub")) {
+                sb.append(t.getName()).append(' ').append(t.getState());
+                for (StackTraceElement e : st) {
+                    sb.append("\n  at ").append(e);
+                }
+            }
+        });
+        return sb.toString();
+    }
+
     static LevelStats level(KvServer s, String tier) {
         return s.store().stats().stream().filter(l -> l.tier().name().equals(tier)).findFirst().orElseThrow();
     }
@@ -177,7 +190,9 @@ class KvEventsStreamTest {
                 while (view.last < target && System.nanoTime() < deadline) {
                     Thread.sleep(50);
                 }
-                assertThat(view.last).isGreaterThanOrEqualTo(target);
+                assertThat(view.last).as(() -> "subscriber: batches " + sub.batches() + ", next " + sub.nextSequence()
+                        + ", replayed " + sub.replayed() + ", lost " + sub.lost() + "; its thread: " + subscriberStack())
+                        .isGreaterThanOrEqualTo(target);
                 assertThat(sub.lost()).isZero();
 
                 Map<Long, Set<String>> store = new HashMap<>();

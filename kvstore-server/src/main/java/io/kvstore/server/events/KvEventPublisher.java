@@ -119,7 +119,7 @@ public final class KvEventPublisher implements AutoCloseable {
             } else {
                 replay = context.createSocket(SocketType.ROUTER);
                 replay.setLinger(0);
-                replay.setSndHWM(config.replayBatches() + 16);
+                replay.setSndHWM(4 * config.replayBatches() + 64); // a replay is 4 frames per batch
                 replay.bind(config.replayEndpoint());
                 replayEndpoint = replay.getLastEndpoint();
                 poller = context.createPoller(1);

@@ -38,7 +38,8 @@ public final class KvEventSubscriber implements AutoCloseable {
         }
     }
 
-    private static final long REPLAY_TIMEOUT_MILLIS = 5_000;
+    private static final long REPLAY_TIMEOUT_MILLIS = 2_000;
+    private static final int REPLAY_ATTEMPTS = 3;
 
     private final String endpoint;
     private final String replayEndpoint;
@@ -54,7 +55,8 @@ public final class KvEventSubscriber implements AutoCloseable {
     private volatile long lastHeardNanos = System.nanoTime();
     private volatile boolean running = true;
     private volatile boolean resetRequested;
-    private long next = -1; // the next sequence number to hand over; -1 until the first batch
+    private long next = -1;
+    private long lastLive = -1; // the last sequence number received live (not replayed) // the next sequence number to hand over; -1 until the first batch
     private final TreeMap<Long, byte[]> pending = new TreeMap<>();
 
     /**
@@ -164,12 +166,16 @@ public final class KvEventSubscriber implements AutoCloseable {
         if (resetRequested) {
             resetRequested = false;
             next = -1;
+            lastLive = -1;
             pending.clear();
-        } else if (next > 0 && seq < next) { // live sequence numbers never go back: the publisher started over
+        } else if (lastLive >= 0 && seq <= lastLive) {
+            // live sequence numbers only grow within a run: the publisher started over. (A live batch below `next`
+            // but above the last live one is one that replay already delivered, not a restart.)
             next = -1;
             pending.clear();
             handler.onRestart();
         }
+        lastLive = seq;
         if (next < 0) {
             next = replayEndpoint == null ? seq : 0;
         }
@@ -177,8 +183,10 @@ public final class KvEventSubscriber implements AutoCloseable {
             return;
         }
         pending.put(seq, payload);
-        if (seq > next && replayEndpoint != null) {
-            replay(next);
+        for (int attempt = 0; attempt < REPLAY_ATTEMPTS && seq > next && replayEndpoint != null; attempt++) {
+            if (replay(next)) {
+                break; // answered to its end marker; otherwise ask again
+            }
         }
         drain();
     }
@@ -206,8 +214,11 @@ public final class KvEventSubscriber implements AutoCloseable {
         }
     }
 
-    /** Asks the replay socket for every buffered batch from {@code start} into {@link #pending}. */
-    private void replay(long start) {
+    /**
+     * Asks the replay socket for every buffered batch from {@code start} into {@link #pending}; true if the answer
+     * came to its end marker.
+     */
+    private boolean replay(long start) {
         try (ZMQ.Socket req = context.createSocket(SocketType.DEALER)) {
             req.setLinger(0);
             req.setReceiveTimeOut((int) REPLAY_TIMEOUT_MILLIS);
@@ -217,16 +228,17 @@ public final class KvEventSubscriber implements AutoCloseable {
             while (true) {
                 byte[] empty = req.recv();
                 if (empty == null) {
-                    return; // no answer in time: what is missing counts as lost
+                    LOG.debug("kv events from {}: no replay answer in {} ms", endpoint, REPLAY_TIMEOUT_MILLIS);
+                    return false;
                 }
                 byte[] seq = req.hasReceiveMore() ? req.recv() : null;
                 byte[] payload = req.hasReceiveMore() ? req.recv() : null;
                 if (seq == null || seq.length != Long.BYTES) {
-                    return;
+                    return false;
                 }
                 long s = ByteBuffer.wrap(seq).getLong();
                 if (s == -1) {
-                    return;
+                    return true;
                 }
                 if (s >= next && !pending.containsKey(s)) {
                     pending.put(s, payload);
