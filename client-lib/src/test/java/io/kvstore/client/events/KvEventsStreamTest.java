@@ -190,7 +190,7 @@ class KvEventsStreamTest {
                 while (view.last < target && System.nanoTime() < deadline) {
                     Thread.sleep(50);
                 }
-                assertThat(view.last).as(() -> "subscriber: batches " + sub.batches() + ", next " + sub.nextSequence()
+                assertThat(view.last).as(() -> "subscriber: batches " + sub.batches() + ", reconnects " + sub.reconnects() + ", next " + sub.nextSequence()
                         + ", replayed " + sub.replayed() + ", lost " + sub.lost() + "; its thread: " + subscriberStack())
                         .isGreaterThanOrEqualTo(target);
                 assertThat(sub.lost()).isZero();

@@ -39,6 +39,7 @@ public final class KvEventSubscriber implements AutoCloseable {
     }
 
     private static final long REPLAY_TIMEOUT_MILLIS = 2_000;
+    private static final long RECONNECT_AFTER_NANOS = 3_000_000_000L;
     private static final int REPLAY_ATTEMPTS = 3;
 
     private final String endpoint;
@@ -51,6 +52,8 @@ public final class KvEventSubscriber implements AutoCloseable {
     private final AtomicLong lost = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
+    private final AtomicLong reconnects = new AtomicLong();
+    private final byte[] topic;
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KvEventSubscriber.class);
     private volatile long lastHeardNanos = System.nanoTime();
     private volatile boolean running = true;
@@ -70,12 +73,8 @@ public final class KvEventSubscriber implements AutoCloseable {
         this.endpoint = endpoint;
         this.replayEndpoint = replayEndpoint == null || replayEndpoint.isEmpty() ? null : replayEndpoint;
         this.handler = handler;
-        ZMQ.Socket sub = context.createSocket(SocketType.SUB);
-        sub.setLinger(0);
-        sub.setRcvHWM(100_000);
-        sub.subscribe(topic.getBytes(StandardCharsets.UTF_8));
-        sub.connect(endpoint);
-        this.thread = new Thread(() -> run(sub), "kv-events-sub-" + endpoint);
+        this.topic = topic.getBytes(StandardCharsets.UTF_8);
+        this.thread = new Thread(this::run, "kv-events-sub-" + endpoint);
         thread.setDaemon(true);
         thread.start();
     }
@@ -88,6 +87,11 @@ public final class KvEventSubscriber implements AutoCloseable {
     /** System.nanoTime() when a batch last arrived. */
     public long lastHeardNanos() {
         return lastHeardNanos;
+    }
+
+    /** Times the SUB socket was connected afresh after hearing nothing for 3 s. */
+    public long reconnects() {
+        return reconnects.get();
     }
 
     /** Batches handed to the handler. */
@@ -115,10 +119,33 @@ public final class KvEventSubscriber implements AutoCloseable {
         return next;
     }
 
-    private void run(ZMQ.Socket sub) {
+    /** A SUB socket connected to the publisher, created on the subscriber's thread (the only one that uses it). */
+    private ZMQ.Socket connect() {
+        ZMQ.Socket sub = context.createSocket(SocketType.SUB);
+        sub.setLinger(0);
+        sub.setRcvHWM(100_000);
+        sub.subscribe(topic);
+        sub.connect(endpoint);
+        return sub;
+    }
+
+    private void run() {
+        ZMQ.Socket sub = connect();
         ZMQ.Poller poller = context.createPoller(1);
         poller.register(sub, ZMQ.Poller.POLLIN);
+        long connectedNanos = System.nanoTime();
         while (running && !Thread.currentThread().isInterrupted()) {
+            long now = System.nanoTime();
+            if (now - lastHeardNanos > RECONNECT_AFTER_NANOS && now - connectedNanos > RECONNECT_AFTER_NANOS) {
+                // nothing heard for a while (a daemon sends a heartbeat every second): connect afresh, in case the
+                // connection or its subscription was lost on the way
+                poller.unregister(sub);
+                context.destroySocket(sub);
+                sub = connect();
+                poller.register(sub, ZMQ.Poller.POLLIN);
+                connectedNanos = now;
+                reconnects.incrementAndGet();
+            }
             try {
                 if (poller.poll(100) <= 0) {
                     continue;
