@@ -28,7 +28,7 @@ import os
 import socket
 import struct
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 from . import crc32c as _crc
 from . import wire
@@ -79,12 +79,14 @@ class Block:
 @dataclass(frozen=True)
 class BlockToPut:
     """A block to store: its key, parent key (the namespace root for position 0), position and payload.
-    `crc` is computed when None."""
+    `crc` is computed when None. `token_ids` (the block's tokens) are sent only to a server that publishes KV
+    events (its HELLO says so), which announces them with the block."""
     key: bytes
     parent: bytes
     position: int
     payload: object
     crc: Optional[int] = None
+    token_ids: Optional[Sequence[int]] = None
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ class KvStoreClient:
             raise ValueError("checksum must be 'auto', 'client' or 'server', was %r" % (checksum,))
         want_server_crc = checksum == "server" or (checksum == "auto" and _crc.IMPLEMENTATION == "pure-python")
         self.put_checksum_by_server = False
+        self.wants_token_ids = False
         self.namespace = namespace
         self._layout = namespace.layout_id
         self.timeout = timeout
@@ -195,6 +198,8 @@ class KvStoreClient:
         shm_dir = r.str("shmDirectory") if r.remaining() else ""
         granted = r.u8("features") if r.remaining() else 0
         self.put_checksum_by_server = server_checksum and bool(granted & FEATURE_SERVER_CHECKSUM)
+        # the server publishes KV events: PUT frames carry their blocks' token ids (docs/events.md)
+        self.wants_token_ids = bool(granted & wire.FEATURE_KV_EVENTS)
         if shm_dir:
             self._attach_shm(shm_dir)
         if self.namespace_id != ns.id:
@@ -353,7 +358,9 @@ class KvStoreClient:
             raise ValueError("blocks %d..%d requested but the tokens have %d full blocks"
                              % (first_block, first_block + len(payloads) - 1, len(keys)))
         root = self.namespace.root
-        blocks = [BlockToPut(keys[p], keys[p - 1] if p > 0 else root, p, payload)
+        per = self.namespace.tokens_per_block
+        blocks = [BlockToPut(keys[p], keys[p - 1] if p > 0 else root, p, payload,
+                             token_ids=tokens[p * per:(p + 1) * per])
                   for p, payload in enumerate(payloads, start=first_block)]
         return self.put(blocks, persisted)
 
@@ -364,9 +371,9 @@ class KvStoreClient:
         for frames in self._chunks(all_frames):
             self._begin()
             rid = next(self._ids)
-            for i, (head, payload, by_server) in enumerate(frames):
+            for i, (head, payload, by_server, tokens) in enumerate(frames):
                 flags = (FLAG_END if i == len(frames) - 1 else 0) | (FLAG_ACK_PERSISTED if persisted else 0) \
-                    | (FLAG_SERVER_CHECKSUM if by_server else 0)
+                    | (FLAG_SERVER_CHECKSUM if by_server else 0) | (wire.FLAG_TOKENS if tokens else 0)
                 self._sendv(wire.header(Opcode.PUT, flags, rid, len(head) + len(payload)) + head, payload,
                             Opcode.PUT)
             r = wire.Reader(self._answer(Opcode.PUT, rid), "PUT ack")
@@ -375,8 +382,9 @@ class KvStoreClient:
         return PutAck(codes, persisted and durable and bool(codes))
 
     def _block_frame(self, b):
-        """The block header, payload view and whether the server computes the checksum, of one PUT frame;
-        ValueError or TypeError on a bad block."""
+        """The block header (with the token ids when the server wants them), payload view, whether the server
+        computes the checksum and whether token ids are sent, of one PUT frame; ValueError or TypeError on a bad
+        block."""
         payload = byte_view(b.payload, what="payload of block %r" % (b.position,))
         n = len(payload)
         if wire.HEADER_BYTES + wire.BLOCK_HEADER_BYTES + n > self.max_frame_bytes:
@@ -389,7 +397,14 @@ class KvStoreClient:
         by_server = b.crc is None and self.put_checksum_by_server
         crc = b.crc if b.crc is not None else 0 if by_server else crc32c(payload)
         head = wire.BLOCK_HEADER.pack(bytes(b.key), bytes(b.parent), b.position, self._layout, n, crc)
-        return head, payload, by_server
+        tokens = b.token_ids is not None and self.wants_token_ids
+        if tokens:
+            ids = list(b.token_ids)
+            if len(ids) != self.namespace.tokens_per_block:
+                raise ValueError("block %d carries %d token ids; a block of this namespace has %d"
+                                 % (b.position, len(ids), self.namespace.tokens_per_block))
+            head += struct.pack(">I%dI" % len(ids), len(ids), *ids)
+        return head, payload, by_server, tokens
 
     def exists(self, keys):
         """EXISTS: PRESENT or NOT_FOUND per key."""

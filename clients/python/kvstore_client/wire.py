@@ -16,9 +16,11 @@ FLAG_ACK_PERSISTED = 0x02
 FLAG_LEASE = 0x04
 FLAG_PREFETCH = 0x08
 FLAG_SERVER_CHECKSUM = 0x10  # PUT: the server computes the block's CRC32C (granted in HELLO)
+FLAG_TOKENS = 0x20           # PUT: token ids follow the block header (servers that publish KV events)
 
 FEATURE_SHM = 0x01              # HELLO features: same-host shared-memory reads
 FEATURE_SERVER_CHECKSUM = 0x02  # HELLO features: PUT frames may carry FLAG_SERVER_CHECKSUM
+FEATURE_KV_EVENTS = 0x04        # HELLO reply features, set by the server alone: it publishes KV events
 
 
 class Opcode(enum.IntEnum):

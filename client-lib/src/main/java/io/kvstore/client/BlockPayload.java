@@ -11,11 +11,19 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A block to PUT: its metadata (the namespace id in it is ignored by the server, which uses the session's) and
- * payload. The payload buffer is read (position to limit) when the request is written; do not change it until
- * the put's future completes.
+ * A block to PUT: its metadata (the namespace id in it is ignored by the server, which uses the session's),
+ * payload and, optionally, its token ids. The payload buffer is read (position to limit) when the request is
+ * written; do not change it until the put's future completes. Token ids are sent only to a server that publishes
+ * KV events (its HELLO says so), which announces them with the block ({@code BlockStored.token_ids}).
+ *
+ * @param tokenIds the block's tokens (a namespace's tokens per block of them), or null
  */
-public record BlockPayload(BlockMeta meta, ByteBuffer payload) {
+public record BlockPayload(BlockMeta meta, ByteBuffer payload, int[] tokenIds) {
+
+    /** A block without token ids. */
+    public BlockPayload(BlockMeta meta, ByteBuffer payload) {
+        this(meta, payload, null);
+    }
 
     /**
      * The blocks of a token sequence: keys from the namespace's {@link PrefixHasher}, parents chained from the
@@ -32,8 +40,9 @@ public record BlockPayload(BlockMeta meta, ByteBuffer payload) {
         long id = ns.id();
         for (int i = 0; i < payloads.size(); i++) {
             ByteBuffer p = payloads.get(i);
+            int per = ns.layout().tokensPerBlock();
             out.add(new BlockPayload(new BlockMeta(keys.get(i), parent, i, id, layout, p.remaining(),
-                    Checksums.crc32c(p)), p));
+                    Checksums.crc32c(p)), p, java.util.Arrays.copyOfRange(tokens, i * per, (i + 1) * per)));
             parent = keys.get(i);
         }
         return out;

@@ -208,10 +208,16 @@ public final class KvStoreClient implements AutoCloseable {
         for (int i = 0; i < blocks.size(); i++) {
             BlockPayload b = blocks.get(i);
             boolean last = i == blocks.size() - 1;
-            ByteBuf head = Unpooled.buffer(io.kvstore.protocol.BlockDescriptor.BYTES);
+            boolean tokens = b.tokenIds() != null && c.hello().wantsTokenIds();
+            ByteBuf head = Unpooled.buffer(io.kvstore.protocol.BlockDescriptor.BYTES
+                    + (tokens ? 4 + 4 * b.tokenIds().length : 0));
             Wire.writeBlockHeader(head, b.meta());
+            if (tokens) {
+                Wire.writeTokenIds(head, b.tokenIds());
+            }
             ByteBuf body = Unpooled.wrappedBuffer(head, Unpooled.wrappedBuffer(b.payload().duplicate()));
-            int flags = (last ? FrameDescriptor.FLAG_END : 0) | (persisted ? FrameDescriptor.FLAG_ACK_PERSISTED : 0);
+            int flags = (last ? FrameDescriptor.FLAG_END : 0) | (persisted ? FrameDescriptor.FLAG_ACK_PERSISTED : 0)
+                    | (tokens ? FrameDescriptor.FLAG_TOKENS : 0);
             c.write(Frame.request(Opcode.PUT, flags, id, body), last || i % 8 == 7);
         }
         return map(f, fr -> {

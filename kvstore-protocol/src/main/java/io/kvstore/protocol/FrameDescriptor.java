@@ -55,9 +55,14 @@ public final class FrameDescriptor {
      * payload as it arrived. Only for a session whose HELLO reply granted {@code Hello.FEATURE_SERVER_CHECKSUM}.
      */
     public static final int FLAG_SERVER_CHECKSUM = 0x10;
+    /**
+     * PUT frame: the block header is followed by the block's token ids ({@code u32 count, count x u32}) before the
+     * payload. Clients set it when the HELLO reply says the server publishes KV events.
+     */
+    public static final int FLAG_TOKENS = 0x20;
     /** Every flag bit version 1 defines; receivers refuse frames with other bits set. */
     public static final int KNOWN_FLAGS = FLAG_END | FLAG_ACK_PERSISTED | FLAG_LEASE | FLAG_PREFETCH
-            | FLAG_SERVER_CHECKSUM;
+            | FLAG_SERVER_CHECKSUM | FLAG_TOKENS;
 
     private FrameDescriptor() {
     }

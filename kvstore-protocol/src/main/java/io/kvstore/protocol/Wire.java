@@ -106,6 +106,32 @@ public final class Wire {
         return m;
     }
 
+    /**
+     * Reads the token ids that follow a block header in a PUT frame flagged {@link FrameDescriptor#FLAG_TOKENS}:
+     * {@code u32 count, count x u32}. At most {@code max} ids.
+     */
+    public static int[] readTokenIds(ByteBuf in, int max) {
+        need(in, 4, "token count");
+        long n = in.readUnsignedInt();
+        if (n > max) {
+            throw new ProtocolException(ErrorCode.LIMIT_EXCEEDED, "a block carries " + n + " token ids, at most " + max);
+        }
+        need(in, 4 * n, "token ids");
+        int[] t = new int[(int) n];
+        for (int i = 0; i < t.length; i++) {
+            t[i] = in.readInt();
+        }
+        return t;
+    }
+
+    /** Writes a block's token ids as {@link #readTokenIds} reads them. */
+    public static void writeTokenIds(ByteBuf out, int[] tokens) {
+        out.writeInt(tokens.length);
+        for (int t : tokens) {
+            out.writeInt(t);
+        }
+    }
+
     /** Reads a block header whose payload is elsewhere (SHM_GET); checks the fields only. */
     public static BlockMeta readBlockHeaderOnly(ByteBuf in, long namespaceId) {
         need(in, BlockDescriptor.BYTES, "block header");

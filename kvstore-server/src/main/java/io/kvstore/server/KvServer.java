@@ -1,12 +1,14 @@
 package io.kvstore.server;
 
 import io.kvstore.core.store.EventHistory;
+import io.kvstore.core.store.StoreEventListener;
 import io.kvstore.core.store.StoreEventListeners;
 import io.kvstore.core.store.TieredStore;
 import io.kvstore.server.admin.AdminServer;
 import io.kvstore.server.admin.ServerMetrics;
 import io.kvstore.server.auth.TenantQuotas;
 import io.kvstore.server.config.ServerConfig;
+import io.kvstore.server.events.KvEventPublisher;
 import io.kvstore.server.net.NetServer;
 import io.kvstore.server.tier.TierFactory;
 import org.slf4j.Logger;
@@ -14,6 +16,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,6 +49,7 @@ public final class KvServer implements AutoCloseable {
     private final TenantQuotas quotas;
     private final ThreadPoolExecutor promotions;
     private final TieredStore store;
+    private final KvEventPublisher events;
     private final NetServer net;
     private AdminServer admin;
     private boolean closed;
@@ -56,14 +60,29 @@ public final class KvServer implements AutoCloseable {
         this.levels = TierFactory.build(config);
         this.quotas = new TenantQuotas(config.tenantQuotaBytes());
         this.promotions = promotionPool();
-        this.store = TieredStore.builder()
-                .promotions(promotions)
-                .listener(StoreEventListeners.all(List.of(metrics.storeListener(), history, quotas::onEvent)))
-                .with(b -> TierFactory.specs(levels).forEach(b::tier)).build();
+        this.events = config.kvEvents().enabled() ? new KvEventPublisher(config.kvEvents()) : null;
+        List<StoreEventListener> listeners = new ArrayList<>(List.of(metrics.storeListener(), history, quotas::onEvent));
+        if (events != null) {
+            listeners.add(events.listener());
+        }
+        try {
+            this.store = TieredStore.builder()
+                    .promotions(promotions)
+                    .listener(StoreEventListeners.all(listeners))
+                    .with(b -> TierFactory.specs(levels).forEach(b::tier)).build();
+        } catch (RuntimeException e) {
+            if (events != null) {
+                events.close();
+            }
+            throw e;
+        }
         metrics.bind(store);
         metrics.bind(quotas);
         metrics.dataDir(config.dataDir());
-        this.net = new NetServer(config, store, levels, metrics, quotas);
+        if (events != null) {
+            metrics.bindKvEvents(events);
+        }
+        this.net = new NetServer(config, store, levels, metrics, quotas, events);
     }
 
     /**
@@ -82,6 +101,9 @@ public final class KvServer implements AutoCloseable {
 
     /** Binds the data port and, unless {@code adminPort} is -1, the admin port. */
     public KvServer start() throws IOException, InterruptedException {
+        if (events != null) {
+            events.start(store);
+        }
         net.start();
         if (config.adminPort() >= 0) {
             admin = new AdminServer(config.adminBindAddress(), config.adminPort(), store, levels, metrics,
@@ -113,6 +135,11 @@ public final class KvServer implements AutoCloseable {
     /** The admin port, or -1 if there is none. */
     public int adminPort() {
         return admin == null ? -1 : admin.port();
+    }
+
+    /** The KV-event publisher, or null when {@code kvEventsEndpoint} is not set. */
+    public KvEventPublisher events() {
+        return events;
     }
 
     public TieredStore store() {
@@ -148,6 +175,9 @@ public final class KvServer implements AutoCloseable {
         }
         net.close();
         promotions.shutdownNow();
+        if (events != null) {
+            events.close();
+        }
         try {
             promotions.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

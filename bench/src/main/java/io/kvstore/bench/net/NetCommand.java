@@ -83,6 +83,10 @@ public final class NetCommand implements Callable<Integer> {
             + "the client's event loop instead of the caller's own socket.")
     boolean noDirectCalls;
 
+    @Option(names = "--kv-events", description = "Measure only what publishing KV events costs: PUT, GET and LOOKUP "
+            + "throughput of two in-process daemons, events off and on, alternately (docs/events.md).")
+    boolean kvEvents;
+
     @Option(names = "--lookup-only", description = "Measure only the LOOKUP latency (no GET throughput, Redis, "
             + "loopback or shared-memory runs).")
     boolean lookupOnly;
@@ -124,6 +128,16 @@ public final class NetCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         int valueBytes = (int) Sizes.parse(valueSize);
+        if (kvEvents) {
+            Map<String, Object> r = new EventsCost(connections, valueBytes, (long) (seconds * 1000), runs).run();
+            String text = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .writerWithDefaultPrettyPrinter().writeValueAsString(r);
+            System.out.println(text);
+            if (json != null) {
+                Files.writeString(json, text);
+            }
+            return 0;
+        }
         long llc = WorkingSet.lastLevelCacheBytes();
         int values = lookupOnly ? 8 : this.values > 0 ? this.values : WorkingSet.values(llc, valueBytes);
         long millis = (long) (seconds * 1000);

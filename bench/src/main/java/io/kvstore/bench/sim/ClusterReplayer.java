@@ -39,7 +39,17 @@ import java.util.SplittableRandom;
  * {@code round-robin}: request {@code r} to node {@code r mod nodes}; {@code prefix-affinity}: the node whose
  * local tier holds the longest leading run of the request's blocks, ties broken at random, among the nodes
  * that have not served more than 1.25x their fair share of requests so far (a cache-aware router with bounded
- * load; without the bound every request follows the shared first blocks to one node).
+ * load; without the bound every request follows the shared first blocks to one node); {@code prefix-load}: as
+ * {@code kvstore index} routes, the node with the lowest modelled TTFT, which trades the longest prefix a node
+ * actually holds against the prefill work already queued on it.
+ *
+ * <h2>Load model</h2>
+ * Each node prefills one request at a time, in arrival order (the trace's timestamps): a request routed to node
+ * {@code n} at time {@code t} waits until the node's earlier prefills are done ({@code busyUntil[n]}), then prefills
+ * the tokens its prefix hit did not supply at {@code prefillSecondsPerToken}. Its modelled TTFT is that wait plus its
+ * prefill (the transfer of hit blocks is left out: it is the same order for every router). A node's load is the
+ * prefill tokens it computed over the trace; piling requests onto one node shows as a high max/mean load and as
+ * waiting time in the TTFT.
  */
 public final class ClusterReplayer {
 
@@ -48,15 +58,15 @@ public final class ClusterReplayer {
 
     /** How the router picks a node for a request. */
     public enum Routing {
-        RANDOM, ROUND_ROBIN, PREFIX_AFFINITY;
+        RANDOM, ROUND_ROBIN, PREFIX_AFFINITY, PREFIX_LOAD;
 
-        /** {@code random}, {@code round-robin} or {@code prefix-affinity}. */
+        /** {@code random}, {@code round-robin}, {@code prefix-affinity} or {@code prefix-load}. */
         public static Routing parse(String s) {
             try {
                 return valueOf(s.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("unknown routing '" + s
-                        + "'; known: random, round-robin, prefix-affinity");
+                        + "'; known: random, round-robin, prefix-affinity, prefix-load");
             }
         }
 
@@ -81,11 +91,53 @@ public final class ClusterReplayer {
      * @param hitTokens       tokens of the hit blocks
      * @param requestsPerNode requests each node served
      * @param sharedEvictions blocks the shared tier evicted (global LRU)
+     * @param prefillTokensPerNode tokens each node prefilled (its load)
+     * @param ttftSeconds     each request's modelled TTFT (queue wait + prefill), in trace order
      * @param nanos           wall time of the replay
      */
     public record Result(int nodes, Routing routing, String policy, long localBlocks, long sharedBlocks,
                          long requestedBlocks, long hitBlocks, long sharedHitBlocks, long requestedTokens,
-                         long hitTokens, long[] requestsPerNode, long sharedEvictions, long nanos) {
+                         long hitTokens, long[] requestsPerNode, long sharedEvictions, long[] prefillTokensPerNode,
+                         double[] ttftSeconds, long nanos) {
+
+        /** The most loaded node's prefill tokens over the mean (1 = perfectly even). */
+        public double maxOverMeanLoad() {
+            long max = 0;
+            long sum = 0;
+            for (long l : prefillTokensPerNode) {
+                max = Math.max(max, l);
+                sum += l;
+            }
+            return sum == 0 ? 1 : (double) max * prefillTokensPerNode.length / sum;
+        }
+
+        /** Nodes that served at least one request. */
+        public int nodesUsed() {
+            int n = 0;
+            for (long r : requestsPerNode) {
+                n += r > 0 ? 1 : 0;
+            }
+            return n;
+        }
+
+        /** Mean modelled TTFT in seconds. */
+        public double meanTtftSeconds() {
+            double s = 0;
+            for (double t : ttftSeconds) {
+                s += t;
+            }
+            return ttftSeconds.length == 0 ? 0 : s / ttftSeconds.length;
+        }
+
+        /** A percentile (0..100) of the modelled TTFT in seconds. */
+        public double ttftPercentileSeconds(double p) {
+            if (ttftSeconds.length == 0) {
+                return 0;
+            }
+            double[] sorted = ttftSeconds.clone();
+            java.util.Arrays.sort(sorted);
+            return sorted[(int) Math.min(sorted.length - 1, Math.floor(p / 100 * sorted.length))];
+        }
 
         public double hitRatioBlocks() {
             return requestedBlocks == 0 ? 0 : (double) hitBlocks / requestedBlocks;
@@ -112,6 +164,27 @@ public final class ClusterReplayer {
      */
     public Result run(int nodes, Routing routing, String policy, long localBlocks, long sharedBlocks,
                       int writeThroughBlocks, long seed) {
+        return run(nodes, routing, policy, localBlocks, sharedBlocks, writeThroughBlocks, seed,
+                DEFAULT_PREFILL_SECONDS_PER_TOKEN, DEFAULT_MISS_WEIGHT);
+    }
+
+    /**
+     * How {@code prefix-load} weighs the tokens a node would have to prefill against the time already queued on
+     * it. 1 = this request's TTFT alone; more values a held prefix above an idle node, because the tokens a node
+     * holds serve the conversation's next turns too (and a request sent elsewhere copies its prefix into a second
+     * cache). 3 measured best on the Mooncake and WEKA traces (docs/routing.md).
+     */
+    public static final double DEFAULT_MISS_WEIGHT = 3;
+
+    /** Prefill speed of the load model when none is given: Llama-3-8B on one H100 (12,000 tokens/s). */
+    public static final double DEFAULT_PREFILL_SECONDS_PER_TOKEN = 1 / 12_000.0;
+
+    /**
+     * As {@link #run(int, Routing, String, long, long, int, long)} with the load model's prefill speed and
+     * {@code prefix-load}'s weight of prefill tokens against queued time ({@link #DEFAULT_MISS_WEIGHT}).
+     */
+    public Result run(int nodes, Routing routing, String policy, long localBlocks, long sharedBlocks,
+                      int writeThroughBlocks, long seed, double prefillSecondsPerToken, double missWeight) {
         if (nodes < 1) {
             throw new IllegalArgumentException("nodes must be >= 1, was " + nodes);
         }
@@ -125,6 +198,9 @@ public final class ClusterReplayer {
         List<TieredStore> stores = new ArrayList<>(nodes);
         SplittableRandom rnd = new SplittableRandom(seed);
         long[] perNode = new long[nodes];
+        long[] prefilled = new long[nodes];
+        double[] busyUntil = new double[nodes];
+        double[] ttft = new double[trace.requests()];
         long reqBlocks = 0;
         long hitBlocks = 0;
         long sharedHits = 0;
@@ -149,10 +225,13 @@ public final class ClusterReplayer {
                 }
                 int s = trace.start(r);
                 int e = trace.end(r);
+                double now = trace.timeMillis(r) / 1000.0;
                 int node = switch (routing) {
                     case RANDOM -> rnd.nextInt(nodes);
                     case ROUND_ROBIN -> r % nodes;
                     case PREFIX_AFFINITY -> longestLocalPrefix(locals, perNode, r, s, e, rnd);
+                    case PREFIX_LOAD -> fastestNode(locals, busyUntil, now, r, s, e,
+                            prefillSecondsPerToken * missWeight, rnd);
                 };
                 perNode[node]++;
                 MetadataOnlyTier local = locals.get(node);
@@ -174,9 +253,16 @@ public final class ClusterReplayer {
                 hitBlocks += h;
                 sharedHits += fromShared;
                 reqTokens += trace.inputTokens(r);
+                long hitTok = 0;
                 for (int j = 0; j < h; j++) {
-                    hitTokens += trace.tokens(r, j);
+                    hitTok += trace.tokens(r, j);
                 }
+                hitTokens += hitTok;
+                long missTokens = Math.max(0, trace.inputTokens(r) - hitTok);
+                double startsAt = Math.max(now, busyUntil[node]);
+                busyUntil[node] = startsAt + missTokens * prefillSecondsPerToken;
+                ttft[r] = busyUntil[node] - now;
+                prefilled[node] += missTokens;
                 for (int j = 0; j < e - s; j++) {
                     BlockMeta m = meta(s + j, j);
                     GetResult g = store.get(NS, m.key());
@@ -192,7 +278,8 @@ public final class ClusterReplayer {
             stores.forEach(TieredStore::close);
         }
         return new Result(nodes, routing, policy, localBlocks, sharedBlocks, reqBlocks, hitBlocks, sharedHits,
-                reqTokens, hitTokens, perNode, shared == null ? 0 : shared.evictions(), System.nanoTime() - t0);
+                reqTokens, hitTokens, perNode, shared == null ? 0 : shared.evictions(), prefilled, ttft,
+                System.nanoTime() - t0);
     }
 
     /** Bounded load: a node that served more than this factor of its fair share so far is not eligible. */
@@ -218,6 +305,36 @@ public final class ClusterReplayer {
                 bestLen = h;
                 ties = 1;
             } else if (h == bestLen && rnd.nextInt(++ties) == 0) { // reservoir: a uniform pick among the ties
+                best = n;
+            }
+        }
+        return best;
+    }
+
+    /**
+     * {@code prefix-load}: the node with the lowest score = prefill still queued there ({@code busyUntil}) + the
+     * tokens its local tier does not hold x {@code missSecondsPerToken}; ties at random.
+     */
+    private int fastestNode(List<MetadataOnlyTier> locals, double[] busyUntil, double now, int r, int s, int e,
+                            double missSecondsPerToken, SplittableRandom rnd) {
+        int best = -1;
+        double bestTtft = Double.MAX_VALUE;
+        int ties = 0;
+        for (int n = 0; n < locals.size(); n++) {
+            MetadataOnlyTier t = locals.get(n);
+            int h = 0;
+            long hitTok = 0;
+            while (s + h < e && t.contains(key(trace.block(s + h)))) {
+                hitTok += trace.tokens(r, h);
+                h++;
+            }
+            double ttft = Math.max(0, busyUntil[n] - now)
+                    + Math.max(0, trace.inputTokens(r) - hitTok) * missSecondsPerToken;
+            if (ttft < bestTtft - 1e-12) {
+                best = n;
+                bestTtft = ttft;
+                ties = 1;
+            } else if (Math.abs(ttft - bestTtft) <= 1e-12 && rnd.nextInt(++ties) == 0) {
                 best = n;
             }
         }

@@ -89,8 +89,15 @@ public final class HitRateCommand implements Callable<Integer> {
     Integer nodes;
 
     @Option(names = "--routing", defaultValue = "random",
-            description = "With --nodes: random, round-robin or prefix-affinity. Default: ${DEFAULT-VALUE}.")
+            description = "With --nodes: random, round-robin, prefix-affinity or prefix-load; several, comma-separated, "
+                    + "compare the routers on per-node caches (hit ratio, modelled TTFT, node load). "
+                    + "Default: ${DEFAULT-VALUE}.")
     String routing;
+
+    @Option(names = "--miss-weight", defaultValue = "3",
+            description = "With --routing prefix-load: the weight of the tokens a node would prefill against the time "
+                    + "already queued on it (1 = this request's TTFT alone). Default: ${DEFAULT-VALUE}.")
+    double missWeight;
 
     @Option(names = "--shared-tier-capacity", paramLabel = "C",
             description = "With --nodes: the shared tier's capacity (as --capacities); default: N x the per-node "
@@ -221,6 +228,9 @@ public final class HitRateCommand implements Callable<Integer> {
 
     /** {@code --nodes}: per-node caches alone versus with a shared tier, one JSON line per per-node capacity. */
     private int cluster(Trace tr, KvLayout layout, List<Capacity> caps) throws Exception {
+        if (routing.contains(",")) {
+            return routingTable(tr, layout, caps);
+        }
         ClusterReplayer.Routing route = ClusterReplayer.Routing.parse(routing);
         if (!PolicyRegistry.exists(nodePolicy)) {
             throw new IllegalArgumentException("unknown --node-policy '" + nodePolicy + "'");
@@ -261,6 +271,69 @@ public final class HitRateCommand implements Callable<Integer> {
             String line = mapper.writeValueAsString(m);
             lines.add(line);
             out.println(line);
+        }
+        if (json != null) {
+            Files.write(json, lines);
+            out.println("wrote " + json);
+        }
+        return 0;
+    }
+
+    /**
+     * {@code --routing A,B,...}: each router on per-node caches only, one table per capacity; JSON lines with
+     * {@code --json}, an SVG of the first capacity with {@code --plot}.
+     */
+    private int routingTable(Trace tr, KvLayout layout, List<Capacity> caps) throws Exception {
+        List<ClusterReplayer.Routing> routes = java.util.Arrays.stream(routing.split(","))
+                .map(ClusterReplayer.Routing::parse).toList();
+        if (!PolicyRegistry.exists(nodePolicy)) {
+            throw new IllegalArgumentException("unknown --node-policy '" + nodePolicy + "'");
+        }
+        double tps = prefillTokensPerSecond != null ? prefillTokensPerSecond : Model.parse(model).prefillTokensPerSecond;
+        ObjectMapper mapper = new ObjectMapper();
+        List<String> lines = new ArrayList<>();
+        boolean plotted = false;
+        for (Capacity c : caps) {
+            long local = c.toBlocks(tr.uniqueBlocks(), layout.blockBytes());
+            List<ClusterReplayer.Result> results = new ArrayList<>();
+            for (ClusterReplayer.Routing route : routes) {
+                results.add(new ClusterReplayer(tr).run(nodes, route, nodePolicy, local, 0, 0, seed, 1 / tps,
+                        missWeight));
+            }
+            double random = results.stream().filter(r -> r.routing() == ClusterReplayer.Routing.RANDOM)
+                    .mapToDouble(ClusterReplayer.Result::hitRatioBlocks).findFirst().orElse(0);
+            out.printf(Locale.ROOT, "%n%s, %d nodes, per-node capacity %s (%d blocks, %s), prefill %.0f tokens/s%n",
+                    tr.name(), nodes, c.text(), local, nodePolicy, tps);
+            out.println(RoutingReport.header());
+            for (ClusterReplayer.Result r : results) {
+                out.println(RoutingReport.row(r, random));
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("trace", tr.name());
+                m.put("nodes", nodes);
+                m.put("routing", r.routing().toString());
+                m.put("node_policy", nodePolicy);
+                m.put("node_capacity", c.text());
+                m.put("node_capacity_blocks", local);
+                m.put("prefill_tokens_per_second", tps);
+                m.put("miss_weight", missWeight);
+                m.put("hit_ratio", r.hitRatioBlocks());
+                m.put("hit_ratio_tokens", r.hitRatioTokens());
+                m.put("hit_over_random", random > 0 ? r.hitRatioBlocks() / random : null);
+                m.put("mean_ttft_seconds", r.meanTtftSeconds());
+                m.put("p50_ttft_seconds", r.ttftPercentileSeconds(50));
+                m.put("p99_ttft_seconds", r.ttftPercentileSeconds(99));
+                m.put("max_over_mean_load", r.maxOverMeanLoad());
+                m.put("nodes_used", r.nodesUsed());
+                m.put("requests_per_node", r.requestsPerNode());
+                m.put("prefill_tokens_per_node", r.prefillTokensPerNode());
+                m.put("seconds", r.nanos() / 1e9);
+                lines.add(mapper.writeValueAsString(m));
+            }
+            if (plot != null && !plotted) {
+                RoutingReport.plot(results, tr.name() + ": " + nodes + " nodes at " + c.text() + " each", plot);
+                out.println("wrote " + plot);
+                plotted = true;
+            }
         }
         if (json != null) {
             Files.write(json, lines);

@@ -19,11 +19,16 @@ import java.util.List;
  * the {@link Hello} feature bits the server grants other than {@link Hello#FEATURE_SHM}, which the directory
  * answers; it follows a (possibly empty) {@code shmDirectory}. {@code adminPort} (appended after a possibly zero
  * {@code features}; absent = 0) is the daemon's HTTP admin port, 0 = none or unknown; {@code kvctl} finds the admin
- * port through it. Each optional field is written only when it or a later one is set, so a reader of an earlier
+ * port through it. Besides the bits a client asks for, {@code features} carries {@link #FEATURE_KV_EVENTS}, which
+ * no client asks for: the server publishes KV events, so PUT frames should carry their blocks' token ids
+ * ({@code FLAG_TOKENS}). Each optional field is written only when it or a later one is set, so a reader of an earlier
  * layout stops where it knows to.
  */
 public record HelloReply(int version, long namespaceId, int maxFrameBytes, int maxKeysPerRequest,
                          List<String> tiers, String shmDirectory, int features, int adminPort) {
+
+    /** {@link #features} bit set by the server alone: it publishes KV events and wants token ids with PUT. */
+    public static final int FEATURE_KV_EVENTS = 0x04;
 
     /** A reply that offers no shared memory and grants no feature. */
     public HelloReply(int version, long namespaceId, int maxFrameBytes, int maxKeysPerRequest, List<String> tiers) {
@@ -39,6 +44,11 @@ public record HelloReply(int version, long namespaceId, int maxFrameBytes, int m
     /** True if the server lets this session send PUT frames flagged {@code FLAG_SERVER_CHECKSUM}. */
     public boolean grantsServerChecksum() {
         return (features & Hello.FEATURE_SERVER_CHECKSUM) != 0;
+    }
+
+    /** True if the server wants PUT frames to carry token ids (it publishes KV events). */
+    public boolean wantsTokenIds() {
+        return (features & FEATURE_KV_EVENTS) != 0;
     }
 
     /** True if the server offers shared-memory reads to this session (the client must still SHM_ATTACH). */

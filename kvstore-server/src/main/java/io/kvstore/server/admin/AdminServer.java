@@ -32,8 +32,8 @@ import java.util.function.Supplier;
 /**
  * The HTTP admin port (JDK {@code HttpServer}, loopback by default): Prometheus {@code /metrics},
  * {@code /healthz} ({@code ok}, or {@code degraded: ...} while a shared tier's breaker is open), and JSON {@code /v1/stats}, {@code /v1/tiers}, {@code /v1/counters}, {@code /v1/blocks},
- * {@code /v1/blocks/{key}}, {@code /v1/explain/{key}} (reads, GET only: another method is 405), the dashboard on
- * {@code /} ({@link Dashboard}); and {@code POST /v1/pin}, {@code /v1/unpin},
+ * {@code /v1/blocks/{key}}, {@code /v1/explain/{key}} (reads, GET only: another method is 405), {@code POST
+ * /v1/query} (a read), the dashboard on {@code /} ({@link Dashboard}); and {@code POST /v1/pin}, {@code /v1/unpin},
  * {@code /v1/evict} (actions, guarded by {@link AdminGuard}: loopback peers only, and an admin token when the
  * server has tokens). Bad input is answered 400 with {@code {"error": ...}}. Runs on two daemon threads of its
  * own, never on the data path's event loops. {@link #close()} is idempotent.
@@ -118,6 +118,8 @@ public final class AdminServer implements AutoCloseable {
             }
             return m;
         })));
+        PrefixQuery prefixQuery = new PrefixQuery(store);
+        http.createContext("/v1/query", ex -> read(ex, prefixQuery::answer));
         http.createContext("/v1/pin", ex -> action(ex, b -> actions.pin(keys(b), b.path("ttlMillis").asLong(0))));
         http.createContext("/v1/unpin", ex -> action(ex, body -> actions.unpin(keys(body))));
         http.createContext("/v1/evict", ex -> action(ex, body -> {
@@ -293,6 +295,15 @@ public final class AdminServer implements AutoCloseable {
         AdminGuard.Refusal refusal = guard.check(ex);
         if (refusal != null) {
             sendJson(ex, refusal.status(), Map.of("error", refusal.message()));
+            return;
+        }
+        read(ex, a);
+    }
+
+    /** A POST that only reads: its JSON body given to {@code a}, no guard. */
+    private void read(HttpExchange ex, Action a) throws IOException {
+        if (!"POST".equals(ex.getRequestMethod())) {
+            sendJson(ex, 405, Map.of("error", ex.getRequestURI().getPath() + " takes POST with a JSON body"));
             return;
         }
         answer(ex, () -> {

@@ -142,6 +142,21 @@ public final class ServerMetrics {
                 .register(registry);
     }
 
+    /** Counters and gauges of the KV-event stream (docs/events.md). */
+    public void bindKvEvents(io.kvstore.server.events.KvEventPublisher p) {
+        CounterWithCallback.builder().name("kvstore_kv_events_batches").help("KV-event batches published")
+                .callback(cb -> cb.call(p.batches())).register(registry);
+        CounterWithCallback.builder().name("kvstore_kv_events_published").help("KV events published")
+                .callback(cb -> cb.call(p.events())).register(registry);
+        CounterWithCallback.builder().name("kvstore_kv_events_dropped")
+                .help("Store events dropped because the event queue was full (subscribers see a sequence gap)")
+                .callback(cb -> cb.call(p.dropped())).register(registry);
+        CounterWithCallback.builder().name("kvstore_kv_events_replays").help("Replay requests answered")
+                .callback(cb -> cb.call(p.replays())).register(registry);
+        gauge("kvstore_kv_events_queue_depth", "Store events waiting for the KV-event publisher", p::queued);
+        gauge("kvstore_kv_events_queue_limit", "Capacity of the KV-event queue", p::queueCapacity);
+    }
+
     /** The store whose tiers the gauges report. */
     public void bind(TieredStore s) {
         store.set(s);

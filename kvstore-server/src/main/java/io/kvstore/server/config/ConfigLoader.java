@@ -68,7 +68,15 @@ public final class ConfigLoader {
             new Setting("remoteKeyPrefix", Kind.STRING, "kv"),
             new Setting("remoteTimeoutMillis", Kind.INT, "100"),
             new Setting("remoteCapacityBytes", Kind.SIZE, "0"),
-            new Setting("remoteWriteThroughBlocks", Kind.INT, "0"));
+            new Setting("remoteWriteThroughBlocks", Kind.INT, "0"),
+            new Setting("kvEventsEndpoint", Kind.STRING, ""),
+            new Setting("kvEventsReplayEndpoint", Kind.STRING, ""),
+            new Setting("kvEventsTopic", Kind.STRING, ""),
+            new Setting("kvEventsHashFormat", Kind.STRING, "u64"),
+            new Setting("kvEventsQueueEvents", Kind.INT, "65536"),
+            new Setting("kvEventsReplayBatches", Kind.INT, "10000"),
+            new Setting("kvEventsTokenCacheBlocks", Kind.INT, "262144"),
+            new Setting("kvEventsHeartbeatMillis", Kind.INT, "1000"));
 
     private final Map<String, Object> values = new LinkedHashMap<>();
     private final Map<String, String> sources = new LinkedHashMap<>();
@@ -197,7 +205,7 @@ public final class ConfigLoader {
                     intSize("writeBufferHighBytes"), integer("maxLeaseMillis"), integer("shutdownGraceMillis"),
                     tokens(), optionalPath("dramSharedMemoryDir"), bool("dramPersist"), optionalPath("dramPersistDir"),
                     quotas(),
-                    remote());
+                    remote(), kvEvents());
         } catch (ConfigException e) {
             String msg = e.getMessage();
             int colon = msg.indexOf(':');
@@ -269,6 +277,12 @@ public final class ConfigLoader {
         }
         return new ServerConfig.Remote(seeds, str("remoteKeyPrefix"), integer("remoteTimeoutMillis"),
                 size("remoteCapacityBytes"), integer("remoteWriteThroughBlocks"));
+    }
+
+    private ServerConfig.KvEvents kvEvents() {
+        return new ServerConfig.KvEvents(str("kvEventsEndpoint"), str("kvEventsReplayEndpoint"), str("kvEventsTopic"),
+                str("kvEventsHashFormat"), integer("kvEventsQueueEvents"), integer("kvEventsReplayBatches"),
+                integer("kvEventsTokenCacheBlocks"), integer("kvEventsHeartbeatMillis"));
     }
 
     @SuppressWarnings("unchecked")

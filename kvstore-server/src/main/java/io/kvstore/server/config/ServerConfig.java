@@ -50,6 +50,7 @@ import java.util.Map;
  * @param tenantQuotaBytes tenant to the payload bytes its blocks may hold ({@code *} = every other tenant);
  *                         empty = no quotas
  * @param remote           the shared remote tier (Redis Cluster); {@link Remote#enabled()} false = none
+ * @param kvEvents         the KV-event stream for routers (docs/events.md); {@link KvEvents#enabled()} false = off
  */
 public record ServerConfig(String bindAddress, int port, String adminBindAddress, int adminPort, Path dataDir,
                            long hbmCapacityBytes, String hbmPolicy, long dramCapacityBytes, String dramPolicy,
@@ -58,7 +59,8 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
                            int maxPipelinedRequests, int putBlocksInFlight, long maxInFlightBytesPerConnection, int writeBufferLowBytes,
                            int writeBufferHighBytes, long maxLeaseMillis, long shutdownGraceMillis,
                            Map<String, List<String>> authTokens, Path dramSharedMemoryDir, boolean dramPersist,
-                           Path dramPersistDir, Map<String, Long> tenantQuotaBytes, Remote remote) {
+                           Path dramPersistDir, Map<String, Long> tenantQuotaBytes, Remote remote,
+                           KvEvents kvEvents) {
 
     /**
      * Settings of the shared remote tier (docs/remote-tier.md), the last level of the store when {@code seeds}
@@ -101,7 +103,67 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
         }
     }
 
+    /**
+     * Settings of the KV-event stream (vLLM's format on ZeroMQ, docs/events.md), off unless {@code endpoint} is set.
+     *
+     * @param endpoint        ZeroMQ address the PUB socket binds ({@code tcp://127.0.0.1:5557}; port {@code *} = any
+     *                        free port); empty = no events
+     * @param replayEndpoint  address of the ROUTER socket that answers replay requests; empty = no replay
+     * @param topic           the first frame of every message
+     * @param hashFormat      {@code u64}: a block hash is the low 64 bits of its key as an unsigned integer (vLLM's
+     *                        default); {@code bytes}: the key's 32 bytes
+     * @param queueEvents     store events waiting for the publisher thread; more are dropped and counted, and the
+     *                        next batch skips a sequence number so that subscribers see the gap
+     * @param replayBatches   published batches kept for replay
+     * @param tokenCacheBlocks blocks whose token ids are remembered so that a block moving to another medium is
+     *                        announced there with its token ids; 0 = none
+     * @param heartbeatMillis an idle publisher sends an empty batch this often, so that a subscriber can tell a
+     *                        quiet daemon from a dead one; 0 = never
+     */
+    public record KvEvents(String endpoint, String replayEndpoint, String topic, String hashFormat, int queueEvents,
+                           int replayBatches, int tokenCacheBlocks, long heartbeatMillis) {
+
+        public KvEvents {
+            endpoint = endpoint == null ? "" : endpoint.trim();
+            replayEndpoint = replayEndpoint == null ? "" : replayEndpoint.trim();
+            topic = topic == null ? "" : topic;
+            zmqAddress("kvEventsEndpoint", endpoint);
+            zmqAddress("kvEventsReplayEndpoint", replayEndpoint);
+            if (endpoint.isEmpty() && !replayEndpoint.isEmpty()) {
+                throw new ConfigException("kvEventsReplayEndpoint: set, but kvEventsEndpoint is not (replay serves "
+                        + "the batches the event stream published); set kvEventsEndpoint too");
+            }
+            if (!List.of("u64", "bytes").contains(hashFormat)) {
+                throw new ConfigException("kvEventsHashFormat: must be u64 or bytes, was '" + hashFormat + "'");
+            }
+            atLeast("kvEventsQueueEvents", queueEvents, 1);
+            atLeast("kvEventsReplayBatches", replayBatches, 0);
+            atLeast("kvEventsTokenCacheBlocks", tokenCacheBlocks, 0);
+            atLeast("kvEventsHeartbeatMillis", heartbeatMillis, 0);
+        }
+
+        /** No event stream. */
+        public static KvEvents none() {
+            return new KvEvents("", "", "", "u64", 65_536, 10_000, 0, 0);
+        }
+
+        /** True if the daemon publishes events. */
+        public boolean enabled() {
+            return !endpoint.isEmpty();
+        }
+
+        private static void zmqAddress(String name, String v) {
+            if (!v.isEmpty() && !v.matches("(tcp://[^\\s:]+:(\\d+|\\*)|ipc://\\S+|inproc://\\S+)")) {
+                throw new ConfigException(name + ": expected tcp://HOST:PORT (PORT * = any free port), ipc://PATH or "
+                        + "inproc://NAME, was '" + v + "'");
+            }
+        }
+    }
+
     public ServerConfig {
+        if (kvEvents == null) {
+            kvEvents = KvEvents.none();
+        }
         authTokens = Map.copyOf(authTokens);
         tenantQuotaBytes = Map.copyOf(tenantQuotaBytes);
         tenantQuotaBytes.forEach((tenant, q) -> {

@@ -61,7 +61,8 @@ final class HelloHandler implements OpHandler {
         ByteBuf out = r.ctx().alloc().buffer(64);
         new HelloReply(s.version, s.namespaceId, r.sc.limits().maxFrameBytes(), r.sc.limits().maxKeysPerRequest(),
                 r.sc.tierNames(), s.shmOffered ? r.sc.shm().directory().toString() : "",
-                s.serverChecksum ? Hello.FEATURE_SERVER_CHECKSUM : 0, r.sc.adminPort().get()).write(out);
+                (s.serverChecksum ? Hello.FEATURE_SERVER_CHECKSUM : 0)
+                        | (r.sc.events() != null ? HelloReply.FEATURE_KV_EVENTS : 0), r.sc.adminPort().get()).write(out);
         r.reply(out);
     }
 }

@@ -60,6 +60,12 @@ public final class NetServer implements AutoCloseable {
     /** With the tenant quotas the store reports its evictions and deletions to. */
     public NetServer(ServerConfig config, TieredStore store, List<TierFactory.Level> levels, ServerMetrics metrics,
                      TenantQuotas quotas) {
+        this(config, store, levels, metrics, quotas, null);
+    }
+
+    /** With the KV-event publisher that PUTs hand their token ids to (null = events off). */
+    public NetServer(ServerConfig config, TieredStore store, List<TierFactory.Level> levels, ServerMetrics metrics,
+                     TenantQuotas quotas, io.kvstore.server.events.KvEventPublisher events) {
         this.config = config;
         this.transport = Transport.select(config.transport());
         AtomicInteger n = new AtomicInteger();
@@ -70,7 +76,7 @@ public final class NetServer implements AutoCloseable {
                     return t;
                 });
         this.shm = sharedMemory(config, store, levels);
-        this.sc = ServerContext.of(config, store, levels, metrics, blocking, lifecycle, quotas, shm);
+        this.sc = ServerContext.of(config, store, levels, metrics, blocking, lifecycle, quotas, shm, events);
         metrics.gauge("kvstore_blocking_queue_depth", "Tasks waiting for the blocking pool",
                 () -> blocking.getQueue().size());
         metrics.gauge("kvstore_blocking_queue_limit", "Capacity of the blocking pool's queue",

@@ -6,9 +6,11 @@ import io.kvstore.core.store.PutResult;
 import io.kvstore.core.store.PutStatus;
 import io.kvstore.protocol.ErrorCode;
 import io.kvstore.protocol.FrameDescriptor;
+import io.kvstore.protocol.ProtocolException;
 import io.kvstore.protocol.Wire;
 import io.kvstore.protocol.body.PutCodes;
 import io.kvstore.protocol.body.StatusList;
+import io.kvstore.server.events.KvEventPublisher;
 import io.netty.buffer.ByteBuf;
 
 import java.nio.ByteBuffer;
@@ -19,7 +21,8 @@ import java.util.Arrays;
  * tier's media), so that a client that disconnects mid-request keeps the blocks it sent whole. The frame
  * flagged END gets the ack: one put code per block, and whether all stored blocks are durable. A frame flagged
  * SERVER_CHECKSUM (a client without a fast CRC32C, granted in HELLO) has its checksum computed here instead of
- * verified.
+ * verified. A frame flagged TOKENS (sent when the server publishes KV events) carries the block's token ids after
+ * its header, for the event that announces the block.
  *
  * <p>The blocks of one request are stored in parallel: a frame's request finishes as soon as its block is handed to
  * the pool, so the connection goes on to the next frame while up to {@code putBlocksInFlight} blocks (and at most
@@ -54,12 +57,16 @@ final class PutHandler implements OpHandler {
         }
     }
 
+    /** Token ids one PUT frame may carry. */
+    static final int MAX_TOKENS_PER_BLOCK = 1 << 16;
+
     /** More concurrently open PUT requests than this on one connection is LIMIT_EXCEEDED. */
     static final int MAX_OPEN_PUTS = 16;
 
     @Override
     public int allowedFlags() {
-        return FrameDescriptor.FLAG_END | FrameDescriptor.FLAG_ACK_PERSISTED | FrameDescriptor.FLAG_SERVER_CHECKSUM;
+        return FrameDescriptor.FLAG_END | FrameDescriptor.FLAG_ACK_PERSISTED | FrameDescriptor.FLAG_SERVER_CHECKSUM
+                | FrameDescriptor.FLAG_TOKENS;
     }
 
     @Override
@@ -99,8 +106,24 @@ final class PutHandler implements OpHandler {
             return;
         }
         BlockMeta meta;
+        int[] tokens = null;
         try {
-            meta = Wire.readBlockHeader(r.body(), r.session().namespaceId);
+            if (r.frame.hasFlag(FrameDescriptor.FLAG_TOKENS)) {
+                ByteBuf body = r.body();
+                meta = Wire.readBlockHeaderOnly(body, r.session().namespaceId);
+                tokens = Wire.readTokenIds(body, MAX_TOKENS_PER_BLOCK);
+                int perBlock = r.session().namespace.layout().tokensPerBlock();
+                if (tokens.length != perBlock) {
+                    throw new ProtocolException(ErrorCode.MALFORMED, "block " + meta.key().shortHex() + " carries "
+                            + tokens.length + " token ids; a block of this namespace has " + perBlock);
+                }
+                if (meta.length() != body.readableBytes()) {
+                    throw new ProtocolException(ErrorCode.MALFORMED, "block length field says " + meta.length()
+                            + " bytes, the frame carries " + body.readableBytes() + " after the token ids");
+                }
+            } else {
+                meta = Wire.readBlockHeader(r.body(), r.session().namespaceId);
+            }
         } catch (RuntimeException e) {
             failRequest(r, state, end);
             throw e;
@@ -116,8 +139,12 @@ final class PutHandler implements OpHandler {
         int seq = state.issued++;
         state.bytesInFlight += meta.length();
         ByteBuf payload = r.body().retain(); // the frame is released when this request finishes, before the put
-        r.offload(() -> serverChecksum ? putComputingChecksum(r, meta, payload.nioBuffer())
-                : r.sc.store().put(meta, payload.nioBuffer()), (res, err) -> {
+        KvEventPublisher events = r.sc.events();
+        int[] tokenIds = tokens;
+        int blockSize = r.session().namespace.layout().tokensPerBlock();
+        r.offload(() -> events == null ? store(r, meta, payload.nioBuffer(), serverChecksum)
+                : events.withTokens(meta.key(), tokenIds, blockSize,
+                        () -> store(r, meta, payload.nioBuffer(), serverChecksum)), (res, err) -> {
             payload.release();
             completed(r, state, seq, meta, tenant, res, err);
         });
@@ -178,10 +205,14 @@ final class PutHandler implements OpHandler {
     }
 
     /**
-     * FLAG_SERVER_CHECKSUM: the checksum is computed here from the bytes as they arrived (the client's field is
-     * ignored), so the store need not verify it a second time. TCP's own checksum covered the way here.
+     * Stores one block. With FLAG_SERVER_CHECKSUM the checksum is computed here from the bytes as they arrived (the
+     * client's field is ignored), so the store need not verify it a second time; TCP's own checksum covered the way
+     * here.
      */
-    private static PutResult putComputingChecksum(Request r, BlockMeta sent, ByteBuffer payload) {
+    private static PutResult store(Request r, BlockMeta sent, ByteBuffer payload, boolean serverChecksum) {
+        if (!serverChecksum) {
+            return r.sc.store().put(sent, payload);
+        }
         BlockMeta meta = new BlockMeta(sent.key(), sent.parent(), sent.position(), sent.namespaceId(),
                 sent.layoutId(), sent.length(), Checksums.crc32c(payload));
         return r.sc.store().put(meta, payload, true);
