@@ -104,14 +104,15 @@ class DiskFaultTest {
     void fullDiskFailsWritesClearlyAndReadsGoOn() throws Exception {
         Path mnt = dir.resolve("small-disk");
         Files.createDirectories(mnt);
-        assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=12m", "tmpfs", mnt.toString()) == 0,
-                "needs root and mount (a 12 MiB tmpfs is the full disk)");
+        assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", mnt.toString()) == 0,
+                "needs root and mount (a 16 MiB tmpfs is the full disk)");
         try {
             List<BlockPayload> first = Fixtures.chain(ACME, 32, BLOCK, 21); // 512 KiB
             List<BlockKey> keys = first.stream().map(b -> b.meta().key()).toList();
             try (KvServer s = TestServers.start(nvmeOnly(mnt).assignment("nvmeWalMode=buffered"));
                  KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", s.port()))) {
-                assertThat(c.putBlocks(ACME, first).allCached()).isTrue();
+                PutAck firstAck = c.putBlocks(ACME, first);
+                assertThat(firstAck.allCached()).as("first 32 blocks: %s", firstAck.statuses()).isTrue();
                 String error = null;
                 PutStatus failedStatus = null;
                 long stored = 0;
@@ -129,7 +130,7 @@ class DiskFaultTest {
                         error = e.code() + ": " + e.getMessage();
                     }
                 }
-                System.out.printf("FULL DISK: 12 MiB tmpfs; %d more blocks stored, then: %s%n", stored,
+                System.out.printf("FULL DISK: 16 MiB tmpfs; %d more blocks stored, then: %s%n", stored,
                         error != null ? error : "put code " + failedStatus);
                 assertThat(error != null || failedStatus != null).as("writes fail once the disk is full").isTrue();
                 if (error != null) {
