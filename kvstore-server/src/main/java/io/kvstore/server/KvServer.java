@@ -7,6 +7,7 @@ import io.kvstore.server.admin.AdminServer;
 import io.kvstore.server.admin.ServerMetrics;
 import io.kvstore.server.auth.TenantQuotas;
 import io.kvstore.server.config.ServerConfig;
+import io.kvstore.server.door.Doors;
 import io.kvstore.server.net.NetServer;
 import io.kvstore.server.tier.TierFactory;
 import org.slf4j.Logger;
@@ -47,6 +48,7 @@ public final class KvServer implements AutoCloseable {
     private final ThreadPoolExecutor promotions;
     private final TieredStore store;
     private final NetServer net;
+    private final Doors doors;
     private AdminServer admin;
     private boolean closed;
 
@@ -62,6 +64,7 @@ public final class KvServer implements AutoCloseable {
                 .with(b -> TierFactory.specs(levels).forEach(b::tier)).build();
         metrics.bind(store);
         this.net = new NetServer(config, store, levels, metrics, quotas);
+        this.doors = new Doors(config, store, levels, metrics, quotas);
     }
 
     /**
@@ -81,12 +84,16 @@ public final class KvServer implements AutoCloseable {
     /** Binds the data port and, unless {@code adminPort} is -1, the admin port. */
     public KvServer start() throws IOException, InterruptedException {
         net.start();
+        doors.start();
         if (config.adminPort() >= 0) {
             admin = new AdminServer(config.adminBindAddress(), config.adminPort(), store, levels, metrics,
                     this::info, history, config.authTokens());
         }
-        LOG.info("kvstore ready: data {}:{} ({}), admin {}, tiers {}, data dir {}", config.bindAddress(), port(),
-                net.transportName(), admin == null ? "off" : "http://" + config.adminBindAddress() + ":" + adminPort(),
+        LOG.info("kvstore ready: data {}:{} ({}), admin {}, redis {}, lm {}, tiers {}, data dir {}", config.bindAddress(),
+                port(), net.transportName(),
+                admin == null ? "off" : "http://" + config.adminBindAddress() + ":" + adminPort(),
+                respPort() < 0 ? "off" : "redis://" + config.bindAddress() + ":" + respPort(),
+                lmPort() < 0 ? "off" : "lm://" + config.bindAddress() + ":" + lmPort(),
                 store.tierNames(), config.dataDir().toAbsolutePath());
         return this;
     }
@@ -101,6 +108,16 @@ public final class KvServer implements AutoCloseable {
 
     public int port() {
         return net.port();
+    }
+
+    /** The Redis-protocol port, or -1 if that door is off. */
+    public int respPort() {
+        return doors.port("redis");
+    }
+
+    /** The LMCache {@code lm://} port, or -1 if that door is off. */
+    public int lmPort() {
+        return doors.port("lm");
     }
 
     /** The admin port, or -1 if there is none. */
@@ -139,6 +156,7 @@ public final class KvServer implements AutoCloseable {
         if (admin != null) {
             admin.close();
         }
+        doors.close();
         net.close();
         promotions.shutdownNow();
         try {

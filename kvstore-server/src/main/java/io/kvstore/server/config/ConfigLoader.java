@@ -67,7 +67,9 @@ public final class ConfigLoader {
             new Setting("remoteKeyPrefix", Kind.STRING, "kv"),
             new Setting("remoteTimeoutMillis", Kind.INT, "100"),
             new Setting("remoteCapacityBytes", Kind.SIZE, "0"),
-            new Setting("remoteWriteThroughBlocks", Kind.INT, "0"));
+            new Setting("remoteWriteThroughBlocks", Kind.INT, "0"),
+            new Setting("respPort", Kind.INT, "-1"),
+            new Setting("lmPort", Kind.INT, "-1"));
 
     private final Map<String, Object> values = new LinkedHashMap<>();
     private final Map<String, String> sources = new LinkedHashMap<>();
@@ -196,7 +198,7 @@ public final class ConfigLoader {
                     intSize("writeBufferHighBytes"), integer("maxLeaseMillis"), integer("shutdownGraceMillis"),
                     tokens(), optionalPath("dramSharedMemoryDir"), bool("dramPersist"), optionalPath("dramPersistDir"),
                     quotas(),
-                    remote());
+                    remote(), integer("respPort"), integer("lmPort"));
         } catch (ConfigException e) {
             String msg = e.getMessage();
             int colon = msg.indexOf(':');

@@ -49,6 +49,8 @@ import java.util.Map;
  * @param tenantQuotaBytes tenant to the payload bytes its blocks may hold ({@code *} = every other tenant);
  *                         empty = no quotas
  * @param remote           the shared remote tier (Redis Cluster); {@link Remote#enabled()} false = none
+ * @param respPort         port of the Redis-protocol door (docs/protocol-resp.md); 0 = any free port; -1 = off
+ * @param lmPort           port of the LMCache {@code lm://} door (docs/protocol-lmcache.md); 0 = any; -1 = off
  */
 public record ServerConfig(String bindAddress, int port, String adminBindAddress, int adminPort, Path dataDir,
                            long hbmCapacityBytes, String hbmPolicy, long dramCapacityBytes, String dramPolicy,
@@ -57,7 +59,8 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
                            int maxPipelinedRequests, long maxInFlightBytesPerConnection, int writeBufferLowBytes,
                            int writeBufferHighBytes, long maxLeaseMillis, long shutdownGraceMillis,
                            Map<String, List<String>> authTokens, Path dramSharedMemoryDir, boolean dramPersist,
-                           Path dramPersistDir, Map<String, Long> tenantQuotaBytes, Remote remote) {
+                           Path dramPersistDir, Map<String, Long> tenantQuotaBytes, Remote remote,
+                           int respPort, int lmPort) {
 
     /**
      * Settings of the shared remote tier (docs/remote-tier.md), the last level of the store when {@code seeds}
@@ -129,6 +132,12 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
         }
         port("port", port, false);
         port("adminPort", adminPort, true);
+        port("respPort", respPort, true);
+        port("lmPort", lmPort, true);
+        if (lmPort >= 0 && !authTokens.isEmpty()) {
+            throw new ConfigException("lmPort: LMCache's lm:// protocol carries no credentials, and authTokens are set; "
+                    + "leave lmPort at -1 and point LMCache at redis:// (respPort), whose AUTH checks the tokens");
+        }
         notBlank("bindAddress", bindAddress);
         notBlank("adminBindAddress", adminBindAddress);
         if (dataDir == null) {
