@@ -19,7 +19,8 @@ import java.util.concurrent.TimeUnit;
  * <p>A request that only touches the directory or an in-memory tier runs on the event loop ({@link #inline}); the
  * others (writes, deletes, reads of lower tiers) run on the doors' blocking pool, several consecutive ones in one
  * task, so that a pipelined client pays one hand-off per batch, not per request. While a batch runs, requests that
- * arrive queue behind it. Replies are flushed once per pass over the queue. The connection stops reading while more
+ * arrive queue behind it. Replies are flushed once per read from the socket (all the pipelined requests it held) and
+ * once per batch. The connection stops reading while more
  * than {@code maxPipelinedRequests} requests or {@code maxInFlightBytesPerConnection} bytes are queued, and stops
  * running requests while the channel is not writable, so a client that does not read its replies makes TCP push
  * back on it instead of making the server buffer. When the blocking pool's queue is full a batch waits and retries:
@@ -40,6 +41,7 @@ public abstract class DoorConnection<T> extends ChannelInboundHandlerAdapter {
     private long queuedBytes;
     private boolean running;
     private boolean closed;
+    private boolean unflushed;
 
     protected DoorConnection(DoorContext dc, Class<T> type) {
         this.dc = dc;
@@ -86,13 +88,26 @@ public abstract class DoorConnection<T> extends ChannelInboundHandlerAdapter {
                 || queuedBytes >= dc.config().maxInFlightBytesPerConnection()) {
             ctx.channel().config().setAutoRead(false);
         }
-        drain();
+        drain(false); // flushed once at the end of the read (channelReadComplete), not once per request
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) {
+        flushIfPending();
+        ctx.fireChannelReadComplete();
+    }
+
+    private void flushIfPending() {
+        if (unflushed) {
+            unflushed = false;
+            ctx.flush();
+        }
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel().isWritable()) {
-            drain();
+            drain(true);
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -119,8 +134,11 @@ public abstract class DoorConnection<T> extends ChannelInboundHandlerAdapter {
         queuedBytes = 0;
     }
 
-    /** Runs queued requests until the queue is empty, a batch is on the blocking pool or the channel is full. */
-    private void drain() {
+    /**
+     * Runs queued requests until the queue is empty, a batch is on the blocking pool or the channel is full; flushes
+     * what it wrote if {@code flush}, else leaves that to {@link #channelReadComplete}.
+     */
+    private void drain(boolean flush) {
         if (running || closed) {
             return;
         }
@@ -154,8 +172,9 @@ public abstract class DoorConnection<T> extends ChannelInboundHandlerAdapter {
             submit(batch);
             break;
         }
-        if (wrote) {
-            ctx.flush();
+        unflushed |= wrote;
+        if (flush) {
+            flushIfPending();
         }
         if (!closed && !ctx.channel().config().isAutoRead()
                 && queue.size() <= dc.config().maxPipelinedRequests() / 2
@@ -221,8 +240,8 @@ public abstract class DoorConnection<T> extends ChannelInboundHandlerAdapter {
             }
         }
         if (open) {
-            ctx.flush();
-            drain();
+            unflushed = true;
+            drain(true);
         }
     }
 }

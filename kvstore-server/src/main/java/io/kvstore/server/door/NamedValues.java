@@ -121,11 +121,10 @@ public final class NamedValues {
     }
 
     /**
-     * Stores {@code value} (its bytes between position and limit; not consumed, the caller keeps it) under
-     * {@code name}, replacing what was there. Blocking: may do I/O in lower tiers.
+     * Stores {@code value} (its bytes between position and limit; not consumed, the caller keeps it) under the name
+     * whose {@link #key} is {@code key}, replacing what was there. Blocking: may do I/O in lower tiers.
      */
-    public Stored put(Space space, byte[] name, ByteBuffer value, Condition condition) {
-        BlockKey key = key(space, name);
+    public Stored put(Space space, BlockKey key, ByteBuffer value, Condition condition) {
         boolean present = store.contains(space.id(), key);
         if (condition == Condition.IF_ABSENT && present || condition == Condition.IF_PRESENT && !present) {
             return Stored.CONDITION_NOT_MET;
@@ -158,11 +157,11 @@ public final class NamedValues {
     }
 
     /**
-     * The value under {@code name}, or null. The caller owns the handle and must close it. Counted in the
+     * The value under the name whose key is {@code key}, or null. The caller owns the handle and must close it. Counted in the
      * {@code kvstore_hits_total} / {@code kvstore_misses_total} metrics. I/O if the block is in a lower tier.
      */
-    public BlockHandle get(Space space, byte[] name) {
-        GetResult g = store.get(space.id(), key(space, name));
+    public BlockHandle get(Space space, BlockKey key) {
+        GetResult g = store.get(space.id(), key);
         if (!g.isHit()) {
             metrics.missed(space.id());
             return null;
@@ -172,13 +171,12 @@ public final class NamedValues {
     }
 
     /** True if a value is stored under {@code name}. Directory only (no I/O without a shared tier). */
-    public boolean exists(Space space, byte[] name) {
-        return store.contains(space.id(), key(space, name));
+    public boolean exists(Space space, BlockKey key) {
+        return store.contains(space.id(), key);
     }
 
     /** The tier that holds {@code name}'s value, or null if none. Directory only. */
-    public String tierOf(Space space, byte[] name) {
-        BlockKey k = key(space, name);
+    public String tierOf(Space space, BlockKey k) {
         if (!store.contains(space.id(), k)) {
             return null;
         }
@@ -187,15 +185,14 @@ public final class NamedValues {
     }
 
     /** The length of the value under {@code name}, or -1. Directory only. */
-    public long length(Space space, byte[] name) {
-        BlockKey k = key(space, name);
+    public long length(Space space, BlockKey k) {
         BlockInfo info = store.contains(space.id(), k) ? store.info(k) : null;
         return info == null ? -1 : info.meta().length();
     }
 
     /** Removes the value under {@code name}; true if there was one. Blocking. */
-    public boolean delete(Space space, byte[] name) {
-        return store.delete(space.id(), key(space, name)) == PinStatus.DELETED;
+    public boolean delete(Space space, BlockKey key) {
+        return store.delete(space.id(), key) == PinStatus.DELETED;
     }
 
     /** How many values the space holds (a scan of the directory). */

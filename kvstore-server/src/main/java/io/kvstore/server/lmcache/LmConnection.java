@@ -39,7 +39,7 @@ final class LmConnection extends DoorConnection<LmRequest> {
         return switch (r.command()) {
             case LmDescriptor.PUT -> false;
             case LmDescriptor.GET -> {
-                String tier = dc.values().tierOf(space, NamedValues.name(r.key()));
+                String tier = dc.values().tierOf(space, key(r));
                 yield (tier == null || dc.inMemory(tier)) && !dc.values().store().hasSharedTier();
             }
             case LmDescriptor.EXIST -> !dc.values().store().hasSharedTier();
@@ -70,7 +70,7 @@ final class LmConnection extends DoorConnection<LmRequest> {
             try {
                 switch (r.command()) {
                     case LmDescriptor.PUT -> {
-                        NamedValues.Stored st = dc.values().put(space, NamedValues.name(r.key()), r.value().nioBuffer(),
+                        NamedValues.Stored st = dc.values().put(space, key(r), r.value().nioBuffer(),
                                 NamedValues.Condition.ALWAYS);
                         if (st != NamedValues.Stored.STORED) {
                             LOG.debug("lm:// PUT of '{}' ({} bytes) not stored: {}", r.key(), r.value().readableBytes(),
@@ -83,7 +83,7 @@ final class LmConnection extends DoorConnection<LmRequest> {
                         reply = get(r.key());
                         status = reply instanceof Value ? "ok" : "miss";
                     }
-                    case LmDescriptor.EXIST -> reply = header(dc.values().exists(space, NamedValues.name(r.key()))
+                    case LmDescriptor.EXIST -> reply = header(dc.values().exists(space, key(r))
                             ? LmDescriptor.SUCCESS : LmDescriptor.FAIL);
                     case LmDescriptor.HEALTH -> reply = header(LmDescriptor.SUCCESS);
                     default -> reply = header(LmDescriptor.FAIL); // LIST
@@ -99,7 +99,7 @@ final class LmConnection extends DoorConnection<LmRequest> {
     }
 
     private Reply get(String key) {
-        BlockHandle h = dc.values().get(space, NamedValues.name(key));
+        BlockHandle h = dc.values().get(space, NamedValues.key(space, NamedValues.name(key)));
         if (h == null) {
             return header(LmDescriptor.FAIL);
         }
@@ -151,6 +151,10 @@ final class LmConnection extends DoorConnection<LmRequest> {
         public void discard() {
             h.close();
         }
+    }
+
+    private io.kvstore.core.key.BlockKey key(LmRequest r) {
+        return NamedValues.key(space, NamedValues.name(r.key()));
     }
 
     @Override

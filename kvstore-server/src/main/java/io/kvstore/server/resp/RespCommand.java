@@ -1,5 +1,7 @@
 package io.kvstore.server.resp;
 
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.server.door.NamedValues;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 
@@ -18,6 +20,7 @@ final class RespCommand {
     private final List<ByteBuf> args;
     private final String protocolError;
     private final String name;
+    private BlockKey[] keys;
 
     private RespCommand(List<ByteBuf> args, String protocolError) {
         this.args = args;
@@ -41,6 +44,19 @@ final class RespCommand {
     /** The command's name in upper case. */
     String name() {
         return name;
+    }
+
+    /** The block key of argument {@code i} as a name in {@code space}; computed once per command. */
+    BlockKey key(int i, NamedValues.Space space) {
+        if (keys == null) {
+            keys = new BlockKey[args.size()];
+        }
+        BlockKey k = keys[i];
+        if (k == null) {
+            k = NamedValues.key(space, bytes(i));
+            keys[i] = k;
+        }
+        return k;
     }
 
     int argc() {

@@ -89,7 +89,7 @@ final class RespCommands {
                     return true;
                 }
                 for (int i = 1; i < c.argc(); i++) {
-                    String tier = dc.values().tierOf(s.space, c.bytes(i));
+                    String tier = dc.values().tierOf(s.space, c.key(i, s.space));
                     if (tier != null && !dc.inMemory(tier)) {
                         return false; // a lower tier (or a shared one): I/O
                     }
@@ -140,7 +140,7 @@ final class RespCommands {
                 case "AUTH" -> auth(c.argc() == 3 ? c.string(1) : null, c.string(c.argc() - 1));
                 case "HELLO" -> hello(c);
                 case "SELECT" -> select(c.string(1));
-                case "GET" -> RespReplies.value(read(c.bytes(1)));
+                case "GET" -> RespReplies.value(read(c.key(1, s.space)));
                 case "MGET" -> mget(c);
                 case "SET" -> set(c);
                 case "MSET" -> mset(c);
@@ -148,22 +148,22 @@ final class RespCommands {
                 case "EXISTS" -> {
                     long n = 0;
                     for (int i = 1; i < c.argc(); i++) {
-                        n += live(c.bytes(i)) ? 1 : 0;
+                        n += live(c.key(i, s.space)) ? 1 : 0;
                     }
                     yield RespReplies.integer(n);
                 }
                 case "DEL", "UNLINK" -> {
                     long n = 0;
                     for (int i = 1; i < c.argc(); i++) {
-                        n += delete(c.bytes(i)) ? 1 : 0;
+                        n += delete(c.key(i, s.space)) ? 1 : 0;
                     }
                     yield RespReplies.integer(n);
                 }
-                case "STRLEN" -> RespReplies.integer(live(c.bytes(1)) ? dc.values().length(s.space, c.bytes(1)) : 0);
-                case "TTL", "PTTL" -> ttl(c.bytes(1), name.equals("TTL"));
+                case "STRLEN" -> RespReplies.integer(live(c.key(1, s.space)) ? dc.values().length(s.space, c.key(1, s.space)) : 0);
+                case "TTL", "PTTL" -> ttl(c.key(1, s.space), name.equals("TTL"));
                 case "EXPIRE", "PEXPIRE" -> expire(c, name.equals("EXPIRE") ? 1000 : 1);
-                case "PERSIST" -> RespReplies.integer(live(c.bytes(1))
-                        && dc.expiries().clear(NamedValues.key(s.space, c.bytes(1))) ? 1 : 0);
+                case "PERSIST" -> RespReplies.integer(live(c.key(1, s.space))
+                        && dc.expiries().clear(c.key(1, s.space)) ? 1 : 0);
                 case "DBSIZE" -> RespReplies.integer(dc.values().count(s.space));
                 case "FLUSHDB" -> {
                     if (!s.admin) {
@@ -286,33 +286,32 @@ final class RespCommands {
     // ---------------------------------------------------------------------------------------------------- values
 
     /** True if the name has a value that has not expired. */
-    private boolean live(byte[] name) {
-        return dc.values().exists(s.space, name) && !dc.expiries().isExpired(NamedValues.key(s.space, name));
+    private boolean live(BlockKey key) {
+        return dc.values().exists(s.space, key) && !dc.expiries().isExpired(key);
     }
 
-    private BlockHandle read(byte[] name) {
-        if (dc.expiries().isExpired(NamedValues.key(s.space, name))) {
+    private BlockHandle read(BlockKey key) {
+        if (dc.expiries().isExpired(key)) {
             dc.metrics().missed(s.space.id());
             info.misses.increment();
             return null;
         }
-        BlockHandle h = dc.values().get(s.space, name);
+        BlockHandle h = dc.values().get(s.space, key);
         (h == null ? info.misses : info.hits).increment();
         return h;
     }
 
-    private boolean delete(byte[] name) {
-        BlockKey key = NamedValues.key(s.space, name);
+    private boolean delete(BlockKey key) {
         boolean expired = dc.expiries().isExpired(key);
         dc.expiries().clear(key);
-        return dc.values().delete(s.space, name) && !expired;
+        return dc.values().delete(s.space, key) && !expired;
     }
 
     private Reply mget(RespCommand c) {
         List<BlockHandle> handles = new ArrayList<>(c.argc() - 1);
         try {
             for (int i = 1; i < c.argc(); i++) {
-                handles.add(read(c.bytes(i)));
+                handles.add(read(c.key(i, s.space)));
             }
         } catch (RuntimeException e) {
             handles.forEach(h -> {
@@ -359,12 +358,11 @@ final class RespCommands {
         if (cond == null || keepTtl && deadline >= 0) {
             return RespReplies.error("ERR syntax error");
         }
-        byte[] name = c.bytes(1);
-        BlockKey key = NamedValues.key(s.space, name);
+        BlockKey key = c.key(1, s.space);
         if (dc.expiries().isExpired(key)) {
-            delete(name);
+            delete(key);
         }
-        Reply r = store(name, c, 2, cond);
+        Reply r = store(key, c, 2, cond);
         if (r == RespReplies.OK && !keepTtl) {
             dc.expiries().set(key, deadline);
         }
@@ -372,12 +370,11 @@ final class RespCommands {
     }
 
     private Reply setnx(RespCommand c) {
-        byte[] name = c.bytes(1);
-        BlockKey key = NamedValues.key(s.space, name);
+        BlockKey key = c.key(1, s.space);
         if (dc.expiries().isExpired(key)) {
-            delete(name);
+            delete(key);
         }
-        Reply r = store(name, c, 2, Condition.IF_ABSENT);
+        Reply r = store(key, c, 2, Condition.IF_ABSENT);
         if (r == RespReplies.OK) {
             dc.expiries().clear(key);
             return RespReplies.integer(1);
@@ -390,19 +387,19 @@ final class RespCommands {
             return RespReplies.error("ERR wrong number of arguments for 'mset' command");
         }
         for (int i = 1; i < c.argc(); i += 2) {
-            byte[] name = c.bytes(i);
-            Reply r = store(name, c, i + 1, Condition.ALWAYS);
+            BlockKey key = c.key(i, s.space);
+            Reply r = store(key, c, i + 1, Condition.ALWAYS);
             if (r != RespReplies.OK) {
                 return r;
             }
-            dc.expiries().clear(NamedValues.key(s.space, name));
+            dc.expiries().clear(key);
         }
         return RespReplies.OK;
     }
 
-    private Reply store(byte[] name, RespCommand c, int valueArg, Condition cond) {
+    private Reply store(BlockKey key, RespCommand c, int valueArg, Condition cond) {
         var value = c.arg(valueArg);
-        NamedValues.Stored st = dc.values().put(s.space, name, value.nioBuffer(), cond);
+        NamedValues.Stored st = dc.values().put(s.space, key, value.nioBuffer(), cond);
         return switch (st) {
             case STORED -> RespReplies.OK;
             case CONDITION_NOT_MET -> RespReplies.NIL;
@@ -417,23 +414,23 @@ final class RespCommands {
         };
     }
 
-    private Reply ttl(byte[] name, boolean seconds) {
-        if (!live(name)) {
+    private Reply ttl(BlockKey key, boolean seconds) {
+        if (!live(key)) {
             return RespReplies.integer(-2);
         }
-        long ms = dc.expiries().remainingMillis(NamedValues.key(s.space, name));
+        long ms = dc.expiries().remainingMillis(key);
         return RespReplies.integer(ms < 0 ? -1 : seconds ? (ms + 500) / 1000 : ms);
     }
 
     private Reply expire(RespCommand c, long unitMillis) {
-        byte[] name = c.bytes(1);
+        BlockKey key = c.key(1, s.space);
         long v = Long.parseLong(c.string(2));
         for (int i = 3; i < c.argc(); i++) {
             String opt = c.string(i).toUpperCase(Locale.ROOT);
             if (!List.of("NX", "XX", "GT", "LT").contains(opt)) {
                 return RespReplies.error("ERR Unsupported option " + printable(c.string(i)));
             }
-            long cur = dc.expiries().remainingMillis(NamedValues.key(s.space, name));
+            long cur = dc.expiries().remainingMillis(key);
             boolean ok = switch (opt) {
                 case "NX" -> cur < 0;
                 case "XX" -> cur >= 0;
@@ -444,14 +441,14 @@ final class RespCommands {
                 return RespReplies.integer(0);
             }
         }
-        if (!live(name)) {
+        if (!live(key)) {
             return RespReplies.integer(0);
         }
         if (v <= 0) {
-            delete(name);
+            delete(key);
             return RespReplies.integer(1);
         }
-        dc.expiries().set(NamedValues.key(s.space, name), dc.expiries().nowMillis() + v * unitMillis);
+        dc.expiries().set(key, dc.expiries().nowMillis() + v * unitMillis);
         return RespReplies.integer(1);
     }
 

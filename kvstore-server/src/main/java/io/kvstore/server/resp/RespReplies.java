@@ -18,15 +18,19 @@ import java.util.List;
 
 /**
  * The replies of the Redis door. Small replies are Netty {@link RedisMessage}s written through its encoder; a value
- * read from the store is written as the RESP bulk-string header, the block's own payload buffer (a DRAM hit goes
- * from off-heap memory to the socket without a copy, as in the native GET) and CRLF, and its handle is closed when
- * Netty has written or dropped the payload.
+ * read from the store larger than 16 KiB is written as the RESP bulk-string header, the block's own payload buffer (a
+ * DRAM hit goes from off-heap memory to the socket without a copy, as in the native GET) and CRLF, and its handle is
+ * closed when Netty has written or dropped the payload; a smaller one is copied into one reply buffer, which costs
+ * less than three buffers and a write listener.
  */
 final class RespReplies {
 
     static final Reply OK = message(new SimpleStringRedisMessage("OK"));
     static final Reply NIL = message(FullBulkStringRedisMessage.NULL_INSTANCE);
     private static final byte[] CRLF = {'\r', '\n'};
+    private static final int CRLF_SHORT = ('\r' << 8) | '\n';
+    /** Values up to this size are copied into the reply buffer; larger ones go out zero-copy. */
+    private static final int COPY_LIMIT = 16 << 10;
 
     private RespReplies() {
     }
@@ -123,6 +127,18 @@ final class RespReplies {
                     continue;
                 }
                 int length = h.meta().length();
+                if (length <= COPY_LIMIT) { // small: one buffer, fewer objects than the zero-copy path
+                    ByteBuf b = ctx.alloc().ioBuffer(length + 16);
+                    b.writeByte('$').writeCharSequence(Integer.toString(length), StandardCharsets.US_ASCII);
+                    b.writeShort(CRLF_SHORT);
+                    try {
+                        b.writeBytes(h.payload());
+                    } finally {
+                        h.close();
+                    }
+                    ctx.write(b.writeShort(CRLF_SHORT));
+                    continue;
+                }
                 ctx.write(header(ctx, '$', length));
                 if (length > 0) {
                     ByteBuf payload;
