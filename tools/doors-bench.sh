@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The foreign doors' acceptance figures (docs/protocol-resp.md, docs/protocol-lmcache.md), in one run:
+#   1. redis-benchmark against kvstore's Redis door and against a real redis-server, interleaved run by run:
+#      SET/GET of 1 MiB values (-d 1048576 -n 2000, redis-benchmark's default 50 clients) and
+#      SET/GET of 4 KiB values pipelined (-d 4096 -P 16 -n 200000);
+#   2. tools/LmBench.java: lm:// PUT and EXIST+GET+HEALTH round trips of 4 MiB chunks against raw loopback.
+# Medians of RUNS runs and the ratios are printed at the end (and as JSON in $OUT/doors-bench.json).
+#
+# Usage: tools/doors-bench.sh [RUNS=3]      (needs redis-server, redis-benchmark: Debian redis-server, redis-tools)
+# The daemon runs on its embedded defaults (HBM 256 MiB, DRAM 1 GiB, NVMe 4 GiB under a temporary data dir, DRAM in
+# private memory) with respPort and lmPort on free ports; Redis with --save "" --appendonly no.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUNS="${1:-3}"
+OUT="$(mktemp -d /tmp/doors-bench.XXXXXX)"
+command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null \
+  || { echo "doors-bench: needs redis-server and redis-benchmark (apt-get install redis-server redis-tools)" >&2; exit 2; }
+
+free_port() { /usr/bin/env python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+RESP_PORT=$(free_port); LM_PORT=$(free_port); REDIS_PORT=$(free_port)
+
+KV_PID=""; REDIS_PID=""
+cleanup() {
+  [ -n "$KV_PID" ] && kill "$KV_PID" 2>/dev/null || true
+  [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$OUT/data"
+}
+trap cleanup EXIT
+
+"$ROOT/kvstore" serve --port 0 --admin-port -1 --data-dir "$OUT/data" --set dramPersist=false \
+  --set respPort="$RESP_PORT" --set lmPort="$LM_PORT" >"$OUT/kvstore.log" 2>&1 &
+KV_PID=$!
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$OUT" >"$OUT/redis.log" 2>&1 &
+REDIS_PID=$!
+for _ in $(seq 300); do grep -q 'kvstore ready' "$OUT/kvstore.log" && break; sleep 1; done
+grep -q 'kvstore ready' "$OUT/kvstore.log" || { echo "doors-bench: kvstore did not start; see $OUT/kvstore.log" >&2; exit 1; }
+for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+echo "doors-bench: kvstore redis://127.0.0.1:$RESP_PORT lm://127.0.0.1:$LM_PORT, redis-server :$REDIS_PORT, $RUNS runs," \
+  "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# name|redis-benchmark arguments
+CASES=("1MiB|-t set,get -d 1048576 -n 2000" "4KiB-P16|-t set,get -d 4096 -P 16 -n 200000")
+bench() { # port case-args -> lines "TEST rps"
+  # shellcheck disable=SC2086
+  redis-benchmark -p "$1" $2 --csv 2>/dev/null | awk -F'","' '/^"[A-Z]/ {gsub(/"/,"",$1); gsub(/"/,"",$2); print $1, $2}'
+}
+# warm-up: the JIT of the daemon's paths (Redis needs none), not counted
+for c in "${CASES[@]}"; do bench "$RESP_PORT" "${c#*|}" >/dev/null; done
+: >"$OUT/resp.txt"
+for run in $(seq "$RUNS"); do
+  for c in "${CASES[@]}"; do
+    name="${c%%|*}"; args="${c#*|}"
+    bench "$REDIS_PORT" "$args" | while read -r t rps; do echo "$run $name $t redis $rps"; done >>"$OUT/resp.txt"
+    bench "$RESP_PORT" "$args" | while read -r t rps; do echo "$run $name $t kvstore $rps"; done >>"$OUT/resp.txt"
+  done
+  tail -n 8 "$OUT/resp.txt" | sed 's/^/  run /'
+done
+
+java "$ROOT/tools/LmBench.java" "$LM_PORT" 64 "$RUNS" | tee "$OUT/lm.txt"
+
+/usr/bin/env python3 - "$OUT" <<'PY'
+import json, statistics, sys, collections
+out = sys.argv[1]
+rows = collections.defaultdict(list)
+for line in open(f"{out}/resp.txt"):
+    run, case, test, server, rps = line.split()
+    rows[(case, test, server)].append(float(rps))
+result = {"resp": {}, "lm": json.loads(open(f"{out}/lm.txt").read().strip().splitlines()[-1])}
+print("\nredis-benchmark, requests/s, median of %d runs (each run: redis, then kvstore)" % len(next(iter(rows.values()))))
+print("%-10s %-4s %12s %12s %7s" % ("case", "test", "redis", "kvstore", "ratio"))
+for case in ("1MiB", "4KiB-P16"):
+    for test in ("SET", "GET"):
+        r = statistics.median(rows[(case, test, "redis")]); k = statistics.median(rows[(case, test, "kvstore")])
+        print("%-10s %-4s %12.0f %12.0f %6.2fx   runs redis %s kvstore %s" % (case, test, r, k, k / r,
+              [round(x) for x in rows[(case, test, "redis")]], [round(x) for x in rows[(case, test, "kvstore")]]))
+        result["resp"][f"{case}-{test}"] = {"redis_rps": r, "kvstore_rps": k, "ratio": round(k / r, 3)}
+json.dump(result, open(f"{out}/doors-bench.json", "w"), indent=1)
+print(f"\nJSON: {out}/doors-bench.json")
+PY
