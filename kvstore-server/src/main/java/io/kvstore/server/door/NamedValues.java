@@ -175,11 +175,11 @@ public final class NamedValues {
         return store.contains(space.id(), key);
     }
 
-    /** The tier that holds {@code name}'s value, or null if none. Directory only. */
-    public String tierOf(Space space, BlockKey k) {
-        if (!store.contains(space.id(), k)) {
-            return null;
-        }
+    /**
+     * The tier that holds the block {@code k} whatever its namespace, or null: where a read would go, for deciding
+     * which thread runs it. Directory only.
+     */
+    public String tierHolding(BlockKey k) {
         BlockInfo info = store.info(k);
         return info == null ? null : info.tier();
     }

@@ -39,7 +39,7 @@ final class LmConnection extends DoorConnection<LmRequest> {
         return switch (r.command()) {
             case LmDescriptor.PUT -> false;
             case LmDescriptor.GET -> {
-                String tier = dc.values().tierOf(space, key(r));
+                String tier = dc.values().tierHolding(key(r));
                 yield (tier == null || dc.inMemory(tier)) && !dc.values().store().hasSharedTier();
             }
             case LmDescriptor.EXIST -> !dc.values().store().hasSharedTier();

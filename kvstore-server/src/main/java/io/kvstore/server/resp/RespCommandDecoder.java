@@ -21,8 +21,9 @@ import java.util.List;
  * Turns the message stream of Netty's {@link RedisDecoder} into {@link RespCommand}s: an array of bulk strings
  * (what every client sends) or an inline command (a line typed into telnet). Netty's own array aggregator is not
  * used because it sizes its list from the client's array header; here the header is checked against the limit
- * first, and so is every bulk string's length, before a byte of it is buffered. Each argument is gathered into one
- * buffer of its exact size, so a value reaches the store as one contiguous buffer.
+ * first, and so is every bulk string's length, before a byte of it is buffered. An argument that arrived in one piece
+ * is kept as that slice of the read buffer (no copy); one that spans reads is gathered into one buffer of its exact
+ * size, so a value always reaches the store as one contiguous buffer.
  *
  * <p>Input that is not a command (a nested array, an integer where a bulk string belongs, an oversized length, or
  * bytes the RESP decoder rejects) becomes a protocol-error command, queued in order behind the commands before it;
@@ -38,6 +39,7 @@ final class RespCommandDecoder extends ChannelInboundHandlerAdapter {
     private List<ByteBuf> args;
     private long expected;
     private ByteBuf bulk;
+    private int bulkLength = -1;
     private boolean failed;
 
     /**
@@ -81,18 +83,27 @@ final class RespCommandDecoder extends ChannelInboundHandlerAdapter {
                 fail(ctx, "a bulk string of " + h.bulkStringLength() + " bytes is over the limit of " + maxBulkBytes
                         + " bytes (maxFrameBytes)");
             } else {
-                int n = h.bulkStringLength();
-                bulk = ctx.alloc().directBuffer(Math.min(n, PREALLOCATE_LIMIT), n);
+                bulkLength = h.bulkStringLength();
             }
         } else if (msg instanceof BulkStringRedisContent c) {
-            if (bulk == null) {
+            if (bulkLength < 0) {
                 fail(ctx, "bulk string content without a header");
                 return;
             }
+            boolean last = msg instanceof LastBulkStringRedisContent;
+            if (last && bulk == null) { // the whole argument in one piece of the read buffer: keep that piece
+                bulkLength = -1;
+                add(ctx, c.content().retain());
+                return;
+            }
+            if (bulk == null) {
+                bulk = ctx.alloc().directBuffer(Math.min(bulkLength, PREALLOCATE_LIMIT), bulkLength);
+            }
             bulk.writeBytes(c.content());
-            if (msg instanceof LastBulkStringRedisContent) {
+            if (last) {
                 ByteBuf done = bulk;
                 bulk = null;
+                bulkLength = -1;
                 add(ctx, done);
             }
         } else if (msg instanceof FullBulkStringRedisMessage f) { // $0 and $-1 come whole
@@ -148,6 +159,7 @@ final class RespCommandDecoder extends ChannelInboundHandlerAdapter {
             bulk.release();
             bulk = null;
         }
+        bulkLength = -1;
     }
 
     @Override

@@ -13,6 +13,7 @@ import io.netty.handler.codec.redis.RedisMessage;
 import io.netty.handler.codec.redis.SimpleStringRedisMessage;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -33,7 +34,7 @@ final class RespCommands {
     private record Spec(String name, int arity, String flags, int firstKey, int lastKey, int step) {
     }
 
-    private static final Map<String, Spec> SPECS = new TreeMap<>();
+    private static final Map<String, Spec> SPECS = new HashMap<>();
 
     static {
         spec("ping", -1, "fast", 0, 0, 0);
@@ -88,13 +89,16 @@ final class RespCommands {
                 if (!s.authenticated || s.space == null || c.argc() < 2) {
                     return true;
                 }
+                if (dc.values().store().hasSharedTier()) {
+                    return false; // a miss asks the shared tier: network I/O
+                }
                 for (int i = 1; i < c.argc(); i++) {
-                    String tier = dc.values().tierOf(s.space, c.key(i, s.space));
+                    String tier = dc.values().tierHolding(c.key(i, s.space));
                     if (tier != null && !dc.inMemory(tier)) {
-                        return false; // a lower tier (or a shared one): I/O
+                        return false; // a lower tier: I/O
                     }
                 }
-                return !dc.values().store().hasSharedTier();
+                return true;
             }
             case "SET", "SETNX", "MSET", "DEL", "UNLINK", "EXPIRE", "PEXPIRE", "FLUSHDB", "DBSIZE", "INFO" -> {
                 return !s.authenticated; // answered NOAUTH at once
@@ -474,13 +478,13 @@ final class RespCommands {
 
     private Reply command(RespCommand c) {
         if (c.argc() == 1) {
-            return RespReplies.array(SPECS.values().stream().map(RespCommands::describe).toList());
+            return RespReplies.array(new TreeMap<>(SPECS).values().stream().map(RespCommands::describe).toList());
         }
         String sub = c.string(1).toUpperCase(Locale.ROOT);
         return switch (sub) {
             case "COUNT" -> RespReplies.integer(SPECS.size());
             case "DOCS" -> RespReplies.array(List.of());
-            case "LIST" -> RespReplies.strings(SPECS.values().stream().map(Spec::name).toList());
+            case "LIST" -> RespReplies.strings(SPECS.values().stream().map(Spec::name).sorted().toList());
             case "INFO" -> {
                 List<RedisMessage> out = new ArrayList<>();
                 for (int i = 2; i < c.argc(); i++) {
