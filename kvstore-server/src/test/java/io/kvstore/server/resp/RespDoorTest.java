@@ -18,12 +18,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -266,6 +268,73 @@ class RespDoorTest {
         assertThat(m).containsPattern("kvstore_hits_total\\{namespace=\"" + space.namespace().idHex()
                 + "\",tier=\"nvme\"}");
         assertThat(m).containsPattern("kvstore_demotions_total\\{from=\"dram\",to=\"nvme\"} [1-9]");
+    }
+
+    @Test
+    void evictionBoundsWhatTheDoorStores() throws Exception {
+        server.close();
+        server = TestServers.start(TestServers.config(dir).assignment("respPort=0").assignment("dramCapacityBytes=0")
+                .assignment("nvmeCapacityBytes=8MiB"));
+        try (RawResp r = new RawResp(server.respPort())) {
+            for (int i = 0; i < 32; i++) {
+                assertThat(r.send(setCommand("e" + i, random(1 << 20, i))).reply()).isEqualTo("+OK");
+            }
+            long kept = Long.parseLong(r.send("DBSIZE").reply().substring(1));
+            assertThat(kept).isBetween(1L, 8L); // a Redis would hold all 32 MiB in RAM
+            int present = 0;
+            for (int i = 0; i < 32; i++) {
+                byte[] v = r.send("GET", "e" + i).bulk();
+                if (v != null) {
+                    present++;
+                    assertThat(v).isEqualTo(random(1 << 20, i));
+                }
+            }
+            assertThat(present).isEqualTo(kept);
+        }
+        assertThat(metrics()).containsPattern("kvstore_evictions_total\\{tier=\"nvme\"} ([2-9]|[1-9][0-9])");
+    }
+
+    @Test
+    void damagedValuesOnDiskAreMissesNeverWrongBytes() throws Exception {
+        server.close();
+        server = null;
+        var nvmeOnly = TestServers.config(dir).assignment("respPort=0").assignment("dramCapacityBytes=0")
+                .assignment("nvmeCapacityBytes=256MiB");
+        try (KvServer s = TestServers.start(nvmeOnly); RawResp r = new RawResp(s.respPort())) {
+            for (int i = 0; i < 32; i++) {
+                assertThat(r.send(setCommand("d" + i, random(256 << 10, i))).reply()).isEqualTo("+OK");
+            }
+        } // a clean close flushes the index
+        Path segment;
+        try (var files = Files.walk(dir.resolve("nvme"))) {
+            segment = files.filter(f -> f.toString().endsWith(".seg")).max((a, b) -> Long.compare(
+                    a.toFile().length(), b.toFile().length())).orElseThrow();
+        }
+        long len = Files.size(segment);
+        try (RandomAccessFile f = new RandomAccessFile(segment.toFile(), "rw")) {
+            for (int k = 1; k <= 8; k++) { // one flipped byte in each eighth of the file
+                long at = len * k / 10;
+                f.seek(at);
+                int b = f.read();
+                f.seek(at);
+                f.write(b ^ 0x5A);
+            }
+        }
+        server = TestServers.start(nvmeOnly);
+        int refused = 0;
+        try (RawResp r = new RawResp(server.respPort())) {
+            for (int i = 0; i < 32; i++) {
+                byte[] v = r.send("GET", "d" + i).bulk();
+                if (v == null) {
+                    refused++;
+                } else {
+                    assertThat(v).as("d%d served intact", i).isEqualTo(random(256 << 10, i));
+                }
+            }
+            assertThat(r.send("SET", "after", "ok").reply()).isEqualTo("+OK"); // the store still takes writes
+        }
+        assertThat(refused).as("damaged values detected").isPositive();
+        assertThat(metrics()).containsPattern("kvstore_corrupt_blocks_total\\{tier=\"nvme\"} [1-9]");
     }
 
     @Test
