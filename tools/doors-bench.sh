@@ -4,7 +4,9 @@
 #      SET/GET of 1 MiB values (-d 1048576 -n 2000, redis-benchmark's default 50 clients) and
 #      SET/GET of 4 KiB values pipelined (-d 4096 -P 16 -n 200000);
 #   2. tools/LmBench.java: lm:// PUT and EXIST+GET+HEALTH round trips of 4 MiB chunks against raw loopback.
-# Medians of RUNS runs and the ratios are printed at the end (and as JSON in $OUT/doors-bench.json).
+# Medians of RUNS runs and the ratios are printed at the end (and as JSON in $OUT/doors-bench.json), with the CPU
+# time each server spent per request (user + system, from /proc/PID/stat): on a busy shared machine that figure is
+# disturbed less than requests per second.
 #
 # Usage: tools/doors-bench.sh [RUNS=3]      (needs redis-server, redis-benchmark: Debian redis-server, redis-tools)
 # The daemon runs on its embedded defaults (HBM 256 MiB, DRAM 1 GiB, NVMe 4 GiB under a temporary data dir, DRAM in
@@ -39,20 +41,29 @@ for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break;
 echo "doors-bench: kvstore redis://127.0.0.1:$RESP_PORT lm://127.0.0.1:$LM_PORT, redis-server :$REDIS_PORT, $RUNS runs," \
   "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
-# name|redis-benchmark arguments
-CASES=("1MiB|-t set,get -d 1048576 -n 2000" "4KiB-P16|-t set,get -d 4096 -P 16 -n 200000")
-bench() { # port case-args -> lines "TEST rps"
+# name|redis-benchmark arguments (each test runs on its own, SET first, so that GET finds the value it wrote)
+CASES=("1MiB|-d 1048576 -n 2000" "4KiB-P16|-d 4096 -P 16 -n 200000")
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system clock ticks of a server process
+bench() { # port pid test case-args -> "rps cpu_us_per_request"
+  local before after
+  before=$(cpu "$2")
   # shellcheck disable=SC2086
-  redis-benchmark -p "$1" $2 --csv 2>/dev/null | awk -F'","' '/^"[A-Z]/ {gsub(/"/,"",$1); gsub(/"/,"",$2); print $1, $2}'
+  rps=$(redis-benchmark -p "$1" -t "$3" $4 --csv 2>/dev/null | awk -F'","' '/^"[A-Z]/ {gsub(/"/,"",$2); print $2}')
+  after=$(cpu "$2")
+  n=$(echo "$4" | sed -E 's/.*-n ([0-9]+).*/\1/')
+  echo "$rps $(( (after - before) * 1000000 / $(getconf CLK_TCK) / n ))"
 }
 # warm-up: the JIT of the daemon's paths (Redis needs none), not counted
-for _ in 1 2 3; do for c in "${CASES[@]}"; do bench "$RESP_PORT" "${c#*|}" >/dev/null; done; done
+for _ in 1 2 3; do for c in "${CASES[@]}"; do for t in set get; do bench "$RESP_PORT" "$KV_PID" $t "${c#*|}" >/dev/null; done; done; done
 : >"$OUT/resp.txt"
 for run in $(seq "$RUNS"); do
   for c in "${CASES[@]}"; do
     name="${c%%|*}"; args="${c#*|}"
-    bench "$REDIS_PORT" "$args" | while read -r t rps; do echo "$run $name $t redis $rps"; done >>"$OUT/resp.txt"
-    bench "$RESP_PORT" "$args" | while read -r t rps; do echo "$run $name $t kvstore $rps"; done >>"$OUT/resp.txt"
+    for t in set get; do
+      T=$(echo $t | tr a-z A-Z)
+      echo "$run $name $T redis $(bench "$REDIS_PORT" "$REDIS_PID" $t "$args")" >>"$OUT/resp.txt"
+      echo "$run $name $T kvstore $(bench "$RESP_PORT" "$KV_PID" $t "$args")" >>"$OUT/resp.txt"
+    done
   done
   tail -n 8 "$OUT/resp.txt" | sed 's/^/  run /'
 done
@@ -63,18 +74,22 @@ java "$ROOT/tools/LmBench.java" "$LM_PORT" 64 "$RUNS" | tee "$OUT/lm.txt"
 import json, statistics, sys, collections
 out = sys.argv[1]
 rows = collections.defaultdict(list)
+cpu = collections.defaultdict(list)
 for line in open(f"{out}/resp.txt"):
-    run, case, test, server, rps = line.split()
+    run, case, test, server, rps, cpu_us = line.split()
     rows[(case, test, server)].append(float(rps))
+    cpu[(case, test, server)].append(float(cpu_us))
 result = {"resp": {}, "lm": json.loads(open(f"{out}/lm.txt").read().strip().splitlines()[-1])}
 print("\nredis-benchmark, requests/s, median of %d runs (each run: redis, then kvstore)" % len(next(iter(rows.values()))))
-print("%-10s %-4s %12s %12s %7s" % ("case", "test", "redis", "kvstore", "ratio"))
+print("%-10s %-4s %12s %12s %7s %18s" % ("case", "test", "redis", "kvstore", "ratio", "CPU us/req r/kv"))
 for case in ("1MiB", "4KiB-P16"):
     for test in ("SET", "GET"):
         r = statistics.median(rows[(case, test, "redis")]); k = statistics.median(rows[(case, test, "kvstore")])
-        print("%-10s %-4s %12.0f %12.0f %6.2fx   runs redis %s kvstore %s" % (case, test, r, k, k / r,
-              [round(x) for x in rows[(case, test, "redis")]], [round(x) for x in rows[(case, test, "kvstore")]]))
-        result["resp"][f"{case}-{test}"] = {"redis_rps": r, "kvstore_rps": k, "ratio": round(k / r, 3)}
+        cr = statistics.median(cpu[(case, test, "redis")]); ck = statistics.median(cpu[(case, test, "kvstore")])
+        print("%-10s %-4s %12.0f %12.0f %6.2fx %8.0f / %-8.0f runs redis %s kvstore %s" % (case, test, r, k, k / r,
+              cr, ck, [round(x) for x in rows[(case, test, "redis")]], [round(x) for x in rows[(case, test, "kvstore")]]))
+        result["resp"][f"{case}-{test}"] = {"redis_rps": r, "kvstore_rps": k, "ratio": round(k / r, 3),
+                                            "redis_cpu_us_per_request": cr, "kvstore_cpu_us_per_request": ck}
 json.dump(result, open(f"{out}/doors-bench.json", "w"), indent=1)
 print(f"\nJSON: {out}/doors-bench.json")
 PY

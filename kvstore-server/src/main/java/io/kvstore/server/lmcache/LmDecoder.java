@@ -12,7 +12,8 @@ import java.nio.charset.StandardCharsets;
  * layout). The header is checked before a byte of a PUT's payload is buffered: an unknown command or a negative or
  * oversized length becomes a protocol-error request (queued behind the requests before it) and nothing after it is
  * read. A PUT's payload is gathered into one buffer behind its 28-byte metadata prefix, so the value reaches the
- * store contiguous; a client that vanishes mid-payload loses only that PUT.
+ * store contiguous (with {@link PayloadReadAllocator} the socket reads land there directly); a client that vanishes
+ * mid-payload loses only that PUT.
  */
 final class LmDecoder extends ChannelInboundHandlerAdapter {
 
@@ -22,6 +23,7 @@ final class LmDecoder extends ChannelInboundHandlerAdapter {
     private final int maxValueBytes;
     private ByteBuf header;
     private ByteBuf value;
+    private ByteBuf handedOut;
     private String key;
     private int remaining;
     private boolean failed;
@@ -40,6 +42,17 @@ final class LmDecoder extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof ByteBuf in)) {
             ctx.fireChannelRead(msg);
+            return;
+        }
+        if (in == handedOut) { // read in place: the bytes are already in the value's buffer
+            handedOut = null;
+            int n = in.readableBytes();
+            in.release();
+            value.writerIndex(value.writerIndex() + n);
+            remaining -= n;
+            if (remaining == 0) {
+                emitPut(ctx);
+            }
             return;
         }
         try {
@@ -62,6 +75,21 @@ final class LmDecoder extends ChannelInboundHandlerAdapter {
         } finally {
             ReferenceCountUtil.release(in);
         }
+    }
+
+    /**
+     * The buffer the next socket read should fill: a slice of the rest of the PUT payload being gathered (at most
+     * {@value #PREALLOCATE_LIMIT} bytes), or null when no payload is in progress (then any read buffer will do).
+     * Event loop only; the slice comes back through {@link #channelRead}.
+     */
+    ByteBuf readTarget() {
+        if (value == null || remaining == 0 || failed) {
+            return null;
+        }
+        int n = Math.min(remaining, PREALLOCATE_LIMIT);
+        value.ensureWritable(n);
+        handedOut = value.retainedSlice(value.writerIndex(), n).clear();
+        return handedOut;
     }
 
     private void onHeader(ChannelHandlerContext ctx) {

@@ -24,7 +24,8 @@ public final class LmDoor implements Door {
 
     @Override
     public void initChannel(Channel ch) {
-        ch.pipeline().addLast("lm-decoder", new LmDecoder(dc.config().maxFrameBytes()))
-                .addLast("lm-connection", new LmConnection(dc));
+        LmDecoder decoder = new LmDecoder(dc.config().maxFrameBytes());
+        ch.config().setRecvByteBufAllocator(new PayloadReadAllocator(ch.config().getRecvByteBufAllocator(), decoder));
+        ch.pipeline().addLast("lm-decoder", decoder).addLast("lm-connection", new LmConnection(dc));
     }
 }
