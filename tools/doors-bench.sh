@@ -44,14 +44,14 @@ echo "doors-bench: kvstore redis://127.0.0.1:$RESP_PORT lm://127.0.0.1:$LM_PORT,
 # name|redis-benchmark arguments (each test runs on its own, SET first, so that GET finds the value it wrote)
 CASES=("1MiB|-d 1048576 -n 2000" "4KiB-P16|-d 4096 -P 16 -n 200000")
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system clock ticks of a server process
-bench() { # port pid test case-args -> "rps cpu_us_per_request"
+bench() { # port pid test case-args -> "rps cpu_ticks requests"
   local before after
   before=$(cpu "$2")
   # shellcheck disable=SC2086
   rps=$(redis-benchmark -p "$1" -t "$3" $4 --csv 2>/dev/null | awk -F'","' '/^"[A-Z]/ {gsub(/"/,"",$2); print $2}')
   after=$(cpu "$2")
   n=$(echo "$4" | sed -E 's/.*-n ([0-9]+).*/\1/')
-  echo "$rps $(( (after - before) * 1000000 / $(getconf CLK_TCK) / n ))"
+  echo "$rps $((after - before)) $n"
 }
 # warm-up: the JIT of the daemon's paths (Redis needs none), not counted
 for _ in 1 2 3; do for c in "${CASES[@]}"; do for t in set get; do bench "$RESP_PORT" "$KV_PID" $t "${c#*|}" >/dev/null; done; done; done
@@ -71,22 +71,23 @@ done
 java "$ROOT/tools/LmBench.java" "$LM_PORT" 64 "$RUNS" | tee "$OUT/lm.txt"
 
 /usr/bin/env python3 - "$OUT" <<'PY'
-import json, statistics, sys, collections
+import json, os, statistics, sys, collections
 out = sys.argv[1]
+TICK = os.sysconf("SC_CLK_TCK")
 rows = collections.defaultdict(list)
 cpu = collections.defaultdict(list)
 for line in open(f"{out}/resp.txt"):
-    run, case, test, server, rps, cpu_us = line.split()
+    run, case, test, server, rps, ticks, n = line.split()
     rows[(case, test, server)].append(float(rps))
-    cpu[(case, test, server)].append(float(cpu_us))
+    cpu[(case, test, server)].append(int(ticks) * 1e6 / TICK / int(n))
 result = {"resp": {}, "lm": json.loads(open(f"{out}/lm.txt").read().strip().splitlines()[-1])}
 print("\nredis-benchmark, requests/s, median of %d runs (each run: redis, then kvstore)" % len(next(iter(rows.values()))))
-print("%-10s %-4s %12s %12s %7s %18s" % ("case", "test", "redis", "kvstore", "ratio", "CPU us/req r/kv"))
+print("%-10s %-4s %12s %12s %7s %20s" % ("case", "test", "redis", "kvstore", "ratio", "CPU us/req redis/kv"))
 for case in ("1MiB", "4KiB-P16"):
     for test in ("SET", "GET"):
         r = statistics.median(rows[(case, test, "redis")]); k = statistics.median(rows[(case, test, "kvstore")])
         cr = statistics.median(cpu[(case, test, "redis")]); ck = statistics.median(cpu[(case, test, "kvstore")])
-        print("%-10s %-4s %12.0f %12.0f %6.2fx %8.0f / %-8.0f runs redis %s kvstore %s" % (case, test, r, k, k / r,
+        print("%-10s %-4s %12.0f %12.0f %6.2fx %9.2f / %-9.2f runs redis %s kvstore %s" % (case, test, r, k, k / r,
               cr, ck, [round(x) for x in rows[(case, test, "redis")]], [round(x) for x in rows[(case, test, "kvstore")]]))
         result["resp"][f"{case}-{test}"] = {"redis_rps": r, "kvstore_rps": k, "ratio": round(k / r, 3),
                                             "redis_cpu_us_per_request": cr, "kvstore_cpu_us_per_request": ck}
