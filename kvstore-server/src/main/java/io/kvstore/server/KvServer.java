@@ -84,7 +84,12 @@ public final class KvServer implements AutoCloseable {
     /** Binds the data port and, unless {@code adminPort} is -1, the admin port. */
     public KvServer start() throws IOException, InterruptedException {
         net.start();
-        doors.start();
+        try {
+            doors.start();
+        } catch (RuntimeException | InterruptedException e) {
+            close(); // a door could not bind: stop what started, keep what is stored
+            throw e;
+        }
         if (config.adminPort() >= 0) {
             admin = new AdminServer(config.adminBindAddress(), config.adminPort(), store, levels, metrics,
                     this::info, history, config.authTokens());

@@ -68,6 +68,9 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (DramTierInUseException e) {
             System.err.println("kvstore serve: " + e.getMessage());
             return 1;
+        } catch (ConfigException e) { // a door's port is taken
+            System.err.println("kvstore serve: " + e.getMessage());
+            return 2;
         }
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             LOG.info("kvstore stopping (draining up to {} ms)", config.shutdownGraceMillis());

@@ -6,6 +6,7 @@ import io.kvstore.core.store.TieredStore;
 import io.kvstore.server.admin.ServerMetrics;
 import io.kvstore.server.auth.Authenticator;
 import io.kvstore.server.auth.TenantQuotas;
+import io.kvstore.server.config.ConfigException;
 import io.kvstore.server.config.ServerConfig;
 import io.kvstore.server.lmcache.LmDoor;
 import io.kvstore.server.net.Transport;
@@ -97,7 +98,26 @@ public final class Doors implements AutoCloseable {
         reaper.scheduleWithFixedDelay(this::reap, 100, 100, TimeUnit.MILLISECONDS);
         for (Door door : doors) {
             int wanted = door.name().equals("redis") ? config.respPort() : config.lmPort();
-            Channel ch = new ServerBootstrap()
+            Channel ch;
+            try {
+                ch = bind(transport, door, wanted);
+            } catch (InterruptedException e) {
+                throw e;
+            } catch (Exception e) { // Netty rethrows the socket's BindException without declaring it
+                String setting = door.name().equals("redis") ? "respPort" : "lmPort";
+                throw new ConfigException(setting + ": cannot listen on " + config.bindAddress() + ":" + wanted + " ("
+                        + e.getMessage() + "); choose a free port, or 0 for any");
+            }
+            listeners.add(ch);
+            int port = ((InetSocketAddress) ch.localAddress()).getPort();
+            ports.put(door.name(), port);
+            door.bound(port);
+            LOG.info("{} door on {}:{} ({} transport)", door.name(), config.bindAddress(), port, transport.name());
+        }
+    }
+
+    private Channel bind(Transport transport, Door door, int port) throws InterruptedException {
+        return new ServerBootstrap()
                     .group(boss, workers)
                     .channel(transport.serverChannelClass())
                     .option(ChannelOption.SO_BACKLOG, 1024)
@@ -112,13 +132,7 @@ public final class Doors implements AutoCloseable {
                             door.initChannel(c);
                         }
                     })
-                    .bind(config.bindAddress(), wanted).sync().channel();
-            listeners.add(ch);
-            int port = ((InetSocketAddress) ch.localAddress()).getPort();
-            ports.put(door.name(), port);
-            door.bound(port);
-            LOG.info("{} door on {}:{} ({} transport)", door.name(), config.bindAddress(), port, transport.name());
-        }
+                .bind(config.bindAddress(), port).sync().channel();
     }
 
     /** The bound port of door {@code name} ({@code redis}, {@code lm}), or -1 if it is off. */

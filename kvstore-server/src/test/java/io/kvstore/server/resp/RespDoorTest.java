@@ -368,6 +368,22 @@ class RespDoorTest {
         }
     }
 
+    @Test
+    void aTakenPortIsOneLineNamingTheSetting() throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getLoopbackAddress())) {
+            Path other = dir.resolve("other");
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> TestServers.start(TestServers.config(other)
+                            .assignment("respPort=" + taken.getLocalPort())))
+                    .isInstanceOf(io.kvstore.server.config.ConfigException.class)
+                    .hasMessageStartingWith("respPort: cannot listen on 127.0.0.1:" + taken.getLocalPort())
+                    .hasMessageEndingWith("choose a free port, or 0 for any");
+        }
+        try (RawResp r = new RawResp(server.respPort())) { // the running daemon is not disturbed
+            assertThat(r.send("PING").reply()).isEqualTo("+PONG");
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------------- util
 
     private static byte[] setCommand(String key, byte[] v) {
