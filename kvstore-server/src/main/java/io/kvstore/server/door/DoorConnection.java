@@ -8,9 +8,13 @@ import org.slf4j.LoggerFactory;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One connection of a foreign door: runs its decoded requests one at a time, in arrival order, and writes their
@@ -18,7 +22,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>A request that only touches the directory or an in-memory tier runs on the event loop ({@link #inline}); the
  * others (writes, deletes, reads of lower tiers) run on the doors' blocking pool, several consecutive ones in one
- * task, so that a pipelined client pays one hand-off per batch, not per request. While a batch runs, requests that
+ * task, so that a pipelined client pays one hand-off per batch, not per request; a batch of writes to distinct keys
+ * that answer nothing the others could change ({@link #independentWrite}: LMCache's PUT) runs its requests in
+ * parallel instead. While a batch runs, requests that
  * arrive queue behind it. Replies are flushed once per read from the socket (all the pipelined requests it held) and
  * once per batch. The connection stops reading while more
  * than {@code maxPipelinedRequests} requests or {@code maxInFlightBytesPerConnection} bytes are queued, and stops
@@ -53,6 +59,16 @@ public abstract class DoorConnection<T> extends ChannelInboundHandlerAdapter {
 
     /** Runs a request; on the event loop if {@link #inline}, else on the blocking pool. Never throws. */
     protected abstract Reply execute(T request);
+
+    /**
+     * For a request that only writes (and is answered with nothing that depends on other requests), the key it
+     * writes; null for every other request. A batch made only of such requests with distinct keys runs its requests
+     * in parallel on the blocking pool: no request of the batch can observe another's effect, and the requests after
+     * the batch still wait for all of it. Default: null (requests run one after another).
+     */
+    protected Object independentWrite(T request) {
+        return null;
+    }
 
     /** Bytes the request holds (for flow control). */
     protected abstract long bytes(T request);
@@ -169,7 +185,15 @@ public abstract class DoorConnection<T> extends ChannelInboundHandlerAdapter {
                 batch.add(take());
             }
             running = true;
-            submit(batch);
+            if (independent(batch)) {
+                Reply[] replies = new Reply[batch.size()];
+                AtomicInteger left = new AtomicInteger(batch.size());
+                for (int i = 0; i < batch.size(); i++) {
+                    submitOne(batch.get(i), i, replies, left);
+                }
+            } else {
+                submit(batch);
+            }
             break;
         }
         unflushed |= wrote;
@@ -226,6 +250,47 @@ public abstract class DoorConnection<T> extends ChannelInboundHandlerAdapter {
                 return;
             }
             ctx.executor().schedule(() -> submit(batch), 1, TimeUnit.MILLISECONDS); // the pool is full: wait
+        }
+    }
+
+    private boolean independent(List<T> batch) {
+        if (batch.size() < 2) {
+            return false;
+        }
+        Set<Object> keys = new HashSet<>();
+        for (T r : batch) {
+            Object k = independentWrite(r);
+            if (k == null || !keys.add(k)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Runs request {@code i} of a parallel batch; the last one to finish hands the replies to the event loop. */
+    private void submitOne(T request, int i, Reply[] replies, AtomicInteger left) {
+        Runnable done = () -> {
+            if (left.decrementAndGet() == 0) { // the atomic orders every task's reply before this read
+                ctx.executor().execute(() -> finish(Arrays.asList(replies)));
+            }
+        };
+        try {
+            dc.blocking().execute(() -> {
+                try {
+                    replies[i] = execute(request);
+                } finally {
+                    release(request);
+                }
+                done.run();
+            });
+        } catch (RejectedExecutionException e) {
+            if (closed) {
+                release(request);
+                replies[i] = Reply.NONE;
+                done.run();
+                return;
+            }
+            ctx.executor().schedule(() -> submitOne(request, i, replies, left), 1, TimeUnit.MILLISECONDS);
         }
     }
 

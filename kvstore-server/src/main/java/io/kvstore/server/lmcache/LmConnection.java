@@ -157,6 +157,12 @@ final class LmConnection extends DoorConnection<LmRequest> {
         return NamedValues.key(space, NamedValues.name(r.key()));
     }
 
+    /** A PUT answers nothing: consecutive PUTs of distinct keys may be stored in parallel. */
+    @Override
+    protected Object independentWrite(LmRequest r) {
+        return r.command() == LmDescriptor.PUT && r.protocolError() == null ? r.key() : null;
+    }
+
     @Override
     protected long bytes(LmRequest r) {
         return r.size();
