@@ -13,7 +13,12 @@ connection; later calls raise `ConnectionClosedError`.
 
 Buffers: received payloads are `memoryview`s of a fresh `bytearray` per block (the kernel's copy is the only
 copy), or of the caller's own buffers when `stream_prefix(..., into=...)` is used. Payloads passed to `put`
-are sent as they are (no copy) and must not change during the call.
+are sent as they are (no copy) and must not change during the call. Both accept numpy arrays and CPU torch
+tensors as well as bytes-like objects (`buffers.byte_view`).
+
+Checksums: every block carries a CRC32C. With the C `crc32c` module importable the client computes it (GB/s);
+with the standard library alone (pure Python, ~20 MB/s) it asks the server in HELLO to compute it instead
+(`checksum="auto"`), so a PUT runs at socket speed; each PUT frame then carries flag SERVER_CHECKSUM.
 
 Thread-safety: none; use one client per thread (connections are cheap; the server handles many).
 """
@@ -25,12 +30,15 @@ import struct
 from dataclasses import dataclass, field
 from typing import List, Optional
 
+from . import crc32c as _crc
 from . import wire
+from .buffers import byte_view
 from .crc32c import crc32c
 from .errors import (ClientClosedError, ConnectionClosedError, KvStoreError, ProtocolError, TimeoutError_,
                      server_error)
 from .hashing import Namespace
-from .wire import FLAG_ACK_PERSISTED, FLAG_END, FLAG_LEASE, FLAG_PREFETCH, KeyOutcome, Opcode, PutCode
+from .wire import (FEATURE_SERVER_CHECKSUM, FEATURE_SHM, FLAG_ACK_PERSISTED, FLAG_END, FLAG_LEASE, FLAG_PREFETCH,
+                   FLAG_SERVER_CHECKSUM, KeyOutcome, Opcode, PutCode)
 
 DEFAULT_PORT = 7379
 
@@ -126,12 +134,21 @@ class KvStoreClient:
     `AuthenticationError` here. After HELLO, `version`, `namespace_id`, `max_frame_bytes`,
     `max_keys_per_request` and `tiers` hold the server's answer. Use it as a context manager or call
     `close()` (idempotent; later calls raise `ClientClosedError`).
+
+    `checksum` chooses who computes the CRC32C of PUT payloads: "client", "server" (the server computes it
+    from the bytes it received; needs a server that grants it in HELLO, else the client does) or "auto" (the
+    server when only the pure-Python CRC32C is available). `put_checksum_by_server` tells what was settled.
     """
 
     def __init__(self, host="127.0.0.1", port=DEFAULT_PORT, namespace=None, token="", timeout=10.0,
-                 connect_timeout=5.0, verify_checksums=False, max_frame_bytes=64 << 20, shared_memory=True):
+                 connect_timeout=5.0, verify_checksums=False, max_frame_bytes=64 << 20, shared_memory=True,
+                 checksum="auto"):
         if not isinstance(namespace, Namespace):
             raise TypeError("namespace must be a kvstore_client.Namespace, was %r" % (namespace,))
+        if checksum not in ("auto", "client", "server"):
+            raise ValueError("checksum must be 'auto', 'client' or 'server', was %r" % (checksum,))
+        want_server_crc = checksum == "server" or (checksum == "auto" and _crc.IMPLEMENTATION == "pure-python")
+        self.put_checksum_by_server = False
         self.namespace = namespace
         self._layout = namespace.layout_id
         self.timeout = timeout
@@ -154,7 +171,7 @@ class KvStoreClient:
         self._shm_dir = None     # set once attached: DRAM hits are read from the server's mapped arena
         self._shm_maps = {}
         try:
-            self._hello(token, shared_memory)
+            self._hello(token, shared_memory, want_server_crc)
         except BaseException:
             self.close()
             raise
@@ -162,12 +179,13 @@ class KvStoreClient:
 
     # ------------------------------------------------------------------------------------------ session
 
-    def _hello(self, token, shared_memory=False):
+    def _hello(self, token, shared_memory=False, server_checksum=False):
         ns = self.namespace
+        features = (FEATURE_SHM if shared_memory else 0) | (FEATURE_SERVER_CHECKSUM if server_checksum else 0)
         body = (struct.pack(">B", wire.VERSION) + wire.put_str(ns.model_id) + wire.put_str(ns.dtype)
                 + struct.pack(">IIII", ns.layers, ns.kv_heads, ns.head_dim, ns.tokens_per_block)
                 + wire.put_str(ns.tenant) + wire.put_str(ns.cache_salt) + wire.put_str(ns.lora_id)
-                + wire.put_str(token or "") + (b"\x01" if shared_memory else b""))
+                + wire.put_str(token or "") + (bytes([features]) if features else b""))
         r = wire.Reader(self._unary(Opcode.HELLO, 0, body), "HELLO reply")
         self.version = r.u8("version")
         self.namespace_id = r.i64("namespaceId")
@@ -175,6 +193,8 @@ class KvStoreClient:
         self.max_keys_per_request = r.u32("maxKeysPerRequest")
         self.tiers = [r.str("tier name") for _ in range(r.u8("tier count"))]
         shm_dir = r.str("shmDirectory") if r.remaining() else ""
+        granted = r.u8("features") if r.remaining() else 0
+        self.put_checksum_by_server = server_checksum and bool(granted & FEATURE_SERVER_CHECKSUM)
         if shm_dir:
             self._attach_shm(shm_dir)
         if self.namespace_id != ns.id:
@@ -229,7 +249,7 @@ class KvStoreClient:
                 if into is None:
                     payload = memoryview(bytearray(length))
                 else:
-                    target = memoryview(into(i) if callable(into) else into[i]).cast("B")
+                    target = byte_view(into(i) if callable(into) else into[i], True, "into buffer %d" % i)
                     if len(target) < length:
                         raise ValueError("block %d is %d bytes but its buffer holds %d" % (i, length, len(target)))
                     payload = target[:length]
@@ -325,7 +345,8 @@ class KvStoreClient:
 
     def put_blocks(self, tokens, payloads, first_block=0, persisted=False):
         """PUT the payloads of blocks `first_block ..` of `tokens` (keys and parents from the namespace's
-        hashing). `payloads` are bytes-like (bytes, bytearray, memoryview of a tensor's memory...)."""
+        hashing). `payloads` are bytes-like objects, numpy arrays or CPU torch tensors (sent without a copy);
+        a tensor or array whose first dimension is the block index (`payloads[i]` = block i) works too."""
         payloads = list(payloads)
         keys = self.namespace.block_keys(tokens)
         if first_block < 0 or first_block + len(payloads) > len(keys):
@@ -343,18 +364,20 @@ class KvStoreClient:
         for frames in self._chunks(all_frames):
             self._begin()
             rid = next(self._ids)
-            for i, (head, payload) in enumerate(frames):
-                flags = (FLAG_END if i == len(frames) - 1 else 0) | (FLAG_ACK_PERSISTED if persisted else 0)
-                self._send(wire.header(Opcode.PUT, flags, rid, len(head) + len(payload)) + head, Opcode.PUT)
-                self._send(payload, Opcode.PUT)
+            for i, (head, payload, by_server) in enumerate(frames):
+                flags = (FLAG_END if i == len(frames) - 1 else 0) | (FLAG_ACK_PERSISTED if persisted else 0) \
+                    | (FLAG_SERVER_CHECKSUM if by_server else 0)
+                self._sendv(wire.header(Opcode.PUT, flags, rid, len(head) + len(payload)) + head, payload,
+                            Opcode.PUT)
             r = wire.Reader(self._answer(Opcode.PUT, rid), "PUT ack")
             codes.extend(PutCode.of(c) for c in r.codes("put codes"))
             durable &= r.u8("durable") == 1
         return PutAck(codes, persisted and durable and bool(codes))
 
     def _block_frame(self, b):
-        """The block header and payload view of one PUT frame; ValueError on a bad block."""
-        payload = memoryview(b.payload).cast("B")
+        """The block header, payload view and whether the server computes the checksum, of one PUT frame;
+        ValueError or TypeError on a bad block."""
+        payload = byte_view(b.payload, what="payload of block %r" % (b.position,))
         n = len(payload)
         if wire.HEADER_BYTES + wire.BLOCK_HEADER_BYTES + n > self.max_frame_bytes:
             raise ValueError("block %d is %d bytes; the server's frame limit allows %d"
@@ -363,9 +386,10 @@ class KvStoreClient:
             raise ValueError("block %d: key and parent must be 32 bytes" % b.position)
         if not isinstance(b.position, int) or not 0 <= b.position < 2 ** 31:
             raise ValueError("block position must be in 0..2^31-1, was %r" % (b.position,))
-        crc = b.crc if b.crc is not None else crc32c(payload)
+        by_server = b.crc is None and self.put_checksum_by_server
+        crc = b.crc if b.crc is not None else 0 if by_server else crc32c(payload)
         head = wire.BLOCK_HEADER.pack(bytes(b.key), bytes(b.parent), b.position, self._layout, n, crc)
-        return head, payload
+        return head, payload, by_server
 
     def exists(self, keys):
         """EXISTS: PRESENT or NOT_FOUND per key."""
@@ -472,6 +496,31 @@ class KvStoreClient:
             self._check_usable()
         try:
             self._sock.sendall(data)
+        except socket.timeout:
+            self._fail("timed out sending %s" % op.name)
+            raise TimeoutError_("could not send %s to the server within %.1f s" % (op.name, self._sock.gettimeout())) \
+                from None
+        except OSError as e:
+            err = self._error_after_send_failure(op)
+            self._fail("connection lost sending %s: %s" % (op.name, e))
+            if err is not None:
+                raise err from e
+            raise ConnectionClosedError("connection to the server lost while sending %s: %s" % (op.name, e)) \
+                from e
+
+    def _sendv(self, head, payload, op):
+        """Sends `head` then `payload` in as few system calls as the kernel takes (sendmsg gathers both)."""
+        if self._closed:
+            self._check_usable()
+        bufs = [memoryview(head), payload]
+        try:
+            while bufs:
+                sent = self._sock.sendmsg(bufs)
+                while bufs and sent >= len(bufs[0]):
+                    sent -= len(bufs[0])
+                    bufs.pop(0)
+                if bufs and sent:
+                    bufs[0] = bufs[0][sent:]
         except socket.timeout:
             self._fail("timed out sending %s" % op.name)
             raise TimeoutError_("could not send %s to the server within %.1f s" % (op.name, self._sock.gettimeout())) \
@@ -626,7 +675,7 @@ class BlockStream:
             else:
                 target = self._into(self.blocks_received) if callable(self._into) else \
                     self._into[self.blocks_received]
-                target = memoryview(target).cast("B")
+                target = byte_view(target, True, "into buffer %d" % self.blocks_received)
                 if len(target) < length:
                     c._fail("caller buffer too small")
                     raise ValueError("block %d is %d bytes but its buffer holds %d"

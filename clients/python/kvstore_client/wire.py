@@ -15,6 +15,10 @@ FLAG_END = 0x01
 FLAG_ACK_PERSISTED = 0x02
 FLAG_LEASE = 0x04
 FLAG_PREFETCH = 0x08
+FLAG_SERVER_CHECKSUM = 0x10  # PUT: the server computes the block's CRC32C (granted in HELLO)
+
+FEATURE_SHM = 0x01              # HELLO features: same-host shared-memory reads
+FEATURE_SERVER_CHECKSUM = 0x02  # HELLO features: PUT frames may carry FLAG_SERVER_CHECKSUM
 
 
 class Opcode(enum.IntEnum):

@@ -153,7 +153,7 @@ final class ClientConnection {
     }
 
     private void startCall(long id, CompletableFuture<Frame> f, Frame request) {
-        armTimeout(id, f);
+        armTimeout(id, f, request.opcode());
         if (!channel.isActive()) {
             request.release();
             fail(id, closedException());
@@ -163,21 +163,21 @@ final class ClientConnection {
     }
 
     /** Registers a unary call with the request timeout (for calls whose frames the caller writes). */
-    CompletableFuture<Frame> register(long id) {
+    CompletableFuture<Frame> register(long id, Opcode op) {
         CompletableFuture<Frame> f = new CompletableFuture<>();
         calls.put(id, f);
-        armTimeout(id, f);
+        armTimeout(id, f, op);
         if (!channel.isActive()) {
             fail(id, closedException());
         }
         return f;
     }
 
-    private void armTimeout(long id, CompletableFuture<Frame> f) {
+    private void armTimeout(long id, CompletableFuture<Frame> f, Opcode op) {
         ScheduledFuture<?> t = channel.eventLoop().schedule(() -> {
             if (calls.remove(id) != null) {
-                f.completeExceptionally(new KvStoreException.Timeout("no answer to request #" + id + " within "
-                        + options.requestTimeout()));
+                f.completeExceptionally(new KvStoreException.Timeout("no answer to " + op + " request #" + id
+                        + " within " + options.requestTimeout()));
             }
         }, options.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
         f.whenComplete((v, e) -> t.cancel(false));

@@ -72,6 +72,14 @@ public final class KvStoreClient implements AutoCloseable {
         connection(ns);
     }
 
+    /**
+     * The daemon's HTTP admin port as its HELLO reply named it on the connection of {@code ns} (opened if needed);
+     * 0 if the daemon has no admin port or did not say.
+     */
+    public int adminPort(Namespace ns) {
+        return connection(ns).hello().adminPort();
+    }
+
     // ---------------------------------------------------------------------------------------------- lookup
 
     /** LOOKUP of the full blocks of {@code tokens}, hashed with the namespace's {@link PrefixHasher}. */
@@ -196,7 +204,7 @@ public final class KvStoreClient implements AutoCloseable {
         }
         ClientConnection c = connection(ns);
         long id = c.nextId();
-        CompletableFuture<Frame> f = c.register(id);
+        CompletableFuture<Frame> f = c.register(id, Opcode.PUT);
         for (int i = 0; i < blocks.size(); i++) {
             BlockPayload b = blocks.get(i);
             boolean last = i == blocks.size() - 1;

@@ -11,6 +11,7 @@ import io.kvstore.protocol.FrameEncoder;
 import io.kvstore.protocol.Opcode;
 import io.kvstore.protocol.Wire;
 import io.kvstore.protocol.body.Hello;
+import io.kvstore.protocol.body.HelloReply;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.testing.TestServers;
 import io.netty.buffer.ByteBuf;
@@ -209,29 +210,35 @@ class BadInputTest {
 
     @Test
     void aClientThatDisconnectsMidPutKeepsTheBlocksItSentWhole() throws Exception {
-        int[] t = ClientServerTest.tokens(4, 12);
-        List<ByteBuffer> p = ClientServerTest.payloads(4, 12);
+        // 24 whole frames written at once, then half of the 25th: at the close most whole frames are still queued
+        // behind the first blocks being stored, and are stored all the same
+        int whole = 24;
+        int[] t = ClientServerTest.tokens(whole + 1, 12);
+        List<ByteBuffer> p = ClientServerTest.payloads(whole + 1, 12);
         List<BlockPayload> blocks = BlockPayload.chain(NS, t, p);
         try (Raw r = new Raw()) {
             r.hello();
-            for (int i = 0; i < 3; i++) {
-                r.write(putFrame(blocks.get(i), 500, false));
+            ByteBuf all = Unpooled.buffer();
+            for (int i = 0; i < whole; i++) {
+                ByteBuf f = putFrame(blocks.get(i), 500, false);
+                all.writeBytes(f);
+                f.release();
             }
-            ByteBuf fourth = putFrame(blocks.get(3), 500, true);
-            fourth.writerIndex(fourth.writerIndex() / 2);
-            r.write(fourth);
-            Thread.sleep(100);
+            ByteBuf last = putFrame(blocks.get(whole), 500, true);
+            all.writeBytes(last, 0, last.readableBytes() / 2);
+            last.release();
+            r.write(all);
         } // closed mid-frame
         List<BlockKey> keys = new PrefixHasher(NS).hash(t);
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (good.lookup(NS, keys).hitBlocks() < 3 && System.nanoTime() < deadline) {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (good.lookup(NS, keys).hitBlocks() < whole && System.nanoTime() < deadline) {
             Thread.sleep(10);
         }
-        assertThat(good.lookup(NS, keys).hitBlocks()).isEqualTo(3);
+        assertThat(good.lookup(NS, keys).hitBlocks()).isEqualTo(whole);
         List<ReceivedBlock> got = good.getBlocks(NS, keys);
         try {
-            assertThat(got).hasSize(3);
-            for (int i = 0; i < 3; i++) {
+            assertThat(got).hasSize(whole);
+            for (int i = 0; i < whole; i++) {
                 assertThat(got.get(i).payload()).isEqualTo(p.get(i).duplicate());
             }
         } finally {
@@ -260,12 +267,63 @@ class BadInputTest {
         }
     }
 
+    @Test
+    void aServerChecksumPutWithoutTheHelloFeatureIsMalformedAndStoresNothing() throws Exception {
+        int[] t = ClientServerTest.tokens(2, 13);
+        List<BlockPayload> blocks = BlockPayload.chain(NS, t, ClientServerTest.payloads(2, 13));
+        try (Raw r = new Raw()) {
+            r.hello();
+            r.write(putFrame(blocks.get(0), 600, false, FrameDescriptor.FLAG_SERVER_CHECKSUM, 0));
+            r.write(putFrame(blocks.get(1), 600, true, FrameDescriptor.FLAG_SERVER_CHECKSUM, 0));
+            RawFrame f = r.read();
+            assertThat(f.status).isEqualTo(ErrorCode.MALFORMED);
+            assertThat(f.requestId).isEqualTo(600);
+            assertThat(f.message()).contains("SERVER_CHECKSUM").contains("feature 0x02 in HELLO");
+        }
+        assertThat(good.lookup(NS, new PrefixHasher(NS).hash(t)).hitBlocks()).isZero();
+    }
+
+    @Test
+    void aServerChecksumPutStoresTheChecksumOfTheBytesThatArrived() throws Exception {
+        int[] t = ClientServerTest.tokens(2, 14);
+        List<ByteBuffer> p = ClientServerTest.payloads(2, 14);
+        List<BlockPayload> blocks = BlockPayload.chain(NS, t, p);
+        try (Raw r = new Raw()) {
+            RawFrame hello = r.hello(Hello.FEATURE_SERVER_CHECKSUM);
+            assertThat(HelloReply.read(Unpooled.wrappedBuffer(hello.body))
+                    .grantsServerChecksum()).isTrue();
+            r.write(putFrame(blocks.get(0), 601, false, FrameDescriptor.FLAG_SERVER_CHECKSUM, 0));
+            r.write(putFrame(blocks.get(1), 601, true, FrameDescriptor.FLAG_SERVER_CHECKSUM, 0xDEAD));
+            RawFrame ack = r.read();
+            assertThat(ack.status).isEqualTo(ErrorCode.OK);
+            assertThat(ack.body).startsWith(0, 0, 0, 2, 0, 0); // two codes, both STORED
+        }
+        List<ReceivedBlock> got = good.getBlocks(NS, new PrefixHasher(NS).hash(t));
+        try {
+            assertThat(got).hasSize(2);
+            for (int i = 0; i < 2; i++) {
+                assertThat(got.get(i).meta().crc32c()).isEqualTo(blocks.get(i).meta().crc32c());
+                assertThat(got.get(i).payload()).isEqualTo(p.get(i).duplicate());
+            }
+        } finally {
+            got.forEach(ReceivedBlock::close);
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------- helpers
 
     static ByteBuf putFrame(BlockPayload b, long id, boolean end) {
-        BlockMeta m = b.meta();
+        return putFrame(b, id, end, 0, b.meta().crc32c());
+    }
+
+    /** A PUT frame with extra flags and the given value in the block header's crc32c field. */
+    static ByteBuf putFrame(BlockPayload b, long id, boolean end, int flags, int crcField) {
+        BlockMeta real = b.meta();
+        BlockMeta m = new BlockMeta(real.key(), real.parent(), real.position(), real.namespaceId(), real.layoutId(),
+                real.length(), crcField);
         ByteBuf f = Unpooled.buffer();
-        FrameEncoder.writeHeader(f, 1, Opcode.PUT.code(), end ? FrameDescriptor.FLAG_END : 0, 0, id, 80L + m.length());
+        FrameEncoder.writeHeader(f, 1, Opcode.PUT.code(), (end ? FrameDescriptor.FLAG_END : 0) | flags, 0, id,
+                80L + m.length());
         Wire.writeBlockHeader(f, m);
         f.writeBytes(b.payload().duplicate());
         return f;
@@ -299,14 +357,20 @@ class BadInputTest {
         }
 
         void hello() throws IOException {
+            hello(0);
+        }
+
+        RawFrame hello(int features) throws IOException {
             ByteBuf body = Unpooled.buffer();
-            new Hello(1, NS, "").write(body);
+            new Hello(1, NS, "", features).write(body);
             ByteBuf f = Unpooled.buffer();
             FrameEncoder.writeHeader(f, 1, Opcode.HELLO.code(), 0, 0, 1, body.readableBytes());
             f.writeBytes(body);
             body.release();
             write(f);
-            assertThat(read().status).isEqualTo(ErrorCode.OK);
+            RawFrame reply = read();
+            assertThat(reply.status).isEqualTo(ErrorCode.OK);
+            return reply;
         }
 
         RawFrame read() throws IOException {

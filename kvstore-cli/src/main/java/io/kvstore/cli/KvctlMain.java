@@ -39,7 +39,7 @@ import java.time.Duration;
             "5:server error or unexpected answer"},
         footerHeading = "%nEnvironment:%n",
         footer = {"  KVSTORE_SERVER  default of --server (127.0.0.1:7379)",
-            "  KVSTORE_ADMIN   default of --admin (the --server host and port + 1)",
+            "  KVSTORE_ADMIN   default of --admin (the admin port the daemon names in HELLO, on the --server host)",
             "  KVSTORE_TOKEN   default of --token"},
         subcommands = {StatusCommand.class, TopCommand.class, LookupCommand.class, BlocksCommand.class,
             ExplainCommand.class, PinCommand.class, UnpinCommand.class, EvictCommand.class, HealthCommand.class,
@@ -58,9 +58,12 @@ public final class KvctlMain implements Runnable {
 
     @Option(names = "--admin", scope = ScopeType.INHERIT, paramLabel = "HOST:PORT",
             defaultValue = "${env:KVSTORE_ADMIN}",
-            description = "HTTP admin port of the daemon (env KVSTORE_ADMIN; default: the --server host and the port "
-                    + "after its port, 7380 for 7379).")
+            description = "HTTP admin port of the daemon (env KVSTORE_ADMIN; default: the --server host and the admin "
+                    + "port the daemon names in its HELLO reply; if it cannot be asked, the port after the data port).")
     String admin;
+
+    /** The admin address found once per run. */
+    private HostPort discoveredAdmin;
 
     @Option(names = "--token", scope = ScopeType.INHERIT, paramLabel = "TOKEN", defaultValue = "${env:KVSTORE_TOKEN}",
             description = "Auth token (env KVSTORE_TOKEN): sent in HELLO and, for actions, as the admin bearer token.")
@@ -91,18 +94,30 @@ public final class KvctlMain implements Runnable {
         }
     }
 
-    /** {@code --admin}, by default the {@code --server} host and the port after the data port (7380 for 7379). */
+    /**
+     * {@code --admin}; by default the {@code --server} host and the admin port the daemon names in its HELLO reply;
+     * if the daemon cannot be asked (down, or the token may not use kvctl's namespace), the port after the data port
+     * (7380 for 7379), so that the failure that follows names an address.
+     */
     HostPort adminAddress() {
         HostPort s = serverAddress();
-        HostPort byDefault = new HostPort(s.host(), s.port() == 65535 ? s.port() : s.port() + 1);
-        if (admin == null || admin.isBlank()) {
-            return byDefault;
+        if (admin != null && !admin.isBlank()) {
+            try {
+                return HostPort.parse(admin, new HostPort(s.host(), s.port() == 65535 ? s.port() : s.port() + 1));
+            } catch (IllegalArgumentException e) {
+                throw new CliException(ExitCodes.USAGE, "--admin: " + e.getMessage());
+            }
         }
-        try {
-            return HostPort.parse(admin, byDefault);
-        } catch (IllegalArgumentException e) {
-            throw new CliException(ExitCodes.USAGE, "--admin: " + e.getMessage());
+        if (discoveredAdmin == null) {
+            int port = 0;
+            try (KvStoreClient c = dataClient()) {
+                port = c.adminPort(HealthCommand.PING_NAMESPACE);
+            } catch (RuntimeException e) {
+                // not reachable or refused: fall back to the conventional port
+            }
+            discoveredAdmin = new HostPort(s.host(), port > 0 ? port : s.port() == 65535 ? s.port() : s.port() + 1);
         }
+        return discoveredAdmin;
     }
 
     Duration timeoutDuration() {
@@ -160,12 +175,19 @@ public final class KvctlMain implements Runnable {
         System.exit(commandLine().execute(args));
     }
 
-    /** The version of the build (the jar's, or the Maven project's when run from classes). */
+    /** The version of the build (the Maven project's, the same string as {@code serve -V} and {@code status}). */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
-            String v = KvctlMain.class.getPackage().getImplementationVersion();
-            return new String[] {"kvctl " + (v == null ? "(development build)" : v)};
+            java.util.Properties p = new java.util.Properties();
+            try (java.io.InputStream in = KvctlMain.class.getResourceAsStream("version.properties")) {
+                if (in != null) {
+                    p.load(in);
+                }
+            } catch (java.io.IOException e) {
+                // unknown
+            }
+            return new String[] {"kvctl " + p.getProperty("version", "unknown")};
         }
     }
 }

@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 
 /** {@code kvctl status}: server version and uptime; each tier's capacity, use, blocks, hits and evictions. */
 @Command(name = "status", description = {"Version, uptime, and per tier: capacity, use, blocks, hits, evictions.",
-    "HIT% is the share of GET keys served by the tier (misses included in the whole); VICTIM BYTES counts the",
+    "HIT%% is the share of GET keys served by the tier (misses included in the whole); VICTIM BYTES counts the",
     "blocks its policy chose as victims, moved down or dropped. A shared remote tier adds its circuit breaker",
     "state."})
 final class StatusCommand extends CtlCommand {

@@ -52,7 +52,8 @@ class KvctlTest {
         dir = tmp;
         server = TestServers.start(TestServers.config(dir.resolve("data")).assignment("dramCapacityBytes=1MiB")
                 .assignment("nvmeCapacityBytes=1100KiB") // 4 blocks plus the NVMe record headers
-                .assignment("dramPolicy=lru").assignment("nvmePolicy=lru")); // outputs below name the policy
+                .assignment("dramPolicy=lru").assignment("nvmePolicy=lru") // outputs below name the policy
+                .assignment("putBlocksInFlight=1")); // every figure below depends on the order blocks were placed
         DemoLoad.Loaded loaded = DemoLoad.load("127.0.0.1", server.port());
         chainA = loaded.chainA();
         chainB = loaded.chainB();
@@ -303,6 +304,25 @@ class KvctlTest {
             assertThat(health.exit()).isEqualTo(ExitCodes.NOT_FOUND);
             assertThat(health.out()).containsPattern("data .* FAIL .*AUTH_FAILED");
         }
+    }
+
+    @Test
+    void theAdminPortComesFromHelloAndHealthTakesAnyValidToken(@TempDir Path other) throws Exception {
+        try (KvServer s = TestServers.start(TestServers.config(other)
+                .assignment("authTokens=engine-token=acme,admin-token=*"))) {
+            assertThat(s.adminPort()).isNotEqualTo(s.port() + 1); // port 0: the guess would be wrong
+            String[] base = {"--server", "127.0.0.1:" + s.port()};
+            Run status = runRaw(concat(base, "--token", "admin-token", "status"));
+            assertThat(status.exit()).as(status.err()).isZero();
+            assertThat(status.out()).contains("admin 127.0.0.1:" + s.adminPort());
+            Run health = runRaw(concat(base, "--admin", "127.0.0.1:" + s.adminPort(), "--token", "engine-token",
+                    "health"));
+            assertThat(health.exit()).as(health.out() + health.err()).isZero();
+            assertThat(health.out()).containsPattern("data .* ok .*token accepted");
+        }
+        Run version = runRaw("--version");
+        assertThat(version.out().strip()).matches("kvctl \\d+\\.\\d+\\.\\d+.*").doesNotContain("development");
+        assertThat(runRaw("status", "--help").err()).doesNotContain("WARN");
     }
 
     static String[] concat(String[] a, String... b) {

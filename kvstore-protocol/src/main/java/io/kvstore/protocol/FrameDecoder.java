@@ -1,6 +1,8 @@
 package io.kvstore.protocol;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 
@@ -13,16 +15,48 @@ import java.util.List;
  * {@link DecodeError} value; after a fatal one the decoder discards everything that follows (framing is lost).
  * A connection that closes inside a frame yields a {@link ErrorCode#TRUNCATED} error.
  *
+ * <p>Large frames (a PUT block of megabytes arrives in dozens of socket reads) are assembled in one buffer sized
+ * for the whole frame as soon as its header is in, taken from the pooled allocator: Netty's default cumulator
+ * would grow the buffer by doubling, each step a fresh zeroed direct allocation and a copy of what arrived so
+ * far, which held a Python client's 2 MiB PUTs to a fifth of socket speed.
+ *
  * <p>Unknown opcodes and flags are not the decoder's business: they arrive in well-formed frames and are
  * answered by the dispatcher. One instance per channel (not sharable).
  */
 public final class FrameDecoder extends ByteToMessageDecoder {
 
+    /** Frames at least this large are assembled in a buffer sized for the whole frame. */
+    static final int PRESIZE_BYTES = 64 << 10;
+
     private final ProtocolLimits limits;
     private boolean failed;
+    /** Header + body bytes of the frame being assembled once its header is in and it is large; else 0. */
+    private long pendingFrameBytes;
 
     public FrameDecoder(ProtocolLimits limits) {
         this.limits = limits;
+        setCumulator(this::cumulate);
+    }
+
+    private ByteBuf cumulate(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in) {
+        long frame = pendingFrameBytes;
+        int required = cumulation.readableBytes() + in.readableBytes();
+        boolean mustGrowOrCopy = cumulation.writerIndex() + (long) in.readableBytes() > cumulation.capacity()
+                || cumulation.refCnt() > 1 || cumulation.isReadOnly();
+        if (frame < PRESIZE_BYTES || !mustGrowOrCopy || !cumulation.isReadable()) {
+            return MERGE_CUMULATOR.cumulate(alloc, cumulation, in);
+        }
+        ByteBuf sized = PooledByteBufAllocator.DEFAULT.directBuffer((int) Math.max(frame, required));
+        try {
+            sized.writeBytes(cumulation).writeBytes(in);
+        } catch (RuntimeException e) {
+            sized.release();
+            throw e;
+        } finally {
+            cumulation.release();
+            in.release();
+        }
+        return sized;
     }
 
     @Override
@@ -60,8 +94,10 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             return;
         }
         if (in.readableBytes() < FrameDescriptor.HEADER_BYTES + bodyLength) {
+            pendingFrameBytes = FrameDescriptor.HEADER_BYTES + bodyLength;
             return;
         }
+        pendingFrameBytes = 0;
         int flags = in.getUnsignedByte(base + FrameDescriptor.FLAGS_OFFSET);
         int status = in.getUnsignedByte(base + FrameDescriptor.STATUS_OFFSET);
         in.skipBytes(FrameDescriptor.HEADER_BYTES);

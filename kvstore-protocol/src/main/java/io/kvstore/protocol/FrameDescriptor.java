@@ -50,8 +50,14 @@ public final class FrameDescriptor {
     public static final int FLAG_LEASE = 0x04;
     /** LOOKUP: start promoting the lower-tier part of the hit prefix (prefetch). */
     public static final int FLAG_PREFETCH = 0x08;
+    /**
+     * PUT: the block header's crc32c field is not set by the client; the server computes the checksum of the
+     * payload as it arrived. Only for a session whose HELLO reply granted {@code Hello.FEATURE_SERVER_CHECKSUM}.
+     */
+    public static final int FLAG_SERVER_CHECKSUM = 0x10;
     /** Every flag bit version 1 defines; receivers refuse frames with other bits set. */
-    public static final int KNOWN_FLAGS = FLAG_END | FLAG_ACK_PERSISTED | FLAG_LEASE | FLAG_PREFETCH;
+    public static final int KNOWN_FLAGS = FLAG_END | FLAG_ACK_PERSISTED | FLAG_LEASE | FLAG_PREFETCH
+            | FLAG_SERVER_CHECKSUM;
 
     private FrameDescriptor() {
     }

@@ -64,6 +64,47 @@ class FrameCodecTest {
     }
 
     @Test
+    void aLargeFrameArrivingInPiecesIsAssembledWholeInOneBufferSizedForIt() {
+        EmbeddedChannel ch = decoder(4 << 20);
+        byte[] body = new byte[(2 << 20) + 80];
+        new java.util.SplittableRandom(3).nextBytes(body);
+        ByteBuf wire = Unpooled.buffer();
+        FrameEncoder.writeHeader(wire, 1, Opcode.PUT.code(), FrameDescriptor.FLAG_END, 0, 42, body.length);
+        wire.writeBytes(body);
+        wire.writeBytes(ByteBufUtil.decodeHexDump(PING_FIXTURE)); // a small frame right behind it
+        int piece = 64 << 10;
+        int largestCapacity = 0;
+        while (wire.isReadable()) {
+            ch.writeInbound(wire.readRetainedSlice(Math.min(piece, wire.readableBytes())));
+            Frame f = ch.readInbound();
+            if (f != null) {
+                try {
+                    if (f.opcode() == Opcode.PUT) {
+                        assertThat(f.requestId()).isEqualTo(42);
+                        assertThat(ByteBufUtil.getBytes(f.body())).isEqualTo(body);
+                        ByteBuf root = f.body();
+                        while (root.unwrap() != null) {
+                            root = root.unwrap();
+                        }
+                        largestCapacity = root.capacity();
+                        Frame ping = ch.readInbound();
+                        assertThat(ping.opcode()).isEqualTo(Opcode.PING);
+                        ping.release();
+                    } else {
+                        assertThat(f.opcode()).isEqualTo(Opcode.PING);
+                    }
+                } finally {
+                    f.release();
+                }
+            }
+        }
+        wire.release();
+        // assembled in a buffer of the frame's size (not grown by doubling to 4 MiB)
+        assertThat(largestCapacity).isBetween(20 + body.length, 20 + body.length + piece);
+        ch.finish();
+    }
+
+    @Test
     void waitsForSplitFramesByteByByte() {
         EmbeddedChannel ch = decoder(1024);
         byte[] bytes = ByteBufUtil.decodeHexDump(PING_FIXTURE + PING_FIXTURE);

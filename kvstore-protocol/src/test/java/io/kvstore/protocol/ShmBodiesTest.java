@@ -40,7 +40,33 @@ class ShmBodiesTest {
         assertThat(r.offersShm()).isFalse();
         new HelloReply(1, 7, 4096, 10, List.of("dram"), "/dev/shm/x").write(b);
         assertThat(HelloReply.read(b).shmDirectory()).isEqualTo("/dev/shm/x");
+        new HelloReply(1, 7, 4096, 10, List.of("dram"), "", 0, 7380).write(b);
+        HelloReply withAdmin = HelloReply.read(b);
+        assertThat(withAdmin.offersShm()).isFalse();
+        assertThat(withAdmin.adminPort()).isEqualTo(7380);
+        assertThat(b.isReadable()).isFalse();
         b.release();
+    }
+
+    @Test
+    void helloReplyFeaturesFollowAnEmptyShmDirectoryAndOlderReadersIgnoreThem() {
+        ByteBuf b = Unpooled.buffer();
+        new HelloReply(1, 7, 4096, 10, List.of("dram"), "", Hello.FEATURE_SERVER_CHECKSUM, 0).write(b);
+        ByteBuf copy = b.copy();
+        HelloReply r = HelloReply.read(b);
+        assertThat(r.offersShm()).isFalse();
+        assertThat(r.grantsServerChecksum()).isTrue();
+        new HelloReply(1, 7, 4096, 10, List.of("dram")).write(b);
+        assertThat(HelloReply.read(b).grantsServerChecksum()).isFalse();
+        // a reader that knows only the shmDirectory field still parses the new reply
+        copy.skipBytes(1 + 8 + 4 + 4);
+        for (int n = copy.readUnsignedByte(); n > 0; n--) {
+            Wire.readString(copy, 65535, "tier name");
+        }
+        assertThat(Wire.readString(copy, 65535, "shmDirectory")).isEmpty();
+        assertThat(copy.readableBytes()).isEqualTo(1);
+        b.release();
+        copy.release();
     }
 
     @Test

@@ -63,6 +63,8 @@ public final class KvServer implements AutoCloseable {
                 .listener(StoreEventListeners.all(List.of(metrics.storeListener(), history, quotas::onEvent)))
                 .with(b -> TierFactory.specs(levels).forEach(b::tier)).build();
         metrics.bind(store);
+        metrics.bind(quotas);
+        metrics.dataDir(config.dataDir());
         this.net = new NetServer(config, store, levels, metrics, quotas);
         this.doors = new Doors(config, store, levels, metrics, quotas);
     }
@@ -93,6 +95,7 @@ public final class KvServer implements AutoCloseable {
         if (config.adminPort() >= 0) {
             admin = new AdminServer(config.adminBindAddress(), config.adminPort(), store, levels, metrics,
                     this::info, history, config.authTokens());
+            net.advertiseAdminPort(admin.port());
         }
         LOG.info("kvstore ready: data {}:{} ({}), admin {}, redis {}, lm {}, tiers {}, data dir {}", config.bindAddress(),
                 port(), net.transportName(),
@@ -108,6 +111,10 @@ public final class KvServer implements AutoCloseable {
         m.put("port", port());
         m.put("transport", net.transportName());
         m.put("connections", net.connections());
+        List<Map<String, Object>> tenants = new java.util.ArrayList<>();
+        quotas.usage().forEach((t, used) -> tenants.add(Map.of("tenant", t, "usedBytes", used,
+                "quotaBytes", quotas.quotaOf(t))));
+        m.put("tenants", tenants);
         return m;
     }
 

@@ -8,14 +8,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.TreeMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A real {@code kvstore serve} in a child JVM: the same main class and class path as {@code ./kvstore serve}
- * (this JVM's), the launcher's {@code --add-*} flags, ports 0 (parsed from the ready line it logs), its log in a
- * file. Read its disk traffic with {@link #io()}, its metrics with {@link #scrape()}.
+ * A real {@code kvstore serve} in a child JVM: the same main class as {@code ./kvstore serve}, on this JVM's class
+ * path (or another build's), the launcher's {@code --add-*} flags, ports 0 (parsed from the ready line it logs),
+ * its log in a file. Read its disk traffic with {@link #io()}, its metrics with {@link #scrape()}.
  */
 final class Daemon implements AutoCloseable {
 
@@ -38,7 +40,7 @@ final class Daemon implements AutoCloseable {
      * Starts {@code serve} on {@code dataDir} with {@code settings} ({@code name=value}) and extra JVM options
      * and waits (up to 120 s) until it logs that it is ready.
      */
-    static Daemon start(Path dataDir, Path log, List<String> jvmOptions, List<String> settings)
+    static Daemon start(Path dataDir, Path log, List<String> jvmOptions, List<String> settings, String classPath)
             throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -48,7 +50,7 @@ final class Daemon implements AutoCloseable {
             }
         }
         cmd.addAll(jvmOptions);
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ServeCommand.class.getName(),
+        cmd.addAll(List.of("-cp", classPath, ServeCommand.class.getName(),
                 "--port", "0", "--admin-port", "0", "--data-dir", dataDir.toString()));
         for (String s : settings) {
             cmd.add("--set");
@@ -117,6 +119,31 @@ final class Daemon implements AutoCloseable {
     }
 
     /** Names of the process's threads now ({@code /proc/<pid>/task/* /comm}, at most 15 characters each). */
+    /**
+     * CPU time and run-queue wait of the daemon's threads, in nanoseconds, summed by thread group
+     * ({@link ParkSummary#group}): {@code /proc/<pid>/task/<tid>/schedstat} (run time, wait for a CPU, timeslices).
+     * The wait is how long runnable threads stood in line for a CPU; empty where it cannot be read.
+     */
+    Map<String, long[]> sched() {
+        Map<String, long[]> out = new TreeMap<>();
+        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid()), "task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String[] f = Files.readString(t.resolve("schedstat")).trim().split("\\s+");
+                    long[] s = out.computeIfAbsent(ParkSummary.group(Files.readString(t.resolve("comm")).trim()),
+                            g -> new long[2]);
+                    s[0] += Long.parseLong(f[0]);
+                    s[1] += Long.parseLong(f[1]);
+                } catch (IOException | RuntimeException gone) {
+                    // the thread ended, or no schedstat
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return out;
+        }
+        return out;
+    }
+
     List<String> threadNames() {
         List<String> out = new ArrayList<>();
         try (var tasks = Files.list(Path.of("/proc", Long.toString(pid()), "task"))) {

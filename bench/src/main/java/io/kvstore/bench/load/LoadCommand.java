@@ -53,6 +53,11 @@ public final class LoadCommand implements Callable<Integer> {
             + "daemon's NVMe tier is full too when the measurement starts (default ${DEFAULT-VALUE}).")
     double warmupSeconds = 20;
 
+    @Option(names = "--warmup-turns", description = "The full daemon's warm-up also lasts until this many turns "
+            + "are done (default ${DEFAULT-VALUE}: time only), to compare builds of different speeds after the same "
+            + "work.")
+    long warmupTurns = 0;
+
     @Option(names = "--roomy-warmup-seconds", description = "The same for the roomy daemon, whose NVMe stays empty: "
             + "shorter, so that the dead blocks of the run still fit its DRAM (default ${DEFAULT-VALUE}).")
     double roomyWarmupSeconds = 5;
@@ -99,6 +104,11 @@ public final class LoadCommand implements Callable<Integer> {
 
     @Option(names = "--daemon-heap", description = "The daemon's -Xmx (default ${DEFAULT-VALUE}).")
     String daemonHeap = "1g";
+
+    @Option(names = "--daemon-classpath", description = "Run the daemons from another build's class path (A/B "
+            + "against an older commit: its kvstore-server/target/classes and target/lib/*); default this build's. "
+            + "Such a daemon is not given dramPersist=false, which older builds do not know.")
+    String daemonClasspath;
 
     @Option(names = "--data-root", description = "Where the daemons' data directories and the raw-disk file go "
             + "(default: the temporary directory).")
@@ -183,6 +193,7 @@ public final class LoadCommand implements Callable<Integer> {
         result.put("block_bytes", block);
         result.put("seconds", seconds);
         result.put("warmup_seconds", warmupSeconds);
+        result.put("warmup_turns", warmupTurns);
         result.put("roomy_warmup_seconds", roomyWarmupSeconds);
         result.put("runs", runs);
         result.put("probe_rate", probeRate);
@@ -224,6 +235,9 @@ public final class LoadCommand implements Callable<Integer> {
     Workload validate() throws IOException {
         if (!(seconds > 0) || seconds > 86_400) {
             throw new IllegalArgumentException("--seconds must be > 0 (and at most a day), was " + seconds);
+        }
+        if (warmupTurns < 0) {
+            throw new IllegalArgumentException("--warmup-turns must be >= 0, was " + warmupTurns);
         }
         if (!(warmupSeconds >= 0) || !(roomyWarmupSeconds >= 0)) {
             throw new IllegalArgumentException("--warmup-seconds and --roomy-warmup-seconds must be >= 0, were "
@@ -341,12 +355,17 @@ public final class LoadCommand implements Callable<Integer> {
             jvm.add("-XX:StartFlightRecording=filename=" + jfrFile + ",dumponexit=true,settings=" + settings);
         }
         // DRAM in private memory: each daemon starts empty, and nothing is left in /dev/shm after it
-        List<String> set = List.of("hbmCapacityBytes=0", "dramCapacityBytes=" + c.dramBytes(),
-                "nvmeCapacityBytes=" + nvmeBytes, "dramPersist=false");
+        List<String> set = new ArrayList<>(List.of("hbmCapacityBytes=0", "dramCapacityBytes=" + c.dramBytes(),
+                "nvmeCapacityBytes=" + nvmeBytes));
+        if (daemonClasspath == null) {
+            set.add("dramPersist=false");
+        }
+        String cp = daemonClasspath == null ? System.getProperty("java.class.path") : daemonClasspath;
         boolean ok = false;
-        try (Daemon d = Daemon.start(data.resolve("data"), log, jvm, set)) {
+        try (Daemon d = Daemon.start(data.resolve("data"), log, jvm, set, cp)) {
             LoadRun load = new LoadRun(clientOptions(d.port), w, connections, probeRate);
-            LoadRun.Result r = load.run(d, c.name().equals("roomy") ? roomyWarmupSeconds : warmupSeconds, seconds);
+            LoadRun.Result r = load.run(d, c.name().equals("roomy") ? roomyWarmupSeconds : warmupSeconds,
+                    c.name().equals("roomy") ? 0 : warmupTurns, seconds);
             d.stop();
             Map<String, Object> f = figures(c, r);
             Map<String, Object> threads = new LinkedHashMap<>();
@@ -428,6 +447,14 @@ public final class LoadCommand implements Callable<Integer> {
         disk.put("write_amplification", Report.num(r.putBytes() == 0 ? Double.NaN
                 : (double) r.io().writeBytes() / r.putBytes()));
         f.put("disk", disk);
+        Map<String, Object> sched = new LinkedHashMap<>();
+        r.sched().forEach((g, v) -> {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("cpu_s_per_s", Report.num(v[0] / 1e9 / s));
+            one.put("runqueue_wait_s_per_s", Report.num(v[1] / 1e9 / s));
+            sched.put(g, one);
+        });
+        f.put("sched", sched);
         return f;
     }
 
@@ -514,6 +541,10 @@ public final class LoadCommand implements Callable<Integer> {
             {"server PUT p99.9 us", "server.PUT.p999_us"},
             {"disk read MB/s", "disk.read_MBps"}, {"disk write MB/s", "disk.write_MBps"},
             {"disk write amplification", "disk.write_amplification"},
+            {"event loops: CPU s/s", "sched.event-loop.cpu_s_per_s"},
+            {"event loops: wait for a CPU s/s", "sched.event-loop.runqueue_wait_s_per_s"},
+            {"blocking pool: CPU s/s", "sched.blocking.cpu_s_per_s"},
+            {"blocking pool: wait for a CPU s/s", "sched.blocking.runqueue_wait_s_per_s"},
         };
         for (String[] s : spec) {
             double full = Report.at(med, "full." + s[1]);

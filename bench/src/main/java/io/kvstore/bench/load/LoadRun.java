@@ -39,7 +39,8 @@ final class LoadRun {
                   long putBlocks, Map<String, Long> putStatuses, long errors, String firstError,
                   long probeMissedSlots,
                   Latencies lookup, Latencies get, Latencies getPerMib, Latencies put, Latencies probe,
-                  Scrape before, Scrape after, Daemon.Io io, Instant from, Instant to, List<String> threadNames) {
+                  Scrape before, Scrape after, Daemon.Io io, Instant from, Instant to, List<String> threadNames,
+                  Map<String, long[]> sched) {
     }
 
     private final ClientOptions options;
@@ -54,11 +55,12 @@ final class LoadRun {
         this.probeRate = probeRate;
     }
 
-    Result run(Daemon daemon, double warmupSeconds, double seconds) throws Exception {
+    Result run(Daemon daemon, double warmupSeconds, long warmupTurns, double seconds) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicBoolean measuring = new AtomicBoolean();
         long[] t0 = {0};
         LongAdder turns = new LongAdder();
+        LongAdder allTurns = new LongAdder(); // warm-up included
         LongAdder looked = new LongAdder();
         LongAdder hit = new LongAdder();
         LongAdder getBytes = new LongAdder();
@@ -118,6 +120,7 @@ final class LoadRun {
                         latest.set(t.tokens());
                         try {
                             AgentWorkload.turn(client, NAMESPACE, hasher, t.tokens(), t.payloads(), listener);
+                            allTurns.increment();
                             if (measuring.get()) {
                                 turns.increment();
                             }
@@ -178,8 +181,12 @@ final class LoadRun {
         Result result;
         try {
             sleep(warmupSeconds);
+            while (allTurns.sum() < warmupTurns) { // a slow build warms up by the same work as a fast one
+                Thread.sleep(100);
+            }
             Scrape before = daemon.scrape();
             Daemon.Io io0 = daemon.io();
+            Map<String, long[]> sched0 = daemon.sched();
             Instant from = Instant.now();
             t0[0] = System.nanoTime();
             measuring.set(true);
@@ -188,12 +195,18 @@ final class LoadRun {
             double secs = (System.nanoTime() - t0[0]) / 1e9;
             Instant to = Instant.now();
             Daemon.Io io = daemon.io().minus(io0);
+            Map<String, long[]> sched = daemon.sched();
+            sched.forEach((g, s) -> {
+                long[] s0 = sched0.getOrDefault(g, new long[2]);
+                s[0] -= s0[0];
+                s[1] -= s0[1];
+            });
             Scrape after = daemon.scrape();
             List<String> names = daemon.threadNames();
             result = new Result(secs, turns.sum(), looked.sum(), hit.sum(), getBytes.sum(), putBytes.sum(),
                     putBlocks.sum(), counts(putStatuses), errors.sum(), firstError.get(), missed.sum(), lookup, get,
                     getPerMib, put, probe,
-                    before, after, io, from, to, names);
+                    before, after, io, from, to, names, sched);
         } finally {
             stop.set(true);
             for (Thread t : threads) {

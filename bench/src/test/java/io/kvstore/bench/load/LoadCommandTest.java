@@ -29,7 +29,7 @@ class LoadCommandTest {
         Path json = dir.resolve("load.json");
         Path out = dir.resolve("out");
         int code = new CommandLine(new LoadCommand()).execute("--seconds", "2", "--warmup-seconds", "1",
-                "--roomy-warmup-seconds", "1", "--runs", "1", "--connections", "2", "--block-size", "32KiB",
+                "--warmup-turns", "20", "--roomy-warmup-seconds", "1", "--runs", "1", "--connections", "2", "--block-size", "32KiB",
                 "--full-dram", "2MiB", "--nvme", "64MiB", "--roomy-dram", "512MiB", "--raw-disk-bytes", "8MiB",
                 "--loopback-seconds", "0.2", "--probe-rate", "100", "--data-root", dir.resolve("data").toString(),
                 "--out", out.toString(), "--json", json.toString());
@@ -59,6 +59,7 @@ class LoadCommandTest {
             assertThat(f.get("tiers").has("nvme")).isTrue();
             assertThat(f.get("disk").has("write_amplification")).isTrue();
             assertThat(f.get("daemon_threads").get("event-loop").asInt()).as(c).isPositive();
+            assertThat(f.get("sched").get("event-loop").get("cpu_s_per_s").asDouble()).as(c).isPositive();
         }
         // the full daemon overflowed into NVMe; the roomy one held everything in DRAM
         assertThat(m.get("full").get("tiers").get("dram").get("demoted_out").asDouble()).isPositive();

@@ -13,6 +13,7 @@ import io.kvstore.core.namespace.Namespace;
 import io.kvstore.core.store.PutStatus;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.testing.TestServers;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -125,6 +126,26 @@ class PythonClientTest {
     void thePythonUnitTestSuitePassesAgainstTheRealDaemon() throws Exception {
         Result r = run(List.of(python(), "-m", "unittest", "discover", "-s", "clients/python", "-v"), daemonEnv(), 200);
         System.out.println("---- python3 -m unittest discover -s clients/python ----\n" + r.output);
+        assertThat(r.exit).as(r.output).isZero();
+        assertThat(r.output).contains("\nOK");
+    }
+
+    /**
+     * The tests that need torch and numpy ({@code clients/python/torch_tests}: tensors, engine layouts, the SGLang
+     * backend, the reference engine) under {@code /usr/bin/python3}, where Debian's {@code python3-torch} installs
+     * ({@code .ci/run} installs it; {@code TORCH_PYTHON} overrides the interpreter). Skipped, saying why, where
+     * that interpreter has no torch.
+     */
+    @Test
+    @Timeout(600)
+    void theTorchTestsPassAgainstTheRealDaemon() throws Exception {
+        String py = System.getenv().getOrDefault("TORCH_PYTHON", "/usr/bin/python3");
+        Result probe = run(List.of(py, "-c", "import torch, numpy"), Map.of(), 120);
+        Assumptions.assumeTrue(probe.exit == 0, py + " cannot import torch and numpy (apt-get install python3-torch "
+                + "python3-numpy): " + probe.output);
+        Result r = run(List.of(py, "-m", "unittest", "discover", "-s", "clients/python/torch_tests", "-v"),
+                daemonEnv(), 540);
+        System.out.println("---- " + py + " -m unittest discover -s clients/python/torch_tests ----\n" + r.output);
         assertThat(r.exit).as(r.output).isZero();
         assertThat(r.output).contains("\nOK");
     }

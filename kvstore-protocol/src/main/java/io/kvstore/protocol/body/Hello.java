@@ -22,6 +22,11 @@ public record Hello(int maxVersion, Namespace namespace, String token, int featu
 
     /** {@link #features} bit: the client runs on the server's host and wants shared-memory reads. */
     public static final int FEATURE_SHM = 0x01;
+    /**
+     * {@link #features} bit: the client may send PUT frames flagged {@code FLAG_SERVER_CHECKSUM} (it has no fast
+     * CRC32C); granted when the reply's features carry the same bit.
+     */
+    public static final int FEATURE_SERVER_CHECKSUM = 0x02;
 
     /** A HELLO without optional features. */
     public Hello(int maxVersion, Namespace namespace, String token) {

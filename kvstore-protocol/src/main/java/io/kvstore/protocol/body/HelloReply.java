@@ -12,17 +12,33 @@ import java.util.List;
  *
  * <pre>
  *  u8 version | u64 namespaceId | u32 maxFrameBytes | u32 maxKeysPerRequest | u8 tierCount | tierCount x str
- *  [| str shmDirectory]
+ *  [| str shmDirectory [| u8 features [| u16 adminPort]]]
  * </pre>
  * {@code shmDirectory} is optional (appended in version 1): non-empty only when the client asked for shared
- * memory in HELLO and the server offers it.
+ * memory in HELLO and the server offers it. {@code features} (appended later in version 1; absent = 0) holds
+ * the {@link Hello} feature bits the server grants other than {@link Hello#FEATURE_SHM}, which the directory
+ * answers; it follows a (possibly empty) {@code shmDirectory}. {@code adminPort} (appended after a possibly zero
+ * {@code features}; absent = 0) is the daemon's HTTP admin port, 0 = none or unknown; {@code kvctl} finds the admin
+ * port through it. Each optional field is written only when it or a later one is set, so a reader of an earlier
+ * layout stops where it knows to.
  */
 public record HelloReply(int version, long namespaceId, int maxFrameBytes, int maxKeysPerRequest,
-                         List<String> tiers, String shmDirectory) {
+                         List<String> tiers, String shmDirectory, int features, int adminPort) {
 
-    /** A reply that offers no shared memory. */
+    /** A reply that offers no shared memory and grants no feature. */
     public HelloReply(int version, long namespaceId, int maxFrameBytes, int maxKeysPerRequest, List<String> tiers) {
-        this(version, namespaceId, maxFrameBytes, maxKeysPerRequest, tiers, "");
+        this(version, namespaceId, maxFrameBytes, maxKeysPerRequest, tiers, "", 0, 0);
+    }
+
+    /** A reply that grants no feature other than, possibly, shared memory. */
+    public HelloReply(int version, long namespaceId, int maxFrameBytes, int maxKeysPerRequest, List<String> tiers,
+                      String shmDirectory) {
+        this(version, namespaceId, maxFrameBytes, maxKeysPerRequest, tiers, shmDirectory, 0, 0);
+    }
+
+    /** True if the server lets this session send PUT frames flagged {@code FLAG_SERVER_CHECKSUM}. */
+    public boolean grantsServerChecksum() {
+        return (features & Hello.FEATURE_SERVER_CHECKSUM) != 0;
     }
 
     /** True if the server offers shared-memory reads to this session (the client must still SHM_ATTACH). */
@@ -34,8 +50,14 @@ public record HelloReply(int version, long namespaceId, int maxFrameBytes, int m
         out.writeByte(version).writeLong(namespaceId).writeInt(maxFrameBytes).writeInt(maxKeysPerRequest);
         out.writeByte(tiers.size());
         tiers.forEach(t -> Wire.writeString(out, t));
-        if (!shmDirectory.isEmpty()) {
+        if (!shmDirectory.isEmpty() || features != 0 || adminPort > 0) {
             Wire.writeString(out, shmDirectory);
+        }
+        if (features != 0 || adminPort > 0) {
+            out.writeByte(features);
+        }
+        if (adminPort > 0) {
+            out.writeShort(adminPort);
         }
     }
 
@@ -51,6 +73,8 @@ public record HelloReply(int version, long namespaceId, int maxFrameBytes, int m
             tiers.add(Wire.readString(in, 65535, "tier name"));
         }
         String shm = in.isReadable() ? Wire.readString(in, 65535, "shmDirectory") : "";
-        return new HelloReply(v, ns, maxFrame, maxKeys, tiers, shm);
+        int features = in.isReadable() ? in.readUnsignedByte() : 0;
+        int admin = in.readableBytes() >= 2 ? in.readUnsignedShort() : 0;
+        return new HelloReply(v, ns, maxFrame, maxKeys, tiers, shm, features, admin);
     }
 }

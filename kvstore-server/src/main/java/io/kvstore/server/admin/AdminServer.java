@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.store.EventHistory;
@@ -31,7 +32,8 @@ import java.util.function.Supplier;
 /**
  * The HTTP admin port (JDK {@code HttpServer}, loopback by default): Prometheus {@code /metrics},
  * {@code /healthz} ({@code ok}, or {@code degraded: ...} while a shared tier's breaker is open), and JSON {@code /v1/stats}, {@code /v1/tiers}, {@code /v1/counters}, {@code /v1/blocks},
- * {@code /v1/blocks/{key}}, {@code /v1/explain/{key}} (reads); and {@code POST /v1/pin}, {@code /v1/unpin},
+ * {@code /v1/blocks/{key}}, {@code /v1/explain/{key}} (reads, GET only: another method is 405), the dashboard on
+ * {@code /} ({@link Dashboard}); and {@code POST /v1/pin}, {@code /v1/unpin},
  * {@code /v1/evict} (actions, guarded by {@link AdminGuard}: loopback peers only, and an admin token when the
  * server has tokens). Bad input is answered 400 with {@code {"error": ...}}. Runs on two daemon threads of its
  * own, never on the data path's event loops. {@link #close()} is idempotent.
@@ -85,31 +87,37 @@ public final class AdminServer implements AutoCloseable {
             return t;
         });
         http.setExecutor(executor);
-        http.createContext("/healthz", ex -> send(ex, 200, "text/plain", health().getBytes(StandardCharsets.UTF_8)));
-        http.createContext("/metrics", ex -> {
+        http.createContext("/", read(this::dashboard));
+        http.createContext("/healthz", read(ex -> send(ex, 200, "text/plain",
+                health().getBytes(StandardCharsets.UTF_8))));
+        http.createContext("/metrics", read(ex -> {
             ByteArrayOutputStream out = new ByteArrayOutputStream(16384);
             metrics.scrape(out);
             send(ex, 200, ServerMetrics.contentType(), out.toByteArray());
-        });
-        http.createContext("/v1/stats", ex -> sendJson(ex, 200, stats()));
-        http.createContext("/v1/tiers", ex -> sendJson(ex, 200, tiers()));
-        http.createContext("/v1/counters", ex -> sendJson(ex, 200, counters()));
-        http.createContext("/v1/blocks/", this::block);
-        http.createContext("/v1/blocks", ex -> answer(ex, () -> {
+        }));
+        http.createContext("/v1/stats", read(ex -> sendJson(ex, 200, stats())));
+        http.createContext("/v1/tiers", read(ex -> sendJson(ex, 200, tiers())));
+        http.createContext("/v1/counters", read(ex -> sendJson(ex, 200, counters())));
+        http.createContext("/v1/blocks/", read(this::block));
+        http.createContext("/v1/blocks", read(ex -> answer(ex, () -> {
             Map<String, String> q = query(ex);
             String ns = q.get("namespace");
-            return views.list(q.get("tier"), ns == null ? null : namespaceId(ns),
+            String tier = q.get("tier");
+            if (tier != null && !store.tierNames().contains(tier)) {
+                throw new IllegalArgumentException("unknown tier '" + tier + "'; tiers: " + store.tierNames());
+            }
+            return views.list(tier, ns == null ? null : namespaceId(ns),
                     Integer.parseInt(q.getOrDefault("limit", "20")),
                     BlockViews.Sort.parse(q.getOrDefault("sort", "recent")));
-        }));
-        http.createContext("/v1/explain/", ex -> answer(ex, () -> {
+        })));
+        http.createContext("/v1/explain/", read(ex -> answer(ex, () -> {
             String hex = ex.getRequestURI().getPath().substring("/v1/explain/".length());
             Map<String, Object> m = views.explain(BlockKey.fromHex(hex), store.tierNames());
             if (m == null) {
                 throw new NotFound("block " + hex + " is not cached and has no remembered history");
             }
             return m;
-        }));
+        })));
         http.createContext("/v1/pin", ex -> action(ex, b -> actions.pin(keys(b), b.path("ttlMillis").asLong(0))));
         http.createContext("/v1/unpin", ex -> action(ex, body -> actions.unpin(keys(body))));
         http.createContext("/v1/evict", ex -> action(ex, body -> {
@@ -122,6 +130,31 @@ public final class AdminServer implements AutoCloseable {
             return actions.evict(keys(body));
         }));
         http.start();
+    }
+
+    /** Wraps a read: GET only, anything else is answered 405 with {@code Allow: GET}. */
+    private HttpHandler read(HttpHandler h) {
+        return ex -> {
+            String m = ex.getRequestMethod();
+            if (!m.equals("GET")) {
+                ex.getResponseHeaders().set("Allow", "GET");
+                sendJson(ex, 405, Map.of("error", m + " is not allowed on " + ex.getRequestURI().getPath()
+                        + "; it is read-only (GET)"));
+                return;
+            }
+            h.handle(ex);
+        };
+    }
+
+    /** {@code /}: the dashboard (one self-contained page); any other unknown path is 404. */
+    private void dashboard(HttpExchange ex) throws IOException {
+        String path = ex.getRequestURI().getPath();
+        if (!path.equals("/") && !path.equals("/index.html")) {
+            sendJson(ex, 404, Map.of("error", "no such path: " + path + "; see / for the dashboard, /metrics, "
+                    + "/healthz, /v1/stats, /v1/tiers, /v1/counters, /v1/blocks, /v1/explain/{key}"));
+            return;
+        }
+        send(ex, 200, "text/html; charset=utf-8", Dashboard.page());
     }
 
     /** The bound port. */
@@ -251,6 +284,12 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private void action(HttpExchange ex, Action a) throws IOException {
+        if (!ex.getRequestMethod().equals("POST")) {
+            ex.getResponseHeaders().set("Allow", "POST");
+            sendJson(ex, 405, Map.of("error", ex.getRequestMethod() + " is not allowed on "
+                    + ex.getRequestURI().getPath() + "; actions are POST"));
+            return;
+        }
         AdminGuard.Refusal refusal = guard.check(ex);
         if (refusal != null) {
             sendJson(ex, refusal.status(), Map.of("error", refusal.message()));

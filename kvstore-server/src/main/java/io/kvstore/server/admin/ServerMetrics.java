@@ -10,6 +10,8 @@ import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
 import io.prometheus.metrics.core.metrics.GaugeWithCallback;
 import io.prometheus.metrics.core.metrics.Histogram;
+import io.prometheus.metrics.core.metrics.Info;
+import io.prometheus.metrics.instrumentation.jvm.JvmMetrics;
 import io.prometheus.metrics.expositionformats.PrometheusTextFormatWriter;
 import io.prometheus.metrics.model.registry.PrometheusRegistry;
 import io.prometheus.metrics.model.snapshots.CounterSnapshot;
@@ -19,6 +21,7 @@ import java.io.OutputStream;
 import java.lang.management.BufferPoolMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -31,7 +34,10 @@ import java.util.function.IntSupplier;
  * counts requests, bytes and errors; gauges read tier and queue state when scraped. Thread-safe.
  *
  * <p>Names follow Prometheus conventions: counters end in {@code _total}, sizes in {@code _bytes}, durations
- * in {@code _seconds}; the full list is in docs/server.md.
+ * in {@code _seconds}; the full list is in docs/server.md. Counters whose labels are known at start (tiers, tier
+ * pairs, error codes, removal reasons) are exported at 0 from the start, so that {@code rate()} and alerts see
+ * them before their first event. The registry also holds the JVM and process metrics ({@code jvm_*},
+ * {@code process_*}) and {@code kvstore_build_info}.
  */
 public final class ServerMetrics {
 
@@ -75,8 +81,23 @@ public final class ServerMetrics {
             .help("Error responses and broken connections, by error code").labelNames("code").register(registry);
     private final Counter connections = Counter.builder().name("kvstore_connections_total")
             .help("Connections accepted").register(registry);
+    private final Counter removed = Counter.builder().name("kvstore_blocks_removed_total")
+            .help("Blocks removed from a tier and from the store, by reason: eviction (the policy's victim in the "
+                    + "last tier that would take it), corrupt (failed its checksum), delete (on request)")
+            .labelNames("tier", "reason").register(registry);
+
+    /** Reasons of {@code kvstore_blocks_removed_total}. */
+    static final List<String> REMOVAL_REASONS = List.of("eviction", "corrupt", "delete");
 
     public ServerMetrics() {
+        JvmMetrics.builder().register(registry);
+        Info.builder().name("kvstore_build_info").help("The daemon's build: version and Java runtime")
+                .labelNames("version", "java_version").register(registry)
+                .setLabelValues(AdminServer.VERSION, System.getProperty("java.version"));
+        for (io.kvstore.protocol.ErrorCode c : io.kvstore.protocol.ErrorCode.values()) {
+            protocolErrors.labelValues(c.name());
+        }
+        TierDetailMetrics.register(registry, this::eachTier);
         GaugeWithCallback.builder().name("kvstore_tier_capacity_bytes").help("Tier capacity").labelNames("tier")
                 .callback(cb -> eachTier(s -> cb.call(s.tier().capacityBytes(), s.tier().name()))).register(registry);
         GaugeWithCallback.builder().name("kvstore_tier_used_bytes").help("Bytes in use per tier").labelNames("tier")
@@ -110,7 +131,15 @@ public final class ServerMetrics {
                     for (BufferPoolMXBean b : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
                         cb.call(b.getMemoryUsed(), b.getName());
                     }
+                    long netty = io.netty.util.internal.PlatformDependent.usedDirectMemory();
+                    if (netty >= 0) { // Netty's own buffers (not in the JVM's pools when it frees them itself)
+                        cb.call(netty, "netty");
+                    }
                 }).register(registry);
+        GaugeWithCallback.builder().name("kvstore_direct_memory_max_bytes")
+                .help("The JVM's direct-memory limit (-XX:MaxDirectMemorySize); pools direct and netty count against "
+                        + "it").callback(cb -> cb.call(io.kvstore.server.startup.DirectMemory.limitBytes()))
+                .register(registry);
     }
 
     /** Registers a gauge read at scrape time (queue depths and limits of the network layer). */
@@ -122,12 +151,54 @@ public final class ServerMetrics {
     /** The store whose tiers the gauges report. */
     public void bind(TieredStore s) {
         store.set(s);
-        for (String t : s.tierNames()) { // so that every tier's series exists (at 0) before its first event
+        List<String> tiers = s.tierNames();
+        for (int i = 0; i < tiers.size(); i++) { // so that every tier's series exists (at 0) before its first event
+            String t = tiers.get(i);
             admissions.labelValues(t);
             rejections.labelValues(t);
             evictions.labelValues(t);
             corrupt.labelValues(t);
+            REMOVAL_REASONS.forEach(r -> removed.labelValues(t, r));
+            if (i + 1 < tiers.size()) {
+                demotions.labelValues(t, tiers.get(i + 1));
+            }
+            for (int j = i + 1; j < tiers.size(); j++) {
+                promotions.labelValues(tiers.get(j), t);
+            }
         }
+    }
+
+    /** Exports the free and total bytes of the file system that holds {@code dataDir}. */
+    public void dataDir(java.nio.file.Path dataDir) {
+        fileStoreGauge("kvstore_data_dir_free_bytes", "Bytes free for the daemon on the data dir's file system",
+                dataDir, java.nio.file.FileStore::getUsableSpace);
+        fileStoreGauge("kvstore_data_dir_size_bytes", "Size of the data dir's file system", dataDir,
+                java.nio.file.FileStore::getTotalSpace);
+    }
+
+    private interface FileStoreFigure {
+        long of(java.nio.file.FileStore s) throws IOException;
+    }
+
+    private void fileStoreGauge(String name, String help, java.nio.file.Path dir, FileStoreFigure figure) {
+        GaugeWithCallback.builder().name(name).help(help).callback(cb -> {
+            try {
+                cb.call(figure.of(java.nio.file.Files.getFileStore(dir)));
+            } catch (IOException e) {
+                // the data dir is gone: no sample
+            }
+        }).register(registry);
+    }
+
+    /** Exports each tenant's bytes against its quota ({@code kvstore_tenant_*_bytes}), for tenants with a quota. */
+    public void bind(io.kvstore.server.auth.TenantQuotas quotas) {
+        GaugeWithCallback.builder().name("kvstore_tenant_used_bytes")
+                .help("Payload bytes a tenant's blocks hold (tenants with a quota)").labelNames("tenant")
+                .callback(cb -> quotas.usage().forEach((t, u) -> cb.call(u, t))).register(registry);
+        GaugeWithCallback.builder().name("kvstore_tenant_quota_bytes")
+                .help("A tenant's quota (tenantQuotaBytes; tenant * = every tenant without its own)")
+                .labelNames("tenant").callback(cb -> quotas.quotas().forEach((t, q) -> cb.call(q, t)))
+                .register(registry);
     }
 
     /** The listener to give the store's builder. */
@@ -142,11 +213,18 @@ public final class ServerMetrics {
                 writtenBytes.labelValues(e.tier(), ns(e.meta().namespaceId())).inc(e.meta().length());
             }
             case REJECTED -> rejections.labelValues(e.tier()).inc();
-            case EVICTED -> evictions.labelValues(e.tier()).inc();
+            case EVICTED -> {
+                evictions.labelValues(e.tier()).inc();
+                removed.labelValues(e.tier(), "eviction").inc();
+            }
             case DEMOTED -> demotions.labelValues(e.tier(), e.toTier()).inc();
             case PROMOTED -> promotions.labelValues(e.tier(), e.toTier()).inc();
-            case CORRUPT -> corrupt.labelValues(e.tier()).inc();
-            case HIT, DELETED -> {
+            case CORRUPT -> {
+                corrupt.labelValues(e.tier()).inc();
+                removed.labelValues(e.tier(), "corrupt").inc();
+            }
+            case DELETED -> removed.labelValues(e.tier(), "delete").inc();
+            case HIT -> {
                 // hits are counted where they are served (with their bytes), see served()
             }
         }

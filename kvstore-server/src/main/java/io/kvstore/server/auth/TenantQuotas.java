@@ -46,6 +46,18 @@ public final class TenantQuotas implements StoreEventListener {
         return q == null ? -1 : q;
     }
 
+    /** The quotas as configured: tenant ({@code *} = every other) to bytes. */
+    public Map<String, Long> quotas() {
+        return quotas;
+    }
+
+    /** Bytes each tracked tenant (one with a quota that has opened a session) holds now. */
+    public Map<String, Long> usage() {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        used.forEach((t, u) -> out.put(t, u.get()));
+        return out;
+    }
+
     /** Bytes the tenant's blocks (and reservations) hold now. */
     public long usedBy(String tenant) {
         AtomicLong u = used.get(tenant);

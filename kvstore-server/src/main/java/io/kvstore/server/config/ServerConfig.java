@@ -31,6 +31,7 @@ import java.util.Map;
  * @param maxFrameBytes    largest frame accepted
  * @param maxKeysPerRequest largest key or block count of one request
  * @param maxPipelinedRequests requests queued per connection before the server stops reading it
+ * @param putBlocksInFlight blocks of one connection's PUT stored at once; 1 = one after another, in frame order
  * @param maxInFlightBytesPerConnection request bytes queued per connection before the server stops reading it
  * @param writeBufferLowBytes  outbound bytes under which a paused GET stream resumes
  * @param writeBufferHighBytes outbound bytes above which a GET stream pauses
@@ -56,7 +57,7 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
                            long hbmCapacityBytes, String hbmPolicy, long dramCapacityBytes, String dramPolicy,
                            long nvmeCapacityBytes, String nvmePolicy, String nvmeWalMode, String transport, int ioThreads,
                            int blockingThreads, int blockingQueueDepth, int maxFrameBytes, int maxKeysPerRequest,
-                           int maxPipelinedRequests, long maxInFlightBytesPerConnection, int writeBufferLowBytes,
+                           int maxPipelinedRequests, int putBlocksInFlight, long maxInFlightBytesPerConnection, int writeBufferLowBytes,
                            int writeBufferHighBytes, long maxLeaseMillis, long shutdownGraceMillis,
                            Map<String, List<String>> authTokens, Path dramSharedMemoryDir, boolean dramPersist,
                            Path dramPersistDir, Map<String, Long> tenantQuotaBytes, Remote remote,
@@ -165,6 +166,7 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
         atLeast("maxFrameBytes", maxFrameBytes, 4096);
         atLeast("maxKeysPerRequest", maxKeysPerRequest, 1);
         atLeast("maxPipelinedRequests", maxPipelinedRequests, 1);
+        atLeast("putBlocksInFlight", putBlocksInFlight, 1);
         atLeast("maxInFlightBytesPerConnection", maxInFlightBytesPerConnection, maxFrameBytes);
         atLeast("writeBufferLowBytes", writeBufferLowBytes, 1);
         atLeast("writeBufferHighBytes", writeBufferHighBytes, writeBufferLowBytes);

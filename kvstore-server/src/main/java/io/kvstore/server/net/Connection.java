@@ -104,12 +104,17 @@ final class Connection extends ChannelInboundHandlerAdapter {
             onWritable = null;
             r.run(); // lets a parked stream see the closed channel and finish
         }
-        Object m;
-        while ((m = queue.poll()) != null) {
+        // whole PUT frames that arrived before the close are still stored (a client that vanishes mid-request
+        // keeps every block it sent whole, even those queued behind a slow one); anything else is dropped
+        queue.removeIf(m -> {
+            if (m instanceof Frame f && f.opcode() == Opcode.PUT) {
+                return false;
+            }
             ReferenceCountUtil.release(m);
             sc.lifecycle().end();
-        }
-        puts.clear();
+            return true;
+        });
+        runNext();
         if (sc.shm() != null) {
             sc.shm().releaseAll(this); // a client that died or left keeps no memory pinned
         }

@@ -12,7 +12,8 @@ import io.netty.buffer.ByteBuf;
  * HELLO: checks the token, computes the namespace id from the namespace fields, opens the session. Offers shared
  * memory (the arena directory in the reply) when the client asks for it, the server has it and the peer is a
  * loopback address, and its token may read every tenant (an arena file holds every tenant's blocks, so a token
- * limited to some tenants keeps the TCP path); the client must still prove it runs here (SHM_ATTACH).
+ * limited to some tenants keeps the TCP path); the client must still prove it runs here (SHM_ATTACH). Grants
+ * server-computed PUT checksums to a client that asks.
  */
 final class HelloHandler implements OpHandler {
 
@@ -56,9 +57,11 @@ final class HelloHandler implements OpHandler {
         s.shmOffered = (h.features() & Hello.FEATURE_SHM) != 0 && r.sc.shm() != null
                 && r.ctx().channel().remoteAddress() instanceof InetSocketAddress a && a.getAddress().isLoopbackAddress()
                 && r.sc.auth().mayReadEveryTenant(h.token());
+        s.serverChecksum = (h.features() & Hello.FEATURE_SERVER_CHECKSUM) != 0;
         ByteBuf out = r.ctx().alloc().buffer(64);
         new HelloReply(s.version, s.namespaceId, r.sc.limits().maxFrameBytes(), r.sc.limits().maxKeysPerRequest(),
-                r.sc.tierNames(), s.shmOffered ? r.sc.shm().directory().toString() : "").write(out);
+                r.sc.tierNames(), s.shmOffered ? r.sc.shm().directory().toString() : "",
+                s.serverChecksum ? Hello.FEATURE_SERVER_CHECKSUM : 0, r.sc.adminPort().get()).write(out);
         r.reply(out);
     }
 }

@@ -108,6 +108,11 @@ public final class NetServer implements AutoCloseable {
         return port();
     }
 
+    /** Names {@code port} as the admin port in HELLO replies (kvctl finds the admin port this way). */
+    public void advertiseAdminPort(int port) {
+        sc.adminPort().set(Math.max(port, 0));
+    }
+
     /** The bound port. */
     public int port() {
         return ((InetSocketAddress) serverChannel.localAddress()).getPort();

@@ -1,6 +1,8 @@
 package io.kvstore.server.net;
 
 import io.kvstore.core.block.BlockMeta;
+import io.kvstore.core.block.Checksums;
+import io.kvstore.core.store.PutResult;
 import io.kvstore.core.store.PutStatus;
 import io.kvstore.protocol.ErrorCode;
 import io.kvstore.protocol.FrameDescriptor;
@@ -9,21 +11,47 @@ import io.kvstore.protocol.body.PutCodes;
 import io.kvstore.protocol.body.StatusList;
 import io.netty.buffer.ByteBuf;
 
-import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * PUT: one block per frame, admitted as it arrives (on the blocking pool: admission may demote to a lower
  * tier's media), so that a client that disconnects mid-request keeps the blocks it sent whole. The frame
- * flagged END gets the ack: one put code per block, and whether all stored blocks are durable.
+ * flagged END gets the ack: one put code per block, and whether all stored blocks are durable. A frame flagged
+ * SERVER_CHECKSUM (a client without a fast CRC32C, granted in HELLO) has its checksum computed here instead of
+ * verified.
+ *
+ * <p>The blocks of one request are stored in parallel: a frame's request finishes as soon as its block is handed to
+ * the pool, so the connection goes on to the next frame while up to {@code putBlocksInFlight} blocks (and at most
+ * the connection's in-flight byte budget) are being stored; beyond that the frame waits for one to complete. One
+ * writer therefore keeps several pool threads busy instead of paying two thread hand-offs per block in series (the
+ * bound of a single writer's PUT bandwidth before). The price: blocks in flight together reach the policies in the
+ * order their threads get there, not always in frame order ({@code putBlocksInFlight=1} keeps frame order). The END
+ * frame is answered when every block has completed, with the codes in frame order; a block that failed makes that
+ * answer the error (the blocks stored are kept).
  */
 final class PutHandler implements OpHandler {
 
-    /** The open PUT requests of a connection, by request id. */
+    /** The open PUT requests of a connection, by request id. Used on the connection's event loop only. */
     static final class PutState {
-        final ByteArrayOutputStream codes = new ByteArrayOutputStream();
+        private byte[] codes = new byte[16];
+        private int issued;
+        private int completed;
+        private long bytesInFlight;
         boolean durable = true;
         boolean persisted;
+        /** An error was answered (BUSY, a limit): the request's remaining frames are ignored. */
         boolean failed;
+        /** The first block that failed in the store, answered at END instead of the ack. */
+        private String storeError;
+        /** A frame held until a block in flight completes (back-pressure on this connection). */
+        private Request waiting;
+        /** The END frame, answered when every block has completed. */
+        private Request end;
+
+        private int inFlight() {
+            return issued - completed;
+        }
     }
 
     /** More concurrently open PUT requests than this on one connection is LIMIT_EXCEEDED. */
@@ -31,7 +59,7 @@ final class PutHandler implements OpHandler {
 
     @Override
     public int allowedFlags() {
-        return FrameDescriptor.FLAG_END | FrameDescriptor.FLAG_ACK_PERSISTED;
+        return FrameDescriptor.FLAG_END | FrameDescriptor.FLAG_ACK_PERSISTED | FrameDescriptor.FLAG_SERVER_CHECKSUM;
     }
 
     @Override
@@ -57,10 +85,17 @@ final class PutHandler implements OpHandler {
             r.finish();
             return;
         }
-        if (state.codes.size() >= r.sc.limits().maxKeysPerRequest()) {
+        if (state.issued >= r.sc.limits().maxKeysPerRequest()) {
             failRequest(r, state, end);
             r.fail(ErrorCode.LIMIT_EXCEEDED, "PUT request has more than " + r.sc.limits().maxKeysPerRequest()
                     + " blocks");
+            return;
+        }
+        boolean serverChecksum = r.frame.hasFlag(FrameDescriptor.FLAG_SERVER_CHECKSUM);
+        if (serverChecksum && !r.session().serverChecksum) {
+            failRequest(r, state, end);
+            r.fail(ErrorCode.MALFORMED, "PUT flag SERVER_CHECKSUM (0x10) needs feature 0x02 in HELLO, which this "
+                    + "session did not ask for");
             return;
         }
         BlockMeta meta;
@@ -78,30 +113,78 @@ final class PutHandler implements OpHandler {
                     + " (" + meta.length() + " bytes) not stored, the blocks already stored are kept");
             return;
         }
-        ByteBuf payload = r.body();
-        r.offload(() -> r.sc.store().put(meta, payload.nioBuffer()), (res, err) -> {
-            if (err != null || res.status() != PutStatus.STORED) {
-                r.sc.quotas().release(tenant, meta.length());
+        int seq = state.issued++;
+        state.bytesInFlight += meta.length();
+        ByteBuf payload = r.body().retain(); // the frame is released when this request finishes, before the put
+        r.offload(() -> serverChecksum ? putComputingChecksum(r, meta, payload.nioBuffer())
+                : r.sc.store().put(meta, payload.nioBuffer()), (res, err) -> {
+            payload.release();
+            completed(r, state, seq, meta, tenant, res, err);
+        });
+        if (r.finished()) { // the pool was full: BUSY was answered, the rest of the request is ignored
+            payload.release();
+            state.issued--;
+            state.bytesInFlight -= meta.length();
+            r.sc.quotas().release(tenant, meta.length());
+            failRequest(r, state, end);
+            return;
+        }
+        if (end) {
+            state.end = r;
+        } else if (state.inFlight() < r.sc.config().putBlocksInFlight()
+                && state.bytesInFlight < r.sc.config().maxInFlightBytesPerConnection()) {
+            r.finish();
+        } else {
+            state.waiting = r;
+        }
+    }
+
+    /** A block's put completed (on the event loop): record its code, release a waiting frame, answer END. */
+    private static void completed(Request r, PutState state, int seq, BlockMeta meta, String tenant, PutResult res,
+                                  Throwable err) {
+        state.completed++;
+        state.bytesInFlight -= meta.length();
+        if (err != null || res.status() != PutStatus.STORED) {
+            r.sc.quotas().release(tenant, meta.length());
+        }
+        if (err != null) {
+            if (state.storeError == null) {
+                state.storeError = "storing block " + meta.key().shortHex() + ": " + err;
             }
-            if (err != null) {
-                failRequest(r, state, end);
-                r.fail(ErrorCode.INTERNAL, "storing block " + meta.key().shortHex() + ": " + err);
-                return;
+        } else {
+            if (seq >= state.codes.length) {
+                state.codes = Arrays.copyOf(state.codes, Math.max(seq + 1, state.codes.length * 2));
             }
-            state.codes.write(PutCodes.code(res.status()));
+            state.codes[seq] = (byte) PutCodes.code(res.status());
             if (res.status() == PutStatus.STORED || res.status() == PutStatus.ALREADY_PRESENT) {
                 state.durable &= res.tier() != null && r.sc.durable(res.tier());
             }
-            if (end) {
-                ack(r, state);
-            } else {
-                r.finish();
-            }
-        });
-        if (r.finished()) {
-            r.sc.quotas().release(tenant, meta.length());
-            failRequest(r, state, end); // the pool was full: BUSY was answered, the rest of the request is ignored
         }
+        Request w = state.waiting;
+        if (w != null) {
+            state.waiting = null;
+            w.finish();
+        }
+        Request e = state.end;
+        if (e != null && state.inFlight() == 0) {
+            state.end = null;
+            e.conn.puts.remove(e.frame.requestId());
+            if (state.storeError != null) {
+                e.fail(ErrorCode.INTERNAL, state.storeError);
+            } else {
+                ack(e, state);
+            }
+        }
+    }
+
+    /**
+     * FLAG_SERVER_CHECKSUM: the checksum is computed here from the bytes as they arrived (the client's field is
+     * ignored), so the store need not verify it a second time. TCP's own checksum covered the way here.
+     */
+    private static PutResult putComputingChecksum(Request r, BlockMeta sent, ByteBuffer payload) {
+        BlockMeta meta = new BlockMeta(sent.key(), sent.parent(), sent.position(), sent.namespaceId(),
+                sent.layoutId(), sent.length(), Checksums.crc32c(payload));
+        return r.sc.store().put(meta, payload, true);
     }
 
     private static void failRequest(Request r, PutState state, boolean end) {
@@ -113,10 +196,8 @@ final class PutHandler implements OpHandler {
     }
 
     private static void ack(Request r, PutState state) {
-        r.conn.puts.remove(r.frame.requestId());
-        byte[] codes = state.codes.toByteArray();
-        ByteBuf out = r.ctx().alloc().buffer(5 + codes.length);
-        new StatusList(codes).write(out);
+        ByteBuf out = r.ctx().alloc().buffer(5 + state.issued);
+        new StatusList(Arrays.copyOf(state.codes, state.issued)).write(out);
         out.writeByte(state.persisted && state.durable ? 1 : 0);
         r.reply(out);
     }

@@ -11,16 +11,19 @@ import io.kvstore.server.tier.TierFactory;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 /**
  * What every connection and handler shares: the store, the tier facts, limits, auth, metrics and the bounded
  * pool for work that must not run on an event loop, and the shared-memory leases ({@code shm}, null when
- * shared memory is off). Immutable references; the objects are thread-safe.
+ * shared memory is off), and the admin port HELLO names once it is bound (0 until then, or none). Immutable
+ * references; the objects are thread-safe.
  */
 record ServerContext(ServerConfig config, TieredStore store, Map<String, TierFactory.Level> levels,
                      List<String> tierNames, ProtocolLimits limits, Authenticator auth, TenantQuotas quotas,
-                     ServerMetrics metrics, ExecutorService blocking, Lifecycle lifecycle, ShmLeases shm) {
+                     ServerMetrics metrics, ExecutorService blocking, Lifecycle lifecycle, ShmLeases shm,
+                     AtomicInteger adminPort) {
 
     /** A context without shared memory. */
     static ServerContext of(ServerConfig config, TieredStore store, List<TierFactory.Level> levels,
@@ -36,7 +39,7 @@ record ServerContext(ServerConfig config, TieredStore store, Map<String, TierFac
                 levels.stream().collect(Collectors.toMap(TierFactory.Level::name, l -> l)),
                 store.tierNames(),
                 new ProtocolLimits(config.maxFrameBytes(), config.maxKeysPerRequest(), 4096),
-                new Authenticator(config.authTokens()), quotas, metrics, blocking, lifecycle, shm);
+                new Authenticator(config.authTokens()), quotas, metrics, blocking, lifecycle, shm, new AtomicInteger());
     }
 
     /** True if reads from {@code tier} may run on the event loop. */

@@ -13,6 +13,8 @@ final class Session {
     boolean shmOffered;
     /** SHM_ATTACH proved the client can read the nonce file. */
     boolean shmAttached;
+    /** HELLO asked for (and was granted) PUT frames whose checksum the server computes. */
+    boolean serverChecksum;
 
     boolean open() {
         return namespace != null;
