@@ -8,6 +8,7 @@ import io.kvstore.server.admin.AdminServer;
 import io.kvstore.server.admin.ServerMetrics;
 import io.kvstore.server.auth.TenantQuotas;
 import io.kvstore.server.config.ServerConfig;
+import io.kvstore.server.door.Doors;
 import io.kvstore.server.events.KvEventPublisher;
 import io.kvstore.server.net.NetServer;
 import io.kvstore.server.tier.TierFactory;
@@ -51,6 +52,7 @@ public final class KvServer implements AutoCloseable {
     private final TieredStore store;
     private final KvEventPublisher events;
     private final NetServer net;
+    private final Doors doors;
     private AdminServer admin;
     private boolean closed;
 
@@ -83,6 +85,7 @@ public final class KvServer implements AutoCloseable {
             metrics.bindKvEvents(events);
         }
         this.net = new NetServer(config, store, levels, metrics, quotas, events);
+        this.doors = new Doors(config, store, levels, metrics, quotas);
     }
 
     /**
@@ -105,13 +108,22 @@ public final class KvServer implements AutoCloseable {
             events.start(store);
         }
         net.start();
+        try {
+            doors.start();
+        } catch (RuntimeException | InterruptedException e) {
+            close(); // a door could not bind: stop what started, keep what is stored
+            throw e;
+        }
         if (config.adminPort() >= 0) {
             admin = new AdminServer(config.adminBindAddress(), config.adminPort(), store, levels, metrics,
                     this::info, history, config.authTokens());
             net.advertiseAdminPort(admin.port());
         }
-        LOG.info("kvstore ready: data {}:{} ({}), admin {}, tiers {}, data dir {}", config.bindAddress(), port(),
-                net.transportName(), admin == null ? "off" : "http://" + config.adminBindAddress() + ":" + adminPort(),
+        LOG.info("kvstore ready: data {}:{} ({}), admin {}, redis {}, lm {}, tiers {}, data dir {}", config.bindAddress(),
+                port(), net.transportName(),
+                admin == null ? "off" : "http://" + config.adminBindAddress() + ":" + adminPort(),
+                respPort() < 0 ? "off" : "redis://" + config.bindAddress() + ":" + respPort(),
+                lmPort() < 0 ? "off" : "lm://" + config.bindAddress() + ":" + lmPort(),
                 store.tierNames(), config.dataDir().toAbsolutePath());
         return this;
     }
@@ -130,6 +142,16 @@ public final class KvServer implements AutoCloseable {
 
     public int port() {
         return net.port();
+    }
+
+    /** The Redis-protocol port, or -1 if that door is off. */
+    public int respPort() {
+        return doors.port("redis");
+    }
+
+    /** The LMCache {@code lm://} port, or -1 if that door is off. */
+    public int lmPort() {
+        return doors.port("lm");
     }
 
     /** The admin port, or -1 if there is none. */
@@ -173,6 +195,7 @@ public final class KvServer implements AutoCloseable {
         if (admin != null) {
             admin.close();
         }
+        doors.close();
         net.close();
         promotions.shutdownNow();
         if (events != null) {

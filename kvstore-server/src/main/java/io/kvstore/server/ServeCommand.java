@@ -100,6 +100,8 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (DramTierInUseException e) {
             return fail(e.getMessage() + "; stop it first or give this one another --data-dir / dramPersistDir", server,
                     lock);
+        } catch (ConfigException e) { // a door's port is taken (respPort, lmPort)
+            return fail(e.getMessage(), server, lock);
         } catch (Exception e) {
             if (!StartupChecks.isBindFailure(e)) {
                 throw e;

@@ -4,6 +4,7 @@ import io.kvstore.core.store.LevelStats;
 import io.kvstore.core.store.StoreEvent;
 import io.kvstore.core.store.StoreEventListener;
 import io.kvstore.core.store.TieredStore;
+import io.prometheus.metrics.core.datapoints.CounterDataPoint;
 import io.prometheus.metrics.core.datapoints.DistributionDataPoint;
 import io.prometheus.metrics.core.metrics.Counter;
 import io.prometheus.metrics.core.metrics.CounterWithCallback;
@@ -23,6 +24,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.IntSupplier;
 
@@ -43,6 +45,10 @@ public final class ServerMetrics {
 
     private final PrometheusRegistry registry = new PrometheusRegistry();
     private final AtomicReference<TieredStore> store = new AtomicReference<>();
+    // data points resolved once: a label lookup per request cost more than the request's own work on the doors
+    private final Map<String, Map<String, CounterDataPoint>> requestCounters = new ConcurrentHashMap<>();
+    private final Map<String, DistributionDataPoint> latencies = new ConcurrentHashMap<>();
+    private final Map<Long, Map<String, CounterDataPoint[]>> servedCounters = new ConcurrentHashMap<>();
 
     private final Counter requests = Counter.builder().name("kvstore_requests_total")
             .help("Requests answered, by opcode and status").labelNames("opcode", "status").register(registry);
@@ -241,9 +247,11 @@ public final class ServerMetrics {
 
     /** A block served from {@code tier}. */
     public void served(String tier, long namespaceId, long bytes) {
-        String ns = ns(namespaceId);
-        hits.labelValues(tier, ns).inc();
-        readBytes.labelValues(tier, ns).inc(bytes);
+        CounterDataPoint[] c = servedCounters.computeIfAbsent(namespaceId, n -> new ConcurrentHashMap<>())
+                .computeIfAbsent(tier, t -> new CounterDataPoint[] {hits.labelValues(t, ns(namespaceId)),
+                        readBytes.labelValues(t, ns(namespaceId))});
+        c[0].inc();
+        c[1].inc(bytes);
     }
 
     /** A GET key that was not cached. */
@@ -253,9 +261,9 @@ public final class ServerMetrics {
 
     /** A request finished. */
     public void request(String opcode, String status, long nanos) {
-        requests.labelValues(opcode, status).inc();
-        DistributionDataPoint d = latency.labelValues(opcode);
-        d.observe(nanos / 1e9);
+        Map<String, CounterDataPoint> byStatus = requestCounters.computeIfAbsent(opcode, o -> new ConcurrentHashMap<>());
+        byStatus.computeIfAbsent(status, st -> requests.labelValues(opcode, st)).inc();
+        latencies.computeIfAbsent(opcode, latency::labelValues).observe(nanos / 1e9);
     }
 
     /** A protocol error (sent or observed). */

@@ -57,6 +57,23 @@ public final class Authenticator {
         return match != null && match.tenants.contains("*");
     }
 
+    /**
+     * The tenants {@code token} may use ({@code *} = any), or null if it is not a configured token; with no tokens
+     * configured, {@code [*]}. For the doors whose sessions name no namespace up front (the Redis protocol's AUTH).
+     */
+    public List<String> tenantsOf(String token) {
+        if (grants.isEmpty()) {
+            return List.of("*");
+        }
+        Grant match = match(token);
+        return match == null ? null : match.tenants;
+    }
+
+    /** True if no token is configured: every session is accepted. */
+    public boolean open() {
+        return grants.isEmpty();
+    }
+
     /** The grant of {@code token}, or null; compares with every configured token (no early exit). */
     private Grant match(String token) {
         byte[] presented = digest(token == null ? "" : token);

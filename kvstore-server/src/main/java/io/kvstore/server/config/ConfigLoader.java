@@ -76,7 +76,9 @@ public final class ConfigLoader {
             new Setting("kvEventsQueueEvents", Kind.INT, "65536"),
             new Setting("kvEventsReplayBatches", Kind.INT, "10000"),
             new Setting("kvEventsTokenCacheBlocks", Kind.INT, "262144"),
-            new Setting("kvEventsHeartbeatMillis", Kind.INT, "1000"));
+            new Setting("kvEventsHeartbeatMillis", Kind.INT, "1000"),
+            new Setting("respPort", Kind.INT, "-1"),
+            new Setting("lmPort", Kind.INT, "-1"));
 
     private final Map<String, Object> values = new LinkedHashMap<>();
     private final Map<String, String> sources = new LinkedHashMap<>();
@@ -205,7 +207,7 @@ public final class ConfigLoader {
                     intSize("writeBufferHighBytes"), integer("maxLeaseMillis"), integer("shutdownGraceMillis"),
                     tokens(), optionalPath("dramSharedMemoryDir"), bool("dramPersist"), optionalPath("dramPersistDir"),
                     quotas(),
-                    remote(), kvEvents());
+                    remote(), kvEvents(), integer("respPort"), integer("lmPort"));
         } catch (ConfigException e) {
             String msg = e.getMessage();
             int colon = msg.indexOf(':');

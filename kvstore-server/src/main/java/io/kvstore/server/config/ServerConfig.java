@@ -51,6 +51,8 @@ import java.util.Map;
  *                         empty = no quotas
  * @param remote           the shared remote tier (Redis Cluster); {@link Remote#enabled()} false = none
  * @param kvEvents         the KV-event stream for routers (docs/events.md); {@link KvEvents#enabled()} false = off
+ * @param respPort         port of the Redis-protocol door (docs/protocol-resp.md); 0 = any free port; -1 = off
+ * @param lmPort           port of the LMCache {@code lm://} door (docs/protocol-lmcache.md); 0 = any; -1 = off
  */
 public record ServerConfig(String bindAddress, int port, String adminBindAddress, int adminPort, Path dataDir,
                            long hbmCapacityBytes, String hbmPolicy, long dramCapacityBytes, String dramPolicy,
@@ -60,7 +62,7 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
                            int writeBufferHighBytes, long maxLeaseMillis, long shutdownGraceMillis,
                            Map<String, List<String>> authTokens, Path dramSharedMemoryDir, boolean dramPersist,
                            Path dramPersistDir, Map<String, Long> tenantQuotaBytes, Remote remote,
-                           KvEvents kvEvents) {
+                           KvEvents kvEvents, int respPort, int lmPort) {
 
     /**
      * Settings of the shared remote tier (docs/remote-tier.md), the last level of the store when {@code seeds}
@@ -192,6 +194,12 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
         }
         port("port", port, false);
         port("adminPort", adminPort, true);
+        port("respPort", respPort, true);
+        port("lmPort", lmPort, true);
+        if (lmPort >= 0 && !authTokens.isEmpty()) {
+            throw new ConfigException("lmPort: LMCache's lm:// protocol carries no credentials, and authTokens are set; "
+                    + "leave lmPort at -1 and point LMCache at redis:// (respPort), whose AUTH checks the tokens");
+        }
         notBlank("bindAddress", bindAddress);
         notBlank("adminBindAddress", adminBindAddress);
         if (dataDir == null) {

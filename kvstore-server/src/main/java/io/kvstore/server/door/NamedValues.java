@@ -1,0 +1,223 @@
+package io.kvstore.server.door;
+
+import io.kvstore.core.block.BlockHandle;
+import io.kvstore.core.block.BlockMeta;
+import io.kvstore.core.block.Checksums;
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.namespace.KvLayout;
+import io.kvstore.core.namespace.Namespace;
+import io.kvstore.core.store.BlockInfo;
+import io.kvstore.core.store.GetResult;
+import io.kvstore.core.store.PinStatus;
+import io.kvstore.core.store.PutResult;
+import io.kvstore.core.store.PutStatus;
+import io.kvstore.core.store.TieredStore;
+import io.kvstore.server.admin.ServerMetrics;
+import io.kvstore.server.auth.TenantQuotas;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.List;
+
+/**
+ * Values under opaque names (a Redis key, an LMCache key string) stored as blocks of the {@link TieredStore}: the
+ * foreign doors' one way into the engine.
+ *
+ * <p>A name becomes a block key as {@code SHA-256(root(namespace) || name bytes)}, with the namespace root as its
+ * parent and position 0, so a named value is a one-block chain: it goes through the same tiers, policies, CRC32C
+ * checks and tenant quotas as every other block, and shows in {@code /metrics} and {@code /v1/blocks} like one.
+ * A door's namespace is {@code Namespace("door:<door>", bytes layout, tenant, salt, "")}: the tenant comes from the
+ * session's token, the salt from the door (Redis's SELECT), so two tenants or two databases never see each other's
+ * names. Block keys are content-free here, so a name that is set again is deleted first, then stored (a reader in
+ * between sees a miss, never a mix; of two sets that race, one value stays, as if they had come one after the other).
+ *
+ * <p>Thread-safe; {@link #put}, {@link #delete} and {@link #flush} may do I/O in lower tiers and belong off the
+ * event loops, {@link #exists}, {@link #length} and a {@link #get} of a block in an in-memory tier do not.
+ */
+public final class NamedValues {
+
+    private static final Logger LOG = LoggerFactory.getLogger(NamedValues.class);
+    /** The layout of a door's namespace: opaque bytes. */
+    private static final KvLayout BYTES = new KvLayout("bytes", 1, 1, 1, 1);
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK has no SHA-256", e);
+        }
+    });
+
+    /**
+     * One namespace of names: what a session reads and writes.
+     *
+     * @param namespace the engine namespace
+     * @param id        {@code namespace.id()}
+     * @param root      {@code namespace.root()}: the parent of every block and the salt of every key
+     * @param layoutId  {@code namespace.layoutId()}
+     */
+    public record Space(Namespace namespace, long id, BlockKey root, int layoutId) {
+
+        /** The tenant whose quota the values count against. */
+        public String tenant() {
+            return namespace.tenant();
+        }
+    }
+
+    /** What a {@link #put} did. */
+    public enum Stored {
+        /** The value is stored (any earlier value under the name is gone). */
+        STORED,
+        /** A condition (only if absent / only if present) was not met; nothing changed. */
+        CONDITION_NOT_MET,
+        /** The tenant's quota would be exceeded; nothing changed but the old value under the name is gone. */
+        QUOTA_EXCEEDED,
+        /** No tier had room (everything evictable is pinned or leased). */
+        NO_CAPACITY,
+        /** The value is larger than every tier. */
+        TOO_LARGE,
+        /** Every tier's admission policy refused it. */
+        REJECTED,
+        /** A tier failed. */
+        FAILED
+    }
+
+    /** Whether a put requires the name to be absent or present. */
+    public enum Condition { ALWAYS, IF_ABSENT, IF_PRESENT }
+
+    private final TieredStore store;
+    private final TenantQuotas quotas;
+    private final ServerMetrics metrics;
+
+    public NamedValues(TieredStore store, TenantQuotas quotas, ServerMetrics metrics) {
+        this.store = store;
+        this.quotas = quotas;
+        this.metrics = metrics;
+    }
+
+    /** The space of {@code door} for {@code tenant} and {@code salt}; registers it with the quotas. */
+    public Space space(String door, String tenant, String salt) {
+        Namespace ns = new Namespace("door:" + door, BYTES, tenant, salt, "");
+        quotas.register(ns, store);
+        return new Space(ns, ns.id(), ns.root(), ns.layoutId());
+    }
+
+    /** The block key of {@code name} in {@code space}. */
+    public static BlockKey key(Space space, byte[] name) {
+        MessageDigest d = SHA256.get();
+        d.reset();
+        d.update(space.root().toBytes());
+        d.update(name);
+        return BlockKey.of(d.digest());
+    }
+
+    /** The store behind the values. */
+    public TieredStore store() {
+        return store;
+    }
+
+    /**
+     * Stores {@code value} (its bytes between position and limit; not consumed, the caller keeps it) under the name
+     * whose {@link #key} is {@code key}, replacing what was there. Blocking: may do I/O in lower tiers.
+     */
+    public Stored put(Space space, BlockKey key, ByteBuffer value, Condition condition) {
+        boolean present = store.contains(space.id(), key);
+        if (condition == Condition.IF_ABSENT && present || condition == Condition.IF_PRESENT && !present) {
+            return Stored.CONDITION_NOT_MET;
+        }
+        BlockMeta meta = new BlockMeta(key, space.root(), 0, space.id(), space.layoutId(), value.remaining(),
+                Checksums.crc32c(value));
+        if (present) {
+            store.delete(space.id(), key); // its DELETED event gives its bytes back to the quota
+        }
+        if (!quotas.reserve(space.tenant(), meta.length())) {
+            return Stored.QUOTA_EXCEEDED;
+        }
+        PutResult r = store.put(meta, value.duplicate(), true);
+        if (r.status() != PutStatus.STORED) {
+            quotas.release(space.tenant(), meta.length());
+        }
+        return switch (r.status()) {
+            // ALREADY_PRESENT: another set of the same name stored its value after our delete; ours is ordered just
+            // before it (and replaced by it), as if the two had come one after the other
+            case STORED, ALREADY_PRESENT -> Stored.STORED;
+            case REJECTED -> Stored.REJECTED;
+            case NO_CAPACITY -> Stored.NO_CAPACITY;
+            case TOO_LARGE -> Stored.TOO_LARGE;
+            default -> {
+                LOG.warn("storing a value of {} bytes in namespace {}: the store answered {}", meta.length(),
+                        space.namespace().idHex(), r.status());
+                yield Stored.FAILED;
+            }
+        };
+    }
+
+    /**
+     * The value under the name whose key is {@code key}, or null. The caller owns the handle and must close it. Counted in the
+     * {@code kvstore_hits_total} / {@code kvstore_misses_total} metrics. I/O if the block is in a lower tier.
+     */
+    public BlockHandle get(Space space, BlockKey key) {
+        GetResult g = store.get(space.id(), key);
+        if (!g.isHit()) {
+            metrics.missed(space.id());
+            return null;
+        }
+        metrics.served(g.tier(), space.id(), g.handle().meta().length());
+        return g.handle();
+    }
+
+    /** True if a value is stored under {@code name}. Directory only (no I/O without a shared tier). */
+    public boolean exists(Space space, BlockKey key) {
+        return store.contains(space.id(), key);
+    }
+
+    /**
+     * The tier that holds the block {@code k} whatever its namespace, or null: where a read would go, for deciding
+     * which thread runs it. Directory only.
+     */
+    public String tierHolding(BlockKey k) {
+        BlockInfo info = store.info(k);
+        return info == null ? null : info.tier();
+    }
+
+    /** The length of the value under {@code name}, or -1. Directory only. */
+    public long length(Space space, BlockKey k) {
+        BlockInfo info = store.contains(space.id(), k) ? store.info(k) : null;
+        return info == null ? -1 : info.meta().length();
+    }
+
+    /** Removes the value under {@code name}; true if there was one. Blocking. */
+    public boolean delete(Space space, BlockKey key) {
+        return store.delete(space.id(), key) == PinStatus.DELETED;
+    }
+
+    /** How many values the space holds (a scan of the directory). */
+    public long count(Space space) {
+        return blocks(space).size();
+    }
+
+    /** Removes every value of the space; returns how many. Blocking. */
+    public long flush(Space space) {
+        long n = 0;
+        for (BlockInfo b : blocks(space)) {
+            if (store.delete(space.id(), b.meta().key()) == PinStatus.DELETED) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private List<BlockInfo> blocks(Space space) {
+        long id = space.id();
+        return store.blocks(b -> b.meta().namespaceId() == id, Integer.MAX_VALUE);
+    }
+
+    /** A name as UTF-8 bytes. */
+    public static byte[] name(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+}

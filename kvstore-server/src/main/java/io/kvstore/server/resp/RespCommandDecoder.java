@@ -1,0 +1,179 @@
+package io.kvstore.server.resp;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.redis.ArrayHeaderRedisMessage;
+import io.netty.handler.codec.redis.BulkStringHeaderRedisMessage;
+import io.netty.handler.codec.redis.BulkStringRedisContent;
+import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
+import io.netty.handler.codec.redis.InlineCommandRedisMessage;
+import io.netty.handler.codec.redis.LastBulkStringRedisContent;
+import io.netty.handler.codec.redis.RedisDecoder;
+import io.netty.util.ReferenceCountUtil;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns the message stream of Netty's {@link RedisDecoder} into {@link RespCommand}s: an array of bulk strings
+ * (what every client sends) or an inline command (a line typed into telnet). Netty's own array aggregator is not
+ * used because it sizes its list from the client's array header; here the header is checked against the limit
+ * first, and so is every bulk string's length, before a byte of it is buffered. An argument that arrived in one piece
+ * is kept as that slice of the read buffer (no copy); one that spans reads is gathered into one buffer of its exact
+ * size, so a value always reaches the store as one contiguous buffer.
+ *
+ * <p>Input that is not a command (a nested array, an integer where a bulk string belongs, an oversized length, or
+ * bytes the RESP decoder rejects) becomes a protocol-error command, queued in order behind the commands before it;
+ * nothing after it is read.
+ */
+final class RespCommandDecoder extends ChannelInboundHandlerAdapter {
+
+    /** A bulk string larger than this is gathered in a buffer that grows as its bytes arrive. */
+    private static final int PREALLOCATE_LIMIT = 4 << 20;
+
+    private final int maxArgs;
+    private final int maxBulkBytes;
+    private List<ByteBuf> args;
+    private long expected;
+    private ByteBuf bulk;
+    private int bulkLength = -1;
+    private boolean failed;
+
+    /**
+     * @param maxArgs      most arguments (name included) of one command
+     * @param maxBulkBytes longest argument (value) in bytes
+     */
+    RespCommandDecoder(int maxArgs, int maxBulkBytes) {
+        this.maxArgs = maxArgs;
+        this.maxBulkBytes = maxBulkBytes;
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (failed) {
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        try {
+            accept(ctx, msg);
+        } finally {
+            ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void accept(ChannelHandlerContext ctx, Object msg) {
+        if (msg instanceof ArrayHeaderRedisMessage h) {
+            if (args != null) {
+                fail(ctx, "nested arrays are not commands");
+            } else if (h.isNull() || h.length() <= 0) {
+                return; // Redis ignores *0 and *-1
+            } else if (h.length() > maxArgs) {
+                fail(ctx, "a command of " + h.length() + " arguments is over the limit of " + maxArgs);
+            } else {
+                args = new ArrayList<>((int) Math.min(h.length(), 16));
+                expected = h.length();
+            }
+        } else if (msg instanceof BulkStringHeaderRedisMessage h) {
+            if (args == null) {
+                fail(ctx, "expected '*' (an array of bulk strings), got '$'");
+            } else if (h.bulkStringLength() > maxBulkBytes) {
+                fail(ctx, "a bulk string of " + h.bulkStringLength() + " bytes is over the limit of " + maxBulkBytes
+                        + " bytes (maxFrameBytes)");
+            } else {
+                bulkLength = h.bulkStringLength();
+            }
+        } else if (msg instanceof BulkStringRedisContent c) {
+            if (bulkLength < 0) {
+                fail(ctx, "bulk string content without a header");
+                return;
+            }
+            boolean last = msg instanceof LastBulkStringRedisContent;
+            if (last && bulk == null) { // the whole argument in one piece of the read buffer: keep that piece
+                bulkLength = -1;
+                add(ctx, c.content().retain());
+                return;
+            }
+            if (bulk == null) {
+                bulk = ctx.alloc().directBuffer(Math.min(bulkLength, PREALLOCATE_LIMIT), bulkLength);
+            }
+            bulk.writeBytes(c.content());
+            if (last) {
+                ByteBuf done = bulk;
+                bulk = null;
+                bulkLength = -1;
+                add(ctx, done);
+            }
+        } else if (msg instanceof FullBulkStringRedisMessage f) { // $0 and $-1 come whole
+            if (args == null) {
+                fail(ctx, "expected '*' (an array of bulk strings), got '$'");
+            } else {
+                add(ctx, f.isNull() ? Unpooled.EMPTY_BUFFER : f.content().retain());
+            }
+        } else if (msg instanceof InlineCommandRedisMessage inline) {
+            if (args != null) {
+                fail(ctx, "expected '$', got an inline command");
+                return;
+            }
+            List<ByteBuf> words = new ArrayList<>();
+            for (String w : inline.content().trim().split("\\s+")) {
+                if (!w.isEmpty()) {
+                    words.add(Unpooled.copiedBuffer(w, StandardCharsets.UTF_8));
+                }
+            }
+            if (words.size() > maxArgs) {
+                words.forEach(ByteBuf::release);
+                fail(ctx, "a command of " + words.size() + " arguments is over the limit of " + maxArgs);
+            } else if (!words.isEmpty()) {
+                ctx.fireChannelRead(RespCommand.of(words));
+            }
+        } else {
+            fail(ctx, "expected '$' (a bulk string), got " + msg.getClass().getSimpleName());
+        }
+    }
+
+    private void add(ChannelHandlerContext ctx, ByteBuf arg) {
+        args.add(arg);
+        if (args.size() == expected) {
+            List<ByteBuf> done = args;
+            args = null;
+            ctx.fireChannelRead(RespCommand.of(done));
+        }
+    }
+
+    private void fail(ChannelHandlerContext ctx, String why) {
+        failed = true;
+        dropPartial();
+        ctx.channel().config().setAutoRead(false);
+        ctx.fireChannelRead(RespCommand.error(why));
+    }
+
+    private void dropPartial() {
+        if (args != null) {
+            args.forEach(ByteBuf::release);
+            args = null;
+        }
+        if (bulk != null) {
+            bulk.release();
+            bulk = null;
+        }
+        bulkLength = -1;
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (!failed) { // the RESP decoder rejected the bytes
+            Throwable c = cause.getCause() != null && cause.getMessage() != null
+                    && cause.getMessage().startsWith("io.netty") ? cause.getCause() : cause;
+            fail(ctx, String.valueOf(c.getMessage()));
+        }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        dropPartial(); // a client that vanished mid-value
+        ctx.fireChannelInactive();
+    }
+}

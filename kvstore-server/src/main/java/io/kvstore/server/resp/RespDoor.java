@@ -1,0 +1,42 @@
+package io.kvstore.server.resp;
+
+import io.kvstore.server.door.Door;
+import io.kvstore.server.door.DoorContext;
+import io.netty.channel.Channel;
+import io.netty.handler.codec.redis.RedisDecoder;
+import io.netty.handler.codec.redis.RedisEncoder;
+
+/**
+ * The Redis-protocol door (RESP2, docs/protocol-resp.md): Netty's {@link RedisDecoder} (inline commands too) →
+ * {@link RespCommandDecoder} (commands, with the daemon's limits) → {@link RedisEncoder} → {@link RespConnection}.
+ * A command may have at most {@code 2 * maxKeysPerRequest + 2} arguments, a value at most {@code maxFrameBytes}.
+ */
+public final class RespDoor implements Door {
+
+    private final DoorContext dc;
+    private final RespInfo info;
+
+    public RespDoor(DoorContext dc) {
+        this.dc = dc;
+        this.info = new RespInfo(dc);
+    }
+
+    @Override
+    public String name() {
+        return "redis";
+    }
+
+    @Override
+    public void bound(int port) {
+        info.port(port);
+    }
+
+    @Override
+    public void initChannel(Channel ch) {
+        ch.pipeline().addLast("resp-decoder", new RedisDecoder(true))
+                .addLast("resp-commands", new RespCommandDecoder(2 * dc.config().maxKeysPerRequest() + 2,
+                        dc.config().maxFrameBytes()))
+                .addLast("resp-encoder", new RedisEncoder())
+                .addLast("resp-connection", new RespConnection(dc, info));
+    }
+}

@@ -1,0 +1,32 @@
+package io.kvstore.server.resp;
+
+import io.kvstore.server.door.NamedValues;
+
+/**
+ * A Redis connection's state: whether it has authenticated, its tenant and database (which together pick its
+ * namespace), whether its token may run admin commands, and its client name. Changed only by commands that run on
+ * the event loop; read by batched commands on the blocking pool after a hand-off, which orders the reads after the
+ * writes.
+ */
+final class RespSession {
+
+    /** The door's name in namespaces ({@code door:redis}). */
+    static final String DOOR = "redis";
+
+    final long id;
+    boolean authenticated;
+    boolean admin;
+    String tenant = "";
+    int db;
+    String clientName;
+    NamedValues.Space space;
+
+    RespSession(long id) {
+        this.id = id;
+    }
+
+    /** The namespace salt of database {@code db}: none for 0, as most clients use only that one. */
+    static String salt(int db) {
+        return db == 0 ? "" : "db" + db;
+    }
+}

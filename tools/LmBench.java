@@ -1,0 +1,217 @@
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * lm:// throughput of a kvstore daemon against raw loopback, in the same run (docs/protocol-lmcache.md).
+ *
+ * <p>One client connection does what LMCache's LMCServerConnector does, with 4 MiB chunks: PUT every chunk (header +
+ * payload, no reply), then for every chunk EXIST, GET (header + payload back) and HEALTH, each waiting for its reply.
+ * The same client then talks to "raw loopback": an in-process server on a loopback socket that speaks the same
+ * bytes but stores nothing (it reads PUT payloads into one buffer and answers GET from one buffer), so the ratio is
+ * what the daemon's work costs over moving the bytes through the kernel. Phases alternate (daemon, loopback, ...)
+ * {@code runs} times; medians are reported.
+ *
+ * <p>Usage: {@code java tools/LmBench.java PORT [chunks=64] [runs=3] [chunkBytes=4194304]}
+ */
+public final class LmBench {
+
+    private static final int REQUEST = 186;
+    private static final int REPLY = 36;
+
+    public static void main(String[] args) throws Exception {
+        int port = Integer.parseInt(args[0]);
+        int chunks = args.length > 1 ? Integer.parseInt(args[1]) : 64;
+        int runs = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+        int chunk = args.length > 3 ? Integer.parseInt(args[3]) : 4 << 20;
+        List<byte[]> payloads = new ArrayList<>();
+        Random rnd = new Random(1);
+        for (int i = 0; i < Math.min(chunks, 8); i++) {
+            byte[] p = new byte[chunk];
+            rnd.nextBytes(p);
+            payloads.add(p);
+        }
+        try (RawServer raw = new RawServer(chunk)) {
+            // warm-up of both paths (JIT of the client and the daemon), not counted
+            run(port, payloads, chunks, chunk, "chunk-");
+            run(raw.port(), payloads, chunks, chunk, "chunk-");
+            double[][] k = new double[runs][];
+            double[][] r = new double[runs][];
+            for (int i = 0; i < runs; i++) {
+                // the same keys every run: a PUT replaces, so the daemon holds one set of chunks (in memory tiers)
+                k[i] = run(port, payloads, chunks, chunk, "chunk-");
+                r[i] = run(raw.port(), payloads, chunks, chunk, "chunk-");
+                System.out.printf(Locale.ROOT, "run %d: kvstore put %.2f GB/s, round trip %.2f GB/s | loopback put %.2f "
+                        + "GB/s, round trip %.2f GB/s%n", i + 1, k[i][0], k[i][1], r[i][0], r[i][1]);
+            }
+            double kp = median(k, 0);
+            double kr = median(k, 1);
+            double rp = median(r, 0);
+            double rr = median(r, 1);
+            System.out.printf(Locale.ROOT, "median of %d runs, %d chunks of %d bytes: kvstore put %.2f GB/s (%.2fx loopback "
+                    + "%.2f), EXIST+GET+HEALTH round trips %.2f GB/s (%.2fx loopback %.2f)%n", runs, chunks, chunk, kp,
+                    kp / rp, rp, kr, kr / rr, rr);
+            System.out.printf(Locale.ROOT, "{\"chunk_bytes\": %d, \"chunks\": %d, \"runs\": %d, \"kvstore_put_gbps\": %.3f, "
+                    + "\"loopback_put_gbps\": %.3f, \"put_ratio\": %.3f, \"kvstore_roundtrip_gbps\": %.3f, "
+                    + "\"loopback_roundtrip_gbps\": %.3f, \"roundtrip_ratio\": %.3f}%n", chunk, chunks, runs, kp, rp,
+                    kp / rp, kr, rr, kr / rr);
+        }
+    }
+
+    private static double median(double[][] v, int col) {
+        double[] c = Arrays.stream(v).mapToDouble(a -> a[col]).sorted().toArray();
+        return c[c.length / 2];
+    }
+
+    /** PUT phase GB/s (until a HEALTH after the last PUT is answered) and EXIST+GET+HEALTH phase GB/s. */
+    private static double[] run(int port, List<byte[]> payloads, int chunks, int chunk, String prefix)
+            throws IOException {
+        try (SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
+            ch.socket().setTcpNoDelay(true);
+            ByteBuffer[] direct = payloads.stream().map(p -> ByteBuffer.allocateDirect(p.length).put(p).flip())
+                    .toArray(ByteBuffer[]::new);
+            ByteBuffer in = ByteBuffer.allocateDirect(chunk);
+            ByteBuffer reply = ByteBuffer.allocate(REPLY).order(ByteOrder.LITTLE_ENDIAN);
+            long t0 = System.nanoTime();
+            for (int i = 0; i < chunks; i++) {
+                write(ch, header(1, prefix + i, chunk));
+                ByteBuffer p = direct[i % direct.length].duplicate();
+                write(ch, p);
+            }
+            roundTrip(ch, header(5, "", 0), reply, 200);
+            long t1 = System.nanoTime();
+            for (int i = 0; i < chunks; i++) {
+                roundTrip(ch, header(3, prefix + i, 0), reply, 200);
+                roundTrip(ch, header(2, prefix + i, 0), reply, 200);
+                int length = reply.getInt(4);
+                if (length != chunk) {
+                    throw new IllegalStateException("GET " + prefix + i + " answered " + length + " bytes");
+                }
+                in.clear();
+                while (in.hasRemaining()) {
+                    if (ch.read(in) < 0) {
+                        throw new IOException("closed mid-payload");
+                    }
+                }
+                roundTrip(ch, header(5, "", 0), reply, 200);
+            }
+            long t2 = System.nanoTime();
+            double bytes = (double) chunks * chunk;
+            return new double[] {bytes / (t1 - t0), bytes / (t2 - t1)};
+        }
+    }
+
+    private static void roundTrip(SocketChannel ch, ByteBuffer request, ByteBuffer reply, int expect)
+            throws IOException {
+        write(ch, request);
+        reply.clear();
+        while (reply.hasRemaining()) {
+            if (ch.read(reply) < 0) {
+                throw new IOException("closed");
+            }
+        }
+        int code = reply.getInt(0);
+        if (code != expect) {
+            throw new IllegalStateException("answer " + code + " to command " + request.getInt(0));
+        }
+    }
+
+    private static void write(SocketChannel ch, ByteBuffer b) throws IOException {
+        while (b.hasRemaining()) {
+            ch.write(b);
+        }
+    }
+
+    static ByteBuffer header(int command, String key, int length) {
+        ByteBuffer b = ByteBuffer.allocate(REQUEST).order(ByteOrder.LITTLE_ENDIAN);
+        b.putInt(command).putInt(length).putInt(1).putInt(3).putInt(0).putInt(1).putInt(2).putInt(3).putInt(4);
+        byte[] k = key.getBytes(StandardCharsets.UTF_8);
+        b.put(k);
+        while (b.hasRemaining()) {
+            b.put((byte) ' ');
+        }
+        return b.flip();
+    }
+
+    /** Raw loopback: the lm:// bytes answered by a thread that stores nothing. One connection at a time. */
+    private static final class RawServer implements AutoCloseable {
+        private final ServerSocketChannel server;
+        private final Thread thread;
+
+        RawServer(int chunk) throws IOException {
+            server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+            thread = new Thread(() -> {
+                ByteBuffer head = ByteBuffer.allocate(REQUEST).order(ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer sink = ByteBuffer.allocateDirect(chunk);
+                ByteBuffer value = ByteBuffer.allocateDirect(chunk);
+                new Random(2).ints(chunk / 4).forEach(v -> {
+                    if (value.remaining() >= 4) {
+                        value.putInt(v);
+                    }
+                });
+                value.clear();
+                while (true) {
+                    try (SocketChannel c = server.accept()) {
+                        c.socket().setTcpNoDelay(true);
+                        serve(c, head, sink, value, chunk);
+                    } catch (IOException e) {
+                        if (!server.isOpen()) {
+                            return;
+                        }
+                    }
+                }
+            }, "raw-loopback");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private static void serve(SocketChannel c, ByteBuffer head, ByteBuffer sink, ByteBuffer value, int chunk)
+                throws IOException {
+            ByteBuffer reply = ByteBuffer.allocate(REPLY).order(ByteOrder.LITTLE_ENDIAN);
+            while (true) {
+                head.clear();
+                while (head.hasRemaining()) {
+                    if (c.read(head) < 0) {
+                        return;
+                    }
+                }
+                int command = head.getInt(0);
+                int length = head.getInt(4);
+                if (command == 1) {
+                    sink.clear().limit(length);
+                    while (sink.hasRemaining()) {
+                        if (c.read(sink) < 0) {
+                            return;
+                        }
+                    }
+                    continue;
+                }
+                reply.clear();
+                reply.putInt(200).putInt(command == 2 ? chunk : 0).putInt(1).putInt(3).putInt(1).putInt(2).putInt(3)
+                        .putInt(4).putInt(0).flip();
+                write(c, reply);
+                if (command == 2) {
+                    write(c, value.duplicate().clear());
+                }
+            }
+        }
+
+        int port() throws IOException {
+            return ((InetSocketAddress) server.getLocalAddress()).getPort();
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+        }
+    }
+}

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# The foreign doors' acceptance figures (docs/protocol-resp.md, docs/protocol-lmcache.md), in one run:
+#   1. redis-benchmark against kvstore's Redis door and against a real redis-server, interleaved run by run:
+#      SET/GET of 1 MiB values (-d 1048576 -n 2000, redis-benchmark's default 50 clients) and
+#      SET/GET of 4 KiB values pipelined (-d 4096 -P 16 -n 200000);
+#   2. tools/LmBench.java: lm:// PUT and EXIST+GET+HEALTH round trips of 4 MiB chunks against raw loopback.
+# Medians of RUNS runs and the ratios are printed at the end (and as JSON in $OUT/doors-bench.json), with the CPU
+# time each server spent per request (user + system, from /proc/PID/stat): on a busy shared machine that figure is
+# disturbed less than requests per second.
+#
+# Usage: tools/doors-bench.sh [RUNS=3]      (needs redis-server, redis-benchmark: Debian redis-server, redis-tools)
+# The daemon runs on its embedded defaults (HBM 256 MiB, DRAM 1 GiB, NVMe 4 GiB under a temporary data dir, DRAM in
+# private memory) with respPort and lmPort on free ports; Redis with --save "" --appendonly no.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+RUNS="${1:-3}"
+OUT="$(mktemp -d /tmp/doors-bench.XXXXXX)"
+command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null \
+  || { echo "doors-bench: needs redis-server and redis-benchmark (apt-get install redis-server redis-tools)" >&2; exit 2; }
+
+free_port() { /usr/bin/env python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+RESP_PORT=$(free_port); LM_PORT=$(free_port); REDIS_PORT=$(free_port)
+
+KV_PID=""; REDIS_PID=""
+cleanup() {
+  [ -n "$KV_PID" ] && kill "$KV_PID" 2>/dev/null || true
+  [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$OUT/data"
+}
+trap cleanup EXIT
+
+"$ROOT/kvstore" serve --port 0 --admin-port -1 --data-dir "$OUT/data" --set dramPersist=false \
+  --set respPort="$RESP_PORT" --set lmPort="$LM_PORT" >"$OUT/kvstore.log" 2>&1 &
+KV_PID=$!
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$OUT" >"$OUT/redis.log" 2>&1 &
+REDIS_PID=$!
+for _ in $(seq 300); do grep -q 'kvstore ready' "$OUT/kvstore.log" && break; sleep 1; done
+grep -q 'kvstore ready' "$OUT/kvstore.log" || { echo "doors-bench: kvstore did not start; see $OUT/kvstore.log" >&2; exit 1; }
+for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+echo "doors-bench: kvstore redis://127.0.0.1:$RESP_PORT lm://127.0.0.1:$LM_PORT, redis-server :$REDIS_PORT, $RUNS runs," \
+  "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# name|redis-benchmark arguments (each test runs on its own, SET first, so that GET finds the value it wrote)
+CASES=("1MiB|-d 1048576 -n 2000" "4KiB-P16|-d 4096 -P 16 -n 200000")
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system clock ticks of a server process
+bench() { # port pid test case-args -> "rps cpu_ticks requests"
+  local before after
+  before=$(cpu "$2")
+  # shellcheck disable=SC2086
+  rps=$(redis-benchmark -p "$1" -t "$3" $4 --csv 2>/dev/null | awk -F'","' '/^"[A-Z]/ {gsub(/"/,"",$2); print $2}')
+  after=$(cpu "$2")
+  n=$(echo "$4" | sed -E 's/.*-n ([0-9]+).*/\1/')
+  echo "$rps $((after - before)) $n"
+}
+# warm-up: the JIT of the daemon's paths (Redis needs none), not counted
+for _ in 1 2 3; do for c in "${CASES[@]}"; do for t in set get; do bench "$RESP_PORT" "$KV_PID" $t "${c#*|}" >/dev/null; done; done; done
+: >"$OUT/resp.txt"
+for run in $(seq "$RUNS"); do
+  for c in "${CASES[@]}"; do
+    name="${c%%|*}"; args="${c#*|}"
+    for t in set get; do
+      T=$(echo $t | tr a-z A-Z)
+      echo "$run $name $T redis $(bench "$REDIS_PORT" "$REDIS_PID" $t "$args")" >>"$OUT/resp.txt"
+      echo "$run $name $T kvstore $(bench "$RESP_PORT" "$KV_PID" $t "$args")" >>"$OUT/resp.txt"
+    done
+  done
+  tail -n 8 "$OUT/resp.txt" | sed 's/^/  run /'
+done
+
+java "$ROOT/tools/LmBench.java" "$LM_PORT" 64 "$RUNS" | tee "$OUT/lm.txt"
+
+/usr/bin/env python3 - "$OUT" <<'PY'
+import json, os, statistics, sys, collections
+out = sys.argv[1]
+TICK = os.sysconf("SC_CLK_TCK")
+rows = collections.defaultdict(list)
+cpu = collections.defaultdict(list)
+for line in open(f"{out}/resp.txt"):
+    run, case, test, server, rps, ticks, n = line.split()
+    rows[(case, test, server)].append(float(rps))
+    cpu[(case, test, server)].append(int(ticks) * 1e6 / TICK / int(n))
+result = {"resp": {}, "lm": json.loads(open(f"{out}/lm.txt").read().strip().splitlines()[-1])}
+print("\nredis-benchmark, requests/s, median of %d runs (each run: redis, then kvstore)" % len(next(iter(rows.values()))))
+print("%-10s %-4s %12s %12s %7s %20s" % ("case", "test", "redis", "kvstore", "ratio", "CPU us/req redis/kv"))
+for case in ("1MiB", "4KiB-P16"):
+    for test in ("SET", "GET"):
+        r = statistics.median(rows[(case, test, "redis")]); k = statistics.median(rows[(case, test, "kvstore")])
+        cr = statistics.median(cpu[(case, test, "redis")]); ck = statistics.median(cpu[(case, test, "kvstore")])
+        print("%-10s %-4s %12.0f %12.0f %6.2fx %9.2f / %-9.2f runs redis %s kvstore %s" % (case, test, r, k, k / r,
+              cr, ck, [round(x) for x in rows[(case, test, "redis")]], [round(x) for x in rows[(case, test, "kvstore")]]))
+        result["resp"][f"{case}-{test}"] = {"redis_rps": r, "kvstore_rps": k, "ratio": round(k / r, 3),
+                                            "redis_cpu_us_per_request": cr, "kvstore_cpu_us_per_request": ck}
+json.dump(result, open(f"{out}/doors-bench.json", "w"), indent=1)
+print(f"\nJSON: {out}/doors-bench.json")
+PY
