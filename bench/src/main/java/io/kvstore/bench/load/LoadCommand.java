@@ -43,8 +43,8 @@ public final class LoadCommand implements Callable<Integer> {
     String workload = "agent";
 
     @Option(names = "--trace", description = "Directory of kv-cache-tester sessions for --workload weka "
-            + "(default ${DEFAULT-VALUE}).")
-    Path trace = Path.of("/work/shared/traces/weka-claude-code");
+            + "(default ${DEFAULT-VALUE}, relative to the working directory; docs/traces.md says how to fetch them).")
+    Path trace = Path.of("traces", "weka-claude-code");
 
     @Option(names = "--seconds", description = "Measured seconds per configuration and run (default ${DEFAULT-VALUE}).")
     double seconds = 40;
@@ -271,7 +271,9 @@ public final class LoadCommand implements Callable<Integer> {
             case "writes" -> new Workload.Writes((int) b);
             case "weka" -> {
                 if (!Files.isDirectory(trace)) {
-                    throw new IllegalArgumentException("--trace " + trace + " is not a directory");
+                    throw new IllegalArgumentException("--trace " + trace.toAbsolutePath()
+                            + " is not a directory: fetch the kv-cache-tester sessions into it (docs/traces.md)"
+                            + " or point --trace at them");
                 }
                 yield Workload.Weka.read(trace, (int) b, 4096);
             }
