@@ -79,6 +79,25 @@ class QuickStartExampleTest {
         }
     }
 
+    @Test
+    void theDocsCoordinatesAreClientLibs() throws Exception {
+        String page = Files.readString(DOC);
+        String pom = Files.readString(Path.of("pom.xml"));
+        String parent = pom.substring(pom.indexOf("<parent>"), pom.indexOf("</parent>"));
+        String dependency = "<dependency>\n"
+                + "  <groupId>" + element(parent, "groupId") + "</groupId>\n"
+                + "  <artifactId>" + element(pom.substring(pom.indexOf("</parent>")), "artifactId") + "</artifactId>\n"
+                + "  <version>" + element(parent, "version") + "</version>\n"
+                + "</dependency>\n";
+        assertThat(page).as("the Maven coordinates in %s", DOC).contains("```xml\n" + dependency + "```");
+    }
+
+    private static String element(String xml, String name) {
+        Matcher m = Pattern.compile("<" + name + ">([^<]+)</" + name + ">").matcher(xml);
+        assertThat(m.find()).as("<%s> in client-lib/pom.xml", name).isTrue();
+        return m.group(1);
+    }
+
     /** The first ```java block after the "## Quick start" heading, verbatim. */
     static String quickStartSource(String page) {
         int section = page.indexOf("\n## Quick start");
