@@ -4,13 +4,13 @@ cold prefill (no kvstore), the session as it runs (each turn hits what the previ
 whole prompt's pages cached: the same prompt again) and 50% hits (the second half of the prompt's pages deleted
 from kvstore before the turn). Every cached turn's first-token logits are checked equal to the session turn's.
 
-The session's shape comes from a trace (`../shared/traces/weka-claude-code/trace_NNNN.json.gz`): each request's
-prefix-chained `hash_ids` (64-token blocks) become `--tokens-per-hash` tokens each (a hash id always gives the
-same tokens), so contexts keep the trace's growth and sharing at a size this CPU model can prefill. Starts its own
+The session's shape comes from a trace (`traces/weka-claude-code/trace_NNNN.json.gz`, fetched as docs/traces.md
+says): each request's prefix-chained `hash_ids` (64-token blocks) become `--tokens-per-hash` tokens each (a hash
+id always gives the same tokens), so contexts keep the trace's growth and sharing at a size this CPU model can prefill. Starts its own
 daemon (shared-memory DRAM arena) and writes a CSV, a Markdown table and an SVG.
 
     /usr/bin/python3 clients/python/examples/reference_engine/measure_ttft.py \\
-        --trace ../shared/traces/weka-claude-code/trace_0019.json.gz --out docs/reference-engine
+        --trace traces/weka-claude-code/trace_0019.json.gz --out docs/reference-engine
 """
 import argparse
 import gzip

@@ -2,6 +2,7 @@ package io.kvstore.bench.load;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.kvstore.bench.Progress;
 import io.kvstore.bench.net.LoopbackBaseline;
 import io.kvstore.bench.nvme.RawDisk;
 import io.kvstore.client.ClientOptions;
@@ -43,8 +44,8 @@ public final class LoadCommand implements Callable<Integer> {
     String workload = "agent";
 
     @Option(names = "--trace", description = "Directory of kv-cache-tester sessions for --workload weka "
-            + "(default ${DEFAULT-VALUE}).")
-    Path trace = Path.of("/work/shared/traces/weka-claude-code");
+            + "(default ${DEFAULT-VALUE}, relative to the working directory; docs/traces.md says how to fetch them).")
+    Path trace = Path.of("traces", "weka-claude-code");
 
     @Option(names = "--seconds", description = "Measured seconds per configuration and run (default ${DEFAULT-VALUE}).")
     double seconds = 40;
@@ -163,11 +164,17 @@ public final class LoadCommand implements Callable<Integer> {
         Instant started = Instant.now();
         List<Map<String, Object>> perRun = new ArrayList<>();
         Map<String, Map<String, List<Double>>> firstRunSeries = new LinkedHashMap<>();
+        Progress progress = Progress.stderr("bench load");
         for (int run = 0; run < runs; run++) {
             Map<String, Object> r = new LinkedHashMap<>();
+            progress.phase(String.format(Locale.ROOT, "run %d/%d: the limits (raw disk write and read of %s, "
+                    + "loopback TCP for %.1f s)", run + 1, runs, Sizes.format(rawBytes), loopbackSeconds));
             r.put("limits", limits(root, block, rawBytes));
             for (Config c : configs) {
-                Map<String, Object> figures = measure(root, w, c, run, run == 0 ? firstRunSeries : null);
+                String label = String.format(Locale.ROOT, "run %d/%d %s", run + 1, runs, c.name());
+                Map<String, Object> figures = measure(root, w, c, run, run == 0 ? firstRunSeries : null, progress,
+                        label);
+                progress.end();
                 r.put(c.name(), figures);
                 System.err.printf("run %d/%d %s: %.1f turns/s, LOOKUP p99 %s us (prober), GET p99 %s us, PUT p99 %s us,"
                                 + " errors %s%n", run + 1, runs, c.name(), Report.at(figures, "turns_per_s"),
@@ -271,7 +278,9 @@ public final class LoadCommand implements Callable<Integer> {
             case "writes" -> new Workload.Writes((int) b);
             case "weka" -> {
                 if (!Files.isDirectory(trace)) {
-                    throw new IllegalArgumentException("--trace " + trace + " is not a directory");
+                    throw new IllegalArgumentException("--trace " + trace.toAbsolutePath()
+                            + " is not a directory: fetch the kv-cache-tester sessions into it (docs/traces.md)"
+                            + " or point --trace at them");
                 }
                 yield Workload.Weka.read(trace, (int) b, 4096);
             }
@@ -343,7 +352,8 @@ public final class LoadCommand implements Callable<Integer> {
 
     /** One configuration of one run: a daemon, the load, its figures. */
     private Map<String, Object> measure(Path root, Workload w, Config c, int run,
-                                        Map<String, Map<String, List<Double>>> series) throws Exception {
+                                        Map<String, Map<String, List<Double>>> series, Progress progress,
+                                        String label) throws Exception {
         Path data = Files.createTempDirectory(root, "kvstore-bench-load-" + c.name());
         Path log = out.resolve(String.format("daemon-%s-%s-run%d.log", workload, c.name(), run + 1));
         List<String> jvm = new ArrayList<>(List.of("-Xmx" + daemonHeap,
@@ -362,10 +372,11 @@ public final class LoadCommand implements Callable<Integer> {
         }
         String cp = daemonClasspath == null ? System.getProperty("java.class.path") : daemonClasspath;
         boolean ok = false;
+        progress.phase(label + ": starting the daemon (DRAM " + Sizes.format(c.dramBytes()) + ")");
         try (Daemon d = Daemon.start(data.resolve("data"), log, jvm, set, cp)) {
             LoadRun load = new LoadRun(clientOptions(d.port), w, connections, probeRate);
             LoadRun.Result r = load.run(d, c.name().equals("roomy") ? roomyWarmupSeconds : warmupSeconds,
-                    c.name().equals("roomy") ? 0 : warmupTurns, seconds);
+                    c.name().equals("roomy") ? 0 : warmupTurns, seconds, progress, label);
             d.stop();
             Map<String, Object> f = figures(c, r);
             Map<String, Object> threads = new LinkedHashMap<>();

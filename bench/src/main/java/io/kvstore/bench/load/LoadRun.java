@@ -1,5 +1,6 @@
 package io.kvstore.bench.load;
 
+import io.kvstore.bench.Progress;
 import io.kvstore.bench.net.AgentWorkload;
 import io.kvstore.client.ClientOptions;
 import io.kvstore.client.KvStoreClient;
@@ -13,6 +14,7 @@ import io.kvstore.core.namespace.Namespace;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -55,7 +57,11 @@ final class LoadRun {
         this.probeRate = probeRate;
     }
 
-    Result run(Daemon daemon, double warmupSeconds, long warmupTurns, double seconds) throws Exception {
+    /**
+     * Warms up, then measures; reports each phase to {@code progress} under {@code label} (e.g. "run 1/3 full").
+     */
+    Result run(Daemon daemon, double warmupSeconds, long warmupTurns, double seconds, Progress progress,
+               String label) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicBoolean measuring = new AtomicBoolean();
         long[] t0 = {0};
@@ -180,9 +186,14 @@ final class LoadRun {
         threads.forEach(Thread::start);
         Result result;
         try {
-            sleep(warmupSeconds);
-            while (allTurns.sum() < warmupTurns) { // a slow build warms up by the same work as a fast one
-                Thread.sleep(100);
+            progress.phase(String.format(Locale.ROOT, "%s: warm-up, %.0f s", label, warmupSeconds));
+            progress.sleep(warmupSeconds);
+            if (allTurns.sum() < warmupTurns) { // a slow build warms up by the same work as a fast one
+                progress.phase(label + ": warm-up until the engines have done " + warmupTurns + " turns");
+                while (allTurns.sum() < warmupTurns) {
+                    progress.at((double) allTurns.sum() / warmupTurns);
+                    Thread.sleep(100);
+                }
             }
             Scrape before = daemon.scrape();
             Daemon.Io io0 = daemon.io();
@@ -190,8 +201,10 @@ final class LoadRun {
             Instant from = Instant.now();
             t0[0] = System.nanoTime();
             measuring.set(true);
-            sleep(seconds);
+            progress.phase(String.format(Locale.ROOT, "%s: measuring, %.0f s", label, seconds));
+            progress.sleep(seconds);
             measuring.set(false);
+            progress.end();
             double secs = (System.nanoTime() - t0[0]) / 1e9;
             Instant to = Instant.now();
             Daemon.Io io = daemon.io().minus(io0);
@@ -208,6 +221,7 @@ final class LoadRun {
                     getPerMib, put, probe,
                     before, after, io, from, to, names, sched);
         } finally {
+            progress.end();
             stop.set(true);
             for (Thread t : threads) {
                 t.join(TimeUnit.SECONDS.toMillis(60));
@@ -224,9 +238,5 @@ final class LoadRun {
 
     private static int second(long t0) {
         return (int) Math.max(0, (System.nanoTime() - t0) / 1_000_000_000L);
-    }
-
-    private static void sleep(double seconds) throws InterruptedException {
-        Thread.sleep(Math.max(0, (long) (seconds * 1000)));
     }
 }

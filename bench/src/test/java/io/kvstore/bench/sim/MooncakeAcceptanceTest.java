@@ -16,8 +16,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The issue's correctness anchors and the default policy's targets on the real Mooncake trace, which is not in the
- * repository: it is looked up next to the checkout ({@code ../shared/traces}, or {@code -Dkvstore.traces=DIR}) and
- * the test is skipped when it is absent.
+ * repository: it is looked up in {@code -Dkvstore.traces=DIR} if set, else in the checkout's {@code traces/}
+ * (docs/traces.md), else in the build machine's shared copy; the test is skipped when it is absent.
  */
 @Timeout(120)
 class MooncakeAcceptanceTest {
@@ -25,13 +25,20 @@ class MooncakeAcceptanceTest {
 
     @BeforeAll
     static void load() throws Exception {
-        Path dir = Path.of(System.getProperty("kvstore.traces", "../../shared/traces"));
-        Path file = dir.resolve("mooncake/conversation_trace.jsonl.gz");
-        if (!Files.exists(file)) {
-            file = Path.of("/work/shared/traces/mooncake/conversation_trace.jsonl.gz");
+        String set = System.getProperty("kvstore.traces");
+        // the checkout's traces/ (docs/traces.md), then the shared copy of the build machine (beside the main
+        // checkout, or at its absolute place for a worktree)
+        List<Path> dirs = set != null ? List.of(Path.of(set))
+                : List.of(Path.of("../traces"), Path.of("../../shared/traces"), Path.of("/work/shared/traces"));
+        Path file = null;
+        for (Path dir : dirs) {
+            Path f = dir.resolve("mooncake/conversation_trace.jsonl.gz");
+            if (file == null && Files.exists(f)) {
+                file = f;
+            }
         }
-        assumeTrue(Files.exists(file), "Mooncake trace not found (looked in " + dir.toAbsolutePath()
-                + " and /work/shared/traces); set -Dkvstore.traces=DIR to run this test");
+        assumeTrue(file != null, "Mooncake trace not found (looked in " + dirs
+                + "); fetch it (docs/traces.md) or set -Dkvstore.traces=DIR to run this test");
         trace = MooncakeReader.read(file);
     }
 
