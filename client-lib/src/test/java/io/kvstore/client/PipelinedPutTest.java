@@ -32,7 +32,7 @@ class PipelinedPutTest {
     void codesComeBackInFrameOrderAndEveryBlockIsIntact(@TempDir Path dir) throws Exception {
         try (KvServer server = TestServers.start(TestServers.config(dir)
                 .assignment("hbmCapacityBytes=0").assignment("dramCapacityBytes=1MiB")
-                .assignment("blockingThreads=4"));
+                .assignment("blockingThreads=4").assignment("putBlocksInFlight=4"));
              KvStoreClient client = KvStoreClient.create(ClientOptions.of("127.0.0.1", server.port()))) {
             int n = 96;
             int[] tokens = tokens(n, 7);

@@ -106,6 +106,10 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = "--daemon-heap", description = "The daemon's -Xmx (default ${DEFAULT-VALUE}).")
     String daemonHeap = "1g";
 
+    @Option(names = "--daemon-set", description = "A setting for both daemons, NAME=VALUE (repeatable), e.g. "
+            + "putBlocksInFlight=4.")
+    List<String> daemonSettings = new ArrayList<>();
+
     @Option(names = "--daemon-classpath", description = "Run the daemons from another build's class path (A/B "
             + "against an older commit: its kvstore-server/target/classes and target/lib/*); default this build's. "
             + "Such a daemon is not given dramPersist=false, which older builds do not know.")
@@ -243,6 +247,11 @@ public final class LoadCommand implements Callable<Integer> {
         if (!(seconds > 0) || seconds > 86_400) {
             throw new IllegalArgumentException("--seconds must be > 0 (and at most a day), was " + seconds);
         }
+        for (String d : daemonSettings) {
+            if (!d.matches("[A-Za-z][A-Za-z0-9]*=.*")) {
+                throw new IllegalArgumentException("--daemon-set must be NAME=VALUE, was '" + d + "'");
+            }
+        }
         if (warmupTurns < 0) {
             throw new IllegalArgumentException("--warmup-turns must be >= 0, was " + warmupTurns);
         }
@@ -370,6 +379,7 @@ public final class LoadCommand implements Callable<Integer> {
         if (daemonClasspath == null) {
             set.add("dramPersist=false");
         }
+        set.addAll(daemonSettings);
         String cp = daemonClasspath == null ? System.getProperty("java.class.path") : daemonClasspath;
         boolean ok = false;
         progress.phase(label + ": starting the daemon (DRAM " + Sizes.format(c.dramBytes()) + ")");

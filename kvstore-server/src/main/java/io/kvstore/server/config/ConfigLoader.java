@@ -53,7 +53,7 @@ public final class ConfigLoader {
             new Setting("maxFrameBytes", Kind.SIZE, "64MiB"),
             new Setting("maxKeysPerRequest", Kind.INT, "4096"),
             new Setting("maxPipelinedRequests", Kind.INT, "128"),
-            new Setting("putBlocksInFlight", Kind.INT, "4"),
+            new Setting("putBlocksInFlight", Kind.INT, "1"),
             new Setting("maxInFlightBytesPerConnection", Kind.SIZE, "256MiB"),
             new Setting("writeBufferLowBytes", Kind.SIZE, "2MiB"),
             new Setting("writeBufferHighBytes", Kind.SIZE, "8MiB"),
