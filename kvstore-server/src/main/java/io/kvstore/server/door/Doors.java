@@ -11,12 +11,8 @@ import io.kvstore.server.config.ServerConfig;
 import io.kvstore.server.lmcache.LmDoor;
 import io.kvstore.server.net.Transport;
 import io.kvstore.server.tier.TierFactory;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -117,21 +113,11 @@ public final class Doors implements AutoCloseable {
     }
 
     private Channel bind(Transport transport, Door door, int port) throws InterruptedException {
-        return new ServerBootstrap()
-                    .group(boss, workers)
-                    .channel(transport.serverChannelClass())
-                    .option(ChannelOption.SO_BACKLOG, 1024)
-                    .option(ChannelOption.SO_REUSEADDR, true)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
-                            new WriteBufferWaterMark(config.writeBufferLowBytes(), config.writeBufferHighBytes()))
-                    .childHandler(new ChannelInitializer<>() {
-                        @Override
-                        protected void initChannel(Channel c) {
+        return transport.serverBootstrap(boss, workers, config.writeBufferLowBytes(), config.writeBufferHighBytes(),
+                        c -> {
                             channels.add(c);
                             door.initChannel(c);
-                        }
-                    })
+                        })
                 .bind(config.bindAddress(), port).sync().channel();
     }
 

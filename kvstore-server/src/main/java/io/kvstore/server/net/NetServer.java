@@ -12,10 +12,7 @@ import io.kvstore.server.config.ServerConfig;
 import io.kvstore.server.tier.TierFactory;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
@@ -91,22 +88,12 @@ public final class NetServer implements AutoCloseable {
     /** Binds the data port; returns the bound port (useful with port 0). */
     public int start() throws InterruptedException {
         EnumMap<Opcode, OpHandler> handlers = handlers();
-        ServerBootstrap b = new ServerBootstrap()
-                .group(boss, workers)
-                .channel(transport.serverChannelClass())
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                .option(ChannelOption.SO_REUSEADDR, true)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
-                        new WriteBufferWaterMark(config.writeBufferLowBytes(), config.writeBufferHighBytes()))
-                .childHandler(new ChannelInitializer<>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        channels.add(ch);
-                        ch.pipeline().addLast("decoder", new FrameDecoder(sc.limits()))
-                                .addLast("encoder", FrameEncoder.INSTANCE)
-                                .addLast("connection", new Connection(sc, handlers));
-                    }
+        ServerBootstrap b = transport.serverBootstrap(boss, workers, config.writeBufferLowBytes(),
+                config.writeBufferHighBytes(), ch -> {
+                    channels.add(ch);
+                    ch.pipeline().addLast("decoder", new FrameDecoder(sc.limits()))
+                            .addLast("encoder", FrameEncoder.INSTANCE)
+                            .addLast("connection", new Connection(sc, handlers));
                 });
         serverChannel = b.bind(config.bindAddress(), config.port()).sync().channel();
         channels.add(serverChannel);

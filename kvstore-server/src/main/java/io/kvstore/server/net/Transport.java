@@ -1,5 +1,9 @@
 package io.kvstore.server.net;
 
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -8,7 +12,10 @@ import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+
+import java.util.function.Consumer;
 
 /**
  * The socket transport: native epoll where available (Linux x86-64 with the native library on the class path),
@@ -45,5 +52,28 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
     /** A new event-loop group of {@code threads} threads (0 = Netty's default). */
     public EventLoopGroup group(int threads) {
         return new MultiThreadIoEventLoopGroup(threads, ioHandlerFactory);
+    }
+
+    /**
+     * A server bootstrap on this transport with the daemon's socket options (backlog 1024, address reuse, no
+     * Nagle, the given write-buffer water marks); {@code init} sets up each accepted channel. Every listening port
+     * of the daemon (the protocol port and the doors) is bound through it.
+     */
+    public ServerBootstrap serverBootstrap(EventLoopGroup boss, EventLoopGroup workers, int writeBufferLowBytes,
+                                           int writeBufferHighBytes, Consumer<Channel> init) {
+        return new ServerBootstrap()
+                .group(boss, workers)
+                .channel(serverChannelClass)
+                .option(ChannelOption.SO_BACKLOG, 1024)
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK,
+                        new WriteBufferWaterMark(writeBufferLowBytes, writeBufferHighBytes))
+                .childHandler(new ChannelInitializer<>() {
+                    @Override
+                    protected void initChannel(Channel ch) {
+                        init.accept(ch);
+                    }
+                });
     }
 }
