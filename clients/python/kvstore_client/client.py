@@ -507,21 +507,7 @@ class KvStoreClient:
         self.close()
 
     def _send(self, data, op):
-        if self._closed:
-            self._check_usable()
-        try:
-            self._sock.sendall(data)
-        except socket.timeout:
-            self._fail("timed out sending %s" % op.name)
-            raise TimeoutError_("could not send %s to the server within %.1f s" % (op.name, self._sock.gettimeout())) \
-                from None
-        except OSError as e:
-            err = self._error_after_send_failure(op)
-            self._fail("connection lost sending %s: %s" % (op.name, e))
-            if err is not None:
-                raise err from e
-            raise ConnectionClosedError("connection to the server lost while sending %s: %s" % (op.name, e)) \
-                from e
+        self._sendv(data, b"", op)
 
     def _sendv(self, head, payload, op):
         """Sends `head` then `payload` in as few system calls as the kernel takes (sendmsg gathers both)."""
