@@ -24,12 +24,12 @@ import java.util.Arrays;
  * verified. A frame flagged TOKENS (sent when the server publishes KV events) carries the block's token ids after
  * its header, for the event that announces the block.
  *
- * <p>The blocks of one request are stored in parallel: a frame's request finishes as soon as its block is handed to
- * the pool, so the connection goes on to the next frame while up to {@code putBlocksInFlight} blocks (and at most
- * the connection's in-flight byte budget) are being stored; beyond that the frame waits for one to complete. One
- * writer therefore keeps several pool threads busy instead of paying two thread hand-offs per block in series (the
- * bound of a single writer's PUT bandwidth before). The price: blocks in flight together reach the policies in the
- * order their threads get there, not always in frame order ({@code putBlocksInFlight=1} keeps frame order). The END
+ * <p>The blocks of one request may be stored in parallel: a frame's request finishes as soon as its block is handed
+ * to the pool, so the connection goes on to the next frame while up to {@code putBlocksInFlight} blocks (and at most
+ * the connection's in-flight byte budget) are being stored; beyond that the frame waits for one to complete. Above
+ * 1, one writer keeps several pool threads busy instead of paying two thread hand-offs per block in series; the
+ * price is that blocks in flight together reach the policies in the order their threads get there, not always in
+ * frame order, which is why the default is 1 (docs/architecture.md). The END
  * frame is answered when every block has completed, with the codes in frame order; a block that failed makes that
  * answer the error (the blocks stored are kept).
  */
