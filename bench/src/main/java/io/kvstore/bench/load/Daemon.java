@@ -8,8 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.TreeMap;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -118,7 +118,6 @@ final class Daemon implements AutoCloseable {
         return new Io(r, w);
     }
 
-    /** Names of the process's threads now ({@code /proc/<pid>/task/* /comm}, at most 15 characters each). */
     /**
      * CPU time and run-queue wait of the daemon's threads, in nanoseconds, summed by thread group
      * ({@link ParkSummary#group}): {@code /proc/<pid>/task/<tid>/schedstat} (run time, wait for a CPU, timeslices).
@@ -126,38 +125,40 @@ final class Daemon implements AutoCloseable {
      */
     Map<String, long[]> sched() {
         Map<String, long[]> out = new TreeMap<>();
-        try (var tasks = Files.list(Path.of("/proc", Long.toString(pid()), "task"))) {
-            for (Path t : (Iterable<Path>) tasks::iterator) {
-                try {
-                    String[] f = Files.readString(t.resolve("schedstat")).trim().split("\\s+");
-                    long[] s = out.computeIfAbsent(ParkSummary.group(Files.readString(t.resolve("comm")).trim()),
-                            g -> new long[2]);
-                    s[0] += Long.parseLong(f[0]);
-                    s[1] += Long.parseLong(f[1]);
-                } catch (IOException | RuntimeException gone) {
-                    // the thread ended, or no schedstat
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return out;
-        }
+        forEachThread((task, name) -> {
+            String[] f = Files.readString(task.resolve("schedstat")).trim().split("\\s+");
+            long[] s = out.computeIfAbsent(ParkSummary.group(name), g -> new long[2]);
+            s[0] += Long.parseLong(f[0]);
+            s[1] += Long.parseLong(f[1]);
+        });
         return out;
     }
 
+    /** Names of the process's threads now ({@code /proc/<pid>/task/<tid>/comm}, at most 15 characters each). */
     List<String> threadNames() {
         List<String> out = new ArrayList<>();
+        forEachThread((task, name) -> out.add(name));
+        return out;
+    }
+
+    /** What to do with one thread's {@code /proc} directory and name. */
+    private interface ThreadVisitor {
+        void visit(Path task, String name) throws IOException;
+    }
+
+    /** Visits the process's threads now; one that ends meanwhile (or whose files cannot be read) is skipped. */
+    private void forEachThread(ThreadVisitor visitor) {
         try (var tasks = Files.list(Path.of("/proc", Long.toString(pid()), "task"))) {
             for (Path t : (Iterable<Path>) tasks::iterator) {
                 try {
-                    out.add(Files.readString(t.resolve("comm")).trim());
-                } catch (IOException gone) {
-                    // the thread ended
+                    visitor.visit(t, Files.readString(t.resolve("comm")).trim());
+                } catch (IOException | RuntimeException gone) {
+                    // the thread ended, or no such file
                 }
             }
         } catch (IOException | RuntimeException e) {
-            return out;
+            // no /proc: nothing to visit
         }
-        return out;
     }
 
     /** SIGTERM (the daemon drains and closes its store, which also ends a JFR recording), then waits. */
