@@ -99,11 +99,20 @@ public final class Wire {
      */
     public static BlockMeta readBlockHeader(ByteBuf in, long namespaceId) {
         BlockMeta m = readBlockHeaderOnly(in, namespaceId);
+        checkPayloadLength(m, in, "");
+        return m;
+    }
+
+    /**
+     * Checks that what is left of {@code in} is exactly the payload {@code m}'s length field announces; MALFORMED
+     * otherwise, naming the {@code where} (e.g. " after the token ids", or empty).
+     */
+    public static void checkPayloadLength(BlockMeta m, ByteBuf in, String where) {
         if (m.length() != in.readableBytes()) {
             throw new ProtocolException(ErrorCode.MALFORMED, "block length field says "
-                    + Integer.toUnsignedString(m.length()) + " bytes, the frame carries " + in.readableBytes());
+                    + Integer.toUnsignedString(m.length()) + " bytes, the frame carries " + in.readableBytes()
+                    + where);
         }
-        return m;
     }
 
     /**

@@ -117,10 +117,7 @@ final class PutHandler implements OpHandler {
                     throw new ProtocolException(ErrorCode.MALFORMED, "block " + meta.key().shortHex() + " carries "
                             + tokens.length + " token ids; a block of this namespace has " + perBlock);
                 }
-                if (meta.length() != body.readableBytes()) {
-                    throw new ProtocolException(ErrorCode.MALFORMED, "block length field says " + meta.length()
-                            + " bytes, the frame carries " + body.readableBytes() + " after the token ids");
-                }
+                Wire.checkPayloadLength(meta, body, " after the token ids");
             } else {
                 meta = Wire.readBlockHeader(r.body(), r.session().namespaceId);
             }
