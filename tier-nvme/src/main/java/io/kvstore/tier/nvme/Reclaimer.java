@@ -28,16 +28,30 @@ import java.util.concurrent.locks.ReentrantLock;
  * a reinserted block must be read again to be reinserted again. The listener hears {@code dropped} for every
  * dropped block after its segment file is gone.
  *
- * <p>Runs in the thread of the put that took the log past capacity, after that put released its key's lock (a
- * reclaim takes other keys' locks; lock order is reclaim, then key). A put that finds a reclaim under way goes on
- * without waiting; the reclaim loops until the log is within capacity again, so it also covers that put's record.
- * Thread-safe.
+ * <p>Runs in the thread of a put that finds the log past capacity, after that put released its key's lock (a
+ * reclaim takes other keys' locks; lock order is reclaim, then key), and reclaims at most
+ * {@link #SEGMENTS_PER_PUT} segments there: the work is shared among the puts instead of falling on one. (It once
+ * looped until the log was within capacity, and under steady writes from other connections that could be never:
+ * one PUT spent minutes reclaiming for everybody else while its client timed out.) A put that finds a reclaim
+ * under way goes on without waiting unless the log is {@link #BACKPRESSURE_SEGMENTS} segments past its limit; then
+ * it waits its turn and reclaims too, so writers cannot outrun the reclaim and the disk use stays bounded.
+ *
+ * <p>A reclaim always frees space: blocks that must stay are rewritten first, within half a segment; blocks read
+ * since they were written are then reinserted within {@code reinsertionShare} of a segment and within
+ * {@link #REWRITE_SHARE_LIMIT} of a segment for both together, so at least a quarter of each reclaimed segment
+ * comes back. Thread-safe.
  */
 final class Reclaimer {
 
     private static final Logger LOG = LoggerFactory.getLogger(Reclaimer.class);
     /** Largest share of a reclaimed segment's size that may be rewritten to keep blocks that must stay. */
     static final int RELOCATION_SHARE = 2;
+    /** Largest share of a reclaimed segment's size rewritten in all (kept and reinserted blocks). */
+    static final double REWRITE_SHARE_LIMIT = 0.75;
+    /** Segments one put reclaims at most. */
+    static final int SEGMENTS_PER_PUT = 2;
+    /** Segments past the limit beyond which a put waits for the reclaim under way instead of going on. */
+    static final int BACKPRESSURE_SEGMENTS = 4;
 
     private final NvmeTier tier;
     private final ReentrantLock lock = new ReentrantLock();
@@ -80,14 +94,25 @@ final class Reclaimer {
         return tier.cfg.capacityBytes() + tier.segments.segmentBytes();
     }
 
-    /** Reclaims oldest segments while the log is over {@link #limit}; returns at once if another thread is at it. */
+    /**
+     * Reclaims up to {@link #SEGMENTS_PER_PUT} oldest segments while the log is over {@link #limit}. Returns at once
+     * if another thread is at it, unless the log is {@link #BACKPRESSURE_SEGMENTS} past the limit: then it waits
+     * for that thread and reclaims too.
+     */
     void makeRoom() {
         long limit = limit(tier);
-        if (tier.segments.totalBytes() <= limit || lock.isHeldByCurrentThread() || !lock.tryLock()) {
+        long total = tier.segments.totalBytes();
+        if (total <= limit || lock.isHeldByCurrentThread()) {
             return;
         }
+        if (!lock.tryLock()) {
+            if (total <= limit + BACKPRESSURE_SEGMENTS * tier.segments.segmentBytes()) {
+                return; // the reclaim under way (or the next put's) covers this put's record
+            }
+            lock.lock(); // the writers are outrunning the reclaim: wait for it, then take a share
+        }
         try {
-            while (tier.segments.totalBytes() > limit) {
+            for (int i = 0; i < SEGMENTS_PER_PUT && tier.segments.totalBytes() > limit; i++) {
                 SegmentStore.Segment oldest = tier.segments.oldestReclaimable();
                 if (oldest == null) {
                     return; // only the active segment (or appends in flight in the oldest): the next put retries
@@ -117,19 +142,34 @@ final class Reclaimer {
             }
         }
         in.sort(Comparator.comparingInt((Entry e) -> e.meta().position())); // parents first: a prefix needs them
+        // first the blocks that must stay (pinned, leased), then the reinsertions in what is left
+        List<Entry> reinsert = new ArrayList<>();
         for (Entry e : in) {
             BlockKey key = e.meta().key();
+            if (ask.mayDrop(key)) {
+                reinsert.add(e);
+                continue;
+            }
             long n = -1; // bytes rewritten to keep the block; 0 if it went meanwhile; -1: drop it
-            if (!ask.mayDrop(key)) {
-                if (moved == 0 || moved + e.location().padded() <= budget) {
-                    n = keep(key, e, false, relocatedBlocks);
-                    moved += Math.max(0, n);
-                } else {
-                    forcedDrops.increment();
-                    LOG.warn("{}: block {} must stay but the segment's relocation budget ({} bytes) is spent; "
-                            + "dropped", tier.cfg.name(), key.shortHex(), budget);
-                }
-            } else if (readSinceWritten.remove(key) && reinserted + e.location().padded() <= reinsertBudget) {
+            if (moved == 0 || moved + e.location().padded() <= budget) {
+                n = keep(key, e, false, relocatedBlocks);
+                moved += Math.max(0, n);
+            } else {
+                forcedDrops.increment();
+                LOG.warn("{}: block {} must stay but the segment's relocation budget ({} bytes) is spent; "
+                        + "dropped", tier.cfg.name(), key.shortHex(), budget);
+            }
+            if (n < 0 && tier.unindex(key, e)) { // not kept (or unreadable, not writable): dropped
+                gone.add(key);
+            }
+        }
+        long rewriteLimit = (long) (tier.segments.segmentBytes() * REWRITE_SHARE_LIMIT);
+        for (Entry e : reinsert) {
+            BlockKey key = e.meta().key();
+            long n = -1;
+            long padded = e.location().padded();
+            if (readSinceWritten.remove(key) && reinserted + padded <= reinsertBudget
+                    && moved + reinserted + padded <= rewriteLimit) {
                 n = keep(key, e, true, reinsertedBlocks);
                 reinserted += Math.max(0, n);
             }

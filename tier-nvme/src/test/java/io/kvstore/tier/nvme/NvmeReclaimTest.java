@@ -34,7 +34,7 @@ class NvmeReclaimTest {
     Path dir;
 
     /** Records drops; keeps every block in {@code pinned}; checks each drop is unreadable when reported. */
-    static final class Recorder implements TierDropListener {
+    static class Recorder implements TierDropListener {
         final Set<BlockKey> pinned = ConcurrentHashMap.newKeySet();
         final Set<BlockKey> dropped = ConcurrentHashMap.newKeySet();
         final Set<BlockKey> readableWhenReported = ConcurrentHashMap.newKeySet();
@@ -223,6 +223,73 @@ class NvmeReclaimTest {
             double wa = d.get("device_bytes_written") / (double) d.get("payload_bytes_written");
             System.out.printf("nvme write amplification (full cache, 512 KiB blocks): %.3f, stats %s%n", wa, d);
             assertThat(wa).isLessThanOrEqualTo(1.3);
+        }
+    }
+
+    /**
+     * The reclaim work is shared among puts: a put that finds the log past its limit reclaims at most
+     * {@link Reclaimer#SEGMENTS_PER_PUT} segments and returns, even when other writers pushed the log several segments
+     * further while it was at it. (It used to loop until the log was back within its limit: under steady writes from
+     * other connections one PUT then reclaimed for everybody for minutes and its client timed out.)
+     */
+    @Test
+    void aPutReclaimsABoundedShareWhileOthersKeepWriting() throws Exception {
+        int small = 64 << 10;
+        long capacity = 8L << 20;
+        java.util.concurrent.CountDownLatch reclaiming = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Thread[] reclaimer = new Thread[1];
+        Recorder rec = new Recorder() {
+            @Override
+            public boolean mayDrop(BlockKey key) {
+                if (Thread.currentThread() == reclaimer[0] && reclaiming.getCount() > 0) {
+                    reclaiming.countDown(); // hold the first reclaim until the others have written more
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return true;
+            }
+        };
+        try (NvmeTier tier = NvmeTier.open(NvmeTierConfig.builder(dir.resolve("db"), capacity).build())) {
+            rec.tier = tier;
+            tier.dropListener(rec);
+            long segment = tier.segments.segmentBytes();
+            long limit = Reclaimer.limit(tier);
+            long[] next = {0};
+            // half of the blocks removed again: the log grows twice as fast as the live bytes, and passes its limit
+            java.util.function.LongConsumer write = i -> {
+                assertThat(tier.put(Blocks.meta(i, small), Blocks.payload(i, small))).isEqualTo(PutOutcome.STORED);
+                if (i % 2 == 1) {
+                    tier.remove(Blocks.key(i));
+                }
+            };
+            while (tier.segments.totalBytes() + 2L * small <= limit) {
+                write.accept(next[0]++);
+            }
+            reclaimer[0] = new Thread(() -> {
+                for (int k = 0; k < 4 && reclaiming.getCount() > 0; k++) { // until one put starts a reclaim
+                    write.accept(1_000_000 + 2 * k);
+                }
+            });
+            reclaimer[0].start();
+            assertThat(reclaiming.await(30, TimeUnit.SECONDS)).as("a put started to reclaim").isTrue();
+            while (tier.segments.totalBytes() <= limit + 3 * segment) { // the others go on meanwhile
+                write.accept(next[0]++);
+            }
+            long before = tier.stats().details().get("reclaimed_segments");
+            release.countDown();
+            reclaimer[0].join(30_000);
+            assertThat(reclaimer[0].isAlive()).isFalse();
+            assertThat(tier.stats().details().get("reclaimed_segments") - before)
+                    .as("segments the held put reclaimed").isEqualTo(Reclaimer.SEGMENTS_PER_PUT);
+            assertThat(tier.segments.totalBytes()).as("the rest is left to the next puts").isGreaterThan(limit);
+            for (int k = 0; k < 8 && tier.segments.totalBytes() > limit; k++) {
+                write.accept(next[0]++);
+            }
+            assertThat(tier.segments.totalBytes()).as("a few more puts bring the log back").isLessThanOrEqualTo(limit);
         }
     }
 }
