@@ -84,6 +84,15 @@ final class Daemon implements AutoCloseable {
         return process.pid();
     }
 
+    /**
+     * Appends a thread dump of the daemon to its log (SIGQUIT: the JVM prints every thread's stack to its standard
+     * output, which is the log), so that a request that never got an answer can be traced to where the daemon
+     * stands. Returns at once; the JVM writes the dump a moment later.
+     */
+    void dumpThreads() throws IOException, InterruptedException {
+        new ProcessBuilder("kill", "-QUIT", Long.toString(pid())).inheritIO().start().waitFor(5, TimeUnit.SECONDS);
+    }
+
     Scrape scrape() throws IOException {
         return Scrape.fetch(adminPort);
     }

@@ -405,7 +405,7 @@ public final class LoadCommand implements Callable<Integer> {
                 series.computeIfAbsent("GET", k -> new LinkedHashMap<>()).put(c.name(), r.get().perSecond(99, n));
                 series.computeIfAbsent("PUT", k -> new LinkedHashMap<>()).put(c.name(), r.put().perSecond(99, n));
             }
-            ok = true;
+            ok = r.errors() == 0; // a run with errors keeps its log: the thread dump of its first timeout is there
             return f;
         } finally {
             deleteTree(data);

@@ -4,6 +4,7 @@ import io.kvstore.bench.Progress;
 import io.kvstore.bench.net.AgentWorkload;
 import io.kvstore.client.ClientOptions;
 import io.kvstore.client.KvStoreClient;
+import io.kvstore.client.KvStoreException;
 import io.kvstore.client.PutAck;
 import io.kvstore.core.store.PutStatus;
 import io.kvstore.core.key.BlockKey;
@@ -11,6 +12,7 @@ import io.kvstore.core.key.PrefixHasher;
 import io.kvstore.core.namespace.KvLayout;
 import io.kvstore.core.namespace.Namespace;
 
+import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,6 +57,16 @@ final class LoadRun {
         this.workload = workload;
         this.connections = connections;
         this.probeRate = probeRate;
+    }
+
+    /** A request went unanswered: the daemon's threads, in its log, say where it stands (kept: --keep-daemon-logs). */
+    private static void dumpDaemon(Daemon daemon, RuntimeException e) {
+        try {
+            daemon.dumpThreads();
+            System.err.println("bench load: " + e.getMessage() + "; the daemon's thread dump is in " + daemon.log);
+        } catch (IOException | InterruptedException ex) {
+            System.err.println("bench load: could not dump the daemon's threads: " + ex);
+        }
     }
 
     /**
@@ -135,7 +147,10 @@ final class LoadRun {
                                 return;
                             }
                             errors.increment();
-                            firstError.compareAndSet(null, e.toString());
+                            if (firstError.compareAndSet(null, e.toString())
+                                    && e instanceof KvStoreException.Timeout) {
+                                dumpDaemon(daemon, e);
+                            }
                             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
                         }
                     }

@@ -17,6 +17,8 @@ import java.util.ArrayDeque;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One client connection: queues decoded frames and runs them one at a time, in arrival order, through the
@@ -29,6 +31,9 @@ final class Connection extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(Connection.class);
 
+    /** A request current for longer than this is logged once, with what the connection is waiting for. */
+    static final long STUCK_NANOS = TimeUnit.SECONDS.toNanos(10);
+
     final ServerContext sc;
     final Session session = new Session();
     final Map<Long, PutHandler.PutState> puts = new HashMap<>();
@@ -39,6 +44,9 @@ final class Connection extends ChannelInboundHandlerAdapter {
     private Request current;
     private Runnable onWritable;
     private boolean closed;
+    private ScheduledFuture<?> watchdog;
+    /** The request the watchdog last reported, so that a stuck request is logged once. */
+    private Request reported;
 
     Connection(ServerContext sc, EnumMap<Opcode, OpHandler> handlers) {
         this.sc = sc;
@@ -53,6 +61,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         sc.metrics().connectionOpened();
+        watchdog = ctx.executor().scheduleAtFixedRate(this::watch, STUCK_NANOS, STUCK_NANOS / 2, TimeUnit.NANOSECONDS);
         ctx.fireChannelActive();
     }
 
@@ -99,6 +108,9 @@ final class Connection extends ChannelInboundHandlerAdapter {
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         closed = true;
+        if (watchdog != null) {
+            watchdog.cancel(false);
+        }
         if (onWritable != null) {
             Runnable r = onWritable;
             onWritable = null;
@@ -126,6 +138,27 @@ final class Connection extends ChannelInboundHandlerAdapter {
         LOG.debug("connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
         sc.metrics().protocolError("IO");
         ctx.close();
+    }
+
+    /** The watchdog: logs a request that has been current for {@link #STUCK_NANOS}, once, with its state. */
+    private void watch() {
+        Request r = current;
+        if (r == null || r == reported || System.nanoTime() - r.startNanos < STUCK_NANOS) {
+            return;
+        }
+        reported = r;
+        LOG.warn("connection {}: {} request #{} still running after {} ms ({})", ctx.channel().remoteAddress(),
+                r.op(), r.frame.requestId(), (System.nanoTime() - r.startNanos) / 1_000_000, state(r));
+    }
+
+    /** What a connection's current request waits for, for the watchdog's line. */
+    String state(Request r) {
+        PutHandler.PutState put = r.op() == Opcode.PUT ? puts.get(r.frame.requestId()) : null;
+        return "queued " + queue.size() + " frames / " + queuedBytes + " bytes, "
+                + (ctx.channel().config().isAutoRead() ? "reading" : "not reading")
+                + (ctx.channel().isWritable() ? ", writable" : ", not writable")
+                + (onWritable != null ? ", parked until writable" : "")
+                + (put != null ? ", " + put : "") + ", blocking pool queue " + sc.blockingQueueSize();
     }
 
     private void runNext() {

@@ -55,6 +55,13 @@ final class PutHandler implements OpHandler {
         private int inFlight() {
             return issued - completed;
         }
+
+        @Override
+        public String toString() {
+            return "PUT blocks issued " + issued + ", completed " + completed + ", " + bytesInFlight
+                    + " bytes in flight" + (waiting != null ? ", a frame waits for a block to complete" : "")
+                    + (end != null ? ", END waits for the blocks in flight" : "") + (failed ? ", failed" : "");
+        }
     }
 
     /** Token ids one PUT frame may carry. */

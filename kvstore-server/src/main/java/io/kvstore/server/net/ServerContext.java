@@ -51,6 +51,11 @@ record ServerContext(ServerConfig config, TieredStore store, Map<String, TierFac
         return l != null && l.inMemory() && !store.hasSharedTier();
     }
 
+    /** Tasks waiting for a thread of the blocking pool (for diagnostics), or -1 if it is not a pool. */
+    int blockingQueueSize() {
+        return blocking instanceof java.util.concurrent.ThreadPoolExecutor p ? p.getQueue().size() : -1;
+    }
+
     /** True if {@code tier} keeps blocks across restarts. */
     boolean durable(String tier) {
         TierFactory.Level l = levels.get(tier);
