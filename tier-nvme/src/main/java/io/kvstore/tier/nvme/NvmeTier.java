@@ -27,7 +27,6 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -85,13 +84,14 @@ import java.util.function.Supplier;
  * dropped at open ({@code stale_at_open}); segment ids are never reused.
  *
  * <h2>Threads</h2>
- * All methods are thread-safe and blocking (they do disk I/O). Callers on event-loop threads use the async
- * variants ({@link #readAsync}, {@link #readAllAsync}, {@link #putAsync}), which run on the tier's bounded pool
- * ({@code ioThreads} threads, {@code ioQueue} queued operations; beyond that the future fails at once with
- * {@link RejectedExecutionException}: backpressure, never an unbounded queue). Puts, removes, drops and relocations
+ * All methods are thread-safe and blocking (they do disk I/O): callers keep them off event loops (the daemon runs
+ * them on its blocking pool). {@link #readAll} reads its batches in parallel on the tier's bounded I/O pool
+ * ({@code ioThreads} threads, {@code ioQueue} queued batches; a batch the pool refuses is read in the caller's
+ * thread: {@link BatchReads}). Puts, removes, drops and relocations
  * of the same key are serialized by striped locks; reads take no per-key lock (a read that races a relocation,
  * drop or remove looks the key up again). The put that takes the log past its limit reclaims, after it released its
- * key's lock; a put that finds a reclaim under way does not wait for it. A background thread flushes the index.
+ * key's lock; a put that finds a reclaim under way does not wait for it ({@link Reclaimer}). A background thread
+ * flushes the index ({@link IndexFlusher}).
  * {@link #close()} waits for operations in flight and for that thread (before it takes the lifecycle write lock),
  * seals the active segment, flushes the index (so a clean shutdown scans no tail at the next open) and closes
  * RocksDB.
@@ -119,31 +119,17 @@ public final class NvmeTier implements Tier {
     final Map<BlockKey, Entry> index = new ConcurrentHashMap<>();
     final AtomicLong used = new AtomicLong();
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
-    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    /** Operations hold it shared; {@link #close} exclusively. */
+    final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final AtomicBoolean closed = new AtomicBoolean();
-    /** Payload bytes put since the last index flush. */
-    private final AtomicLong unflushed = new AtomicLong();
-    private static final ThreadLocal<Boolean> IN_IO_POOL = ThreadLocal.withInitial(() -> false);
 
     private final ThreadPoolExecutor io;
-    private final ExecutorService maintenance;
-    private CompletableFuture<Void> maintaining = CompletableFuture.completedFuture(null);
-    private final Object flushLock = new Object();
+    final IndexFlusher flusher;
+    private final BatchReads batchReads = new BatchReads(this);
     private final Reclaimer reclaimer;
     private final Recovery.Report opened;
+    final NvmeCounters counters = new NvmeCounters();
 
-    private final LongAdder hits = new LongAdder();
-    private final LongAdder misses = new LongAdder();
-    final LongAdder corrupt = new LongAdder();
-    final LongAdder errors = new LongAdder();
-    private final LongAdder busy = new LongAdder();
-    private final LongAdder indexFlushes = new LongAdder();
-    private final LongAdder payloadBytesWritten = new LongAdder();
-    private final LongAdder recordBytesWritten = new LongAdder();
-    private final LongAdder deviceBytesNew = new LongAdder();
-    private final LongAdder deviceBytesRelocated = new LongAdder();
-    private final LongAdder deviceBytesReinserted = new LongAdder();
-    private final LongAdder encodedBlocks = new LongAdder();
 
     private NvmeTier(NvmeTierConfig cfg) throws IOException, RocksDBException {
         this.cfg = cfg;
@@ -160,6 +146,7 @@ public final class NvmeTier implements Tier {
             throw e;
         }
         this.reclaimer = new Reclaimer(this);
+        this.flusher = new IndexFlusher(this);
         try {
             this.opened = Recovery.open(this);
         } catch (IOException | RuntimeException | RocksDBException e) {
@@ -169,11 +156,8 @@ public final class NvmeTier implements Tier {
         }
         AtomicInteger n = new AtomicInteger();
         this.io = new ThreadPoolExecutor(cfg.ioThreads(), cfg.ioThreads(), 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(cfg.ioQueue()), r -> daemon(() -> {
-                    IN_IO_POOL.set(true); // readAll on a pool thread must not wait for the pool
-                    r.run();
-                }, cfg.name() + "-io-" + n.incrementAndGet()));
-        this.maintenance = Executors.newSingleThreadExecutor(r -> daemon(r, cfg.name() + "-maintenance"));
+                new ArrayBlockingQueue<>(cfg.ioQueue()),
+                r -> daemon(BatchReads.poolThread(r), cfg.name() + "-io-" + n.incrementAndGet()));
     }
 
     /**
@@ -193,7 +177,7 @@ public final class NvmeTier implements Tier {
         }
     }
 
-    private static Thread daemon(Runnable r, String name) {
+    static Thread daemon(Runnable r, String name) {
         Thread t = new Thread(r, name);
         t.setDaemon(true);
         return t;
@@ -307,21 +291,19 @@ public final class NvmeTier implements Tier {
                 e = append(meta, record);
             } catch (IOException | RocksDBException ex) {
                 used.addAndGet(-fp);
-                errors.increment();
+                counters.errors.increment();
                 LOG.warn("{}: put {} failed: {}", cfg.name(), key.shortHex(), ex.toString());
                 return PutOutcome.FAILED;
             }
             index.put(key, e);
             segments.addLive(e.location(), key, true);
-            payloadBytesWritten.add(meta.length());
-            recordBytesWritten.add(recordLength);
-            deviceBytesNew.add(e.location().padded());
+            counters.payloadBytesWritten.add(meta.length());
+            counters.recordBytesWritten.add(recordLength);
+            counters.deviceBytesNew.add(e.location().padded());
             if (codecUsed != Codec.NONE) {
-                encodedBlocks.increment();
+                counters.encodedBlocks.increment();
             }
-            if (unflushed.addAndGet(meta.length()) >= cfg.effectiveWriteBufferBytes()) {
-                scheduleMaintenance();
-            }
+            flusher.added(meta.length());
             return PutOutcome.STORED;
         } finally {
             stripe.unlock();
@@ -332,7 +314,7 @@ public final class NvmeTier implements Tier {
      * Writes {@code record} to a segment, then its index record to RocksDB (in that order: an index record never
      * points at unwritten bytes). The caller holds the key's stripe lock and registers the entry as live.
      */
-    private Entry append(BlockMeta meta, ByteBuffer record) throws IOException, RocksDBException {
+    Entry append(BlockMeta meta, ByteBuffer record) throws IOException, RocksDBException {
         SegmentStore.Location loc = segments.reserve(record.remaining());
         try {
             segments.write(loc, record);
@@ -370,11 +352,11 @@ public final class NvmeTier implements Tier {
     }
 
     /** One block; the caller holds the lifecycle read lock. */
-    private ReadResult readOpen(BlockKey key) {
+    ReadResult readOpen(BlockKey key) {
         for (int attempt = 1; ; attempt++) {
             Entry e = index.get(key);
             if (e == null) {
-                misses.increment();
+                counters.misses.increment();
                 return ReadResult.miss();
             }
             SegmentStore.Location loc = e.location();
@@ -384,15 +366,15 @@ public final class NvmeTier implements Tier {
                 problem = segments.read(loc, buf) ? null : "record missing";
             } catch (java.nio.channels.ClosedByInterruptException | java.io.InterruptedIOException ex) {
                 pool.release(buf); // this thread was interrupted: an error, not a damaged block
-                errors.increment();
-                misses.increment();
+                counters.errors.increment();
+                counters.misses.increment();
                 return ReadResult.miss();
             } catch (IOException ex) {
                 problem = ex.toString();
             }
             ByteBuffer payload = problem == null ? RecordDescriptor.decode(buf, e.meta()) : null;
             if (payload != null) {
-                hits.increment();
+                counters.hits.increment();
                 reclaimer.hit(key);
                 if (!payload.isDirect()) {
                     pool.release(buf); // decoded into its own heap array
@@ -405,7 +387,7 @@ public final class NvmeTier implements Tier {
                 continue; // relocated or removed while we read: look again
             }
             if (index.get(key) != e) {
-                misses.increment();
+                counters.misses.increment();
                 return ReadResult.miss();
             }
             return dropCorrupt(key, e, problem == null ? "record failed verification" : problem);
@@ -414,125 +396,15 @@ public final class NvmeTier implements Tier {
 
     /**
      * Reads several blocks in batches of at most {@code maxBatchKeys} keys and {@code maxBatchBytes} payload
-     * bytes, each batch in segment order; several batches run in parallel on the I/O pool (the caller waits), so
-     * that a long prefix keeps more than one read in flight instead of paying one round trip per block.
+     * bytes, each batch in segment order, several batches in parallel on the I/O pool ({@link BatchReads}).
      */
     @Override
     public List<ReadResult> readAll(List<BlockKey> keys) {
-        List<List<BlockKey>> batches;
-        lifecycle.readLock().lock();
-        try {
-            checkOpen();
-            batches = batches(keys);
-            if (batches.size() == 1 || IN_IO_POOL.get()) {
-                List<ReadResult> out = new ArrayList<>(keys.size());
-                for (List<BlockKey> b : batches) {
-                    readBatch(b, out);
-                }
-                return out;
-            }
-        } finally {
-            lifecycle.readLock().unlock();
-        }
-        return join(readBatchesInParallel(batches));
-    }
-
-    /** Splits keys into batches of at most {@code maxBatchKeys} keys and {@code maxBatchBytes} bytes. */
-    private List<List<BlockKey>> batches(List<BlockKey> keys) {
-        List<List<BlockKey>> out = new ArrayList<>();
-        List<BlockKey> batch = new ArrayList<>();
-        long batchBytes = 0;
-        for (BlockKey k : keys) {
-            Entry e = index.get(k);
-            long len = e == null ? 0 : e.meta().length();
-            if (!batch.isEmpty() && (batch.size() >= cfg.maxBatchKeys() || batchBytes + len > cfg.maxBatchBytes())) {
-                out.add(batch);
-                batch = new ArrayList<>();
-                batchBytes = 0;
-            }
-            batch.add(k);
-            batchBytes += len;
-        }
-        if (!batch.isEmpty() || out.isEmpty()) {
-            out.add(batch);
-        }
-        return out;
-    }
-
-    /** One future per batch, on the I/O pool; a batch the pool refuses runs on the caller's thread. */
-    private List<CompletableFuture<List<ReadResult>>> readBatchesInParallel(List<List<BlockKey>> batches) {
-        List<CompletableFuture<List<ReadResult>>> parts = new ArrayList<>(batches.size());
-        for (List<BlockKey> b : batches) {
-            CompletableFuture<List<ReadResult>> f = submit(() -> readBatchOpen(b));
-            if (f.isCompletedExceptionally() && !closed.get()) {
-                f = CompletableFuture.completedFuture(readBatchOpen(b)); // queue full: read it here
-            }
-            parts.add(f);
-        }
-        return parts;
-    }
-
-    private List<ReadResult> readBatchOpen(List<BlockKey> b) {
-        lifecycle.readLock().lock();
-        try {
-            checkOpen();
-            List<ReadResult> out = new ArrayList<>(b.size());
-            readBatch(b, out);
-            return out;
-        } finally {
-            lifecycle.readLock().unlock();
-        }
-    }
-
-    /** Waits for every part, in order; if any failed, closes the handles of the others and rethrows. */
-    private static List<ReadResult> join(List<CompletableFuture<List<ReadResult>>> parts) {
-        List<ReadResult> out = new ArrayList<>();
-        RuntimeException failure = null;
-        for (CompletableFuture<List<ReadResult>> f : parts) {
-            try {
-                out.addAll(f.join());
-            } catch (java.util.concurrent.CompletionException e) {
-                failure = e.getCause() instanceof RuntimeException r ? r : e;
-            }
-        }
-        if (failure != null) {
-            out.stream().filter(ReadResult::isHit).forEach(r -> r.handle().close());
-            throw failure;
-        }
-        return out;
-    }
-
-    /** Reads one batch in (segment, offset) order, so that neighbouring records are read in disk order. */
-    private void readBatch(List<BlockKey> keys, List<ReadResult> out) {
-        Integer[] order = new Integer[keys.size()];
-        long[] segment = new long[keys.size()];
-        long[] offset = new long[keys.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-            Entry e = index.get(keys.get(i));
-            segment[i] = e == null ? -1 : e.location().segment();
-            offset[i] = e == null ? -1 : e.location().offset();
-        }
-        java.util.Arrays.sort(order, (x, y) -> segment[x] != segment[y] ? Long.compare(segment[x], segment[y])
-                : Long.compare(offset[x], offset[y]));
-        ReadResult[] results = new ReadResult[order.length];
-        try {
-            for (int i : order) {
-                results[i] = readOpen(keys.get(i));
-            }
-        } catch (RuntimeException e) {
-            for (ReadResult r : results) {
-                if (r != null && r.isHit()) {
-                    r.handle().close();
-                }
-            }
-            throw e;
-        }
-        out.addAll(java.util.Arrays.asList(results));
+        return batchReads.readAll(keys);
     }
 
     private ReadResult dropCorrupt(BlockKey key, Entry e, String why) {
-        corrupt.increment();
+        counters.corrupt.increment();
         LOG.warn("{}: block {} is corrupt ({}); dropped", cfg.name(), key.shortHex(), why);
         removeIf(key, e);
         return ReadResult.corrupt();
@@ -579,51 +451,12 @@ public final class NvmeTier implements Tier {
             try {
                 rocks.db.delete(rocks.meta, rocks.writeOptions, key.toBytes());
             } catch (RocksDBException ex) {
-                errors.increment(); // the record may come back at the next open; it still verifies or is dropped
+                counters.errors.increment(); // the record may come back at the next open; it still verifies or is dropped
                 LOG.warn("{}: delete {} failed: {}", cfg.name(), key.shortHex(), ex.toString());
             }
             segments.removeLive(e.location(), key);
             used.addAndGet(-footprint(e.meta().length()));
             return true;
-        } finally {
-            stripe.unlock();
-        }
-    }
-
-    /**
-     * Rewrites the block of {@code e} to the newest segment (a block that must stay while its segment is
-     * reclaimed, or with {@code reinsert} one that was read since it was written). Returns the device bytes written, 0 if the block is no longer {@code e} (nothing to do), or -1
-     * if it could not be moved (unreadable: counted corrupt; or a write error): the caller then drops it.
-     */
-    long relocate(BlockKey key, Entry e, boolean reinsert) {
-        ReentrantLock stripe = stripe(key);
-        stripe.lock();
-        try {
-            if (index.get(key) != e) {
-                return 0;
-            }
-            SegmentStore.Location from = e.location();
-            ByteBuffer buf = pool.acquire(from.padded());
-            try {
-                if (!segments.read(from, buf) || RecordDescriptor.decode(buf, e.meta()) == null) {
-                    corrupt.increment();
-                    LOG.warn("{}: block {} is corrupt (found while relocating); dropped", cfg.name(), key.shortHex());
-                    return -1;
-                }
-                buf.position(0).limit(from.length());
-                Entry moved = append(e.meta(), buf);
-                index.put(key, moved);
-                segments.addLive(moved.location(), key, true);
-                segments.removeLive(from, key);
-                (reinsert ? deviceBytesReinserted : deviceBytesRelocated).add(moved.location().padded());
-                return moved.location().padded();
-            } finally {
-                pool.release(buf);
-            }
-        } catch (IOException | RocksDBException ex) {
-            errors.increment();
-            LOG.warn("{}: relocating {} failed: {}", cfg.name(), key.shortHex(), ex.toString());
-            return -1;
         } finally {
             stripe.unlock();
         }
@@ -651,26 +484,12 @@ public final class NvmeTier implements Tier {
     public TierStats stats() {
         checkOpen();
         Map<String, Long> d = new LinkedHashMap<>();
-        d.put("errors", errors.sum());
-        d.put("busy", busy.sum());
-        d.put("index_flushes", indexFlushes.sum());
-        long payload = payloadBytesWritten.sum();
-        long news = deviceBytesNew.sum();
-        long relocated = deviceBytesRelocated.sum();
-        long reinserted = deviceBytesReinserted.sum();
-        long indexBytes = rocks.bytesWritten();
-        long device = news + relocated + reinserted + indexBytes;
-        d.put("payload_bytes_written", payload);
-        d.put("record_bytes_written", recordBytesWritten.sum());
-        d.put("device_bytes_written_new", news);
-        d.put("device_bytes_written_relocated", relocated);
-        d.put("device_bytes_written_reinserted", reinserted);
-        d.put("device_bytes_written_index", indexBytes);
-        d.put("device_bytes_written", device);
-        d.put("write_amplification_permille", payload == 0 ? 0 : device * 1000 / payload);
+        d.put("errors", counters.errors.sum());
+        d.put("busy", counters.busy.sum());
+        d.put("index_flushes", flusher.flushes());
+        counters.writeFigures(d, rocks.bytesWritten());
         reclaimer.stats(d);
         opened.stats(d);
-        d.put("encoded_blocks", encodedBlocks.sum());
         d.put("direct_io", rocks.directIo ? 1L : 0L);
         d.put("buffer_allocations", pool.allocations());
         d.put("buffer_pool_bytes", pool.pooledBytes());
@@ -686,37 +505,12 @@ public final class NvmeTier implements Tier {
         } finally {
             lifecycle.readLock().unlock();
         }
-        return new TierStats(cfg.name(), cfg.capacityBytes(), used.get(), index.size(), hits.sum(), misses.sum(),
-                corrupt.sum(), d);
+        return new TierStats(cfg.name(), cfg.capacityBytes(), used.get(), index.size(), counters.hits.sum(), counters.misses.sum(),
+                counters.corrupt.sum(), d);
     }
 
-    // ------------------------------------------------------------------------------------------------ async
-
-    /** {@link #read} on the tier's I/O pool. The caller owns the handle of a HIT once the future completes. */
-    public CompletableFuture<ReadResult> readAsync(BlockKey key) {
-        return submit(() -> read(key));
-    }
-
-    /** {@link #readAll} on the tier's I/O pool, batches in parallel. The caller owns every handle once it completes. */
-    public CompletableFuture<List<ReadResult>> readAllAsync(List<BlockKey> keys) {
-        checkOpen();
-        List<CompletableFuture<List<ReadResult>>> parts = new ArrayList<>();
-        for (List<BlockKey> b : batches(List.copyOf(keys))) {
-            parts.add(submit(() -> readBatchOpen(b)));
-        }
-        return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0])).handle((v, t) -> join(parts));
-    }
-
-    /**
-     * {@link #put} on the tier's I/O pool. The caller must not change {@code payload}'s bytes until the future
-     * completes.
-     */
-    public CompletableFuture<PutOutcome> putAsync(BlockMeta meta, ByteBuffer payload) {
-        ByteBuffer view = payload.duplicate();
-        return submit(() -> put(meta, view));
-    }
-
-    private <T> CompletableFuture<T> submit(Supplier<T> op) {
+    /** Runs {@code op} on the tier's I/O pool; a full pool fails the future at once (counted as busy). */
+    <T> CompletableFuture<T> submit(Supplier<T> op) {
         checkOpen();
         CompletableFuture<T> f = new CompletableFuture<>();
         try {
@@ -728,56 +522,13 @@ public final class NvmeTier implements Tier {
                 }
             });
         } catch (RejectedExecutionException e) {
-            busy.increment();
+            counters.busy.increment();
             f.completeExceptionally(closed.get() ? new TierClosedException("tier " + cfg.name()) : e);
         }
         return f;
     }
 
-
     // ------------------------------------------------------------------------------------------ maintenance
-
-    /** Starts a background index flush unless one is running; returns it. */
-    private synchronized CompletableFuture<Void> scheduleMaintenance() {
-        if (!maintaining.isDone() || closed.get()) {
-            return maintaining;
-        }
-        try {
-            maintaining = CompletableFuture.runAsync(this::maintain, maintenance);
-        } catch (RejectedExecutionException e) {
-            return CompletableFuture.completedFuture(null); // closing
-        }
-        return maintaining;
-    }
-
-    private void maintain() {
-        try {
-            if (unflushed.get() >= cfg.effectiveWriteBufferBytes() && !closed.get()) {
-                flushIndex();
-            }
-        } catch (RocksDBException | IOException | RuntimeException e) {
-            if (!closed.get()) {
-                errors.increment();
-                LOG.warn("{}: index flush failed: {}", cfg.name(), e.toString());
-            }
-        }
-    }
-
-    /**
-     * Makes the index durable up to a checkpoint: notes the oldest segment that may hold records not yet indexed,
-     * syncs the active segment, puts the checkpoint and flushes the memtable. Every record in a segment below the
-     * checkpoint had its index record put before the checkpoint, so the flush makes it durable too.
-     */
-    void flushIndex() throws IOException, RocksDBException {
-        synchronized (flushLock) { // not the tier's monitor: scheduleMaintenance (on the put path) takes that
-            unflushed.set(0);
-            RocksStore.Checkpoint c = new RocksStore.Checkpoint(segments.tailFrom(), segments.nextId());
-            segments.force();
-            rocks.writeCheckpoint(c);
-            rocks.flush();
-            indexFlushes.increment();
-        }
-    }
 
     /**
      * Flushes and compacts the index now and waits (tests, benchmarks, operators). Segment space is not touched:
@@ -787,10 +538,10 @@ public final class NvmeTier implements Tier {
         lifecycle.readLock().lock();
         try {
             checkOpen();
-            flushIndex();
+            flusher.flush();
             rocks.compact();
         } catch (IOException | RocksDBException e) {
-            errors.increment();
+            counters.errors.increment();
             throw new UncheckedIOException(new IOException("compaction failed", e));
         } finally {
             lifecycle.readLock().unlock();
@@ -802,9 +553,9 @@ public final class NvmeTier implements Tier {
         lifecycle.readLock().lock();
         try {
             checkOpen();
-            flushIndex();
+            flusher.flush();
         } catch (IOException | RocksDBException e) {
-            errors.increment();
+            counters.errors.increment();
             throw new UncheckedIOException(new IOException("flush failed", e));
         } finally {
             lifecycle.readLock().unlock();
@@ -819,16 +570,16 @@ public final class NvmeTier implements Tier {
             return;
         }
         io.shutdown();
-        maintenance.shutdown();
+        flusher.shutdown();
         // Before the write lock: a background step that needs the read lock must not wait for close while close
         // waits for it (the 60 s hang of issue 15, NvmeCloseTest).
         awaitQuietly(io);
-        awaitQuietly(maintenance);
+        flusher.awaitStopped();
         lifecycle.writeLock().lock();
         try {
             try {
                 segments.sealActive(); // nothing in flight: the checkpoint then covers every segment
-                flushIndex(); // the next open scans no tail (and undoes no remove)
+                flusher.flush(); // the next open scans no tail (and undoes no remove)
             } catch (IOException | RocksDBException e) {
                 LOG.warn("{}: flush at close failed: {}", cfg.name(), e.toString());
             }
@@ -842,7 +593,7 @@ public final class NvmeTier implements Tier {
         }
     }
 
-    private static void awaitQuietly(ExecutorService ex) {
+    static void awaitQuietly(ExecutorService ex) {
         try {
             if (!ex.awaitTermination(60, TimeUnit.SECONDS)) {
                 LOG.warn("executor did not stop within 60 s");
@@ -852,13 +603,19 @@ public final class NvmeTier implements Tier {
         }
     }
 
-    private void checkOpen() {
+    void checkOpen() {
         if (closed.get()) {
             throw new TierClosedException("tier " + cfg.name());
         }
     }
 
-    private ReentrantLock stripe(BlockKey key) {
+    /** True once {@link #close} has begun. */
+    boolean isClosed() {
+        return closed.get();
+    }
+
+    /** The lock that serializes puts, removes, drops and relocations of {@code key}. */
+    ReentrantLock stripe(BlockKey key) {
         return stripes[(key.hashCode() & 0x7fffffff) % STRIPES];
     }
 }

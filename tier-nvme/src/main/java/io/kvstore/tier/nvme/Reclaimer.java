@@ -1,11 +1,14 @@
 package io.kvstore.tier.nvme;
 
 import io.kvstore.core.key.BlockKey;
+import org.rocksdb.RocksDBException;
 import io.kvstore.core.tier.TierDropListener;
 import io.kvstore.tier.nvme.MetaDescriptor.Entry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -187,11 +190,51 @@ final class Reclaimer {
 
     /** Rewrites the block to the newest segment; returns {@link NvmeTier#relocate}'s answer and counts a success. */
     private long keep(BlockKey key, Entry e, boolean reinsert, LongAdder kept) {
-        long n = tier.relocate(key, e, reinsert);
+        long n = relocate(key, e, reinsert);
         if (n > 0) {
             kept.increment();
         }
         return n;
+    }
+
+    /**
+     * Rewrites the block of {@code e} to the newest segment (a block that must stay while its segment is
+     * reclaimed, or with {@code reinsert} one that was read since it was written). Returns the device bytes written, 0 if the block is no longer {@code e} (nothing to do), or -1
+     * if it could not be moved (unreadable: counted corrupt; or a write error): the caller then drops it.
+     */
+    private long relocate(BlockKey key, Entry e, boolean reinsert) {
+        ReentrantLock stripe = tier.stripe(key);
+        stripe.lock();
+        try {
+            if (tier.index.get(key) != e) {
+                return 0;
+            }
+            SegmentStore.Location from = e.location();
+            ByteBuffer buf = tier.pool.acquire(from.padded());
+            try {
+                if (!tier.segments.read(from, buf) || RecordDescriptor.decode(buf, e.meta()) == null) {
+                    tier.counters.corrupt.increment();
+                    LOG.warn("{}: block {} is corrupt (found while relocating); dropped", tier.cfg.name(),
+                            key.shortHex());
+                    return -1;
+                }
+                buf.position(0).limit(from.length());
+                Entry moved = tier.append(e.meta(), buf);
+                tier.index.put(key, moved);
+                tier.segments.addLive(moved.location(), key, true);
+                tier.segments.removeLive(from, key);
+                (reinsert ? tier.counters.deviceBytesReinserted : tier.counters.deviceBytesRelocated).add(moved.location().padded());
+                return moved.location().padded();
+            } finally {
+                tier.pool.release(buf);
+            }
+        } catch (IOException | RocksDBException ex) {
+            tier.counters.errors.increment();
+            LOG.warn("{}: relocating {} failed: {}", tier.cfg.name(), key.shortHex(), ex.toString());
+            return -1;
+        } finally {
+            stripe.unlock();
+        }
     }
 
     void stats(Map<String, Long> d) {

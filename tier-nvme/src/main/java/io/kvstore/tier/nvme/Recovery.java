@@ -111,7 +111,7 @@ final class Recovery {
             trimmed = true;
         }
         if (formatted || trimmed || corrupt + stale + recovered + torn > 0) {
-            tier.flushIndex();
+            tier.flusher.flush();
         }
         long ms = (System.nanoTime() - t0) / 1_000_000;
         if (recovered + stale + corrupt + torn > 0 || trimmed) {

@@ -103,13 +103,6 @@ class NvmeTierTest extends TierContractTest {
                 .ioThreads(2).ioQueue(2).build());
         tier = small;
         assertInOrder(small.readAll(keys));
-        // the async variant never runs on the caller: a full pool fails the future (backpressure)
-        assertThatThrownBy(() -> small.readAllAsync(keys).get(10, TimeUnit.SECONDS))
-                .hasCauseInstanceOf(RejectedExecutionException.class);
-        small.close();
-        NvmeTier t = NvmeTier.open(NvmeTierConfig.builder(dir.resolve("db"), 64L << 20).maxBatchKeys(2).build());
-        tier = t;
-        assertInOrder(t.readAllAsync(keys).get(10, TimeUnit.SECONDS));
     }
 
     private static void assertInOrder(List<ReadResult> rs) {
@@ -121,22 +114,6 @@ class NvmeTierTest extends TierContractTest {
                     assertThat(h.payload()).isEqualTo(payloadOf(i < 7 ? i : i - 1));
                 }
             }
-        }
-    }
-
-    @Test
-    void asyncApiRunsOnTheTierPool() throws Exception {
-        NvmeTier t = (NvmeTier) tier;
-        assertThat(t.putAsync(Blocks.meta(1, BLOCK), payloadOf(1)).get(10, TimeUnit.SECONDS))
-                .isEqualTo(PutOutcome.STORED);
-        CompletableFuture<List<ReadResult>> all = t.readAllAsync(List.of(Blocks.key(1), Blocks.key(2)));
-        List<ReadResult> rs = all.get(10, TimeUnit.SECONDS);
-        assertThat(rs.get(1).outcome()).isEqualTo(ReadResult.Outcome.MISS);
-        try (BlockHandle h = rs.get(0).handle()) {
-            assertThat(h.payload()).isEqualTo(payloadOf(1));
-        }
-        try (BlockHandle h = t.readAsync(Blocks.key(1)).get(10, TimeUnit.SECONDS).handle()) {
-            assertThat(h.payload()).isEqualTo(payloadOf(1));
         }
     }
 

@@ -1,0 +1,153 @@
+package io.kvstore.tier.nvme;
+
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.tier.ReadResult;
+import io.kvstore.tier.nvme.MetaDescriptor.Entry;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * The batched read of an {@link NvmeTier} ({@link NvmeTier#readAll}): the keys are split into batches of at most
+ * {@code maxBatchKeys} keys and {@code maxBatchBytes} payload bytes, each batch is read in (segment, offset) order so
+ * that neighbouring records are read in disk order, and several batches run in parallel on the tier's I/O pool while
+ * the caller waits, so that a long prefix keeps more than one read in flight instead of paying one round trip per
+ * block. A batch the pool refuses (its queue is full) is read in the caller's thread, and a read that is already on
+ * a pool thread never waits for the pool. Results come back in the order of the keys; if a batch fails, the handles
+ * of the others are closed and the failure is rethrown.
+ */
+final class BatchReads {
+
+    private static final ThreadLocal<Boolean> IN_IO_POOL = ThreadLocal.withInitial(() -> false);
+
+    private final NvmeTier tier;
+
+    BatchReads(NvmeTier tier) {
+        this.tier = tier;
+    }
+
+    /** {@code task} marked as running on the tier's I/O pool (its thread factory wraps every worker with this). */
+    static Runnable poolThread(Runnable task) {
+        return () -> {
+            IN_IO_POOL.set(true); // readAll on a pool thread must not wait for the pool
+            task.run();
+        };
+    }
+
+    List<ReadResult> readAll(List<BlockKey> keys) {
+        List<List<BlockKey>> batches;
+        tier.lifecycle.readLock().lock();
+        try {
+            tier.checkOpen();
+            batches = batches(keys);
+            if (batches.size() == 1 || IN_IO_POOL.get()) {
+                List<ReadResult> out = new ArrayList<>(keys.size());
+                for (List<BlockKey> b : batches) {
+                    readBatch(b, out);
+                }
+                return out;
+            }
+        } finally {
+            tier.lifecycle.readLock().unlock();
+        }
+        return join(readInParallel(batches));
+    }
+
+    /** Splits keys into batches of at most {@code maxBatchKeys} keys and {@code maxBatchBytes} bytes. */
+    private List<List<BlockKey>> batches(List<BlockKey> keys) {
+        List<List<BlockKey>> out = new ArrayList<>();
+        List<BlockKey> batch = new ArrayList<>();
+        long batchBytes = 0;
+        for (BlockKey k : keys) {
+            Entry e = tier.index.get(k);
+            long len = e == null ? 0 : e.meta().length();
+            if (!batch.isEmpty() && (batch.size() >= tier.cfg.maxBatchKeys()
+                    || batchBytes + len > tier.cfg.maxBatchBytes())) {
+                out.add(batch);
+                batch = new ArrayList<>();
+                batchBytes = 0;
+            }
+            batch.add(k);
+            batchBytes += len;
+        }
+        if (!batch.isEmpty() || out.isEmpty()) {
+            out.add(batch);
+        }
+        return out;
+    }
+
+    /** One future per batch, on the I/O pool; a batch the pool refuses runs on the caller's thread. */
+    private List<CompletableFuture<List<ReadResult>>> readInParallel(List<List<BlockKey>> batches) {
+        List<CompletableFuture<List<ReadResult>>> parts = new ArrayList<>(batches.size());
+        for (List<BlockKey> b : batches) {
+            CompletableFuture<List<ReadResult>> f = tier.submit(() -> readBatchOpen(b));
+            if (f.isCompletedExceptionally() && !tier.isClosed()) {
+                f = CompletableFuture.completedFuture(readBatchOpen(b)); // queue full: read it here
+            }
+            parts.add(f);
+        }
+        return parts;
+    }
+
+    private List<ReadResult> readBatchOpen(List<BlockKey> b) {
+        tier.lifecycle.readLock().lock();
+        try {
+            tier.checkOpen();
+            List<ReadResult> out = new ArrayList<>(b.size());
+            readBatch(b, out);
+            return out;
+        } finally {
+            tier.lifecycle.readLock().unlock();
+        }
+    }
+
+    /** Waits for every part, in order; if any failed, closes the handles of the others and rethrows. */
+    private static List<ReadResult> join(List<CompletableFuture<List<ReadResult>>> parts) {
+        List<ReadResult> out = new ArrayList<>();
+        RuntimeException failure = null;
+        for (CompletableFuture<List<ReadResult>> f : parts) {
+            try {
+                out.addAll(f.join());
+            } catch (CompletionException e) {
+                failure = e.getCause() instanceof RuntimeException r ? r : e;
+            }
+        }
+        if (failure != null) {
+            out.stream().filter(ReadResult::isHit).forEach(r -> r.handle().close());
+            throw failure;
+        }
+        return out;
+    }
+
+    /** Reads one batch in (segment, offset) order; the caller holds the lifecycle read lock. */
+    private void readBatch(List<BlockKey> keys, List<ReadResult> out) {
+        Integer[] order = new Integer[keys.size()];
+        long[] segment = new long[keys.size()];
+        long[] offset = new long[keys.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+            Entry e = tier.index.get(keys.get(i));
+            segment[i] = e == null ? -1 : e.location().segment();
+            offset[i] = e == null ? -1 : e.location().offset();
+        }
+        Arrays.sort(order, (x, y) -> segment[x] != segment[y] ? Long.compare(segment[x], segment[y])
+                : Long.compare(offset[x], offset[y]));
+        ReadResult[] results = new ReadResult[order.length];
+        try {
+            for (int i : order) {
+                results[i] = tier.readOpen(keys.get(i));
+            }
+        } catch (RuntimeException e) {
+            for (ReadResult r : results) {
+                if (r != null && r.isHit()) {
+                    r.handle().close();
+                }
+            }
+            throw e;
+        }
+        out.addAll(Arrays.asList(results));
+    }
+}
