@@ -19,10 +19,7 @@ final class Report {
 
     /** The median of the finite values; NaN when there is none. */
     static double median(List<Double> xs) {
-        double[] a = xs.stream().filter(x -> x != null && Double.isFinite(x)).mapToDouble(Double::doubleValue)
-                .sorted().toArray();
-        int n = a.length;
-        return n == 0 ? Double.NaN : n % 2 == 1 ? a[n / 2] : (a[n / 2 - 1] + a[n / 2]) / 2;
+        return io.kvstore.bench.Medians.of(xs);
     }
 
     /**

@@ -59,8 +59,6 @@ public final class Measure {
 
     /** The median of {@code xs}. */
     public static double median(List<Double> xs) {
-        double[] a = xs.stream().mapToDouble(Double::doubleValue).sorted().toArray();
-        int n = a.length;
-        return n == 0 ? Double.NaN : n % 2 == 1 ? a[n / 2] : (a[n / 2 - 1] + a[n / 2]) / 2;
+        return io.kvstore.bench.Medians.of(xs);
     }
 }

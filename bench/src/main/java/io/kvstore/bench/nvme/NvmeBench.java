@@ -263,7 +263,7 @@ public final class NvmeBench {
     }
 
     static double median(double[] v) {
-        return CodecBench.median(v);
+        return io.kvstore.bench.Medians.of(v);
     }
 
     static void deleteTree(Path p) throws IOException {

@@ -7,7 +7,6 @@ import io.kvstore.tier.dram.DramTier;
 import io.kvstore.tier.dram.DramTierConfig;
 
 import java.nio.ByteBuffer;
-import java.util.Arrays;
 
 /**
  * Put against memcpy, interleaved: short rounds of plain copies and of DRAM-tier puts alternate (in alternating
@@ -80,8 +79,6 @@ final class PairedPutRun {
     }
 
     private static double median(double[] v) {
-        double[] s = v.clone();
-        Arrays.sort(s);
-        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+        return io.kvstore.bench.Medians.of(v);
     }
 }
