@@ -53,7 +53,8 @@ class KvctlTest {
         server = TestServers.start(TestServers.config(dir.resolve("data")).assignment("dramCapacityBytes=1MiB")
                 .assignment("nvmeCapacityBytes=1100KiB") // 4 blocks plus the NVMe record headers
                 .assignment("dramPolicy=lru").assignment("nvmePolicy=lru") // outputs below name the policy
-                .assignment("putBlocksInFlight=1")); // every figure below depends on the order blocks were placed
+                .assignment("putBlocksInFlight=1") // every figure below depends on the order blocks were placed
+                .assignment("demotionThreads=0")); // and on where, the moment each PUT returns
         DemoLoad.Loaded loaded = DemoLoad.load("127.0.0.1", server.port());
         chainA = loaded.chainA();
         chainB = loaded.chainB();

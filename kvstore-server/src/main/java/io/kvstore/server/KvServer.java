@@ -49,6 +49,7 @@ public final class KvServer implements AutoCloseable {
     private final List<TierFactory.Level> levels;
     private final TenantQuotas quotas;
     private final ThreadPoolExecutor promotions;
+    private final ThreadPoolExecutor demotions;
     private final TieredStore store;
     private final KvEventPublisher events;
     private final NetServer net;
@@ -62,16 +63,24 @@ public final class KvServer implements AutoCloseable {
         this.levels = TierFactory.build(config);
         this.quotas = new TenantQuotas(config.tenantQuotaBytes());
         this.promotions = promotionPool();
+        this.demotions = demotionPool(config.demotionThreads());
         this.events = config.kvEvents().enabled() ? new KvEventPublisher(config.kvEvents()) : null;
         List<StoreEventListener> listeners = new ArrayList<>(List.of(metrics.storeListener(), history, quotas::onEvent));
         if (events != null) {
             listeners.add(events.listener());
         }
         try {
+            boolean demote = config.demotionThreads() > 0;
             this.store = TieredStore.builder()
                     .promotions(promotions)
                     .listener(StoreEventListeners.all(listeners))
-                    .with(b -> TierFactory.specs(levels).forEach(b::tier)).build();
+                    .with(b -> {
+                        if (demote) {
+                            b.demoter(demotions, config.demotionThreads());
+                        }
+                    })
+                    .with(b -> TierFactory.specs(levels, demote ? config.demotionHeadroomPercent() : 0)
+                            .forEach(b::tier)).build();
         } catch (RuntimeException e) {
             if (events != null) {
                 events.close();
@@ -100,6 +109,21 @@ public final class KvServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         }, new ThreadPoolExecutor.AbortPolicy());
+    }
+
+    /**
+     * The threads that move the victims of writes down a level ({@code demotionThreads}; the store runs at most
+     * that many demoter tasks, each draining its level's queue, so the queue here stays short). Unbounded queue:
+     * a task is submitted only when fewer than {@code demotionThreads} run.
+     */
+    private static ThreadPoolExecutor demotionPool(int threads) {
+        AtomicInteger n = new AtomicInteger();
+        return new ThreadPoolExecutor(Math.max(threads, 1), Math.max(threads, 1), 30, TimeUnit.SECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, "kvstore-demote-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
     }
 
     /** Binds the data port and, unless {@code adminPort} is -1, the admin port. */
@@ -198,6 +222,7 @@ public final class KvServer implements AutoCloseable {
         doors.close();
         net.close();
         promotions.shutdownNow();
+        demotions.shutdown(); // the store's close stops its demoters; moves under way finish
         if (events != null) {
             events.close();
         }

@@ -2,6 +2,8 @@ package io.kvstore.core.store;
 
 import io.kvstore.core.tier.Tier;
 
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 
 /** One level of the store: its tier, the gate to its policy, watermarks in bytes, and its counters. */
@@ -28,7 +30,13 @@ final class Level {
     final LongAdder corrupt = new LongAdder();
     final LongAdder tierDropped = new LongAdder();
     final LongAdder copiesDropped = new LongAdder();
-    final java.util.concurrent.atomic.AtomicInteger movesInFlight = new java.util.concurrent.atomic.AtomicInteger();
+    final LongAdder demotionFailures = new LongAdder();
+    /** Victims chosen here and being moved out, queued for the demoters included. */
+    final AtomicInteger movesInFlight = new AtomicInteger();
+    /** Victims chosen here whose move a demoter (or a writer that needs their room) has yet to start. */
+    final ConcurrentLinkedQueue<Entry> demotions = new ConcurrentLinkedQueue<>();
+    /** Demoter tasks working on {@link #demotions}. */
+    final AtomicInteger demoters = new AtomicInteger();
 
     Level(int index, TierSpec spec) {
         this.index = index;

@@ -28,6 +28,13 @@ import java.util.function.Predicate;
  * deletes made meanwhile), <em>release</em> (the source tier forgets the bytes; a reader holding a handle keeps
  * them). Writers thus make room for themselves, each in its own thread, beside every other writer and reader.
  *
+ * <p>With a {@code demoter} executor, the victims a write chooses in a level that has a level below are not moved
+ * by the writer: they are queued for up to {@code maxDemoters} demoter tasks, and the write goes on as soon as its
+ * own bytes fit. A level then needs headroom (a high watermark under 1) for victims on their way down, and a
+ * writer that finds no room takes queued victims and moves them itself, so demoters that fall behind slow the
+ * writers down (backpressure) instead of failing them. Without a demoter (the simulator, most tests) every move
+ * happens in the thread that caused it, deterministically.
+ *
  * <p>Promotion of a hit runs on the {@code promotions} executor (in the daemon a small bounded pool, so that a
  * DRAM hit served on an event loop never copies or demotes there; in the simulator the calling thread). It
  * moves the block up, except out of a level that {@link TierSpec#keepsPromotedCopies() keeps promoted copies}:
@@ -40,18 +47,27 @@ final class Mover {
     private static final int PUT_ATTEMPTS = 200;
     private static final long PUT_RETRY_PARK_NANOS = 50_000;
 
+    private static final System.Logger LOG = System.getLogger(Mover.class.getName());
+
     private final Directory directory;
     private final List<Level> levels;
     private final NanoClock clock;
     private final StoreEvents events;
     private final Executor promotions;
+    /** Runs demoter tasks, or null: every victim is moved by the thread that chose it. */
+    private final Executor demoter;
+    private final int maxDemoters;
+    private volatile boolean stopping;
 
-    Mover(Directory directory, List<Level> levels, NanoClock clock, StoreEvents events, Executor promotions) {
+    Mover(Directory directory, List<Level> levels, NanoClock clock, StoreEvents events, Executor promotions,
+          Executor demoter, int maxDemoters) {
         this.directory = directory;
         this.levels = levels;
         this.clock = clock;
         this.events = events;
         this.promotions = promotions;
+        this.demoter = demoter;
+        this.maxDemoters = maxDemoters;
     }
 
     // --------------------------------------------------------------------------------------------------- writes
@@ -72,14 +88,20 @@ final class Mover {
         if (victims == null) {
             return PutStatus.REJECTED;
         }
-        moveOut(level, marker.chosen(victims));
+        demoteOrQueue(level, marker.chosen(victims));
         e.awaitReleased(level.index); // a copy this block left here a moment ago is still being removed
         PutOutcome o = tier.put(e.meta, payload);
-        for (int attempt = 1; o == PutOutcome.NO_CAPACITY && attempt < PUT_ATTEMPTS; attempt++) {
-            if (level.movesInFlight.get() > 0) {
-                LockSupport.parkNanos(PUT_RETRY_PARK_NANOS); // other writers' victims are on their way out
-            } else if (!evict(level, fp, key)) { // fragmented or miscounted: free more than the block
-                break;
+        for (int attempt = 1; o == PutOutcome.NO_CAPACITY && attempt < PUT_ATTEMPTS; ) {
+            Entry queued = level.demotions.poll();
+            if (queued != null) { // the demoters are behind: move one of the queued victims in this thread
+                moveCounted(level, queued);
+            } else {
+                attempt++;
+                if (level.movesInFlight.get() > 0) {
+                    LockSupport.parkNanos(PUT_RETRY_PARK_NANOS); // other writers' victims are on their way out
+                } else if (!evict(level, fp, key)) { // fragmented or miscounted: free more than the block
+                    break;
+                }
             }
             o = tier.put(e.meta, payload);
         }
@@ -118,11 +140,92 @@ final class Mover {
     void moveOut(Level from, List<Entry> victims) {
         for (Entry v : victims) {
             from.movesInFlight.incrementAndGet();
-            try {
-                demoteOrDrop(from, v);
-            } finally {
-                from.movesInFlight.decrementAndGet();
+            moveCounted(from, v);
+        }
+    }
+
+    /** Moves one victim already counted in {@code movesInFlight}, and ends its turn on the entry. */
+    private void moveCounted(Level from, Entry v) {
+        try {
+            demoteOrDrop(from, v);
+        } finally {
+            from.movesInFlight.decrementAndGet();
+            directory.exit(v);
+        }
+    }
+
+    /** Moves the victims now, or queues them for the demoters if there are some and a level below to move to. */
+    private void demoteOrQueue(Level from, List<Entry> victims) {
+        if (demoter == null || from.index + 1 >= levels.size() || victims.isEmpty()) {
+            moveOut(from, victims);
+            return;
+        }
+        for (Entry v : victims) {
+            from.movesInFlight.incrementAndGet();
+            from.demotions.add(v);
+        }
+        startDemoters(from);
+    }
+
+    /** Starts demoter tasks on {@code from}'s queue, up to {@code maxDemoters} at once. */
+    private void startDemoters(Level from) {
+        for (int n; (n = from.demoters.get()) < maxDemoters && !from.demotions.isEmpty(); ) {
+            if (from.demoters.compareAndSet(n, n + 1)) {
+                try {
+                    demoter.execute(() -> demote(from));
+                } catch (RejectedExecutionException closed) {
+                    from.demoters.decrementAndGet();
+                    return; // the writers that need the room move the queued victims themselves
+                }
+            }
+        }
+    }
+
+    /** A demoter task: moves queued victims until the queue is empty (or the store stops). */
+    private void demote(Level from) {
+        for (; ; ) {
+            for (Entry v; !stopping && (v = from.demotions.poll()) != null; ) {
+                try {
+                    moveCounted(from, v);
+                } catch (RuntimeException ex) { // a tier failed: the victim stays where it is
+                    from.demotionFailures.increment();
+                    if (!stopping) {
+                        LOG.log(System.Logger.Level.WARNING, "demoting a block out of " + from.name() + " failed", ex);
+                    }
+                }
+            }
+            from.demoters.decrementAndGet();
+            // a victim queued after the last poll by a writer that saw this task still running: take it too
+            int n = from.demoters.get();
+            if (stopping || from.demotions.isEmpty() || n >= maxDemoters || !from.demoters.compareAndSet(n, n + 1)) {
+                return;
+            }
+        }
+    }
+
+    /** Moves every queued victim of {@code level} in this thread (before a drain: they are already chosen). */
+    void demoteQueued(Level level) {
+        for (Entry v; (v = level.demotions.poll()) != null; ) {
+            moveCounted(level, v);
+        }
+    }
+
+    /**
+     * Stops the demoters: queued victims stay where they are (still readable; a persistent tier finds them
+     * there at the next open), and moves under way finish, waiting at most {@code timeoutNanos}.
+     */
+    void stop(long timeoutNanos) {
+        stopping = true;
+        long deadline = System.nanoTime() + timeoutNanos;
+        for (Level l : levels) {
+            for (Entry v; (v = l.demotions.poll()) != null; ) {
+                v.unmarkMovingOut(l.index);
+                l.gate.retrack(candidate(l, v)); // its policy let it go when it was chosen
+                l.movesInFlight.decrementAndGet();
                 directory.exit(v);
+            }
+            while (l.demoters.get() > 0 && System.nanoTime() < deadline) {
+                LockSupport.parkNanos(1_000_000);
             }
         }
     }

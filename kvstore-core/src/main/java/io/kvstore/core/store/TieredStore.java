@@ -16,6 +16,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -33,8 +34,9 @@ import java.util.function.Predicate;
  *   <li>{@link Mover}: writes and moves. A put or a move reserves room in the target (admission and victim choice
  *       in one step under the target's gate), copies with no lock held (reads, O_DIRECT writes, network), then
  *       publishes the new copy on the entry in one step and releases the source. Each writer makes room for
- *       itself in its own thread, so writers do not queue behind each other's copies and readers never wait for
- *       any of them.</li>
+ *       itself, so writers do not queue behind each other's copies and readers never wait for any of them; with
+ *       a demoter ({@link Builder#demoter}) the victims are moved by demoter tasks while the writer writes its own
+ *       block into the level's headroom.</li>
  *   <li>{@link SharedTiers}: the rules for a tier other daemons write too; {@link Recovery}: the directory and
  *       policies rebuilt from persistent tiers at open; {@link StoreEvents}: the listener, guarded.</li>
  * </ul>
@@ -73,7 +75,8 @@ public final class TieredStore implements AutoCloseable {
     private final long orphansDropped;
     private volatile boolean closed;
 
-    private TieredStore(List<TierSpec> specs, NanoClock clock, StoreEventListener listener, Executor promotions) {
+    private TieredStore(List<TierSpec> specs, NanoClock clock, StoreEventListener listener, Executor promotions,
+                        Executor demoter, int maxDemoters) {
         if (specs.isEmpty()) {
             throw new IllegalArgumentException("a store needs at least one tier");
         }
@@ -90,7 +93,8 @@ public final class TieredStore implements AutoCloseable {
         this.levels = List.copyOf(ls);
         this.clock = Objects.requireNonNull(clock, "clock");
         this.events = new StoreEvents(Objects.requireNonNull(listener, "listener"), clock);
-        this.mover = new Mover(directory, levels, clock, events, Objects.requireNonNull(promotions, "promotions"));
+        this.mover = new Mover(directory, levels, clock, events, Objects.requireNonNull(promotions, "promotions"),
+                demoter, maxDemoters);
         this.shared = new SharedTiers(directory, levels, mover, events, clock);
         this.orphansDropped = Recovery.rebuild(directory, levels, mover, clock, shared.any());
         for (Level l : levels) {
@@ -348,6 +352,7 @@ public final class TieredStore implements AutoCloseable {
         for (Level level : levels) {
             if (level.name().equals(tierName)) {
                 long before = level.demotedOut.sum() + level.evicted.sum() + level.copiesDropped.sum();
+                mover.demoteQueued(level); // chosen already: the demoters would have moved them
                 while (mover.evict(level, Long.MAX_VALUE, null)) {
                     // until nothing evictable is left
                 }
@@ -448,6 +453,7 @@ public final class TieredStore implements AutoCloseable {
             }
             closed = true;
         }
+        mover.stop(TimeUnit.SECONDS.toNanos(5));
         directory.clear();
         RuntimeException first = null;
         for (int i = levels.size() - 1; i >= 0; i--) {
@@ -507,6 +513,8 @@ public final class TieredStore implements AutoCloseable {
         private NanoClock clock = NanoClock.system();
         private StoreEventListener listener = StoreEventListener.NONE;
         private Executor promotions = Runnable::run;
+        private Executor demoter;
+        private int maxDemoters;
 
         /** Adds the next level down. */
         public Builder tier(TierSpec spec) {
@@ -537,6 +545,21 @@ public final class TieredStore implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Moves the victims of writes out of every level but the last on {@code demoter}, by at most
+         * {@code maxConcurrent} tasks at once, instead of in the writer's thread: a write then waits only for its
+         * own bytes while the levels above the last keep headroom (a high watermark under 1) for the victims on
+         * their way down. By default (no demoter) every move runs in the thread that caused it.
+         */
+        public Builder demoter(Executor demoter, int maxConcurrent) {
+            if (maxConcurrent < 1) {
+                throw new IllegalArgumentException("maxConcurrent must be >= 1, was " + maxConcurrent);
+            }
+            this.demoter = Objects.requireNonNull(demoter, "demoter");
+            this.maxDemoters = maxConcurrent;
+            return this;
+        }
+
         /** Applies a change to this builder (for helpers that configure several things). */
         public Builder with(Consumer<Builder> change) {
             change.accept(this);
@@ -545,7 +568,7 @@ public final class TieredStore implements AutoCloseable {
 
         /** Builds the store and rebuilds its directory from what the tiers hold. */
         public TieredStore build() {
-            return new TieredStore(specs, clock, listener, promotions);
+            return new TieredStore(specs, clock, listener, promotions, demoter, maxDemoters);
         }
     }
 }

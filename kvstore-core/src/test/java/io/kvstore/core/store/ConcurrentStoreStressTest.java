@@ -58,6 +58,18 @@ class ConcurrentStoreStressTest {
     @ValueSource(strings = {"default", "lru", "fifo", "s3fifo", "sieve", "tinylfu", "gdsf", "arc"})
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
     void invariantsHoldUnderConcurrentLoad(String policy) throws Exception {
+        run(policy, false);
+    }
+
+    /** The same with the victims of writes moved by two demoter threads, as in the daemon. */
+    @ParameterizedTest
+    @ValueSource(strings = {"default", "lru", "s3fifo"})
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void invariantsHoldWithBackgroundDemotion(String policy) throws Exception {
+        run(policy, true);
+    }
+
+    private void run(String policy, boolean background) throws Exception {
         ManualClock clock = new ManualClock();
         AtomicLong ticks = new AtomicLong();
         List<CountingTier> tiers = List.of(new CountingTier(new HeapTier("hbm", 8 * BLOCK)),
@@ -74,7 +86,14 @@ class ConcurrentStoreStressTest {
                 }
             }
         };
+        ThreadPoolExecutor demoter = new ThreadPoolExecutor(2, 2, 0, TimeUnit.MILLISECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>());
         TieredStore store = TieredStore.builder().clock(clock).listener(listener).promotions(promotions)
+                .with(b -> {
+                    if (background) {
+                        b.demoter(demoter, 2);
+                    }
+                })
                 .tier(spec(tiers.get(0), policy).withWatermarks(0.9, 0.7))
                 .tier(spec(tiers.get(1), policy).withWatermarks(0.95, 0.8))
                 .tier(spec(tiers.get(2), policy).withPromotedCopies(true))
@@ -114,6 +133,8 @@ class ConcurrentStoreStressTest {
         assertThat(done.await(30, TimeUnit.SECONDS)).as("workers finished").isTrue();
         promotions.shutdown();
         assertThat(promotions.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+        demoter.shutdown();
+        assertThat(demoter.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
         assertThat(failures).as("failures seen while running").isEmpty();
 
         // quiet: every copy is known, every known block is readable and intact, no handle open

@@ -32,6 +32,10 @@ import java.util.Map;
  * @param maxKeysPerRequest largest key or block count of one request
  * @param maxPipelinedRequests requests queued per connection before the server stops reading it
  * @param putBlocksInFlight blocks of one connection's PUT stored at once; 1 = one after another, in frame order
+ * @param demotionThreads  threads that move the victims of writes down a level, so that a write waits only for its
+ *                         own bytes; 0 = each writer moves its victims itself
+ * @param demotionHeadroomPercent share of every level but the last kept free for victims on their way down (with
+ *                         demotion threads)
  * @param maxInFlightBytesPerConnection request bytes queued per connection before the server stops reading it
  * @param writeBufferLowBytes  outbound bytes under which a paused GET stream resumes
  * @param writeBufferHighBytes outbound bytes above which a GET stream pauses
@@ -58,7 +62,8 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
                            long hbmCapacityBytes, String hbmPolicy, long dramCapacityBytes, String dramPolicy,
                            long nvmeCapacityBytes, String nvmePolicy, String nvmeWalMode, String transport, int ioThreads,
                            int blockingThreads, int blockingQueueDepth, int maxFrameBytes, int maxKeysPerRequest,
-                           int maxPipelinedRequests, int putBlocksInFlight, long maxInFlightBytesPerConnection, int writeBufferLowBytes,
+                           int maxPipelinedRequests, int putBlocksInFlight, int demotionThreads,
+                           int demotionHeadroomPercent, long maxInFlightBytesPerConnection, int writeBufferLowBytes,
                            int writeBufferHighBytes, long maxLeaseMillis, long shutdownGraceMillis,
                            Map<String, List<String>> authTokens, Path dramSharedMemoryDir, boolean dramPersist,
                            Path dramPersistDir, Map<String, Long> tenantQuotaBytes, Remote remote,
@@ -228,6 +233,10 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
         atLeast("maxKeysPerRequest", maxKeysPerRequest, 1);
         atLeast("maxPipelinedRequests", maxPipelinedRequests, 1);
         atLeast("putBlocksInFlight", putBlocksInFlight, 1);
+        atLeast("demotionThreads", demotionThreads, 0);
+        if (demotionHeadroomPercent < 0 || demotionHeadroomPercent > 50) {
+            throw new ConfigException("demotionHeadroomPercent: must be in [0, 50], was " + demotionHeadroomPercent);
+        }
         atLeast("maxInFlightBytesPerConnection", maxInFlightBytesPerConnection, maxFrameBytes);
         atLeast("writeBufferLowBytes", writeBufferLowBytes, 1);
         atLeast("writeBufferHighBytes", writeBufferHighBytes, writeBufferLowBytes);

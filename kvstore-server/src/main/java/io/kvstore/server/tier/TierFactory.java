@@ -150,6 +150,19 @@ public final class TierFactory {
         return levels.stream().map(Level::spec).toList();
     }
 
+    /**
+     * The store's specs of {@code levels}, every level but the last keeping {@code headroomPercent} of its capacity
+     * free (its high and low watermarks) for victims the demotion threads are still moving down.
+     */
+    public static List<TierSpec> specs(List<Level> levels, int headroomPercent) {
+        double mark = 1 - headroomPercent / 100.0;
+        List<TierSpec> out = new java.util.ArrayList<>(specs(levels));
+        for (int i = 0; i + 1 < out.size() && headroomPercent > 0; i++) {
+            out.set(i, out.get(i).withWatermarks(mark, mark));
+        }
+        return out;
+    }
+
     static Level hbm(long capacity, EvictionPolicy<BlockKey> policy) {
         return new Level(TierSpec.of(new HbmSimTier(HbmSimConfig.of("hbm", capacity), NanoClock.system()), policy),
                 true, false);
