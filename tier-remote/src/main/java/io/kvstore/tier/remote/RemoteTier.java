@@ -14,7 +14,6 @@ import io.kvstore.tier.remote.BlockRecordDescriptor.Header;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.KeyScanCursor;
 import io.lettuce.core.KeyValue;
-import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScanArgs;
@@ -25,10 +24,8 @@ import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.cluster.ClusterClientOptions;
 import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
 import io.lettuce.core.cluster.RedisClusterClient;
-import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisAdvancedClusterAsyncCommands;
-import io.lettuce.core.cluster.models.partitions.RedisClusterNode;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
@@ -38,18 +35,14 @@ import org.slf4j.LoggerFactory;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
@@ -104,18 +97,13 @@ public final class RemoteTier implements Tier {
     private final StatefulRedisClusterConnection<byte[], byte[]> connection;
     private final RedisAdvancedClusterAsyncCommands<byte[], byte[]> redis;
     private final ReadBufferPool pool;
-    private final Map<String, CircuitBreaker> breakers = new ConcurrentHashMap<>();
-    private final Map<BlockKey, Long> ledger = new ConcurrentHashMap<>();
-    private final AtomicLong used = new AtomicLong();
+    private final ShardGuard guard;
+    private final WriteLedger ledger;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
     private final LongAdder corrupt = new LongAdder();
-    private final LongAdder timeouts = new LongAdder();
-    private final LongAdder errors = new LongAdder();
-    private final LongAdder rejectedByBreaker = new LongAdder();
     private final LongAdder partial = new LongAdder();
-    private final LongAdder oom = new LongAdder();
     private final LongAdder bytesWritten = new LongAdder();
     private final LongAdder bytesRead = new LongAdder();
     private final LongAdder raced = new LongAdder();
@@ -162,6 +150,8 @@ public final class RemoteTier implements Tier {
         }
         this.client = c;
         this.redis = connection.async();
+        this.guard = new ShardGuard(config.name(), config, clock, timeoutNanos, connection);
+        this.ledger = new WriteLedger(config.capacityBytes());
     }
 
     /**
@@ -194,13 +184,13 @@ public final class RemoteTier implements Tier {
     /** Footprint of the blocks in this node's ledger. */
     @Override
     public long usedBytes() {
-        return used.get();
+        return ledger.usedBytes();
     }
 
     /** Blocks in this node's ledger (not the cluster-wide count). */
     @Override
     public long blockCount() {
-        return ledger.size();
+        return ledger.blocks();
     }
 
     /** Payload, header and an estimate of Redis's per-key overhead for the header and each piece. */
@@ -229,25 +219,22 @@ public final class RemoteTier implements Tier {
         }
         BlockKey key = meta.key();
         // no shortcut through the ledger: Redis may have evicted a block this node wrote, and then it is re-sent
-        if (!reserve(fp)) {
+        if (!ledger.reserve(fp)) {
             return PutOutcome.NO_CAPACITY;
         }
         boolean keep = false;
         try {
             byte[] metaKey = BlockRecordDescriptor.metaKey(config.keyPrefix(), key);
-            PutOutcome o = guarded(metaKey, deadline -> write(meta, payload, metaKey, deadline), PutOutcome.FAILED);
+            PutOutcome o = guard.guarded(metaKey, deadline -> write(meta, payload, metaKey, deadline), PutOutcome.FAILED);
             if (o == PutOutcome.STORED) {
-                Long stale = ledger.put(key, fp); // an entry for a copy Redis had evicted is replaced
-                if (stale != null) {
-                    used.addAndGet(-stale);
-                }
+                ledger.stored(key, fp);
                 keep = true;
                 bytesWritten.add(meta.length());
             }
             return o;
         } finally {
             if (!keep) {
-                used.addAndGet(-fp);
+                ledger.unreserve(fp);
             }
         }
     }
@@ -287,13 +274,13 @@ public final class RemoteTier implements Tier {
     public ReadResult read(BlockKey key) {
         checkOpen();
         byte[] metaKey = BlockRecordDescriptor.metaKey(config.keyPrefix(), key);
-        ReadResult r = guarded(metaKey, deadline -> fetch(key, metaKey, deadline), ReadResult.miss());
+        ReadResult r = guard.guarded(metaKey, deadline -> fetch(key, metaKey, deadline), ReadResult.miss());
         switch (r.outcome()) {
             case HIT -> hits.increment();
             case MISS -> misses.increment();
             case CORRUPT -> {
                 corrupt.increment();
-                forget(key);
+                ledger.forget(key);
             }
         }
         return r;
@@ -302,7 +289,7 @@ public final class RemoteTier implements Tier {
     private ReadResult fetch(BlockKey key, byte[] metaKey, long deadline) throws Exception {
         byte[] hv = await(redis.get(metaKey), deadline);
         if (hv == null) {
-            forget(key);
+            ledger.forget(key);
             return ReadResult.miss();
         }
         Header h = BlockRecordDescriptor.decode(hv, key);
@@ -323,7 +310,7 @@ public final class RemoteTier implements Tier {
                 KeyValue<byte[], byte[]> kv = pieces.get(i);
                 if (!kv.hasValue()) {
                     partial.increment();
-                    forget(key);
+                    ledger.forget(key);
                     await(redis.del(allKeys(metaKey, pieceKeys)), deadline);
                     return ReadResult.miss();
                 }
@@ -356,14 +343,14 @@ public final class RemoteTier implements Tier {
     public Optional<BlockMeta> meta(BlockKey key) {
         checkOpen();
         byte[] metaKey = BlockRecordDescriptor.metaKey(config.keyPrefix(), key);
-        Optional<Header> h = guarded(metaKey,
+        Optional<Header> h = guard.guarded(metaKey,
                 deadline -> Optional.ofNullable(BlockRecordDescriptor.decode(await(redis.get(metaKey), deadline), key)),
                 null);
         if (h == null) {
             return Optional.empty(); // unknown: the shard did not answer in time; keep the ledger as it is
         }
         if (h.isEmpty()) {
-            forget(key);
+            ledger.forget(key);
         }
         return h.map(Header::meta);
     }
@@ -371,9 +358,9 @@ public final class RemoteTier implements Tier {
     @Override
     public boolean remove(BlockKey key) {
         checkOpen();
-        forget(key);
+        ledger.forget(key);
         byte[] metaKey = BlockRecordDescriptor.metaKey(config.keyPrefix(), key);
-        return guarded(metaKey, deadline -> {
+        return guard.guarded(metaKey, deadline -> {
             byte[] hv = await(redis.get(metaKey), deadline);
             if (hv == null) {
                 return false;
@@ -417,10 +404,10 @@ public final class RemoteTier implements Tier {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (TimeoutException e) {
-            timeouts.increment();
+            guard.timeouts.increment();
             LOG.warn("{}: cluster scan timed out; visit is partial", name());
         } catch (ExecutionException | RuntimeException e) {
-            errors.increment();
+            guard.errors.increment();
             LOG.warn("{}: cluster scan failed; visit is partial: {}", name(), e.toString());
         }
     }
@@ -436,23 +423,9 @@ public final class RemoteTier implements Tier {
      */
     @Override
     public TierStats stats() {
-        Set<String> masters = currentMasters();
-        long open = 0;
-        long openedTotal = 0;
-        for (Map.Entry<String, CircuitBreaker> e : breakers.entrySet()) {
-            openedTotal += e.getValue().openedCount();
-            if (masters.contains(e.getKey()) && e.getValue().state() != CircuitBreaker.State.CLOSED) {
-                open++;
-            }
-        }
         Map<String, Long> d = new LinkedHashMap<>();
-        d.put("timeouts_total", timeouts.sum());
-        d.put("errors_total", errors.sum());
-        d.put("breaker_open", open);
-        d.put("breaker_opened_total", openedTotal);
-        d.put("breaker_rejections_total", rejectedByBreaker.sum());
+        guard.stats(d);
         d.put("partial_total", partial.sum());
-        d.put("oom_total", oom.sum());
         d.put("raced_total", raced.sum());
         d.put("bytes_written_total", bytesWritten.sum());
         d.put("bytes_read_total", bytesRead.sum());
@@ -461,13 +434,13 @@ public final class RemoteTier implements Tier {
         d.put("read_pool_exhausted_total", pool.exhaustedCount());
         d.put("timeout_millis", config.timeoutMillis());
         d.put("write_budget_bytes", config.capacityBytes());
-        return new TierStats(name(), config.capacityBytes(), used.get(), ledger.size(), hits.sum(), misses.sum(),
-                corrupt.sum(), d);
+        return new TierStats(name(), config.capacityBytes(), ledger.usedBytes(), ledger.blocks(), hits.sum(),
+                misses.sum(), corrupt.sum(), d);
     }
 
     /** The breaker state of the shard that owns {@code key}'s slot (for tests and status pages). */
     String breakerState(BlockKey key) {
-        return breakerFor(BlockRecordDescriptor.metaKey(config.keyPrefix(), key)).state().name();
+        return guard.breakerFor(BlockRecordDescriptor.metaKey(config.keyPrefix(), key)).state().name();
     }
 
     /** The settings this tier runs with. */
@@ -487,92 +460,10 @@ public final class RemoteTier implements Tier {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
             resources.shutdown(0, 2, TimeUnit.SECONDS);
             ledger.clear();
-            used.set(0);
         }
     }
 
     // ------------------------------------------------------------------------------------------------ internals
-
-    /** One bounded remote operation. */
-    @FunctionalInterface
-    private interface RemoteCall<T> {
-        T run(long deadlineNanos) throws Exception;
-    }
-
-    /**
-     * Runs {@code call} against the shard that owns {@code routingKey} under its circuit breaker and a deadline;
-     * any failure (timeout, connection, cluster error) is counted and turned into {@code fallback}.
-     */
-    private <T> T guarded(byte[] routingKey, RemoteCall<T> call, T fallback) {
-        CircuitBreaker breaker = breakerFor(routingKey);
-        if (!breaker.tryAcquire()) {
-            rejectedByBreaker.increment();
-            return fallback;
-        }
-        try {
-            T result = call.run(clock.nanoTime() + timeoutNanos);
-            breaker.onSuccess();
-            return result;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            breaker.onSuccess(); // not the shard's fault; do not leave a half-open probe dangling
-            return fallback;
-        } catch (TimeoutException e) {
-            timeouts.increment();
-            failed(breaker);
-            return fallback;
-        } catch (ExecutionException e) {
-            return onError(e.getCause(), breaker, fallback);
-        } catch (Exception e) {
-            return onError(e, breaker, fallback);
-        }
-    }
-
-    @SuppressWarnings("unchecked")
-    private <T> T onError(Throwable cause, CircuitBreaker breaker, T fallback) {
-        if (cause instanceof RedisCommandExecutionException rce && rce.getMessage() != null
-                && rce.getMessage().startsWith("OOM")) {
-            oom.increment(); // the shard works, it is full and its maxmemory-policy is noeviction
-            breaker.onSuccess();
-            return fallback instanceof PutOutcome ? (T) PutOutcome.NO_CAPACITY : fallback;
-        }
-        if (cause instanceof io.lettuce.core.RedisCommandTimeoutException) {
-            timeouts.increment();
-        } else {
-            errors.increment();
-            LOG.debug("{}: remote call failed", name(), cause);
-        }
-        failed(breaker);
-        return fallback;
-    }
-
-    private void failed(CircuitBreaker breaker) {
-        long before = breaker.openedCount();
-        breaker.onFailure();
-        if (breaker.openedCount() != before) {
-            LOG.warn("{}: circuit breaker opened for a shard after repeated failures; its blocks are misses for {} ms",
-                    name(), config.breakerOpenMillis());
-        }
-    }
-
-    private CircuitBreaker breakerFor(byte[] routingKey) {
-        RedisClusterNode node = connection.getPartitions().getPartitionBySlot(SlotHash.getSlot(routingKey));
-        String id = node == null ? "unassigned" : node.getNodeId();
-        return breakers.computeIfAbsent(id, k -> new CircuitBreaker(clock, config.breakerFailureThreshold(),
-                config.breakerOpenMillis()));
-    }
-
-    private Set<String> currentMasters() {
-        Set<String> ids = new HashSet<>();
-        for (RedisClusterNode n : connection.getPartitions()) {
-            if (n.is(RedisClusterNode.NodeFlag.UPSTREAM) && !n.is(RedisClusterNode.NodeFlag.FAIL)
-                    && !n.getSlots().isEmpty()) {
-                ids.add(n.getNodeId());
-            }
-        }
-        ids.add("unassigned");
-        return ids;
-    }
 
     private <T> T await(RedisFuture<T> f, long deadlineNanos)
             throws InterruptedException, ExecutionException, TimeoutException {
@@ -582,24 +473,6 @@ public final class RemoteTier implements Tier {
         } catch (TimeoutException e) {
             f.cancel(false);
             throw e;
-        }
-    }
-
-    private boolean reserve(long fp) {
-        long u;
-        do {
-            u = used.get();
-            if (u + fp > config.capacityBytes()) {
-                return false;
-            }
-        } while (!used.compareAndSet(u, u + fp));
-        return true;
-    }
-
-    private void forget(BlockKey key) {
-        Long fp = ledger.remove(key);
-        if (fp != null) {
-            used.addAndGet(-fp);
         }
     }
 
