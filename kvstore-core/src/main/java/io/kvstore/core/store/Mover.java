@@ -1,6 +1,7 @@
 package io.kvstore.core.store;
 
 import io.kvstore.core.block.BlockHandle;
+import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.clock.NanoClock;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.tier.PutOutcome;
@@ -17,8 +18,8 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 
 /**
- * Puts bytes into levels and moves them between levels: admission and room-making for a write, demotion of
- * victims, drops, and promotion of hits.
+ * Puts bytes into levels and moves them down: admission and room-making for a write, demotion of victims, and
+ * drops.
  *
  * <p>Every move follows one order, so that a block is readable from some level at every moment until it is
  * deliberately dropped: <em>reserve</em> (the target's policy admits the block, which counts its bytes at once;
@@ -35,11 +36,7 @@ import java.util.function.Predicate;
  * writers down (backpressure) instead of failing them. Without a demoter (the simulator, most tests) every move
  * happens in the thread that caused it, deterministically.
  *
- * <p>Promotion of a hit runs on the {@code promotions} executor (in the daemon a small bounded pool, so that a
- * DRAM hit served on an event loop never copies or demotes there; in the simulator the calling thread). It
- * moves the block up, except out of a level that {@link TierSpec#keepsPromotedCopies() keeps promoted copies}:
- * there the lower copy stays, so the block is clean above and demoting it again writes nothing. Whether a hit is
- * promoted at all is the upper level's policy's admission decision.
+ * <p>Promotions of hits ({@link Promoter}) write through {@link #place} too.
  */
 final class Mover {
 
@@ -53,24 +50,88 @@ final class Mover {
     private final List<Level> levels;
     private final NanoClock clock;
     private final StoreEvents events;
-    private final Executor promotions;
     /** Runs demoter tasks, or null: every victim is moved by the thread that chose it. */
     private final Executor demoter;
     private final int maxDemoters;
     private volatile boolean stopping;
 
-    Mover(Directory directory, List<Level> levels, NanoClock clock, StoreEvents events, Executor promotions,
-          Executor demoter, int maxDemoters) {
+    Mover(Directory directory, List<Level> levels, NanoClock clock, StoreEvents events, Executor demoter,
+          int maxDemoters) {
         this.directory = directory;
         this.levels = levels;
         this.clock = clock;
         this.events = events;
-        this.promotions = promotions;
         this.demoter = demoter;
         this.maxDemoters = maxDemoters;
     }
 
     // --------------------------------------------------------------------------------------------------- writes
+
+    /**
+     * Stores a new block ({@code fresh}, claimed in the directory by the caller and entered once) in the first level
+     * that accepts writes and admits it, and publishes the copy; a level whose policy refuses it passes it on. Ends
+     * the caller's turn on the entry; a block stored nowhere frees its key again.
+     */
+    PutResult admit(Entry fresh, ByteBuffer payload) {
+        BlockMeta meta = fresh.meta;
+        PutStatus worst = null;
+        boolean stored = false;
+        try {
+            for (Level level : levels) {
+                if (!level.spec.acceptsWrites()) {
+                    continue;
+                }
+                PutStatus s = place(level, fresh, payload);
+                if (s == PutStatus.STORED) {
+                    stored = true;
+                    if (!fresh.publish(level.index)) { // deleted while it was being written
+                        level.tier.remove(meta.key());
+                        level.gate.onRemove(meta.key());
+                        return new PutResult(PutStatus.STORED, null);
+                    }
+                    level.admitted.increment();
+                    level.admittedBytes.add(meta.length());
+                    events.emit(StoreEvent.Type.ADMITTED, meta, level, null, level.gate.name());
+                    return new PutResult(PutStatus.STORED, level.name());
+                }
+                if (s == PutStatus.REJECTED) {
+                    level.rejected.increment();
+                    events.emit(StoreEvent.Type.REJECTED, meta, level, null, level.gate.name());
+                }
+                worst = worst == null || s.ordinal() < worst.ordinal() ? s : worst;
+            }
+        } finally {
+            if (!stored) {
+                fresh.remove(); // not stored anywhere (or a tier failed): the key is free again
+            }
+            directory.exit(fresh);
+        }
+        return new PutResult(worst == null ? PutStatus.NO_CAPACITY : worst, null);
+    }
+
+    /** Deletes the block: every copy leaves its tier and its policy. NOT_FOUND if it went meanwhile. */
+    PinStatus delete(Entry e) {
+        BlockKey key = e.meta.key();
+        int copies;
+        e.enter(); // until every copy is gone from its tier, nobody may retire the entry (a new one would follow)
+        try {
+            copies = e.remove();
+            if (copies < 0) {
+                return PinStatus.NOT_FOUND; // dropped or deleted by another thread after it was found
+            }
+            for (Level level : levels) {
+                if ((copies & (1 << level.index)) != 0) {
+                    level.gate.onRemove(key);
+                    level.tier.remove(key);
+                }
+            }
+        } finally {
+            directory.exit(e);
+        }
+        int top = copies == 0 ? 0 : Integer.numberOfTrailingZeros(copies);
+        events.emit(StoreEvent.Type.DELETED, e.meta, levels.get(top), null, null);
+        return PinStatus.DELETED;
+    }
 
     /**
      * Writes {@code e}'s block into {@code level}: admission, room (demoting this level's victims in this
@@ -325,91 +386,12 @@ final class Mover {
     }
 
     /** Removes the copy a move gave up from its tier, then lets new copies be written there. */
-    private static void release(Level level, Entry e) {
+    static void release(Level level, Entry e) {
         try {
             level.tier.remove(e.meta.key());
         } finally {
             e.released(level.index);
         }
-    }
-
-    // ------------------------------------------------------------------------------------------------ promotion
-
-    /** The nearest level above {@code from} that takes promotions, or null. */
-    Level promotionTarget(Level from) {
-        for (int i = from.index - 1; i >= 0; i--) {
-            if (levels.get(i).spec.takesPromotions()) {
-                return levels.get(i);
-            }
-        }
-        return null;
-    }
-
-    /** After a hit at {@code from}: schedules the promotion of {@code e}, unless one is running or none applies. */
-    void promoteLater(Entry e, Level from) {
-        Level to = promotionTarget(from);
-        if (to == null || !e.tryStartPromotion(from.index)) {
-            return;
-        }
-        try { // tryStartPromotion entered the entry for the promotion
-            promotions.execute(() -> {
-                try {
-                    promote(e, from, to);
-                } finally {
-                    directory.exit(e);
-                }
-            });
-        } catch (RejectedExecutionException full) {
-            e.endPromotion(); // best effort: the block stays where it is
-            directory.exit(e);
-        }
-    }
-
-    private void promote(Entry e, Level from, Level to) {
-        BlockKey key = e.meta.key();
-        boolean published = false;
-        try {
-            ReadResult r = from.tier.read(key);
-            if (!r.isHit()) {
-                return; // moved, dropped or corrupt meanwhile (a get will find out)
-            }
-            PutStatus s;
-            try (BlockHandle h = r.handle()) {
-                s = place(to, e, h.payload());
-            }
-            if (s != PutStatus.STORED) {
-                return;
-            }
-            boolean shared = from.tier.shared();
-            boolean keep = from.spec.keepsPromotedCopies() && !shared;
-            published = true;
-            switch (e.finishPromotion(from.index, to.index, keep)) {
-                case MOVED -> {
-                    from.gate.onRemove(key);
-                    if (shared) { // other daemons keep finding a shared copy; this store just stops recording it
-                        e.released(from.index);
-                    } else {
-                        release(from, e);
-                    }
-                    promoted(e, from, to);
-                }
-                case KEPT -> promoted(e, from, to);
-                default -> {
-                    to.tier.remove(key);
-                    to.gate.onRemove(key);
-                }
-            }
-        } finally {
-            if (!published) {
-                e.endPromotion();
-            }
-        }
-    }
-
-    private void promoted(Entry e, Level from, Level to) {
-        to.promotedIn.increment();
-        to.promotedInBytes.add(e.meta.length());
-        events.emit(StoreEvent.Type.PROMOTED, e.meta, from, to, null);
     }
 
     Candidate<BlockKey> candidate(Level level, Entry e) {

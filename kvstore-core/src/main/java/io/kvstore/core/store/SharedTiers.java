@@ -20,14 +20,17 @@ final class SharedTiers {
     private final Directory directory;
     private final List<Level> levels;
     private final Mover mover;
+    private final Promoter promoter;
     private final StoreEvents events;
     private final NanoClock clock;
     private final boolean any;
 
-    SharedTiers(Directory directory, List<Level> levels, Mover mover, StoreEvents events, NanoClock clock) {
+    SharedTiers(Directory directory, List<Level> levels, Mover mover, Promoter promoter, StoreEvents events,
+                NanoClock clock) {
         this.directory = directory;
         this.levels = levels;
         this.mover = mover;
+        this.promoter = promoter;
         this.events = events;
         this.clock = clock;
         this.any = levels.stream().anyMatch(l -> l.tier.shared());
@@ -82,7 +85,7 @@ final class SharedTiers {
         BlockMeta meta = handle.meta();
         level.hits.increment();
         events.emit(StoreEvent.Type.HIT, meta, level, null, null);
-        Level target = mover.promotionTarget(level);
+        Level target = promoter.promotionTarget(level);
         if (target == null) {
             return;
         }

@@ -7,7 +7,6 @@ import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.tier.ReadResult;
 import io.kvstore.core.tier.Tier;
 import io.kvstore.core.tier.TierClosedException;
-import io.kvstore.core.tier.TierDropListener;
 import io.kvstore.policy.Candidate;
 
 import java.nio.ByteBuffer;
@@ -37,8 +36,8 @@ import java.util.function.Predicate;
  *       itself, so writers do not queue behind each other's copies and readers never wait for any of them; with
  *       a demoter ({@link Builder#demoter}) the victims are moved by demoter tasks while the writer writes its own
  *       block into the level's headroom.</li>
- *   <li>{@link SharedTiers}: the rules for a tier other daemons write too; {@link Recovery}: the directory and
- *       policies rebuilt from persistent tiers at open; {@link StoreEvents}: the listener, guarded.</li>
+ *   <li>{@link Promoter}: hits copied up; {@link TierDrops}: blocks a tier drops on its own; {@link SharedTiers}:
+ *       a tier other daemons write too; {@link Recovery}: the directory rebuilt at open; {@link StoreEvents}.</li>
  * </ul>
  *
  * <h2>Invariants</h2>
@@ -71,6 +70,7 @@ public final class TieredStore implements AutoCloseable {
     private final Directory directory = new Directory();
     private final StoreEvents events;
     private final Mover mover;
+    private final Promoter promoter;
     private final SharedTiers shared;
     private final long orphansDropped;
     private volatile boolean closed;
@@ -93,12 +93,13 @@ public final class TieredStore implements AutoCloseable {
         this.levels = List.copyOf(ls);
         this.clock = Objects.requireNonNull(clock, "clock");
         this.events = new StoreEvents(Objects.requireNonNull(listener, "listener"), clock);
-        this.mover = new Mover(directory, levels, clock, events, Objects.requireNonNull(promotions, "promotions"),
-                demoter, maxDemoters);
-        this.shared = new SharedTiers(directory, levels, mover, events, clock);
+        this.mover = new Mover(directory, levels, clock, events, demoter, maxDemoters);
+        this.promoter = new Promoter(directory, levels, events, mover,
+                Objects.requireNonNull(promotions, "promotions"));
+        this.shared = new SharedTiers(directory, levels, mover, promoter, events, clock);
         this.orphansDropped = Recovery.rebuild(directory, levels, mover, clock, shared.any());
         for (Level l : levels) {
-            l.tier.dropListener(new DropListener(l));
+            l.tier.dropListener(new TierDrops(l, directory, mover, clock));
         }
     }
 
@@ -110,10 +111,9 @@ public final class TieredStore implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------- operations
 
     /**
-     * Stores a block in the first tier that accepts writes and admits it, evicting or demoting as needed (in
-     * the calling thread, with no store-wide lock). The payload is copied; the caller keeps ownership of the
-     * buffer. The payload is verified against the metadata's length and CRC32C first unless {@code trustChecksum}
-     * is true (the caller already verified it).
+     * Stores a block in the first tier that accepts writes and admits it, evicting or demoting as needed (no
+     * store-wide lock; see {@link Mover}). The payload is copied and verified against the metadata's CRC32C first
+     * unless {@code trustChecksum} (the caller already verified it).
      */
     public PutResult put(BlockMeta meta, ByteBuffer payload, boolean trustChecksum) {
         return put(meta, payload, trustChecksum, false);
@@ -144,39 +144,7 @@ public final class TieredStore implements AutoCloseable {
             int top = existing.top();
             return new PutResult(PutStatus.ALREADY_PRESENT, top < 0 ? null : levels.get(top).name());
         }
-        PutStatus worst = null;
-        boolean stored = false;
-        try {
-            for (Level level : levels) {
-                if (!level.spec.acceptsWrites()) {
-                    continue;
-                }
-                PutStatus s = mover.place(level, fresh, payload);
-                if (s == PutStatus.STORED) {
-                    stored = true;
-                    if (!fresh.publish(level.index)) { // deleted while it was being written
-                        level.tier.remove(meta.key());
-                        level.gate.onRemove(meta.key());
-                        return new PutResult(PutStatus.STORED, null);
-                    }
-                    level.admitted.increment();
-                    level.admittedBytes.add(meta.length());
-                    events.emit(StoreEvent.Type.ADMITTED, meta, level, null, level.gate.name());
-                    return new PutResult(PutStatus.STORED, level.name());
-                }
-                if (s == PutStatus.REJECTED) {
-                    level.rejected.increment();
-                    events.emit(StoreEvent.Type.REJECTED, meta, level, null, level.gate.name());
-                }
-                worst = worst == null || s.ordinal() < worst.ordinal() ? s : worst;
-            }
-        } finally {
-            if (!stored) {
-                fresh.remove(); // not stored anywhere (or a tier failed): the key is free again
-            }
-            directory.exit(fresh);
-        }
-        return new PutResult(worst == null ? PutStatus.NO_CAPACITY : worst, null);
+        return mover.admit(fresh, payload);
     }
 
     /** {@link #put(BlockMeta, ByteBuffer, boolean)} with checksum verification. */
@@ -238,7 +206,7 @@ public final class TieredStore implements AutoCloseable {
                     level.hits.increment();
                     level.gate.recordHit(key);
                     events.emit(StoreEvent.Type.HIT, e.meta, level, null, null);
-                    mover.promoteLater(e, level);
+                    promoter.promoteLater(e, level);
                     return new GetResult(r.handle(), level.name());
                 }
                 case CORRUPT -> {
@@ -278,26 +246,7 @@ public final class TieredStore implements AutoCloseable {
     }
 
     private PinStatus delete(Entry e) {
-        BlockKey key = e.meta.key();
-        int copies;
-        e.enter(); // until every copy is gone from its tier, nobody may retire the entry (a new one would follow)
-        try {
-            copies = e.remove();
-            if (copies < 0) {
-                return PinStatus.NOT_FOUND; // dropped or deleted by another thread after it was found
-            }
-            for (Level level : levels) {
-                if ((copies & (1 << level.index)) != 0) {
-                    level.gate.onRemove(key);
-                    level.tier.remove(key);
-                }
-            }
-        } finally {
-            directory.exit(e);
-        }
-        int top = copies == 0 ? 0 : Integer.numberOfTrailingZeros(copies);
-        events.emit(StoreEvent.Type.DELETED, e.meta, levels.get(top), null, null);
-        return PinStatus.DELETED;
+        return mover.delete(e);
     }
 
     /**
@@ -481,29 +430,6 @@ public final class TieredStore implements AutoCloseable {
     private void checkOpen() {
         if (closed) {
             throw new TierClosedException("store");
-        }
-    }
-
-    /** Hears about blocks a tier drops on its own, and keeps those that must stay. */
-    private final class DropListener implements TierDropListener {
-        private final Level level;
-
-        DropListener(Level level) {
-            this.level = level;
-        }
-
-        @Override
-        public boolean mayDrop(BlockKey key) {
-            Entry e = directory.get(key);
-            return e == null || !e.held(clock.nanoTime());
-        }
-
-        @Override
-        public void dropped(BlockKey key) {
-            Entry e = directory.get(key);
-            if (e != null && mover.drop(level, e, true) != Entry.MoveOutcome.GONE) {
-                level.tierDropped.increment();
-            }
         }
     }
 

@@ -1,0 +1,111 @@
+package io.kvstore.core.store;
+
+import io.kvstore.core.block.BlockHandle;
+import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.tier.ReadResult;
+
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * Promotion of hits: a block read from a lower level is copied into the nearest level above that takes promotions,
+ * on the {@code promotions} executor (in the daemon a small bounded pool, so that a hit served on an event loop
+ * never copies or demotes there, and a full pool skips the promotion; in the simulator the calling thread). The
+ * block moves up, except out of a level that {@link TierSpec#keepsPromotedCopies() keeps promoted copies}: there the
+ * lower copy stays, so the block is clean above and demoting it again writes nothing. Whether a hit is promoted at
+ * all is the upper level's policy's admission decision ({@link Mover#place}); one promotion per block at a time.
+ */
+final class Promoter {
+
+    private final Directory directory;
+    private final List<Level> levels;
+    private final StoreEvents events;
+    private final Mover mover;
+    private final Executor promotions;
+
+    Promoter(Directory directory, List<Level> levels, StoreEvents events, Mover mover, Executor promotions) {
+        this.directory = directory;
+        this.levels = levels;
+        this.events = events;
+        this.mover = mover;
+        this.promotions = promotions;
+    }
+
+    /** The nearest level above {@code from} that takes promotions, or null. */
+    Level promotionTarget(Level from) {
+        for (int i = from.index - 1; i >= 0; i--) {
+            if (levels.get(i).spec.takesPromotions()) {
+                return levels.get(i);
+            }
+        }
+        return null;
+    }
+
+    /** After a hit at {@code from}: schedules the promotion of {@code e}, unless one is running or none applies. */
+    void promoteLater(Entry e, Level from) {
+        Level to = promotionTarget(from);
+        if (to == null || !e.tryStartPromotion(from.index)) {
+            return;
+        }
+        try { // tryStartPromotion entered the entry for the promotion
+            promotions.execute(() -> {
+                try {
+                    promote(e, from, to);
+                } finally {
+                    directory.exit(e);
+                }
+            });
+        } catch (RejectedExecutionException full) {
+            e.endPromotion(); // best effort: the block stays where it is
+            directory.exit(e);
+        }
+    }
+
+    private void promote(Entry e, Level from, Level to) {
+        BlockKey key = e.meta.key();
+        boolean published = false;
+        try {
+            ReadResult r = from.tier.read(key);
+            if (!r.isHit()) {
+                return; // moved, dropped or corrupt meanwhile (a get will find out)
+            }
+            PutStatus s;
+            try (BlockHandle h = r.handle()) {
+                s = mover.place(to, e, h.payload());
+            }
+            if (s != PutStatus.STORED) {
+                return;
+            }
+            boolean shared = from.tier.shared();
+            boolean keep = from.spec.keepsPromotedCopies() && !shared;
+            published = true;
+            switch (e.finishPromotion(from.index, to.index, keep)) {
+                case MOVED -> {
+                    from.gate.onRemove(key);
+                    if (shared) { // other daemons keep finding a shared copy; this store just stops recording it
+                        e.released(from.index);
+                    } else {
+                        Mover.release(from, e);
+                    }
+                    promoted(e, from, to);
+                }
+                case KEPT -> promoted(e, from, to);
+                default -> {
+                    to.tier.remove(key);
+                    to.gate.onRemove(key);
+                }
+            }
+        } finally {
+            if (!published) {
+                e.endPromotion();
+            }
+        }
+    }
+
+    private void promoted(Entry e, Level from, Level to) {
+        to.promotedIn.increment();
+        to.promotedInBytes.add(e.meta.length());
+        events.emit(StoreEvent.Type.PROMOTED, e.meta, from, to, null);
+    }
+}
