@@ -23,6 +23,7 @@ from kvstore_client import KvStoreError, Namespace
 from kvstore_client.hybrid import Group, put_group_objects, resume_point
 from kvstore_client.torch import VllmPagedKV
 
+from .engine import CacheConnection
 from .hybrid_model import TinyHybrid
 
 STATE_GROUP = 1
@@ -54,7 +55,7 @@ class HybridTurn:
     notes: List[str] = field(default_factory=list)
 
 
-class HybridEngine:
+class HybridEngine(CacheConnection):
     """A single-sequence engine over `TinyHybrid`; `connect` opens a client in `hybrid_namespace(cfg)` (None: no
     cache)."""
 
@@ -67,24 +68,6 @@ class HybridEngine:
         self.pages = self.cfg.max_tokens // self.cfg.page_tokens
         self.cache = model.new_cache(self.pages)
         self.layout = VllmPagedKV(self.cache)
-
-    @property
-    def kv(self):
-        if self._connect is None:
-            return None
-        c = self._client
-        if c is None or c._closed or c._broken is not None:
-            try:
-                self._client = c = self._connect()
-            except (KvStoreError, OSError):
-                self._client = None
-                return None
-        return c
-
-    def close(self):
-        if self._client is not None:
-            self._client.close()
-            self._client = None
 
     def _load(self, tokens, res):
         """Loads the resumable prefix into the KV pages and returns (blocks, state) — (0, zeros) on a miss."""

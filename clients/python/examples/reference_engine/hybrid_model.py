@@ -93,20 +93,13 @@ class TinyHybrid(TinyDecoder):
     def forward_chunk(self, tokens, start, cache, pages, state=None):
         """As `TinyDecoder.forward_chunk`, with `state` (`new_state()` shaped) advanced in place over the chunk."""
         c = self.cfg
-        n = len(tokens)
-        end = start + n
-        pos = torch.arange(start, end)
         x = self.embed[torch.as_tensor(tokens)]
-        used = (end + c.page_tokens - 1) // c.page_tokens
-        page_idx = torch.as_tensor(pages[:used])
-        slot_page = torch.as_tensor([pages[p // c.page_tokens] for p in range(start, end)])
-        slot_off = pos % c.page_tokens
-        contiguous = list(pages[:used]) == list(range(pages[0], pages[0] + used))
+        geo = self._geometry(start, len(tokens), pages)
         a = r = 0
         for kind, blk in zip(c.pattern, self.blocks):
             h = F.layer_norm(x, (c.d_model,), blk["ln1"])
             if kind == ATTENTION:
-                o = self._attend(blk, h, pos, cache[a], pages, used, page_idx, slot_page, slot_off, contiguous)
+                o = self._attend(blk, h, cache[a], pages, geo)
                 x = x + o @ blk["wo"]
                 a += 1
             else:

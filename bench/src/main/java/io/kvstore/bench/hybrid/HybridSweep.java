@@ -3,6 +3,7 @@ package io.kvstore.bench.hybrid;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.kvstore.bench.sim.Capacity;
+import io.kvstore.bench.sim.Parallel;
 import io.kvstore.bench.sim.Reports;
 import io.kvstore.bench.sim.SweepRecord;
 import io.kvstore.bench.trace.Trace;
@@ -15,10 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.Callable;
 
 /**
  * Every retention at every capacity for one model on one trace, at equal bytes: a capacity is a number of bytes
@@ -105,38 +103,20 @@ public final class HybridSweep {
             create(p, model, trace, 1); // fail fast on a bad name before any replay starts
         }
         long footprint = footprintBytes(trace, model);
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
-            Thread t = new Thread(r, "hybrid-sweep");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            List<Future<HybridRecord>> runs = new ArrayList<>();
-            for (String p : policies) {
-                for (Capacity c : capacities) {
-                    long cap = bytes(c, trace, model);
-                    runs.add(pool.submit(() -> {
-                        Retention ret = create(p, model, trace, cap);
-                        HybridReplayer.Result r = HybridReplayer.run(trace, model, ret, bandwidthBytesPerSecond);
-                        return new HybridRecord(model.name(), ret.name(), c.text(), cap, (double) cap / footprint,
-                                r.tokenHitRatio(), r.flopsSavedFraction(), r.meanTtftSeconds(), r.p99TtftSeconds(),
-                                r.snapshotsWritten(), r.evictions(), r.nanos() / 1e9);
-                    }));
-                }
+        List<Callable<HybridRecord>> runs = new ArrayList<>();
+        for (String p : policies) {
+            for (Capacity c : capacities) {
+                long cap = bytes(c, trace, model);
+                runs.add(() -> {
+                    Retention ret = create(p, model, trace, cap);
+                    HybridReplayer.Result r = HybridReplayer.run(trace, model, ret, bandwidthBytesPerSecond);
+                    return new HybridRecord(model.name(), ret.name(), c.text(), cap, (double) cap / footprint,
+                            r.tokenHitRatio(), r.flopsSavedFraction(), r.meanTtftSeconds(), r.p99TtftSeconds(),
+                            r.snapshotsWritten(), r.evictions(), r.nanos() / 1e9);
+                });
             }
-            List<HybridRecord> out = new ArrayList<>();
-            for (Future<HybridRecord> f : runs) {
-                out.add(f.get());
-            }
-            return out;
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IllegalStateException(e.getCause());
-        } finally {
-            pool.shutdownNow();
         }
+        return Parallel.run(runs, threads, "hybrid-sweep");
     }
 
     /** A fixed-width table, one row per record. */
