@@ -48,19 +48,10 @@ class TurnResult:
     notes: List[str] = field(default_factory=list)
 
 
-class ReferenceEngine:
-    """A single-sequence engine over `TinyDecoder`. `connect` opens a `KvStoreClient` in the model's namespace
-    (`namespace_for`) (None: no cache); it is called again when the connection broke."""
-
-    def __init__(self, model: TinyDecoder, connect=None, save=True):
-        self.model = model
-        self.cfg = model.cfg
-        self._connect = connect
-        self._client = None
-        self.save = save
-        self.pages = self.cfg.max_tokens // self.cfg.page_tokens
-        self.cache = model.new_cache(self.pages)
-        self.layout = VllmPagedKV(self.cache)
+class CacheConnection:
+    """An engine's kvstore client: opened through `self._connect` on first use and again after it broke."""
+    _connect = None
+    _client = None
 
     @property
     def kv(self):
@@ -81,6 +72,21 @@ class ReferenceEngine:
         if self._client is not None:
             self._client.close()
             self._client = None
+
+
+class ReferenceEngine(CacheConnection):
+    """A single-sequence engine over `TinyDecoder`. `connect` opens a `KvStoreClient` in the model's namespace
+    (`namespace_for`) (None: no cache); it is called again when the connection broke."""
+
+    def __init__(self, model: TinyDecoder, connect=None, save=True):
+        self.model = model
+        self.cfg = model.cfg
+        self._connect = connect
+        self._client = None
+        self.save = save
+        self.pages = self.cfg.max_tokens // self.cfg.page_tokens
+        self.cache = model.new_cache(self.pages)
+        self.layout = VllmPagedKV(self.cache)
 
     def _load(self, tokens, res, on_block):
         """LOOKUP + GET of the prompt's cached prefix into pages 0..; returns the number of pages loaded."""

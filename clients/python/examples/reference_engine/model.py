@@ -78,40 +78,54 @@ class TinyDecoder:
         a, b = x[..., :half], x[..., half:]
         return torch.cat([a * cos - b * sin, a * sin + b * cos], dim=-1)
 
+    def _geometry(self, start, n, pages):
+        """Where the chunk of n tokens at `start` lies in the paged cache: (positions, pages used, their page
+        indexes, each token's page and offset, whether the used pages are consecutive)."""
+        c = self.cfg
+        end = start + n
+        pos = torch.arange(start, end)
+        used = (end + c.page_tokens - 1) // c.page_tokens
+        page_idx = torch.as_tensor(pages[:used])
+        slot_page = torch.as_tensor([pages[p // c.page_tokens] for p in range(start, end)])
+        slot_off = pos % c.page_tokens
+        contiguous = list(pages[:used]) == list(range(pages[0], pages[0] + used))
+        return pos, used, page_idx, slot_page, slot_off, contiguous
+
+    def _attend(self, blk, h, kv, pages, geo):
+        """One attention layer over the chunk's normalised inputs `h` (placed by `_geometry`): writes their K and V
+        into the layer's cache `kv` and returns the attention output (before the output projection)."""
+        c = self.cfg
+        pos, used, page_idx, slot_page, slot_off, contiguous = geo
+        n = h.shape[0]
+        end = int(pos[-1]) + 1
+        q, k, v = (h @ blk["wqkv"]).split(c.d_model, dim=-1)
+        q = self._rope(q.view(n, c.heads, c.head_dim), pos)
+        k = self._rope(k.view(n, c.heads, c.head_dim), pos)
+        kv[0, slot_page, slot_off] = k
+        kv[1, slot_page, slot_off] = v.view(n, c.heads, c.head_dim)
+        if contiguous:  # the sequence's pages are consecutive: a view, no gather
+            keys = kv[0, pages[0]:pages[0] + used].reshape(-1, c.heads, c.head_dim)[:end]
+            vals = kv[1, pages[0]:pages[0] + used].reshape(-1, c.heads, c.head_dim)[:end]
+        else:
+            keys = kv[0, page_idx].reshape(-1, c.heads, c.head_dim)[:end]      # [end, heads, hd]
+            vals = kv[1, page_idx].reshape(-1, c.heads, c.head_dim)[:end]
+        scores = torch.einsum("qhd,khd->hqk", q, keys) / math.sqrt(c.head_dim)
+        mask = torch.arange(end)[None, :] > pos[:, None]                 # causal
+        scores = scores.masked_fill(mask[None], float("-inf"))
+        att = torch.softmax(scores.float(), dim=-1).to(c.dtype)
+        return torch.einsum("hqk,khd->qhd", att, vals).reshape(n, c.d_model)
+
     @torch.no_grad()
     def forward_chunk(self, tokens, start, cache, pages):
         """Runs tokens at positions start..start+len-1 (within one page, or one token for decode), writes their
         K and V into the cache pages (`pages[i]` = the cache page of the sequence's page i) and returns the
         logits of the last token. Keys of positions < start must already be in the cache."""
         c = self.cfg
-        n = len(tokens)
-        end = start + n
-        pos = torch.arange(start, end)
         x = self.embed[torch.as_tensor(tokens)]
-        used = (end + c.page_tokens - 1) // c.page_tokens
-        page_idx = torch.as_tensor(pages[:used])
-        slot_page = torch.as_tensor([pages[p // c.page_tokens] for p in range(start, end)])
-        slot_off = pos % c.page_tokens
-        contiguous = list(pages[:used]) == list(range(pages[0], pages[0] + used))
+        geo = self._geometry(start, len(tokens), pages)
         for layer, blk in enumerate(self.blocks):
             h = F.layer_norm(x, (c.d_model,), blk["ln1"])
-            q, k, v = (h @ blk["wqkv"]).split(c.d_model, dim=-1)
-            q = self._rope(q.view(n, c.heads, c.head_dim), pos)
-            k = self._rope(k.view(n, c.heads, c.head_dim), pos)
-            kv = cache[layer]
-            kv[0, slot_page, slot_off] = k
-            kv[1, slot_page, slot_off] = v.view(n, c.heads, c.head_dim)
-            if contiguous:  # the sequence's pages are consecutive: a view, no gather
-                keys = kv[0, pages[0]:pages[0] + used].reshape(-1, c.heads, c.head_dim)[:end]
-                vals = kv[1, pages[0]:pages[0] + used].reshape(-1, c.heads, c.head_dim)[:end]
-            else:
-                keys = kv[0, page_idx].reshape(-1, c.heads, c.head_dim)[:end]      # [end, heads, hd]
-                vals = kv[1, page_idx].reshape(-1, c.heads, c.head_dim)[:end]
-            scores = torch.einsum("qhd,khd->hqk", q, keys) / math.sqrt(c.head_dim)
-            mask = torch.arange(end)[None, :] > pos[:, None]                 # causal
-            scores = scores.masked_fill(mask[None], float("-inf"))
-            att = torch.softmax(scores.float(), dim=-1).to(c.dtype)
-            o = torch.einsum("hqk,khd->qhd", att, vals).reshape(n, c.d_model)
+            o = self._attend(blk, h, cache[layer], pages, geo)
             x = x + o @ blk["wo"]
             h = F.layer_norm(x, (c.d_model,), blk["ln2"])
             x = x + F.gelu(h @ blk["w1"]) @ blk["w2"]

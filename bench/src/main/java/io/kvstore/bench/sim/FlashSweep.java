@@ -12,10 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
+import java.util.concurrent.Callable;
 
 /**
  * {@code bench hitrate --dram-nvme}: replays a trace through a DRAM + NVMe hierarchy (both metadata-only, in the real
@@ -85,33 +82,15 @@ public final class FlashSweep {
                         + PolicyRegistry.admissionRules());
             }
         }
-        ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
-            Thread t = new Thread(r, "flash-sweep");
-            t.setDaemon(true);
-            return t;
-        });
-        try {
-            List<Future<Row>> runs = new ArrayList<>();
-            for (Sizes s : sizes) {
-                long dram = s.dram().toBlocks(trace.uniqueBlocks(), blockBytes);
-                long nvme = s.nvme().toBlocks(trace.uniqueBlocks(), blockBytes);
-                for (String p : nvmePolicies) {
-                    runs.add(pool.submit(() -> replay(trace, s, dram, nvme, dramPolicy, p, blockBytes, seed)));
-                }
+        List<Callable<Row>> runs = new ArrayList<>();
+        for (Sizes s : sizes) {
+            long dram = s.dram().toBlocks(trace.uniqueBlocks(), blockBytes);
+            long nvme = s.nvme().toBlocks(trace.uniqueBlocks(), blockBytes);
+            for (String p : nvmePolicies) {
+                runs.add(() -> replay(trace, s, dram, nvme, dramPolicy, p, blockBytes, seed));
             }
-            List<Row> out = new ArrayList<>();
-            for (Future<Row> f : runs) {
-                out.add(f.get());
-            }
-            return out;
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new IllegalStateException(e.getCause());
-        } finally {
-            pool.shutdownNow();
         }
+        return Parallel.run(runs, threads, "flash-sweep");
     }
 
     private static Row replay(Trace trace, Sizes s, long dram, long nvme, String dramPolicy, String nvmePolicy,

@@ -1,5 +1,8 @@
 package io.kvstore.bench.sim;
 
+import io.kvstore.bench.hybrid.HybridRecord;
+import io.kvstore.bench.hybrid.HybridSweep;
+import io.kvstore.bench.hybrid.ModelShape;
 import io.kvstore.bench.trace.KvTesterReader;
 import io.kvstore.bench.trace.MooncakeReader;
 import io.kvstore.bench.trace.SyntheticAgentWorkload;
@@ -40,8 +43,16 @@ public final class HitRateCommand implements Callable<Integer> {
 
     @Option(names = "--policies", split = ",", paramLabel = "P,...",
             description = "Policies to sweep (registry names, 'default', 'opt', 'tinylfu-<p>'). "
-                    + "Default: ${DEFAULT-VALUE}.", defaultValue = "lru,fifo,lfu,arc,s3fifo,sieve,tinylfu,default")
+                    + "Default: " + TRANSFORMER_POLICIES + ". With a hybrid model or --retention: retentions "
+                    + "(default, lru-every-block, lru-every-N); default: default,lru-every-block,lru-every-4.")
     List<String> policies;
+
+    static final String TRANSFORMER_POLICIES = "lru,fifo,lfu,arc,s3fifo,sieve,tinylfu,default";
+
+    @Option(names = "--retention",
+            description = "Replay the hybrid-aware retention sweep (state snapshots, docs/hybrid.md) for the --model "
+                    + "preset; implied by a hybrid model such as jamba-1.5-mini.")
+    boolean retention;
 
     @Option(names = "--capacities", split = ",", paramLabel = "C,...",
             description = "Capacities: 5%% of unique blocks, a block count, or bytes (64GiB). Default: 1%%,2%%,5%%,10%%,25%%.",
@@ -73,7 +84,8 @@ public final class HitRateCommand implements Callable<Integer> {
     List<String> tiers;
 
     @Option(names = "--model", defaultValue = "llama3-8b",
-            description = "KV layout and prefill speed preset: llama3-8b, llama3-70b, qwen3-32b. Default: ${DEFAULT-VALUE}.")
+            description = "KV layout and prefill speed preset: llama3-8b, llama3-70b, qwen3-32b, or the hybrid "
+                    + "jamba-1.5-mini (1 attention : 7 Mamba layers; docs/hybrid.md). Default: ${DEFAULT-VALUE}.")
     String model;
 
     @Option(names = "--prefill-tokens-per-second", description = "Overrides the model's GPU prefill throughput.")
@@ -177,7 +189,17 @@ public final class HitRateCommand implements Callable<Integer> {
 
     private int run() throws Exception {
         long t0 = System.nanoTime();
+        boolean hybridSweep = ModelShape.isPreset(model) && (retention || ModelShape.parse(model).hybrid());
+        if (!hybridSweep) {
+            Model.parse(model); // a bad name fails before the trace is read
+        }
         Trace tr = load();
+        if (hybridSweep) {
+            return hybrid(tr, ModelShape.parse(model), t0);
+        }
+        if (policies == null) {
+            policies = List.of(TRANSFORMER_POLICIES.split(","));
+        }
         Model m = Model.parse(model);
         KvLayout layout = new KvLayout(m.dtype, m.layers, m.kvHeads, m.headDim, tr.blockTokens());
         out.printf(Locale.ROOT, "trace %s: %d requests, %d block accesses, %d unique blocks of %d tokens "
@@ -207,6 +229,35 @@ public final class HitRateCommand implements Callable<Integer> {
         }
         if (tiers != null && !tiers.isEmpty()) {
             ttft(tr, layout, m);
+        }
+        return 0;
+    }
+
+    /** A hybrid model or {@code --retention}: every retention at every capacity, at equal bytes. */
+    private int hybrid(Trace tr, ModelShape shape, long t0) throws Exception {
+        int n = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        out.printf(Locale.ROOT, "trace %s: %d requests, %d block accesses, %d unique blocks of %d tokens; %s: "
+                        + "%d bytes of attention KV per block, %d bytes per state snapshot, footprint %.1f GiB; "
+                        + "loaded in %.1f s%n", tr.name(), tr.requests(), tr.accesses(), tr.uniqueBlocks(),
+                tr.blockTokens(), shape.name(), shape.blockBytes(tr.blockTokens()), shape.snapshotBytes(),
+                HybridSweep.footprintBytes(tr, shape) / (double) (1L << 30), (System.nanoTime() - t0) / 1e9);
+        List<String> names = policies != null ? policies
+                : shape.hybrid() ? HybridSweep.DEFAULT_POLICIES : List.of("lru-every-block");
+        double bw = bandwidthGbps.getOrDefault("dram", 50.0) * 1e9;
+        long t1 = System.nanoTime();
+        List<HybridRecord> rows = HybridSweep.run(tr, shape, names,
+                capacities.stream().map(Capacity::parse).toList(), bw, n);
+        out.print(HybridSweep.table(rows));
+        out.printf(Locale.ROOT, "hybrid sweep: %d retentions x %d capacities in %.1f s on %d threads; TTFT at %.0f "
+                + "TFLOP/s prefill and %.0f GB/s from the cache%n", names.size(), capacities.size(),
+                (System.nanoTime() - t1) / 1e9, n, shape.prefillFlopsPerSecond() / 1e12, bw / 1e9);
+        if (json != null) {
+            HybridSweep.json(rows, json);
+            out.println("wrote " + json);
+        }
+        if (plot != null) {
+            HybridSweep.plot(rows, "Token hit ratio, " + shape.name() + ": " + tr.name(), plot);
+            out.println("wrote " + plot);
         }
         return 0;
     }

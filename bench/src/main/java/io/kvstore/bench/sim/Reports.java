@@ -71,6 +71,13 @@ public final class Reports {
      * span a factor of ten or more), one line per policy, plus OPT when it was measured.
      */
     public static String svg(List<SweepRecord> records, String title) {
+        return svg(records, title, "capacity (fraction of unique blocks", "prefix hit ratio (blocks)");
+    }
+
+    /**
+     * The same plot with other axis labels ({@code xLabel} is completed with {@code ", log scale)"} or {@code ")"}).
+     */
+    public static String svg(List<SweepRecord> records, String title, String xLabel, String yLabel) {
         Map<String, TreeSet<double[]>> lines = new LinkedHashMap<>();
         for (SweepRecord r : records) {
             lines.computeIfAbsent(r.policy(), k -> new TreeSet<>((a, b) -> Double.compare(a[0], b[0])))
@@ -128,10 +135,10 @@ public final class Reports {
         }
         sb.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" "
                 + "stroke=\"black\"/>%n", left, top, pw, ph));
-        sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">capacity (fraction of "
-                + "unique blocks%s)</text>%n", left + pw / 2, h - 18, log ? ", log scale" : ""));
+        sb.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">%s%s)</text>%n",
+                left + pw / 2, h - 18, escape(xLabel), log ? ", log scale" : ""));
         sb.append(String.format(Locale.ROOT, "<text x=\"18\" y=\"%d\" text-anchor=\"middle\" transform=\"rotate(-90 "
-                + "18 %d)\">prefix hit ratio (blocks)</text>%n", top + ph / 2, top + ph / 2));
+                + "18 %d)\">%s</text>%n", top + ph / 2, top + ph / 2, escape(yLabel)));
         int i = 0;
         for (Map.Entry<String, TreeSet<double[]>> e : lines.entrySet()) {
             String color = COLORS[i % COLORS.length];
