@@ -95,7 +95,7 @@ for line in open(f"{out}/resp.txt"):
     rows[(case, test, server)].append(float(rps))
     cpu[(case, test, server)].append(int(ticks) * 1e6 / TICK / int(n))
 result = {"resp": {}, "lm": json.loads(open(f"{out}/lm.txt").read().strip().splitlines()[-1])}
-result["lm"]["daemon_ms_per_put"] = float(open(f"{out}/lm-put-ms.txt").read().split(":")[1].split()[0])
+result["lm"]["daemon_ms_per_put"] = float(open(f"{out}/lm-put-ms.txt").read().rsplit(":", 1)[1].split()[0])
 result["lm"]["native_put_gbps"] = json.loads(open(f"{out}/native.txt").read().strip().splitlines()[-1])["native_put_gbps"]
 print("\nlm:// PUT %.2f GB/s (%.2fx loopback %.2f); the binary protocol's PUT of the same bytes %.2f GB/s; daemon time "
       "per lm:// PUT %.2f ms" % (result["lm"]["kvstore_put_gbps"], result["lm"]["put_ratio"], result["lm"]["loopback_put_gbps"],
