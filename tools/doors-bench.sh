@@ -3,7 +3,9 @@
 #   1. redis-benchmark against kvstore's Redis door and against a real redis-server, interleaved run by run:
 #      SET/GET of 1 MiB values (-d 1048576 -n 2000, redis-benchmark's default 50 clients) and
 #      SET/GET of 4 KiB values pipelined (-d 4096 -P 16 -n 200000);
-#   2. tools/LmBench.java: lm:// PUT and EXIST+GET+HEALTH round trips of 4 MiB chunks against raw loopback.
+#   2. tools/LmBench.java: lm:// PUT and EXIST+GET+HEALTH round trips of 4 MiB chunks against raw loopback, the
+#      daemon's own time per lm:// PUT (CRC32C and the store's put, from /metrics), and tools/NativePutBench.java:
+#      the same bytes PUT through kvstore's binary protocol (what the engine's put allows whatever the door).
 # Medians of RUNS runs and the ratios are printed at the end (and as JSON in $OUT/doors-bench.json), with the CPU
 # time each server spent per request (user + system, from /proc/PID/stat): on a busy shared machine that figure is
 # disturbed less than requests per second.
@@ -30,7 +32,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$ROOT/kvstore" serve --port 0 --admin-port -1 --data-dir "$OUT/data" --set dramPersist=false \
+"$ROOT/kvstore" serve --port 0 --admin-port 0 --data-dir "$OUT/data" --set dramPersist=false \
   --set respPort="$RESP_PORT" --set lmPort="$LM_PORT" >"$OUT/kvstore.log" 2>&1 &
 KV_PID=$!
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$OUT" >"$OUT/redis.log" 2>&1 &
@@ -68,7 +70,19 @@ for run in $(seq "$RUNS"); do
   tail -n 8 "$OUT/resp.txt" | sed 's/^/  run /'
 done
 
+DATA_PORT=$(grep -o 'data 127.0.0.1:[0-9]*' "$OUT/kvstore.log" | head -1 | cut -d: -f2)
+ADMIN_PORT=$(grep -o 'admin http://127.0.0.1:[0-9]*' "$OUT/kvstore.log" | head -1 | cut -d: -f3)
+lm_put() { # seconds and count of the daemon's lm:// PUTs so far
+  curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | awk '/^kvstore_request_duration_seconds_sum\{opcode="lm_put"/ {s = $2}
+    /^kvstore_request_duration_seconds_count\{opcode="lm_put"/ {c = $2} END {print s + 0, c + 0}'
+}
+before=$(lm_put)
 java "$ROOT/tools/LmBench.java" "$LM_PORT" 64 "$RUNS" | tee "$OUT/lm.txt"
+after=$(lm_put)
+echo "$before $after" | awk '{printf "daemon time per lm:// PUT (CRC32C + store put, warm-up and runs): %.2f ms\n", ($3 - $1) * 1000 / ($4 - $2)}' \
+  | tee "$OUT/lm-put-ms.txt"
+java -cp "$ROOT/bench/target/classes:$ROOT/bench/target/lib/*" "$ROOT/tools/NativePutBench.java" "$DATA_PORT" 64 "$RUNS" \
+  2>/dev/null | tee "$OUT/native.txt"
 
 /usr/bin/env python3 - "$OUT" <<'PY'
 import json, os, statistics, sys, collections
@@ -81,6 +95,11 @@ for line in open(f"{out}/resp.txt"):
     rows[(case, test, server)].append(float(rps))
     cpu[(case, test, server)].append(int(ticks) * 1e6 / TICK / int(n))
 result = {"resp": {}, "lm": json.loads(open(f"{out}/lm.txt").read().strip().splitlines()[-1])}
+result["lm"]["daemon_ms_per_put"] = float(open(f"{out}/lm-put-ms.txt").read().rsplit(":", 1)[1].split()[0])
+result["lm"]["native_put_gbps"] = json.loads(open(f"{out}/native.txt").read().strip().splitlines()[-1])["native_put_gbps"]
+print("\nlm:// PUT %.2f GB/s (%.2fx loopback %.2f); the binary protocol's PUT of the same bytes %.2f GB/s; daemon time "
+      "per lm:// PUT %.2f ms" % (result["lm"]["kvstore_put_gbps"], result["lm"]["put_ratio"], result["lm"]["loopback_put_gbps"],
+                                 result["lm"]["native_put_gbps"], result["lm"]["daemon_ms_per_put"]))
 print("\nredis-benchmark, requests/s, median of %d runs (each run: redis, then kvstore)" % len(next(iter(rows.values()))))
 print("%-10s %-4s %12s %12s %7s %20s" % ("case", "test", "redis", "kvstore", "ratio", "CPU us/req redis/kv"))
 for case in ("1MiB", "4KiB-P16"):

@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * once per batch. The connection stops reading while more
  * than {@code maxPipelinedRequests} requests or {@code maxInFlightBytesPerConnection} bytes are queued, and stops
  * running requests while the channel is not writable, so a client that does not read its replies makes TCP push
- * back on it instead of making the server buffer. When the blocking pool's queue is full a batch waits and retries:
+ * back on it instead of making the server buffer. Small replies are appended to one {@link ReplyBuffer}, so a read's
+ * worth of pipelined replies leaves in one buffer. When the blocking pool's queue is full a batch waits and retries:
  * the client sees latency, not an error. Event-loop confined, except {@link #execute} of batched requests.
  *
  * @param <T> the decoded request type
@@ -42,6 +43,7 @@ public abstract class DoorConnection<T> extends ChannelInboundHandlerAdapter {
 
     protected final DoorContext dc;
     protected ChannelHandlerContext ctx;
+    private ReplyBuffer out;
     private final Class<T> type;
     private final ArrayDeque<T> queue = new ArrayDeque<>();
     private long queuedBytes;
@@ -79,6 +81,7 @@ public abstract class DoorConnection<T> extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerAdded(ChannelHandlerContext ctx) {
         this.ctx = ctx;
+        this.out = new ReplyBuffer(ctx);
     }
 
     @Override
@@ -116,7 +119,7 @@ public abstract class DoorConnection<T> extends ChannelInboundHandlerAdapter {
     private void flushIfPending() {
         if (unflushed) {
             unflushed = false;
-            ctx.flush();
+            out.flush();
         }
     }
 
@@ -148,6 +151,7 @@ public abstract class DoorConnection<T> extends ChannelInboundHandlerAdapter {
             release(r);
         }
         queuedBytes = 0;
+        out.discard();
     }
 
     /**
@@ -220,9 +224,9 @@ public abstract class DoorConnection<T> extends ChannelInboundHandlerAdapter {
             reply.discard();
             return false;
         }
-        reply.write(ctx);
+        reply.write(out);
         if (reply.closes()) {
-            ctx.flush();
+            out.flush();
             closeQuietly();
             ctx.close();
             return false;

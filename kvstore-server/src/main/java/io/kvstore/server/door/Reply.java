@@ -1,7 +1,5 @@
 package io.kvstore.server.door;
 
-import io.netty.channel.ChannelHandlerContext;
-
 /**
  * An answer a door's connection writes, in request order. Made on the event loop or on the blocking pool, written
  * on the event loop; a reply that is never written (the connection closed first) is {@link #discard discarded},
@@ -9,8 +7,8 @@ import io.netty.channel.ChannelHandlerContext;
  */
 public interface Reply {
 
-    /** Writes the reply (without flushing). */
-    void write(ChannelHandlerContext ctx);
+    /** Writes the reply (without flushing): small ones appended to {@code out}, payloads through it. */
+    void write(ReplyBuffer out);
 
     /** Releases what the reply holds without writing it. */
     default void discard() {
@@ -22,6 +20,6 @@ public interface Reply {
     }
 
     /** A request that is answered with nothing (LMCache's PUT). */
-    Reply NONE = ctx -> {
+    Reply NONE = out -> {
     };
 }

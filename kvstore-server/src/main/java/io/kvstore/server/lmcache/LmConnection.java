@@ -5,9 +5,9 @@ import io.kvstore.server.door.DoorConnection;
 import io.kvstore.server.door.DoorContext;
 import io.kvstore.server.door.NamedValues;
 import io.kvstore.server.door.Reply;
+import io.kvstore.server.door.ReplyBuffer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +57,7 @@ final class LmConnection extends DoorConnection<LmRequest> {
             dc.metrics().protocolError("LM_PROTOCOL_ERROR");
             reply = new Reply() {
                 @Override
-                public void write(ChannelHandlerContext c) {
+                public void write(ReplyBuffer out) {
                 }
 
                 @Override
@@ -114,12 +114,9 @@ final class LmConnection extends DoorConnection<LmRequest> {
 
     /** A reply header without a value. */
     private static Reply header(int code) {
-        return ctx -> {
-            ByteBuf b = ctx.alloc().ioBuffer(LmDescriptor.REPLY_BYTES);
-            b.writeIntLE(code).writeIntLE(0).writeIntLE(LmDescriptor.EMPTY_FMT).writeIntLE(LmDescriptor.EMPTY_DTYPE)
-                    .writeIntLE(0).writeIntLE(0).writeIntLE(0).writeIntLE(0).writeIntLE(0);
-            ctx.write(b);
-        };
+        return out -> out.append(LmDescriptor.REPLY_BYTES).writeIntLE(code).writeIntLE(0)
+                .writeIntLE(LmDescriptor.EMPTY_FMT).writeIntLE(LmDescriptor.EMPTY_DTYPE)
+                .writeIntLE(0).writeIntLE(0).writeIntLE(0).writeIntLE(0).writeIntLE(0);
     }
 
     /** A GET hit: the header (from the stored prefix) in one buffer, then the payload, zero-copy. */
@@ -131,16 +128,15 @@ final class LmConnection extends DoorConnection<LmRequest> {
         }
 
         @Override
-        public void write(ChannelHandlerContext ctx) {
+        public void write(ReplyBuffer out) {
             ByteBuffer p = h.payload();
-            ByteBuf head = ctx.alloc().ioBuffer(LmDescriptor.REPLY_BYTES);
+            ByteBuf head = out.append(LmDescriptor.REPLY_BYTES); // the header in one piece: LMCache reads it with one recv
             head.writeIntLE(LmDescriptor.SUCCESS);
             head.writeBytes(p.duplicate().limit(LmDescriptor.STORED_PREFIX_BYTES)); // length, fmt, dtype, shape0..3
             head.writeIntLE(0); // location
-            ctx.write(head);
             ByteBuf payload = Unpooled.wrappedBuffer(p.position(LmDescriptor.STORED_PREFIX_BYTES));
             if (payload.isReadable()) {
-                ctx.write(payload).addListener(f -> h.close());
+                out.write(payload).addListener(f -> h.close());
             } else {
                 payload.release();
                 h.close();

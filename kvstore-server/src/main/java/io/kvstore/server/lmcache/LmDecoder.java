@@ -13,14 +13,17 @@ import java.nio.charset.StandardCharsets;
  * oversized length becomes a protocol-error request (queued behind the requests before it) and nothing after it is
  * read. A PUT's payload is gathered into one buffer behind its 28-byte metadata prefix, so the value reaches the
  * store contiguous (with {@link PayloadReadAllocator} the socket reads land there directly); a client that vanishes
- * mid-payload loses only that PUT.
+ * mid-payload loses only that PUT. A value of up to {@value #PREALLOCATE_LIMIT} bytes gets a buffer of its full size
+ * at once, from {@link ValueBuffers} (reused, never zeroed, never grown and copied); a larger one grows as its bytes
+ * arrive, so that a header alone cannot make the daemon allocate {@code maxFrameBytes}.
  */
 final class LmDecoder extends ChannelInboundHandlerAdapter {
 
-    /** A payload larger than this is gathered in a buffer that grows as its bytes arrive. */
-    private static final int PREALLOCATE_LIMIT = 4 << 20;
+    /** A value (prefix and payload) larger than this is gathered in a buffer that grows as its bytes arrive. */
+    static final int PREALLOCATE_LIMIT = 16 << 20;
 
     private final int maxValueBytes;
+    private final ValueBuffers buffers;
     private ByteBuf header;
     private ByteBuf value;
     private ByteBuf handedOut;
@@ -28,9 +31,13 @@ final class LmDecoder extends ChannelInboundHandlerAdapter {
     private int remaining;
     private boolean failed;
 
-    /** @param maxValueBytes the largest PUT payload accepted (maxFrameBytes) */
-    LmDecoder(int maxValueBytes) {
+    /**
+     * @param maxValueBytes the largest PUT payload accepted (maxFrameBytes)
+     * @param buffers       where values of up to {@value #PREALLOCATE_LIMIT} bytes are gathered
+     */
+    LmDecoder(int maxValueBytes, ValueBuffers buffers) {
         this.maxValueBytes = maxValueBytes;
+        this.buffers = buffers;
     }
 
     @Override
@@ -114,7 +121,7 @@ final class LmDecoder extends ChannelInboundHandlerAdapter {
             return;
         }
         int total = LmDescriptor.STORED_PREFIX_BYTES + length;
-        value = ctx.alloc().directBuffer(Math.min(total, PREALLOCATE_LIMIT), total);
+        value = total <= PREALLOCATE_LIMIT ? buffers.take(total) : ctx.alloc().directBuffer(PREALLOCATE_LIMIT, total);
         value.writeIntLE(length);
         value.writeBytes(header, 8, 8); // fmt, dtype
         value.writeBytes(header, 20, 16); // shape0..3

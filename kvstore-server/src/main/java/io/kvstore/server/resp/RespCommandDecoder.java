@@ -7,6 +7,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.redis.ArrayHeaderRedisMessage;
 import io.netty.handler.codec.redis.BulkStringHeaderRedisMessage;
 import io.netty.handler.codec.redis.BulkStringRedisContent;
+import io.netty.handler.codec.redis.DefaultLastBulkStringRedisContent;
 import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
 import io.netty.handler.codec.redis.InlineCommandRedisMessage;
 import io.netty.handler.codec.redis.LastBulkStringRedisContent;
@@ -53,6 +54,26 @@ final class RespCommandDecoder extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        // The two messages of nearly every argument are tested by their exact class first: a type test against an
+        // interface (BulkStringRedisContent, ReferenceCounted) checks the class's secondary supertypes, whose
+        // one-entry cache these alternating tests keep evicting, on every event loop at once.
+        if (msg.getClass() == DefaultLastBulkStringRedisContent.class) {
+            DefaultLastBulkStringRedisContent c = (DefaultLastBulkStringRedisContent) msg;
+            try {
+                if (!failed) {
+                    content(ctx, c.content(), true);
+                }
+            } finally {
+                c.release();
+            }
+            return;
+        }
+        if (msg.getClass() == BulkStringHeaderRedisMessage.class) { // holds no buffer
+            if (!failed) {
+                bulkHeader(ctx, (BulkStringHeaderRedisMessage) msg);
+            }
+            return;
+        }
         if (failed) {
             ReferenceCountUtil.release(msg);
             return;
@@ -61,6 +82,39 @@ final class RespCommandDecoder extends ChannelInboundHandlerAdapter {
             accept(ctx, msg);
         } finally {
             ReferenceCountUtil.release(msg);
+        }
+    }
+
+    private void bulkHeader(ChannelHandlerContext ctx, BulkStringHeaderRedisMessage h) {
+        if (args == null) {
+            fail(ctx, "expected '*' (an array of bulk strings), got '$'");
+        } else if (h.bulkStringLength() > maxBulkBytes) {
+            fail(ctx, "a bulk string of " + h.bulkStringLength() + " bytes is over the limit of " + maxBulkBytes
+                    + " bytes (maxFrameBytes)");
+        } else {
+            bulkLength = h.bulkStringLength();
+        }
+    }
+
+    private void content(ChannelHandlerContext ctx, ByteBuf content, boolean last) {
+        if (bulkLength < 0) {
+            fail(ctx, "bulk string content without a header");
+            return;
+        }
+        if (last && bulk == null) { // the whole argument in one piece of the read buffer: keep that piece
+            bulkLength = -1;
+            add(ctx, content.retain());
+            return;
+        }
+        if (bulk == null) {
+            bulk = ctx.alloc().directBuffer(Math.min(bulkLength, PREALLOCATE_LIMIT), bulkLength);
+        }
+        bulk.writeBytes(content);
+        if (last) {
+            ByteBuf done = bulk;
+            bulk = null;
+            bulkLength = -1;
+            add(ctx, done);
         }
     }
 
@@ -77,35 +131,9 @@ final class RespCommandDecoder extends ChannelInboundHandlerAdapter {
                 expected = h.length();
             }
         } else if (msg instanceof BulkStringHeaderRedisMessage h) {
-            if (args == null) {
-                fail(ctx, "expected '*' (an array of bulk strings), got '$'");
-            } else if (h.bulkStringLength() > maxBulkBytes) {
-                fail(ctx, "a bulk string of " + h.bulkStringLength() + " bytes is over the limit of " + maxBulkBytes
-                        + " bytes (maxFrameBytes)");
-            } else {
-                bulkLength = h.bulkStringLength();
-            }
+            bulkHeader(ctx, h);
         } else if (msg instanceof BulkStringRedisContent c) {
-            if (bulkLength < 0) {
-                fail(ctx, "bulk string content without a header");
-                return;
-            }
-            boolean last = msg instanceof LastBulkStringRedisContent;
-            if (last && bulk == null) { // the whole argument in one piece of the read buffer: keep that piece
-                bulkLength = -1;
-                add(ctx, c.content().retain());
-                return;
-            }
-            if (bulk == null) {
-                bulk = ctx.alloc().directBuffer(Math.min(bulkLength, PREALLOCATE_LIMIT), bulkLength);
-            }
-            bulk.writeBytes(c.content());
-            if (last) {
-                ByteBuf done = bulk;
-                bulk = null;
-                bulkLength = -1;
-                add(ctx, done);
-            }
+            content(ctx, c.content(), msg instanceof LastBulkStringRedisContent);
         } else if (msg instanceof FullBulkStringRedisMessage f) { // $0 and $-1 come whole
             if (args == null) {
                 fail(ctx, "expected '*' (an array of bulk strings), got '$'");

@@ -7,6 +7,7 @@ import io.kvstore.server.door.NamedValues;
 import io.kvstore.server.door.NamedValues.Condition;
 import io.kvstore.server.door.NamedValues.Space;
 import io.kvstore.server.door.Reply;
+import io.kvstore.server.door.ReplyBuffer;
 import io.netty.handler.codec.redis.ArrayRedisMessage;
 import io.netty.handler.codec.redis.IntegerRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
@@ -30,8 +31,11 @@ import java.util.TreeMap;
  */
 final class RespCommands {
 
-    /** Name, arity (negative: at least), flags, first key, last key, step: what {@code COMMAND} answers. */
-    private record Spec(String name, int arity, String flags, int firstKey, int lastKey, int step) {
+    /**
+     * Name, arity (negative: at least), flags, first key, last key, step: what {@code COMMAND} answers; and the
+     * command's label in the metrics.
+     */
+    private record Spec(String name, int arity, String flags, int firstKey, int lastKey, int step, String label) {
     }
 
     private static final Map<String, Spec> SPECS = new HashMap<>();
@@ -66,7 +70,7 @@ final class RespCommands {
     }
 
     private static void spec(String name, int arity, String flags, int first, int last, int step) {
-        SPECS.put(name.toUpperCase(Locale.ROOT), new Spec(name, arity, flags, first, last, step));
+        SPECS.put(name.toUpperCase(Locale.ROOT), new Spec(name, arity, flags, first, last, step, "resp_" + name));
     }
 
     private final DoorContext dc;
@@ -132,8 +136,8 @@ final class RespCommands {
                 case "ECHO" -> RespReplies.bulk(c.string(1));
                 case "QUIT" -> new Reply() {
                     @Override
-                    public void write(io.netty.channel.ChannelHandlerContext ctx) {
-                        ctx.write(new SimpleStringRedisMessage("OK"));
+                    public void write(ReplyBuffer out) {
+                        RespReplies.OK.write(out);
                     }
 
                     @Override
@@ -144,7 +148,7 @@ final class RespCommands {
                 case "AUTH" -> auth(c.argc() == 3 ? c.string(1) : null, c.string(c.argc() - 1));
                 case "HELLO" -> hello(c);
                 case "SELECT" -> select(c.string(1));
-                case "GET" -> RespReplies.value(read(c.key(1, s.space)));
+                case "GET" -> RespReplies.value(read(c.key(1, s.space)), nil());
                 case "MGET" -> mget(c);
                 case "SET" -> set(c);
                 case "MSET" -> mset(c);
@@ -193,7 +197,8 @@ final class RespCommands {
         if (c.protocolError() != null) {
             return "resp_protocol_error";
         }
-        return SPECS.containsKey(c.name()) ? "resp_" + c.name().toLowerCase(Locale.ROOT) : "resp_unknown";
+        Spec spec = SPECS.get(c.name());
+        return spec == null ? "resp_unknown" : spec.label();
     }
 
     // ------------------------------------------------------------------------------------------ connection state
@@ -230,14 +235,14 @@ final class RespCommands {
 
     private Reply hello(RespCommand c) {
         int i = 1;
+        int proto = s.proto;
         if (c.argc() > 1) {
-            String proto = c.string(1);
-            if (!proto.equals("2")) {
-                if (proto.equals("3")) {
-                    return RespReplies.error("NOPROTO sorry, this protocol version is not supported");
-                }
-                return RespReplies.error("ERR Protocol version is not an integer or out of range");
+            String p = c.string(1);
+            if (!p.equals("2") && !p.equals("3")) {
+                return p.matches("-?[0-9]+") ? RespReplies.error("NOPROTO unsupported protocol version")
+                        : RespReplies.error("ERR Protocol version is not an integer or out of range");
             }
+            proto = p.charAt(0) - '0';
             i = 2;
         }
         for (; i < c.argc(); i++) {
@@ -259,13 +264,14 @@ final class RespCommands {
                     + "the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select "
                     + "the RESP protocol version at the same time");
         }
+        s.proto = proto;
         List<RedisMessage> m = new ArrayList<>();
         m.add(RespReplies.bulkMessage("server"));
         m.add(RespReplies.bulkMessage("redis"));
         m.add(RespReplies.bulkMessage("version"));
         m.add(RespReplies.bulkMessage(RespInfo.REDIS_VERSION));
         m.add(RespReplies.bulkMessage("proto"));
-        m.add(new IntegerRedisMessage(2));
+        m.add(new IntegerRedisMessage(proto));
         m.add(RespReplies.bulkMessage("id"));
         m.add(new IntegerRedisMessage(s.id));
         m.add(RespReplies.bulkMessage("mode"));
@@ -274,7 +280,12 @@ final class RespCommands {
         m.add(RespReplies.bulkMessage("master"));
         m.add(RespReplies.bulkMessage("modules"));
         m.add(ArrayRedisMessage.EMPTY_INSTANCE);
-        return RespReplies.array(m);
+        return proto == 3 ? RespReplies.map(m) : RespReplies.array(m);
+    }
+
+    /** The null reply of the session's protocol: {@code $-1} (RESP2) or {@code _} (RESP3). */
+    private Reply nil() {
+        return s.proto == 3 ? RespReplies.NULL : RespReplies.NIL;
     }
 
     private Reply select(String arg) {
@@ -325,7 +336,7 @@ final class RespCommands {
             });
             throw e;
         }
-        return RespReplies.values(handles);
+        return RespReplies.values(handles, nil());
     }
 
     private Reply set(RespCommand c) {
@@ -370,7 +381,7 @@ final class RespCommands {
         if (r == RespReplies.OK && !keepTtl) {
             dc.expiries().set(key, deadline);
         }
-        return r;
+        return r == RespReplies.NIL ? nil() : r;
     }
 
     private Reply setnx(RespCommand c) {
@@ -468,7 +479,7 @@ final class RespCommands {
                 s.clientName = c.string(2);
                 yield RespReplies.OK;
             }
-            case "GETNAME" -> s.clientName == null ? RespReplies.NIL : RespReplies.bulk(s.clientName);
+            case "GETNAME" -> s.clientName == null ? nil() : RespReplies.bulk(s.clientName);
             case "SETINFO", "NO-EVICT", "NO-TOUCH", "REPLY" -> RespReplies.OK;
             case "ID" -> RespReplies.integer(s.id);
             default -> RespReplies.error("ERR unknown subcommand '" + printable(c.string(1))
@@ -524,7 +535,8 @@ final class RespCommands {
                         }
                     }
                 }
-                yield RespReplies.strings(out);
+                yield s.proto == 3 ? RespReplies.map(out.stream().<RedisMessage>map(RespReplies::bulkMessage).toList())
+                        : RespReplies.strings(out);
             }
             case "RESETSTAT" -> RespReplies.OK;
             default -> RespReplies.error("ERR CONFIG " + printable(c.string(1)) + " is not supported: kvstore is "

@@ -7,9 +7,11 @@ import io.netty.handler.codec.redis.RedisDecoder;
 import io.netty.handler.codec.redis.RedisEncoder;
 
 /**
- * The Redis-protocol door (RESP2, docs/protocol-resp.md): Netty's {@link RedisDecoder} (inline commands too) →
- * {@link RespCommandDecoder} (commands, with the daemon's limits) → {@link RedisEncoder} → {@link RespConnection}.
- * A command may have at most {@code 2 * maxKeysPerRequest + 2} arguments, a value at most {@code maxFrameBytes}.
+ * The Redis-protocol door (RESP2, and RESP3 after {@code HELLO 3}; docs/protocol-resp.md): Netty's
+ * {@link RedisDecoder} (inline commands too) → {@link RespCommandDecoder} (commands, with the daemon's limits) →
+ * {@link RedisEncoder} (composite replies only; the others are bytes in the connection's reply buffer) →
+ * {@link RespConnection}. A command may have at most {@code 2 * maxKeysPerRequest + 2} arguments, a value at most
+ * {@code maxFrameBytes}.
  */
 public final class RespDoor implements Door {
 

@@ -2,35 +2,37 @@ package io.kvstore.server.resp;
 
 import io.kvstore.core.block.BlockHandle;
 import io.kvstore.server.door.Reply;
+import io.kvstore.server.door.ReplyBuffer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.redis.ArrayRedisMessage;
-import io.netty.handler.codec.redis.ErrorRedisMessage;
 import io.netty.handler.codec.redis.FullBulkStringRedisMessage;
-import io.netty.handler.codec.redis.IntegerRedisMessage;
 import io.netty.handler.codec.redis.RedisMessage;
-import io.netty.handler.codec.redis.SimpleStringRedisMessage;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The replies of the Redis door. Small replies are Netty {@link RedisMessage}s written through its encoder; a value
- * read from the store larger than 16 KiB is written as the RESP bulk-string header, the block's own payload buffer (a
- * DRAM hit goes from off-heap memory to the socket without a copy, as in the native GET) and CRLF, and its handle is
- * closed when Netty has written or dropped the payload; a smaller one is copied into one reply buffer, which costs
- * less than three buffers and a write listener.
+ * The replies of the Redis door. Simple strings, errors, integers, bulk strings and values are RESP bytes appended
+ * to the connection's {@link ReplyBuffer}, so the replies to a pipelined batch leave in one buffer; composite replies
+ * (COMMAND's table, HELLO) are Netty {@link RedisMessage}s written through its encoder. A value read from the store
+ * larger than 16 KiB is written as the RESP bulk-string header, the block's own payload buffer (a DRAM hit goes from
+ * off-heap memory to the socket without a copy, as in the native GET) and CRLF, and its handle is closed when Netty
+ * has written or dropped the payload; a smaller one is copied into the reply buffer, which costs less than a buffer
+ * of its own and a write listener.
  */
 final class RespReplies {
 
-    static final Reply OK = message(new SimpleStringRedisMessage("OK"));
-    static final Reply NIL = message(FullBulkStringRedisMessage.NULL_INSTANCE);
-    private static final byte[] CRLF = {'\r', '\n'};
     private static final int CRLF_SHORT = ('\r' << 8) | '\n';
     /** Values up to this size are copied into the reply buffer; larger ones go out zero-copy. */
     private static final int COPY_LIMIT = 16 << 10;
+
+    static final Reply OK = simple("OK");
+    /** RESP2's null: the null bulk string. */
+    static final Reply NIL = out -> out.append(5).writeByte('$').writeByte('-').writeByte('1').writeShort(CRLF_SHORT);
+    /** RESP3's null. */
+    static final Reply NULL = out -> out.append(3).writeByte('_').writeShort(CRLF_SHORT);
 
     private RespReplies() {
     }
@@ -46,8 +48,8 @@ final class RespReplies {
         }
 
         @Override
-        public void write(ChannelHandlerContext ctx) {
-            ctx.write(new ErrorRedisMessage(text));
+        public void write(ReplyBuffer out) {
+            line(out, '-', text);
         }
 
         @Override
@@ -56,8 +58,9 @@ final class RespReplies {
         }
     }
 
+    /** A reply written by Netty's encoder (arrays and other composite replies). */
     static Reply message(RedisMessage m) {
-        return ctx -> ctx.write(m);
+        return out -> out.write(m);
     }
 
     /** {@code -<text>}; the text starts with the error code (ERR, WRONGPASS, NOAUTH, ...). */
@@ -70,16 +73,25 @@ final class RespReplies {
         return new Error(text, true);
     }
 
+    /** {@code +<s>}; {@code s} has no CR or LF. */
     static Reply simple(String s) {
-        return message(new SimpleStringRedisMessage(s));
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        return out -> out.append(b.length + 3).writeByte('+').writeBytes(b).writeShort(CRLF_SHORT);
     }
 
     static Reply integer(long v) {
-        return message(new IntegerRedisMessage(v));
+        return out -> ReplyBuffer.writeDecimal(out.append(24).writeByte(':'), v).writeShort(CRLF_SHORT);
     }
 
     static Reply bulk(String s) {
-        return message(bulkMessage(s));
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        return out -> ReplyBuffer.writeDecimal(out.append(b.length + 16).writeByte('$'), b.length)
+                .writeShort(CRLF_SHORT).writeBytes(b).writeShort(CRLF_SHORT);
+    }
+
+    private static void line(ReplyBuffer out, char type, String text) {
+        byte[] b = text.getBytes(StandardCharsets.UTF_8);
+        out.append(b.length + 3).writeByte(type).writeBytes(b).writeShort(CRLF_SHORT);
     }
 
     static FullBulkStringRedisMessage bulkMessage(String s) {
@@ -90,69 +102,74 @@ final class RespReplies {
         return message(items.isEmpty() ? ArrayRedisMessage.EMPTY_INSTANCE : new ArrayRedisMessage(items));
     }
 
+    /** A RESP3 map of {@code keysAndValues.size() / 2} entries: key, value, key, value, ... */
+    static Reply map(List<RedisMessage> keysAndValues) {
+        return out -> {
+            ReplyBuffer.writeDecimal(out.append(24).writeByte('%'), keysAndValues.size() / 2).writeShort(CRLF_SHORT);
+            keysAndValues.forEach(out::write);
+        };
+    }
+
     static Reply strings(List<String> items) {
         List<RedisMessage> m = new ArrayList<>(items.size());
         items.forEach(s -> m.add(bulkMessage(s)));
         return array(m);
     }
 
-    /** The value of one block, or nil for null. */
-    static Reply value(BlockHandle h) {
-        return h == null ? NIL : new Values(List.of(h), false);
+    /** The value of one block, or {@code nil} (the protocol's null) for null. */
+    static Reply value(BlockHandle h, Reply nil) {
+        return h == null ? nil : new Values(List.of(h), false, nil);
     }
 
-    /** An array of values (MGET): one element per key, nil for a null handle. */
-    static Reply values(List<BlockHandle> handles) {
-        return new Values(handles, true);
+    /** An array of values (MGET): one element per key, {@code nil} for a null handle. */
+    static Reply values(List<BlockHandle> handles, Reply nil) {
+        return new Values(handles, true, nil);
     }
 
-    /** Block values written zero-copy; each handle is closed once its payload is written or dropped. */
+    /** Block values; each handle is closed once its payload is copied, written or dropped. */
     private static final class Values implements Reply {
         private final List<BlockHandle> handles;
         private final boolean array;
+        private final Reply nil;
 
-        Values(List<BlockHandle> handles, boolean array) {
+        Values(List<BlockHandle> handles, boolean array, Reply nil) {
             this.handles = handles;
             this.array = array;
+            this.nil = nil;
         }
 
         @Override
-        public void write(ChannelHandlerContext ctx) {
+        public void write(ReplyBuffer out) {
             if (array) {
-                ctx.write(header(ctx, '*', handles.size()));
+                ReplyBuffer.writeDecimal(out.append(24).writeByte('*'), handles.size()).writeShort(CRLF_SHORT);
             }
             for (BlockHandle h : handles) {
                 if (h == null) {
-                    ctx.write(header(ctx, '$', -1));
+                    nil.write(out);
                     continue;
                 }
                 int length = h.meta().length();
-                if (length <= COPY_LIMIT) { // small: one buffer, fewer objects than the zero-copy path
-                    ByteBuf b = ctx.alloc().ioBuffer(length + 16);
-                    b.writeByte('$').writeCharSequence(Integer.toString(length), StandardCharsets.US_ASCII);
-                    b.writeShort(CRLF_SHORT);
+                if (length <= COPY_LIMIT) { // small: copied after the header, into the batch's reply buffer
+                    ByteBuf b = ReplyBuffer.writeDecimal(out.append(length + 16).writeByte('$'), length)
+                            .writeShort(CRLF_SHORT);
                     try {
                         b.writeBytes(h.payload());
                     } finally {
                         h.close();
                     }
-                    ctx.write(b.writeShort(CRLF_SHORT));
+                    b.writeShort(CRLF_SHORT);
                     continue;
                 }
-                ctx.write(header(ctx, '$', length));
-                if (length > 0) {
-                    ByteBuf payload;
-                    try {
-                        payload = Unpooled.wrappedBuffer(h.payload());
-                    } catch (RuntimeException e) {
-                        h.close();
-                        throw e;
-                    }
-                    ctx.write(payload).addListener(f -> h.close());
-                } else {
+                ReplyBuffer.writeDecimal(out.append(16).writeByte('$'), length).writeShort(CRLF_SHORT);
+                ByteBuf payload;
+                try {
+                    payload = Unpooled.wrappedBuffer(h.payload());
+                } catch (RuntimeException e) {
                     h.close();
+                    throw e;
                 }
-                ctx.write(Unpooled.wrappedBuffer(CRLF));
+                out.write(payload).addListener(f -> h.close());
+                out.append(2).writeShort(CRLF_SHORT);
             }
         }
 
@@ -163,13 +180,6 @@ final class RespReplies {
                     h.close();
                 }
             });
-        }
-
-        private static ByteBuf header(ChannelHandlerContext ctx, char type, long n) {
-            String s = type + Long.toString(n) + "\r\n";
-            ByteBuf b = ctx.alloc().ioBuffer(s.length());
-            b.writeCharSequence(s, StandardCharsets.US_ASCII);
-            return b;
         }
     }
 }

@@ -4,9 +4,9 @@ import io.kvstore.server.door.NamedValues;
 
 /**
  * A Redis connection's state: whether it has authenticated, its tenant and database (which together pick its
- * namespace), whether its token may run admin commands, and its client name. Changed only by commands that run on
- * the event loop; read by batched commands on the blocking pool after a hand-off, which orders the reads after the
- * writes.
+ * namespace), whether its token may run admin commands, its client name and its protocol version (HELLO). Changed
+ * only by commands that run on the event loop; read by batched commands on the blocking pool after a hand-off, which
+ * orders the reads after the writes.
  */
 final class RespSession {
 
@@ -19,6 +19,8 @@ final class RespSession {
     String tenant = "";
     int db;
     String clientName;
+    /** The RESP version HELLO chose: 2 (the default) or 3. */
+    int proto = 2;
     NamedValues.Space space;
 
     RespSession(long id) {

@@ -65,13 +65,16 @@ final class RawResp implements AutoCloseable {
                 line(); // CRLF
                 return new String(v, StandardCharsets.UTF_8);
             }
-            case '*' -> {
-                int n = Integer.parseInt(line.substring(1));
-                StringBuilder b = new StringBuilder();
+            case '*', '%' -> { // a RESP3 map (%) is its keys and values in turn, marked with a leading %
+                int n = Integer.parseInt(line.substring(1)) * (line.charAt(0) == '%' ? 2 : 1);
+                StringBuilder b = new StringBuilder(line.charAt(0) == '%' ? "%" : "");
                 for (int i = 0; i < n; i++) {
                     b.append(i == 0 ? "" : "|").append(reply());
                 }
                 return b.toString();
+            }
+            case '_' -> {
+                return "null"; // RESP3
             }
             default -> {
                 return line;

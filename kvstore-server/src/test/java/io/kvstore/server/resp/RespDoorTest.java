@@ -5,16 +5,20 @@ import io.kvstore.core.store.BlockInfo;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.door.NamedValues;
 import io.kvstore.server.testing.TestServers;
+import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.protocol.ProtocolVersion;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -88,9 +92,12 @@ class RespDoorTest {
         assertThat(server.store().blocks(b -> b.meta().namespaceId() == space.id(), 100)).hasSize(5);
     }
 
-    @Test
-    void lettuceReadsWhatItWrites() {
+    /** Lettuce speaks RESP3 when HELLO 3 succeeds (its default) and RESP2 when told to. */
+    @ParameterizedTest
+    @EnumSource(ProtocolVersion.class)
+    void lettuceReadsWhatItWrites(ProtocolVersion protocol) {
         RedisClient client = RedisClient.create(RedisURI.create("127.0.0.1", server.respPort()));
+        client.setOptions(ClientOptions.builder().protocolVersion(protocol).build());
         try (StatefulRedisConnection<byte[], byte[]> c = client.connect(ByteArrayCodec.INSTANCE)) {
             RedisCommands<byte[], byte[]> r = c.sync();
             byte[] v = random(1 << 20, 1);
@@ -158,8 +165,16 @@ class RespDoorTest {
             assertThat(r.send("SET", "p", "v", "EX", "0").reply()).startsWith("-ERR invalid expire time");
             assertThat(r.send("SET", "p", "v", "BOGUS").reply()).isEqualTo("-ERR syntax error");
             assertThat(r.send("SET", "p").reply()).startsWith("-ERR wrong number of arguments");
-            assertThat(r.send("HELLO", "3").reply()).startsWith("-NOPROTO");
-            assertThat(r.send("HELLO", "2").reply()).contains("proto|:2");
+            assertThat(r.send("HELLO", "4").reply()).startsWith("-NOPROTO");
+            assertThat(r.send("HELLO", "x").reply()).startsWith("-ERR Protocol version");
+            assertThat(r.send("HELLO", "3").reply()).startsWith("%server|redis|").contains("|proto|:3|");
+            assertThat(r.send("GET", "missing").reply()).isEqualTo("null"); // RESP3's null
+            assertThat(r.send("MGET", "p", "missing").reply()).isEqualTo("v|null");
+            assertThat(r.send("SET", "p", "w", "NX").reply()).isEqualTo("null");
+            assertThat(r.send("CONFIG", "GET", "appendonly").reply()).isEqualTo("%appendonly|no");
+            assertThat(r.send("HELLO").reply()).startsWith("%"); // no version: the session's stays
+            assertThat(r.send("HELLO", "2").reply()).startsWith("server|redis|").contains("proto|:2");
+            assertThat(r.send("GET", "missing").reply()).isEqualTo("nil");
             assertThat(r.send("CLIENT", "SETNAME", "me").reply()).isEqualTo("+OK");
             assertThat(r.send("CLIENT", "GETNAME").reply()).isEqualTo("me");
             assertThat(r.send("FLUSHDB").reply()).isEqualTo("+OK"); // no tokens: every session is admin
