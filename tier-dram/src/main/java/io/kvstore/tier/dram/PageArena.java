@@ -93,7 +93,7 @@ final class PageArena implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             for (ByteBuffer b : segs) {
                 if (b != null) {
-                    release(b);
+                    unmap(b);
                 }
             }
             throw e;
@@ -117,7 +117,7 @@ final class PageArena implements AutoCloseable {
                 }
             }
         } finally {
-            release(zeros);
+            unmap(zeros);
         }
     }
 
@@ -309,7 +309,7 @@ final class PageArena implements AutoCloseable {
         long left = pins.decrementAndGet();
         if (left == 0) {
             for (ByteBuffer b : segments) {
-                release(b);
+                unmap(b);
             }
         } else if (left < 0) {
             throw new IllegalStateException("arena unpinned more often than pinned");
@@ -376,7 +376,7 @@ final class PageArena implements AutoCloseable {
     }
 
     /** Frees a direct buffer or unmaps a mapped one at once, instead of at some later garbage collection. */
-    private static void release(ByteBuffer b) {
+    static void unmap(ByteBuffer b) {
         if (INVOKE_CLEANER == null) {
             return;
         }
