@@ -3,6 +3,7 @@ package io.kvstore.bench.sim;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.kvstore.bench.trace.Trace;
+import io.kvstore.core.progress.Progress;
 import io.kvstore.policy.PolicyRegistry;
 
 import java.io.IOException;
@@ -16,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.DoubleConsumer;
 
 /**
  * {@code bench hitrate --dram-nvme}: replays a trace through a DRAM + NVMe hierarchy (both metadata-only, in the real
@@ -75,6 +77,13 @@ public final class FlashSweep {
     /** Runs every size pair with every NVMe policy ({@code none}: DRAM alone). */
     public static List<Row> run(Trace trace, List<Sizes> sizes, String dramPolicy, List<String> nvmePolicies,
                                 long blockBytes, int threads, long seed) throws InterruptedException {
+        return run(trace, sizes, dramPolicy, nvmePolicies, blockBytes, threads, seed, Progress.none());
+    }
+
+    /** As {@link #run(Trace, List, String, List, long, int, long)}, reporting to the current phase of progress. */
+    public static List<Row> run(Trace trace, List<Sizes> sizes, String dramPolicy, List<String> nvmePolicies,
+                                long blockBytes, int threads, long seed, Progress progress)
+            throws InterruptedException {
         if (!PolicyRegistry.exists(dramPolicy)) {
             throw new IllegalArgumentException("unknown --dram-policy '" + dramPolicy + "'");
         }
@@ -92,11 +101,13 @@ public final class FlashSweep {
         });
         try {
             List<Future<Row>> runs = new ArrayList<>();
+            DoubleConsumer[] parts = progress.parts(Math.max(1, sizes.size() * nvmePolicies.size()));
             for (Sizes s : sizes) {
                 long dram = s.dram().toBlocks(trace.uniqueBlocks(), blockBytes);
                 long nvme = s.nvme().toBlocks(trace.uniqueBlocks(), blockBytes);
                 for (String p : nvmePolicies) {
-                    runs.add(pool.submit(() -> replay(trace, s, dram, nvme, dramPolicy, p, blockBytes, seed)));
+                    DoubleConsumer part = parts[runs.size()];
+                    runs.add(pool.submit(() -> replay(trace, s, dram, nvme, dramPolicy, p, blockBytes, seed, part)));
                 }
             }
             List<Row> out = new ArrayList<>();
@@ -115,14 +126,15 @@ public final class FlashSweep {
     }
 
     private static Row replay(Trace trace, Sizes s, long dram, long nvme, String dramPolicy, String nvmePolicy,
-                              long blockBytes, long seed) {
+                              long blockBytes, long seed, DoubleConsumer progress) {
         List<LevelConfig> levels = new ArrayList<>();
         levels.add(new LevelConfig("dram", dramPolicy, dram));
         boolean flash = !nvmePolicy.equals("none");
         if (flash) {
             levels.add(new LevelConfig("nvme", nvmePolicy, nvme));
         }
-        ReplayResult r = new Replayer(trace).run(levels, null, false, seed);
+        ReplayResult r = new Replayer(trace).progress(progress).run(levels, null, false, seed);
+        progress.accept(1);
         return new Row(s.text(), dram, flash ? nvme : 0, r.policies().get(0), flash ? r.policies().get(1) : "none",
                 r.hitRatioBlocks(), r.hitRatioTokens(), r.hitBlocks(), r.hitsPerTier()[0],
                 flash ? r.hitsPerTier()[1] : 0, flash ? r.writtenBlocks()[1] + r.relocatedBlocks()[1] : 0,
