@@ -90,10 +90,16 @@ final class Distribution {
 
     /** Starts {@code bin/kvstore serve --data-dir dataDir --port 0 --admin-port 0 args...}; waits until ready. */
     Daemon serve(Path dataDir, Path log, String... args) throws IOException, InterruptedException {
+        return serve(Map.of(), dataDir, log, args);
+    }
+
+    /** As {@link #serve(Path, Path, String...)} with {@code env} added to the launcher's environment. */
+    Daemon serve(Map<String, String> env, Path dataDir, Path log, String... args)
+            throws IOException, InterruptedException {
         List<String> all = new ArrayList<>(List.of("serve", "--data-dir", dataDir.toString(), "--port", "0",
                 "--admin-port", "0"));
         all.addAll(List.of(args));
-        Process p = command(Map.of(), all.toArray(String[]::new)).redirectOutput(log.toFile()).start();
+        Process p = command(env, all.toArray(String[]::new)).redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while (System.nanoTime() < deadline) {
             String text = Files.exists(log) ? Files.readString(log) : "";
