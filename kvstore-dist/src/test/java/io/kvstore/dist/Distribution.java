@@ -17,7 +17,12 @@ import java.util.regex.Pattern;
  */
 final class Distribution {
 
-    private static final Pattern READY = Pattern.compile("kvstore ready: data [^:]+:(\\d+).*admin http://[^:]+:(\\d+)");
+    /**
+     * The ready line, complete to its newline: the log is read while the daemon writes it, and a read can see the
+     * first part of a line whose write crosses a page of the file, e.g. an admin port cut to its first digits (a
+     * browser then met "connection refused" right after "ready").
+     */
+    private static final Pattern READY = Pattern.compile("kvstore ready: data [^:]+:(\\d+).*admin http://[^:]+:(\\d+)[^\\n]*\\n");
 
     final Path home;
 
