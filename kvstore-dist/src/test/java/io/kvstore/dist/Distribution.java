@@ -57,6 +57,7 @@ final class Distribution {
         pb.environment().put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
         pb.environment().remove("KVSTORE_JAVA_OPTS");
         pb.environment().putAll(env);
+        pb.environment().values().removeIf(String::isEmpty); // "" in env: unset (e.g. JAVA, for the bundled runtime)
         return pb;
     }
 

@@ -11,6 +11,8 @@ import io.kvstore.core.tier.Tier;
 import io.kvstore.core.tier.TierClosedException;
 import io.kvstore.core.tier.TierStats;
 import io.kvstore.tier.dram.IndexRecordDescriptor.IndexRecord;
+import net.openhft.chronicle.map.ChronicleMap;
+import net.openhft.chronicle.map.ChronicleMapBuilder;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -33,8 +34,8 @@ import java.util.function.Consumer;
 import java.util.function.DoubleConsumer;
 
 /**
- * The off-heap DRAM tier: payloads in a {@link PageArena} of fixed-size pages, the index in a hash map (persisted in a
- * {@link RecordTable}), reads served as zero-copy, ref-counted, read-only views.
+ * The off-heap DRAM tier: payloads in a {@link PageArena} of fixed-size pages, the index in a Chronicle Map,
+ * reads served as zero-copy, ref-counted, read-only views.
  *
  * <h2>How the pieces fit</h2>
  * A put allocates a run of contiguous pages (best fit), copies the payload into it with one bulk copy, then
@@ -60,16 +61,14 @@ import java.util.function.DoubleConsumer;
  * is removed and counted in {@code corrupt}. See docs/tiers.md for the reasoning.
  *
  * <h2>Persistence</h2>
- * With a {@code persistDirectory} the arena segments and the {@link RecordTable} (one slot per page: the record of
- * the block whose run starts there) are memory-mapped files there, plus a small {@code arena.properties} with the
- * geometry; reopening scans the table, re-claims each record's pages and rebuilds the in-memory index. Bytes are
- * written before their record, and a record is cleared before its pages are freed, so a crash leaves at worst pages
- * without a record (free again at the next start) or a record whose bytes fail their checksum (dropped). The files
- * hold no locks and the tier generates no code at run time, so a process killed at any point leaves files that open
- * at once, on a plain JRE. A geometry change or an unreadable index starts cold ({@link #coldStartReason()} says
- * why). One process at a time: an OS lock on {@code arena.lock} is held while the tier is open
- * ({@link DramTierInUseException} for a second opener). A missing {@code closed-cleanly} marker at open says the last
- * process died with the tier open ({@link #indexRecovered()}).
+ * With a {@code persistDirectory} the arena segments and the Chronicle Map are memory-mapped files there, plus a
+ * small {@code arena.properties} with the geometry; reopening finds the blocks again. Bytes are written before
+ * their record is published, so a crash leaves at worst pages without a record (free again at the next start)
+ * or a record whose bytes fail their checksum (dropped). A geometry change or an unreadable index starts cold
+ * ({@link #coldStartReason()} says why). One process at a time: an OS lock on {@code arena.lock} is held while the
+ * tier is open ({@link DramTierInUseException} for a second opener). After a process died with the tier open (no
+ * {@code closed-cleanly} marker), the index is opened with Chronicle Map's recovery, which releases the segment
+ * locks the dead process may have held.
  *
  * <p>Thread-safety: all methods may be called concurrently. Handles stay valid after {@link #close()} until
  * they are closed themselves; the arena's memory is released after the last one.
@@ -77,9 +76,7 @@ import java.util.function.DoubleConsumer;
 public final class DramTier implements Tier {
 
     private static final String GEOMETRY_FILE = "arena.properties";
-    private static final String INDEX_FILE = "index.records";
-    /** The index file of format 1 (a Chronicle Map): deleted when such an arena is found (it starts cold). */
-    private static final String FORMAT1_INDEX_FILE = "index.cm";
+    private static final String INDEX_FILE = "index.cm";
     /** Held (an OS file lock) while a tier has the directory open: one process per directory. */
     static final String LOCK_FILE = "arena.lock";
     /**
@@ -89,15 +86,16 @@ public final class DramTier implements Tier {
     public static final String OWNER_FILE = "owner";
     /**
      * Written by {@link #close()} after the index is closed, deleted at open: when it is missing at open, the last
-     * process died with the tier open (kill -9, crash); reported by {@link #indexRecovered()}.
+     * process died with the index open (kill -9, crash) and may have held one of Chronicle Map's segment locks,
+     * which live in the mapped file; the index is then opened with Chronicle Map's recovery, which resets them.
      */
     private static final String CLEAN_FILE = "closed-cleanly";
+    private static final int MIN_INDEX_ENTRIES = 1024;
+    private static final long MIN_INDEX_FILE_BYTES = 4096;
 
     private final DramTierConfig config;
     private final PageArena arena;
-    private final ConcurrentHashMap<BlockKey, IndexRecord> index = new ConcurrentHashMap<>();
-    /** The index's durable copy; null for a tier that is not persistent. */
-    private final RecordTable records;
+    private final ChronicleMap<byte[], byte[]> index;
     private final AtomicLong nextId = new AtomicLong(1);
     private final AtomicLong usedBytes = new AtomicLong();
     private final AtomicLong blocks = new AtomicLong();
@@ -121,14 +119,14 @@ public final class DramTier implements Tier {
         if (!config.persistent()) {
             this.lock = null;
             this.arena = PageArena.anonymous(config);
-            this.records = null;
+            this.index = newIndex(null);
             return;
         }
         Path dir = config.persistDirectory();
         createPrivateDirectory(dir);
         this.lock = DirectoryLock.acquire(dir.resolve(LOCK_FILE));
         try {
-            RecordTable idx = openIndex(dir);
+            ChronicleMap<byte[], byte[]> idx = openIndex(dir);
             PageArena a;
             try {
                 PageArena.restrict(dir.resolve(INDEX_FILE));
@@ -139,7 +137,7 @@ public final class DramTier implements Tier {
                 idx.close();
                 throw e;
             }
-            this.records = idx;
+            this.index = idx;
             this.arena = a;
         } catch (IOException | RuntimeException | Error e) {
             lock.close();
@@ -148,7 +146,7 @@ public final class DramTier implements Tier {
         try {
             reload(restartProgress);
         } catch (RuntimeException | Error e) {
-            records.close();
+            index.close();
             arena.close();
             lock.close();
             throw e;
@@ -156,7 +154,7 @@ public final class DramTier implements Tier {
     }
 
     /** Opens the index found in {@code dir}, or wipes what is there and starts cold (and says why). */
-    private RecordTable openIndex(Path dir) throws IOException {
+    private ChronicleMap<byte[], byte[]> openIndex(Path dir) throws IOException {
         String mismatch = geometryMismatch(dir);
         if (mismatch != null) {
             if (Files.exists(dir.resolve(GEOMETRY_FILE))) {
@@ -165,14 +163,23 @@ public final class DramTier implements Tier {
             wipe(dir);
         }
         Path indexFile = dir.resolve(INDEX_FILE);
-        if (Files.exists(indexFile) && Files.size(indexFile) != RecordTable.fileLength(config.pageCount())) {
-            cold("the index file has the wrong size (" + Files.size(indexFile) + " bytes, expected "
-                    + RecordTable.fileLength(config.pageCount()) + ")");
+        if (Files.exists(indexFile) && Files.size(indexFile) < MIN_INDEX_FILE_BYTES) {
+            // a truncated file: Chronicle Map would try to finish its header and spin
+            cold("the index file is truncated (" + Files.size(indexFile) + " bytes)");
             wipe(dir);
         }
         boolean clean = Files.deleteIfExists(dir.resolve(CLEAN_FILE));
-        recoveredIndex = !clean && Files.exists(indexFile);
-        return RecordTable.open(indexFile, config.pageCount());
+        try {
+            if (!clean && Files.exists(indexFile)) {
+                recoveredIndex = true;
+                return newIndex(indexFile, true);
+            }
+            return newIndex(indexFile, false);
+        } catch (IOException | RuntimeException e) {
+            cold("the index could not be read (" + e.getClass().getSimpleName() + ")");
+            wipe(dir);
+            return newIndex(indexFile, false);
+        }
     }
 
     private void cold(String reason) {
@@ -190,8 +197,8 @@ public final class DramTier implements Tier {
     }
 
     /**
-     * Opens a tier as {@link #open(DramTierConfig)} does, reporting how far the warm restart's scan of the index
-     * has come (0..1, about a hundred calls, from the opening thread) to {@code restartProgress}.
+     * Opens a tier as {@link #open(DramTierConfig)} does, reporting how far the warm restart's pass over the index
+     * has come (0..1, at most about a hundred calls, from the opening thread) to {@code restartProgress}.
      */
     public static DramTier open(DramTierConfig config, DoubleConsumer restartProgress) {
         try {
@@ -201,49 +208,54 @@ public final class DramTier implements Tier {
         }
     }
 
+    private ChronicleMap<byte[], byte[]> newIndex(Path file) throws IOException {
+        return newIndex(file, false);
+    }
+
+    /** The index in {@code file} (or in memory if null); {@code recover}: after a crash, see {@link #CLEAN_FILE}. */
+    private ChronicleMap<byte[], byte[]> newIndex(Path file, boolean recover) throws IOException {
+        ChronicleMapBuilder<byte[], byte[]> b = ChronicleMap.of(byte[].class, byte[].class)
+                .name(config.name() + "-index")
+                .constantKeySizeBySample(new byte[BlockKey.BYTES])
+                .constantValueSizeBySample(new byte[IndexRecordDescriptor.LENGTH])
+                // every block takes at least one page: the page count bounds the number of entries
+                .entries(Math.max(MIN_INDEX_ENTRIES, config.pageCount()));
+        if (file == null) {
+            return b.create();
+        }
+        return recover ? b.recoverPersistedTo(file.toFile(), true) : b.createPersistedTo(file.toFile());
+    }
+
     // ------------------------------------------------------------------------------------------ warm restart
 
-    /**
-     * Scans the record table page by page: re-claims the run of every valid record and puts the record into the
-     * in-memory index. A damaged or impossible record (checksum, format, pages out of range or taken) is cleared and
-     * counted corrupt; a second record of a key already found (a put that lost a race for its key when the process
-     * died) is cleared; the pages of both stay free.
-     */
     private void reload(DoubleConsumer progress) {
+        List<Map.Entry<byte[], byte[]>> found = new ArrayList<>();
+        index.forEach((k, v) -> found.add(Map.entry(k.clone(), v.clone()))); // Chronicle reuses the arrays
         boolean verifyNow = config.restartVerification() == DramTierConfig.RestartVerification.AT_OPEN;
         long maxId = 0;
-        int pages = records.slots();
-        int step = Math.max(1, pages / 100);
-        for (int page = 0; page < pages; page++) {
-            if (page % step == 0) {
-                progress.accept((double) page / pages);
+        int step = Math.max(1, found.size() / 100);
+        int done = 0;
+        for (Map.Entry<byte[], byte[]> e : found) {
+            if (done++ % step == 0) {
+                progress.accept((double) (done - 1) / found.size());
             }
-            RecordTable.Slot s = records.read(page);
-            if (s == null) {
-                continue;
-            }
-            IndexRecord r = s == RecordTable.DAMAGED ? null : decodeOrNull(s.key(), s.record());
-            if (r != null && index.containsKey(r.meta().key())) {
-                records.clear(page);
-                continue;
-            }
-            if (r == null || r.firstPage() != page || r.meta().length() > config.segmentBytes()
-                    || !arena.claim(page, arena.pagesFor(r.meta().length()), r.id())) {
-                records.clear(page);
+            IndexRecord r = decodeOrNull(e.getKey(), e.getValue());
+            if (r == null || r.meta().length() > config.segmentBytes()
+                    || !arena.claim(r.firstPage(), arena.pagesFor(r.meta().length()), r.id())) {
+                index.remove(e.getKey());
                 corrupt.increment();
                 continue;
             }
             if (verifyNow) {
-                if (!Checksums.matches(r.meta(), arena.view(page, r.meta().length()))) {
-                    records.clear(page);
-                    arena.retire(page);
+                if (!Checksums.matches(r.meta(), arena.view(r.firstPage(), r.meta().length()))) {
+                    index.remove(e.getKey());
+                    arena.retire(r.firstPage());
                     corrupt.increment();
                     continue;
                 }
-                arena.markVerified(page);
+                arena.markVerified(r.firstPage());
                 verifiedAfterRestart.increment();
             }
-            index.put(r.meta().key(), r);
             maxId = Math.max(maxId, r.id());
             usedBytes.addAndGet(footprint(r.meta().length()));
             blocks.incrementAndGet();
@@ -253,9 +265,15 @@ public final class DramTier implements Tier {
         restartBlocks = blocks.get();
     }
 
-    private static IndexRecord decodeOrNull(BlockKey key, byte[] value) {
+    /** The index record of a key, or null if absent or malformed. */
+    private IndexRecord lookup(byte[] key) {
+        byte[] v = index.get(key);
+        return v == null ? null : decodeOrNull(key, v);
+    }
+
+    private static IndexRecord decodeOrNull(byte[] key, byte[] value) {
         try {
-            return IndexRecordDescriptor.decode(key, value);
+            return IndexRecordDescriptor.decode(BlockKey.of(key), value);
         } catch (IllegalArgumentException e) {
             return null;
         }
@@ -319,7 +337,6 @@ public final class DramTier implements Tier {
     private void wipe(Path dir) throws IOException {
         Files.deleteIfExists(dir.resolve(GEOMETRY_FILE));
         Files.deleteIfExists(dir.resolve(INDEX_FILE));
-        Files.deleteIfExists(dir.resolve(FORMAT1_INDEX_FILE));
         try (var files = Files.list(dir)) {
             for (Path p : (Iterable<Path>) files::iterator) {
                 if (p.getFileName().toString().matches("segment-\\d+\\.arena")) {
@@ -370,7 +387,7 @@ public final class DramTier implements Tier {
             if (pages > arena.pagesPerSegment() || pages > arena.totalPages()) {
                 return PutOutcome.TOO_LARGE;
             }
-            BlockKey key = meta.key();
+            byte[] key = meta.key().toBytes();
             // no separate presence check on the way in (one index operation less per put): the store only puts
             // keys it does not have, and putIfAbsent below settles a duplicate anyway
             long id = nextId.getAndIncrement();
@@ -385,13 +402,7 @@ public final class DramTier implements Tier {
                 return PutOutcome.NO_CAPACITY;
             }
             arena.write(first, payload);
-            if (records != null) { // durable before it is visible: a remove that finds the record may clear it
-                records.write(first, key, IndexRecordDescriptor.encode(id, first, meta));
-            }
-            if (index.putIfAbsent(key, new IndexRecord(id, first, meta)) != null) {
-                if (records != null) {
-                    records.clear(first);
-                }
+            if (index.putIfAbsent(key, IndexRecordDescriptor.encode(id, first, meta)) != null) {
                 arena.release(first);
                 return PutOutcome.ALREADY_PRESENT;
             }
@@ -407,7 +418,8 @@ public final class DramTier implements Tier {
     public ReadResult read(BlockKey key) {
         enter();
         try {
-            IndexRecord r = index.get(key);
+            byte[] k = key.toBytes();
+            IndexRecord r = lookup(k);
             if (r == null || !arena.tryRetain(r.firstPage(), r.id())) {
                 misses.increment();
                 return ReadResult.miss();
@@ -417,7 +429,7 @@ public final class DramTier implements Tier {
             if (!arena.isVerified(first)) {
                 if (!Checksums.matches(r.meta(), view)) {
                     arena.release(first);
-                    if (index.remove(key, r)) { // this record only
+                    if (index.remove(k, IndexRecordDescriptor.encode(r.id(), first, r.meta()))) { // this record only
                         forget(first, r.meta().length());
                     }
                     corrupt.increment();
@@ -444,7 +456,7 @@ public final class DramTier implements Tier {
     public Optional<BlockMeta> meta(BlockKey key) {
         enter();
         try {
-            IndexRecord r = index.get(key);
+            IndexRecord r = lookup(key.toBytes());
             return r == null ? Optional.empty() : Optional.of(r.meta());
         } finally {
             leave();
@@ -455,7 +467,7 @@ public final class DramTier implements Tier {
     public boolean contains(BlockKey key) {
         enter();
         try {
-            return index.containsKey(key);
+            return index.containsKey(key.toBytes());
         } finally {
             leave();
         }
@@ -465,7 +477,9 @@ public final class DramTier implements Tier {
     public boolean remove(BlockKey key) {
         enter();
         try {
-            IndexRecord r = index.remove(key);
+            byte[] k = key.toBytes();
+            byte[] v = index.remove(k);
+            IndexRecord r = v == null ? null : decodeOrNull(k, v);
             if (r == null) {
                 return false;
             }
@@ -480,9 +494,6 @@ public final class DramTier implements Tier {
 
     /** Accounts a record that left the index and drops its reference to the run. */
     private void forget(int first, int length) {
-        if (records != null) {
-            records.clear(first); // before the pages can go to another block
-        }
         usedBytes.addAndGet(-footprint(length));
         blocks.decrementAndGet();
         arena.retire(first);
@@ -493,11 +504,17 @@ public final class DramTier implements Tier {
         List<BlockMeta> metas = new ArrayList<>();
         enter();
         try {
-            index.values().forEach(r -> metas.add(r.meta()));
+            // collected first: the visitor runs outside Chronicle Map's segment locks
+            index.forEach((k, v) -> {
+                IndexRecord r = decodeOrNull(k, v);
+                if (r != null) {
+                    metas.add(r.meta());
+                }
+            });
         } finally {
             leave();
         }
-        metas.forEach(visitor); // outside the operation: a slow visitor does not hold up close
+        metas.forEach(visitor);
     }
 
     /**
@@ -507,7 +524,7 @@ public final class DramTier implements Tier {
      * by readers), {@code removed_blocks} / {@code removed_bytes} (blocks the store evicted or deleted here),
      * {@code restart_blocks} (blocks found at open), {@code restart_discarded} (1 if files found at open were
      * unusable and the tier started cold), {@code verified_after_restart}, {@code restart_index_recovered} (1 if the
-     * last process did not close the tier: the index was rebuilt from what a crash left), {@code persistent}.
+     * last process did not close the tier, so the index went through Chronicle Map's recovery), {@code persistent}.
      */
     @Override
     public TierStats stats() {
@@ -531,7 +548,7 @@ public final class DramTier implements Tier {
 
     /** Test hook: the first arena page of a stored block, or -1. */
     int firstPageOf(BlockKey key) {
-        IndexRecord r = index.get(key);
+        IndexRecord r = lookup(key.toBytes());
         return r == null ? -1 : r.firstPage();
     }
 
@@ -561,6 +578,11 @@ public final class DramTier implements Tier {
         return loc < 0 ? null : new SharedLocation(PageArena.segmentFile(dir, (int) (loc >>> 40)), loc & ((1L << 40) - 1));
     }
 
+    /** Test hook: the index. */
+    ChronicleMap<byte[], byte[]> indexForTest() {
+        return index;
+    }
+
     /** Test hook: the arena. */
     PageArena arenaForTest() {
         return arena;
@@ -579,7 +601,7 @@ public final class DramTier implements Tier {
         return coldStartReason;
     }
 
-    /** True if the last process did not close the tier (kill -9, crash): the index was rebuilt from what it left. */
+    /** True if the last process did not close the tier (kill -9, crash) and the index was recovered at open. */
     public boolean indexRecovered() {
         return recoveredIndex;
     }
@@ -605,7 +627,6 @@ public final class DramTier implements Tier {
                 for (Path p : (Iterable<Path>) files::iterator) {
                     String n = p.getFileName().toString();
                     if (!n.equals(LOCK_FILE) && !n.equals(GEOMETRY_FILE) && !n.equals(INDEX_FILE)
-                            && !n.equals(FORMAT1_INDEX_FILE)
                             && !n.matches("segment-\\d+\\.arena") && !n.equals(OWNER_FILE) && !n.equals(CLEAN_FILE)
                             && !n.equals("shm.token")) {
                         return false;
@@ -642,10 +663,7 @@ public final class DramTier implements Tier {
         while (inFlight.get() > 0) {
             Thread.onSpinWait();
         }
-        if (records != null) {
-            records.close();
-        }
-        index.clear();
+        index.close();
         arena.close();
         if (lock != null) {
             try {

@@ -7,9 +7,9 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
- * Layout of one record of the DRAM tier's index (kept in a {@link RecordTable} slot beside the block's 32 key bytes).
- * The record says where a block's payload lies in the arena and carries the rest of its metadata, so that a warm
- * restart rebuilds everything from the record table and the arena files alone. Little-endian.
+ * Layout of one value of the DRAM tier's index (a Chronicle Map from the 32 key bytes to this record). The
+ * record says where a block's payload lies in the arena and carries the rest of its metadata, so that a warm
+ * restart rebuilds everything from the index and the arena files alone. Little-endian.
  *
  * <pre>
  *   0                   1                   2                   3
@@ -31,7 +31,7 @@ import java.nio.ByteOrder;
  *  +---------------------------------------------------------------+
  *  |                 layout id                                     | 32
  *  +---------------------------------------------------------------+
- *  |                 format version (2)                            | 36
+ *  |                 format version (1)                            | 36
  *  +---------------------------------------------------------------+
  *  |                 parent key (32 bytes)                        ... 40
  *  +---------------------------------------------------------------+
@@ -52,8 +52,7 @@ final class IndexRecordDescriptor {
     static final int VERSION_OFFSET = 36;
     static final int PARENT_OFFSET = 40;
     static final int LENGTH = PARENT_OFFSET + BlockKey.BYTES;
-    /** 2: records in a {@link RecordTable}; 1 (a Chronicle Map index) is not read: such an arena starts cold. */
-    static final int VERSION = 2;
+    static final int VERSION = 1;
 
     private IndexRecordDescriptor() {
     }

@@ -93,7 +93,7 @@ final class PageArena implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             for (ByteBuffer b : segs) {
                 if (b != null) {
-                    unmap(b);
+                    release(b);
                 }
             }
             throw e;
@@ -117,7 +117,7 @@ final class PageArena implements AutoCloseable {
                 }
             }
         } finally {
-            unmap(zeros);
+            release(zeros);
         }
     }
 
@@ -309,7 +309,7 @@ final class PageArena implements AutoCloseable {
         long left = pins.decrementAndGet();
         if (left == 0) {
             for (ByteBuffer b : segments) {
-                unmap(b);
+                release(b);
             }
         } else if (left < 0) {
             throw new IllegalStateException("arena unpinned more often than pinned");
@@ -376,7 +376,7 @@ final class PageArena implements AutoCloseable {
     }
 
     /** Frees a direct buffer or unmaps a mapped one at once, instead of at some later garbage collection. */
-    static void unmap(ByteBuffer b) {
+    private static void release(ByteBuffer b) {
         if (INVOKE_CLEANER == null) {
             return;
         }
