@@ -61,7 +61,7 @@ public final class TiersCommand implements Callable<Integer> {
         List<Integer> sizes = full ? List.of(256 * 1024, 2 * 1024 * 1024, 32 * 1024 * 1024)
                 : List.of(TierBenchSettings.HEADLINE_SIZE);
         List<Integer> threads = full ? List.of(1, 2) : List.of(1);
-        // the short run still warms up for 2 s: the index and copy paths need C2, and on a busy machine it is slow
+        // the short run still warms up for 2 s: Chronicle Map's paths need C2, and on a busy machine it is slow
         return new TierBenchSettings(sizes, threads, forks != null ? forks : full ? 3 : 1, full ? 2 : 4,
                 iterations != null ? iterations : full ? 5 : 3,
                 iterationMillis != null ? iterationMillis : full ? 1000 : 500, verbose, dramArena);
