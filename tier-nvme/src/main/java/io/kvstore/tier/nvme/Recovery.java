@@ -164,9 +164,10 @@ final class Recovery {
         long seen = 0;
         try (RocksIterator it = rocks.db.newIterator(rocks.meta, rocks.readOptions)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
-                if (seen++ % step == 0) {
+                if (seen % step == 0) {
                     progress.accept(Math.min(0.99, (double) seen / estimate)); // an estimate: never 100% early
                 }
+                seen++;
                 byte[] k = it.key();
                 if (k.length != BlockKey.BYTES) {
                     continue; // format and checkpoint records
