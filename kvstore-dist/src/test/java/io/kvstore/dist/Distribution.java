@@ -17,7 +17,12 @@ import java.util.regex.Pattern;
  */
 final class Distribution {
 
-    private static final Pattern READY = Pattern.compile("kvstore ready: data [^:]+:(\\d+).*admin http://[^:]+:(\\d+)");
+    /**
+     * The ready line, complete to its newline: the log is read while the daemon writes it, and a read can see the
+     * first part of a line whose write crosses a page of the file, e.g. an admin port cut to its first digits (a
+     * browser then met "connection refused" right after "ready").
+     */
+    private static final Pattern READY = Pattern.compile("kvstore ready: data [^:]+:(\\d+).*admin http://[^:]+:(\\d+)[^\\n]*\\n");
 
     final Path home;
 
@@ -52,6 +57,7 @@ final class Distribution {
         pb.environment().put("JAVA", Path.of(System.getProperty("java.home"), "bin", "java").toString());
         pb.environment().remove("KVSTORE_JAVA_OPTS");
         pb.environment().putAll(env);
+        pb.environment().values().removeIf(String::isEmpty); // "" in env: unset (e.g. JAVA, for the bundled runtime)
         return pb;
     }
 
@@ -90,10 +96,16 @@ final class Distribution {
 
     /** Starts {@code bin/kvstore serve --data-dir dataDir --port 0 --admin-port 0 args...}; waits until ready. */
     Daemon serve(Path dataDir, Path log, String... args) throws IOException, InterruptedException {
+        return serve(Map.of(), dataDir, log, args);
+    }
+
+    /** As {@link #serve(Path, Path, String...)} with {@code env} added to the launcher's environment. */
+    Daemon serve(Map<String, String> env, Path dataDir, Path log, String... args)
+            throws IOException, InterruptedException {
         List<String> all = new ArrayList<>(List.of("serve", "--data-dir", dataDir.toString(), "--port", "0",
                 "--admin-port", "0"));
         all.addAll(List.of(args));
-        Process p = command(Map.of(), all.toArray(String[]::new)).redirectOutput(log.toFile()).start();
+        Process p = command(env, all.toArray(String[]::new)).redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
         while (System.nanoTime() < deadline) {
             String text = Files.exists(log) ? Files.readString(log) : "";

@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  */
 final class Daemon implements AutoCloseable {
 
-    private static final Pattern READY = Pattern.compile("kvstore ready: data [^:]+:(\\d+).*admin (off|http://[^:]+:(\\d+))");
+    private static final Pattern READY = Pattern.compile("kvstore ready: data [^:]+:(\\d+).*admin (off|http://[^:]+:(\\d+))[^\\n]*\\n");
     private static final Pattern DRAM_DIR = Pattern.compile("dram tier: arena in (\\S+) ");
     private static final Set<Path> DRAM_DIRS = ConcurrentHashMap.newKeySet();
 

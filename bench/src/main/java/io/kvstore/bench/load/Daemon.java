@@ -22,7 +22,7 @@ import java.util.regex.Pattern;
 final class Daemon implements AutoCloseable {
 
     private static final Pattern READY =
-            Pattern.compile("kvstore ready: data [^:]+:(\\d+).*admin (off|http://[^:]+:(\\d+))");
+            Pattern.compile("kvstore ready: data [^:]+:(\\d+).*admin (off|http://[^:]+:(\\d+))[^\\n]*\\n");
 
     final Process process;
     final Path log;

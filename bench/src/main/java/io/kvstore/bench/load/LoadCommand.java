@@ -2,7 +2,7 @@ package io.kvstore.bench.load;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import io.kvstore.bench.Progress;
+import io.kvstore.core.progress.Progress;
 import io.kvstore.bench.net.LoopbackBaseline;
 import io.kvstore.bench.nvme.RawDisk;
 import io.kvstore.client.ClientOptions;

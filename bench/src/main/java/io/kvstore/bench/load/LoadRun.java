@@ -1,6 +1,6 @@
 package io.kvstore.bench.load;
 
-import io.kvstore.bench.Progress;
+import io.kvstore.core.progress.Progress;
 import io.kvstore.bench.net.AgentWorkload;
 import io.kvstore.client.ClientOptions;
 import io.kvstore.client.KvStoreClient;

@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import java.util.function.DoubleConsumer;
 
 /**
  * Replays a {@link Trace} across {@code nodes} simulated kvstore daemons: a router sends each request to one node,
@@ -150,10 +151,17 @@ public final class ClusterReplayer {
 
     private final Trace trace;
     private final TraceBlocks blocks;
+    private DoubleConsumer progress = fraction -> { };
 
     public ClusterReplayer(Trace trace) {
         this.trace = trace;
         this.blocks = new TraceBlocks(trace);
+    }
+
+    /** Reports how far each run is (0..1, about a hundred calls per run, from the replaying thread). */
+    public ClusterReplayer progress(DoubleConsumer progress) {
+        this.progress = progress;
+        return this;
     }
 
     /**
@@ -218,7 +226,11 @@ public final class ClusterReplayer {
                 stores.add(b.build());
             }
             long startNanos = clock.nanoTime();
+            int step = Math.max(1, trace.requests() / 100);
             for (int r = 0; r < trace.requests(); r++) {
+                if (r % step == 0) {
+                    progress.accept((double) r / trace.requests());
+                }
                 long due = startNanos + trace.timeMillis(r) * 1_000_000L;
                 if (due > clock.nanoTime()) {
                     clock.advanceNanos(due - clock.nanoTime());

@@ -3,6 +3,7 @@ package io.kvstore.bench.sim;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.kvstore.bench.trace.Trace;
+import io.kvstore.core.progress.Progress;
 import io.kvstore.policy.PolicyRegistry;
 
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.DoubleConsumer;
 
 /**
  * {@code bench hitrate --dram-nvme}: replays a trace through a DRAM + NVMe hierarchy (both metadata-only, in the real
@@ -72,6 +74,13 @@ public final class FlashSweep {
     /** Runs every size pair with every NVMe policy ({@code none}: DRAM alone). */
     public static List<Row> run(Trace trace, List<Sizes> sizes, String dramPolicy, List<String> nvmePolicies,
                                 long blockBytes, int threads, long seed) throws InterruptedException {
+        return run(trace, sizes, dramPolicy, nvmePolicies, blockBytes, threads, seed, Progress.none());
+    }
+
+    /** As {@link #run(Trace, List, String, List, long, int, long)}, reporting to the current phase of progress. */
+    public static List<Row> run(Trace trace, List<Sizes> sizes, String dramPolicy, List<String> nvmePolicies,
+                                long blockBytes, int threads, long seed, Progress progress)
+            throws InterruptedException {
         if (!PolicyRegistry.exists(dramPolicy)) {
             throw new IllegalArgumentException("unknown --dram-policy '" + dramPolicy + "'");
         }
@@ -83,25 +92,28 @@ public final class FlashSweep {
             }
         }
         List<Callable<Row>> runs = new ArrayList<>();
+        DoubleConsumer[] parts = progress.parts(Math.max(1, sizes.size() * nvmePolicies.size()));
         for (Sizes s : sizes) {
             long dram = s.dram().toBlocks(trace.uniqueBlocks(), blockBytes);
             long nvme = s.nvme().toBlocks(trace.uniqueBlocks(), blockBytes);
             for (String p : nvmePolicies) {
-                runs.add(() -> replay(trace, s, dram, nvme, dramPolicy, p, blockBytes, seed));
+                DoubleConsumer part = parts[runs.size()];
+                runs.add(() -> replay(trace, s, dram, nvme, dramPolicy, p, blockBytes, seed, part));
             }
         }
         return Parallel.run(runs, threads, "flash-sweep");
     }
 
     private static Row replay(Trace trace, Sizes s, long dram, long nvme, String dramPolicy, String nvmePolicy,
-                              long blockBytes, long seed) {
+                              long blockBytes, long seed, DoubleConsumer progress) {
         List<LevelConfig> levels = new ArrayList<>();
         levels.add(new LevelConfig("dram", dramPolicy, dram));
         boolean flash = !nvmePolicy.equals("none");
         if (flash) {
             levels.add(new LevelConfig("nvme", nvmePolicy, nvme));
         }
-        ReplayResult r = new Replayer(trace).run(levels, null, false, seed);
+        ReplayResult r = new Replayer(trace).progress(progress).run(levels, null, false, seed);
+        progress.accept(1);
         return new Row(s.text(), dram, flash ? nvme : 0, r.policies().get(0), flash ? r.policies().get(1) : "none",
                 r.hitRatioBlocks(), r.hitRatioTokens(), r.hitBlocks(), r.hitsPerTier()[0],
                 flash ? r.hitsPerTier()[1] : 0, flash ? r.writtenBlocks()[1] + r.relocatedBlocks()[1] : 0,

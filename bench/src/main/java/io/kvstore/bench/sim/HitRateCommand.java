@@ -11,6 +11,7 @@ import io.kvstore.bench.trace.TraceFormat;
 import io.kvstore.bench.trace.TraceFormatException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.kvstore.core.namespace.KvLayout;
+import io.kvstore.core.progress.Progress;
 import io.kvstore.policy.PolicyRegistry;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -24,6 +25,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.DoubleConsumer;
 
 /**
  * {@code kvstore bench hitrate}: replays a trace through the real {@code TieredStore} in metadata-only mode for
@@ -147,6 +149,7 @@ public final class HitRateCommand implements Callable<Integer> {
 
     PrintStream out = System.out;
     PrintStream err = System.err;
+    private Progress progress = Progress.none();
 
     /** A model preset: KV layout dimensions and a prefill throughput (an assumption; override with options). */
     enum Model {
@@ -193,7 +196,10 @@ public final class HitRateCommand implements Callable<Integer> {
         if (!hybridSweep) {
             Model.parse(model); // a bad name fails before the trace is read
         }
+        progress = Progress.quietFirst(err, "bench hitrate");
+        progress.phase("loading the trace " + trace);
         Trace tr = load();
+        progress.end();
         if (hybridSweep) {
             return hybrid(tr, ModelShape.parse(model), t0);
         }
@@ -214,7 +220,10 @@ public final class HitRateCommand implements Callable<Integer> {
             return flash(tr, layout, n);
         }
         long t1 = System.nanoTime();
-        List<SweepRecord> records = Sweep.run(tr, policies, caps, layout.blockBytes(), !noOpt, n, seed);
+        progress.phase(String.format(Locale.ROOT, "sweep of %d policies x %d capacities%s on %d threads",
+                policies.size(), caps.size(), noOpt ? "" : " (+OPT)", n));
+        List<SweepRecord> records = Sweep.run(tr, policies, caps, layout.blockBytes(), !noOpt, n, seed, progress);
+        progress.end();
         out.print(Reports.table(records));
         out.printf(Locale.ROOT, "sweep: %d policies x %d capacities (+%s) in %.1f s on %d threads; default = %s%n",
                 policies.size(), caps.size(), noOpt ? "no OPT" : "OPT", (System.nanoTime() - t1) / 1e9, n,
@@ -266,7 +275,11 @@ public final class HitRateCommand implements Callable<Integer> {
     private int flash(Trace tr, KvLayout layout, int n) throws Exception {
         long t1 = System.nanoTime();
         List<FlashSweep.Sizes> sizes = dramNvme.stream().map(FlashSweep.Sizes::parse).toList();
-        List<FlashSweep.Row> rows = FlashSweep.run(tr, sizes, dramPolicy, nvmePolicies, layout.blockBytes(), n, seed);
+        progress.phase(String.format(Locale.ROOT, "flash sweep of %d size pairs x %d NVMe policies on %d threads",
+                sizes.size(), nvmePolicies.size(), n));
+        List<FlashSweep.Row> rows = FlashSweep.run(tr, sizes, dramPolicy, nvmePolicies, layout.blockBytes(), n, seed,
+                progress);
+        progress.end();
         out.print(FlashSweep.table(rows));
         out.printf(Locale.ROOT, "flash sweep: %d size pairs x %d NVMe policies in %.1f s on %d threads%n",
                 sizes.size(), nvmePolicies.size(), (System.nanoTime() - t1) / 1e9, n);
@@ -294,11 +307,15 @@ public final class HitRateCommand implements Callable<Integer> {
             long local = c.toBlocks(tr.uniqueBlocks(), layout.blockBytes());
             long sharedCap = sharedTierCapacity == null ? local * nodes
                     : Capacity.parse(sharedTierCapacity).toBlocks(tr.uniqueBlocks(), layout.blockBytes());
+            progress.phase(String.format(Locale.ROOT, "%d nodes at %s each: per-node caches alone and with a shared "
+                    + "tier", nodes, c.text()));
+            DoubleConsumer[] parts = progress.parts(2);
             var perNode = java.util.concurrent.CompletableFuture.supplyAsync(
-                    () -> new ClusterReplayer(tr).run(nodes, route, nodePolicy, local, 0, 0, seed));
-            ClusterReplayer.Result withShared = new ClusterReplayer(tr).run(nodes, route, nodePolicy, local,
-                    sharedCap, writeThrough, seed);
+                    () -> new ClusterReplayer(tr).progress(parts[0]).run(nodes, route, nodePolicy, local, 0, 0, seed));
+            ClusterReplayer.Result withShared = new ClusterReplayer(tr).progress(parts[1]).run(nodes, route,
+                    nodePolicy, local, sharedCap, writeThrough, seed);
             ClusterReplayer.Result alone = perNode.get();
+            progress.end();
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("trace", tr.name());
             m.put("nodes", nodes);
@@ -347,10 +364,13 @@ public final class HitRateCommand implements Callable<Integer> {
         for (Capacity c : caps) {
             long local = c.toBlocks(tr.uniqueBlocks(), layout.blockBytes());
             List<ClusterReplayer.Result> results = new ArrayList<>();
+            progress.phase(String.format(Locale.ROOT, "routing at %s per node: %d routers", c.text(), routes.size()));
+            DoubleConsumer[] parts = progress.parts(routes.size());
             for (ClusterReplayer.Routing route : routes) {
-                results.add(new ClusterReplayer(tr).run(nodes, route, nodePolicy, local, 0, 0, seed, 1 / tps,
-                        missWeight));
+                results.add(new ClusterReplayer(tr).progress(parts[results.size()]).run(nodes, route, nodePolicy,
+                        local, 0, 0, seed, 1 / tps, missWeight));
             }
+            progress.end();
             double random = results.stream().filter(r -> r.routing() == ClusterReplayer.Routing.RANDOM)
                     .mapToDouble(ClusterReplayer.Result::hitRatioBlocks).findFirst().orElse(0);
             out.printf(Locale.ROOT, "%n%s, %d nodes, per-node capacity %s (%d blocks, %s), prefill %.0f tokens/s%n",
@@ -430,9 +450,11 @@ public final class HitRateCommand implements Callable<Integer> {
         bandwidthGbps.forEach((k, v) -> bw.put(k, v * 1e9));
         double tps = prefillTokensPerSecond != null ? prefillTokensPerSecond : m.prefillTokensPerSecond;
         TtftModel model = new TtftModel(layout.blockBytes(), 1 / tps, bw);
-        Replayer replayer = new Replayer(tr);
-        ReplayResult top = replayer.run(List.of(levels.get(0)), null, true, seed);
-        ReplayResult all = new Replayer(tr).run(levels, null, true, seed);
+        progress.phase("TTFT model: the top tier alone, then all " + levels.size() + " tiers");
+        DoubleConsumer[] parts = progress.parts(2);
+        ReplayResult top = new Replayer(tr).progress(parts[0]).run(List.of(levels.get(0)), null, true, seed);
+        ReplayResult all = new Replayer(tr).progress(parts[1]).run(levels, null, true, seed);
+        progress.end();
         out.printf(Locale.ROOT, "%nTTFT model (%s): %.0f prefill tokens/s, %d bytes/block, bandwidth GB/s %s%n",
                 this.model, tps, layout.blockBytes(), bwText(bw));
         StringBuilder h = new StringBuilder("hierarchy:");

@@ -23,6 +23,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.DoubleConsumer;
 
 /**
  * Replays a {@link Trace} through the real {@link TieredStore} with {@link MetadataOnlyTier}s, one per
@@ -59,10 +60,17 @@ public final class Replayer {
 
     private final Trace trace;
     private final TraceBlocks blocks;
+    private DoubleConsumer progress = fraction -> { };
 
     public Replayer(Trace trace) {
         this.trace = trace;
         this.blocks = new TraceBlocks(trace);
+    }
+
+    /** Reports how far each run is (0..1, about a hundred calls per run, from the replaying thread). */
+    public Replayer progress(DoubleConsumer progress) {
+        this.progress = progress;
+        return this;
     }
 
     /** Replays the trace; {@code nextAccess} is required when a level runs an offline policy, else may be null. */
@@ -100,7 +108,11 @@ public final class Replayer {
         long hitTokens = 0;
         long startNanos = clock.nanoTime();
         try (TieredStore store = b.build()) {
+            int step = Math.max(1, trace.requests() / 100);
             for (int r = 0; r < trace.requests(); r++) {
+                if (r % step == 0) {
+                    progress.accept((double) r / trace.requests());
+                }
                 long due = startNanos + trace.timeMillis(r) * 1_000_000L;
                 if (due > clock.nanoTime()) {
                     clock.advanceNanos(due - clock.nanoTime());

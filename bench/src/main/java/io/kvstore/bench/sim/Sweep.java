@@ -1,16 +1,22 @@
 package io.kvstore.bench.sim;
 
 import io.kvstore.bench.trace.Trace;
+import io.kvstore.core.progress.Progress;
 import io.kvstore.policy.PolicyRegistry;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.DoubleConsumer;
 
 /**
  * Runs every policy at every capacity on one trace, single tier, plus Bélády OPT at each capacity for the
@@ -30,6 +36,13 @@ public final class Sweep {
     public static List<SweepRecord> run(Trace trace, List<String> policies, List<Capacity> capacities,
                                         long blockBytes, boolean withOpt, int threads, long seed)
             throws InterruptedException {
+        return run(trace, policies, capacities, blockBytes, withOpt, threads, seed, Progress.none());
+    }
+
+    /** As {@link #run(Trace, List, List, long, boolean, int, long)}, reporting to the current phase of progress. */
+    public static List<SweepRecord> run(Trace trace, List<String> policies, List<Capacity> capacities,
+                                        long blockBytes, boolean withOpt, int threads, long seed, Progress progress)
+            throws InterruptedException {
         for (String p : policies) {
             if (!PolicyRegistry.exists(p)) {
                 throw new IllegalArgumentException("unknown policy '" + p + "'; known: " + PolicyRegistry.names()
@@ -44,12 +57,22 @@ public final class Sweep {
             return t;
         });
         try {
-            Map<Long, Future<ReplayResult>> opt = new LinkedHashMap<>();
+            Set<Long> optBlocks = new LinkedHashSet<>();
             if (withOpt) {
+                capacities.forEach(c -> optBlocks.add(c.toBlocks(trace.uniqueBlocks(), blockBytes)));
+            }
+            int replays = optBlocks.size();
+            for (String p : policies) {
                 for (Capacity c : capacities) {
-                    long blocks = c.toBlocks(trace.uniqueBlocks(), blockBytes);
-                    opt.computeIfAbsent(blocks, b -> pool.submit(() -> replay(trace, "opt", b, next, seed)));
+                    replays += PolicyRegistry.resolve(p).equals("opt")
+                            && optBlocks.contains(c.toBlocks(trace.uniqueBlocks(), blockBytes)) ? 0 : 1;
                 }
+            }
+            Iterator<DoubleConsumer> parts = Arrays.asList(progress.parts(Math.max(1, replays))).iterator();
+            Map<Long, Future<ReplayResult>> opt = new LinkedHashMap<>();
+            for (long blocks : optBlocks) {
+                DoubleConsumer part = parts.next();
+                opt.put(blocks, pool.submit(() -> replay(trace, "opt", blocks, next, seed, part)));
             }
             List<Future<ReplayResult>> runs = new ArrayList<>();
             for (String p : policies) {
@@ -59,7 +82,8 @@ public final class Sweep {
                     if (name.equals("opt") && opt.containsKey(blocks)) {
                         runs.add(opt.get(blocks));
                     } else {
-                        runs.add(pool.submit(() -> replay(trace, p, blocks, next, seed)));
+                        DoubleConsumer part = parts.next();
+                        runs.add(pool.submit(() -> replay(trace, p, blocks, next, seed, part)));
                     }
                 }
             }
@@ -90,7 +114,11 @@ public final class Sweep {
         }
     }
 
-    private static ReplayResult replay(Trace trace, String policy, long blocks, int[] next, long seed) {
-        return new Replayer(trace).run(List.of(new LevelConfig("cache", policy, blocks)), next, false, seed);
+    private static ReplayResult replay(Trace trace, String policy, long blocks, int[] next, long seed,
+                                       DoubleConsumer progress) {
+        ReplayResult r = new Replayer(trace).progress(progress)
+                .run(List.of(new LevelConfig("cache", policy, blocks)), next, false, seed);
+        progress.accept(1);
+        return r;
     }
 }

@@ -2,10 +2,15 @@ package io.kvstore.bench.sim;
 
 import io.kvstore.bench.trace.Trace;
 import io.kvstore.bench.trace.TraceBuilder;
+import io.kvstore.core.progress.Progress;
 import io.kvstore.policy.PolicyRegistry;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -92,5 +97,28 @@ class ReplayerTest {
         assertThat(r.hitsPerTier()[1]).isPositive();
         assertThatThrownBy(() -> new Replayer(t).run(List.of(new LevelConfig("c", "opt", 2)), null, false, 1))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("offline");
+    }
+
+    @Test
+    void replaysAndSweepsReportTheirProgress() throws Exception {
+        long[][] requests = new long[500][];
+        for (int r = 0; r < requests.length; r++) {
+            requests[r] = new long[] {1, 2 + r % 7, 100 + r};
+        }
+        Trace t = trace(null, requests);
+        List<Double> seen = new ArrayList<>();
+        new Replayer(t).progress(seen::add).run(List.of(new LevelConfig("cache", "lru", 8)), null, false, 1);
+        assertThat(seen).hasSize(100).startsWith(0.0).isSorted().allMatch(f -> f < 1);
+
+        ByteArrayOutputStream bar = new ByteArrayOutputStream();
+        Progress progress = new Progress(new PrintStream(bar, true, StandardCharsets.UTF_8), true, "sweep");
+        progress.phase("2 policies x 2 capacities (+OPT)");
+        List<SweepRecord> records = Sweep.run(t, List.of("lru", "fifo"), List.of(Capacity.parse("4"),
+                Capacity.parse("8")), 1, true, 2, 1, progress);
+        progress.end();
+        assertThat(records).hasSize(4);
+        String out = bar.toString(StandardCharsets.UTF_8);
+        assertThat(out).contains("\rsweep: 2 policies x 2 capacities (+OPT) [").contains("  50%")
+                .endsWith("] 100%" + System.lineSeparator());
     }
 }

@@ -1,5 +1,6 @@
 package io.kvstore.server.tier;
 
+import io.kvstore.core.progress.Progress;
 import io.kvstore.server.config.ServerConfig;
 import io.kvstore.tier.dram.DramTier;
 import io.kvstore.tier.dram.DramTierConfig;
@@ -55,7 +56,7 @@ final class DramPlacement {
     /** Opens the DRAM tier of {@code c} where the config says, falling back to private memory as described. */
     static DramTier open(ServerConfig c, DramTierConfig base) {
         if (c.dramSharedMemoryDir() != null) {
-            DramTier t = DramTier.open(base.persistedTo(c.dramSharedMemoryDir()));
+            DramTier t = openPersisted(base.persistedTo(c.dramSharedMemoryDir()));
             logOpened(t);
             return t;
         }
@@ -74,7 +75,7 @@ final class DramPlacement {
         }
         DramTier t;
         try {
-            t = DramTier.open(base.persistedTo(dir));
+            t = openPersisted(base.persistedTo(dir));
         } catch (DramTierInUseException e) {
             throw e; // a second daemon on the same data dir: refuse to start
         } catch (RuntimeException e) {
@@ -90,6 +91,18 @@ final class DramPlacement {
         }
         logOpened(t);
         return t;
+    }
+
+    /** Opens a tier in its files, logging the warm restart's scan if it takes more than a moment. */
+    private static DramTier openPersisted(DramTierConfig config) {
+        Progress progress = TierFactory.openProgress("dram tier");
+        progress.phase("scanning the arena index in " + config.persistDirectory() + " (" + config.pageCount()
+                + " pages)");
+        try {
+            return DramTier.open(config, progress.asConsumer());
+        } finally {
+            progress.end();
+        }
     }
 
     private static void logOpened(DramTier t) {

@@ -3,6 +3,7 @@ package io.kvstore.server.tier;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.store.TierSpec;
 import io.kvstore.core.clock.NanoClock;
+import io.kvstore.core.progress.Progress;
 import io.kvstore.policy.EvictionPolicy;
 import io.kvstore.policy.PolicyRegistry;
 import io.kvstore.policy.PolicySpec;
@@ -26,6 +27,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Turns the config into the store's levels, top first: HBM (emulated, {@code HbmSimTier}), DRAM (off-heap
@@ -184,13 +186,25 @@ public final class TierFactory {
      * removes durable too and a synced WAL ({@code sync}) survives power loss.
      */
     static Level nvme(Path dir, long capacity, EvictionPolicy<BlockKey> policy, WalMode wal) {
-        NvmeTier tier = NvmeTier.open(NvmeTierConfig.builder(dir, capacity).walMode(wal).build());
+        Progress progress = openProgress("nvme tier");
+        progress.phase("loading the index under " + dir);
+        NvmeTier tier = NvmeTier.open(NvmeTierConfig.builder(dir, capacity).walMode(wal).build(),
+                progress.asConsumer());
+        progress.end();
         java.util.Map<String, Long> opened = tier.stats().details();
         LOG.info("nvme tier: segments and RocksDB index under {}, {} blocks found ({} rebuilt from the log's tail), "
                         + "opened in {} ms, WAL {}", dir, tier.blockCount(), opened.get("recovered_at_open"),
                 opened.get("open_millis"), wal);
         // a block promoted out of NVMe keeps its copy there: demoting it again writes nothing
         return new Level(TierSpec.of(tier, policy).withPromotedCopies(true), false, wal != WalMode.DISABLED);
+    }
+
+    /**
+     * Progress of a tier's warm restart for the log: nothing if it takes under a second, else a line with the
+     * percentage every 5 s, so that a daemon reading a large index does not look hung.
+     */
+    static Progress openProgress(String tier) {
+        return Progress.lines(LOG::info, tier, 1, 5, TimeUnit.SECONDS, NanoClock.system());
     }
 
     private static EvictionPolicy<BlockKey> policy(String name, long capacity) {

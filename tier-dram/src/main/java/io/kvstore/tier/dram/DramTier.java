@@ -31,6 +31,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
+import java.util.function.DoubleConsumer;
 
 /**
  * The off-heap DRAM tier: payloads in a {@link PageArena} of fixed-size pages, the index in a Chronicle Map,
@@ -113,7 +114,7 @@ public final class DramTier implements Tier {
     private String coldStartReason;
     private boolean recoveredIndex;
 
-    private DramTier(DramTierConfig config) throws IOException {
+    private DramTier(DramTierConfig config, DoubleConsumer restartProgress) throws IOException {
         this.config = config;
         if (!config.persistent()) {
             this.lock = null;
@@ -143,7 +144,7 @@ public final class DramTier implements Tier {
             throw e;
         }
         try {
-            reload();
+            reload(restartProgress);
         } catch (RuntimeException | Error e) {
             index.close();
             arena.close();
@@ -192,8 +193,16 @@ public final class DramTier implements Tier {
      * @throws UncheckedIOException if the persist directory cannot be used
      */
     public static DramTier open(DramTierConfig config) {
+        return open(config, fraction -> { });
+    }
+
+    /**
+     * Opens a tier as {@link #open(DramTierConfig)} does, reporting how far the warm restart's pass over the index
+     * has come (0..1, at most about a hundred calls, from the opening thread) to {@code restartProgress}.
+     */
+    public static DramTier open(DramTierConfig config, DoubleConsumer restartProgress) {
         try {
-            return new DramTier(config);
+            return new DramTier(config, restartProgress);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open DRAM tier " + config.name(), e);
         }
@@ -219,12 +228,17 @@ public final class DramTier implements Tier {
 
     // ------------------------------------------------------------------------------------------ warm restart
 
-    private void reload() {
+    private void reload(DoubleConsumer progress) {
         List<Map.Entry<byte[], byte[]>> found = new ArrayList<>();
         index.forEach((k, v) -> found.add(Map.entry(k.clone(), v.clone()))); // Chronicle reuses the arrays
         boolean verifyNow = config.restartVerification() == DramTierConfig.RestartVerification.AT_OPEN;
         long maxId = 0;
+        int step = Math.max(1, found.size() / 100);
+        int done = 0;
         for (Map.Entry<byte[], byte[]> e : found) {
+            if (done++ % step == 0) {
+                progress.accept((double) (done - 1) / found.size());
+            }
             IndexRecord r = decodeOrNull(e.getKey(), e.getValue());
             if (r == null || r.meta().length() > config.segmentBytes()
                     || !arena.claim(r.firstPage(), arena.pagesFor(r.meta().length()), r.id())) {
@@ -246,6 +260,7 @@ public final class DramTier implements Tier {
             usedBytes.addAndGet(footprint(r.meta().length()));
             blocks.incrementAndGet();
         }
+        progress.accept(1.0);
         nextId.set(maxId + 1);
         restartBlocks = blocks.get();
     }

@@ -19,6 +19,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -196,5 +198,19 @@ class DramTierRestartTest {
             assertThat(t.stats().details()).containsEntry("restart_discarded", 1L);
             assertThat(t.put(Blocks.meta(1, SIZE), Blocks.payload(1, SIZE))).isEqualTo(PutOutcome.STORED);
         }
+    }
+
+    @Test
+    void theWarmRestartReportsItsPassFromZeroToOne() throws IOException {
+        try (DramTier t = DramTier.open(config())) {
+            for (int i = 0; i < 300; i++) {
+                t.put(Blocks.meta(i, SIZE), Blocks.payload(i, SIZE));
+            }
+        }
+        List<Double> seen = new ArrayList<>();
+        try (DramTier t = DramTier.open(config(), seen::add)) {
+            assertThat(t.blockCount()).isEqualTo(300);
+        }
+        assertThat(seen).hasSizeBetween(2, 102).startsWith(0.0).endsWith(1.0).isSorted();
     }
 }

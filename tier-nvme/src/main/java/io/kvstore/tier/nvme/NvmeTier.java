@@ -37,6 +37,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
+import java.util.function.DoubleConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -131,7 +132,7 @@ public final class NvmeTier implements Tier {
     final NvmeCounters counters = new NvmeCounters();
 
 
-    private NvmeTier(NvmeTierConfig cfg) throws IOException, RocksDBException {
+    private NvmeTier(NvmeTierConfig cfg, DoubleConsumer openProgress) throws IOException, RocksDBException {
         this.cfg = cfg;
         for (int i = 0; i < STRIPES; i++) {
             stripes[i] = new ReentrantLock();
@@ -148,7 +149,7 @@ public final class NvmeTier implements Tier {
         this.reclaimer = new Reclaimer(this);
         this.flusher = new IndexFlusher(this);
         try {
-            this.opened = Recovery.open(this);
+            this.opened = Recovery.open(this, openProgress);
         } catch (IOException | RuntimeException | RocksDBException e) {
             segments.close();
             rocks.close();
@@ -168,8 +169,16 @@ public final class NvmeTier implements Tier {
      * @throws UncheckedIOException if the directory or the database cannot be opened
      */
     public static NvmeTier open(NvmeTierConfig cfg) {
+        return open(cfg, fraction -> { });
+    }
+
+    /**
+     * Opens the tier as {@link #open(NvmeTierConfig)} does, reporting how far loading the index has come (0..1, by
+     * RocksDB's estimate of its size; about a hundred calls from the opening thread) to {@code openProgress}.
+     */
+    public static NvmeTier open(NvmeTierConfig cfg, DoubleConsumer openProgress) {
         try {
-            return new NvmeTier(cfg);
+            return new NvmeTier(cfg, openProgress);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open NVMe tier in " + cfg.directory(), e);
         } catch (RocksDBException e) {

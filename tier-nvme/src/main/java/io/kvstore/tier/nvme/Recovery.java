@@ -14,6 +14,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.DoubleConsumer;
 
 /**
  * Opening an {@link NvmeTier}: what is on disk becomes the tier's index again.
@@ -58,18 +59,21 @@ final class Recovery {
     }
 
     private final NvmeTier tier;
+    private final DoubleConsumer progress;
     private long corrupt;
     private long stale;
     private long recovered;
     private long torn;
     private long tailBytes;
 
-    private Recovery(NvmeTier tier) {
+    private Recovery(NvmeTier tier, DoubleConsumer progress) {
         this.tier = tier;
+        this.progress = progress;
     }
 
-    static Report open(NvmeTier tier) throws IOException, RocksDBException {
-        return new Recovery(tier).run();
+    /** Opens {@code tier}'s files; {@code progress} hears how far loading the index is (0..1). */
+    static Report open(NvmeTier tier, DoubleConsumer progress) throws IOException, RocksDBException {
+        return new Recovery(tier, progress).run();
     }
 
     private Report run() throws IOException, RocksDBException {
@@ -155,8 +159,15 @@ final class Recovery {
     private void loadIndex() throws RocksDBException {
         RocksStore rocks = tier.rocks;
         List<byte[]> drop = new ArrayList<>();
+        long estimate = Math.max(1, rocks.property(rocks.meta, "rocksdb.estimate-num-keys"));
+        long step = Math.max(1, estimate / 100);
+        long seen = 0;
         try (RocksIterator it = rocks.db.newIterator(rocks.meta, rocks.readOptions)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
+                if (seen % step == 0) {
+                    progress.accept(Math.min(0.99, (double) seen / estimate)); // an estimate: never 100% early
+                }
+                seen++;
                 byte[] k = it.key();
                 if (k.length != BlockKey.BYTES) {
                     continue; // format and checkpoint records
@@ -174,6 +185,7 @@ final class Recovery {
             }
             it.status();
         }
+        progress.accept(1);
         for (byte[] k : drop) {
             rocks.db.delete(rocks.meta, rocks.writeOptions, k);
         }

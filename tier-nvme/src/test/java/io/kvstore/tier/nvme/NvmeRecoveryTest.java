@@ -15,6 +15,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -182,5 +183,20 @@ class NvmeRecoveryTest {
                 throw new IOException(e);
             }
         }
+    }
+
+    @Test
+    void theOpenReportsLoadingTheIndexFromZeroToOne() throws IOException {
+        try (NvmeTier tier = NvmeTier.open(config(dir.resolve("db")))) {
+            for (int i = 0; i < 300; i++) {
+                assertThat(tier.put(Blocks.meta(i, 4096), Blocks.payload(i, 4096))).isEqualTo(PutOutcome.STORED);
+            }
+        }
+        List<Double> seen = new ArrayList<>();
+        try (NvmeTier tier = NvmeTier.open(config(dir.resolve("db")), seen::add)) {
+            assertThat(tier.blockCount()).isEqualTo(300);
+        }
+        assertThat(seen).hasSizeGreaterThanOrEqualTo(2).startsWith(0.0).endsWith(1.0).isSorted()
+                .allMatch(f -> f >= 0 && f <= 1);
     }
 }
