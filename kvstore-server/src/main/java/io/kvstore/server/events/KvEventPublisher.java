@@ -57,6 +57,11 @@ public final class KvEventPublisher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KvEventPublisher.class);
     /** Events in one batch at most. */
     static final int MAX_BATCH_EVENTS = 512;
+    /**
+     * How long a batch gathers events after its first: what a router learns late, at most (a prefill takes
+     * hundreds of milliseconds), against one wake-up of every thread on the path per batch.
+     */
+    static final int BATCH_WINDOW_MILLIS = 10;
     private static final int IDLE_POLL_MILLIS = 1;
     /** After a quiet while the thread looks every 10 ms: an idle daemon does not wake a core 1000 times a second. */
     private static final int IDLE_SLOW_POLL_MILLIS = 10;
@@ -229,10 +234,6 @@ public final class KvEventPublisher implements AutoCloseable {
             while (running) {
                 serveReplay();
                 drainInto(batch);
-                if (!batch.isEmpty() && batch.size() < MAX_BATCH_EVENTS) {
-                    idle(IDLE_POLL_MILLIS); // gather what else arrives within a millisecond into the same batch (fewer, fuller batches)
-                    drainInto(batch);
-                }
                 if (batch.isEmpty()) {
                     if (config.heartbeatMillis() > 0
                             && System.nanoTime() - lastPublishNanos > config.heartbeatMillis() * 1_000_000L) {
@@ -243,6 +244,7 @@ public final class KvEventPublisher implements AutoCloseable {
                     continue;
                 }
                 idleRounds = 0;
+                gather(batch);
                 publish(batch);
                 batch.clear();
             }
@@ -250,6 +252,25 @@ public final class KvEventPublisher implements AutoCloseable {
             if (running) {
                 LOG.error("kv events: the publisher thread stopped", e);
             }
+        }
+    }
+
+    /**
+     * Adds to {@code batch} (which holds the first events) what else arrives within {@link #BATCH_WINDOW_MILLIS}, up
+     * to {@link #MAX_BATCH_EVENTS}: under load one batch every window instead of one per event or two, so that
+     * the publisher, ZeroMQ's I/O thread and every subscriber wake up a hundred times a second, not thousands.
+     * Replay requests are answered meanwhile.
+     */
+    private void gather(List<KvEvent> batch) {
+        long deadline = System.nanoTime() + BATCH_WINDOW_MILLIS * 1_000_000L;
+        while (running && batch.size() < MAX_BATCH_EVENTS) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            idle((int) Math.max(1, left / 1_000_000));
+            serveReplay();
+            drainInto(batch);
         }
     }
 
