@@ -35,9 +35,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Throughput on a shared machine drifts by more than the cost being measured, so the figure is paired: each
  * round measures both daemons back to back, its ratio is on / off of those two runs, and the result is the median
- * of the rounds' ratios with their quartiles (the spread). Beside it, a figure that drift hardly moves: the process
- * CPU per block (or per LOOKUP) in the on and off phases, and the share of the on phases' CPU that the event
- * threads (publisher, subscriber, JeroMQ's) used.
+ * of the rounds' ratios with their quartiles (the spread). Beside it, figures that drift hardly moves: the process
+ * CPU per block (or per LOOKUP) in the on and off phases, the share of the on phases' CPU that the event threads
+ * (publisher, subscriber, JeroMQ's) used, and the publisher's share of the daemons' Java threads' CPU (the threads
+ * that existed before a phase: not the clients', which share this process; RocksDB's native threads are not
+ * counted, so this share errs high).
  */
 final class EventsCost {
 
@@ -68,7 +70,7 @@ final class EventsCost {
 
     /** One timed phase: operations per second, and the CPU the process and the event threads used meanwhile. */
     private record Phase(double opsPerSecond, long ops, long processCpuNanos, long eventCpuNanos,
-                         long publisherCpuNanos) {
+                         long publisherCpuNanos, long daemonCpuNanos) {
     }
 
     /** The publisher's threads (its own and its JeroMQ context's), told apart from the subscriber's by when they started. */
@@ -85,15 +87,15 @@ final class EventsCost {
             try (KvEventSubscriber sub = new KvEventSubscriber(on.events().endpoint(), on.events().replayEndpoint(),
                     "", (seq, batch) -> received.addAndGet(batch.events().size()))) {
                 measure(new KvServer[] {off, on}, out);
+                Thread.sleep(500);
+                Map<String, Long> threadCpu = new java.util.TreeMap<>(); // over the whole run, idle time too
+                for (Thread t : eventThreads()) {
+                    threadCpu.merge((publisherThreads.contains(t) ? "publisher " : "subscriber ") + t.getName(),
+                            cpuNanos(List.of(t)) / 1_000_000, Long::sum);
+                }
+                out.put("event_threads_cpu_ms", threadCpu);
+                out.put("process_cpu_ms", processCpuNanos() / 1_000_000);
             }
-            Thread.sleep(500);
-            Map<String, Long> threadCpu = new java.util.TreeMap<>();
-            for (Thread t : eventThreads()) {
-                threadCpu.merge((publisherThreads.contains(t) ? "publisher " : "subscriber ") + t.getName(),
-                        cpuNanos(List.of(t)) / 1_000_000, Long::sum);
-            }
-            out.put("event_threads_cpu_ms", threadCpu);
-            out.put("process_cpu_ms", processCpuNanos() / 1_000_000);
             out.put("events_published", on.events().events());
             out.put("events_received", received.get());
             out.put("events_dropped", on.events().dropped());
@@ -146,6 +148,8 @@ final class EventsCost {
             out.put(op + "_cpu_us_per" + (perOp == 1 ? "_op" : "_block") + "_on", cpuPerOp(b, perOp));
             out.put(op + "_event_threads_cpu_share_on", share(b, Phase::eventCpuNanos));
             out.put(op + "_publisher_threads_cpu_share_on", share(b, Phase::publisherCpuNanos));
+            out.put(op + "_publisher_share_of_daemon_threads_cpu_on", (double) b.stream()
+                    .mapToLong(Phase::publisherCpuNanos).sum() / b.stream().mapToLong(Phase::daemonCpuNanos).sum());
             out.put(op + unit + "_runs_off", rates(a, perOp));
             out.put(op + unit + "_runs_on", rates(b, perOp));
         }
@@ -211,6 +215,12 @@ final class EventsCost {
         AtomicLong done = new AtomicLong();
         List<Thread> events = eventThreads();
         List<Thread> publisher = events.stream().filter(publisherThreads::contains).toList();
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        long[] before = mx.getAllThreadIds(); // the daemons' threads (and this one, waiting); not the clients'
+        long[] daemon0 = new long[before.length];
+        for (int i = 0; i < before.length; i++) {
+            daemon0[i] = mx.getThreadCpuTime(before[i]);
+        }
         long cpu0 = processCpuNanos();
         long ev0 = cpuNanos(events);
         long pub0 = cpuNanos(publisher);
@@ -234,8 +244,13 @@ final class EventsCost {
         }
         pool.shutdown();
         double seconds = (System.nanoTime() - t0) / 1e9;
+        long daemon = 0;
+        for (int i = 0; i < before.length; i++) {
+            long now = mx.getThreadCpuTime(before[i]);
+            daemon += now >= 0 && daemon0[i] >= 0 ? now - daemon0[i] : 0;
+        }
         return new Phase(done.get() / seconds, done.get(), processCpuNanos() - cpu0, cpuNanos(events) - ev0,
-                cpuNanos(publisher) - pub0);
+                cpuNanos(publisher) - pub0, daemon);
     }
 
     private static final AtomicLong COUNTER = new AtomicLong();

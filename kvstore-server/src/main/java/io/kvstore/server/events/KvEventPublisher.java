@@ -31,7 +31,9 @@ import java.util.function.Supplier;
  * <h2>How the pieces fit</h2>
  * The engine calls the {@link StoreEventFeed} listener on its own threads; the feed only appends to a bounded
  * lock-free queue (drop and count when full). One publisher thread owns both ZeroMQ sockets: it drains the queue
- * into batches (at most {@link #MAX_BATCH_EVENTS} events), translates each store event into vLLM events (an
+ * into batches (at most {@link #MAX_BATCH_EVENTS} events, gathered for up to {@link #BATCH_WINDOW_MILLIS} after the
+ * first: what a batch costs — waking this thread, JeroMQ's I/O thread and every subscriber — is paid a few dozen
+ * times a second under load, not once per PUT), translates each store event into vLLM events (an
  * admission is a {@code BlockStored} in the tier's medium; a demotion or promotion a {@code BlockStored} in the new
  * medium followed by a {@code BlockRemoved} from the old one, so that a router never sees the block nowhere; an
  * eviction or delete a {@code BlockRemoved}), encodes it ({@link KvEventCodec}), sends it on the PUB socket as
@@ -59,9 +61,10 @@ public final class KvEventPublisher implements AutoCloseable {
     static final int MAX_BATCH_EVENTS = 512;
     /**
      * How long a batch gathers events after its first: what a router learns late, at most (a prefill takes
-     * hundreds of milliseconds), against one wake-up of every thread on the path per batch.
+     * hundreds of milliseconds), against one wake-up of every thread on the path per batch. 1 ms (the first
+     * version) cost 2.2x the CPU of 10 ms under a PUT load (docs/routing.md#cost-of-publishing).
      */
-    static final int BATCH_WINDOW_MILLIS = 10;
+    static final int BATCH_WINDOW_MILLIS = 25;
     private static final int IDLE_POLL_MILLIS = 1;
     /** After a quiet while the thread looks every 10 ms: an idle daemon does not wake a core 1000 times a second. */
     private static final int IDLE_SLOW_POLL_MILLIS = 10;
