@@ -37,9 +37,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * round measures both daemons back to back, its ratio is on / off of those two runs, and the result is the median
  * of the rounds' ratios with their quartiles (the spread). Beside it, figures that drift hardly moves: the process
  * CPU per block (or per LOOKUP) in the on and off phases, the share of the on phases' CPU that the event threads
- * (publisher, subscriber, JeroMQ's) used, and the publisher's share of the daemons' Java threads' CPU (the threads
- * that existed before a phase: not the clients', which share this process; RocksDB's native threads are not
- * counted, so this share errs high).
+ * (publisher, subscriber, JeroMQ's) used, and the publisher's share of the daemons' CPU: of the threads that existed
+ * before a phase ({@code /proc/self/task}: RocksDB's native threads and the JVM's too), not the clients', which share
+ * this process and are started for each phase.
  */
 final class EventsCost {
 
@@ -148,7 +148,7 @@ final class EventsCost {
             out.put(op + "_cpu_us_per" + (perOp == 1 ? "_op" : "_block") + "_on", cpuPerOp(b, perOp));
             out.put(op + "_event_threads_cpu_share_on", share(b, Phase::eventCpuNanos));
             out.put(op + "_publisher_threads_cpu_share_on", share(b, Phase::publisherCpuNanos));
-            out.put(op + "_publisher_share_of_daemon_threads_cpu_on", (double) b.stream()
+            out.put(op + "_publisher_share_of_daemon_cpu_on", (double) b.stream()
                     .mapToLong(Phase::publisherCpuNanos).sum() / b.stream().mapToLong(Phase::daemonCpuNanos).sum());
             out.put(op + unit + "_runs_off", rates(a, perOp));
             out.put(op + unit + "_runs_on", rates(b, perOp));
@@ -204,6 +204,28 @@ final class EventsCost {
         return sum;
     }
 
+    /**
+     * CPU ticks (user + system) of every thread of this process by thread id, from {@code /proc/self/task}: native
+     * threads (RocksDB's) included, which the JVM does not see. Empty where there is no /proc.
+     */
+    private static Map<String, Long> taskCpuTicks() {
+        Map<String, Long> out = new java.util.HashMap<>();
+        try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+            for (Path t : (Iterable<Path>) tasks::iterator) {
+                try {
+                    String stat = Files.readString(t.resolve("stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    out.put(t.getFileName().toString(), Long.parseLong(f[11]) + Long.parseLong(f[12]));
+                } catch (java.io.IOException | RuntimeException gone) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (java.io.IOException noProc) {
+            return Map.of();
+        }
+        return out;
+    }
+
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
@@ -215,12 +237,7 @@ final class EventsCost {
         AtomicLong done = new AtomicLong();
         List<Thread> events = eventThreads();
         List<Thread> publisher = events.stream().filter(publisherThreads::contains).toList();
-        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
-        long[] before = mx.getAllThreadIds(); // the daemons' threads (and this one, waiting); not the clients'
-        long[] daemon0 = new long[before.length];
-        for (int i = 0; i < before.length; i++) {
-            daemon0[i] = mx.getThreadCpuTime(before[i]);
-        }
+        Map<String, Long> before = taskCpuTicks(); // the daemons' threads, native ones too, and the JVM's; no client yet
         long cpu0 = processCpuNanos();
         long ev0 = cpuNanos(events);
         long pub0 = cpuNanos(publisher);
@@ -245,10 +262,11 @@ final class EventsCost {
         pool.shutdown();
         double seconds = (System.nanoTime() - t0) / 1e9;
         long daemon = 0;
-        for (int i = 0; i < before.length; i++) {
-            long now = mx.getThreadCpuTime(before[i]);
-            daemon += now >= 0 && daemon0[i] >= 0 ? now - daemon0[i] : 0;
+        for (Map.Entry<String, Long> e : taskCpuTicks().entrySet()) {
+            Long b = before.get(e.getKey());
+            daemon += b == null ? 0 : e.getValue() - b;
         }
+        daemon *= 10_000_000L; // ticks of 10 ms (USER_HZ 100)
         return new Phase(done.get() / seconds, done.get(), processCpuNanos() - cpu0, cpuNanos(events) - ev0,
                 cpuNanos(publisher) - pub0, daemon);
     }
