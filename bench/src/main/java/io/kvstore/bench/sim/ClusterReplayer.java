@@ -12,6 +12,7 @@ import io.kvstore.core.tier.MetadataOnlyTier;
 import io.kvstore.policy.PolicyRegistry;
 import io.kvstore.policy.PolicySpec;
 import io.kvstore.policy.linked.LruPolicy;
+import io.kvstore.server.index.PrefixLoadRule;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -41,8 +42,9 @@ import java.util.function.DoubleConsumer;
  * local tier holds the longest leading run of the request's blocks, ties broken at random, among the nodes
  * that have not served more than 1.25x their fair share of requests so far (a cache-aware router with bounded
  * load; without the bound every request follows the shared first blocks to one node); {@code prefix-load}: as
- * {@code kvstore index} routes, the node with the lowest modelled TTFT, which trades the longest prefix a node
- * actually holds against the prefill work already queued on it.
+ * {@code kvstore index} routes ({@link PrefixLoadRule}: the same class), a request continuing a prefix to the node
+ * with the lowest queued prefill plus weighted miss, a new chain to the node whose cache is least asked of lately
+ * among those that can start it soon.
  *
  * <h2>Load model</h2>
  * Each node prefills one request at a time, in arrival order (the trace's timestamps): a request routed to node
@@ -178,11 +180,9 @@ public final class ClusterReplayer {
 
     /**
      * How {@code prefix-load} weighs the tokens a node would have to prefill against the time already queued on
-     * it. 1 = this request's TTFT alone; more values a held prefix above an idle node, because the tokens a node
-     * holds serve the conversation's next turns too (and a request sent elsewhere copies its prefix into a second
-     * cache). 3 measured best on the Mooncake and WEKA traces (docs/routing.md).
+     * it ({@link PrefixLoadRule#DEFAULT_MISS_WEIGHT}, the index's default too).
      */
-    public static final double DEFAULT_MISS_WEIGHT = 3;
+    public static final double DEFAULT_MISS_WEIGHT = PrefixLoadRule.DEFAULT_MISS_WEIGHT;
 
     /** Prefill speed of the load model when none is given: Llama-3-8B on one H100 (12,000 tokens/s). */
     public static final double DEFAULT_PREFILL_SECONDS_PER_TOKEN = 1 / 12_000.0;
@@ -209,6 +209,11 @@ public final class ClusterReplayer {
         long[] prefilled = new long[nodes];
         double[] busyUntil = new double[nodes];
         double[] ttft = new double[trace.requests()];
+        PrefixLoadRule prefixLoad = routing != Routing.PREFIX_LOAD ? null : new PrefixLoadRule(nodes,
+                PrefixLoadRule.Settings.defaults(1 / prefillSecondsPerToken).withMissWeight(missWeight));
+        long[] cachedTokens = new long[nodes];
+        boolean[] everyNode = new boolean[nodes];
+        java.util.Arrays.fill(everyNode, true);
         long reqBlocks = 0;
         long hitBlocks = 0;
         long sharedHits = 0;
@@ -242,8 +247,10 @@ public final class ClusterReplayer {
                     case RANDOM -> rnd.nextInt(nodes);
                     case ROUND_ROBIN -> r % nodes;
                     case PREFIX_AFFINITY -> longestLocalPrefix(locals, perNode, r, s, e, rnd);
-                    case PREFIX_LOAD -> fastestNode(locals, busyUntil, now, r, s, e,
-                            prefillSecondsPerToken * missWeight, rnd);
+                    case PREFIX_LOAD -> {
+                        cachedRuns(locals, r, s, e, cachedTokens);
+                        yield prefixLoad.route(now, trace.inputTokens(r), cachedTokens, everyNode, rnd).endpoint();
+                    }
                 };
                 perNode[node]++;
                 MetadataOnlyTier local = locals.get(node);
@@ -324,33 +331,21 @@ public final class ClusterReplayer {
     }
 
     /**
-     * {@code prefix-load}: the node with the lowest score = prefill still queued there ({@code busyUntil}) + the
-     * tokens its local tier does not hold x {@code missSecondsPerToken}; ties at random.
+     * {@code prefix-load}'s view: the tokens of the leading run of request {@code r}'s blocks that each node's local
+     * tier holds, which is what an index fed by the nodes' KV events knows (the store reports an eviction as it
+     * happens; the index applies its BlockRemoved).
      */
-    private int fastestNode(List<MetadataOnlyTier> locals, double[] busyUntil, double now, int r, int s, int e,
-                            double missSecondsPerToken, SplittableRandom rnd) {
-        int best = -1;
-        double bestTtft = Double.MAX_VALUE;
-        int ties = 0;
+    private void cachedRuns(List<MetadataOnlyTier> locals, int r, int s, int e, long[] out) {
         for (int n = 0; n < locals.size(); n++) {
             MetadataOnlyTier t = locals.get(n);
             int h = 0;
-            long hitTok = 0;
+            long tokens = 0;
             while (s + h < e && t.contains(key(trace.block(s + h)))) {
-                hitTok += trace.tokens(r, h);
+                tokens += trace.tokens(r, h);
                 h++;
             }
-            double ttft = Math.max(0, busyUntil[n] - now)
-                    + Math.max(0, trace.inputTokens(r) - hitTok) * missSecondsPerToken;
-            if (ttft < bestTtft - 1e-12) {
-                best = n;
-                bestTtft = ttft;
-                ties = 1;
-            } else if (Math.abs(ttft - bestTtft) <= 1e-12 && rnd.nextInt(++ties) == 0) {
-                best = n;
-            }
+            out[n] = tokens;
         }
-        return best;
     }
 
     private BlockKey key(int block) {

@@ -108,7 +108,7 @@ public final class HitRateCommand implements Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}.")
     String routing;
 
-    @Option(names = "--miss-weight", defaultValue = "3",
+    @Option(names = "--miss-weight", defaultValue = "10",
             description = "With --routing prefix-load: the weight of the tokens a node would prefill against the time "
                     + "already queued on it (1 = this request's TTFT alone). Default: ${DEFAULT-VALUE}.")
     double missWeight;

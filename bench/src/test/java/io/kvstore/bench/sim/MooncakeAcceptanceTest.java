@@ -6,18 +6,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The issue's correctness anchors and the default policy's targets on the real Mooncake trace, which is not in the
- * repository: it is looked up in {@code -Dkvstore.traces=DIR} if set, else in the checkout's {@code traces/}
- * (docs/traces.md), else in the build machine's shared copy; the test is skipped when it is absent.
+ * repository ({@link TestTraces}: skipped when it is absent).
  */
 @Timeout(120)
 class MooncakeAcceptanceTest {
@@ -25,21 +21,7 @@ class MooncakeAcceptanceTest {
 
     @BeforeAll
     static void load() throws Exception {
-        String set = System.getProperty("kvstore.traces");
-        // the checkout's traces/ (docs/traces.md), then the shared copy of the build machine (beside the main
-        // checkout, or at its absolute place for a worktree)
-        List<Path> dirs = set != null ? List.of(Path.of(set))
-                : List.of(Path.of("../traces"), Path.of("../../shared/traces"), Path.of("/work/shared/traces"));
-        Path file = null;
-        for (Path dir : dirs) {
-            Path f = dir.resolve("mooncake/conversation_trace.jsonl.gz");
-            if (file == null && Files.exists(f)) {
-                file = f;
-            }
-        }
-        assumeTrue(file != null, "Mooncake trace not found (looked in " + dirs
-                + "); fetch it (docs/traces.md) or set -Dkvstore.traces=DIR to run this test");
-        trace = MooncakeReader.read(file);
+        trace = MooncakeReader.read(TestTraces.require("mooncake/conversation_trace.jsonl.gz"));
     }
 
     static double ratio(String policy, double fraction) {

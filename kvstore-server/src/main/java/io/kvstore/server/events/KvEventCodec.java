@@ -10,7 +10,6 @@ import org.msgpack.value.ValueType;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -104,10 +103,14 @@ public final class KvEventCodec {
         long v = HashFormat.low64(key);
         if (v >= 0) {
             p.packLong(v);
-        } else {
-            p.packBigInteger(new BigInteger(Long.toUnsignedString(v))); // uint64 above 2^63
+        } else { // uint64 above 2^63: msgpack's uint 64 format, written as is (no BigInteger per hash)
+            p.writePayload(new byte[] {UINT64, (byte) (v >>> 56), (byte) (v >>> 48), (byte) (v >>> 40),
+                    (byte) (v >>> 32), (byte) (v >>> 24), (byte) (v >>> 16), (byte) (v >>> 8), (byte) v});
         }
     }
+
+    /** msgpack's "uint 64" format byte. */
+    private static final byte UINT64 = (byte) 0xcf;
 
     /**
      * Decodes one batch payload (vLLM's or kvstore's). Throws {@link IllegalArgumentException} naming what does not
@@ -213,7 +216,10 @@ public final class KvEventCodec {
     private static long hash(MessageUnpacker u) throws IOException {
         MessageFormat f = u.getNextFormat();
         if (f.getValueType() == ValueType.INTEGER) {
-            return f == MessageFormat.UINT64 ? u.unpackBigInteger().longValue() : u.unpackLong();
+            if (f == MessageFormat.UINT64) { // read as is: the format byte, then 8 bytes big-endian
+                return java.nio.ByteBuffer.wrap(u.readPayload(9), 1, 8).getLong();
+            }
+            return u.unpackLong();
         }
         if (f.getValueType() == ValueType.BINARY || f.getValueType() == ValueType.STRING) {
             byte[] b = f.getValueType() == ValueType.BINARY ? u.readPayload(u.unpackBinaryHeader())

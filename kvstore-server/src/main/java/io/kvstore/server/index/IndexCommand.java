@@ -38,7 +38,7 @@ public final class IndexCommand implements Callable<Integer> {
             description = "One endpoint's prefill speed (load model). Default: ${DEFAULT-VALUE}.")
     double prefillTokensPerSecond;
 
-    @Option(names = "--miss-weight", defaultValue = "3",
+    @Option(names = "--miss-weight", defaultValue = "10",
             description = "Weight of tokens to prefill against queued time. Default: ${DEFAULT-VALUE}.")
     double missWeight;
 

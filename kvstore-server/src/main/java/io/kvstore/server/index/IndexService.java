@@ -28,6 +28,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -39,9 +40,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * <ul>
  *   <li>{@code POST /v1/score}: block hashes (or token ids with a kvstore namespace, hashed as the clients do) →
  *       per endpoint the longest leading run it holds and its score (blocks weighted by medium);</li>
- *   <li>{@code POST /v1/route}: the endpoint to send the request to once load is counted: the lowest
- *       {@code wait + missWeight x missTokens / prefillTokensPerSecond}, where {@code wait} is the prefill the
- *       index has already routed there and not yet modelled as done (the simulator's {@code prefix-load} policy);</li>
+ *   <li>{@code POST /v1/route}: the endpoint to send the request to once load is counted, by
+ *       {@link PrefixLoadRule} (the simulator's {@code prefix-load} policy): a request continuing a prefix to the
+ *       lowest {@code wait + missWeight x missTokens / prefillTokensPerSecond}, where {@code wait} is the prefill
+ *       the index has already routed there and not yet modelled as done; a new chain to the endpoint whose cache
+ *       was asked for the fewest tokens lately among those that can start it soon;</li>
  *   <li>{@code GET /v1/endpoints}, {@code GET /metrics}, {@code GET /healthz}.</li>
  * </ul>
  *
@@ -90,6 +93,8 @@ public final class IndexService implements AutoCloseable {
 
     private final Settings settings;
     private final PrefixIndex index;
+    private final PrefixLoadRule rule; // guarded by this
+    private final SplittableRandom tieBreak = new SplittableRandom(); // guarded by this
     private final List<EndpointState> states = new ArrayList<>();
     private final HttpServer http;
     private final ExecutorService executor;
@@ -104,7 +109,6 @@ public final class IndexService implements AutoCloseable {
         final Endpoint endpoint;
         final KvEventSubscriber subscriber;
         volatile boolean live;
-        double busyUntilSeconds; // guarded by IndexService.this
         final AtomicLong routed = new AtomicLong();
         final AtomicLong restarts = new AtomicLong();
 
@@ -136,6 +140,8 @@ public final class IndexService implements AutoCloseable {
     public IndexService(Settings settings) throws IOException {
         this.settings = settings;
         this.index = new PrefixIndex(settings.maxBlocks());
+        this.rule = new PrefixLoadRule(settings.endpoints().size(),
+                PrefixLoadRule.Settings.defaults(settings.prefillTokensPerSecond()).withMissWeight(settings.missWeight()));
         for (int i = 0; i < settings.endpoints().size(); i++) {
             states.add(new EndpointState(i, settings.endpoints().get(i)));
         }
@@ -270,41 +276,38 @@ public final class IndexService implements AutoCloseable {
     private Map<String, Object> route(JsonNode body) {
         Query q = query(body);
         PrefixIndex.Match[] m = index.match(q.hashes(), states.size());
-        double spt = 1 / settings.prefillTokensPerSecond();
         double perBlock = q.hashes().length == 0 ? 0 : (double) q.tokens() / q.hashes().length;
-        double now = System.nanoTime() / 1e9;
-        EndpointState best = null;
-        double bestCost = Double.MAX_VALUE;
-        double bestMiss = 0;
-        List<Map<String, Object>> candidates = new ArrayList<>();
-        synchronized (this) {
-            for (EndpointState s : states) {
-                if (!s.live) {
-                    continue;
-                }
-                double wait = Math.max(0, s.busyUntilSeconds - now);
-                double miss = Math.max(0, q.tokens() - m[s.id].blocks() * perBlock);
-                double cost = wait + settings.missWeight() * miss * spt;
-                Map<String, Object> c = matchJson(s, m[s.id]);
-                c.put("queuedSeconds", wait);
-                c.put("cost", cost);
-                candidates.add(c);
-                if (cost < bestCost) {
-                    best = s;
-                    bestCost = cost;
-                    bestMiss = miss;
-                }
-            }
-            if (best == null) {
-                throw new Unavailable("no endpoint is live");
-            }
-            best.busyUntilSeconds = Math.max(now, best.busyUntilSeconds) + bestMiss * spt;
+        long[] cached = new long[states.size()];
+        boolean[] live = new boolean[states.size()];
+        boolean anyLive = false;
+        for (EndpointState s : states) {
+            cached[s.id] = Math.round(m[s.id].blocks() * perBlock);
+            live[s.id] = s.live;
+            anyLive |= s.live;
         }
+        if (!anyLive) {
+            throw new Unavailable("no endpoint is live");
+        }
+        PrefixLoadRule.Decision d;
+        synchronized (this) {
+            d = rule.route(System.nanoTime() / 1e9, q.tokens(), cached, live, tieBreak);
+        }
+        List<Map<String, Object>> candidates = new ArrayList<>();
+        for (EndpointState s : states) {
+            if (live[s.id]) {
+                Map<String, Object> c = matchJson(s, m[s.id]);
+                c.put("queuedSeconds", d.queuedSeconds()[s.id]);
+                c.put("cost", d.cost()[s.id]);
+                candidates.add(c);
+            }
+        }
+        EndpointState best = states.get(d.endpoint());
         best.routed.incrementAndGet();
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("endpoint", best.endpoint.name());
         r.put("prefixBlocks", m[best.id].blocks());
         r.put("blocks", q.hashes().length);
+        r.put("placed", d.placed());
         r.put("candidates", candidates);
         return r;
     }
