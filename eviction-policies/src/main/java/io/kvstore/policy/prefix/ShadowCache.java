@@ -22,7 +22,7 @@ final class ShadowCache<K> {
     private final long capacity;
     private final double bonus;
     private final HashMap<K, Node<K>> entries = new HashMap<>();
-    private final IndexedHeap<K> order = new IndexedHeap<>();
+    private final IndexedHeap<K, Node<K>> order = new IndexedHeap<>();
     private long tick;
     private double hits;
 
