@@ -3,7 +3,7 @@ package io.kvstore.policy.prefix;
 /**
  * The keys {@link AdaptivePrefixPolicy} dropped (evicted or refused) recently, so that it can refuse a block whose
  * parent it dropped: a direct-mapped table of 32-bit fingerprints, one {@code int} per slot, slots a power of two
- * of at least half the capacity in blocks (2 to 4 bytes per block). A newer key that maps to the same slot
+ * of at least a quarter of the capacity in blocks (1 to 2 bytes per block). A newer key that maps to the same slot
  * overwrites an older one, so the memory is lossy by design: it is exact for what matters most, a parent dropped
  * just before its child is offered (the store offers a request's blocks in chain order, so a refused parent is
  * followed at once by its child), and forgets older drops at random rather than in FIFO order. A false positive
@@ -14,7 +14,7 @@ final class DroppedKeys {
     private final int mask;
 
     DroppedKeys(long capacityBlocks) {
-        int n = (int) Math.min(1 << 26, Math.max(64, Long.highestOneBit(Math.max(1, capacityBlocks - 1)) << 1) / 2);
+        int n = (int) Math.min(1 << 26, Math.max(64, Long.highestOneBit(Math.max(1, capacityBlocks - 1)) << 1) / 4);
         this.slots = new int[Math.max(64, n)];
         this.mask = slots.length - 1;
     }

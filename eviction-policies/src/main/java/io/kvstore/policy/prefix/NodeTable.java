@@ -4,8 +4,9 @@ import java.util.Arrays;
 
 /**
  * The key to {@link PrefixNode} map of {@link AdaptivePrefixPolicy}: a chained hash table whose chains run through
- * the nodes themselves ({@link PrefixNode#chain}), so a tracked key costs one bucket slot (2 to 4 bytes: the table
- * doubles when it holds more than two nodes per bucket) and no entry object. Keys are compared with
+ * the nodes themselves ({@link PrefixNode#chain}), so a tracked key costs a quarter to a half of a bucket slot (1 to 2
+ * bytes: the table doubles when it holds more than four nodes per bucket, so a lookup walks two to four nodes on
+ * average) and no entry object. Keys are compared with
  * {@code equals}. Not thread-safe.
  *
  * @param <K> key type
@@ -17,7 +18,7 @@ final class NodeTable<K> {
 
     /** A table sized for about {@code expected} nodes before it first grows. */
     NodeTable(long expected) {
-        this.buckets = newArray((int) Math.min(1 << 20, Math.max(16, Long.highestOneBit(Math.max(1, expected / 2)))));
+        this.buckets = newArray((int) Math.min(1 << 20, Math.max(16, Long.highestOneBit(Math.max(1, expected / 4)))));
     }
 
     @SuppressWarnings("unchecked")
@@ -50,7 +51,7 @@ final class NodeTable<K> {
 
     /** Adds a node whose key is not in the table. */
     void add(PrefixNode<K> n) {
-        if (size >= 2 * buckets.length && buckets.length < MAX_BUCKETS) {
+        if (size >= 4 * buckets.length && buckets.length < MAX_BUCKETS) {
             grow();
         }
         int i = spread(n.key) & (buckets.length - 1);
