@@ -7,7 +7,7 @@ Standard library only; by hand, not CI (about a minute):
 Prints (1) the conversation structure: a request is a follow-up of an earlier one when its prefix hit (under an
 infinite cache) passes the earlier request's last full block; its turn is the earlier request's turn + 1; then the
 probability that a request is followed, by turn and by the number of new blocks it adds; (2) the block hit ratio
-of a plain LRU cache at 1/5/10% of unique blocks, of the same LRU with oracle admission (a block is stored only if
+of a plain LRU cache at 1/2/5/10/25% of unique blocks, of the same LRU with oracle admission (a block is stored only if
 it will be requested again), and of LRU that admits a request's new blocks only when the follow-up probability of
 its (turn, new blocks) class, computed offline on the whole trace, is at least a threshold. Trailing partial
 blocks are never stored, as in the default policy.
@@ -92,7 +92,7 @@ def lru(cap, admit):
 
 
 print("block hit ratio: LRU | LRU + oracle admission | LRU admitting classes with P(followed) >= 0.25 / 0.3 / 0.4")
-for frac in (0.01, 0.05, 0.10):
+for frac in (0.01, 0.02, 0.05, 0.10, 0.25):
     cap = int(frac * len(seen))
     row = [lru(cap, lambda i, a: True), lru(cap, lambda i, a: nxt[a] >= 0)]
     row += [lru(cap, lambda i, a, th=th: p_follow[cls[i]] >= th) for th in (0.25, 0.3, 0.4)]
