@@ -17,7 +17,7 @@ import java.util.function.Predicate;
  * rejoins with the value it had.
  */
 public final class GreedyDualPolicy<K> extends NodePolicy<K> {
-    private final LeafHeap<K> leaves = new LeafHeap<>();
+    private final LeafHeap<K, Node<K>> leaves = new LeafHeap<>();
     private final double attentionShare;
     private double inflation;
     private long tick;

@@ -12,7 +12,7 @@ import java.util.function.Predicate;
  * keys overtake them. Ties go to the least recently used. O(log n) per operation on an indexed heap.
  */
 public final class LfuPolicy<K> extends NodePolicy<K> {
-    private final IndexedHeap<K> heap = new IndexedHeap<>();
+    private final IndexedHeap<K, Node<K>> heap = new IndexedHeap<>();
     private double age;
     private long tick;
 

@@ -18,7 +18,7 @@ import java.util.function.Predicate;
  * evict the deeper block first. O(log n) per operation.
  */
 public final class BeladyPolicy<K> extends NodePolicy<K> implements Clairvoyant<K> {
-    private final IndexedHeap<K> heap = new IndexedHeap<>();
+    private final IndexedHeap<K, Node<K>> heap = new IndexedHeap<>();
     private final Map<K, Long> pending = new HashMap<>();
     private final long capacity;
 

@@ -1,11 +1,7 @@
 package io.kvstore.policy.prefix;
 
-import io.kvstore.policy.Candidate;
 import io.kvstore.policy.frequency.FrequencySketch;
 import io.kvstore.policy.support.IndexedHeap;
-import io.kvstore.policy.support.Node;
-
-import java.util.HashMap;
 
 /**
  * A miniature cache that replays a hash-sampled subset of the keys (SHARDS-style spatial sampling: a key is
@@ -21,8 +17,8 @@ final class ShadowCache<K> {
     private final boolean filter;
     private final long capacity;
     private final double bonus;
-    private final HashMap<K, Node<K>> entries = new HashMap<>();
-    private final IndexedHeap<K> order = new IndexedHeap<>();
+    private final NodeTable<K> entries;
+    private final IndexedHeap<K, PrefixNode<K>> order;
     private long tick;
     private double hits;
 
@@ -30,6 +26,8 @@ final class ShadowCache<K> {
         this.filter = filter;
         this.capacity = Math.max(1, capacity);
         this.bonus = bonus;
+        this.entries = new NodeTable<>(this.capacity);
+        this.order = new IndexedHeap<>((int) Math.min(1 << 16, this.capacity));
     }
 
     /** Decayed hit count. */
@@ -45,7 +43,7 @@ final class ShadowCache<K> {
     /** Replays one access of a sampled key, reading frequencies from the owner's sketch. */
     void access(K key, FrequencySketch sketch) {
         tick++;
-        Node<K> n = entries.get(key);
+        PrefixNode<K> n = entries.get(key);
         if (n != null) {
             hits++;
             n.priority = tick + bonus * sketch.frequency(key);
@@ -53,16 +51,16 @@ final class ShadowCache<K> {
             return;
         }
         if (entries.size() >= capacity) {
-            Node<K> victim = order.peek();
+            PrefixNode<K> victim = order.peek();
             if (filter && sketch.frequency(key) <= sketch.frequency(victim.key)) {
                 return;
             }
             order.remove(victim);
             entries.remove(victim.key);
         }
-        n = new Node<>(Candidate.of(key, null, 0, 1));
+        n = new PrefixNode<>(key, null, 1);
         n.priority = tick + bonus * sketch.frequency(key);
-        entries.put(key, n);
+        entries.add(n);
         order.add(n);
     }
 }

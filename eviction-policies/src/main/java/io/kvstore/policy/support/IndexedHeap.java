@@ -6,18 +6,25 @@ import java.util.List;
 import java.util.function.Predicate;
 
 /**
- * A binary min-heap of {@link Node}s ordered by {@link Node#priority}, then {@link Node#stamp} (smaller first),
- * with O(log n) insert, remove and re-prioritize: each node remembers its slot. Not thread-safe.
+ * A binary min-heap of {@link HeapEntry}s ordered by {@link HeapEntry#priority}, then {@link HeapEntry#tieBreak}
+ * (smaller first; a {@link Node}'s stamp), with O(log n) insert, remove and re-prioritize: each entry remembers its
+ * slot. The array grows by half when full. Not thread-safe.
  *
  * @param <K> key type
+ * @param <E> entry type
  */
-public final class IndexedHeap<K> {
-    private Node<K>[] heap;
+public final class IndexedHeap<K, E extends HeapEntry<K>> {
+    private E[] heap;
     private int size;
 
-    @SuppressWarnings("unchecked")
     public IndexedHeap() {
-        heap = (Node<K>[]) new Node[64];
+        this(64);
+    }
+
+    /** A heap with room for {@code initialCapacity} entries before it first grows. */
+    @SuppressWarnings("unchecked")
+    public IndexedHeap(int initialCapacity) {
+        heap = (E[]) new HeapEntry[Math.max(16, initialCapacity)];
     }
 
     /** Number of nodes. */
@@ -26,26 +33,26 @@ public final class IndexedHeap<K> {
     }
 
     /** The node with the smallest (priority, stamp), or null. */
-    public Node<K> peek() {
+    public E peek() {
         return size == 0 ? null : heap[0];
     }
 
     /** The node at a heap slot, {@code 0 <= i < size()}; slot 0 is the minimum, slots 1 and 2 its children. */
-    public Node<K> at(int i) {
+    public E at(int i) {
         return heap[i];
     }
 
     /** The smallest node whose key is evictable, or null; nodes passed over stay in the heap. */
-    public Node<K> minEvictable(Predicate<? super K> evictable) {
-        Node<K> top = peek();
-        if (top == null || evictable.test(top.key)) {
+    public E minEvictable(Predicate<? super K> evictable) {
+        E top = peek();
+        if (top == null || evictable.test(top.key())) {
             return top;
         }
-        List<Node<K>> skipped = new ArrayList<>();
-        Node<K> found = null;
+        List<E> skipped = new ArrayList<>();
+        E found = null;
         while (size > 0) {
-            Node<K> n = heap[0];
-            if (evictable.test(n.key)) {
+            E n = heap[0];
+            if (evictable.test(n.key())) {
                 found = n;
                 break;
             }
@@ -57,12 +64,12 @@ public final class IndexedHeap<K> {
     }
 
     /** Inserts a node that is in no heap. */
-    public void add(Node<K> n) {
+    public void add(E n) {
         if (n.heapIndex >= 0) {
-            throw new IllegalStateException("node already in a heap: " + n.key);
+            throw new IllegalStateException("entry already in a heap: " + n.key());
         }
         if (size == heap.length) {
-            heap = Arrays.copyOf(heap, size * 2);
+            heap = Arrays.copyOf(heap, size + (size >> 1));
         }
         heap[size] = n;
         n.heapIndex = size++;
@@ -70,12 +77,12 @@ public final class IndexedHeap<K> {
     }
 
     /** Removes a node of this heap. */
-    public void remove(Node<K> n) {
+    public void remove(E n) {
         int i = n.heapIndex;
         if (i < 0 || i >= size || heap[i] != n) {
-            throw new IllegalStateException("node not in this heap: " + n.key);
+            throw new IllegalStateException("entry not in this heap: " + n.key());
         }
-        Node<K> last = heap[--size];
+        E last = heap[--size];
         heap[size] = null;
         n.heapIndex = -1;
         if (last != n) {
@@ -87,17 +94,17 @@ public final class IndexedHeap<K> {
     }
 
     /** Restores the order after the node's priority or stamp changed. */
-    public void update(Node<K> n) {
+    public void update(E n) {
         up(n.heapIndex);
         down(n.heapIndex);
     }
 
-    private static boolean less(Node<?> a, Node<?> b) {
-        return a.priority < b.priority || (a.priority == b.priority && a.stamp < b.stamp);
+    private static boolean less(HeapEntry<?> a, HeapEntry<?> b) {
+        return a.priority < b.priority || (a.priority == b.priority && a.tieBreak() < b.tieBreak());
     }
 
     private void up(int i) {
-        Node<K> n = heap[i];
+        E n = heap[i];
         while (i > 0) {
             int p = (i - 1) >>> 1;
             if (!less(n, heap[p])) {
@@ -112,7 +119,7 @@ public final class IndexedHeap<K> {
     }
 
     private void down(int i) {
-        Node<K> n = heap[i];
+        E n = heap[i];
         int half = size >>> 1;
         while (i < half) {
             int c = 2 * i + 1;

@@ -3,17 +3,27 @@ package io.kvstore.policy.support;
 import java.util.function.Predicate;
 
 /**
- * The leaves of a prefix tree of tracked nodes, in an {@link IndexedHeap}: a node is a leaf while no tracked node
+ * The leaves of a prefix tree of tracked entries, in an {@link IndexedHeap}: a node is a leaf while no tracked node
  * names it as parent ({@link Node#children} counts them). Leaf-first policies evict only from here, so a chain is
  * cut from its end and a parent never goes before its children. Not thread-safe.
  *
  * @param <K> key type
+ * @param <E> entry type
  */
-public final class LeafHeap<K> {
-    private final IndexedHeap<K> heap = new IndexedHeap<>();
+public final class LeafHeap<K, E extends HeapEntry<K>> {
+    private final IndexedHeap<K, E> heap;
+
+    public LeafHeap() {
+        this(64);
+    }
+
+    /** Room for {@code initialCapacity} leaves before the heap first grows. */
+    public LeafHeap(int initialCapacity) {
+        this.heap = new IndexedHeap<>(initialCapacity);
+    }
 
     /** A node became tracked; its tracked parent (or null) stops being a leaf. */
-    public void admitted(Node<K> n, Node<K> parent) {
+    public void admitted(E n, E parent) {
         heap.add(n);
         if (parent != null && parent.children++ == 0 && parent.inHeap()) {
             heap.remove(parent);
@@ -21,7 +31,7 @@ public final class LeafHeap<K> {
     }
 
     /** A node stopped being tracked; its tracked parent (or null) becomes a leaf when it was the last child. */
-    public void detached(Node<K> n, Node<K> parent) {
+    public void detached(E n, E parent) {
         if (n.inHeap()) {
             heap.remove(n);
         }
@@ -31,19 +41,19 @@ public final class LeafHeap<K> {
     }
 
     /** A node's priority changed. */
-    public void reprioritized(Node<K> n) {
+    public void reprioritized(E n) {
         if (n.inHeap()) {
             heap.update(n);
         }
     }
 
     /** The leaf with the lowest priority, or null. */
-    public Node<K> peek() {
+    public E peek() {
         return heap.peek();
     }
 
     /** The lowest-priority evictable leaf, or null. */
-    public Node<K> minEvictable(Predicate<? super K> evictable) {
+    public E minEvictable(Predicate<? super K> evictable) {
         return heap.minEvictable(evictable);
     }
 }

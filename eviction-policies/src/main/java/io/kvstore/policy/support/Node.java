@@ -4,12 +4,12 @@ import io.kvstore.policy.Candidate;
 
 /**
  * One tracked key with the bookkeeping fields the policies in this module need: links for a {@link NodeDeque},
- * a slot for an {@link IndexedHeap}, and a few counters. Each policy uses the fields it needs and ignores the
+ * a slot for an {@link IndexedHeap} (from {@link HeapEntry}), and a few counters. Each policy uses the fields it needs and ignores the
  * rest; one node type keeps the policies small. Not thread-safe.
  *
  * @param <K> key type
  */
-public final class Node<K> {
+public final class Node<K> extends HeapEntry<K> {
     /** The key. */
     public final K key;
     /** The key of the block before this one in its chain, or null. */
@@ -24,16 +24,11 @@ public final class Node<K> {
     Node<K> prev;
     Node<K> next;
     NodeDeque<K> owner;
-    int heapIndex = -1;
 
     /** Access count, or another small counter (S3-FIFO frequency, SIEVE visited bit). */
     public int freq;
-    /** A heap priority (larger survives longer). */
-    public double priority;
     /** A tie-breaker or timestamp (larger is newer). */
     public long stamp;
-    /** Number of tracked children (prefix-aware policies). */
-    public int children;
     /** Which queue of a multi-queue policy holds the node. */
     public int queue;
 
@@ -61,8 +56,14 @@ public final class Node<K> {
         return prev;
     }
 
-    /** True while the node is in an {@link IndexedHeap}. */
-    public boolean inHeap() {
-        return heapIndex >= 0;
+    @Override
+    public K key() {
+        return key;
+    }
+
+    /** The {@link #stamp}: among equal priorities the older node leaves a heap first. */
+    @Override
+    protected long tieBreak() {
+        return stamp;
     }
 }
