@@ -188,8 +188,8 @@ public final class TierFactory {
     static Level nvme(Path dir, long capacity, EvictionPolicy<BlockKey> policy, WalMode wal) {
         Progress progress = openProgress("nvme tier");
         progress.phase("loading the index under " + dir);
-        NvmeTier tier = NvmeTier.open(NvmeTierConfig.builder(dir, capacity).walMode(wal).build(),
-                progress.asConsumer());
+        NvmeTierConfig config = NvmeTierConfig.builder(dir, capacity).walMode(wal).backgroundReclaim(true).build();
+        NvmeTier tier = NvmeTier.open(config, progress.asConsumer());
         progress.end();
         java.util.Map<String, Long> opened = tier.stats().details();
         LOG.info("nvme tier: segments and RocksDB index under {}, {} blocks found ({} rebuilt from the log's tail), "

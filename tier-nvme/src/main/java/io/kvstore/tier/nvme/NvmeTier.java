@@ -580,10 +580,12 @@ public final class NvmeTier implements Tier {
         }
         io.shutdown();
         flusher.shutdown();
+        reclaimer.shutdown();
         // Before the write lock: a background step that needs the read lock must not wait for close while close
         // waits for it (the 60 s hang of issue 15, NvmeCloseTest).
         awaitQuietly(io);
         flusher.awaitStopped();
+        reclaimer.awaitStopped();
         lifecycle.writeLock().lock();
         try {
             try {

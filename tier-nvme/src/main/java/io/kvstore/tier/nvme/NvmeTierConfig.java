@@ -31,12 +31,15 @@ import java.util.Objects;
  * @param maxBatchKeys         keys per batch in {@link NvmeTier#readAll}
  * @param maxBatchBytes        payload bytes per batch (a batch holds at least one key)
  * @param bufferPoolBytes      idle direct buffers kept for reads and writes
+ * @param backgroundReclaim    true: a thread of the tier reclaims segments as soon as the log passes its limit, and a
+ *                             put reclaims only when that thread has fallen {@link Reclaimer#BACKPRESSURE_SEGMENTS}
+ *                             behind; false: the puts that find the log past its limit reclaim (deterministic)
  */
 public record NvmeTierConfig(String name, Path directory, long capacityBytes, long blockCacheBytes,
                              long writeBufferBytes, int maxWriteBuffers, int backgroundJobs, long segmentBytes,
                              double reinsertionShare, Codec codec,
                              WalMode walMode, boolean directIo, int ioThreads, int ioQueue, int maxBatchKeys,
-                             long maxBatchBytes, long bufferPoolBytes) {
+                             long maxBatchBytes, long bufferPoolBytes, boolean backgroundReclaim) {
 
     private static final long MIB = 1024L * 1024;
 
@@ -107,6 +110,7 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
         private int maxBatchKeys = 16;
         private long maxBatchBytes = 4 * MIB;
         private long bufferPoolBytes = 64 * MIB;
+        private boolean backgroundReclaim;
 
         private Builder(Path directory, long capacityBytes) {
             this.directory = directory;
@@ -188,10 +192,17 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
             return this;
         }
 
+        /** Reclaim segments in a thread of the tier instead of in the puts (off by default). */
+        public Builder backgroundReclaim(boolean v) {
+            backgroundReclaim = v;
+            return this;
+        }
+
         public NvmeTierConfig build() {
             return new NvmeTierConfig(name, directory, capacityBytes, blockCacheBytes, writeBufferBytes,
                     maxWriteBuffers, backgroundJobs, segmentBytes, reinsertionShare,
-                    codec, walMode, directIo, ioThreads, ioQueue, maxBatchKeys, maxBatchBytes, bufferPoolBytes);
+                    codec, walMode, directIo, ioThreads, ioQueue, maxBatchKeys, maxBatchBytes, bufferPoolBytes,
+                    backgroundReclaim);
         }
     }
 }

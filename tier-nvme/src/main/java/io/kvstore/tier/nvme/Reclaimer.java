@@ -15,6 +15,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -31,13 +35,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * a reinserted block must be read again to be reinserted again. The listener hears {@code dropped} for every
  * dropped block after its segment file is gone.
  *
- * <p>Runs in the thread of a put that finds the log past capacity, after that put released its key's lock (a
- * reclaim takes other keys' locks; lock order is reclaim, then key), and reclaims at most
- * {@link #SEGMENTS_PER_PUT} segments there: the work is shared among the puts instead of falling on one. (It once
- * looped until the log was within capacity, and under steady writes from other connections that could be never:
- * one PUT spent minutes reclaiming for everybody else while its client timed out.) A put that finds a reclaim
- * under way goes on without waiting unless the log is {@link #BACKPRESSURE_SEGMENTS} segments past its limit; then
- * it waits its turn and reclaims too, so writers cannot outrun the reclaim and the disk use stays bounded.
+ * <p>With {@code backgroundReclaim} (the daemon), a thread of the tier reclaims as soon as a put finds the log past
+ * its limit, one segment at a time, until it is back within; puts go on meanwhile. Without it (the default: tests
+ * and tools that want a deterministic log), the put that finds the log past its limit reclaims, after it released
+ * its key's lock (a reclaim takes other keys' locks; lock order is lifecycle, reclaim, key), at most
+ * {@link #SEGMENTS_PER_PUT} segments: the work is shared among the puts instead of falling on one. (It once looped
+ * until the log was within its limit, and under steady writes from other connections that could be never: one
+ * PUT spent minutes reclaiming for everybody while its client timed out.) Either way a put that finds the log
+ * {@link #BACKPRESSURE_SEGMENTS} segments past its limit waits its turn and reclaims too, so writers cannot outrun
+ * the reclaim and the disk use stays bounded; below that, a put that finds a reclaim under way goes on.
  *
  * <p>A reclaim always frees space: blocks that must stay are rewritten first, within half a segment; blocks read
  * since they were written are then reinserted within {@code reinsertionShare} of a segment and within
@@ -58,6 +64,9 @@ final class Reclaimer {
 
     private final NvmeTier tier;
     private final ReentrantLock lock = new ReentrantLock();
+    /** The tier's reclaim thread, or null: the puts reclaim. */
+    private final ExecutorService background;
+    private final AtomicBoolean scheduled = new AtomicBoolean();
     private volatile TierDropListener listener = TierDropListener.NONE;
     private final LongAdder reclaimedSegments = new LongAdder();
     private final LongAdder droppedBlocks = new LongAdder();
@@ -69,6 +78,8 @@ final class Reclaimer {
 
     Reclaimer(NvmeTier tier) {
         this.tier = tier;
+        this.background = tier.cfg.backgroundReclaim()
+                ? Executors.newSingleThreadExecutor(r -> NvmeTier.daemon(r, tier.cfg.name() + "-reclaim")) : null;
     }
 
     void listener(TierDropListener l) {
@@ -108,8 +119,15 @@ final class Reclaimer {
         if (total <= limit || lock.isHeldByCurrentThread()) {
             return;
         }
-        if (!lock.tryLock()) {
-            if (total <= limit + BACKPRESSURE_SEGMENTS * tier.segments.segmentBytes()) {
+        boolean behind = total > limit + BACKPRESSURE_SEGMENTS * tier.segments.segmentBytes();
+        if (background != null) {
+            schedule();
+            if (!behind) {
+                return; // the reclaim thread covers this put's record
+            }
+            lock.lock(); // the writers are outrunning the reclaim thread: wait for it, then take a share
+        } else if (!lock.tryLock()) {
+            if (!behind) {
                 return; // the reclaim under way (or the next put's) covers this put's record
             }
             lock.lock(); // the writers are outrunning the reclaim: wait for it, then take a share
@@ -124,6 +142,72 @@ final class Reclaimer {
             }
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Starts the reclaim thread's work unless it is already at it. */
+    private void schedule() {
+        if (scheduled.compareAndSet(false, true)) {
+            try {
+                background.execute(this::reclaimInBackground);
+            } catch (RejectedExecutionException closing) {
+                scheduled.set(false);
+            }
+        }
+    }
+
+    /** The reclaim thread: oldest segments, one at a time under the lock, until the log is within its limit. */
+    private void reclaimInBackground() {
+        try {
+            while (reclaimOne()) {
+                // next segment; puts that need the lock get it between two
+            }
+        } catch (RuntimeException e) {
+            if (!tier.isClosed()) {
+                LOG.warn("{}: background reclaim failed: {}", tier.cfg.name(), e.toString());
+            }
+        } finally {
+            scheduled.set(false);
+        }
+        if (!tier.isClosed() && tier.segments.totalBytes() > limit(tier)) {
+            schedule(); // a put found the work scheduled just before it ended: look once more
+        }
+    }
+
+    /** Reclaims the oldest segment if the log is past its limit; false when there is nothing (more) to do. */
+    private boolean reclaimOne() {
+        tier.lifecycle.readLock().lock();
+        try {
+            if (tier.isClosed() || tier.segments.totalBytes() <= limit(tier)) {
+                return false;
+            }
+            lock.lock();
+            try {
+                SegmentStore.Segment oldest = tier.segments.oldestReclaimable();
+                if (oldest == null || tier.segments.totalBytes() <= limit(tier)) {
+                    return false;
+                }
+                reclaim(oldest, listener);
+                return true;
+            } finally {
+                lock.unlock();
+            }
+        } finally {
+            tier.lifecycle.readLock().unlock();
+        }
+    }
+
+    /** Stops the reclaim thread (the tier closes): a segment under way is finished, nothing new starts. */
+    void shutdown() {
+        if (background != null) {
+            background.shutdown();
+        }
+    }
+
+    /** Waits for the reclaim thread after {@link #shutdown}. */
+    void awaitStopped() {
+        if (background != null) {
+            NvmeTier.awaitQuietly(background);
         }
     }
 

@@ -292,4 +292,58 @@ class NvmeReclaimTest {
             assertThat(tier.segments.totalBytes()).as("a few more puts bring the log back").isLessThanOrEqualTo(limit);
         }
     }
+
+    /**
+     * With {@code backgroundReclaim} (the daemon's setting) the puts do not reclaim: while the tier's reclaim thread
+     * is held inside a reclaim, puts that take the log past its limit (short of the backpressure bound) return at
+     * once, and once the thread goes on it brings the log back within its limit by itself.
+     */
+    @Test
+    void aBackgroundReclaimLeavesThePutsAlone() throws Exception {
+        int small = 64 << 10;
+        java.util.concurrent.CountDownLatch reclaiming = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Set<String> reclaimThreads = ConcurrentHashMap.newKeySet();
+        Recorder rec = new Recorder() {
+            @Override
+            public boolean mayDrop(BlockKey key) {
+                reclaimThreads.add(Thread.currentThread().getName());
+                if (reclaiming.getCount() > 0) {
+                    reclaiming.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+                return true;
+            }
+        };
+        NvmeTierConfig cfg = NvmeTierConfig.builder(dir.resolve("db"), 8L << 20).backgroundReclaim(true).build();
+        try (NvmeTier tier = NvmeTier.open(cfg)) {
+            rec.tier = tier;
+            tier.dropListener(rec);
+            long segment = tier.segments.segmentBytes();
+            long limit = Reclaimer.limit(tier);
+            long i = 0;
+            for (; reclaiming.getCount() > 0 || tier.segments.totalBytes() <= limit + 2 * segment; i++) {
+                assertThat(tier.put(Blocks.meta(i, small), Blocks.payload(i, small))).isEqualTo(PutOutcome.STORED);
+                if (i % 2 == 1) {
+                    tier.remove(Blocks.key(i)); // dead records: the log grows twice as fast as the live bytes
+                }
+                if (reclaiming.getCount() > 0 && i > 100_000) {
+                    throw new AssertionError("no reclaim started");
+                }
+            }
+            assertThat(reclaimThreads).as("who reclaims").allMatch(n -> n.endsWith("-reclaim"));
+            assertThat(tier.segments.totalBytes()).as("puts went on past the limit").isGreaterThan(limit + segment);
+            release.countDown();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (tier.segments.totalBytes() > limit && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            assertThat(tier.segments.totalBytes()).as("the reclaim thread brought the log back").isLessThanOrEqualTo(limit);
+            assertThat(reclaimThreads).allMatch(n -> n.endsWith("-reclaim"));
+        }
+    }
 }
