@@ -44,6 +44,13 @@ public final class NetServer implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final ThreadPoolExecutor blocking;
+    /** One thread for the whole server that looks for requests running for too long ({@link Connection#checkStuck}). */
+    private final java.util.concurrent.ScheduledExecutorService watchdog =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "kvstore-watchdog");
+                t.setDaemon(true);
+                return t;
+            });
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private final Lifecycle lifecycle = new Lifecycle();
     private final ShmLeases shm;
@@ -96,6 +103,7 @@ public final class NetServer implements AutoCloseable {
                             .addLast("connection", new Connection(sc, handlers));
                 });
         serverChannel = b.bind(config.bindAddress(), config.port()).sync().channel();
+        watchdog.scheduleAtFixedRate(this::checkStuck, 5, 5, TimeUnit.SECONDS);
         channels.add(serverChannel);
         LOG.info("protocol server on {}:{} ({} transport)", config.bindAddress(), port(), transport.name());
         return port();
@@ -157,9 +165,20 @@ public final class NetServer implements AutoCloseable {
         throw new IllegalArgumentException("dramSharedMemoryDir is set but there is no file-backed DRAM tier");
     }
 
+    private void checkStuck() {
+        long now = System.nanoTime();
+        for (Channel ch : channels) {
+            Connection c = ch.pipeline().get(Connection.class);
+            if (c != null) {
+                c.checkStuck(now);
+            }
+        }
+    }
+
     /** Drains and stops; idempotent. */
     @Override
     public synchronized void close() {
+        watchdog.shutdownNow();
         if (closed) {
             return;
         }
