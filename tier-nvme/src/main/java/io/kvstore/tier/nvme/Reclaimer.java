@@ -122,13 +122,10 @@ final class Reclaimer {
         boolean behind = total > limit + BACKPRESSURE_SEGMENTS * tier.segments.segmentBytes();
         if (background != null) {
             schedule();
+        }
+        if (background != null || !lock.tryLock()) {
             if (!behind) {
-                return; // the reclaim thread covers this put's record
-            }
-            lock.lock(); // the writers are outrunning the reclaim thread: wait for it, then take a share
-        } else if (!lock.tryLock()) {
-            if (!behind) {
-                return; // the reclaim under way (or the next put's) covers this put's record
+                return; // the reclaim thread, the reclaim under way or the next put's covers this put's record
             }
             lock.lock(); // the writers are outrunning the reclaim: wait for it, then take a share
         }
