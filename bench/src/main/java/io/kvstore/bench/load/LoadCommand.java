@@ -110,6 +110,10 @@ public final class LoadCommand implements Callable<Integer> {
             + "putBlocksInFlight=4.")
     List<String> daemonSettings = new ArrayList<>();
 
+    @Option(names = "--daemon-jvm", description = "An extra JVM option for both daemons (repeatable), e.g. "
+            + "-XX:+UseZGC or -Xlog:gc:file=gc.log.")
+    List<String> daemonJvmOptions = new ArrayList<>();
+
     @Option(names = "--daemon-classpath", description = "Run the daemons from another build's class path (A/B "
             + "against an older commit: its kvstore-server/target/classes and target/lib/*); default this build's. "
             + "Such a daemon is not given dramPersist=false, which older builds do not know.")
@@ -252,6 +256,12 @@ public final class LoadCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--daemon-set must be NAME=VALUE, was '" + d + "'");
             }
         }
+        for (String o : daemonJvmOptions) {
+            if (!o.startsWith("-X") || o.startsWith("-Xmx")) {
+                throw new IllegalArgumentException("--daemon-jvm must be a -X or -XX JVM option (the heap is "
+                        + "--daemon-heap), was '" + o + "'");
+            }
+        }
         if (warmupTurns < 0) {
             throw new IllegalArgumentException("--warmup-turns must be >= 0, was " + warmupTurns);
         }
@@ -367,6 +377,7 @@ public final class LoadCommand implements Callable<Integer> {
         Path log = out.resolve(String.format("daemon-%s-%s-run%d.log", workload, c.name(), run + 1));
         List<String> jvm = new ArrayList<>(List.of("-Xmx" + daemonHeap,
                 "-XX:MaxDirectMemorySize=" + (c.dramBytes() + (1L << 30))));
+        jvm.addAll(daemonJvmOptions);
         Path jfrFile = null;
         if (jfr) {
             jfrFile = out.resolve(String.format("daemon-%s-%s-run%d.jfr", workload, c.name(), run + 1));
@@ -594,7 +605,9 @@ public final class LoadCommand implements Callable<Integer> {
                 {"JFR park on engine / thread time", "jfr.thread_park.engine_park_fraction_of_thread_time"},
                 {"JFR max event-loop park ms", "jfr.thread_park.max_event_loop_park_ms"},
                 {"JFR max event-loop engine park ms", "jfr.thread_park.max_event_loop_engine_park_ms"},
-                {"JFR monitor wait on engine s", "jfr.monitor_enter.engine_park_s"}}) {
+                {"JFR monitor wait on engine s", "jfr.monitor_enter.engine_park_s"},
+                {"JFR file reads+writes on event loops", "jfr.event_loop_file_io.events"},
+                {"JFR longest file I/O on an event loop ms", "jfr.event_loop_file_io.max_ms"}}) {
                 double full = Report.at(med, "full." + s[1]);
                 double roomy = Report.at(med, "roomy." + s[1]);
                 rows.add(new Report.Row(s[0], List.of(Report.fmt(full), Report.fmt(roomy), "")));

@@ -163,7 +163,8 @@ final class ParkSummary {
      */
     static Map<String, Object> read(Path jfr, Instant from, Instant to, int serverThreads) throws IOException {
         Map<String, List<Wait>> waits = Map.of("jdk.ThreadPark", new java.util.ArrayList<>(),
-                "jdk.JavaMonitorEnter", new java.util.ArrayList<>());
+                "jdk.JavaMonitorEnter", new java.util.ArrayList<>(), "jdk.FileRead", new java.util.ArrayList<>(),
+                "jdk.FileWrite", new java.util.ArrayList<>());
         try (RecordingFile f = new RecordingFile(jfr)) {
             while (f.hasMoreEvents()) {
                 RecordedEvent e = f.readEvent();
@@ -177,8 +178,9 @@ final class ParkSummary {
                     continue;
                 }
                 RecordedThread th = e.getThread();
-                String blocker = className(e, e.getEventType().getName().equals("jdk.ThreadPark")
-                        ? "parkedClass" : "monitorClass");
+                String type = e.getEventType().getName();
+                String blocker = type.startsWith("jdk.File") ? type
+                        : className(e, type.equals("jdk.ThreadPark") ? "parkedClass" : "monitorClass");
                 list.add(new Wait(th == null ? null : th.getJavaName(), Duration.between(s, t).toNanos(), blocker,
                         site(frames(e.getStackTrace()))));
             }
@@ -188,6 +190,32 @@ final class ParkSummary {
         m.put("file", jfr.toString());
         m.put("thread_park", summarize(waits.get("jdk.ThreadPark"), window, serverThreads));
         m.put("monitor_enter", summarize(waits.get("jdk.JavaMonitorEnter"), window, serverThreads));
+        List<Wait> io = new java.util.ArrayList<>(waits.get("jdk.FileRead"));
+        io.addAll(waits.get("jdk.FileWrite"));
+        m.put("event_loop_file_io", eventLoopFileIo(io));
+        return m;
+    }
+
+    /**
+     * File reads and writes on event-loop threads (the acceptance: none; a disk read there stalls every connection
+     * of the loop): count, total and longest, and where the longest was made.
+     */
+    static Map<String, Object> eventLoopFileIo(List<Wait> io) {
+        long count = 0;
+        long total = 0;
+        Wait max = null;
+        for (Wait w : io) {
+            if (group(w.thread()).equals("event-loop")) {
+                count++;
+                total += w.nanos();
+                max = max == null || w.nanos() > max.nanos() ? w : max;
+            }
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("events", count);
+        m.put("seconds", total / 1e9);
+        m.put("max_ms", max == null ? 0 : max.nanos() / 1e6);
+        m.put("max_site", max == null ? "" : max.blocker() + " " + max.site());
         return m;
     }
 
@@ -213,14 +241,15 @@ final class ParkSummary {
     }
 
     private static final Pattern THRESHOLD = Pattern.compile(
-            "(<event name=\"(jdk\\.ThreadPark|jdk\\.JavaMonitorEnter)\">.*?"
+            "(<event name=\"(jdk\\.ThreadPark|jdk\\.JavaMonitorEnter|jdk\\.FileRead|jdk\\.FileWrite)\">.*?"
                     + "<setting name=\"threshold\"[^>]*>)([^<]*)(<)",
             Pattern.DOTALL);
 
     /**
-     * Writes a JFR settings file: the JDK's {@code default.jfc} with the {@code jdk.ThreadPark} and
-     * {@code jdk.JavaMonitorEnter} thresholds set to {@code threshold} (e.g. {@code 0 ms}: every wait, so that
-     * waits can be totalled), for {@code -XX:StartFlightRecording:settings=FILE}.
+     * Writes a JFR settings file: the JDK's {@code default.jfc} with the thresholds of {@code jdk.ThreadPark},
+     * {@code jdk.JavaMonitorEnter}, {@code jdk.FileRead} and {@code jdk.FileWrite} set to {@code threshold} (e.g.
+     * {@code 0 ms}: every wait and every file access, so that they can be totalled), for
+     * {@code -XX:StartFlightRecording:settings=FILE}.
      */
     static Path settings(Path file, String threshold) throws IOException {
         Path dflt = Path.of(System.getProperty("java.home"), "lib", "jfr", "default.jfc");
@@ -237,8 +266,8 @@ final class ParkSummary {
             n++;
         }
         m.appendTail(sb);
-        if (n != 2) {
-            throw new IllegalStateException("default.jfc: found " + n + " of the 2 lock thresholds");
+        if (n != 4) {
+            throw new IllegalStateException("default.jfc: found " + n + " of the 4 thresholds (locks, file I/O)");
         }
         return sb.toString();
     }

@@ -67,13 +67,28 @@ class LoadParkSummaryTest {
     }
 
     @Test
-    void settingsLowerBothLockThresholds() throws Exception {
+    void settingsLowerTheLockAndFileThresholds() throws Exception {
         Path f = ParkSummary.settings(dir.resolve("locks.jfc"), "0 ms");
         String jfc = Files.readString(f);
-        int park = jfc.indexOf("<event name=\"jdk.ThreadPark\">");
-        assertThat(jfc.substring(park, jfc.indexOf("</event>", park))).contains(">0 ms<").doesNotContain("20 ms");
-        int mon = jfc.indexOf("<event name=\"jdk.JavaMonitorEnter\">");
-        assertThat(jfc.substring(mon, jfc.indexOf("</event>", mon))).contains(">0 ms<");
+        for (String event : List.of("jdk.ThreadPark", "jdk.JavaMonitorEnter", "jdk.FileRead", "jdk.FileWrite")) {
+            int at = jfc.indexOf("<event name=\"" + event + "\">");
+            assertThat(jfc.substring(at, jfc.indexOf("</event>", at))).as(event).contains(">0 ms<")
+                    .doesNotContain("20 ms");
+        }
+    }
+
+    @Test
+    void fileIoIsCountedOnEventLoopsOnly() {
+        String site = "io.kvstore.tier.nvme.SegmentStore.read";
+        Map<String, Object> m = ParkSummary.eventLoopFileIo(List.of(
+                new ParkSummary.Wait("multiThreadIoEventLoopGroup-3-1", 2_000_000, "jdk.FileRead", site),
+                new ParkSummary.Wait("multiThreadIoEventLoopGroup-3-2", 5_000_000, "jdk.FileRead", site),
+                new ParkSummary.Wait("kvstore-blocking-1", 90_000_000, "jdk.FileRead", site)));
+        assertThat(m.get("events")).isEqualTo(2L);
+        assertThat((double) m.get("max_ms")).isCloseTo(5, within(1e-9));
+        assertThat((double) m.get("seconds")).isCloseTo(0.007, within(1e-9));
+        assertThat(m.get("max_site")).isEqualTo("jdk.FileRead " + site);
+        assertThat(ParkSummary.eventLoopFileIo(List.of()).get("events")).isEqualTo(0L);
     }
 
     @Test

@@ -186,6 +186,20 @@ public final class TieredStore implements AutoCloseable {
      * event loop ask only for blocks {@link #lookup} placed in memory.
      */
     public GetResult get(long namespaceId, BlockKey key) {
+        return read(namespaceId, key, null);
+    }
+
+    /**
+     * {@link #get}, but only from a level whose name {@code readableHere} accepts (an event loop: the in-memory
+     * tiers): if the block's copy is elsewhere (moved down since a lookup placed it in memory, or only in a shared
+     * tier), nothing is read and {@link GetResult#ELSEWHERE} is returned, so that the caller reads it with {@link
+     * #get} on a thread that may wait for I/O. A miss is still {@link GetResult#isHit() not a hit}.
+     */
+    public GetResult getIf(long namespaceId, BlockKey key, Predicate<String> readableHere) {
+        return read(namespaceId, key, Objects.requireNonNull(readableHere, "readableHere"));
+    }
+
+    private GetResult read(long namespaceId, BlockKey key, Predicate<String> readableHere) {
         int lastLevel = -1;
         for (int attempt = 0; attempt < GET_RETRIES; attempt++) {
             checkOpen();
@@ -195,9 +209,15 @@ public final class TieredStore implements AutoCloseable {
             }
             int top = e == null ? -1 : e.top();
             if (top < 0) {
-                return shared.any() ? shared.get(namespaceId, key) : GetResult.MISS;
+                if (!shared.any()) {
+                    return GetResult.MISS;
+                }
+                return readableHere != null ? GetResult.ELSEWHERE : shared.get(namespaceId, key);
             }
             Level level = levels.get(top);
+            if (readableHere != null && !readableHere.test(level.name())) {
+                return GetResult.ELSEWHERE;
+            }
             ReadResult r = level.tier.read(key);
             switch (r.outcome()) {
                 case HIT -> {

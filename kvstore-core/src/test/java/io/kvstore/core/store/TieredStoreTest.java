@@ -173,6 +173,30 @@ class TieredStoreTest {
     }
 
     @Test
+    void getIfReadsNothingFromALevelTheCallerMayNotRead() {
+        twoTiers(2, 5);
+        put(0);
+        LookupResult l = store.lookup(Blocks.NS, keys(0, 1), 0);
+        assertThat(l.tiers()).containsExactly("dram"); // what an event loop sees before it streams the block
+        put(1);
+        put(2); // demotes 0 after the lookup
+        assertThat(store.info(Blocks.key(0)).tier()).isEqualTo("nvme");
+        GetResult onLoop = store.getIf(Blocks.NS, Blocks.key(0), "dram"::equals);
+        assertThat(onLoop.elsewhere()).isTrue();
+        assertThat(onLoop.isHit()).isFalse();
+        assertThat(store.info(Blocks.key(0)).tier()).isEqualTo("nvme"); // not read, so not promoted either
+        try (BlockHandle h = store.getIf(Blocks.NS, Blocks.key(2), "dram"::equals).handle()) {
+            assertThat(h.payload()).isEqualTo(Blocks.payload(2, B)); // a block still in memory reads as before
+        }
+        try (BlockHandle h = store.get(Blocks.NS, Blocks.key(0)).handle()) {
+            assertThat(h.payload()).isEqualTo(Blocks.payload(0, B)); // where I/O may wait: read and promoted
+        }
+        GetResult miss = store.getIf(Blocks.NS, Blocks.key(42), "dram"::equals);
+        assertThat(miss.elsewhere()).isFalse();
+        assertThat(miss.isHit()).isFalse();
+    }
+
+    @Test
     void pinnedBlocksStayAndLeasesExpire() {
         twoTiers(2, 1);
         put(0);

@@ -23,7 +23,8 @@ import java.util.List;
  * {@link Unpooled#wrappedBuffer} of the tier handle's own {@link java.nio.ByteBuffer}, so an off-heap (DRAM)
  * payload reaches the socket without a copy on the heap; the handle is closed by a listener on the write, that
  * is, once Netty has written (or dropped) the buffer. Blocks in an in-memory tier are read on the event loop;
- * others on the bounded blocking pool. A block is written only while the channel is writable: a slow reader
+ * others on the bounded blocking pool, and so is a block the lookup found in memory that has been demoted since
+ * ({@code TieredStore.getIf}): the event loop never reads a disk. A block is written only while the channel is writable: a slow reader
  * parks the stream (see {@link Connection#whenWritable}) instead of making the server buffer without bound.
  */
 final class GetHandler implements OpHandler {
@@ -85,13 +86,15 @@ final class GetHandler implements OpHandler {
                     return;
                 }
                 BlockKey key = keys.get(next);
-                if (r.sc.inMemory(tiers.get(next))) {
-                    if (!deliver(r.sc.store().get(ns, key))) {
-                        end();
-                        return;
-                    }
-                } else {
+                // in memory at the lookup, and still there (not demoted since): read here, else on the pool
+                GetResult g = r.sc.inMemory(tiers.get(next)) ? r.sc.store().getIf(ns, key, r.sc::inMemory)
+                        : GetResult.ELSEWHERE;
+                if (g.elsewhere()) {
                     r.offload(() -> r.sc.store().get(ns, key), this::afterRead);
+                    return;
+                }
+                if (!deliver(g)) {
+                    end();
                     return;
                 }
             }

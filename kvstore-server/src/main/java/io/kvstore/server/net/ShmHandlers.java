@@ -80,7 +80,11 @@ final class ShmHandlers {
                         more = true; // cached in another tier: the client GETs the rest over TCP
                         break;
                     }
-                    GetResult g = r.sc.store().get(ns, keys.get(i));
+                    GetResult g = r.sc.store().getIf(ns, keys.get(i), tier.name()::equals);
+                    if (g.elsewhere()) {
+                        more = true; // moved out of the shared arena since the lookup: the rest over TCP
+                        break;
+                    }
                     if (!g.isHit()) {
                         r.sc.metrics().missed(ns);
                         break;
