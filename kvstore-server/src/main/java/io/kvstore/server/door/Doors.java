@@ -9,6 +9,7 @@ import io.kvstore.server.auth.TenantQuotas;
 import io.kvstore.server.config.ConfigException;
 import io.kvstore.server.config.ServerConfig;
 import io.kvstore.server.lmcache.LmDoor;
+import io.kvstore.server.net.BlockingPool;
 import io.kvstore.server.net.Transport;
 import io.kvstore.server.tier.TierFactory;
 import io.netty.channel.Channel;
@@ -25,12 +26,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
 /**
@@ -52,7 +50,7 @@ public final class Doors implements AutoCloseable {
     private final ChannelGroup channels = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
     private EventLoopGroup boss;
     private EventLoopGroup workers;
-    private ThreadPoolExecutor blocking;
+    private BlockingPool blocking;
     private ScheduledExecutorService reaper;
     private boolean closed;
 
@@ -79,13 +77,7 @@ public final class Doors implements AutoCloseable {
         Transport transport = Transport.select(config.transport());
         boss = transport.group(1);
         workers = transport.group(config.ioThreads());
-        AtomicInteger n = new AtomicInteger();
-        blocking = new ThreadPoolExecutor(config.blockingThreads(), config.blockingThreads(), 30, TimeUnit.SECONDS,
-                new ArrayBlockingQueue<>(config.blockingQueueDepth()), r -> {
-                    Thread t = new Thread(r, "kvstore-door-blocking-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
+        blocking = new BlockingPool("kvstore-door-blocking", config.blockingThreads(), config.blockingQueueDepth());
         reaper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "kvstore-door-expiry");
             t.setDaemon(true);

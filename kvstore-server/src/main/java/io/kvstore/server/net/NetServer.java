@@ -22,10 +22,7 @@ import org.slf4j.LoggerFactory;
 import java.net.InetSocketAddress;
 import java.util.EnumMap;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The protocol server: a Netty server socket whose child pipelines are {@link FrameDecoder} (length-field
@@ -43,7 +40,7 @@ public final class NetServer implements AutoCloseable {
     private final Transport transport;
     private final EventLoopGroup boss;
     private final EventLoopGroup workers;
-    private final ThreadPoolExecutor blocking;
+    private final BlockingPool blocking;
     /** One thread for the whole server that looks for requests running for too long ({@link Connection#checkStuck}). */
     private final java.util.concurrent.ScheduledExecutorService watchdog =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -72,17 +69,11 @@ public final class NetServer implements AutoCloseable {
                      TenantQuotas quotas, io.kvstore.server.events.KvEventPublisher events) {
         this.config = config;
         this.transport = Transport.select(config.transport());
-        AtomicInteger n = new AtomicInteger();
-        this.blocking = new ThreadPoolExecutor(config.blockingThreads(), config.blockingThreads(), 30,
-                TimeUnit.SECONDS, new ArrayBlockingQueue<>(config.blockingQueueDepth()), r -> {
-                    Thread t = new Thread(r, "kvstore-blocking-" + n.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
+        this.blocking = new BlockingPool("kvstore-blocking", config.blockingThreads(), config.blockingQueueDepth());
         this.shm = sharedMemory(config, store, levels);
         this.sc = ServerContext.of(config, store, levels, metrics, blocking, lifecycle, quotas, shm, events);
         metrics.gauge("kvstore_blocking_queue_depth", "Tasks waiting for the blocking pool",
-                () -> blocking.getQueue().size());
+                blocking::waiting);
         metrics.gauge("kvstore_blocking_queue_limit", "Capacity of the blocking pool's queue",
                 config::blockingQueueDepth);
         metrics.gauge("kvstore_inflight_requests", "Requests queued or running on all connections",

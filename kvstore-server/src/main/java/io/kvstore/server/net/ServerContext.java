@@ -53,7 +53,7 @@ record ServerContext(ServerConfig config, TieredStore store, Map<String, TierFac
 
     /** Tasks waiting for a thread of the blocking pool (for diagnostics), or -1 if it is not a pool. */
     int blockingQueueSize() {
-        return blocking instanceof java.util.concurrent.ThreadPoolExecutor p ? p.getQueue().size() : -1;
+        return blocking instanceof BlockingPool p ? p.waiting() : -1;
     }
 
     /** True if {@code tier} keeps blocks across restarts. */
