@@ -10,6 +10,7 @@ import io.kvstore.server.auth.TenantQuotas;
 import io.kvstore.server.config.ServerConfig;
 import io.kvstore.server.door.Doors;
 import io.kvstore.server.events.KvEventPublisher;
+import io.kvstore.server.net.BlockingPool;
 import io.kvstore.server.net.NetServer;
 import io.kvstore.server.tier.TierFactory;
 import org.slf4j.Logger;
@@ -21,7 +22,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -100,15 +100,11 @@ public final class KvServer implements AutoCloseable {
     /**
      * The pool that runs promotions of hits (copies up, and the demotions they cause), off the event loops and off
      * the readers: one thread, a bounded queue; when it is full a promotion is skipped (the block stays where it
-     * is and is promoted on a later hit).
+     * is and is promoted on a later hit). A GET on an event loop submits to it, so it takes tasks without a lock
+     * ({@link BlockingPool}).
      */
-    private static ThreadPoolExecutor promotionPool() {
-        AtomicInteger n = new AtomicInteger();
-        return new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS, new ArrayBlockingQueue<>(PROMOTION_QUEUE), r -> {
-            Thread t = new Thread(r, "kvstore-promote-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        }, new ThreadPoolExecutor.AbortPolicy());
+    private static BlockingPool promotionPool() {
+        return new BlockingPool("kvstore-promote", 1, PROMOTION_QUEUE);
     }
 
     /**
