@@ -235,6 +235,46 @@ public final class KvStoreClient implements AutoCloseable {
         return await(putBlocksAsync(ns, blocks, false));
     }
 
+    /**
+     * PUT of only the blocks the server does not hold (LMCache's {@code skip_existing}): one EXISTS round trip for
+     * all their keys, then a PUT of those answered {@code NOT_FOUND}. The ack has one status per block of {@code
+     * blocks}, in order, {@code ALREADY_PRESENT} for those not sent. Worth it when the blocks are large and some
+     * may be cached already: an engine that missed in the middle of a prefix (a block evicted, the ones after it
+     * still cached) prefills and stores everything after the miss, and the cached ones need not cross the wire
+     * again. A block evicted between the two round trips is simply not stored this time.
+     */
+    public CompletableFuture<PutAck> putMissingAsync(Namespace ns, List<BlockPayload> blocks, boolean persisted) {
+        if (blocks.isEmpty()) {
+            return CompletableFuture.completedFuture(new PutAck(List.of(), persisted));
+        }
+        List<BlockKey> keys = new ArrayList<>(blocks.size());
+        for (BlockPayload b : blocks) {
+            keys.add(b.meta().key());
+        }
+        return existsAsync(ns, keys).thenCompose(present -> {
+            List<BlockPayload> missing = new ArrayList<>(blocks.size());
+            for (int i = 0; i < blocks.size(); i++) {
+                if (present.get(i) == KeyOutcome.NOT_FOUND) {
+                    missing.add(blocks.get(i));
+                }
+            }
+            return putBlocksAsync(ns, missing, persisted).thenApply(ack -> {
+                List<PutStatus> all = new ArrayList<>(blocks.size());
+                int sent = 0;
+                for (int i = 0; i < blocks.size(); i++) {
+                    all.add(present.get(i) == KeyOutcome.NOT_FOUND ? ack.statuses().get(sent++)
+                            : PutStatus.ALREADY_PRESENT);
+                }
+                return new PutAck(all, missing.isEmpty() ? persisted : ack.durable());
+            });
+        });
+    }
+
+    /** {@link #putMissingAsync}, waiting for the ack. */
+    public PutAck putMissing(Namespace ns, List<BlockPayload> blocks) {
+        return await(putMissingAsync(ns, blocks, false));
+    }
+
     // --------------------------------------------------------------------------------------- key operations
 
     public CompletableFuture<List<KeyOutcome>> existsAsync(Namespace ns, List<BlockKey> keys) {

@@ -122,6 +122,54 @@ class ClientServerTest {
     }
 
     @Test
+    void putMissingSendsOnlyTheBlocksTheServerLacks() {
+        int[] tokens = tokens(48, 12);
+        List<ByteBuffer> payloads = payloads(48, 12);
+        List<BlockPayload> chain = BlockPayload.chain(NS, tokens, payloads);
+        client.putBlocks(NS, chain.subList(0, 32));
+        List<BlockKey> keys = new PrefixHasher(NS).hash(tokens);
+        assertThat(client.delete(NS, List.of(keys.get(10)))).containsExactly(KeyOutcome.DELETED); // a gap
+        assertThat(client.lookupPrefix(NS, tokens).hitBlocks()).isEqualTo(10);
+        double framesBefore = putFrames();
+
+        PutAck ack = client.putMissing(NS, chain.subList(10, 48)); // what an engine that missed at 10 stores
+        assertThat(ack.statuses()).hasSize(38);
+        assertThat(ack.statuses().get(0)).isEqualTo(PutStatus.STORED);
+        assertThat(ack.statuses().subList(1, 22)).containsOnly(PutStatus.ALREADY_PRESENT);
+        assertThat(ack.statuses().subList(22, 38)).containsOnly(PutStatus.STORED);
+        assertThat(putFrames() - framesBefore).isEqualTo(17); // one PUT frame a block: only the 17 absent were sent
+        assertThat(client.lookupPrefix(NS, tokens).hitBlocks()).isEqualTo(48);
+        List<ReceivedBlock> got = client.getBlocks(NS, keys);
+        try {
+            assertThat(got).hasSize(48);
+            for (int i = 0; i < 48; i++) {
+                assertThat(got.get(i).payload()).isEqualTo(payloads.get(i).duplicate());
+            }
+        } finally {
+            got.forEach(ReceivedBlock::close);
+        }
+        assertThat(client.putMissing(NS, chain).statuses()).containsOnly(PutStatus.ALREADY_PRESENT);
+        assertThat(client.putMissing(NS, List.of()).statuses()).isEmpty();
+    }
+
+    /** PUT frames the server has answered so far (one per block), from its metrics. */
+    private double putFrames() {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        try {
+            server.metrics().scrape(out);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        double n = 0;
+        for (String line : out.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+            if (line.startsWith("kvstore_requests_total{") && line.contains("opcode=\"PUT\"")) {
+                n += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return n;
+    }
+
+    @Test
     void aMissIsZeroBlocks() {
         int[] tokens = tokens(8, 3);
         PrefixLookup l = client.lookupPrefix(NS, tokens);

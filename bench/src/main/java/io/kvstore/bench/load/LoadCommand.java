@@ -551,7 +551,7 @@ public final class LoadCommand implements Callable<Integer> {
         String[][] spec = {
             {"turns/s", "turns_per_s"}, {"hit rate", "hit_rate"}, {"GET MB/s", "get_MBps"}, {"PUT MB/s", "put_MBps"},
             {"errors", "errors"}, {"PUT blocks sent", "put_blocks"}, {"PUT blocks stored", "put_status.STORED"},
-            {"PUT blocks already present", "put_status.ALREADY_PRESENT"},
+            {"PUT blocks present (not sent)", "put_status.ALREADY_PRESENT"},
             {"client LOOKUP (prober) p50 us", "client.probe_lookup.p50_us"},
             {"client LOOKUP (prober) p99 us", "client.probe_lookup.p99_us"},
             {"client LOOKUP (prober) p99.9 us", "client.probe_lookup.p999_us"},
