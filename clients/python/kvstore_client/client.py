@@ -348,10 +348,11 @@ class KvStoreClient:
         with self.stream_prefix(tokens) as s:
             return list(s)
 
-    def put_blocks(self, tokens, payloads, first_block=0, persisted=False):
+    def put_blocks(self, tokens, payloads, first_block=0, persisted=False, skip_present=False):
         """PUT the payloads of blocks `first_block ..` of `tokens` (keys and parents from the namespace's
         hashing). `payloads` are bytes-like objects, numpy arrays or CPU torch tensors (sent without a copy);
-        a tensor or array whose first dimension is the block index (`payloads[i]` = block i) works too."""
+        a tensor or array whose first dimension is the block index (`payloads[i]` = block i) works too.
+        With `skip_present`, only the blocks the server lacks are sent (`put_missing`)."""
         payloads = list(payloads)
         keys = self.namespace.block_keys(tokens)
         if first_block < 0 or first_block + len(payloads) > len(keys):
@@ -362,7 +363,7 @@ class KvStoreClient:
         blocks = [BlockToPut(keys[p], keys[p - 1] if p > 0 else root, p, payload,
                              token_ids=tokens[p * per:(p + 1) * per])
                   for p, payload in enumerate(payloads, start=first_block)]
-        return self.put(blocks, persisted)
+        return self.put_missing(blocks, persisted) if skip_present else self.put(blocks, persisted)
 
     def put(self, blocks, persisted=False):
         """PUT explicit blocks (`BlockToPut`); requests of at most `max_keys_per_request` blocks."""
@@ -380,6 +381,25 @@ class KvStoreClient:
             codes.extend(PutCode.of(c) for c in r.codes("put codes"))
             durable &= r.u8("durable") == 1
         return PutAck(codes, persisted and durable and bool(codes))
+
+    def put_missing(self, blocks, persisted=False):
+        """PUT of only the blocks the server lacks (LMCache's skip_existing): one EXISTS for all their keys, then
+        a PUT of those NOT_FOUND. The ack has a code per block of `blocks`, in order, ALREADY_PRESENT for those not
+        sent. Worth it when blocks are large and some may be cached already: an engine that missed in the middle of
+        a prefix stores everything after the miss, and the blocks still cached after the gap need not be sent again.
+        A block evicted between the two round trips is simply not stored this time."""
+        blocks = list(blocks)
+        if not blocks:
+            return PutAck([], False)
+        for b in blocks:
+            if len(b.key) != 32:
+                raise ValueError("block %r: key must be 32 bytes" % (b.position,))
+        present = self.exists([bytes(b.key) for b in blocks])
+        missing = [b for b, o in zip(blocks, present) if o == KeyOutcome.NOT_FOUND]
+        ack = self.put(missing, persisted) if missing else PutAck([], False)
+        sent = iter(ack.codes)
+        codes = [next(sent) if o == KeyOutcome.NOT_FOUND else PutCode.ALREADY_PRESENT for o in present]
+        return PutAck(codes, ack.durable)
 
     def _block_frame(self, b):
         """The block header (with the token ids when the server wants them), payload view, whether the server

@@ -142,6 +142,25 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(c.delete(keys[2:] + [missing]), [KeyOutcome.DELETED, KeyOutcome.NOT_FOUND])
         self.assertEqual(c.lookup_prefix(t).hit_blocks, 2)
 
+    def test_skip_present_sends_only_the_blocks_the_server_lacks(self):
+        c = self.open()
+        t, p = tokens(6, 16), payloads(6, 16)
+        c.put_blocks(t, p[:4])
+        keys = c.block_keys(t)
+        self.assertEqual(c.delete([keys[1]]), [KeyOutcome.DELETED])  # a gap: blocks 2 and 3 still cached
+        sent = []
+        put = c.put
+        c.put = lambda blocks, persisted=False: sent.append([b.position for b in blocks]) or put(blocks, persisted)
+        ack = c.put_blocks(t, p[1:], first_block=1, skip_present=True)  # an engine that missed at block 1
+        self.assertEqual(ack.codes, [PutCode.STORED, PutCode.ALREADY_PRESENT, PutCode.ALREADY_PRESENT,
+                                     PutCode.STORED, PutCode.STORED])
+        self.assertEqual(sent, [[1, 4, 5]])
+        self.assertEqual(c.lookup_prefix(t).hit_blocks, 6)
+        self.assertEqual([bytes(b.payload) for b in c.get_prefix(t)], p)
+        sent.clear()
+        self.assertEqual(c.put_blocks(t, p, skip_present=True).codes, [PutCode.ALREADY_PRESENT] * 6)
+        self.assertEqual(sent, [])
+
     def test_stats_count_blocks_and_hits(self):
         c = self.open()
         t = tokens(2, 7)
