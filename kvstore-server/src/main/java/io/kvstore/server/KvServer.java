@@ -63,14 +63,14 @@ public final class KvServer implements AutoCloseable {
         this.levels = TierFactory.build(config);
         this.quotas = new TenantQuotas(config.tenantQuotaBytes());
         this.promotions = promotionPool();
-        this.demotions = demotionPool(config.demotionThreads());
+        this.demotions = config.demotionThreads() > 0 ? demotionPool(config.demotionThreads()) : null; // 0: writers move
         this.events = config.kvEvents().enabled() ? new KvEventPublisher(config.kvEvents()) : null;
         List<StoreEventListener> listeners = new ArrayList<>(List.of(metrics.storeListener(), history, quotas::onEvent));
         if (events != null) {
             listeners.add(events.listener());
         }
         try {
-            boolean demote = config.demotionThreads() > 0;
+            boolean demote = demotions != null;
             this.store = TieredStore.builder()
                     .promotions(promotions)
                     .listener(StoreEventListeners.all(listeners))
@@ -114,7 +114,7 @@ public final class KvServer implements AutoCloseable {
      */
     private static ThreadPoolExecutor demotionPool(int threads) {
         AtomicInteger n = new AtomicInteger();
-        return new ThreadPoolExecutor(Math.max(threads, 1), Math.max(threads, 1), 30, TimeUnit.SECONDS,
+        return new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
                 new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
                     Thread t = new Thread(r, "kvstore-demote-" + n.incrementAndGet());
                     t.setDaemon(true);
@@ -218,7 +218,9 @@ public final class KvServer implements AutoCloseable {
         doors.close();
         net.close();
         promotions.shutdownNow();
-        demotions.shutdown(); // the store's close stops its demoters; moves under way finish
+        if (demotions != null) {
+            demotions.shutdown(); // the store's close stops its demoters; moves under way finish
+        }
         if (events != null) {
             events.close();
         }
