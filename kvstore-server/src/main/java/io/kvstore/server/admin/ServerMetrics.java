@@ -51,40 +51,46 @@ public final class ServerMetrics {
     private final Map<Long, Map<String, CounterDataPoint[]>> servedCounters = new ConcurrentHashMap<>();
 
     private final Counter requests = Counter.builder().name("kvstore_requests_total")
-            .help("Requests answered, by opcode and status").labelNames("opcode", "status").register(registry);
+            .help("Requests answered, by opcode and status").labelNames("opcode", "status")
+            .withoutExemplars().register(registry);
     private final Histogram latency = Histogram.builder().name("kvstore_request_duration_seconds")
             .help("Time from a request's turn to its last response frame, by opcode").labelNames("opcode")
-            .classicOnly().classicExponentialUpperBounds(5e-6, 2, 22).register(registry);
+            .classicOnly().classicExponentialUpperBounds(5e-6, 2, 22).withoutExemplars().register(registry);
     private final Counter hits = Counter.builder().name("kvstore_hits_total")
-            .help("Blocks served, by tier and namespace").labelNames("tier", "namespace").register(registry);
+            .help("Blocks served, by tier and namespace").labelNames("tier", "namespace")
+            .withoutExemplars().register(registry);
     private final Counter misses = Counter.builder().name("kvstore_misses_total")
-            .help("GET keys that were not cached, by namespace").labelNames("namespace").register(registry);
+            .help("GET keys that were not cached, by namespace").labelNames("namespace")
+            .withoutExemplars().register(registry);
     private final Counter readBytes = Counter.builder().name("kvstore_read_bytes_total")
             .help("Payload bytes served by GET, by tier and namespace").labelNames("tier", "namespace")
-            .register(registry);
+            .withoutExemplars().register(registry);
     private final Counter writtenBytes = Counter.builder().name("kvstore_written_bytes_total")
             .help("Payload bytes stored by PUT, by tier and namespace").labelNames("tier", "namespace")
-            .register(registry);
+            .withoutExemplars().register(registry);
     private final Counter admissions = Counter.builder().name("kvstore_admissions_total")
-            .help("Blocks admitted into a tier on PUT").labelNames("tier").register(registry);
+            .help("Blocks admitted into a tier on PUT").labelNames("tier").withoutExemplars().register(registry);
     private final Counter rejections = Counter.builder().name("kvstore_rejections_total")
-            .help("Blocks a tier's policy refused").labelNames("tier").register(registry);
+            .help("Blocks a tier's policy refused").labelNames("tier").withoutExemplars().register(registry);
     private final Counter evictions = Counter.builder().name("kvstore_evictions_total")
-            .help("Blocks dropped from the store by a tier's policy").labelNames("tier").register(registry);
+            .help("Blocks dropped from the store by a tier's policy").labelNames("tier")
+            .withoutExemplars().register(registry);
     private final Counter demotions = Counter.builder().name("kvstore_demotions_total")
-            .help("Blocks moved one tier down").labelNames("from", "to").register(registry);
+            .help("Blocks moved one tier down").labelNames("from", "to").withoutExemplars().register(registry);
     private final Counter promotions = Counter.builder().name("kvstore_promotions_total")
-            .help("Blocks moved up on a hit").labelNames("from", "to").register(registry);
+            .help("Blocks moved up on a hit").labelNames("from", "to").withoutExemplars().register(registry);
     private final Counter corrupt = Counter.builder().name("kvstore_corrupt_blocks_total")
-            .help("Blocks that failed their checksum and were dropped").labelNames("tier").register(registry);
+            .help("Blocks that failed their checksum and were dropped").labelNames("tier")
+            .withoutExemplars().register(registry);
     private final Counter protocolErrors = Counter.builder().name("kvstore_protocol_errors_total")
-            .help("Error responses and broken connections, by error code").labelNames("code").register(registry);
+            .help("Error responses and broken connections, by error code").labelNames("code")
+            .withoutExemplars().register(registry);
     private final Counter connections = Counter.builder().name("kvstore_connections_total")
-            .help("Connections accepted").register(registry);
+            .help("Connections accepted").withoutExemplars().register(registry);
     private final Counter removed = Counter.builder().name("kvstore_blocks_removed_total")
             .help("Blocks removed from a tier and from the store, by reason: eviction (the policy's victim in the "
                     + "last tier that would take it), corrupt (failed its checksum), delete (on request)")
-            .labelNames("tier", "reason").register(registry);
+            .labelNames("tier", "reason").withoutExemplars().register(registry);
 
     /** Reasons of {@code kvstore_blocks_removed_total}. */
     static final List<String> REMOVAL_REASONS = List.of("eviction", "corrupt", "delete");
