@@ -31,6 +31,7 @@ public final class RefCountedHandle implements BlockHandle {
     private static final boolean PARANOID = "paranoid".equalsIgnoreCase(
             System.getProperty("kvstore.leakDetection", System.getProperty("io.netty.leakDetection.level", "")));
     private static final LongAdder LEAKS = new LongAdder();
+    private static final LongAdder OPEN = new LongAdder();
 
     private final BlockMeta meta;
     private final ByteBuffer view;
@@ -44,6 +45,7 @@ public final class RefCountedHandle implements BlockHandle {
         this.shared = shared;
         this.state = new State(shared, PARANOID ? new Throwable("leaked block handle created here") : null);
         this.cleanable = CLEANERS[(int) (Thread.currentThread().getId() & (CLEANERS.length - 1))].register(this, state);
+        OPEN.increment();
     }
 
     /**
@@ -61,6 +63,11 @@ public final class RefCountedHandle implements BlockHandle {
     /** Handles that were garbage-collected without being closed, since the JVM started. */
     public static long leaks() {
         return LEAKS.sum();
+    }
+
+    /** Handles created and not yet closed (nor collected) in this JVM: 0 once every reader has let go. */
+    public static long open() {
+        return OPEN.sum();
     }
 
     @Override
@@ -138,6 +145,7 @@ public final class RefCountedHandle implements BlockHandle {
                     origin.printStackTrace();
                 }
             }
+            OPEN.decrement();
             shared.release();
         }
     }

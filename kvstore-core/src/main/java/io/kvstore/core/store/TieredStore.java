@@ -4,7 +4,6 @@ import io.kvstore.core.block.Checksums;
 import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.clock.NanoClock;
 import io.kvstore.core.key.BlockKey;
-import io.kvstore.core.tier.ReadResult;
 import io.kvstore.core.tier.Tier;
 import io.kvstore.core.tier.TierClosedException;
 import io.kvstore.policy.Candidate;
@@ -36,6 +35,7 @@ import java.util.function.Predicate;
  *       itself, so writers do not queue behind each other's copies and readers never wait for any of them; with
  *       a demoter ({@link Builder#demoter}) the victims are moved by demoter tasks while the writer writes its own
  *       block into the level's headroom.</li>
+ *   <li>{@link Reads}: gets, one block or a run of blocks read together from one level.</li>
  *   <li>{@link Promoter}: hits copied up; {@link TierDrops}: blocks a tier drops on its own; {@link SharedTiers}:
  *       a tier other daemons write too; {@link Recovery}: the directory rebuilt at open; {@link StoreEvents}.</li>
  * </ul>
@@ -63,14 +63,13 @@ import java.util.function.Predicate;
  */
 public final class TieredStore implements AutoCloseable {
 
-    private static final int GET_RETRIES = 4;
-
     private final List<Level> levels;
     private final NanoClock clock;
     private final Directory directory = new Directory();
     private final StoreEvents events;
     private final Mover mover;
     private final Promoter promoter;
+    private final Reads reads;
     private final SharedTiers shared;
     private final long orphansDropped;
     private volatile boolean closed;
@@ -97,6 +96,7 @@ public final class TieredStore implements AutoCloseable {
         this.promoter = new Promoter(directory, levels, events, mover,
                 Objects.requireNonNull(promotions, "promotions"));
         this.shared = new SharedTiers(directory, levels, mover, promoter, events, clock);
+        this.reads = new Reads(directory, levels, clock, events, mover, promoter, shared, this::checkOpen);
         this.orphansDropped = Recovery.rebuild(directory, levels, mover, clock, shared.any());
         for (Level l : levels) {
             l.tier.dropListener(new TierDrops(l, directory, mover, clock));
@@ -186,7 +186,7 @@ public final class TieredStore implements AutoCloseable {
      * event loop ask only for blocks {@link #lookup} placed in memory.
      */
     public GetResult get(long namespaceId, BlockKey key) {
-        return read(namespaceId, key, null);
+        return reads.get(namespaceId, key, null);
     }
 
     /**
@@ -196,59 +196,17 @@ public final class TieredStore implements AutoCloseable {
      * #get} on a thread that may wait for I/O. A miss is still {@link GetResult#isHit() not a hit}.
      */
     public GetResult getIf(long namespaceId, BlockKey key, Predicate<String> readableHere) {
-        return read(namespaceId, key, Objects.requireNonNull(readableHere, "readableHere"));
+        return reads.get(namespaceId, key, Objects.requireNonNull(readableHere, "readableHere"));
     }
 
-    private GetResult read(long namespaceId, BlockKey key, Predicate<String> readableHere) {
-        int lastLevel = -1;
-        for (int attempt = 0; attempt < GET_RETRIES; attempt++) {
-            checkOpen();
-            Entry e = directory.get(key);
-            if (e != null && e.meta.namespaceId() != namespaceId) {
-                return GetResult.MISS;
-            }
-            int top = e == null ? -1 : e.top();
-            if (top < 0) {
-                if (!shared.any()) {
-                    return GetResult.MISS;
-                }
-                return readableHere != null ? GetResult.ELSEWHERE : shared.get(namespaceId, key);
-            }
-            Level level = levels.get(top);
-            if (readableHere != null && !readableHere.test(level.name())) {
-                return GetResult.ELSEWHERE;
-            }
-            ReadResult r = level.tier.read(key);
-            switch (r.outcome()) {
-                case HIT -> {
-                    long now = clock.nanoTime();
-                    e.recordHit(now);
-                    level.hits.increment();
-                    level.gate.recordHit(key);
-                    events.emit(StoreEvent.Type.HIT, e.meta, level, null, null);
-                    promoter.promoteLater(e, level);
-                    return new GetResult(r.handle(), level.name());
-                }
-                case CORRUPT -> {
-                    level.corrupt.increment();
-                    events.emit(StoreEvent.Type.CORRUPT, e.meta, level, null, null);
-                    if (mover.drop(level, e, true) != Entry.MoveOutcome.COPY_DROPPED) {
-                        return GetResult.MISS; // no other copy
-                    }
-                }
-                case MISS -> {
-                    if (level.tier.shared()) {
-                        shared.forgetVanished(e, level); // evicted or deleted by another daemon or the tier itself
-                        return GetResult.MISS;
-                    }
-                    if (top == lastLevel && e.top() == top && !e.movingOut(top)) {
-                        mover.drop(level, e, true); // missed twice where the entry says it is: the tier lost it
-                    }
-                    lastLevel = top; // else moved by a concurrent demotion or promotion, or deleted: look again
-                }
-            }
-        }
-        return GetResult.MISS;
+    /**
+     * {@link #get} of each key, in order, but the blocks whose copies are at the same level are read together
+     * ({@link Tier#readAll}: an NVMe tier keeps several reads in flight), so that a prefix streamed out of a lower
+     * tier does not pay one device round trip per block. The caller owns every handle.
+     */
+    public List<GetResult> getAll(long namespaceId, List<BlockKey> keys) {
+        checkOpen();
+        return reads.getAll(namespaceId, keys);
     }
 
     /** True if the block is cached in this namespace. Does not count as an access. Lock-free, like lookup. */

@@ -216,7 +216,25 @@ class ConcurrentStoreStressTest {
     /** Reads key {@code k}; a hit must carry its bytes; {@code mustHit} turns a miss into a failure. */
     private static boolean read(TieredStore store, int k, boolean mustHit, String what,
                                 ConcurrentLinkedQueue<String> failures) {
-        GetResult g = store.get(Blocks.NS, Blocks.key(k));
+        GetResult g;
+        if (k % 3 == 0 && k + 2 < KEYS) { // a run of three (getAll reads each level's run together)
+            List<GetResult> run = store.getAll(Blocks.NS,
+                    List.of(Blocks.key(k), Blocks.key(k + 1), Blocks.key(k + 2)));
+            for (int i = 1; i < 3; i++) {
+                GetResult other = run.get(i);
+                if (other.isHit()) {
+                    try (BlockHandle h = other.handle()) {
+                        if (!h.payload().equals(Blocks.payload(k + i, size(k + i)))) {
+                            failures.add(what + " (getAll) read wrong bytes for block " + (k + i) + " from "
+                                    + other.tier());
+                        }
+                    }
+                }
+            }
+            g = run.get(0);
+        } else {
+            g = store.get(Blocks.NS, Blocks.key(k));
+        }
         if (!g.isHit()) {
             if (mustHit) {
                 failures.add(what + " missed block " + k);
@@ -286,6 +304,15 @@ class ConcurrentStoreStressTest {
             boolean r = tier.remove(key);
             log(name(), "remove " + r, key);
             return r;
+        }
+
+        @Override
+        public List<ReadResult> readAll(List<BlockKey> keys) { // through read: every handle counted
+            List<ReadResult> out = new ArrayList<>(keys.size());
+            for (BlockKey k : keys) {
+                out.add(read(k));
+            }
+            return out;
         }
 
         @Override

@@ -6,6 +6,8 @@ import io.kvstore.core.clock.ManualClock;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.testing.Blocks;
 import io.kvstore.core.tier.HeapTier;
+import io.kvstore.core.tier.ReadResult;
+import io.kvstore.core.tier.ForwardingTier;
 import io.kvstore.core.tier.MetadataOnlyTier;
 import io.kvstore.core.tier.Tier;
 import io.kvstore.policy.linked.LruPolicy;
@@ -194,6 +196,46 @@ class TieredStoreTest {
         GetResult miss = store.getIf(Blocks.NS, Blocks.key(42), "dram"::equals);
         assertThat(miss.elsewhere()).isFalse();
         assertThat(miss.isHit()).isFalse();
+    }
+
+    @Test
+    void getAllReadsRunsOfOneLevelTogetherAndAnswersEveryKeyInOrder() {
+        List<List<BlockKey>> batches = new ArrayList<>();
+        List<Runnable> promotions = new ArrayList<>(); // run at the end: the levels stay as they are meanwhile
+        store = TieredStore.builder().clock(clock).promotions(promotions::add)
+                .tier(TierSpec.of(new HeapTier("dram", 3L * B), new LruPolicy<>()))
+                .tier(TierSpec.of(new ForwardingTier(new HeapTier("nvme", 20L * B)) {
+                    @Override
+                    public List<ReadResult> readAll(List<BlockKey> keys) {
+                        batches.add(List.copyOf(keys));
+                        return super.readAll(keys);
+                    }
+                }, new LruPolicy<>()))
+                .build();
+        for (int i = 0; i < 8; i++) {
+            put(i); // 0-4 demoted, 5-7 in DRAM
+        }
+        List<BlockKey> keys = new ArrayList<>(keys(0, 8));
+        keys.add(3, Blocks.key(42)); // a miss in the middle
+        List<GetResult> got = store.getAll(Blocks.NS, keys);
+        try {
+            assertThat(got).hasSize(9);
+            List<Integer> blocks = List.of(0, 1, 2, -1, 3, 4, 5, 6, 7);
+            for (int i = 0; i < 9; i++) {
+                if (blocks.get(i) < 0) {
+                    assertThat(got.get(i).isHit()).isFalse();
+                } else {
+                    assertThat(got.get(i).handle().payload()).isEqualTo(Blocks.payload(blocks.get(i), B));
+                }
+            }
+            assertThat(got.get(0).tier()).isEqualTo("nvme");
+            assertThat(got.get(8).tier()).isEqualTo("dram");
+        } finally {
+            got.stream().filter(GetResult::isHit).forEach(g -> g.handle().close());
+        }
+        assertThat(batches).containsExactly(keys(0, 3), keys(3, 5)); // the runs in NVMe, each read in one call
+        assertThat(promotions).hasSize(5); // every NVMe hit earned its promotion, as get's would
+        promotions.forEach(Runnable::run);
     }
 
     @Test

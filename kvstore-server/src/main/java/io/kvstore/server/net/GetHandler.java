@@ -14,6 +14,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 
+import java.util.ArrayDeque;
 import java.util.List;
 
 /**
@@ -24,8 +25,11 @@ import java.util.List;
  * payload reaches the socket without a copy on the heap; the handle is closed by a listener on the write, that
  * is, once Netty has written (or dropped) the buffer. Blocks in an in-memory tier are read on the event loop;
  * others on the bounded blocking pool, and so is a block the lookup found in memory that has been demoted since
- * ({@code TieredStore.getIf}): the event loop never reads a disk. A block is written only while the channel is writable: a slow reader
- * parks the stream (see {@link Connection#whenWritable}) instead of making the server buffer without bound.
+ * ({@code TieredStore.getIf}): the event loop never reads a disk. Blocks outside memory are read up to {@link
+ * Stream#READ_AHEAD} at a time ({@code TieredStore.getAll}: the NVMe tier keeps several reads in flight), so that a
+ * prefix streamed from NVMe does not pay a pool hand-off and a device round trip per block. A block is written only
+ * while the channel is writable: a slow reader parks the stream (see {@link Connection#whenWritable}) instead of
+ * making the server buffer without bound (beyond the blocks read ahead).
  */
 final class GetHandler implements OpHandler {
 
@@ -60,12 +64,17 @@ final class GetHandler implements OpHandler {
 
     /** One GET in progress. Event-loop confined. */
     private static final class Stream {
+        /** Blocks outside memory read together at most (and held per stream until they are sent). */
+        static final int READ_AHEAD = 8;
+
         private final Request r;
         private final List<BlockKey> keys;
         private final List<String> tiers;
         private final long ns;
         private final Channel ch;
         private int next;
+        /** Blocks read from a lower tier and not yet sent, in order. */
+        private final ArrayDeque<GetResult> readAhead = new ArrayDeque<>();
 
         Stream(Request r, List<BlockKey> keys, List<String> tiers, long ns) {
             this.r = r;
@@ -76,38 +85,69 @@ final class GetHandler implements OpHandler {
         }
 
         void pump() {
-            while (next < keys.size()) {
-                if (!ch.isActive()) {
-                    r.finish();
-                    return;
+            try {
+                while (next < keys.size()) {
+                    if (!ch.isActive()) {
+                        release();
+                        r.finish();
+                        return;
+                    }
+                    if (!ch.isWritable()) {
+                        r.conn.whenWritable(this::pump);
+                        return;
+                    }
+                    GetResult g = readAhead.poll();
+                    if (g == null) {
+                        // in memory at the lookup, and still there (not demoted since): read here, else on the pool
+                        g = r.sc.inMemory(tiers.get(next))
+                                ? r.sc.store().getIf(ns, keys.get(next), r.sc::inMemory) : GetResult.ELSEWHERE;
+                        if (g.elsewhere()) {
+                            readOutOfMemory();
+                            return;
+                        }
+                    }
+                    if (!deliver(g)) {
+                        release();
+                        end();
+                        return;
+                    }
                 }
-                if (!ch.isWritable()) {
-                    r.conn.whenWritable(this::pump);
-                    return;
-                }
-                BlockKey key = keys.get(next);
-                // in memory at the lookup, and still there (not demoted since): read here, else on the pool
-                GetResult g = r.sc.inMemory(tiers.get(next)) ? r.sc.store().getIf(ns, key, r.sc::inMemory)
-                        : GetResult.ELSEWHERE;
-                if (g.elsewhere()) {
-                    r.offload(() -> r.sc.store().get(ns, key), this::afterRead);
-                    return;
-                }
-                if (!deliver(g)) {
-                    end();
-                    return;
-                }
+            } catch (RuntimeException e) {
+                release();
+                throw e;
             }
             end();
         }
 
-        private void afterRead(GetResult g, Throwable err) {
+        /**
+         * Reads the next block on the blocking pool, together with the blocks after it that the lookup also found
+         * outside memory, {@link #READ_AHEAD} at most ({@code TieredStore.getAll}: one batched read of the tier).
+         */
+        private void readOutOfMemory() {
+            int to = next + 1;
+            while (to < keys.size() && to - next < READ_AHEAD && !r.sc.inMemory(tiers.get(to))) {
+                to++;
+            }
+            List<BlockKey> run = keys.subList(next, to);
+            r.offload(() -> run.size() == 1 ? List.of(r.sc.store().get(ns, run.get(0)))
+                    : r.sc.store().getAll(ns, run), this::afterRead);
+        }
+
+        private void afterRead(List<GetResult> read, Throwable err) {
             if (err != null) {
                 r.fail(ErrorCode.INTERNAL, "reading block " + next + ": " + err);
-            } else if (deliver(g)) {
-                pump();
             } else {
-                end();
+                readAhead.addAll(read);
+                pump();
+            }
+        }
+
+        /** Closes the blocks read ahead and not sent (the stream ended early or the client went). */
+        private void release() {
+            for (GetResult g; (g = readAhead.poll()) != null; ) {
+                if (g.isHit()) {
+                    g.handle().close();
+                }
             }
         }
 
