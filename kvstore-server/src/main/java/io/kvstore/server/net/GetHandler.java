@@ -64,8 +64,12 @@ final class GetHandler implements OpHandler {
 
     /** One GET in progress. Event-loop confined. */
     private static final class Stream {
-        /** Blocks outside memory read together at most (and held per stream until they are sent). */
-        static final int READ_AHEAD = 8;
+        /**
+         * Blocks outside memory read together at most. They are held until sent, so a GET whose client stops
+         * reading holds up to this many blocks besides what Netty has queued for the socket: the direct memory of
+         * a daemon's GETs is bounded by connections x READ_AHEAD x the largest block.
+         */
+        static final int READ_AHEAD = 4;
 
         private final Request r;
         private final List<BlockKey> keys;
