@@ -52,7 +52,7 @@ public final class HybridSweep {
     /**
      * A new retention by name: {@code default} (hybrids only: {@link ReusePointRetention}), {@code default-ckpt-N}
      * (the same plus a low-ranked checkpoint snapshot every N blocks of never-seen input), {@code lru-every-block},
-     * {@code lru-every-N} ({@link LruEveryN}).
+     * {@code lru-every-N} ({@link LruEveryN}), {@code bound-opt-kv} (an offline upper bound, {@link KvOptBound}).
      */
     public static Retention create(String name, ModelShape model, Trace trace, long capacityBytes) {
         String n = name.trim().toLowerCase(Locale.ROOT);
@@ -65,6 +65,9 @@ public final class HybridSweep {
             return new ReusePointRetention(model, bt, unique, capacityBytes, ReusePointRetention.DEFAULT_ALPHA,
                     positive(n, "default-ckpt-"), CHECKPOINT_WEIGHT);
         }
+        if (n.equals("bound-opt-kv")) {
+            return new KvOptBound(trace, model, capacityBytes);
+        }
         if (n.equals("lru-every-block") || n.equals("lru")) {
             return new LruEveryN(1, model, bt, unique, capacityBytes);
         }
@@ -74,7 +77,7 @@ public final class HybridSweep {
         throw new IllegalArgumentException("unknown retention '" + name + "'; known: " + KNOWN);
     }
 
-    private static final String KNOWN = "default, default-ckpt-N, lru-every-block, lru-every-N (N >= 1)";
+    private static final String KNOWN = "default, default-ckpt-N, lru-every-block, lru-every-N (N >= 1), bound-opt-kv";
 
     /** What a checkpoint snapshot's FLOPs per byte count for, against a snapshot at a likely reuse point. */
     static final double CHECKPOINT_WEIGHT = 0.01;
