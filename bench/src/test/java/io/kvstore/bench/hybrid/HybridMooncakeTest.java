@@ -52,7 +52,7 @@ class HybridMooncakeTest {
                 .tokenHitRatio());
     }
 
-    /** docs/hybrid.md: spare room lifts the default above every-block LRU at 25%, where reuse points alone are below. */
+    /** docs/hybrid.md: spare room lifts the default above every-block LRU at 25%; reuse points alone are below. */
     @Test
     void spareRoomLiftsTheDefaultAboveEveryBlockLruAt25Percent() {
         double lru = run("lru-every-block", 0.25).tokenHitRatio();
