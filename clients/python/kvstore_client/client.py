@@ -200,6 +200,8 @@ class KvStoreClient:
         self.put_checksum_by_server = server_checksum and bool(granted & FEATURE_SERVER_CHECKSUM)
         # the server publishes KV events: PUT frames carry their blocks' token ids (docs/events.md)
         self.wants_token_ids = bool(granted & wire.FEATURE_KV_EVENTS)
+        # the server finds a hybrid model's resume point in one round trip (kvstore_client.hybrid.resume_point)
+        self.answers_hybrid_lookup = bool(granted & wire.FEATURE_HYBRID_LOOKUP)
         if shm_dir:
             self._attach_shm(shm_dir)
         if self.namespace_id != ns.id:
@@ -319,6 +321,23 @@ class KvStoreClient:
             if n < len(chunk):
                 break
         return PrefixLookup(keys, hit, tiers, self.namespace.tokens_per_block)
+
+    def hybrid_lookup(self, groups_body, keys, lease_millis=0, prefetch=False):
+        """HYBRID_LOOKUP (docs/protocol.md, "Hybrid models") of explicit prefix keys, at most
+        `max_keys_per_request` of them; `groups_body` is the request's `u8 groupCount + groups` bytes
+        (`kvstore_client.hybrid` builds it). Returns (resume blocks, prefix hit blocks, tier of each object of the
+        answer in GET order). Only when `answers_hybrid_lookup`; `kvstore_client.hybrid.resume_point` picks."""
+        flags = (FLAG_LEASE if lease_millis > 0 else 0) | (FLAG_PREFETCH if prefetch else 0)
+        r = wire.Reader(self._unary(Opcode.HYBRID_LOOKUP, flags, struct.pack(">I", max(0, lease_millis))
+                                    + groups_body + wire.keys_body(list(keys))), "HYBRID_LOOKUP reply")
+        resume, hit = r.u32("resumeBlocks"), r.u32("prefixHitBlocks")
+        names = [r.str("tier name") for _ in range(r.u8("name count"))]
+        tiers = []
+        for ix in r.take(r.u32("objects"), "tier indexes"):
+            if ix >= len(names):
+                raise ProtocolError("HYBRID_LOOKUP reply: tier index %d outside the name table" % ix)
+            tiers.append(names[ix])
+        return resume, hit, tiers
 
     def stream_prefix(self, tokens, into=None):
         """GET of the full blocks of `tokens`: a `BlockStream` yielding the cached prefix's blocks in order,

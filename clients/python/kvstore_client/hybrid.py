@@ -15,7 +15,8 @@ it stores, evicts and streams these like any block, and its chain-aware policies
 of the prefix it belongs to.
 
 `resume_point` answers a hybrid LOOKUP: the longest prefix of full blocks the engine can resume after, given every
-group. `put_group_objects` stores the objects of one group.
+group: in one round trip (HYBRID_LOOKUP) when the daemon says in HELLO that it answers it, else from one LOOKUP and
+one EXISTS per other group (older daemons). `put_group_objects` stores the objects of one group.
 """
 import hashlib
 import struct
@@ -27,6 +28,7 @@ from .wire import KeyOutcome
 
 _GROUP_TAG = b"kvstore-group-v1"
 FULL, WINDOW, STATE = "full", "window", "state"
+_KIND_CODE = {FULL: 0, WINDOW: 1, STATE: 2}  # HYBRID_LOOKUP's u8 kind
 
 
 def group_key(prefix_key, group_id):
@@ -84,6 +86,17 @@ def check_groups(groups):
     return groups
 
 
+def groups_body(groups):
+    """HYBRID_LOOKUP's group list: u8 count, then per group u8 kind (0 full, 1 window, 2 state) and u32 value
+    (0, window tokens, snapshot bytes)."""
+    groups = check_groups(groups)
+    if len(groups) > 255:
+        raise ValueError("at most 255 groups, got %d" % len(groups))
+    return bytes([len(groups)]) + b"".join(
+        struct.pack(">BI", _KIND_CODE[g.kind], g.window_tokens if g.kind == WINDOW else g.state_bytes)
+        for g in groups)
+
+
 @dataclass
 class Resume:
     """Where a hybrid engine can resume: after `blocks` full blocks. `keys[g]` are the keys of the objects of
@@ -95,19 +108,39 @@ class Resume:
     def tokens(self):
         return self._tokens_per_block * self.blocks
 
+    @property
+    def objects(self):
+        """Every key to read, in the order a GET of them streams: group after group, each in block order."""
+        return [k for g in sorted(self.keys) for k in self.keys[g]]
+
     _tokens_per_block: int = 0
 
 
-def resume_point(client, tokens, groups, max_blocks=None):
+def resume_point(client, tokens, groups, max_blocks=None, lease_millis=0, server=None):
     """Hybrid LOOKUP of `tokens` (their full blocks, at most `max_blocks`): the deepest block boundary j such that
-    every group has what a resume there needs: group 0's blocks 0..j-1 (one LOOKUP), each window group's objects
-    for the blocks inside its window before j, each state group's snapshot at block j-1 (one EXISTS per other
-    group). Not an access; a `Resume` with the keys to GET."""
+    every group has what a resume there needs: group 0's blocks 0..j-1, each window group's objects for the blocks
+    inside its window before j, each state group's snapshot at block j-1. Asked of the daemon in one round trip when
+    it answers HYBRID_LOOKUP (`lease_millis > 0` then protects every object of the answer from eviction that long),
+    else one LOOKUP and one EXISTS per other group (no lease); `server=False` forces the latter. Not an access; a
+    `Resume` with the keys to GET."""
     groups = check_groups(groups)
     b = client.namespace.tokens_per_block
     keys = client.namespace.block_keys(tokens)
     if max_blocks is not None:
         keys = keys[:max_blocks]
+    if server is not False and getattr(client, "answers_hybrid_lookup", False):
+        j = client.hybrid_lookup(groups_body(groups), keys[:client.max_keys_per_request], lease_millis)[0] \
+            if keys else 0
+    else:
+        j = _resume_blocks(client, keys, groups, b)
+    r = Resume(j, {0: keys[:j]}, _tokens_per_block=b)
+    for g in range(1, len(groups)):
+        r.keys[g] = [group_key(keys[i], g) for i in groups[g].blocks_before(j, b)]
+    return r
+
+
+def _resume_blocks(client, keys, groups, b):
+    """For daemons without HYBRID_LOOKUP: one LOOKUP, one EXISTS per other group, the same rule as the daemon's."""
     h = client.lookup(keys).hit_blocks if keys else 0
     present = {}
     for g in range(1, len(groups)):
@@ -115,11 +148,8 @@ def resume_point(client, tokens, groups, max_blocks=None):
         present[g] = [o == KeyOutcome.PRESENT for o in client.exists(gk)] if gk else []
     for j in range(h, 0, -1):
         if all(all(present[g][i] for i in groups[g].blocks_before(j, b)) for g in range(1, len(groups))):
-            r = Resume(j, {0: keys[:j]}, _tokens_per_block=b)
-            for g in range(1, len(groups)):
-                r.keys[g] = [group_key(keys[i], g) for i in groups[g].blocks_before(j, b)]
-            return r
-    return Resume(0, {g: [] for g in range(len(groups))}, _tokens_per_block=b)
+            return j
+    return 0
 
 
 def put_group_objects(client, tokens, group_id, first_block, payloads, persisted=False):

@@ -21,6 +21,7 @@ FLAG_TOKENS = 0x20           # PUT: token ids follow the block header (servers t
 FEATURE_SHM = 0x01              # HELLO features: same-host shared-memory reads
 FEATURE_SERVER_CHECKSUM = 0x02  # HELLO features: PUT frames may carry FLAG_SERVER_CHECKSUM
 FEATURE_KV_EVENTS = 0x04        # HELLO reply features, set by the server alone: it publishes KV events
+FEATURE_HYBRID_LOOKUP = 0x08    # HELLO reply features, set by the server alone: it answers HYBRID_LOOKUP
 
 
 class Opcode(enum.IntEnum):
@@ -37,6 +38,7 @@ class Opcode(enum.IntEnum):
     SHM_ATTACH = 0x0B
     SHM_GET = 0x0C
     SHM_RELEASE = 0x0D
+    HYBRID_LOOKUP = 0x0E
 
 
 class PutCode(enum.IntEnum):

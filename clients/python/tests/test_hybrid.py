@@ -1,8 +1,11 @@
 """Group-object keys of hybrid models (docs/hashing.md, "Group objects") and which objects a resume needs."""
 import unittest
+import uuid
 
-from kvstore_client import Namespace
-from kvstore_client.hybrid import Group, check_groups, group_key
+from kvstore_client import Namespace, connect
+from kvstore_client.hybrid import Group, check_groups, group_key, groups_body, put_group_objects, resume_point
+
+from . import daemon
 
 NS = Namespace("meta-llama/Llama-3.1-8B", "bf16", 32, 8, 128, 4)
 
@@ -32,6 +35,75 @@ class GroupKeyTest(unittest.TestCase):
         self.assertEqual(Group.window(40).blocks_before(2, 16), [0, 1])
         self.assertEqual(Group.state(8).blocks_before(5, 16), [4])
         self.assertEqual(Group.state(8).blocks_before(0, 16), [])
+
+
+    def test_groups_body_layout(self):
+        self.assertEqual(groups_body([Group.full(), Group.state(8716288), Group.window(4096)]).hex(),
+                         "03" + "0000000000" + "0200850000" + "0100001000")
+
+
+class HybridLookupTest(unittest.TestCase):
+    """resume_point against the real daemon: its HYBRID_LOOKUP and the path for older daemons agree."""
+    TPB = 16
+    GROUPS = [Group.full(), Group.state(1000), Group.window(32)]  # a 2-block window, shorter than the prefix
+
+    @classmethod
+    def setUpClass(cls):
+        cls.d = daemon.shared()
+
+    def setUp(self):
+        ns = Namespace("py-test-hybrid/" + uuid.uuid4().hex[:12], "bf16", 1, 2, 64, self.TPB)
+        self.c = connect(self.d.host, self.d.port, ns, token=daemon.TOKEN, timeout=10)
+        self.addCleanup(self.c.close)
+        self.tokens = [i * 7 for i in range(6 * self.TPB)]
+        self.keys = ns.block_keys(self.tokens)
+        ack = self.c.put_blocks(self.tokens, [bytes([i]) * 4096 for i in range(6)])
+        self.assertTrue(ack.all_stored)
+        # snapshots after blocks 2 and 5, window KV for every block but 4
+        put_group_objects(self.c, self.tokens, 1, 2, [b"\x66" * 1000])
+        put_group_objects(self.c, self.tokens, 1, 5, [b"\x69" * 1000])
+        for i in (0, 1, 2, 3, 5):
+            put_group_objects(self.c, self.tokens, 2, i, [bytes([200 + i]) * 2048])
+
+    def resume(self, tokens, **kw):
+        a = resume_point(self.c, tokens, self.GROUPS, **kw)
+        b = resume_point(self.c, tokens, self.GROUPS, server=False)
+        self.assertEqual((a.blocks, a.keys), (b.blocks, b.keys))
+        return a
+
+    def test_the_daemon_answers_and_both_paths_agree(self):
+        self.assertTrue(self.c.answers_hybrid_lookup)
+        r = self.resume(self.tokens)
+        self.assertEqual(r.blocks, 3)  # block 5's window needs block 4's window KV, which is missing
+        self.assertEqual(r.keys[1], [group_key(self.keys[2], 1)])
+        self.assertEqual(r.keys[2], [group_key(self.keys[1], 2), group_key(self.keys[2], 2)])
+        got = [bytes(b.payload) for b in self.c.stream(r.objects)]
+        self.assertEqual(len(got), 6)
+        self.assertEqual(got[3], b"\x66" * 1000)
+        put_group_objects(self.c, self.tokens, 2, 4, [bytes([204]) * 2048])
+        r = self.resume(self.tokens)
+        self.assertEqual(r.blocks, 6)
+        self.assertEqual(r.keys[2], [group_key(self.keys[4], 2), group_key(self.keys[5], 2)])
+        self.c.delete([group_key(self.keys[0], 2)])  # outside the window of block 6: no change
+        self.assertEqual(self.resume(self.tokens).blocks, 6)
+
+    def test_a_missing_snapshot_or_attention_block_moves_the_resume_point_back(self):
+        put_group_objects(self.c, self.tokens, 2, 4, [bytes([204]) * 2048])
+        other = list(self.tokens)
+        other[4 * self.TPB] = 99999
+        self.assertEqual(self.resume(other).blocks, 3)
+        resume, hit, tiers = self.c.hybrid_lookup(groups_body(self.GROUPS), self.c.namespace.block_keys(other))
+        self.assertEqual((resume, hit, len(tiers)), (3, 4, 3 + 1 + 2))
+        self.c.delete([self.keys[4]])
+        self.assertEqual(self.resume(self.tokens).blocks, 3)
+        self.c.delete([group_key(self.keys[2], 1)])
+        self.assertEqual(self.resume(self.tokens).blocks, 0)
+        self.assertEqual(self.resume([]).blocks, 0)
+
+    def test_a_transformer_namespace_is_unchanged(self):
+        self.assertEqual(self.c.lookup(self.keys).hit_blocks, 6)
+        resume, hit, tiers = self.c.hybrid_lookup(groups_body([Group.full()]), self.keys)
+        self.assertEqual((resume, hit, tiers), (6, 6, self.c.lookup(self.keys).tiers))
 
 
 if __name__ == "__main__":

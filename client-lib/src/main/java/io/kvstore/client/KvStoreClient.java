@@ -1,5 +1,6 @@
 package io.kvstore.client;
 
+import io.kvstore.core.hybrid.Group;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.key.PrefixHasher;
 import io.kvstore.core.namespace.Namespace;
@@ -8,6 +9,8 @@ import io.kvstore.protocol.Frame;
 import io.kvstore.protocol.FrameDescriptor;
 import io.kvstore.protocol.Opcode;
 import io.kvstore.protocol.Wire;
+import io.kvstore.protocol.body.HybridLookupReply;
+import io.kvstore.protocol.body.HybridLookupRequest;
 import io.kvstore.protocol.body.KeyOutcome;
 import io.kvstore.protocol.body.LookupReply;
 import io.kvstore.protocol.body.LookupRequest;
@@ -273,6 +276,36 @@ public final class KvStoreClient implements AutoCloseable {
     /** {@link #putMissingAsync}, waiting for the ack. */
     public PutAck putMissing(Namespace ns, List<BlockPayload> blocks) {
         return await(putMissingAsync(ns, blocks, false));
+    }
+
+    // ---------------------------------------------------------------------------------------------- hybrid
+
+    /**
+     * True if the daemon answers HYBRID_LOOKUP (its HELLO reply on the connection of {@code ns} says so); older
+     * daemons do not, and {@code io.kvstore.client.hybrid.HybridLookup} then computes the resume point itself.
+     */
+    public boolean answersHybridLookup(Namespace ns) {
+        return connection(ns).hello().answersHybridLookup();
+    }
+
+    /**
+     * HYBRID_LOOKUP (docs/protocol.md, "Hybrid models"): where a model with these {@code groups} can resume a prompt
+     * whose prefix keys are {@code keys}, and the tier of each object to read, in one round trip. With {@code
+     * leaseMillis > 0} every object of the answer is protected from eviction that long; with {@code prefetch} the
+     * server promotes the lower-tier ones. Fails with UNKNOWN_OPCODE on a daemon that does not
+     * {@linkplain #answersHybridLookup answer it}.
+     */
+    public CompletableFuture<HybridLookupReply> hybridLookupAsync(Namespace ns, List<Group> groups,
+                                                                  List<BlockKey> keys, int leaseMillis,
+                                                                  boolean prefetch) {
+        int flags = (leaseMillis > 0 ? FrameDescriptor.FLAG_LEASE : 0) | (prefetch ? FrameDescriptor.FLAG_PREFETCH : 0);
+        ByteBuf body = Unpooled.buffer(16 + 5 * groups.size() + keys.size() * BlockKey.BYTES);
+        new HybridLookupRequest(leaseMillis, groups, keys).write(body);
+        return unary(ns, Opcode.HYBRID_LOOKUP, flags, body, f -> HybridLookupReply.read(f.body()));
+    }
+
+    public HybridLookupReply hybridLookup(Namespace ns, List<Group> groups, List<BlockKey> keys, int leaseMillis) {
+        return await(hybridLookupAsync(ns, groups, keys, leaseMillis, false));
     }
 
     // --------------------------------------------------------------------------------------- key operations

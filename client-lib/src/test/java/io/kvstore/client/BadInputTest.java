@@ -185,6 +185,36 @@ class BadInputTest {
     }
 
     @Test
+    void aHybridLookupWithABadGroupListIsMalformedAndTheConnectionStaysUsable() throws Exception {
+        List<BlockKey> keys = new PrefixHasher(NS).hash(tokens);
+        try (Raw r = new Raw()) {
+            RawFrame hello = r.hello(0);
+            assertThat(HelloReply.read(Unpooled.wrappedBuffer(hello.body)).answersHybridLookup()).isTrue();
+            // group 0 must be full attention; kind 7 does not exist
+            for (byte[] groups : new byte[][] {{1, 2, 0, 0, 3, (byte) 0xE8}, {2, 0, 0, 0, 0, 0, 7, 0, 0, 0, 1}}) {
+                RawFrame err = r.hybridLookup(groups, keys);
+                assertThat(err.status).isEqualTo(ErrorCode.MALFORMED);
+                assertThat(err.message()).containsAnyOf("group 0 must be Group.full()", "kind 7");
+            }
+            // the same session then gets a well-formed answer, byte for byte as docs/protocol.md lays it out
+            RawFrame ok = r.hybridLookup(new byte[] {1, 0, 0, 0, 0, 0}, keys);
+            assertThat(ok.status).isEqualTo(ErrorCode.OK);
+            ByteBuffer b = ByteBuffer.wrap(ok.body);
+            assertThat(b.getInt()).as("resumeBlocks").isEqualTo(16);
+            assertThat(b.getInt()).as("prefixHitBlocks").isEqualTo(16);
+            assertThat(b.get()).as("tier names").isEqualTo((byte) 1);
+            byte[] name = new byte[b.getShort()];
+            b.get(name);
+            assertThat(new String(name, StandardCharsets.UTF_8)).isEqualTo("dram");
+            assertThat(b.getInt()).as("objects").isEqualTo(16);
+            for (int i = 0; i < 16; i++) {
+                assertThat(b.get()).isZero();
+            }
+            assertThat(b.hasRemaining()).isFalse();
+        }
+    }
+
+    @Test
     void aClientThatStopsReadingMidStreamDoesNotMakeTheServerBuffer() throws Exception {
         long directBefore = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory();
         try (Raw r = new Raw()) {
@@ -371,6 +401,19 @@ class BadInputTest {
             RawFrame reply = read();
             assertThat(reply.status).isEqualTo(ErrorCode.OK);
             return reply;
+        }
+
+        /** HYBRID_LOOKUP with no lease: {@code groups} is the body's {@code u8 groupCount} and group list. */
+        RawFrame hybridLookup(byte[] groups, List<BlockKey> keys) throws IOException {
+            ByteBuf body = Unpooled.buffer();
+            body.writeInt(0).writeBytes(groups);
+            Wire.writeKeys(body, keys);
+            ByteBuf f = Unpooled.buffer();
+            FrameEncoder.writeHeader(f, 1, Opcode.HYBRID_LOOKUP.code(), 0, 0, 5, body.readableBytes());
+            f.writeBytes(body);
+            body.release();
+            write(f);
+            return read();
         }
 
         RawFrame read() throws IOException {

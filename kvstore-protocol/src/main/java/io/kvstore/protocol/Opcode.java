@@ -29,7 +29,9 @@ public enum Opcode {
     /** Same-host shared memory: where the cached prefix lies in the mapped arena files, under a read lease. */
     SHM_GET(0x0C),
     /** Same-host shared memory: ends a read lease. */
-    SHM_RELEASE(0x0D);
+    SHM_RELEASE(0x0D),
+    /** Hybrid models: the deepest prefix every group of the model can resume from, and its objects' tiers. */
+    HYBRID_LOOKUP(0x0E);
 
     private static final Opcode[] BY_CODE = new Opcode[256];
 

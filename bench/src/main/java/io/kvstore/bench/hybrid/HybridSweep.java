@@ -50,20 +50,32 @@ public final class HybridSweep {
     }
 
     /**
-     * A new retention by name: {@code default} (hybrids only: {@link ReusePointRetention}), {@code default-ckpt-N}
-     * (the same plus a low-ranked checkpoint snapshot every N blocks of never-seen input), {@code lru-every-block},
-     * {@code lru-every-N} ({@link LruEveryN}).
+     * A new retention by name: {@code default} (hybrids only: {@link ReusePointRetention} with spare snapshots every
+     * {@value ReusePointRetention#DEFAULT_SPARE_EVERY} blocks), {@code reuse-points} (the same without spare
+     * snapshots), {@code default-spare-N} (spare snapshots every N blocks), {@code default-ckpt-N} (reuse points plus
+     * a low-ranked checkpoint snapshot every N blocks of never-seen input), {@code policy-P} (reuse points under the
+     * registered block policy P, {@link PolicyRetention}), {@code lru-every-block},
+     * {@code lru-every-N} ({@link LruEveryN}), {@code bound-opt-kv} (an offline upper bound, {@link KvOptBound}).
      */
     public static Retention create(String name, ModelShape model, Trace trace, long capacityBytes) {
         String n = name.trim().toLowerCase(Locale.ROOT);
         int bt = trace.blockTokens();
         int unique = trace.uniqueBlocks();
-        if (n.equals("default")) {
-            return new ReusePointRetention(model, bt, unique, capacityBytes, ReusePointRetention.DEFAULT_ALPHA, 0, 1);
+        if (n.equals("default") || n.equals("reuse-points") || n.startsWith("default-spare-")) {
+            int spare = n.equals("default") ? ReusePointRetention.DEFAULT_SPARE_EVERY
+                    : n.equals("reuse-points") ? 0 : positive(n, "default-spare-");
+            return new ReusePointRetention(model, bt, unique, capacityBytes, ReusePointRetention.DEFAULT_ALPHA, 0, 1,
+                    spare);
         }
         if (n.startsWith("default-ckpt-")) {
             return new ReusePointRetention(model, bt, unique, capacityBytes, ReusePointRetention.DEFAULT_ALPHA,
-                    positive(n, "default-ckpt-"), CHECKPOINT_WEIGHT);
+                    positive(n, "default-ckpt-"), CHECKPOINT_WEIGHT, 0);
+        }
+        if (n.startsWith("policy-")) {
+            return new PolicyRetention(n.substring("policy-".length()), model, bt, unique, capacityBytes);
+        }
+        if (n.equals("bound-opt-kv")) {
+            return new KvOptBound(trace, model, capacityBytes);
         }
         if (n.equals("lru-every-block") || n.equals("lru")) {
             return new LruEveryN(1, model, bt, unique, capacityBytes);
@@ -74,7 +86,8 @@ public final class HybridSweep {
         throw new IllegalArgumentException("unknown retention '" + name + "'; known: " + KNOWN);
     }
 
-    private static final String KNOWN = "default, default-ckpt-N, lru-every-block, lru-every-N (N >= 1)";
+    private static final String KNOWN = "default, reuse-points, default-spare-N, default-ckpt-N, policy-P (P a "
+            + "registered policy), lru-every-block, lru-every-N (N >= 1), bound-opt-kv";
 
     /** What a checkpoint snapshot's FLOPs per byte count for, against a snapshot at a likely reuse point. */
     static final double CHECKPOINT_WEIGHT = 0.01;

@@ -23,6 +23,16 @@ import java.util.Arrays;
  * that many blocks of the part of a request never seen before, ranked at {@code checkpointWeight} of its FLOPs per
  * byte: cheap insurance for the first request that branches off there, first to go when space is short.
  *
+ * <h2>Spare room</h2>
+ * With {@code spareEvery > 0}, room that nothing else wants is used too: until the cache first has to evict, after a
+ * request is recorded, <em>spare</em> snapshots are written every {@code spareEvery} blocks of the part of the request
+ * never seen before, as long as each fits. A spare snapshot is the first victim (the least recent spare first)
+ * whenever room is needed, so it never costs a reuse-point snapshot or a block its place; a hit or a branch on it
+ * makes it an ordinary snapshot. It helps a cache that is not full yet (large capacities), where the first request
+ * that branches off a prefix seen once would otherwise find no snapshot there. After the first eviction none is
+ * written: the room an eviction leaves over is short-lived, and spares written into it would only be evicted again
+ * (snapshot writes for nothing).
+ *
  * <h2>Eviction</h2>
  * Only snapshots are ranked, with Marconi's score: {@code recency + alpha x efficiency}, each normalised to
  * {@code [0, 1]} over the snapshots held (min-max). Recency is the request count at the snapshot's last admission or
@@ -44,6 +54,8 @@ import java.util.Arrays;
 public final class ReusePointRetention implements Retention {
     /** The weight of efficiency against recency in the eviction score (Marconi's alpha). */
     public static final double DEFAULT_ALPHA = 0.5;
+    /** Spare snapshots every this many blocks of new input, while they fit without an eviction. */
+    public static final int DEFAULT_SPARE_EVERY = 4;
 
     private final long capacityBytes;
     private final long blockBytes;
@@ -53,9 +65,11 @@ public final class ReusePointRetention implements Retention {
     private final double alpha;
     private final int checkpointEvery;
     private final double checkpointWeight;
+    private final int spareEvery;
     private final boolean[] present;
     private final boolean[] snapshot;
     private final boolean[] seen;
+    private final boolean[] spare;
     private final int[] dependants;
     private final int[] parent;
     private final int[] depth;
@@ -77,14 +91,18 @@ public final class ReusePointRetention implements Retention {
      * @param alpha            weight of efficiency against recency, {@code >= 0}
      * @param checkpointEvery  a checkpoint snapshot every this many blocks of never-seen input; 0 for none
      * @param checkpointWeight the factor on a checkpoint's FLOPs per byte, in {@code (0, 1]}
+     * @param spareEvery       a spare snapshot every this many blocks of never-seen input while it fits without an
+     *                         eviction; 0 for none
      */
     public ReusePointRetention(ModelShape model, int blockTokens, int uniqueBlocks, long capacityBytes, double alpha,
-                               int checkpointEvery, double checkpointWeight) {
+                               int checkpointEvery, double checkpointWeight, int spareEvery) {
         if (!model.hybrid()) {
             throw new IllegalArgumentException(model.name() + " has no recurrent layers: use lru-every-block");
         }
-        if (!(alpha >= 0) || checkpointEvery < 0 || !(checkpointWeight > 0 && checkpointWeight <= 1)) {
-            throw new IllegalArgumentException("need alpha >= 0, checkpointEvery >= 0, 0 < checkpointWeight <= 1");
+        if (!(alpha >= 0) || checkpointEvery < 0 || !(checkpointWeight > 0 && checkpointWeight <= 1)
+                || spareEvery < 0) {
+            throw new IllegalArgumentException("need alpha >= 0, checkpointEvery >= 0, 0 < checkpointWeight <= 1, "
+                    + "spareEvery >= 0");
         }
         this.model = model;
         this.capacityBytes = capacityBytes;
@@ -92,11 +110,13 @@ public final class ReusePointRetention implements Retention {
         this.alpha = alpha;
         this.checkpointEvery = checkpointEvery;
         this.checkpointWeight = checkpointWeight;
+        this.spareEvery = spareEvery;
         this.blockBytes = model.blockBytes(blockTokens);
         this.snapshotBytes = model.snapshotBytes();
         this.present = new boolean[uniqueBlocks];
         this.snapshot = new boolean[uniqueBlocks];
         this.seen = new boolean[uniqueBlocks];
+        this.spare = new boolean[uniqueBlocks];
         this.dependants = new int[uniqueBlocks];
         this.parent = new int[uniqueBlocks];
         this.depth = new int[uniqueBlocks];
@@ -109,11 +129,20 @@ public final class ReusePointRetention implements Retention {
 
     @Override
     public String name() {
-        return checkpointEvery == 0 ? "default" : "default-ckpt-" + checkpointEvery;
+        if (checkpointEvery > 0) {
+            return "default-ckpt-" + checkpointEvery;
+        }
+        return spareEvery == DEFAULT_SPARE_EVERY ? "default" : spareEvery == 0 ? "reuse-points"
+                : "default-spare-" + spareEvery;
     }
 
     @Override
     public int lookup(int[] chain, int n) {
+        return resumable(chain, n, present, snapshot);
+    }
+
+    /** The deepest resume point of {@code chain[0..n)}: blocks held from the start, a snapshot at its end. */
+    static int resumable(int[] chain, int n, boolean[] present, boolean[] snapshot) {
         int best = 0;
         for (int j = 0; j < n && present[chain[j]]; j++) {
             if (snapshot[chain[j]]) {
@@ -123,16 +152,22 @@ public final class ReusePointRetention implements Retention {
         return best;
     }
 
+    /** The blocks of {@code chain[0..n)} seen before, contiguously from the start: the branch point's depth. */
+    static int seenPrefix(int[] chain, int n, boolean[] seen) {
+        int shared = 0;
+        while (shared < n && seen[chain[shared]]) {
+            shared++;
+        }
+        return shared;
+    }
+
     @Override
     public void record(int[] chain, int n, int hit) {
         clock++;
         if (n == 0) {
             return;
         }
-        int shared = 0;
-        while (shared < n && seen[chain[shared]]) {
-            shared++;
-        }
+        int shared = seenPrefix(chain, n, seen);
         for (int j = 0; j < n; j++) {
             int b = chain[j];
             seen[b] = true;
@@ -161,9 +196,19 @@ public final class ReusePointRetention implements Retention {
         while (heldBytes > capacityBytes && heldSnapshots > 0) {
             drop(victim());
         }
+        // a held block has every block before it (blocks go only with their last snapshot), so present suffices
+        boolean room = spareEvery > 0 && evictions == 0;
+        for (int j = shared; room && j < n - 1 && heldBytes + snapshotBytes <= capacityBytes; j++) {
+            int b = chain[j];
+            if ((j + 1) % spareEvery == 0 && present[b] && !snapshot[b]) {
+                admitOrRefresh(b, 1);
+                spare[b] = true;
+            }
+        }
     }
 
     private void admitOrRefresh(int b, double weight) {
+        spare[b] = false;
         if (!snapshot[b]) {
             snapshot[b] = true;
             snapshots++;
@@ -184,6 +229,16 @@ public final class ReusePointRetention implements Retention {
     }
 
     private int victim() {
+        int oldestSpare = -1;
+        for (int i = 0; i < heldSnapshots; i++) {
+            int b = held[i];
+            if (spare[b] && (oldestSpare < 0 || lastUse[b] < lastUse[oldestSpare])) {
+                oldestSpare = b;
+            }
+        }
+        if (oldestSpare >= 0) {
+            return oldestSpare;
+        }
         long rMin = Long.MAX_VALUE;
         long rMax = Long.MIN_VALUE;
         double eMin = Double.MAX_VALUE;
@@ -217,6 +272,7 @@ public final class ReusePointRetention implements Retention {
         slot[last] = s;
         slot[b] = -1;
         snapshot[b] = false;
+        spare[b] = false;
         heldBytes -= snapshotBytes;
         evictions++;
         for (int a = b; a >= 0; a = parent[a]) {

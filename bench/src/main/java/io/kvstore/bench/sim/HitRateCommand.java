@@ -46,7 +46,8 @@ public final class HitRateCommand implements Callable<Integer> {
     @Option(names = "--policies", split = ",", paramLabel = "P,...",
             description = "Policies to sweep (registry names, 'default', 'opt', 'tinylfu-<p>'). "
                     + "Default: " + TRANSFORMER_POLICIES + ". With a hybrid model or --retention: retentions "
-                    + "(default, lru-every-block, lru-every-N); default: default,lru-every-block,lru-every-4.")
+                    + "(default, reuse-points, default-spare-N, default-ckpt-N, policy-<p>, lru-every-block, "
+                    + "lru-every-N, bound-opt-kv); default: default,lru-every-block,lru-every-4.")
     List<String> policies;
 
     static final String TRANSFORMER_POLICIES = "lru,fifo,lfu,arc,s3fifo,sieve,tinylfu,default";

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -49,5 +50,21 @@ class HybridMooncakeTest {
         assertThat(def.snapshotsWritten()).isLessThan(lru.snapshotsWritten() / 10);
         assertThat(run("default", 0.01).tokenHitRatio()).isGreaterThan(1.6 * run("lru-every-block", 0.01)
                 .tokenHitRatio());
+    }
+
+    /** docs/hybrid.md: spare room lifts the default above every-block LRU at 25%; reuse points alone are below. */
+    @Test
+    void spareRoomLiftsTheDefaultAboveEveryBlockLruAt25Percent() {
+        double lru = run("lru-every-block", 0.25).tokenHitRatio();
+        assertThat(run("default", 0.25).tokenHitRatio()).isCloseTo(0.3613, within(0.001)).isGreaterThan(lru);
+        assertThat(run("reuse-points", 0.25).tokenHitRatio()).isLessThan(lru);
+    }
+
+    /** docs/hybrid.md: at 0.1% not even the offline bound reaches 5x every-block LRU (2.83x). */
+    @Test
+    void atTheSmallestCapacityNoRetentionCanReachFiveTimesTheBaseline() {
+        double bound = run("bound-opt-kv", 0.001).tokenHitRatio();
+        assertThat(bound).isCloseTo(0.1210, within(0.001));
+        assertThat(bound).isLessThan(3 * run("lru-every-block", 0.001).tokenHitRatio());
     }
 }

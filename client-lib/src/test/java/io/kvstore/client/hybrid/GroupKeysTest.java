@@ -1,5 +1,6 @@
 package io.kvstore.client.hybrid;
 
+import io.kvstore.core.hybrid.Group;
 import io.kvstore.core.key.BlockKey;
 import org.junit.jupiter.api.Test;
 

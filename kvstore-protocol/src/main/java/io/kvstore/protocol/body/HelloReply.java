@@ -29,6 +29,8 @@ public record HelloReply(int version, long namespaceId, int maxFrameBytes, int m
 
     /** {@link #features} bit set by the server alone: it publishes KV events and wants token ids with PUT. */
     public static final int FEATURE_KV_EVENTS = 0x04;
+    /** {@link #features} bit set by the server alone: it answers HYBRID_LOOKUP (docs/protocol.md, "Hybrid models"). */
+    public static final int FEATURE_HYBRID_LOOKUP = 0x08;
 
     /** A reply that offers no shared memory and grants no feature. */
     public HelloReply(int version, long namespaceId, int maxFrameBytes, int maxKeysPerRequest, List<String> tiers) {
@@ -49,6 +51,11 @@ public record HelloReply(int version, long namespaceId, int maxFrameBytes, int m
     /** True if the server wants PUT frames to carry token ids (it publishes KV events). */
     public boolean wantsTokenIds() {
         return (features & FEATURE_KV_EVENTS) != 0;
+    }
+
+    /** True if the server answers HYBRID_LOOKUP; else a client computes the resume point from LOOKUP and EXISTS. */
+    public boolean answersHybridLookup() {
+        return (features & FEATURE_HYBRID_LOOKUP) != 0;
     }
 
     /** True if the server offers shared-memory reads to this session (the client must still SHM_ATTACH). */

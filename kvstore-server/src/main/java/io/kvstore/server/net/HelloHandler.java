@@ -13,7 +13,7 @@ import io.netty.buffer.ByteBuf;
  * memory (the arena directory in the reply) when the client asks for it, the server has it and the peer is a
  * loopback address, and its token may read every tenant (an arena file holds every tenant's blocks, so a token
  * limited to some tenants keeps the TCP path); the client must still prove it runs here (SHM_ATTACH). Grants
- * server-computed PUT checksums to a client that asks.
+ * server-computed PUT checksums to a client that asks. Tells every client that it answers HYBRID_LOOKUP.
  */
 final class HelloHandler implements OpHandler {
 
@@ -62,7 +62,8 @@ final class HelloHandler implements OpHandler {
         new HelloReply(s.version, s.namespaceId, r.sc.limits().maxFrameBytes(), r.sc.limits().maxKeysPerRequest(),
                 r.sc.tierNames(), s.shmOffered ? r.sc.shm().directory().toString() : "",
                 (s.serverChecksum ? Hello.FEATURE_SERVER_CHECKSUM : 0)
-                        | (r.sc.events() != null ? HelloReply.FEATURE_KV_EVENTS : 0), r.sc.adminPort().get()).write(out);
+                        | (r.sc.events() != null ? HelloReply.FEATURE_KV_EVENTS : 0) | HelloReply.FEATURE_HYBRID_LOOKUP,
+                r.sc.adminPort().get()).write(out);
         r.reply(out);
     }
 }

@@ -124,6 +124,7 @@ public final class NetServer implements AutoCloseable {
         EnumMap<Opcode, OpHandler> m = new EnumMap<>(Opcode.class);
         m.put(Opcode.HELLO, new HelloHandler());
         m.put(Opcode.LOOKUP, new LookupHandler());
+        m.put(Opcode.HYBRID_LOOKUP, new HybridLookupHandler());
         m.put(Opcode.GET, new GetHandler());
         m.put(Opcode.PUT, new PutHandler());
         m.put(Opcode.EXISTS, new KeysHandler(Opcode.EXISTS));

@@ -1,8 +1,9 @@
-package io.kvstore.client.hybrid;
+package io.kvstore.core.hybrid;
 
 /**
  * One group of a hybrid model's layers (docs/protocol.md, "Hybrid models"): what a resume after a number of blocks
- * needs of it. Group 0 of a model is always {@link #full()}: the namespace's prefix blocks.
+ * needs of it. Group 0 of a model is always {@link #full()}: the namespace's prefix blocks. Shared by the clients (which
+ * store group objects and may compute a resume point themselves) and the server (which answers HYBRID_LOOKUP).
  *
  * @param kind         full attention, sliding-window attention, or recurrent state
  * @param windowTokens the window of a {@link Kind#WINDOW} group, else 0
@@ -48,7 +49,7 @@ public record Group(Kind kind, int windowTokens, int stateBytes) {
     }
 
     /** The first block (inclusive) of this group's objects a resume after {@code resumeBlocks} blocks needs. */
-    int firstNeeded(int resumeBlocks, int tokensPerBlock) {
+    public int firstNeeded(int resumeBlocks, int tokensPerBlock) {
         return switch (kind) {
             case FULL -> 0;
             case WINDOW -> Math.max(0, resumeBlocks - (windowTokens + tokensPerBlock - 1) / tokensPerBlock);
