@@ -70,6 +70,12 @@ public final class HbmSimTier extends ForwardingTier {
         return d == TransferDirection.HOST_TO_DEVICE ? h2d : d2h;
     }
 
+    /** Emulated device memory ends with the process: the daemon moves its blocks down on a clean stop. */
+    @Override
+    public boolean drainedAtExit() {
+        return true;
+    }
+
 
 
 

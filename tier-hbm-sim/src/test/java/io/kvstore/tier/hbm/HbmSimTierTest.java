@@ -74,4 +74,13 @@ class HbmSimTierTest {
         assertThatThrownBy(() -> new PcieLinkModel(0, 1e9, 0, 0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new PcieLinkModel(1e9, 1e9, -1, 0)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void isDrainedAtExitAndOffersNeitherDurabilityNorSharedMemory() {
+        try (HbmSimTier t = new HbmSimTier(HbmSimConfig.of("hbm", 4L * MIB), new ManualClock())) {
+            assertThat(t.drainedAtExit()).isTrue();
+            assertThat(t.durable()).isFalse();
+            assertThat(t.sharedMemory()).isEmpty();
+        }
+    }
 }

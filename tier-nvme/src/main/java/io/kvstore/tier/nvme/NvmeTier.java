@@ -223,6 +223,17 @@ public final class NvmeTier implements Tier {
         return cfg;
     }
 
+    /**
+     * True with a write-ahead log ({@link WalMode#BUFFERED} or {@link WalMode#SYNC}). Without one the tier rebuilds
+     * the index records a kill -9 lost from the log's tail, so blocks whose put returned come back, but removes since
+     * the last checkpoint may come back too; only a WAL makes removes durable, and only a synced one survives power
+     * loss.
+     */
+    @Override
+    public boolean durable() {
+        return cfg.walMode() != WalMode.DISABLED;
+    }
+
     /** True if segment I/O and RocksDB's reads, flushes and compactions bypass the page cache (O_DIRECT). */
     public boolean directIo() {
         return directIo;
