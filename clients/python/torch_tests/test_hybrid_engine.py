@@ -25,15 +25,9 @@ def prompt(n, seed):
     return torch.randint(0, 2048, (n,), generator=g).tolist()
 
 
-class HybridEngineTest(unittest.TestCase):
+class HybridEngineTest(daemon.DaemonPerClass, unittest.TestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        cls.d = daemon.Daemon(args=["--set", "hbmCapacityBytes=0"]).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.stop()
+    daemon_args = ["--set", "hbmCapacityBytes=0"]
 
     def engine(self, cfg, tag):
         ns = hybrid_namespace(cfg, "test/hybrid-engine/" + tag + os.urandom(4).hex())

@@ -2,10 +2,8 @@
 gives the same logits and tokens as a full prefill (fp32 and bf16); a corrupt block is a miss and recomputed; a
 daemon killed in the middle of a load falls back to prefill."""
 import os
-import shutil
 import struct
 import sys
-import tempfile
 import unittest
 
 import _setup
@@ -26,18 +24,9 @@ def prompt(n, seed):
     return torch.randint(0, 2048, (n,), generator=g).tolist()
 
 
-class ReferenceEngineTest(unittest.TestCase):
+class ReferenceEngineTest(daemon.DaemonPerClass, unittest.TestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        cls.shm = tempfile.mkdtemp(prefix="kvstore-engine-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-        cls.d = daemon.Daemon(args=["--set", "hbmCapacityBytes=0", "--set", "dramPersist=true",
-                                    "--set", "dramSharedMemoryDir=" + os.path.join(cls.shm, "d")]).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.stop()
-        shutil.rmtree(cls.shm, ignore_errors=True)
+    shared_memory = True
 
     def engine(self, cfg, d=None, tag="", **kw):
         d = d or self.d
