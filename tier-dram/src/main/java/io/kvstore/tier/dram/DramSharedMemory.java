@@ -21,7 +21,7 @@ final class DramSharedMemory implements SharedMemoryExport {
 
     @Override
     public Location locate(ByteBuffer payload) {
-        DramTier.SharedLocation loc = tier.sharedLocation(payload);
+        var loc = tier.sharedLocation(payload);
         return loc == null ? null : new Location(loc.file(), loc.offset());
     }
 }

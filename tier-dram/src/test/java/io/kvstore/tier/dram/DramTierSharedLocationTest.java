@@ -80,7 +80,7 @@ class DramTierSharedLocationTest {
             assertThat(export.directory()).isEqualTo(dir.resolve("arena"));
             t.put(Blocks.meta(1, 1000), Blocks.payload(1, 1000));
             try (BlockHandle h = t.read(Blocks.key(1)).handle()) {
-                DramTier.SharedLocation loc = t.sharedLocation(h.payload());
+                var loc = t.sharedLocation(h.payload());
                 assertThat(export.locate(h.payload())).isEqualTo(new SharedMemoryExport.Location(loc.file(),
                         loc.offset()));
             }

@@ -27,6 +27,15 @@ class HbmSimTierTest {
     }
 
     @Test
+    void isDrainedAtExitAndOffersNeitherDurabilityNorSharedMemory() {
+        try (HbmSimTier t = new HbmSimTier(HbmSimConfig.of("hbm", 4L * MIB), new ManualClock())) {
+            assertThat(t.drainedAtExit()).isTrue();
+            assertThat(t.durable()).isFalse();
+            assertThat(t.sharedMemory()).isEmpty();
+        }
+    }
+
+    @Test
     void accountsModelledTimeAndBytesPerDirectionWithoutWaiting() {
         ManualClock clock = new ManualClock();
         try (HbmSimTier t = new HbmSimTier(HbmSimConfig.of("hbm", 64L * MIB), clock)) {
@@ -73,14 +82,5 @@ class HbmSimTierTest {
     void badLinkModelsAreRefused() {
         assertThatThrownBy(() -> new PcieLinkModel(0, 1e9, 0, 0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new PcieLinkModel(1e9, 1e9, -1, 0)).isInstanceOf(IllegalArgumentException.class);
-    }
-
-    @Test
-    void isDrainedAtExitAndOffersNeitherDurabilityNorSharedMemory() {
-        try (HbmSimTier t = new HbmSimTier(HbmSimConfig.of("hbm", 4L * MIB), new ManualClock())) {
-            assertThat(t.drainedAtExit()).isTrue();
-            assertThat(t.durable()).isFalse();
-            assertThat(t.sharedMemory()).isEmpty();
-        }
     }
 }
