@@ -3,7 +3,6 @@ package io.kvstore.client;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.key.PrefixHasher;
 import io.kvstore.core.namespace.Namespace;
-import io.kvstore.core.store.PutStatus;
 import io.kvstore.protocol.Frame;
 import io.kvstore.protocol.FrameDescriptor;
 import io.kvstore.protocol.Opcode;
@@ -11,7 +10,7 @@ import io.kvstore.protocol.Wire;
 import io.kvstore.protocol.body.KeyOutcome;
 import io.kvstore.protocol.body.LookupReply;
 import io.kvstore.protocol.body.LookupRequest;
-import io.kvstore.protocol.body.PutCodes;
+import io.kvstore.protocol.body.PutCode;
 import io.kvstore.protocol.body.StatusList;
 import io.kvstore.protocol.body.TierCounters;
 import io.netty.buffer.ByteBuf;
@@ -223,9 +222,9 @@ public final class KvStoreClient implements AutoCloseable {
         return map(f, fr -> {
             StatusList codes = StatusList.read(fr.body());
             boolean durable = fr.body().isReadable() && fr.body().readByte() == 1;
-            List<PutStatus> st = new ArrayList<>(codes.size());
+            List<PutCode> st = new ArrayList<>(codes.size());
             for (int i = 0; i < codes.size(); i++) {
-                st.add(PutCodes.status(codes.code(i)));
+                st.add(PutCode.of(codes.code(i)));
             }
             return new PutAck(st, durable);
         });

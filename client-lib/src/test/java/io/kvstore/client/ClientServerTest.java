@@ -5,9 +5,9 @@ import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.key.PrefixHasher;
 import io.kvstore.core.namespace.KvLayout;
 import io.kvstore.core.namespace.Namespace;
-import io.kvstore.core.store.PutStatus;
 import io.kvstore.protocol.ErrorCode;
 import io.kvstore.protocol.body.KeyOutcome;
+import io.kvstore.protocol.body.PutCode;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.config.ConfigLoader;
 import io.kvstore.server.testing.TestServers;
@@ -82,7 +82,7 @@ class ClientServerTest {
         int[] tokens = tokens(64, 1);
         List<ByteBuffer> payloads = payloads(64, 1);
         PutAck ack = client.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads));
-        assertThat(ack.statuses()).hasSize(64).containsOnly(PutStatus.STORED);
+        assertThat(ack.statuses()).hasSize(64).containsOnly(PutCode.STORED);
 
         PrefixLookup l = client.lookupPrefix(NS, tokens);
         assertThat(l.hitBlocks()).isEqualTo(64);
@@ -146,7 +146,7 @@ class ClientServerTest {
         assertThat(client.exists(OTHER, keys)).containsOnly(KeyOutcome.NOT_FOUND);
         assertThat(client.delete(OTHER, keys)).containsOnly(KeyOutcome.NOT_FOUND);
         // and it cannot overwrite them
-        assertThat(client.putBlocks(OTHER, blocks).statuses()).containsOnly(PutStatus.NAMESPACE_CONFLICT);
+        assertThat(client.putBlocks(OTHER, blocks).statuses()).containsOnly(PutCode.NAMESPACE_CONFLICT);
         assertThat(client.lookup(NS, keys).hitBlocks()).isEqualTo(4);
         // its own prefix of the same tokens is a different chain
         assertThat(new PrefixHasher(OTHER).hash(tokens)).doesNotContainAnyElementsOf(keys);
