@@ -3,26 +3,18 @@ attention blocks and a recurrent-state snapshot stored in and read back from kvs
 tokens as a full prefill (fp32 and bf16); attention blocks without a snapshot at the resume point are not a hit;
 and the snapshot carries what the recurrent layers need (resuming from a zero state gives other logits)."""
 import os
-import sys
 import unittest
 
-import _setup
 import torch
+from _setup import prompt  # also puts kvstore_client, tests and examples/ on the path
 
-sys.path.insert(0, os.path.join(_setup.ROOT, "examples"))
-
-from kvstore_client import connect  # noqa: E402
-from kvstore_client.hybrid import Group, group_key, resume_point  # noqa: E402
-from reference_engine.hybrid_engine import HybridEngine, HybridTurn, hybrid_namespace  # noqa: E402
-from reference_engine.hybrid_model import HybridConfig, TinyHybrid  # noqa: E402
-from tests import daemon  # noqa: E402
+from kvstore_client import connect
+from kvstore_client.hybrid import Group, group_key, resume_point
+from reference_engine.hybrid_engine import HybridEngine, HybridTurn, hybrid_namespace
+from reference_engine.hybrid_model import HybridConfig, TinyHybrid
+from tests import daemon
 
 torch.set_num_threads(1)
-
-
-def prompt(n, seed):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randint(0, 2048, (n,), generator=g).tolist()
 
 
 class HybridEngineTest(daemon.DaemonPerClass, unittest.TestCase):

@@ -3,25 +3,17 @@ gives the same logits and tokens as a full prefill (fp32 and bf16); a corrupt bl
 daemon killed in the middle of a load falls back to prefill."""
 import os
 import struct
-import sys
 import unittest
 
-import _setup
 import torch
+from _setup import prompt  # also puts kvstore_client, tests and examples/ on the path
 
-sys.path.insert(0, os.path.join(_setup.ROOT, "examples"))
-
-from kvstore_client import connect, wire  # noqa: E402
-from reference_engine.engine import ReferenceEngine, namespace_for  # noqa: E402
-from reference_engine.model import ModelConfig, TinyDecoder  # noqa: E402
-from tests import daemon  # noqa: E402
+from kvstore_client import connect, wire
+from reference_engine.engine import ReferenceEngine, namespace_for
+from reference_engine.model import ModelConfig, TinyDecoder
+from tests import daemon
 
 torch.set_num_threads(1)
-
-
-def prompt(n, seed):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randint(0, 2048, (n,), generator=g).tolist()
 
 
 class ReferenceEngineTest(daemon.DaemonPerClass, unittest.TestCase):
