@@ -16,3 +16,19 @@ def prompt(n, seed):
     import torch
     g = torch.Generator().manual_seed(seed)
     return torch.randint(0, 2048, (n,), generator=g).tolist()
+
+
+def session(*lengths):
+    """A session's prompts: the first of `lengths[0]` tokens, each next one the previous plus `lengths[i]` more."""
+    turns = [prompt(lengths[0], 1)]
+    for seed, n in enumerate(lengths[1:], 2):
+        turns.append(turns[-1] + prompt(n, seed))
+    return turns
+
+
+def assert_same_turn(test, got, want, i, hit_tokens):
+    """Turn `i` restored from kvstore (`got`) gives the logits and tokens of a full prefill (`want`)."""
+    import torch
+    test.assertTrue(torch.equal(got.first_logits, want.first_logits), "turn %d logits differ" % i)
+    test.assertEqual(got.tokens, want.tokens)
+    test.assertEqual(got.hit_tokens, hit_tokens, got.notes)

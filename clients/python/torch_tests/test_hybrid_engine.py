@@ -6,7 +6,7 @@ import os
 import unittest
 
 import torch
-from _setup import prompt  # also puts kvstore_client, tests and examples/ on the path
+from _setup import assert_same_turn, prompt, session  # also puts kvstore_client, tests and examples/ on the path
 
 from kvstore_client import connect
 from kvstore_client.hybrid import Group, group_key, resume_point
@@ -32,16 +32,12 @@ class HybridEngineTest(daemon.DaemonPerClass, unittest.TestCase):
         cfg = HybridConfig(dtype=dtype, page_tokens=16, max_tokens=512)
         plain = HybridEngine(TinyHybrid(cfg))
         cached = self.engine(cfg, str(dtype))
-        turns = [prompt(100, 1)]
-        turns.append(turns[0] + prompt(60, 2))
-        turns.append(turns[1] + prompt(45, 3))
+        turns = session(100, 60, 45)
         for i, t in enumerate(turns):
             want = plain.run_turn(t, max_new_tokens=4)
             got = cached.run_turn(t, max_new_tokens=4)
-            self.assertTrue(torch.equal(got.first_logits, want.first_logits), "turn %d logits differ" % i)
-            self.assertEqual(got.tokens, want.tokens)
             # the previous turn saved its last full block's attention KV and the state snapshot there
-            self.assertEqual(got.hit_tokens, 0 if i == 0 else len(turns[i - 1]) // 16 * 16, got.notes)
+            assert_same_turn(self, got, want, i, 0 if i == 0 else len(turns[i - 1]) // 16 * 16)
             self.assertTrue(got.saved_snapshot)
         return cfg, cached, turns
 

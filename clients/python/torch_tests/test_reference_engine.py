@@ -6,7 +6,7 @@ import struct
 import unittest
 
 import torch
-from _setup import prompt  # also puts kvstore_client, tests and examples/ on the path
+from _setup import assert_same_turn, prompt, session  # also puts kvstore_client, tests and examples/ on the path
 
 from kvstore_client import connect, wire
 from reference_engine.engine import ReferenceEngine, namespace_for
@@ -32,15 +32,11 @@ class ReferenceEngineTest(daemon.DaemonPerClass, unittest.TestCase):
         cfg = ModelConfig(dtype=dtype, page_tokens=16, max_tokens=1024)
         plain = ReferenceEngine(TinyDecoder(cfg))
         cached = self.engine(cfg, tag=str(dtype))
-        turns = [prompt(150, 1)]
-        turns.append(turns[0] + prompt(90, 2))
-        turns.append(turns[1] + prompt(70, 3))
+        turns = session(150, 90, 70)
         for i, t in enumerate(turns):
             want = plain.run_turn(t, max_new_tokens=4)
             got = cached.run_turn(t, max_new_tokens=4)
-            self.assertTrue(torch.equal(got.first_logits, want.first_logits), "turn %d logits differ" % i)
-            self.assertEqual(got.tokens, want.tokens)
-            self.assertEqual(got.hit_tokens, 0 if i == 0 else len(turns[i - 1]) // 16 * 16, got.notes)
+            assert_same_turn(self, got, want, i, 0 if i == 0 else len(turns[i - 1]) // 16 * 16)
         again = cached.run_turn(turns[-1], max_new_tokens=4)  # the whole prompt's pages are cached now
         self.assertEqual(again.hit_tokens, (len(turns[-1]) - 1) // 16 * 16)
         self.assertTrue(torch.equal(again.first_logits, want.first_logits))
