@@ -12,7 +12,9 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Leak detection: a handle that becomes unreachable without being closed is counted in {@link #leaks()} (and
  * its reference is released, so the memory is not lost). With {@code -Dkvstore.leakDetection=paranoid} the
- * stack trace of each leaked handle's creation is printed; tests assert {@code leaks() == 0}.
+ * stack trace of each leaked handle's creation is printed; tests assert {@code leaks() == 0}. That count depends on
+ * the garbage collector having run; {@link #open()} does not: it counts the handles created and not yet closed (or
+ * collected), so a test can check that every handle it caused was closed.
  */
 public final class RefCountedHandle implements BlockHandle {
 
@@ -31,6 +33,7 @@ public final class RefCountedHandle implements BlockHandle {
     private static final boolean PARANOID = "paranoid".equalsIgnoreCase(
             System.getProperty("kvstore.leakDetection", System.getProperty("io.netty.leakDetection.level", "")));
     private static final LongAdder LEAKS = new LongAdder();
+    private static final LongAdder OPEN = new LongAdder();
 
     private final BlockMeta meta;
     private final ByteBuffer view;
@@ -44,6 +47,7 @@ public final class RefCountedHandle implements BlockHandle {
         this.shared = shared;
         this.state = new State(shared, PARANOID ? new Throwable("leaked block handle created here") : null);
         this.cleanable = CLEANERS[(int) (Thread.currentThread().getId() & (CLEANERS.length - 1))].register(this, state);
+        OPEN.increment();
     }
 
     /**
@@ -61,6 +65,11 @@ public final class RefCountedHandle implements BlockHandle {
     /** Handles that were garbage-collected without being closed, since the JVM started. */
     public static long leaks() {
         return LEAKS.sum();
+    }
+
+    /** Handles created and neither closed nor garbage-collected yet, in this JVM. */
+    public static long open() {
+        return OPEN.sum();
     }
 
     @Override
@@ -132,6 +141,7 @@ public final class RefCountedHandle implements BlockHandle {
 
         @Override
         public void run() {
+            OPEN.decrement(); // once per handle: a Cleanable runs its action at most once
             if (closed.compareAndSet(false, true)) {
                 LEAKS.increment();
                 if (origin != null) {
