@@ -104,6 +104,42 @@ class Daemon:
             self._dir = None
 
 
+class SharedMemoryDaemon(Daemon):
+    """A daemon that offers same-host shared-memory reads: no HBM, its DRAM arena file-backed in a fresh directory
+    under /dev/shm (`shm_dir`), which `stop()` removes as well."""
+
+    def __init__(self, env=None, args=(), start_timeout=90.0):
+        self.shm_dir = tempfile.mkdtemp(prefix="kvstore-pytest-shm-",
+                                        dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+        super().__init__(env, ["--set", "hbmCapacityBytes=0", "--set", "dramPersist=true",
+                               "--set", "dramSharedMemoryDir=" + os.path.join(self.shm_dir, "dram")] + list(args),
+                         start_timeout)
+
+    def stop(self):
+        super().stop()
+        if self.shm_dir:
+            shutil.rmtree(self.shm_dir, ignore_errors=True)
+            self.shm_dir = None
+
+
+class DaemonPerClass:
+    """Mixin for a unittest.TestCase whose tests share one daemon, `cls.d`, started before the first test and
+    stopped after the last. Set `daemon_args` (extra `--set` arguments) and `shared_memory` (a SharedMemoryDaemon)."""
+
+    daemon_args = ()
+    shared_memory = False
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.d = (SharedMemoryDaemon if cls.shared_memory else Daemon)(args=cls.daemon_args).start()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        super().tearDownClass()
+
+
 _shared = None
 _lock = threading.Lock()
 

@@ -184,7 +184,17 @@ class ClientTest(unittest.TestCase):
         t = tokens(1, 9)
         ack = c.put_blocks(t, payloads(1, 9), persisted=True)
         self.assertEqual(ack.codes, [PutCode.STORED])
-        self.assertIsInstance(ack.durable, bool)
+        self.assertIs(ack.durable, False, "stored in the top tier, the emulated HBM, which is not durable")
+        # only NVMe with a write-ahead log is durable: a daemon whose only tier it is says so
+        d = daemon.Daemon(args=["--set", "hbmCapacityBytes=0", "--set", "dramCapacityBytes=0",
+                                "--set", "nvmeWalMode=buffered"]).start()
+        self.addCleanup(d.stop)
+        nvme = connect(d.host, d.port, namespace(), timeout=10)
+        self.addCleanup(nvme.close)
+        ack = nvme.put_blocks(t, payloads(1, 9), persisted=True)
+        self.assertEqual(ack.codes, [PutCode.STORED])
+        self.assertIs(ack.durable, True)
+        self.assertIs(nvme.put_blocks(tokens(1, 11), payloads(1, 11)).durable, False, "not asked: not reported")
 
     def test_more_keys_than_one_request_allows_are_sent_as_several_requests(self):
         c = self.open()

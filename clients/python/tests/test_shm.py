@@ -1,7 +1,6 @@
 """Same-host shared-memory reads (docs/protocol.md): a daemon with `dramSharedMemoryDir`, the same results
 as over TCP, leases released."""
 import os
-import tempfile
 import unittest
 
 from kvstore_client import Namespace, connect
@@ -13,19 +12,9 @@ def namespace(tenant="acme"):
     return Namespace("py-shm-model", "bf16", layers=2, kv_heads=2, head_dim=64, tokens_per_block=16, tenant=tenant)
 
 
-class SharedMemoryTest(unittest.TestCase):
+class SharedMemoryTest(daemon.DaemonPerClass, unittest.TestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        cls.shm = tempfile.mkdtemp(prefix="kvstore-pytest-shm-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-        cls.d = daemon.Daemon(args=["--set", "hbmCapacityBytes=0", "--set", "dramPersist=true",
-                                    "--set", "dramSharedMemoryDir=" + os.path.join(cls.shm, "dram")]).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.stop()
-        import shutil
-        shutil.rmtree(cls.shm, ignore_errors=True)
+    shared_memory = True
 
     def open(self, **kw):
         c = connect(self.d.host, self.d.port, namespace(), verify_checksums=True, **kw)

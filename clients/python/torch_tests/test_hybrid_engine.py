@@ -3,37 +3,23 @@ attention blocks and a recurrent-state snapshot stored in and read back from kvs
 tokens as a full prefill (fp32 and bf16); attention blocks without a snapshot at the resume point are not a hit;
 and the snapshot carries what the recurrent layers need (resuming from a zero state gives other logits)."""
 import os
-import sys
 import unittest
 
-import _setup
 import torch
+from _setup import assert_same_turn, prompt, session  # also puts kvstore_client, tests and examples/ on the path
 
-sys.path.insert(0, os.path.join(_setup.ROOT, "examples"))
-
-from kvstore_client import connect  # noqa: E402
-from kvstore_client.hybrid import Group, group_key, resume_point  # noqa: E402
-from reference_engine.hybrid_engine import HybridEngine, HybridTurn, hybrid_namespace  # noqa: E402
-from reference_engine.hybrid_model import HybridConfig, TinyHybrid  # noqa: E402
-from tests import daemon  # noqa: E402
+from kvstore_client import connect
+from kvstore_client.hybrid import Group, group_key, resume_point
+from reference_engine.hybrid_engine import HybridEngine, HybridTurn, hybrid_namespace
+from reference_engine.hybrid_model import HybridConfig, TinyHybrid
+from tests import daemon
 
 torch.set_num_threads(1)
 
 
-def prompt(n, seed):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randint(0, 2048, (n,), generator=g).tolist()
+class HybridEngineTest(daemon.DaemonPerClass, unittest.TestCase):
 
-
-class HybridEngineTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.d = daemon.Daemon(args=["--set", "hbmCapacityBytes=0"]).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.stop()
+    daemon_args = ["--set", "hbmCapacityBytes=0"]
 
     def engine(self, cfg, tag):
         ns = hybrid_namespace(cfg, "test/hybrid-engine/" + tag + os.urandom(4).hex())
@@ -46,16 +32,12 @@ class HybridEngineTest(unittest.TestCase):
         cfg = HybridConfig(dtype=dtype, page_tokens=16, max_tokens=512)
         plain = HybridEngine(TinyHybrid(cfg))
         cached = self.engine(cfg, str(dtype))
-        turns = [prompt(100, 1)]
-        turns.append(turns[0] + prompt(60, 2))
-        turns.append(turns[1] + prompt(45, 3))
+        turns = session(100, 60, 45)
         for i, t in enumerate(turns):
             want = plain.run_turn(t, max_new_tokens=4)
             got = cached.run_turn(t, max_new_tokens=4)
-            self.assertTrue(torch.equal(got.first_logits, want.first_logits), "turn %d logits differ" % i)
-            self.assertEqual(got.tokens, want.tokens)
             # the previous turn saved its last full block's attention KV and the state snapshot there
-            self.assertEqual(got.hit_tokens, 0 if i == 0 else len(turns[i - 1]) // 16 * 16, got.notes)
+            assert_same_turn(self, got, want, i, 0 if i == 0 else len(turns[i - 1]) // 16 * 16)
             self.assertTrue(got.saved_snapshot)
         return cfg, cached, turns
 

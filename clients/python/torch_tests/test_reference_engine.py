@@ -2,42 +2,23 @@
 gives the same logits and tokens as a full prefill (fp32 and bf16); a corrupt block is a miss and recomputed; a
 daemon killed in the middle of a load falls back to prefill."""
 import os
-import shutil
 import struct
-import sys
-import tempfile
 import unittest
 
-import _setup
 import torch
+from _setup import assert_same_turn, prompt, session  # also puts kvstore_client, tests and examples/ on the path
 
-sys.path.insert(0, os.path.join(_setup.ROOT, "examples"))
-
-from kvstore_client import connect, wire  # noqa: E402
-from reference_engine.engine import ReferenceEngine, namespace_for  # noqa: E402
-from reference_engine.model import ModelConfig, TinyDecoder  # noqa: E402
-from tests import daemon  # noqa: E402
+from kvstore_client import connect, wire
+from reference_engine.engine import ReferenceEngine, namespace_for
+from reference_engine.model import ModelConfig, TinyDecoder
+from tests import daemon
 
 torch.set_num_threads(1)
 
 
-def prompt(n, seed):
-    g = torch.Generator().manual_seed(seed)
-    return torch.randint(0, 2048, (n,), generator=g).tolist()
+class ReferenceEngineTest(daemon.DaemonPerClass, unittest.TestCase):
 
-
-class ReferenceEngineTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        cls.shm = tempfile.mkdtemp(prefix="kvstore-engine-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-        cls.d = daemon.Daemon(args=["--set", "hbmCapacityBytes=0", "--set", "dramPersist=true",
-                                    "--set", "dramSharedMemoryDir=" + os.path.join(cls.shm, "d")]).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.stop()
-        shutil.rmtree(cls.shm, ignore_errors=True)
+    shared_memory = True
 
     def engine(self, cfg, d=None, tag="", **kw):
         d = d or self.d
@@ -51,15 +32,11 @@ class ReferenceEngineTest(unittest.TestCase):
         cfg = ModelConfig(dtype=dtype, page_tokens=16, max_tokens=1024)
         plain = ReferenceEngine(TinyDecoder(cfg))
         cached = self.engine(cfg, tag=str(dtype))
-        turns = [prompt(150, 1)]
-        turns.append(turns[0] + prompt(90, 2))
-        turns.append(turns[1] + prompt(70, 3))
+        turns = session(150, 90, 70)
         for i, t in enumerate(turns):
             want = plain.run_turn(t, max_new_tokens=4)
             got = cached.run_turn(t, max_new_tokens=4)
-            self.assertTrue(torch.equal(got.first_logits, want.first_logits), "turn %d logits differ" % i)
-            self.assertEqual(got.tokens, want.tokens)
-            self.assertEqual(got.hit_tokens, 0 if i == 0 else len(turns[i - 1]) // 16 * 16, got.notes)
+            assert_same_turn(self, got, want, i, 0 if i == 0 else len(turns[i - 1]) // 16 * 16)
         again = cached.run_turn(turns[-1], max_new_tokens=4)  # the whole prompt's pages are cached now
         self.assertEqual(again.hit_tokens, (len(turns[-1]) - 1) // 16 * 16)
         self.assertTrue(torch.equal(again.first_logits, want.first_logits))

@@ -1,9 +1,7 @@
 """Torch tensors and numpy arrays as payloads and GET targets, the engine layouts (kvstore_client.torch) through
 a real daemon, and shared-memory GET into a tensor. Run by /usr/bin/python3 (Debian's python3-torch)."""
 import os
-import tempfile
 import unittest
-import shutil
 
 import _setup  # noqa: F401
 import numpy as np
@@ -20,18 +18,9 @@ def namespace(tag):
     return Namespace("torch-test/" + tag + os.urandom(4).hex(), "bf16", LAYERS, HEADS, DIM, TPB)
 
 
-class TensorTest(unittest.TestCase):
+class TensorTest(daemon.DaemonPerClass, unittest.TestCase):
 
-    @classmethod
-    def setUpClass(cls):
-        cls.shm = tempfile.mkdtemp(prefix="kvstore-torchtest-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-        cls.d = daemon.Daemon(args=["--set", "hbmCapacityBytes=0", "--set", "dramPersist=true",
-                                    "--set", "dramSharedMemoryDir=" + os.path.join(cls.shm, "d")]).start()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.stop()
-        shutil.rmtree(cls.shm, ignore_errors=True)
+    shared_memory = True
 
     def open(self, ns, **kw):
         c = connect(self.d.host, self.d.port, ns, timeout=20, verify_checksums=True, **kw)

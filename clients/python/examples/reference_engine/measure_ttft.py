@@ -17,10 +17,8 @@ import gzip
 import json
 import os
 import random
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -100,9 +98,7 @@ def main():
     torch.set_num_threads(a.threads)
     cfg = ModelConfig(dtype=getattr(torch, a.dtype))
     trace_id, prompts = session_prompts(a.trace, a.tokens_per_hash, cfg.vocab, a.max_turns)
-    shm = tempfile.mkdtemp(prefix="kvstore-ttft-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
-    d = daemon.Daemon(args=["--set", "hbmCapacityBytes=0", "--set", "dramPersist=true",
-                            "--set", "dramSharedMemoryDir=" + os.path.join(shm, "d")]).start()
+    d = daemon.SharedMemoryDaemon().start()
     rows = []
     try:
         model = TinyDecoder(cfg)
@@ -134,7 +130,6 @@ def main():
         cached.close()
     finally:
         d.stop()
-        shutil.rmtree(shm, ignore_errors=True)
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
     with open(a.out + ".csv", "w") as f:
         f.write("turn,prompt_tokens,cold_s,session_s,session_hit_tokens,all_hits_s,all_hit_tokens,all_hits_load_s,"

@@ -4,7 +4,6 @@ import io.kvstore.core.hybrid.Group;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.key.PrefixHasher;
 import io.kvstore.core.namespace.Namespace;
-import io.kvstore.core.store.PutStatus;
 import io.kvstore.protocol.Frame;
 import io.kvstore.protocol.FrameDescriptor;
 import io.kvstore.protocol.Opcode;
@@ -14,7 +13,7 @@ import io.kvstore.protocol.body.HybridLookupRequest;
 import io.kvstore.protocol.body.KeyOutcome;
 import io.kvstore.protocol.body.LookupReply;
 import io.kvstore.protocol.body.LookupRequest;
-import io.kvstore.protocol.body.PutCodes;
+import io.kvstore.protocol.body.PutCode;
 import io.kvstore.protocol.body.StatusList;
 import io.kvstore.protocol.body.TierCounters;
 import io.netty.buffer.ByteBuf;
@@ -226,9 +225,9 @@ public final class KvStoreClient implements AutoCloseable {
         return map(f, fr -> {
             StatusList codes = StatusList.read(fr.body());
             boolean durable = fr.body().isReadable() && fr.body().readByte() == 1;
-            List<PutStatus> st = new ArrayList<>(codes.size());
+            List<PutCode> st = new ArrayList<>(codes.size());
             for (int i = 0; i < codes.size(); i++) {
-                st.add(PutCodes.status(codes.code(i)));
+                st.add(PutCode.of(codes.code(i)));
             }
             return new PutAck(st, durable);
         });
@@ -262,11 +261,11 @@ public final class KvStoreClient implements AutoCloseable {
                 }
             }
             return putBlocksAsync(ns, missing, persisted).thenApply(ack -> {
-                List<PutStatus> all = new ArrayList<>(blocks.size());
+                List<PutCode> all = new ArrayList<>(blocks.size());
                 int sent = 0;
                 for (int i = 0; i < blocks.size(); i++) {
                     all.add(present.get(i) == KeyOutcome.NOT_FOUND ? ack.statuses().get(sent++)
-                            : PutStatus.ALREADY_PRESENT);
+                            : PutCode.ALREADY_PRESENT);
                 }
                 return new PutAck(all, missing.isEmpty() ? persisted : ack.durable());
             });

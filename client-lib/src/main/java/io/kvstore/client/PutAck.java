@@ -1,6 +1,6 @@
 package io.kvstore.client;
 
-import io.kvstore.core.store.PutStatus;
+import io.kvstore.protocol.body.PutCode;
 
 import java.util.List;
 
@@ -10,10 +10,10 @@ import java.util.List;
  * @param statuses one per block, in request order
  * @param durable  true if ACK_PERSISTED was asked and every stored block is in a durable tier
  */
-public record PutAck(List<PutStatus> statuses, boolean durable) {
+public record PutAck(List<PutCode> statuses, boolean durable) {
 
     /** True if every block is cached (stored now or before). */
     public boolean allCached() {
-        return statuses.stream().allMatch(PutStatus::isCached);
+        return statuses.stream().allMatch(PutCode::isCached);
     }
 }

@@ -231,7 +231,12 @@ class BadInputTest {
                 body.release();
             }
             r.write(all);
-            Thread.sleep(1500);
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (r.socket.getInputStream().available() == 0) { // the server has begun streaming to us
+                assertThat(System.nanoTime()).as("the server starts streaming").isLessThan(deadline);
+                Thread.sleep(10);
+            }
+            Thread.sleep(1500); // time to fill our receive buffer and its own, and to stop there
             long grown = PooledByteBufAllocator.DEFAULT.metric().usedDirectMemory() - directBefore;
             assertThat(grown).as("direct memory held for the stalled reader").isLessThan(32L << 20);
             assertThat(served.get()).as("others are served while it stalls").isPositive();

@@ -1,7 +1,6 @@
 package io.kvstore.client;
 
 import io.kvstore.core.namespace.Namespace;
-import io.kvstore.policy.EvictionPolicy;
 import io.kvstore.protocol.FrameDescriptor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -16,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The client does not configure logging for its user: neither client-lib nor the modules it brings at compile
- * scope (kvstore-core, kvstore-protocol, eviction-policies) ship a logging configuration file or an SLF4J
+ * scope (kvstore-model, kvstore-protocol) ship a logging configuration file or an SLF4J
  * provider. The other half, no logging backend among client-lib's compile and runtime dependencies, is the
  * enforcer rule in client-lib/pom.xml.
  */
@@ -33,7 +32,7 @@ class ClientLibLoggingTest {
     @Test
     void clientLibAndItsModulesShipNoLoggingConfiguration() throws Exception {
         List<Path> entries = new ArrayList<>();
-        for (Class<?> c : List.of(KvStoreClient.class, Namespace.class, FrameDescriptor.class, EvictionPolicy.class)) {
+        for (Class<?> c : List.of(KvStoreClient.class, Namespace.class, FrameDescriptor.class)) {
             entries.add(Path.of(c.getProtectionDomain().getCodeSource().getLocation().toURI()));
         }
         assertThat(entries).doesNotHaveDuplicates();

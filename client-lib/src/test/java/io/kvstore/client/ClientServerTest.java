@@ -5,9 +5,9 @@ import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.key.PrefixHasher;
 import io.kvstore.core.namespace.KvLayout;
 import io.kvstore.core.namespace.Namespace;
-import io.kvstore.core.store.PutStatus;
 import io.kvstore.protocol.ErrorCode;
 import io.kvstore.protocol.body.KeyOutcome;
+import io.kvstore.protocol.body.PutCode;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.config.ConfigLoader;
 import io.kvstore.server.testing.TestServers;
@@ -82,7 +82,7 @@ class ClientServerTest {
         int[] tokens = tokens(64, 1);
         List<ByteBuffer> payloads = payloads(64, 1);
         PutAck ack = client.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads));
-        assertThat(ack.statuses()).hasSize(64).containsOnly(PutStatus.STORED);
+        assertThat(ack.statuses()).hasSize(64).containsOnly(PutCode.STORED);
 
         PrefixLookup l = client.lookupPrefix(NS, tokens);
         assertThat(l.hitBlocks()).isEqualTo(64);
@@ -134,9 +134,9 @@ class ClientServerTest {
 
         PutAck ack = client.putMissing(NS, chain.subList(10, 48)); // what an engine that missed at 10 stores
         assertThat(ack.statuses()).hasSize(38);
-        assertThat(ack.statuses().get(0)).isEqualTo(PutStatus.STORED);
-        assertThat(ack.statuses().subList(1, 22)).containsOnly(PutStatus.ALREADY_PRESENT);
-        assertThat(ack.statuses().subList(22, 38)).containsOnly(PutStatus.STORED);
+        assertThat(ack.statuses().get(0)).isEqualTo(PutCode.STORED);
+        assertThat(ack.statuses().subList(1, 22)).containsOnly(PutCode.ALREADY_PRESENT);
+        assertThat(ack.statuses().subList(22, 38)).containsOnly(PutCode.STORED);
         assertThat(putFrames() - framesBefore).isEqualTo(17); // one PUT frame a block: only the 17 absent were sent
         assertThat(client.lookupPrefix(NS, tokens).hitBlocks()).isEqualTo(48);
         List<ReceivedBlock> got = client.getBlocks(NS, keys);
@@ -148,7 +148,7 @@ class ClientServerTest {
         } finally {
             got.forEach(ReceivedBlock::close);
         }
-        assertThat(client.putMissing(NS, chain).statuses()).containsOnly(PutStatus.ALREADY_PRESENT);
+        assertThat(client.putMissing(NS, chain).statuses()).containsOnly(PutCode.ALREADY_PRESENT);
         assertThat(client.putMissing(NS, List.of()).statuses()).isEmpty();
     }
 
@@ -194,7 +194,7 @@ class ClientServerTest {
         assertThat(client.exists(OTHER, keys)).containsOnly(KeyOutcome.NOT_FOUND);
         assertThat(client.delete(OTHER, keys)).containsOnly(KeyOutcome.NOT_FOUND);
         // and it cannot overwrite them
-        assertThat(client.putBlocks(OTHER, blocks).statuses()).containsOnly(PutStatus.NAMESPACE_CONFLICT);
+        assertThat(client.putBlocks(OTHER, blocks).statuses()).containsOnly(PutCode.NAMESPACE_CONFLICT);
         assertThat(client.lookup(NS, keys).hitBlocks()).isEqualTo(4);
         // its own prefix of the same tokens is a different chain
         assertThat(new PrefixHasher(OTHER).hash(tokens)).doesNotContainAnyElementsOf(keys);

@@ -2,7 +2,7 @@ package io.kvstore.client;
 
 import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.key.BlockKey;
-import io.kvstore.core.store.PutStatus;
+import io.kvstore.protocol.body.PutCode;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.testing.TestServers;
 import org.junit.jupiter.api.RepeatedTest;
@@ -42,13 +42,13 @@ class PipelinedPutTest {
             for (int i = 0; i < n; i += 3) {
                 every3rd.add(chain.get(i));
             }
-            assertThat(client.putBlocks(NS, every3rd).statuses()).containsOnly(PutStatus.STORED);
+            assertThat(client.putBlocks(NS, every3rd).statuses()).containsOnly(PutCode.STORED);
 
             PutAck ack = client.putBlocks(NS, chain);
             assertThat(ack.statuses()).hasSize(n);
             for (int i = 0; i < n; i++) {
                 assertThat(ack.statuses().get(i)).as("block %d", i)
-                        .isEqualTo(i % 3 == 0 ? PutStatus.ALREADY_PRESENT : PutStatus.STORED);
+                        .isEqualTo(i % 3 == 0 ? PutCode.ALREADY_PRESENT : PutCode.STORED);
             }
             List<BlockKey> keys = chain.stream().map(BlockPayload::meta).map(BlockMeta::key).toList();
             for (int i = 0; i < n; i += 16) {

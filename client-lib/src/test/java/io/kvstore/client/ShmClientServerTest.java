@@ -5,6 +5,7 @@ import io.kvstore.core.key.PrefixHasher;
 import io.kvstore.core.tier.Tier;
 import io.kvstore.protocol.ErrorCode;
 import io.kvstore.server.KvServer;
+import io.kvstore.server.admin.ServerMetrics;
 import io.kvstore.server.config.ConfigLoader;
 import io.kvstore.server.testing.TestServers;
 import org.junit.jupiter.api.AfterEach;
@@ -72,6 +73,7 @@ class ShmClientServerTest extends ClientServerTest {
         List<ByteBuffer> payloads = payloads(8, 11);
         client.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads));
         long granted = server.shmLeases().counters().get("granted");
+        ServerMetrics.Traffic before = server.metrics().traffic();
         List<ReceivedBlock> got = client.getBlocks(NS, new PrefixHasher(NS).hash(tokens));
         try {
             assertThat(got).hasSize(8);
@@ -86,7 +88,11 @@ class ShmClientServerTest extends ClientServerTest {
             got.forEach(ReceivedBlock::close);
         }
         waitFor(() -> server.shmLeases().active() == 0, "the lease is released after the last block closes");
-        assertThat(server.metrics()).isNotNull();
+        ServerMetrics.Traffic after = server.metrics().traffic();
+        long bytes = payloads.stream().mapToLong(ByteBuffer::remaining).sum();
+        assertThat(after.hits().get("dram") - before.hits().getOrDefault("dram", 0L))
+                .as("blocks served through shared memory are counted as DRAM hits").isEqualTo(8);
+        assertThat(after.readBytes().get("dram") - before.readBytes().getOrDefault("dram", 0L)).isEqualTo(bytes);
     }
 
     @Test

@@ -3,7 +3,7 @@ package io.kvstore.client;
 import io.kvstore.core.block.RefCountedHandle;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.key.PrefixHasher;
-import io.kvstore.core.store.PutStatus;
+import io.kvstore.protocol.body.PutCode;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.testing.TestServers;
 import io.kvstore.tier.remote.LocalRedisCluster;
@@ -80,7 +80,7 @@ class TwoDaemonsSharedTierTest {
             int[] tokens = tokens(16, 11);
             List<ByteBuffer> payloads = payloads(16, 11); // 16 x 64 KiB = A's whole DRAM
             assertThat(clientA.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads)).statuses())
-                    .containsOnly(PutStatus.STORED);
+                    .containsOnly(PutCode.STORED);
             // a second, bigger chain pushes the first out of A's DRAM: write-back demotes it into the cluster
             int[] other = tokens(32, 12);
             clientA.putBlocks(NS, BlockPayload.chain(NS, other, payloads(32, 12)));
@@ -106,7 +106,7 @@ class TwoDaemonsSharedTierTest {
             int[] tokens = tokens(24, 21);
             List<ByteBuffer> payloads = payloads(24, 21);
             assertThat(clientA.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads)).statuses())
-                    .containsOnly(PutStatus.STORED);
+                    .containsOnly(PutCode.STORED);
             assertThat(clientA.lookupPrefix(NS, tokens).tiers()).containsOnly("dram"); // A keeps its copy
             long deadline = System.nanoTime() + 10_000_000_000L; // the copy to the cluster is asynchronous
             int found = 0;

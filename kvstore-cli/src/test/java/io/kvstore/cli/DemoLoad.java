@@ -9,7 +9,7 @@ import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.key.PrefixHasher;
 import io.kvstore.core.namespace.KvLayout;
 import io.kvstore.core.namespace.Namespace;
-import io.kvstore.core.store.PutStatus;
+import io.kvstore.protocol.body.PutCode;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -56,7 +56,7 @@ final class DemoLoad {
     }
 
     private static void check(PutAck ack) {
-        if (!ack.statuses().stream().allMatch(s -> s == PutStatus.STORED || s == PutStatus.ALREADY_PRESENT)) {
+        if (!ack.statuses().stream().allMatch(s -> s == PutCode.STORED || s == PutCode.ALREADY_PRESENT)) {
             throw new IllegalStateException("not all stored: " + ack.statuses());
         }
     }

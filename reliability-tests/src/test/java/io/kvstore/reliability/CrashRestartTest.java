@@ -7,8 +7,8 @@ import io.kvstore.client.PutAck;
 import io.kvstore.client.ReceivedBlock;
 import io.kvstore.core.block.Checksums;
 import io.kvstore.core.key.BlockKey;
-import io.kvstore.core.store.PutStatus;
 import io.kvstore.protocol.body.KeyOutcome;
+import io.kvstore.protocol.body.PutCode;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
@@ -174,8 +174,8 @@ class CrashRestartTest {
                 List<BlockPayload> chain = Fixtures.chain(ACME, CHAIN, BLOCK, s);
                 PutAck ack = c.putBlocksAsync(ACME, chain, true).get(10, TimeUnit.SECONDS);
                 for (int i = 0; i < chain.size(); i++) {
-                    PutStatus st = ack.statuses().get(i);
-                    if (st == PutStatus.STORED || st == PutStatus.ALREADY_PRESENT) {
+                    PutCode st = ack.statuses().get(i);
+                    if (st == PutCode.STORED || st == PutCode.ALREADY_PRESENT) {
                         acked.put(chain.get(i).meta().key(), new Stored(chain.get(i).meta().crc32c(), ack.durable(),
                                 System.nanoTime()));
                         ackedDurable.addAndGet(ack.durable() ? 1 : 0);

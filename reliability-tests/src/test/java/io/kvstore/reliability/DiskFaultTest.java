@@ -8,8 +8,8 @@ import io.kvstore.client.PutAck;
 import io.kvstore.client.ReceivedBlock;
 import io.kvstore.core.block.Checksums;
 import io.kvstore.core.key.BlockKey;
-import io.kvstore.core.store.PutStatus;
 import io.kvstore.protocol.body.KeyOutcome;
+import io.kvstore.protocol.body.PutCode;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.config.ConfigLoader;
 import io.kvstore.server.testing.TestServers;
@@ -114,13 +114,13 @@ class DiskFaultTest {
                 PutAck firstAck = c.putBlocks(ACME, first);
                 assertThat(firstAck.allCached()).as("first 32 blocks: %s", firstAck.statuses()).isTrue();
                 String error = null;
-                PutStatus failedStatus = null;
+                PutCode failedStatus = null;
                 long stored = 0;
                 for (int seed = 1000; seed < 1400 && error == null && failedStatus == null; seed++) {
                     try {
                         PutAck ack = c.putBlocks(ACME, Fixtures.chain(ACME, 8, BLOCK, seed));
-                        for (PutStatus st : ack.statuses()) {
-                            if (st == PutStatus.STORED) {
+                        for (PutCode st : ack.statuses()) {
+                            if (st == PutCode.STORED) {
                                 stored++;
                             } else {
                                 failedStatus = st;

@@ -8,8 +8,8 @@ import io.kvstore.client.PutAck;
 import io.kvstore.client.ReceivedBlock;
 import io.kvstore.core.block.Checksums;
 import io.kvstore.core.key.BlockKey;
-import io.kvstore.core.store.PutStatus;
 import io.kvstore.protocol.body.KeyOutcome;
+import io.kvstore.protocol.body.PutCode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -76,7 +76,7 @@ class DramRestartTest {
             List<BlockPayload> chain = Fixtures.chain(ACME, CHAIN, BLOCK, s);
             PutAck ack = c.putBlocksAsync(ACME, chain, false).get(10, TimeUnit.SECONDS);
             for (int i = 0; i < chain.size(); i++) {
-                assertThat(ack.statuses().get(i)).as("PUT of chain %d block %d", s, i).isEqualTo(PutStatus.STORED);
+                assertThat(ack.statuses().get(i)).as("PUT of chain %d block %d", s, i).isEqualTo(PutCode.STORED);
                 out.put(chain.get(i).meta().key(), bytes(chain.get(i).payload()));
             }
         }

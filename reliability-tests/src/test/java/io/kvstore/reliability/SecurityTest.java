@@ -8,11 +8,11 @@ import io.kvstore.client.PutAck;
 import io.kvstore.client.ReceivedBlock;
 import io.kvstore.core.block.Checksums;
 import io.kvstore.core.key.BlockKey;
-import io.kvstore.core.store.PutStatus;
 import io.kvstore.protocol.ErrorCode;
 import io.kvstore.protocol.FrameDescriptor;
 import io.kvstore.protocol.Opcode;
 import io.kvstore.protocol.body.KeyOutcome;
+import io.kvstore.protocol.body.PutCode;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.config.ServerConfig;
 import io.kvstore.server.testing.TestServers;
@@ -124,7 +124,7 @@ class SecurityTest {
                         p.meta().crc32c()), p.payload()))
                 .toList();
         PutAck ack = b.putBlocks(GLOBEX, forged);
-        assertThat(ack.statuses()).as("overwrite").containsOnly(PutStatus.NAMESPACE_CONFLICT);
+        assertThat(ack.statuses()).as("overwrite").containsOnly(PutCode.NAMESPACE_CONFLICT);
 
         // A still has every block, unpinned by nobody, byte-identical
         assertThat(a.lookup(ACME, keys).hitBlocks()).isEqualTo(8);

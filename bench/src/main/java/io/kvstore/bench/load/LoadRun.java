@@ -6,11 +6,11 @@ import io.kvstore.client.ClientOptions;
 import io.kvstore.client.KvStoreClient;
 import io.kvstore.client.KvStoreException;
 import io.kvstore.client.PutAck;
-import io.kvstore.core.store.PutStatus;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.key.PrefixHasher;
 import io.kvstore.core.namespace.KvLayout;
 import io.kvstore.core.namespace.Namespace;
+import io.kvstore.protocol.body.PutCode;
 
 import java.io.IOException;
 import java.time.Instant;
@@ -126,7 +126,7 @@ final class LoadRun {
                             put.record(nanos / 1000, second(t0[0]));
                             putBytes.add(bytes);
                             putBlocks.add(blocks);
-                            for (PutStatus st : ack.statuses()) {
+                            for (PutCode st : ack.statuses()) {
                                 putStatuses.computeIfAbsent(st.name(), k -> new LongAdder()).increment();
                             }
                         }

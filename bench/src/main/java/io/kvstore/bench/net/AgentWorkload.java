@@ -10,7 +10,7 @@ import io.kvstore.client.ReceivedBlock;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.key.PrefixHasher;
 import io.kvstore.core.namespace.Namespace;
-import io.kvstore.core.store.PutStatus;
+import io.kvstore.protocol.body.PutCode;
 import org.HdrHistogram.Histogram;
 
 import java.nio.ByteBuffer;
@@ -116,7 +116,7 @@ public final class AgentWorkload {
             int sent = 0;
             long bytes = 0;
             for (int i = 0; i < missing.size(); i++) {
-                if (ack.statuses().get(i) != PutStatus.ALREADY_PRESENT) {
+                if (ack.statuses().get(i) != PutCode.ALREADY_PRESENT) {
                     sent++;
                     bytes += missing.get(i).payload().remaining();
                 }

@@ -11,7 +11,7 @@ import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** A short, small run of the load generator against its in-process server (no Redis): the JSON is complete. */
+/** A short, small run of the load generator against its in-process server (no Redis): the figures are measured. */
 @Timeout(60)
 class NetCommandTest {
 
@@ -26,12 +26,15 @@ class NetCommandTest {
                 "--agent-block-size", "16KiB", "--warmup-seconds", "0.2", "--json", json.toString());
         assertThat(code).isZero();
         JsonNode n = new ObjectMapper().readTree(json.toFile());
-        assertThat(n.get("kvstore_get_gbps").asDouble()).isPositive();
-        assertThat(n.get("lookup_p99_us").asDouble()).isPositive();
-        assertThat(n.get("lookup_blocks").asInt()).isEqualTo(128);
-        assertThat(n.get("distinct_values").asInt()).isEqualTo(8);
-        assertThat(n.get("working_set_bytes").asLong()).isEqualTo(8L * 64 * 1024);
-        assertThat(n.get("agent").get("turns_per_s").asDouble()).isPositive();
-        assertThat(n.get("agent").get("hit_rate").asDouble()).isBetween(0.0, 1.0);
+        // the figures are measured (positive) and the reported median is the median of the runs (here: the one run)
+        assertThat(n.get("kvstore_get_gbps").asDouble()).isPositive()
+                .isEqualTo(n.get("kvstore_get_gbps_runs").get(0).asDouble());
+        assertThat(n.get("lookup_p99_us").asDouble()).isPositive()
+                .isEqualTo(n.get("lookup_p99_us_runs").get(0).asDouble());
+        JsonNode agent = n.get("agent");
+        assertThat(agent.get("turns_per_s").asDouble()).isPositive();
+        assertThat(agent.get("put_gbps").asDouble()).as("every turn stores its new blocks").isPositive();
+        assertThat(agent.get("lookup_p99_us").asDouble()).as("every turn looks its prefix up").isPositive();
+        assertThat(agent.get("hit_rate").asDouble()).isBetween(0.0, 1.0);
     }
 }

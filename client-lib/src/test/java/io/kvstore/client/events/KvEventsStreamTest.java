@@ -12,7 +12,7 @@ import io.kvstore.core.namespace.KvLayout;
 import io.kvstore.core.namespace.Namespace;
 import io.kvstore.core.store.BlockInfo;
 import io.kvstore.core.store.LevelStats;
-import io.kvstore.core.store.PutStatus;
+import io.kvstore.protocol.body.PutCode;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.config.ConfigLoader;
 import io.kvstore.server.events.HashFormat;
@@ -174,7 +174,7 @@ class KvEventsStreamTest {
                 for (int seed = 1; seed <= 40; seed++) { // 40 chains of 8 blocks: 20 MiB through a 2 MiB DRAM tier
                     List<BlockPayload> blocks = chain(seed, 8);
                     PutAck ack = client.putBlocks(NS, blocks);
-                    assertThat(ack.statuses()).containsOnly(PutStatus.STORED);
+                    assertThat(ack.statuses()).containsOnly(PutCode.STORED);
                     for (BlockPayload b : blocks) {
                         expectedTokens.put(HashFormat.low64(b.meta().key()), b.tokenIds());
                     }
@@ -261,7 +261,7 @@ class KvEventsStreamTest {
                         try (KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", server.port()))) {
                             for (int i = 0; i < 25; i++) {
                                 List<BlockPayload> blocks = chain(100 + worker * 100 + i, 8);
-                                assertThat(c.putBlocks(NS, blocks).statuses()).containsOnly(PutStatus.STORED);
+                                assertThat(c.putBlocks(NS, blocks).statuses()).containsOnly(PutCode.STORED);
                                 for (BlockPayload b : blocks) {
                                     BlockMeta m = b.meta();
                                     expectedTokens.put(HashFormat.low64(m.key()), b.tokenIds());

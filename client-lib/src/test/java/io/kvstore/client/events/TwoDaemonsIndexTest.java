@@ -6,7 +6,7 @@ import io.kvstore.client.BlockPayload;
 import io.kvstore.client.ClientOptions;
 import io.kvstore.client.KvStoreClient;
 import io.kvstore.core.namespace.Namespace;
-import io.kvstore.core.store.PutStatus;
+import io.kvstore.protocol.body.PutCode;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.config.ConfigLoader;
 import io.kvstore.server.index.IndexService;
@@ -95,7 +95,7 @@ class TwoDaemonsIndexTest {
 
     private static void put(KvServer s, List<BlockPayload> blocks) {
         try (KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", s.port()))) {
-            assertThat(c.putBlocks(NS, blocks).statuses()).containsOnly(PutStatus.STORED);
+            assertThat(c.putBlocks(NS, blocks).statuses()).containsOnly(PutCode.STORED);
         }
     }
 

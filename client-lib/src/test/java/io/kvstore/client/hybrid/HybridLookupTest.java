@@ -9,7 +9,7 @@ import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.key.PrefixHasher;
 import io.kvstore.core.namespace.KvLayout;
 import io.kvstore.core.namespace.Namespace;
-import io.kvstore.core.store.PutStatus;
+import io.kvstore.protocol.body.PutCode;
 import io.kvstore.protocol.body.HybridLookupReply;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.testing.TestServers;
@@ -75,7 +75,7 @@ class HybridLookupTest {
         for (int i : new int[] {0, 1, 2, 3, 5}) {
             puts.add(GroupKeys.object(NS, keys.get(i), i, 2, bytes(2048, 200 + i)));
         }
-        assertThat(client.putBlocks(NS, puts).statuses()).containsOnly(PutStatus.STORED);
+        assertThat(client.putBlocks(NS, puts).statuses()).containsOnly(PutCode.STORED);
         return keys;
     }
 

@@ -10,7 +10,7 @@ import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.key.PrefixHasher;
 import io.kvstore.core.namespace.KvLayout;
 import io.kvstore.core.namespace.Namespace;
-import io.kvstore.core.store.PutStatus;
+import io.kvstore.protocol.body.PutCode;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.testing.TestServers;
 import org.junit.jupiter.api.Assumptions;
@@ -90,7 +90,7 @@ class PythonClientTest {
                 payloads.add(ByteBuffer.wrap(payload(javaSeed, i)));
             }
             PutAck ack = client.putBlocks(NS, BlockPayload.chain(NS, tokens(javaSeed), payloads));
-            assertThat(ack.statuses()).hasSize(BLOCKS).containsOnly(PutStatus.STORED);
+            assertThat(ack.statuses()).hasSize(BLOCKS).containsOnly(PutCode.STORED);
 
             Result py = run(List.of(python(), "clients/python/tests/crosslang.py", "--port",
                     String.valueOf(server.port()), "--java-seed", String.valueOf(javaSeed), "--python-seed",

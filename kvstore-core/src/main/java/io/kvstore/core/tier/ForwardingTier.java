@@ -110,6 +110,15 @@ public abstract class ForwardingTier implements Tier {
         return tier.shared();
     }
 
+    /**
+     * The wrapped tier's. {@link #drainedAtExit} and {@link #sharedMemory} are not forwarded: a wrapper that wants
+     * them says so itself (the emulated HBM drains; no wrapper offers shared memory).
+     */
+    @Override
+    public boolean durable() {
+        return tier.durable();
+    }
+
     @Override
     public void close() {
         tier.close();

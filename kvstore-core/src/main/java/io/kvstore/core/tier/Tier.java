@@ -115,6 +115,31 @@ public interface Tier extends AutoCloseable {
     }
 
     /**
+     * True if what the tier acknowledged, puts and removes alike, survives a crash of the process (the daemon then
+     * answers a PUT with {@code ACK_PERSISTED} durable). Whether it also survives a power loss is the tier's own
+     * setting to document. False unless the tier says so.
+     */
+    default boolean durable() {
+        return false;
+    }
+
+    /**
+     * True if the tier's memory ends with the process by design (the emulated HBM): on a clean stop the daemon moves
+     * its blocks into the level below, so that a restart finds them instead of a gap in their prefixes.
+     */
+    default boolean drainedAtExit() {
+        return false;
+    }
+
+    /**
+     * The tier's payloads as files other processes on this host may map (a file-backed DRAM arena), if it offers
+     * them; empty by default.
+     */
+    default Optional<SharedMemoryExport> sharedMemory() {
+        return Optional.empty();
+    }
+
+    /**
      * Registers the store's listener for blocks this tier drops on its own (see {@link TierDropListener}); the
      * store calls it once, at open, before any other call. Tiers that only ever remove what the store tells them
      * to ignore it (the default).

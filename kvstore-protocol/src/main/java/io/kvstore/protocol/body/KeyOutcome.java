@@ -1,7 +1,5 @@
 package io.kvstore.protocol.body;
 
-import io.kvstore.core.store.PinStatus;
-
 /** Per-key answer of EXISTS, DELETE, PIN and UNPIN (one byte each in a {@link StatusList}). */
 public enum KeyOutcome {
     NOT_FOUND(0), PRESENT(1), PINNED(2), UNPINNED(3), DELETED(4), NOT_PINNED(5);
@@ -23,16 +21,5 @@ public enum KeyOutcome {
             }
         }
         throw new IllegalArgumentException("unknown key outcome " + code);
-    }
-
-    /** The wire form of a store answer. */
-    public static KeyOutcome of(PinStatus s) {
-        return switch (s) {
-            case PINNED -> PINNED;
-            case UNPINNED -> UNPINNED;
-            case DELETED -> DELETED;
-            case NOT_PINNED -> NOT_PINNED;
-            case NOT_FOUND -> NOT_FOUND;
-        };
     }
 }

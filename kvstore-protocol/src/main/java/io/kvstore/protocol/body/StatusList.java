@@ -7,7 +7,7 @@ import io.netty.buffer.ByteBuf;
 
 /**
  * A list of one-byte codes, one per key or block of the request: {@code u32 count | count x u8}. The body of
- * EXISTS, DELETE, PIN, UNPIN replies ({@link KeyOutcome}) and of the PUT ack ({@link PutCodes}).
+ * EXISTS, DELETE, PIN, UNPIN replies ({@link KeyOutcome}) and of the PUT ack ({@link PutCode}).
  */
 public record StatusList(byte[] codes) {
 

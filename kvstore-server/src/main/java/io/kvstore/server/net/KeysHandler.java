@@ -46,9 +46,9 @@ final class KeysHandler implements OpHandler {
             BlockKey k = keys.get(i);
             KeyOutcome o = switch (op) {
                 case EXISTS -> store.contains(ns, k) ? KeyOutcome.PRESENT : KeyOutcome.NOT_FOUND;
-                case DELETE -> KeyOutcome.of(store.delete(ns, k));
-                case PIN -> KeyOutcome.of(store.pin(ns, k));
-                case UNPIN -> KeyOutcome.of(store.unpin(ns, k));
+                case DELETE -> WireCodes.key(store.delete(ns, k));
+                case PIN -> WireCodes.key(store.pin(ns, k));
+                case UNPIN -> WireCodes.key(store.unpin(ns, k));
                 default -> throw new IllegalStateException(op.name());
             };
             codes[i] = (byte) o.code();

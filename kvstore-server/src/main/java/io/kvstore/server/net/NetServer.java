@@ -1,7 +1,7 @@
 package io.kvstore.server.net;
 
-import io.kvstore.tier.dram.DramTier;
 
+import io.kvstore.core.tier.SharedMemoryExport;
 import io.kvstore.core.store.TieredStore;
 import io.kvstore.protocol.FrameDecoder;
 import io.kvstore.protocol.FrameEncoder;
@@ -20,6 +20,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.util.Optional;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -149,9 +150,10 @@ public final class NetServer implements AutoCloseable {
             return null;
         }
         for (TierFactory.Level l : levels) {
-            if (l.spec().tier() instanceof DramTier d && d.config().persistent()) {
-                LOG.info("shared-memory reads offered from {}", d.config().persistDirectory());
-                return new ShmLeases(d, store.clock(), 200);
+            Optional<SharedMemoryExport> export = l.spec().tier().sharedMemory();
+            if (export.isPresent()) {
+                LOG.info("shared-memory reads offered from {}", export.get().directory());
+                return new ShmLeases(l.spec().tier(), store.clock(), 200);
             }
         }
         throw new IllegalArgumentException("dramSharedMemoryDir is set but there is no file-backed DRAM tier");

@@ -8,7 +8,6 @@ import io.kvstore.protocol.ErrorCode;
 import io.kvstore.protocol.FrameDescriptor;
 import io.kvstore.protocol.ProtocolException;
 import io.kvstore.protocol.Wire;
-import io.kvstore.protocol.body.PutCodes;
 import io.kvstore.protocol.body.StatusList;
 import io.kvstore.server.events.KvEventPublisher;
 import io.netty.buffer.ByteBuf;
@@ -186,7 +185,7 @@ final class PutHandler implements OpHandler {
             if (seq >= state.codes.length) {
                 state.codes = Arrays.copyOf(state.codes, Math.max(seq + 1, state.codes.length * 2));
             }
-            state.codes[seq] = (byte) PutCodes.code(res.status());
+            state.codes[seq] = (byte) WireCodes.put(res.status()).code();
             if (res.status() == PutStatus.STORED || res.status() == PutStatus.ALREADY_PRESENT) {
                 state.durable &= res.tier() != null && r.sc.durable(res.tier());
             }

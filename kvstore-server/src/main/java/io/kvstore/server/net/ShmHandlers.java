@@ -1,5 +1,7 @@
 package io.kvstore.server.net;
 
+import io.kvstore.core.tier.Tier;
+import io.kvstore.core.tier.SharedMemoryExport;
 import io.kvstore.core.block.BlockHandle;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.store.GetResult;
@@ -7,7 +9,6 @@ import io.kvstore.core.store.LookupResult;
 import io.kvstore.protocol.ErrorCode;
 import io.kvstore.protocol.Wire;
 import io.kvstore.protocol.body.ShmGetReply;
-import io.kvstore.tier.dram.DramTier;
 import io.netty.buffer.ByteBuf;
 
 import java.nio.charset.StandardCharsets;
@@ -69,7 +70,7 @@ final class ShmHandlers {
             long maxMillis = Math.max(1, r.sc.config().maxLeaseMillis());
             long millis = askedMillis == 0 ? maxMillis : Math.min(askedMillis, maxMillis);
             long ns = r.session().namespaceId;
-            DramTier tier = shm.tier();
+            Tier tier = shm.tier();
             LookupResult hit = r.sc.store().lookup(ns, keys, 0);
             List<BlockHandle> handles = new ArrayList<>();
             List<ShmGetReply.Location> out = new ArrayList<>();
@@ -90,8 +91,8 @@ final class ShmHandlers {
                         break;
                     }
                     BlockHandle h = g.handle();
-                    DramTier.SharedLocation loc = tier.name().equals(g.tier()) ? tier.sharedLocation(h.payload())
-                            : null;
+                    SharedMemoryExport.Location loc = tier.name().equals(g.tier())
+                            ? shm.export().locate(h.payload()) : null;
                     if (loc == null) {
                         h.close();
                         more = true;

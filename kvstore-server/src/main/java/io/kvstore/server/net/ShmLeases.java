@@ -1,8 +1,9 @@
 package io.kvstore.server.net;
 
+import io.kvstore.core.tier.Tier;
+import io.kvstore.core.tier.SharedMemoryExport;
 import io.kvstore.core.block.BlockHandle;
 import io.kvstore.core.clock.NanoClock;
-import io.kvstore.tier.dram.DramTier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,7 +51,8 @@ public final class ShmLeases implements AutoCloseable {
     public static final String TOKEN_FILE = "shm.token";
     private static final Logger LOG = LoggerFactory.getLogger(ShmLeases.class);
 
-    private final DramTier tier;
+    private final Tier tier;
+    private final SharedMemoryExport export;
     private final Path directory;
     private final byte[] nonce;
     private final NanoClock clock;
@@ -68,16 +70,15 @@ public final class ShmLeases implements AutoCloseable {
     }
 
     /**
-     * Offers the file-backed {@code tier}'s arena for shared reads and writes the nonce file.
+     * Offers the files of {@code tier} ({@link Tier#sharedMemory()}) for shared reads and writes the nonce file.
      *
      * @param reapIntervalMillis how often expired leases are reclaimed; 0 = never automatically (tests)
      */
-    public ShmLeases(DramTier tier, NanoClock clock, long reapIntervalMillis) {
-        if (!tier.config().persistent()) {
-            throw new IllegalArgumentException("shared memory needs a file-backed DRAM tier (dramSharedMemoryDir)");
-        }
+    public ShmLeases(Tier tier, NanoClock clock, long reapIntervalMillis) {
+        this.export = tier.sharedMemory().orElseThrow(() -> new IllegalArgumentException(
+                "shared memory needs a file-backed DRAM tier (dramSharedMemoryDir)"));
         this.tier = tier;
-        this.directory = tier.config().persistDirectory().toAbsolutePath();
+        this.directory = export.directory().toAbsolutePath();
         this.clock = clock;
         byte[] raw = new byte[32];
         new SecureRandom().nextBytes(raw);
@@ -104,8 +105,13 @@ public final class ShmLeases implements AutoCloseable {
     }
 
     /** The shared tier. */
-    DramTier tier() {
+    Tier tier() {
         return tier;
+    }
+
+    /** Where the shared tier's payloads lie in its files. */
+    SharedMemoryExport export() {
+        return export;
     }
 
     /** The directory clients map files from (absolute). */

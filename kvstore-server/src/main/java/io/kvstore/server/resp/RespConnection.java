@@ -57,11 +57,11 @@ final class RespConnection extends DoorConnection<RespCommand> {
         try {
             r = commands.run(c);
         } catch (RuntimeException e) {
-            LOG.warn("redis door: {} failed", RespCommands.label(c), e);
+            LOG.warn("redis door: {} failed", RespCommandTable.label(c), e);
             r = RespReplies.error("ERR internal error in " + c.name() + ": " + RespCommands.printable(e.toString()));
         }
         info.commands.increment();
-        dc.metrics().request(RespCommands.label(c), r instanceof RespReplies.Error ? "error" : "ok",
+        dc.metrics().request(RespCommandTable.label(c), r instanceof RespReplies.Error ? "error" : "ok",
                 System.nanoTime() - t0);
         if (c.protocolError() != null) {
             dc.metrics().protocolError("RESP_PROTOCOL_ERROR");

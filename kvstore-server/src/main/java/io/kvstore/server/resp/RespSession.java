@@ -1,6 +1,7 @@
 package io.kvstore.server.resp;
 
 import io.kvstore.server.door.NamedValues;
+import io.kvstore.server.door.Reply;
 
 /**
  * A Redis connection's state: whether it has authenticated, its tenant and database (which together pick its
@@ -30,5 +31,10 @@ final class RespSession {
     /** The namespace salt of database {@code db}: none for 0, as most clients use only that one. */
     static String salt(int db) {
         return db == 0 ? "" : "db" + db;
+    }
+
+    /** The null reply of the session's protocol: {@code $-1} (RESP2) or {@code _} (RESP3). */
+    Reply nil() {
+        return proto == 3 ? RespReplies.NULL : RespReplies.NIL;
     }
 }

@@ -60,19 +60,20 @@ public final class TierFactory {
      * @param spec     the store's level
      * @param inMemory true if reads are memory copies that may run on the event loop; false sends them to the
      *                 bounded blocking pool
-     * @param durable  true if a block stored here survives a restart (PUT with ACK_PERSISTED)
      */
-    public record Level(TierSpec spec, boolean inMemory, boolean durable) {
+    public record Level(TierSpec spec, boolean inMemory) {
         public String name() {
             return spec.tier().name();
         }
 
-        /**
-         * True if the tier's memory ends with the daemon (emulated HBM): a clean stop drains it into the level
-         * below, so that a restart finds those blocks instead of a gap in their prefixes.
-         */
+        /** True if a block stored here survives a restart (PUT with ACK_PERSISTED): {@link Tier#durable()}. */
+        public boolean durable() {
+            return spec.tier().durable();
+        }
+
+        /** True if a clean stop drains the level into the one below: {@link Tier#drainedAtExit()}. */
         public boolean lostAtExit() {
-            return spec.tier() instanceof HbmSimTier;
+            return spec.tier().drainedAtExit();
         }
     }
 
@@ -137,9 +138,9 @@ public final class TierFactory {
             Tier wrapped = new WriteThroughTier(spec.tier(), remote, WriteThroughTier.firstBlocks(r.writeThroughBlocks()),
                     WRITE_THROUGH_QUEUE_BYTES);
             out.set(0, new Level(new TierSpec(wrapped, spec.policy(), spec.highWatermark(), spec.lowWatermark(),
-                    spec.acceptsWrites(), spec.takesPromotions()), top.inMemory(), top.durable()));
+                    spec.acceptsWrites(), spec.takesPromotions()), top.inMemory()));
         }
-        out.add(new Level(TierSpec.of(remote, new LruPolicy<>()).withRules(false, false), false, false));
+        out.add(new Level(TierSpec.of(remote, new LruPolicy<>()).withRules(false, false), false));
     }
 
     /** The remote level of {@code levels}, if any (its stats carry the breaker state). */
@@ -167,7 +168,7 @@ public final class TierFactory {
 
     static Level hbm(long capacity, EvictionPolicy<BlockKey> policy) {
         return new Level(TierSpec.of(new HbmSimTier(HbmSimConfig.of("hbm", capacity), NanoClock.system()), policy),
-                true, false);
+                true);
     }
 
     /**
@@ -176,14 +177,13 @@ public final class TierFactory {
      */
     static Level dram(ServerConfig c, EvictionPolicy<BlockKey> policy) {
         DramTier tier = DramPlacement.open(c, DramTierConfig.of("dram", c.dramCapacityBytes()));
-        return new Level(TierSpec.of(tier, policy), true, false);
+        return new Level(TierSpec.of(tier, policy), true);
     }
 
     /**
      * The NVMe level. Without a write-ahead log (the default) the tier rebuilds the index records a kill -9 lost from
-     * the segment log's tail at open, so blocks whose put returned come back (docs/reliability.md); the level still
-     * counts as durable (PUT {@code ACK_PERSISTED} answers durable = 1) only with a WAL, because only then are the
-     * removes durable too and a synced WAL ({@code sync}) survives power loss.
+     * the segment log's tail at open, so blocks whose put returned come back (docs/reliability.md); the tier still
+     * counts itself durable (PUT {@code ACK_PERSISTED} answers durable = 1) only with a WAL ({@code NvmeTier.durable}).
      */
     static Level nvme(Path dir, long capacity, EvictionPolicy<BlockKey> policy, WalMode wal) {
         Progress progress = openProgress("nvme tier");
@@ -196,7 +196,7 @@ public final class TierFactory {
                         + "opened in {} ms, WAL {}", dir, tier.blockCount(), opened.get("recovered_at_open"),
                 opened.get("open_millis"), wal);
         // a block promoted out of NVMe keeps its copy there: demoting it again writes nothing
-        return new Level(TierSpec.of(tier, policy).withPromotedCopies(true), false, wal != WalMode.DISABLED);
+        return new Level(TierSpec.of(tier, policy).withPromotedCopies(true), false);
     }
 
     /**

@@ -57,8 +57,8 @@ class SharedTierHealthTest {
     void openBreakerDegradesHealthAndDetailsAreExposed() throws Exception {
         FakeRemote remote = new FakeRemote();
         List<TierFactory.Level> levels = List.of(
-                new TierFactory.Level(TierSpec.of(new HeapTier("dram", 1 << 20), new LruPolicy<>()), true, false),
-                new TierFactory.Level(TierSpec.of(remote, new LruPolicy<>()).withRules(false, false), false, false));
+                new TierFactory.Level(TierSpec.of(new HeapTier("dram", 1 << 20), new LruPolicy<>()), true),
+                new TierFactory.Level(TierSpec.of(remote, new LruPolicy<>()).withRules(false, false), false));
         ServerMetrics metrics = new ServerMetrics();
         try (TieredStore store = TieredStore.builder().with(b -> TierFactory.specs(levels).forEach(b::tier)).build();
              AdminServer admin = new AdminServer("127.0.0.1", 0, store, levels, metrics, Map::of)) {

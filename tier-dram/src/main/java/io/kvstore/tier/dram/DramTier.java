@@ -7,6 +7,7 @@ import io.kvstore.core.block.RefCountedHandle;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.tier.PutOutcome;
 import io.kvstore.core.tier.ReadResult;
+import io.kvstore.core.tier.SharedMemoryExport;
 import io.kvstore.core.tier.Tier;
 import io.kvstore.core.tier.TierClosedException;
 import io.kvstore.core.tier.TierStats;
@@ -576,6 +577,12 @@ public final class DramTier implements Tier {
         }
         long loc = arena.locate(payload);
         return loc < 0 ? null : new SharedLocation(PageArena.segmentFile(dir, (int) (loc >>> 40)), loc & ((1L << 40) - 1));
+    }
+
+    /** Offered when the arena is file-backed ({@link DramTierConfig#persistent()}): its segment files. */
+    @Override
+    public Optional<SharedMemoryExport> sharedMemory() {
+        return config.persistent() ? Optional.of(new DramSharedMemory(this)) : Optional.empty();
     }
 
     /** Test hook: the index. */

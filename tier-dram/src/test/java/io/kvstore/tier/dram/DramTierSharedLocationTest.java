@@ -4,6 +4,7 @@ import io.kvstore.core.block.BlockHandle;
 import io.kvstore.core.testing.Blocks;
 import io.kvstore.core.tier.PutOutcome;
 import io.kvstore.core.tier.ReadResult;
+import io.kvstore.core.tier.SharedMemoryExport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,6 +66,25 @@ class DramTierSharedLocationTest {
             try (BlockHandle h = t.read(Blocks.key(1)).handle()) {
                 assertThat(t.sharedLocation(h.payload())).isNull();
             }
+        }
+    }
+
+    @Test
+    void onlyAFileBackedTierOffersSharedMemoryAndItsExportLocatesWhatSharedLocationDoes() {
+        try (DramTier anonymous = DramTier.open(DramTierConfig.of("dram", 1 << 20))) {
+            assertThat(anonymous.sharedMemory()).isEmpty();
+        }
+        DramTierConfig cfg = DramTierConfig.of("dram", 1 << 20).persistedTo(dir.resolve("arena"));
+        try (DramTier t = DramTier.open(cfg)) {
+            SharedMemoryExport export = t.sharedMemory().orElseThrow();
+            assertThat(export.directory()).isEqualTo(dir.resolve("arena"));
+            t.put(Blocks.meta(1, 1000), Blocks.payload(1, 1000));
+            try (BlockHandle h = t.read(Blocks.key(1)).handle()) {
+                var loc = t.sharedLocation(h.payload());
+                assertThat(export.locate(h.payload())).isEqualTo(new SharedMemoryExport.Location(loc.file(),
+                        loc.offset()));
+            }
+            assertThat(export.locate(ByteBuffer.allocateDirect(10))).isNull();
         }
     }
 }

@@ -51,6 +51,12 @@ public final class HbmSimTier extends ForwardingTier {
         this.d2h = new LinkLane(config.link(), TransferDirection.DEVICE_TO_HOST);
     }
 
+    /** Emulated device memory ends with the process: the daemon moves its blocks down on a clean stop. */
+    @Override
+    public boolean drainedAtExit() {
+        return true;
+    }
+
     /** The link model in use. */
     public PcieLinkModel link() {
         return config.link();

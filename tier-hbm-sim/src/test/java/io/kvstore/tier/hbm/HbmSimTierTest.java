@@ -18,12 +18,22 @@ class HbmSimTierTest {
     static final int MIB = 1 << 20;
 
     @Test
-    void defaultsAreH100PcieGen5x16() {
-        PcieLinkModel m = PcieLinkModel.h100PcieGen5x16();
-        assertThat(m.h2dBytesPerSecond()).isEqualTo(55e9);
-        assertThat(m.d2hBytesPerSecond()).isEqualTo(55e9);
-        // 2 MiB at 55 GB/s is 38.1 us, plus 5 us
-        assertThat(m.transferNanos(TransferDirection.HOST_TO_DEVICE, 2 * MIB)).isEqualTo(5_000 + 38_131);
+    void aTransferTakesItsDirectionsLatencyPlusItsBytesAtItsDirectionsBandwidthRoundedUp() {
+        PcieLinkModel m = new PcieLinkModel(2e9, 1e9, 1_000, 3_000); // asymmetric, so a swapped direction shows
+        assertThat(m.transferNanos(TransferDirection.HOST_TO_DEVICE, 1_000_001)).isEqualTo(1_000 + 500_001);
+        assertThat(m.transferNanos(TransferDirection.DEVICE_TO_HOST, 1_000_001)).isEqualTo(3_000 + 1_000_001);
+        assertThat(m.transferNanos(TransferDirection.DEVICE_TO_HOST, 0)).isEqualTo(3_000);
+        assertThatThrownBy(() -> m.transferNanos(TransferDirection.HOST_TO_DEVICE, -1))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void isDrainedAtExitAndOffersNeitherDurabilityNorSharedMemory() {
+        try (HbmSimTier t = new HbmSimTier(HbmSimConfig.of("hbm", 4L * MIB), new ManualClock())) {
+            assertThat(t.drainedAtExit()).isTrue();
+            assertThat(t.durable()).isFalse();
+            assertThat(t.sharedMemory()).isEmpty();
+        }
     }
 
     @Test

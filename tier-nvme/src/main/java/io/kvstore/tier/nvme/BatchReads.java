@@ -2,13 +2,20 @@ package io.kvstore.tier.nvme;
 
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.tier.ReadResult;
+import io.kvstore.core.tier.TierClosedException;
 import io.kvstore.tier.nvme.MetaDescriptor.Entry;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The batched read of an {@link NvmeTier} ({@link NvmeTier#readAll}): the keys are split into batches of at most
@@ -17,16 +24,33 @@ import java.util.concurrent.CompletionException;
  * the caller waits, so that a long prefix keeps more than one read in flight instead of paying one round trip per
  * block. A batch the pool refuses (its queue is full) is read in the caller's thread, and a read that is already on
  * a pool thread never waits for the pool. Results come back in the order of the keys; if a batch fails, the handles
- * of the others are closed and the failure is rethrown.
+ * of the others are closed and the failure is rethrown. The pool ({@code ioThreads} threads, {@code ioQueue} queued
+ * batches) is this class's own.
  */
 final class BatchReads {
 
     private static final ThreadLocal<Boolean> IN_IO_POOL = ThreadLocal.withInitial(() -> false);
 
     private final NvmeTier tier;
+    private final ThreadPoolExecutor io;
 
     BatchReads(NvmeTier tier) {
         this.tier = tier;
+        NvmeTierConfig cfg = tier.cfg;
+        AtomicInteger n = new AtomicInteger();
+        this.io = new ThreadPoolExecutor(cfg.ioThreads(), cfg.ioThreads(), 0, TimeUnit.MILLISECONDS,
+                new ArrayBlockingQueue<>(cfg.ioQueue()),
+                r -> NvmeTier.daemon(poolThread(r), cfg.name() + "-io-" + n.incrementAndGet()));
+    }
+
+    /** No batch starts on the pool from now on. */
+    void shutdown() {
+        io.shutdown();
+    }
+
+    /** Waits (up to a minute) for the batches under way. */
+    void awaitStopped() {
+        NvmeTier.awaitQuietly(io);
     }
 
     /** {@code task} marked as running on the tier's I/O pool (its thread factory wraps every worker with this). */
@@ -83,7 +107,7 @@ final class BatchReads {
     private List<CompletableFuture<List<ReadResult>>> readInParallel(List<List<BlockKey>> batches) {
         List<CompletableFuture<List<ReadResult>>> parts = new ArrayList<>(batches.size());
         for (List<BlockKey> b : batches) {
-            CompletableFuture<List<ReadResult>> f = tier.submit(() -> readBatchOpen(b));
+            CompletableFuture<List<ReadResult>> f = submit(() -> readBatchOpen(b));
             if (f.isCompletedExceptionally() && !tier.isClosed()) {
                 f = CompletableFuture.completedFuture(readBatchOpen(b)); // queue full: read it here
             }
@@ -138,7 +162,7 @@ final class BatchReads {
         ReadResult[] results = new ReadResult[order.length];
         try {
             for (int i : order) {
-                results[i] = tier.readOpen(keys.get(i));
+                results[i] = tier.reader.read(keys.get(i));
             }
         } catch (RuntimeException e) {
             for (ReadResult r : results) {
@@ -149,5 +173,24 @@ final class BatchReads {
             throw e;
         }
         out.addAll(Arrays.asList(results));
+    }
+
+    /** Runs {@code op} on the tier's I/O pool; a full pool fails the future at once (counted as busy). */
+    private <T> CompletableFuture<T> submit(Supplier<T> op) {
+        tier.checkOpen();
+        CompletableFuture<T> f = new CompletableFuture<>();
+        try {
+            io.execute(() -> {
+                try {
+                    f.complete(op.get());
+                } catch (Throwable t) {
+                    f.completeExceptionally(t);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            tier.counters.busy.increment();
+            f.completeExceptionally(tier.isClosed() ? new TierClosedException("tier " + tier.cfg.name()) : e);
+        }
+        return f;
     }
 }

@@ -1,6 +1,5 @@
 package io.kvstore.tier.nvme;
 
-import org.rocksdb.RocksDBException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,7 +13,7 @@ import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Keeps an {@link NvmeTier}'s index durable without a write-ahead log: after every {@code writeBufferBytes} of
- * payload put, one background thread flushes RocksDB together with a checkpoint ({@link RocksStore.Checkpoint}: the
+ * payload put, one background thread flushes RocksDB together with a checkpoint ({@link IndexStore.Checkpoint}: the
  * oldest segment that may hold records the flushed index lacks), so that an open after a crash scans only the log's
  * tail ({@link Recovery}). {@link #flush} also runs on demand (close, {@link NvmeTier#flush}, compaction, recovery).
  * Thread-safe.
@@ -61,7 +60,7 @@ final class IndexFlusher {
             if (unflushed.get() >= tier.cfg.effectiveWriteBufferBytes() && !stopped) {
                 flush();
             }
-        } catch (RocksDBException | IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             if (!stopped) {
                 tier.counters.errors.increment();
                 LOG.warn("{}: index flush failed: {}", tier.cfg.name(), e.toString());
@@ -74,13 +73,13 @@ final class IndexFlusher {
      * syncs the active segment, puts the checkpoint and flushes the memtable. Every record in a segment below the
      * checkpoint had its index record put before the checkpoint, so the flush makes it durable too.
      */
-    void flush() throws IOException, RocksDBException {
+    void flush() throws IOException {
         synchronized (flushLock) { // not this object's monitor: schedule (on the put path) takes that
             unflushed.set(0);
-            RocksStore.Checkpoint c = new RocksStore.Checkpoint(tier.segments.tailFrom(), tier.segments.nextId());
+            IndexStore.Checkpoint c = new IndexStore.Checkpoint(tier.segments.tailFrom(), tier.segments.nextId());
             tier.segments.force();
-            tier.rocks.writeCheckpoint(c);
-            tier.rocks.flush();
+            tier.durableIndex.writeCheckpoint(c);
+            tier.durableIndex.flush();
             flushes.increment();
         }
     }

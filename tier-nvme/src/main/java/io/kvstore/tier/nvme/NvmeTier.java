@@ -1,7 +1,6 @@
 package io.kvstore.tier.nvme;
 
 import io.kvstore.core.block.BlockMeta;
-import io.kvstore.core.block.RefCountedHandle;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.tier.PutOutcome;
 import io.kvstore.core.tier.ReadResult;
@@ -10,35 +9,27 @@ import io.kvstore.core.tier.TierClosedException;
 import io.kvstore.core.tier.TierDropListener;
 import io.kvstore.core.tier.TierStats;
 import io.kvstore.tier.nvme.MetaDescriptor.Entry;
-import org.rocksdb.RocksDBException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
+import java.nio.file.Files;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Consumer;
 import java.util.function.DoubleConsumer;
-import java.util.function.Supplier;
 
 /**
  * The NVMe tier: blocks on a local disk, written once, surviving restarts and kill -9.
@@ -48,7 +39,8 @@ import java.util.function.Supplier;
  * record ({@link RecordDescriptor}: every field of the block's metadata, a header CRC and the payload's CRC32C, then
  * the payload) in a pooled 4 KiB-aligned buffer and appends it to the newest segment with one aligned write
  * (O_DIRECT where the filesystem allows). Then the block's 81-byte index record ({@link MetaDescriptor}: metadata and
- * where the record lies) goes to RocksDB ({@link RocksStore}), which is the index and nothing else; an in-memory map
+ * where the record lies) goes to the durable index ({@link IndexStore}, kept in RocksDB by {@link RocksStore}),
+ * which is the index and nothing else; an in-memory map
  * of the same answers {@link #meta}, {@link #contains} and {@link #forEach} without I/O. Every read verifies the
  * record against the index's metadata; a record that fails any check is a {@link ReadResult.Outcome#CORRUPT}: it is
  * deleted, counted and never served.
@@ -74,7 +66,7 @@ import java.util.function.Supplier;
  *
  * <h2>Crash safety without a write-ahead log</h2>
  * A record describes itself, so the index can be rebuilt from the log. Every {@code writeBufferBytes} of payload
- * the tier flushes the index together with a checkpoint ({@link RocksStore.Checkpoint}: the oldest segment that
+ * the tier flushes the index together with a checkpoint ({@link IndexStore.Checkpoint}: the oldest segment that
  * may hold records the flushed index lacks). At open ({@link Recovery}) the index is loaded from RocksDB and the
  * segments from the checkpoint on (the log's tail, at most about a segment plus {@code writeBufferBytes}) are
  * scanned: each record whose header and payload verify and whose key the index lacks is indexed again. Restart
@@ -88,7 +80,8 @@ import java.util.function.Supplier;
  * All methods are thread-safe and blocking (they do disk I/O): callers keep them off event loops (the daemon runs
  * them on its blocking pool). {@link #readAll} reads its batches in parallel on the tier's bounded I/O pool
  * ({@code ioThreads} threads, {@code ioQueue} queued batches; a batch the pool refuses is read in the caller's
- * thread: {@link BatchReads}). Puts, removes, drops and relocations
+ * thread: {@link BatchReads}). A put is written by {@link BlockWriter}, a block read by {@link BlockReader}.
+ * Puts, removes, drops and relocations
  * of the same key are serialized by striped locks; reads take no per-key lock (a read that races a relocation,
  * drop or remove looks the key up again). The put that takes the log past its limit reclaims, after it released its
  * key's lock; a put that finds a reclaim under way does not wait for it ({@link Reclaimer}). A background thread
@@ -110,11 +103,10 @@ public final class NvmeTier implements Tier {
     /** Bytes counted per block on top of its payload: record header and padding, index record, index entries. */
     public static final int OVERHEAD_BYTES = 4096;
     private static final int STRIPES = 64;
-    /** Reads that find their record moved (relocated) or removed look the key up again this many times. */
-    private static final int READ_ATTEMPTS = 3;
 
     final NvmeTierConfig cfg;
-    final RocksStore rocks;
+    final IndexStore durableIndex;
+    final boolean directIo;
     final SegmentStore segments;
     final BufferPool pool;
     final Map<BlockKey, Entry> index = new ConcurrentHashMap<>();
@@ -124,41 +116,45 @@ public final class NvmeTier implements Tier {
     final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private final ThreadPoolExecutor io;
     final IndexFlusher flusher;
-    private final BatchReads batchReads = new BatchReads(this);
-    private final Reclaimer reclaimer;
+    private final BatchReads batchReads;
+    final BlockWriter writer = new BlockWriter(this);
+    final BlockReader reader = new BlockReader(this);
+    final Reclaimer reclaimer;
     private final Recovery.Report opened;
     final NvmeCounters counters = new NvmeCounters();
 
 
-    private NvmeTier(NvmeTierConfig cfg, DoubleConsumer openProgress) throws IOException, RocksDBException {
+    private NvmeTier(NvmeTierConfig cfg, DoubleConsumer openProgress) throws IOException {
         this.cfg = cfg;
         for (int i = 0; i < STRIPES; i++) {
             stripes[i] = new ReentrantLock();
         }
         this.pool = new BufferPool(cfg.bufferPoolBytes());
-        this.rocks = new RocksStore(cfg);
+        Files.createDirectories(cfg.directory());
+        this.directIo = cfg.directIo() && SegmentStore.supportsDirectIo(cfg.directory());
+        if (cfg.directIo() && !directIo) {
+            LOG.warn("{}: the filesystem of {} does not support O_DIRECT; reads and writes go through the page cache",
+                    cfg.name(), cfg.directory());
+        }
+        this.durableIndex = RocksStore.open(cfg, directIo);
         try {
-            this.segments = new SegmentStore(cfg.directory().resolve("segments"), rocks.directIo,
+            this.segments = new SegmentStore(cfg.directory().resolve("segments"), directIo,
                     cfg.effectiveSegmentBytes());
         } catch (IOException | RuntimeException e) {
-            rocks.close();
+            durableIndex.close();
             throw e;
         }
         this.reclaimer = new Reclaimer(this);
         this.flusher = new IndexFlusher(this);
         try {
             this.opened = Recovery.open(this, openProgress);
-        } catch (IOException | RuntimeException | RocksDBException e) {
+        } catch (IOException | RuntimeException e) {
             segments.close();
-            rocks.close();
+            durableIndex.close();
             throw e;
         }
-        AtomicInteger n = new AtomicInteger();
-        this.io = new ThreadPoolExecutor(cfg.ioThreads(), cfg.ioThreads(), 0, TimeUnit.MILLISECONDS,
-                new ArrayBlockingQueue<>(cfg.ioQueue()),
-                r -> daemon(BatchReads.poolThread(r), cfg.name() + "-io-" + n.incrementAndGet()));
+        this.batchReads = new BatchReads(this);
     }
 
     /**
@@ -181,8 +177,6 @@ public final class NvmeTier implements Tier {
             return new NvmeTier(cfg, openProgress);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot open NVMe tier in " + cfg.directory(), e);
-        } catch (RocksDBException e) {
-            throw new UncheckedIOException("cannot open NVMe tier in " + cfg.directory(), new IOException(e));
         }
     }
 
@@ -229,9 +223,20 @@ public final class NvmeTier implements Tier {
         return cfg;
     }
 
+    /**
+     * True with a write-ahead log ({@link WalMode#BUFFERED} or {@link WalMode#SYNC}). Without one the tier rebuilds
+     * the index records a kill -9 lost from the log's tail, so blocks whose put returned come back, but removes since
+     * the last checkpoint may come back too; only a WAL makes removes durable, and only a synced one survives power
+     * loss.
+     */
+    @Override
+    public boolean durable() {
+        return cfg.walMode() != WalMode.DISABLED;
+    }
+
     /** True if segment I/O and RocksDB's reads, flushes and compactions bypass the page cache (O_DIRECT). */
     public boolean directIo() {
-        return rocks.directIo;
+        return directIo;
     }
 
     /**
@@ -258,22 +263,7 @@ public final class NvmeTier implements Tier {
         lifecycle.readLock().lock();
         try {
             checkOpen();
-            BlockKey key = meta.key();
-            if (index.containsKey(key)) {
-                return PutOutcome.ALREADY_PRESENT;
-            }
-            if (used.get() + fp > cfg.capacityBytes()) {
-                return PutOutcome.NO_CAPACITY;
-            }
-            ByteBuffer record = pool.acquire(SegmentStore.Location.padded(
-                    RecordDescriptor.maxRecordLength(meta.length(), cfg.codec())));
-            PutOutcome o;
-            try {
-                Codec codecUsed = RecordDescriptor.encode(meta, payload, cfg.codec(), record);
-                o = write(meta, fp, record, codecUsed);
-            } finally {
-                pool.release(record);
-            }
+            PutOutcome o = writer.put(meta, payload);
             if (o == PutOutcome.STORED) {
                 reclaimer.makeRoom(); // outside the key's lock: reclaim takes other keys' locks
             }
@@ -283,123 +273,14 @@ public final class NvmeTier implements Tier {
         }
     }
 
-    private PutOutcome write(BlockMeta meta, long fp, ByteBuffer record, Codec codecUsed) {
-        BlockKey key = meta.key();
-        ReentrantLock stripe = stripe(key);
-        stripe.lock();
-        try {
-            if (index.containsKey(key)) {
-                return PutOutcome.ALREADY_PRESENT;
-            }
-            if (!reserve(fp)) {
-                return PutOutcome.NO_CAPACITY;
-            }
-            int recordLength = record.remaining();
-            Entry e;
-            try {
-                e = append(meta, record);
-            } catch (IOException | RocksDBException ex) {
-                used.addAndGet(-fp);
-                counters.errors.increment();
-                LOG.warn("{}: put {} failed: {}", cfg.name(), key.shortHex(), ex.toString());
-                return PutOutcome.FAILED;
-            }
-            index.put(key, e);
-            segments.addLive(e.location(), key, true);
-            counters.payloadBytesWritten.add(meta.length());
-            counters.recordBytesWritten.add(recordLength);
-            counters.deviceBytesNew.add(e.location().padded());
-            if (codecUsed != Codec.NONE) {
-                counters.encodedBlocks.increment();
-            }
-            flusher.added(meta.length());
-            return PutOutcome.STORED;
-        } finally {
-            stripe.unlock();
-        }
-    }
-
-    /**
-     * Writes {@code record} to a segment, then its index record to RocksDB (in that order: an index record never
-     * points at unwritten bytes). The caller holds the key's stripe lock and registers the entry as live.
-     */
-    Entry append(BlockMeta meta, ByteBuffer record) throws IOException, RocksDBException {
-        SegmentStore.Location loc = segments.reserve(record.remaining());
-        try {
-            segments.write(loc, record);
-            if (cfg.walMode() == WalMode.SYNC) {
-                segments.force(loc); // durable before the synced index record
-            }
-            rocks.db.put(rocks.meta, rocks.writeOptions, meta.key().toBytes(), MetaDescriptor.encode(meta, loc));
-        } catch (IOException | RocksDBException | RuntimeException e) {
-            segments.abandon(loc);
-            throw e;
-        }
-        return new Entry(meta, loc);
-    }
-
-    private boolean reserve(long fp) {
-        long u;
-        do {
-            u = used.get();
-            if (u + fp > cfg.capacityBytes()) {
-                return false;
-            }
-        } while (!used.compareAndSet(u, u + fp));
-        return true;
-    }
-
     @Override
     public ReadResult read(BlockKey key) {
         lifecycle.readLock().lock();
         try {
             checkOpen();
-            return readOpen(key);
+            return reader.read(key);
         } finally {
             lifecycle.readLock().unlock();
-        }
-    }
-
-    /** One block; the caller holds the lifecycle read lock. */
-    ReadResult readOpen(BlockKey key) {
-        for (int attempt = 1; ; attempt++) {
-            Entry e = index.get(key);
-            if (e == null) {
-                counters.misses.increment();
-                return ReadResult.miss();
-            }
-            SegmentStore.Location loc = e.location();
-            ByteBuffer buf = pool.acquire(loc.padded());
-            String problem;
-            try {
-                problem = segments.read(loc, buf) ? null : "record missing";
-            } catch (java.nio.channels.ClosedByInterruptException | java.io.InterruptedIOException ex) {
-                pool.release(buf); // this thread was interrupted: an error, not a damaged block
-                counters.errors.increment();
-                counters.misses.increment();
-                return ReadResult.miss();
-            } catch (IOException ex) {
-                problem = ex.toString();
-            }
-            ByteBuffer payload = problem == null ? RecordDescriptor.decode(buf, e.meta()) : null;
-            if (payload != null) {
-                counters.hits.increment();
-                reclaimer.hit(key);
-                if (!payload.isDirect()) {
-                    pool.release(buf); // decoded into its own heap array
-                    return ReadResult.hit(RefCountedHandle.create(e.meta(), payload, null));
-                }
-                return ReadResult.hit(RefCountedHandle.create(e.meta(), payload, () -> pool.release(buf)));
-            }
-            pool.release(buf);
-            if (index.get(key) != e && attempt < READ_ATTEMPTS) {
-                continue; // relocated or removed while we read: look again
-            }
-            if (index.get(key) != e) {
-                counters.misses.increment();
-                return ReadResult.miss();
-            }
-            return dropCorrupt(key, e, problem == null ? "record failed verification" : problem);
         }
     }
 
@@ -410,13 +291,6 @@ public final class NvmeTier implements Tier {
     @Override
     public List<ReadResult> readAll(List<BlockKey> keys) {
         return batchReads.readAll(keys);
-    }
-
-    private ReadResult dropCorrupt(BlockKey key, Entry e, String why) {
-        counters.corrupt.increment();
-        LOG.warn("{}: block {} is corrupt ({}); dropped", cfg.name(), key.shortHex(), why);
-        removeIf(key, e);
-        return ReadResult.corrupt();
     }
 
     @Override
@@ -432,7 +306,7 @@ public final class NvmeTier implements Tier {
     }
 
     /** Removes the block if it is stored (and, with {@code expected} non-null, is still that entry). */
-    private boolean removeIf(BlockKey key, Entry expected) {
+    boolean removeIf(BlockKey key, Entry expected) {
         lifecycle.readLock().lock();
         try {
             checkOpen();
@@ -458,8 +332,8 @@ public final class NvmeTier implements Tier {
             index.remove(key);
             reclaimer.forget(key);
             try {
-                rocks.db.delete(rocks.meta, rocks.writeOptions, key.toBytes());
-            } catch (RocksDBException ex) {
+                durableIndex.delete(key);
+            } catch (IOException ex) {
                 counters.errors.increment(); // the record may come back at the next open; it still verifies or is dropped
                 LOG.warn("{}: delete {} failed: {}", cfg.name(), key.shortHex(), ex.toString());
             }
@@ -496,10 +370,10 @@ public final class NvmeTier implements Tier {
         d.put("errors", counters.errors.sum());
         d.put("busy", counters.busy.sum());
         d.put("index_flushes", flusher.flushes());
-        counters.writeFigures(d, rocks.bytesWritten());
+        counters.writeFigures(d, durableIndex.bytesWritten());
         reclaimer.stats(d);
         opened.stats(d);
-        d.put("direct_io", rocks.directIo ? 1L : 0L);
+        d.put("direct_io", directIo ? 1L : 0L);
         d.put("buffer_allocations", pool.allocations());
         d.put("buffer_pool_bytes", pool.pooledBytes());
         d.put("segments", (long) segments.segments().size());
@@ -508,33 +382,13 @@ public final class NvmeTier implements Tier {
         lifecycle.readLock().lock();
         try {
             if (!closed.get()) {
-                d.put("sst_bytes", rocks.property(rocks.meta, "rocksdb.total-sst-files-size"));
-                d.put("memtable_bytes", rocks.property(rocks.meta, "rocksdb.cur-size-all-mem-tables"));
+                durableIndex.stats(d);
             }
         } finally {
             lifecycle.readLock().unlock();
         }
         return new TierStats(cfg.name(), cfg.capacityBytes(), used.get(), index.size(), counters.hits.sum(), counters.misses.sum(),
                 counters.corrupt.sum(), d);
-    }
-
-    /** Runs {@code op} on the tier's I/O pool; a full pool fails the future at once (counted as busy). */
-    <T> CompletableFuture<T> submit(Supplier<T> op) {
-        checkOpen();
-        CompletableFuture<T> f = new CompletableFuture<>();
-        try {
-            io.execute(() -> {
-                try {
-                    f.complete(op.get());
-                } catch (Throwable t) {
-                    f.completeExceptionally(t);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            counters.busy.increment();
-            f.completeExceptionally(closed.get() ? new TierClosedException("tier " + cfg.name()) : e);
-        }
-        return f;
     }
 
     // ------------------------------------------------------------------------------------------ maintenance
@@ -548,8 +402,8 @@ public final class NvmeTier implements Tier {
         try {
             checkOpen();
             flusher.flush();
-            rocks.compact();
-        } catch (IOException | RocksDBException e) {
+            durableIndex.compact();
+        } catch (IOException e) {
             counters.errors.increment();
             throw new UncheckedIOException(new IOException("compaction failed", e));
         } finally {
@@ -563,7 +417,7 @@ public final class NvmeTier implements Tier {
         try {
             checkOpen();
             flusher.flush();
-        } catch (IOException | RocksDBException e) {
+        } catch (IOException e) {
             counters.errors.increment();
             throw new UncheckedIOException(new IOException("flush failed", e));
         } finally {
@@ -578,12 +432,12 @@ public final class NvmeTier implements Tier {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        io.shutdown();
+        batchReads.shutdown();
         flusher.shutdown();
         reclaimer.shutdown();
         // Before the write lock: a background step that needs the read lock must not wait for close while close
         // waits for it (the 60 s hang of issue 15, NvmeCloseTest).
-        awaitQuietly(io);
+        batchReads.awaitStopped();
         flusher.awaitStopped();
         reclaimer.awaitStopped();
         lifecycle.writeLock().lock();
@@ -591,12 +445,11 @@ public final class NvmeTier implements Tier {
             try {
                 segments.sealActive(); // nothing in flight: the checkpoint then covers every segment
                 flusher.flush(); // the next open scans no tail (and undoes no remove)
-            } catch (IOException | RocksDBException e) {
+            } catch (IOException e) {
                 LOG.warn("{}: flush at close failed: {}", cfg.name(), e.toString());
             }
-            rocks.db.cancelAllBackgroundWork(true);
             segments.close();
-            rocks.close();
+            durableIndex.close(); // stops its background work first
             index.clear();
             used.set(0);
         } finally {

@@ -1,7 +1,6 @@
 package io.kvstore.tier.nvme;
 
 import io.kvstore.core.key.BlockKey;
-import org.rocksdb.RocksDBException;
 import io.kvstore.core.tier.TierDropListener;
 import io.kvstore.tier.nvme.MetaDescriptor.Entry;
 import org.slf4j.Logger;
@@ -300,7 +299,7 @@ final class Reclaimer {
                     return -1;
                 }
                 buf.position(0).limit(from.length());
-                Entry moved = tier.append(e.meta(), buf);
+                Entry moved = tier.writer.append(e.meta(), buf);
                 tier.index.put(key, moved);
                 tier.segments.addLive(moved.location(), key, true);
                 tier.segments.removeLive(from, key);
@@ -309,7 +308,7 @@ final class Reclaimer {
             } finally {
                 tier.pool.release(buf);
             }
-        } catch (IOException | RocksDBException ex) {
+        } catch (IOException ex) {
             tier.counters.errors.increment();
             LOG.warn("{}: relocating {} failed: {}", tier.cfg.name(), key.shortHex(), ex.toString());
             return -1;

@@ -4,8 +4,6 @@ import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.tier.TierDropListener;
 import io.kvstore.tier.nvme.MetaDescriptor.Entry;
-import org.rocksdb.RocksDBException;
-import org.rocksdb.RocksIterator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,12 +17,12 @@ import java.util.function.DoubleConsumer;
 /**
  * Opening an {@link NvmeTier}: what is on disk becomes the tier's index again.
  * <ol>
- *   <li>A directory without the current {@linkplain RocksStore#FORMAT format} record but with data (an earlier
+ *   <li>A directory without the current {@linkplain IndexStore#FORMAT format} record but with data (an earlier
  *       layout) is started cold: index and segments deleted, one warning.</li>
  *   <li>The index is loaded from RocksDB. A record pointing into a segment that no longer exists was reclaimed
  *       before the index learned it ({@code stale_at_open}); one pointing outside its segment is damaged
  *       ({@code corrupt_at_open}). Both are deleted.</li>
- *   <li>Without a WAL, the log's tail (segments from the last {@linkplain RocksStore.Checkpoint checkpoint} on) is
+ *   <li>Without a WAL, the log's tail (segments from the last {@linkplain IndexStore.Checkpoint checkpoint} on) is
  *       scanned record by record: a record whose header and payload verify and whose key the index lacks is
  *       indexed again ({@code recovered_at_open}). Within a segment the scan hops from header to header by the
  *       recorded length, skips 4 KiB pages that were never written (a put in flight at the crash), skips a record
@@ -72,30 +70,30 @@ final class Recovery {
     }
 
     /** Opens {@code tier}'s files; {@code progress} hears how far loading the index is (0..1). */
-    static Report open(NvmeTier tier, DoubleConsumer progress) throws IOException, RocksDBException {
+    static Report open(NvmeTier tier, DoubleConsumer progress) throws IOException {
         return new Recovery(tier, progress).run();
     }
 
-    private Report run() throws IOException, RocksDBException {
+    private Report run() throws IOException {
         long t0 = System.nanoTime();
-        RocksStore rocks = tier.rocks;
+        IndexStore durable = tier.durableIndex;
         SegmentStore segments = tier.segments;
         boolean cold = false;
         boolean formatted = false;
-        if (rocks.format() != RocksStore.FORMAT) {
-            if (!rocks.isEmpty() || !segments.segments().isEmpty()) {
+        if (durable.format() != IndexStore.FORMAT) {
+            if (!durable.isEmpty() || !segments.segments().isEmpty()) {
                 LOG.warn("{}: {} holds an earlier on-disk layout (format {} expected); starting it cold, its blocks"
-                        + " are discarded", tier.cfg.name(), tier.cfg.directory(), RocksStore.FORMAT);
-                rocks.clear();
+                        + " are discarded", tier.cfg.name(), tier.cfg.directory(), IndexStore.FORMAT);
+                durable.clear();
                 for (SegmentStore.Segment s : List.copyOf(segments.segments())) {
                     segments.delete(s);
                 }
                 cold = true;
             }
-            rocks.writeFormat();
+            durable.writeFormat();
             formatted = true; // flushed below: a crash must not leave segments without the format record
         }
-        RocksStore.Checkpoint checkpoint = rocks.checkpoint();
+        IndexStore.Checkpoint checkpoint = durable.checkpoint();
         segments.nextIdAtLeast(checkpoint.nextSegment());
         loadIndex();
         if (tier.cfg.walMode() == WalMode.DISABLED) {
@@ -156,38 +154,31 @@ final class Recovery {
         return any;
     }
 
-    private void loadIndex() throws RocksDBException {
-        RocksStore rocks = tier.rocks;
-        List<byte[]> drop = new ArrayList<>();
-        long estimate = Math.max(1, rocks.property(rocks.meta, "rocksdb.estimate-num-keys"));
+    private void loadIndex() throws IOException {
+        IndexStore durable = tier.durableIndex;
+        List<BlockKey> drop = new ArrayList<>();
+        long estimate = Math.max(1, durable.estimatedRecords());
         long step = Math.max(1, estimate / 100);
-        long seen = 0;
-        try (RocksIterator it = rocks.db.newIterator(rocks.meta, rocks.readOptions)) {
-            for (it.seekToFirst(); it.isValid(); it.next()) {
-                if (seen % step == 0) {
-                    progress.accept(Math.min(0.99, (double) seen / estimate)); // an estimate: never 100% early
-                }
-                seen++;
-                byte[] k = it.key();
-                if (k.length != BlockKey.BYTES) {
-                    continue; // format and checkpoint records
-                }
-                Entry e = MetaDescriptor.decode(BlockKey.of(k), it.value());
-                if (e != null && !tier.segments.exists(e.location().segment())) {
-                    stale++;
-                    drop.add(k);
-                } else if (e == null || !tier.segments.contains(e.location())) {
-                    corrupt++;
-                    drop.add(k);
-                } else if (tier.index.put(e.meta().key(), e) == null) {
-                    index(e);
-                }
+        long[] seen = {0};
+        durable.forEach((k, record) -> {
+            if (seen[0] % step == 0) {
+                progress.accept(Math.min(0.99, (double) seen[0] / estimate)); // an estimate: never 100% early
             }
-            it.status();
-        }
+            seen[0]++;
+            Entry e = MetaDescriptor.decode(k, record);
+            if (e != null && !tier.segments.exists(e.location().segment())) {
+                stale++;
+                drop.add(k);
+            } else if (e == null || !tier.segments.contains(e.location())) {
+                corrupt++;
+                drop.add(k);
+            } else if (tier.index.put(e.meta().key(), e) == null) {
+                index(e);
+            }
+        });
         progress.accept(1);
-        for (byte[] k : drop) {
-            rocks.db.delete(rocks.meta, rocks.writeOptions, k);
+        for (BlockKey k : drop) {
+            durable.delete(k);
         }
         if (corrupt > 0) {
             LOG.warn("{}: dropped {} damaged index records at open", tier.cfg.name(), corrupt);
@@ -200,7 +191,7 @@ final class Recovery {
     }
 
     /** Indexes the records of {@code s} the index lacks (see the class comment for where the scan stops). */
-    private void scan(SegmentStore.Segment s) throws IOException, RocksDBException {
+    private void scan(SegmentStore.Segment s) throws IOException {
         long size = s.size();
         ByteBuffer chunk = tier.pool.acquire(FIRST_READ);
         try {
@@ -237,8 +228,7 @@ final class Recovery {
                     continue;
                 }
                 Entry e = new Entry(meta, loc);
-                tier.rocks.db.put(tier.rocks.meta, tier.rocks.writeOptions, meta.key().toBytes(),
-                        MetaDescriptor.encode(meta, loc));
+                tier.durableIndex.put(meta.key(), MetaDescriptor.encode(meta, loc));
                 tier.index.put(meta.key(), e);
                 index(e);
                 recovered++;

@@ -1,6 +1,6 @@
 package io.kvstore.tier.nvme;
 
-import com.sun.nio.file.ExtendedOpenOption;
+import io.kvstore.core.key.BlockKey;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.Cache;
 import org.rocksdb.ColumnFamilyDescriptor;
@@ -26,30 +26,24 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The RocksDB instance behind an {@link NvmeTier}, with every native options object it needs. Everything is
- * created once, in dependency order, and closed in reverse order (handles, database, then options and cache).
- * RocksDB holds only the index: the {@code default} column family maps a block key to its
- * {@link MetaDescriptor} record (metadata and the record's place in the segment files); payloads live in
- * {@link SegmentStore}. Two more records live in the same column family under keys that cannot be block keys
- * (block keys are 32 bytes; these are 2): the on-disk {@linkplain #FORMAT format} version, and the
- * {@linkplain Checkpoint checkpoint} written with every index flush. A directory written by the earlier BlobDB
- * layout has a {@code blocks} column family; it is dropped at open (and the directory started cold: it has no
- * format record).
- *
- * <p>Not thread-safe to close; the owning tier guarantees no operation runs during {@link #close()}.
+ * The {@link IndexStore} of an {@link NvmeTier} in RocksDB, with every native options object it needs. Everything is
+ * created once, in dependency order, and closed in reverse order (handles, database, then options and cache). The
+ * {@code default} column family maps a block key to its {@link MetaDescriptor} record; two more records live in it
+ * under keys that cannot be block keys (block keys are 32 bytes; these are 2): the format version and the checkpoint.
+ * A directory written by the earlier BlobDB layout has a {@code blocks} column family; it is dropped at open (and
+ * the directory started cold: it has no format record).
  */
-final class RocksStore implements AutoCloseable {
+final class RocksStore implements IndexStore {
 
     static {
         RocksDB.loadLibrary();
@@ -57,23 +51,8 @@ final class RocksStore implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(RocksStore.class);
     static final byte[] LEGACY_BLOCKS_CF = "blocks".getBytes(StandardCharsets.UTF_8);
-    /**
-     * On-disk format version of the whole directory: 3 = self-describing segment records ({@link RecordDescriptor}
-     * version 2), index records of {@link MetaDescriptor} version 2, and the checkpoint record. A directory without
-     * it (or with another value) was written by an earlier layout.
-     */
-    static final int FORMAT = 3;
     private static final byte[] FORMAT_KEY = {0, 'F'};
     private static final byte[] CHECKPOINT_KEY = {0, 'C'};
-
-    /**
-     * What the last index flush made durable: every record in a segment with an id below {@code tailFrom} has its
-     * index record in the flushed index; records in segments from {@code tailFrom} on may not (the log's tail,
-     * scanned at open). {@code nextSegment}: no segment id below it is ever used again.
-     */
-    record Checkpoint(long tailFrom, long nextSegment) {
-        static final Checkpoint NONE = new Checkpoint(0, 0);
-    }
 
     /** Native objects in creation order; closed last-first. */
     private final Deque<AutoCloseable> owned = new ArrayDeque<>();
@@ -83,16 +62,21 @@ final class RocksStore implements AutoCloseable {
     final ReadOptions readOptions;
     final FlushOptions flushOptions;
     final CompactRangeOptions compactOptions;
-    final boolean directIo;
     private final Statistics statistics;
 
-    RocksStore(NvmeTierConfig cfg) throws IOException, RocksDBException {
-        Files.createDirectories(cfg.directory());
-        this.directIo = cfg.directIo() && supportsDirectIo(cfg.directory());
-        if (cfg.directIo() && !directIo) {
-            LOG.warn("{}: the filesystem of {} does not support O_DIRECT; reads and writes go through the page cache",
-                    cfg.name(), cfg.directory());
+    /**
+     * Opens (or creates) the index in {@code cfg.directory()}, which exists; {@code directIo}: RocksDB's reads,
+     * flushes and compactions bypass the page cache.
+     */
+    static RocksStore open(NvmeTierConfig cfg, boolean directIo) throws IOException {
+        try {
+            return new RocksStore(cfg, directIo);
+        } catch (RocksDBException e) {
+            throw new IOException(e);
         }
+    }
+
+    private RocksStore(NvmeTierConfig cfg, boolean directIo) throws RocksDBException {
         try {
             this.statistics = own(new Statistics());
             statistics.setStatsLevel(StatsLevel.EXCEPT_DETAILED_TIMERS);
@@ -168,44 +152,85 @@ final class RocksStore implements AutoCloseable {
     }
 
     /** Bytes RocksDB wrote to the device for the index: memtable flushes, compactions and its WAL. */
-    long bytesWritten() {
+    @Override
+    public long bytesWritten() {
         return statistics.getTickerCount(TickerType.FLUSH_WRITE_BYTES)
                 + statistics.getTickerCount(TickerType.COMPACT_WRITE_BYTES)
                 + statistics.getTickerCount(TickerType.WAL_FILE_BYTES);
     }
 
-    /** The directory's format version, or -1 if it has none (new, or an earlier layout). */
-    int format() throws RocksDBException {
-        byte[] v = db.get(meta, readOptions, FORMAT_KEY);
+    @Override
+    public void put(BlockKey key, byte[] record) throws IOException {
+        try {
+            db.put(meta, writeOptions, key.toBytes(), record);
+        } catch (RocksDBException e) {
+            throw new IOException(e);
+        }
+    }
+
+    @Override
+    public void delete(BlockKey key) throws IOException {
+        try {
+            db.delete(meta, writeOptions, key.toBytes());
+        } catch (RocksDBException e) {
+            throw new IOException(e);
+        }
+    }
+
+    @Override
+    public void forEach(RecordVisitor visitor) throws IOException {
+        try (RocksIterator it = db.newIterator(meta, readOptions)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                byte[] k = it.key();
+                if (k.length == BlockKey.BYTES) { // not the format and checkpoint records
+                    visitor.visit(BlockKey.of(k), it.value());
+                }
+            }
+            it.status();
+        } catch (RocksDBException e) {
+            throw new IOException(e);
+        }
+    }
+
+    @Override
+    public long estimatedRecords() {
+        return Math.max(0, property("rocksdb.estimate-num-keys"));
+    }
+
+    @Override
+    public int format() throws IOException {
+        byte[] v = get(FORMAT_KEY);
         return v == null || v.length != 4 ? -1 : ByteBuffer.wrap(v).getInt();
     }
 
-    /** Records the current {@link #FORMAT}. */
-    void writeFormat() throws RocksDBException {
-        db.put(meta, writeOptions, FORMAT_KEY, ByteBuffer.allocate(4).putInt(FORMAT).array());
+    @Override
+    public void writeFormat() throws IOException {
+        put(FORMAT_KEY, ByteBuffer.allocate(4).putInt(FORMAT).array());
     }
 
-    /** True if the index holds any record at all. */
-    boolean isEmpty() {
+    @Override
+    public boolean isEmpty() {
         try (RocksIterator it = db.newIterator(meta, readOptions)) {
             it.seekToFirst();
             return !it.isValid();
         }
     }
 
-    /** Deletes every record (starting an earlier layout's directory cold). */
-    void clear() throws RocksDBException {
+    @Override
+    public void clear() throws IOException {
         try (RocksIterator it = db.newIterator(meta, readOptions)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 db.delete(meta, writeOptions, it.key());
             }
             it.status();
+        } catch (RocksDBException e) {
+            throw new IOException(e);
         }
     }
 
-    /** The last checkpoint written, or {@link Checkpoint#NONE}. */
-    Checkpoint checkpoint() throws RocksDBException {
-        byte[] v = db.get(meta, readOptions, CHECKPOINT_KEY);
+    @Override
+    public Checkpoint checkpoint() throws IOException {
+        byte[] v = get(CHECKPOINT_KEY);
         if (v == null || v.length != 16) {
             return Checkpoint.NONE;
         }
@@ -213,26 +238,55 @@ final class RocksStore implements AutoCloseable {
         return new Checkpoint(b.getLong(), b.getLong());
     }
 
-    /** Puts the checkpoint into the memtable; the caller flushes. */
-    void writeCheckpoint(Checkpoint c) throws RocksDBException {
-        db.put(meta, writeOptions, CHECKPOINT_KEY,
-                ByteBuffer.allocate(16).order(ByteOrder.BIG_ENDIAN).putLong(c.tailFrom()).putLong(c.nextSegment())
-                        .array());
+    @Override
+    public void writeCheckpoint(Checkpoint c) throws IOException {
+        put(CHECKPOINT_KEY, ByteBuffer.allocate(16).order(ByteOrder.BIG_ENDIAN).putLong(c.tailFrom())
+                .putLong(c.nextSegment()).array());
     }
 
-    /** Writes the memtable to disk and waits. */
-    void flush() throws RocksDBException {
-        db.flush(flushOptions, meta);
-    }
-
-    /** Compacts the index (processes deletes). */
-    void compact() throws RocksDBException {
-        db.compactRange(meta, null, null, compactOptions);
-    }
-
-    long property(ColumnFamilyHandle cf, String name) {
+    @Override
+    public void flush() throws IOException {
         try {
-            return db.getLongProperty(cf, name);
+            db.flush(flushOptions, meta);
+        } catch (RocksDBException e) {
+            throw new IOException(e);
+        }
+    }
+
+    @Override
+    public void compact() throws IOException {
+        try {
+            db.compactRange(meta, null, null, compactOptions);
+        } catch (RocksDBException e) {
+            throw new IOException(e);
+        }
+    }
+
+    @Override
+    public void stats(Map<String, Long> details) {
+        details.put("sst_bytes", property("rocksdb.total-sst-files-size"));
+        details.put("memtable_bytes", property("rocksdb.cur-size-all-mem-tables"));
+    }
+
+    private byte[] get(byte[] key) throws IOException {
+        try {
+            return db.get(meta, readOptions, key);
+        } catch (RocksDBException e) {
+            throw new IOException(e);
+        }
+    }
+
+    private void put(byte[] key, byte[] value) throws IOException {
+        try {
+            db.put(meta, writeOptions, key, value);
+        } catch (RocksDBException e) {
+            throw new IOException(e);
+        }
+    }
+
+    private long property(String name) {
+        try {
+            return db.getLongProperty(meta, name);
         } catch (RocksDBException e) {
             return -1;
         }
@@ -240,6 +294,9 @@ final class RocksStore implements AutoCloseable {
 
     @Override
     public void close() {
+        if (db != null && !owned.isEmpty()) {
+            db.cancelAllBackgroundWork(true);
+        }
         while (!owned.isEmpty()) {
             AutoCloseable c = owned.pop();
             try {
@@ -250,26 +307,6 @@ final class RocksStore implements AutoCloseable {
                 }
             } catch (Exception e) {
                 LOG.warn("closing {}: {}", c.getClass().getSimpleName(), e.toString());
-            }
-        }
-    }
-
-    /** True if files in {@code dir} can be opened with O_DIRECT (not on tmpfs, for instance). */
-    static boolean supportsDirectIo(Path dir) {
-        Path probe = dir.resolve(".direct-io-probe");
-        try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.READ, ExtendedOpenOption.DIRECT)) {
-            ByteBuffer b = ByteBuffer.allocateDirect(2 * 4096).alignedSlice(4096);
-            b.limit(4096);
-            ch.write(b, 0);
-            return true;
-        } catch (IOException | UnsupportedOperationException e) {
-            return false;
-        } finally {
-            try {
-                Files.deleteIfExists(probe);
-            } catch (IOException ignored) {
-                // best effort
             }
         }
     }

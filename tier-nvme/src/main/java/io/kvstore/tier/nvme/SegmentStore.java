@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  * The payload store of an {@link NvmeTier}: append-only segment files ({@code segments/<id>.seg}, ids never
  * reused) that hold block records ({@link RecordDescriptor}: checksummed header and payload), each at a 4 KiB
  * aligned offset and padded to a 4 KiB multiple, so that with O_DIRECT a record is one aligned {@code pwrite} on
- * put and one aligned {@code pread} on read. RocksDB holds only the index (key to metadata and {@link Location}).
+ * put and one aligned {@code pread} on read. The {@link IndexStore} holds only the index (key to metadata and {@link Location}).
  *
  * <h2>Design note</h2>
  * Appends go to the one active segment: the offset is reserved under a lock, the write itself runs outside it,
@@ -464,5 +464,25 @@ final class SegmentStore implements AutoCloseable {
             }
         }
         segments.clear();
+    }
+
+    /** True if files in {@code dir} can be opened with O_DIRECT (not on tmpfs, for instance). */
+    static boolean supportsDirectIo(Path dir) {
+        Path probe = dir.resolve(".direct-io-probe");
+        try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.READ, ExtendedOpenOption.DIRECT)) {
+            ByteBuffer b = ByteBuffer.allocateDirect(2 * 4096).alignedSlice(4096);
+            b.limit(4096);
+            ch.write(b, 0);
+            return true;
+        } catch (IOException | UnsupportedOperationException e) {
+            return false;
+        } finally {
+            try {
+                Files.deleteIfExists(probe);
+            } catch (IOException ignored) {
+                // best effort
+            }
+        }
     }
 }

@@ -159,7 +159,7 @@ class NvmeRecoveryTest {
      */
     static void copy(NvmeTier tier, Path from, Path to) throws IOException {
         try {
-            tier.rocks.db.pauseBackgroundWork();
+            ((RocksStore) tier.durableIndex).db.pauseBackgroundWork();
         } catch (org.rocksdb.RocksDBException e) {
             throw new IOException(e);
         }
@@ -178,7 +178,7 @@ class NvmeRecoveryTest {
             });
         } finally {
             try {
-                tier.rocks.db.continueBackgroundWork();
+                ((RocksStore) tier.durableIndex).db.continueBackgroundWork();
             } catch (org.rocksdb.RocksDBException e) {
                 throw new IOException(e);
             }

@@ -225,4 +225,14 @@ class NvmeTierTest extends TierContractTest {
         }
         return -1;
     }
+
+    @Test
+    void isDurableOnlyWithAWriteAheadLog() {
+        assertThat(tier.durable()).as("no WAL (the default): removes since the last checkpoint may come back").isFalse();
+        for (WalMode wal : List.of(WalMode.BUFFERED, WalMode.SYNC)) {
+            tier.close();
+            tier = NvmeTier.open(NvmeTierConfig.builder(dir.resolve("db"), 64L << 20).walMode(wal).build());
+            assertThat(tier.durable()).as(wal.toString()).isTrue();
+        }
+    }
 }
