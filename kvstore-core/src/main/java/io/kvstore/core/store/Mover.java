@@ -7,6 +7,7 @@ import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.tier.PutOutcome;
 import io.kvstore.core.tier.ReadResult;
 import io.kvstore.core.tier.Tier;
+import io.kvstore.core.tier.TierReservation;
 import io.kvstore.policy.Candidate;
 
 import java.nio.ByteBuffer;
@@ -16,6 +17,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Puts bytes into levels and moves them down: admission and room-making for a write, demotion of victims, and
@@ -73,32 +75,25 @@ final class Mover {
      * the caller's turn on the entry; a block stored nowhere frees its key again.
      */
     PutResult admit(Entry fresh, ByteBuffer payload) {
+        return admit(fresh, payload, 0);
+    }
+
+    /** {@link #admit(Entry, ByteBuffer)} into the levels from {@code fromLevel} down. */
+    PutResult admit(Entry fresh, ByteBuffer payload, int fromLevel) {
         BlockMeta meta = fresh.meta;
         PutStatus worst = null;
         boolean stored = false;
         try {
-            for (Level level : levels) {
+            for (Level level : levels.subList(fromLevel, levels.size())) {
                 if (!level.spec.acceptsWrites()) {
                     continue;
                 }
                 PutStatus s = place(level, fresh, payload);
                 if (s == PutStatus.STORED) {
                     stored = true;
-                    if (!fresh.publish(level.index)) { // deleted while it was being written
-                        level.tier.remove(meta.key());
-                        level.gate.onRemove(meta.key());
-                        return new PutResult(PutStatus.STORED, null);
-                    }
-                    level.admitted.increment();
-                    level.admittedBytes.add(meta.length());
-                    events.emit(StoreEvent.Type.ADMITTED, meta, level, null, level.gate.name());
-                    return new PutResult(PutStatus.STORED, level.name());
+                    return published(level, fresh);
                 }
-                if (s == PutStatus.REJECTED) {
-                    level.rejected.increment();
-                    events.emit(StoreEvent.Type.REJECTED, meta, level, null, level.gate.name());
-                }
-                worst = worst == null || s.ordinal() < worst.ordinal() ? s : worst;
+                worst = refused(level, meta, s, worst);
             }
         } finally {
             if (!stored) {
@@ -107,6 +102,118 @@ final class Mover {
             directory.exit(fresh);
         }
         return new PutResult(worst == null ? PutStatus.NO_CAPACITY : worst, null);
+    }
+
+    /** Counts a level's refusal and returns the worst status so far (the lowest ordinal). */
+    private PutStatus refused(Level level, BlockMeta meta, PutStatus s, PutStatus worst) {
+        if (s == PutStatus.REJECTED) {
+            level.rejected.increment();
+            events.emit(StoreEvent.Type.REJECTED, meta, level, null, level.gate.name());
+        }
+        return worst == null || s.ordinal() < worst.ordinal() ? s : worst;
+    }
+
+    /** Publishes a new block's copy just written at {@code level}: the entry, the counters, the event. */
+    private PutResult published(Level level, Entry fresh) {
+        BlockMeta meta = fresh.meta;
+        if (!fresh.publish(level.index)) { // deleted while it was being written
+            level.tier.remove(meta.key());
+            level.gate.onRemove(meta.key());
+            return new PutResult(PutStatus.STORED, null);
+        }
+        level.admitted.increment();
+        level.admittedBytes.add(meta.length());
+        events.emit(StoreEvent.Type.ADMITTED, meta, level, null, level.gate.name());
+        return new PutResult(PutStatus.STORED, level.name());
+    }
+
+    // ------------------------------------------------------------------------------------------- reservations
+
+    /**
+     * Where a new block ({@code fresh}, claimed and entered by the caller) will be written in place: the memory of the
+     * first level that accepts writes, admits it and {@link Tier#reservesInPlace reserves in place}, with room made
+     * there as for a put. A level without the capability ends the search: {@code fallback} is then its index (the
+     * caller stages the bytes and {@link #admit(Entry, ByteBuffer, int) admits} them from there). On any other
+     * outcome the caller's turn on the entry is over and its key is free again.
+     */
+    Reserved reserve(Entry fresh) {
+        PutStatus worst = null;
+        boolean kept = false;
+        try {
+            for (Level level : levels) {
+                if (!level.spec.acceptsWrites()) {
+                    continue;
+                }
+                if (!level.tier.reservesInPlace() || !level.tier.storesPayloads() || level.tier.shared()) {
+                    kept = true;
+                    return new Reserved(PutStatus.STORED, null, null, level.index);
+                }
+                TierReservation[] got = new TierReservation[1];
+                PutStatus s = write(level, fresh, () -> {
+                    TierReservation.Attempt a = level.tier.reserve(fresh.meta);
+                    got[0] = a.reservation();
+                    return a.outcome();
+                });
+                if (s == PutStatus.STORED) {
+                    kept = true;
+                    return new Reserved(PutStatus.STORED, level, got[0], -1);
+                }
+                worst = refused(level, fresh.meta, s, worst);
+            }
+        } finally {
+            if (!kept) {
+                fresh.remove();
+                directory.exit(fresh);
+            }
+        }
+        return new Reserved(worst == null ? PutStatus.NO_CAPACITY : worst, null, null, -1);
+    }
+
+    /** What {@link #reserve} found: memory at {@code level}, or a level to stage for, or a refusal. */
+    record Reserved(PutStatus status, Level level, TierReservation memory, int fallback) {
+    }
+
+    /**
+     * Commits a filled reservation and publishes the block as {@link #admit} does; or undoes everything if the
+     * tier will not commit. Ends the caller's turn on the entry.
+     */
+    PutResult publishReserved(Level level, Entry fresh, TierReservation memory) {
+        boolean stored = false;
+        try {
+            BlockKey key = fresh.meta.key();
+            PutOutcome o = memory.commit(fresh.meta);
+            if (o == PutOutcome.ALREADY_PRESENT && !level.tier.shared()) {
+                level.tier.remove(key); // a copy the directory does not know (left over by a crash): replace it
+                o = memory.commit(fresh.meta);
+            }
+            if (o != PutOutcome.STORED) {
+                return new PutResult(PutStatus.FAILED, null);
+            }
+            stored = true;
+            return published(level, fresh);
+        } finally {
+            if (!stored) {
+                abortReserved(level, fresh, memory);
+            } else {
+                directory.exit(fresh);
+            }
+        }
+    }
+
+    /** Ends a worker's turn on {@code e} (a staged reservation that was aborted). */
+    void exit(Entry e) {
+        directory.exit(e);
+    }
+
+    /** Gives a reservation's memory and policy weight back and frees the key; ends the caller's turn. */
+    void abortReserved(Level level, Entry fresh, TierReservation memory) {
+        try {
+            memory.abort();
+            level.gate.onRemove(fresh.meta.key());
+        } finally {
+            fresh.remove();
+            directory.exit(fresh);
+        }
     }
 
     /** Deletes the block: every copy leaves its tier and its policy. NOT_FOUND if it went meanwhile. */
@@ -138,6 +245,14 @@ final class Mover {
      * thread), then the write. Does not publish the copy; the caller does (or undoes it).
      */
     PutStatus place(Level level, Entry e, ByteBuffer payload) {
+        return write(level, e, () -> level.tier.put(e.meta, payload));
+    }
+
+    /**
+     * Admission and room at {@code level} for {@code e}'s block, then {@code attempt} (a tier put or reservation),
+     * retried while the tier is full of victims on their way out.
+     */
+    private PutStatus write(Level level, Entry e, Supplier<PutOutcome> attempt) {
         Tier tier = level.tier;
         BlockKey key = e.meta.key();
         long fp = tier.footprint(e.meta.length());
@@ -151,27 +266,27 @@ final class Mover {
         }
         demoteOrQueue(level, marker.chosen(victims));
         e.awaitReleased(level.index); // a copy this block left here a moment ago is still being removed
-        PutOutcome o = tier.put(e.meta, payload);
-        for (int attempt = 1; o == PutOutcome.NO_CAPACITY && attempt < PUT_ATTEMPTS; ) {
+        PutOutcome o = attempt.get();
+        for (int tries = 1; o == PutOutcome.NO_CAPACITY && tries < PUT_ATTEMPTS; ) {
             Entry queued = level.demotions.poll();
             if (queued != null) { // the demoters are behind: move one of the queued victims in this thread
                 moveCounted(level, queued);
             } else {
-                attempt++;
+                tries++;
                 if (level.movesInFlight.get() > 0) {
                     LockSupport.parkNanos(PUT_RETRY_PARK_NANOS); // other writers' victims are on their way out
                 } else if (!evict(level, fp, key)) { // fragmented or miscounted: free more than the block
                     break;
                 }
             }
-            o = tier.put(e.meta, payload);
+            o = attempt.get();
         }
         if (o == PutOutcome.ALREADY_PRESENT && tier.shared()) {
             o = PutOutcome.STORED; // another daemon (or an earlier promotion, which copies) left it there
         } else if (o == PutOutcome.ALREADY_PRESENT) {
             // the tier holds a copy the directory does not know (left over by a crash): replace it
             tier.remove(key);
-            o = tier.put(e.meta, payload);
+            o = attempt.get();
         }
         if (o == PutOutcome.STORED) {
             return PutStatus.STORED;
