@@ -79,49 +79,33 @@ public final class HeapTier extends AbstractMapTier<HeapTier.Entry> {
         return reservedBytes.get();
     }
 
-    private final class Reserved implements TierReservation {
-        private final BlockMeta reserved;
+    private final class Reserved extends ReservedBlock {
         private final long fp;
         private final byte[] bytes;
-        private final ByteBuffer buffer;
-        private boolean over;
 
         Reserved(BlockMeta reserved, long fp) {
-            this.reserved = reserved;
+            this(reserved, fp, new byte[reserved.length()]);
+        }
+
+        private Reserved(BlockMeta reserved, long fp, byte[] bytes) {
+            super(reserved, ByteBuffer.wrap(bytes));
             this.fp = fp;
-            this.bytes = new byte[reserved.length()];
-            this.buffer = ByteBuffer.wrap(bytes);
+            this.bytes = bytes;
         }
 
         @Override
-        public ByteBuffer buffer() {
-            return buffer;
-        }
-
-        @Override
-        public PutOutcome commit(BlockMeta meta) {
-            if (over) {
-                throw new IllegalStateException("reservation of " + reserved.key().shortHex() + " is over");
-            }
-            if (!meta.key().equals(reserved.key()) || meta.length() != reserved.length()) {
-                throw new IllegalArgumentException("committing " + meta + " into a reservation for " + reserved);
-            }
+        protected PutOutcome publish(BlockMeta meta) {
             checkOpen();
             if (entries.putIfAbsent(meta.key(), new Entry(meta, bytes)) != null) {
                 return PutOutcome.ALREADY_PRESENT;
             }
-            over = true;
             reservedBytes.addAndGet(-fp);
             return PutOutcome.STORED;
         }
 
         @Override
-        public void abort() {
-            if (!over) {
-                over = true;
-                if (isClosed()) {
-                    return; // close forgot every count
-                }
+        protected void giveBack() {
+            if (!isClosed()) { // close forgot every count
                 reservedBytes.addAndGet(-fp);
                 untake(fp);
             }

@@ -8,6 +8,7 @@ import io.kvstore.protocol.ErrorCode;
 import io.kvstore.protocol.Wire;
 import io.kvstore.protocol.body.ShmGetReply;
 import io.kvstore.tier.dram.DramTier;
+import io.kvstore.tier.dram.SharedLocation;
 import io.netty.buffer.ByteBuf;
 
 import java.nio.charset.StandardCharsets;
@@ -86,7 +87,7 @@ final class ShmHandlers {
                         break;
                     }
                     BlockHandle h = g.handle();
-                    DramTier.SharedLocation loc = tier.name().equals(g.tier()) ? tier.sharedLocation(h.payload())
+                    SharedLocation loc = tier.name().equals(g.tier()) ? tier.sharedLocation(h.payload())
                             : null;
                     if (loc == null) {
                         h.close();
