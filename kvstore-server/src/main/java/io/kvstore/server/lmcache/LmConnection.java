@@ -29,9 +29,9 @@ final class LmConnection extends DoorConnection<LmRequest> {
 
     private final NamedValues.Space space;
 
-    LmConnection(DoorContext dc) {
+    LmConnection(DoorContext dc, NamedValues.Space space) {
         super(dc, LmRequest.class);
-        this.space = dc.values().space(DOOR, "", "");
+        this.space = space;
     }
 
     @Override
@@ -70,8 +70,9 @@ final class LmConnection extends DoorConnection<LmRequest> {
             try {
                 switch (r.command()) {
                     case LmDescriptor.PUT -> {
-                        NamedValues.Stored st = dc.values().put(space, key(r), r.value().nioBuffer(),
-                                NamedValues.Condition.ALWAYS);
+                        NamedValues.Stored st = r.value() instanceof ReservedValue v // received in place
+                                ? dc.values().publish(space, v.reservation())
+                                : dc.values().put(space, key(r), r.value().nioBuffer(), NamedValues.Condition.ALWAYS);
                         if (st != NamedValues.Stored.STORED) {
                             LOG.debug("lm:// PUT of '{}' ({} bytes) not stored: {}", r.key(), r.value().readableBytes(),
                                     st);

@@ -2,6 +2,7 @@ package io.kvstore.server.lmcache;
 
 import io.kvstore.server.door.Door;
 import io.kvstore.server.door.DoorContext;
+import io.kvstore.server.door.NamedValues;
 import io.netty.channel.Channel;
 
 /**
@@ -29,8 +30,9 @@ public final class LmDoor implements Door {
 
     @Override
     public void initChannel(Channel ch) {
-        LmDecoder decoder = new LmDecoder(dc.config().maxFrameBytes(), buffers);
+        NamedValues.Space space = dc.values().space(LmConnection.DOOR, "", "");
+        LmDecoder decoder = new LmDecoder(dc.config().maxFrameBytes(), buffers, dc.values(), space, dc.blocking());
         ch.config().setRecvByteBufAllocator(new PayloadReadAllocator(ch.config().getRecvByteBufAllocator(), decoder));
-        ch.pipeline().addLast("lm-decoder", decoder).addLast("lm-connection", new LmConnection(dc));
+        ch.pipeline().addLast("lm-decoder", decoder).addLast("lm-connection", new LmConnection(dc, space));
     }
 }
