@@ -5,6 +5,7 @@ import io.kvstore.server.door.DoorConnection;
 import io.kvstore.server.door.DoorContext;
 import io.kvstore.server.door.NamedValues;
 import io.kvstore.server.door.Reply;
+import io.kvstore.server.door.ReservedBuf;
 import io.kvstore.server.door.ReplyBuffer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -70,7 +71,7 @@ final class LmConnection extends DoorConnection<LmRequest> {
             try {
                 switch (r.command()) {
                     case LmDescriptor.PUT -> {
-                        NamedValues.Stored st = r.value() instanceof ReservedValue v // received in place
+                        NamedValues.Stored st = r.value() instanceof ReservedBuf v // received in place
                                 ? dc.values().publish(space, v.reservation())
                                 : dc.values().put(space, key(r), r.value().nioBuffer(), NamedValues.Condition.ALWAYS);
                         if (st != NamedValues.Stored.STORED) {

@@ -3,6 +3,7 @@ package io.kvstore.server.lmcache;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.store.PutReservation;
 import io.kvstore.server.door.NamedValues;
+import io.kvstore.server.door.ReservedBuf;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -19,7 +20,7 @@ import java.util.concurrent.RejectedExecutionException;
  * layout). The header is checked before a byte of a PUT's payload is buffered: an unknown command or a negative or
  * oversized length becomes a protocol-error request (queued behind the requests before it) and nothing after it is
  * read. A PUT's value (a 28-byte metadata prefix, then the payload) is gathered in one buffer, so it reaches the
- * store contiguous (with {@link PayloadReadAllocator} the socket reads land there directly); a client that vanishes
+ * store contiguous (with {@link io.kvstore.protocol.PayloadReadAllocator} the socket reads land there directly); a client that vanishes
  * mid-payload loses only that PUT.
  *
  * <p>Where the value is gathered: for a new name with a value of up to {@value #PREALLOCATE_LIMIT} bytes, in the
@@ -46,7 +47,6 @@ final class LmDecoder extends ChannelInboundHandlerAdapter {
     private final ArrayDeque<ByteBuf> held = new ArrayDeque<>();
     private ByteBuf header;
     private ByteBuf value;
-    private PutReservation reservation;
     private ByteBuf handedOut;
     private String key;
     private int remaining;
@@ -122,8 +122,8 @@ final class LmDecoder extends ChannelInboundHandlerAdapter {
     /** {@code n} more payload bytes are in the value's buffer. */
     private void arrived(ChannelHandlerContext ctx, int n) {
         remaining -= n;
-        if (reservation != null) {
-            reservation.filled(value.writerIndex()); // CRC32C of the new bytes while they are in the cache
+        if (value instanceof ReservedBuf v) {
+            v.filled(value.writerIndex()); // CRC32C of the new bytes while they are in the cache
         }
         if (remaining == 0) {
             emitPut(ctx);
@@ -222,15 +222,14 @@ final class LmDecoder extends ChannelInboundHandlerAdapter {
 
     /** Starts gathering a value of {@code total} bytes: in {@code r}'s memory, or in a buffer of the door's. */
     private void gather(ChannelHandlerContext ctx, PutReservation r, int total) {
-        reservation = r;
         if (r != null) {
-            value = new ReservedValue(values, space, r);
+            value = new ReservedBuf(r, 0, open -> values.abort(space, open));
         } else {
             value = total <= PREALLOCATE_LIMIT ? buffers.take(total) : ctx.alloc().directBuffer(PREALLOCATE_LIMIT, total);
         }
         value.writeBytes(prefix);
-        if (r != null) {
-            r.filled(prefix.length);
+        if (value instanceof ReservedBuf v) {
+            v.filled(prefix.length);
         }
         if (remaining == 0) {
             emitPut(ctx);
@@ -240,7 +239,6 @@ final class LmDecoder extends ChannelInboundHandlerAdapter {
     private void emitPut(ChannelHandlerContext ctx) {
         ByteBuf v = value;
         value = null;
-        reservation = null;
         ctx.fireChannelRead(new LmRequest(LmDescriptor.PUT, key, v, null));
     }
 
@@ -266,7 +264,6 @@ final class LmDecoder extends ChannelInboundHandlerAdapter {
         if (value != null) {
             value.release(); // a client that vanished mid-payload (a reservation is aborted)
             value = null;
-            reservation = null;
         }
         releaseHeld();
         if (header != null) {

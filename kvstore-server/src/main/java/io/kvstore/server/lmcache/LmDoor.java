@@ -1,5 +1,6 @@
 package io.kvstore.server.lmcache;
 
+import io.kvstore.protocol.PayloadReadAllocator;
 import io.kvstore.server.door.Door;
 import io.kvstore.server.door.DoorContext;
 import io.kvstore.server.door.NamedValues;
@@ -32,7 +33,8 @@ public final class LmDoor implements Door {
     public void initChannel(Channel ch) {
         NamedValues.Space space = dc.values().space(LmConnection.DOOR, "", "");
         LmDecoder decoder = new LmDecoder(dc.config().maxFrameBytes(), buffers, dc.values(), space, dc.blocking());
-        ch.config().setRecvByteBufAllocator(new PayloadReadAllocator(ch.config().getRecvByteBufAllocator(), decoder));
+        ch.config().setRecvByteBufAllocator(
+                new PayloadReadAllocator(ch.config().getRecvByteBufAllocator(), decoder::readTarget));
         ch.pipeline().addLast("lm-decoder", decoder).addLast("lm-connection", new LmConnection(dc, space));
     }
 }
