@@ -221,7 +221,8 @@ class ConcurrentStoreStressTest {
      * aborted half-filled (a client gone mid-value), published with a damaged byte (BAD_CHECKSUM, nothing stored),
      * or, for an owned key, deleted by this thread while reserved and then published.
      */
-    private static void reserve(TieredStore store, int k, boolean mine, int how, ConcurrentLinkedQueue<String> failures) {
+    private static void reserve(TieredStore store, int k, boolean mine, int how,
+                                ConcurrentLinkedQueue<String> failures) {
         ByteBuffer bytes = Blocks.payload(k, size(k));
         BlockMeta meta = Blocks.meta(k, size(k));
         PutReservation.Checksum mode = PutReservation.Checksum.VERIFY;

@@ -20,17 +20,18 @@ import java.util.concurrent.RejectedExecutionException;
  * layout). The header is checked before a byte of a PUT's payload is buffered: an unknown command or a negative or
  * oversized length becomes a protocol-error request (queued behind the requests before it) and nothing after it is
  * read. A PUT's value (a 28-byte metadata prefix, then the payload) is gathered in one buffer, so it reaches the
- * store contiguous (with {@link io.kvstore.protocol.PayloadReadAllocator} the socket reads land there directly); a client that vanishes
- * mid-payload loses only that PUT.
+ * store contiguous (with {@link io.kvstore.protocol.PayloadReadAllocator} the socket reads land there directly); a
+ * client that vanishes mid-payload loses only that PUT.
  *
- * <p>Where the value is gathered: for a new name with a value of up to {@value #PREALLOCATE_LIMIT} bytes, in the
- * memory the store reserves for it ({@link NamedValues#reserve}, a run of the top tier's arena), so the kernel copies
- * the payload into the tier and nothing copies it again; the CRC32C is computed read by read while the bytes are
- * cache-hot. Reserving may move other blocks down, so it runs on the doors' blocking pool while this connection
- * stops reading (bytes already received wait in {@code held}). A name that holds or is getting a value, a refusal
- * (quota, no room) or a full pool gets a buffer from {@link ValueBuffers} instead (reused, never zeroed), and the
- * PUT is stored by {@link NamedValues#put} in order, as before; so is a larger value, in a buffer that grows as its
- * bytes arrive, so that a header alone cannot make the daemon allocate {@code maxFrameBytes}.
+ * <p>Where the value is gathered: for a new name (a directory look-up on the event loop, as EXIST does) with a value
+ * of up to {@value #PREALLOCATE_LIMIT} bytes, in the memory the store reserves for it ({@link NamedValues#reserve},
+ * a run of the top tier's arena), so the kernel copies the payload into the tier and nothing copies it again; the
+ * CRC32C is computed read by read while the bytes are cache-hot. Reserving may move other blocks down, so it runs
+ * on the doors' blocking pool while this connection stops reading (bytes already received wait in {@code held}).
+ * A name that holds or is getting a value, a refusal (quota, no room) or a full pool gets a buffer from {@link
+ * ValueBuffers} instead (reused, never zeroed), and the PUT is stored by {@link NamedValues#put} in order, as
+ * before; so is a larger value, in a buffer that grows as its bytes arrive, so that a header alone cannot make the
+ * daemon allocate {@code maxFrameBytes}.
  */
 final class LmDecoder extends ChannelInboundHandlerAdapter {
 
@@ -172,13 +173,14 @@ final class LmDecoder extends ChannelInboundHandlerAdapter {
         header.getBytes(20, prefix, 12, 16); // shape0..3
         remaining = length;
         int total = LmDescriptor.STORED_PREFIX_BYTES + length;
-        if (values == null || total > PREALLOCATE_LIMIT) {
+        BlockKey k = values == null ? null : NamedValues.key(space, NamedValues.name(key));
+        if (values == null || total > PREALLOCATE_LIMIT
+                || !values.store().hasSharedTier() && values.exists(space, k)) { // a replacement: put in order
             gather(ctx, null, total);
             return;
         }
         awaiting = true;
         ctx.channel().config().setAutoRead(false);
-        BlockKey k = NamedValues.key(space, NamedValues.name(key));
         try {
             blocking.execute(() -> {
                 PutReservation r = null;
@@ -225,7 +227,8 @@ final class LmDecoder extends ChannelInboundHandlerAdapter {
         if (r != null) {
             value = new ReservedBuf(r, 0, open -> values.abort(space, open));
         } else {
-            value = total <= PREALLOCATE_LIMIT ? buffers.take(total) : ctx.alloc().directBuffer(PREALLOCATE_LIMIT, total);
+            value = total <= PREALLOCATE_LIMIT ? buffers.take(total)
+                    : ctx.alloc().directBuffer(PREALLOCATE_LIMIT, total);
         }
         value.writeBytes(prefix);
         if (value instanceof ReservedBuf v) {
