@@ -150,7 +150,7 @@ final class PutHandler implements OpHandler {
         int[] tokenIds = tokens;
         int blockSize = r.session().namespace.layout().tokensPerBlock();
         PutReservation reserved = r.frame instanceof PayloadFrame pf && pf.payload() instanceof ReservedBuf rb
-                && rb.reservation().meta().key().equals(meta.key()) ? rb.reservation() : null;
+                ? rb.reservation() : null;
         r.offload(() -> events == null ? store(r, meta, payload, serverChecksum, reserved)
                 : events.withTokens(meta.key(), tokenIds, blockSize,
                         () -> store(r, meta, payload, serverChecksum, reserved)), (res, err) -> {
@@ -221,8 +221,11 @@ final class PutHandler implements OpHandler {
      */
     private static PutResult store(Request r, BlockMeta sent, ByteBuf body, boolean serverChecksum,
                                    PutReservation reserved) {
-        if (reserved != null) { // received in place: verified (or checksummed) as it arrived, published now
-            return reserved.publish();
+        if (reserved != null && sameBlock(reserved.meta(), sent)) {
+            return reserved.publish(); // received in place: verified (or checksummed) as it arrived
+        }
+        if (reserved != null) { // reserved under other metadata (a HELLO changed the namespace meanwhile): undo it
+            reserved.abort();
         }
         ByteBuffer payload = body.nioBuffer();
         if (!serverChecksum) {
@@ -231,6 +234,13 @@ final class PutHandler implements OpHandler {
         BlockMeta meta = new BlockMeta(sent.key(), sent.parent(), sent.position(), sent.namespaceId(),
                 sent.layoutId(), sent.length(), Checksums.crc32c(payload));
         return r.sc.store().put(meta, payload, true);
+    }
+
+    /** True if a reservation made from a frame's head is for the block the frame carries (checksum aside). */
+    private static boolean sameBlock(BlockMeta reserved, BlockMeta sent) {
+        return reserved.key().equals(sent.key()) && reserved.parent().equals(sent.parent())
+                && reserved.position() == sent.position() && reserved.namespaceId() == sent.namespaceId()
+                && reserved.layoutId() == sent.layoutId() && reserved.length() == sent.length();
     }
 
     private static void failRequest(Request r, PutState state, boolean end) {

@@ -24,7 +24,9 @@ import java.util.function.Consumer;
  * gathered in a pooled buffer and {@link PutHandler} answers as it always did.
  *
  * <p>A reservation is ahead of the checks {@link PutHandler} makes on the frame (quota, request limits): a frame
- * they refuse releases its buffer, which aborts the reservation. Event loop, except the reservation itself.
+ * they refuse releases its buffer, which aborts the reservation. A tenant already too close to its quota for the
+ * block gets no reservation, so that it cannot make the store move other blocks for a block it may not store.
+ * Event loop, except the reservation itself.
  */
 final class PutPayloads implements PayloadTargets {
 
@@ -53,8 +55,11 @@ final class PutPayloads implements PayloadTargets {
             done.accept(null); // PutHandler answers it
             return;
         }
-        if (meta.length() != payloadBytes || serverChecksum && !session.serverChecksum) {
-            done.accept(null);
+        String tenant = session.namespace.tenant();
+        long quota = sc.quotas().quotaOf(tenant);
+        if (meta.length() != payloadBytes || serverChecksum && !session.serverChecksum
+                || quota >= 0 && sc.quotas().usedBy(tenant) + meta.length() > quota) {
+            done.accept(null); // PutHandler answers it (a tenant over its quota makes no room in the store)
             return;
         }
         PutReservation.Checksum mode = serverChecksum ? PutReservation.Checksum.COMPUTE : PutReservation.Checksum.VERIFY;
