@@ -7,7 +7,6 @@ import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.tier.PutOutcome;
 import io.kvstore.core.tier.ReadResult;
 import io.kvstore.core.tier.Tier;
-import io.kvstore.core.tier.TierReservation;
 import io.kvstore.policy.Candidate;
 
 import java.nio.ByteBuffer;
@@ -38,7 +37,8 @@ import java.util.function.Supplier;
  * writers down (backpressure) instead of failing them. Without a demoter (the simulator, most tests) every move
  * happens in the thread that caused it, deterministically.
  *
- * <p>Promotions of hits ({@link Promoter}) write through {@link #place} too.
+ * <p>Promotions of hits ({@link Promoter}) write through {@link #place} too; writes in place ({@link Reservations})
+ * through {@link #write}.
  */
 final class Mover {
 
@@ -105,7 +105,7 @@ final class Mover {
     }
 
     /** Counts a level's refusal and returns the worst status so far (the lowest ordinal). */
-    private PutStatus refused(Level level, BlockMeta meta, PutStatus s, PutStatus worst) {
+    PutStatus refused(Level level, BlockMeta meta, PutStatus s, PutStatus worst) {
         if (s == PutStatus.REJECTED) {
             level.rejected.increment();
             events.emit(StoreEvent.Type.REJECTED, meta, level, null, level.gate.name());
@@ -114,7 +114,7 @@ final class Mover {
     }
 
     /** Publishes a new block's copy just written at {@code level}: the entry, the counters, the event. */
-    private PutResult published(Level level, Entry fresh) {
+    PutResult published(Level level, Entry fresh) {
         BlockMeta meta = fresh.meta;
         if (!fresh.publish(level.index)) { // deleted while it was being written
             level.tier.remove(meta.key());
@@ -125,95 +125,6 @@ final class Mover {
         level.admittedBytes.add(meta.length());
         events.emit(StoreEvent.Type.ADMITTED, meta, level, null, level.gate.name());
         return new PutResult(PutStatus.STORED, level.name());
-    }
-
-    // ------------------------------------------------------------------------------------------- reservations
-
-    /**
-     * Where a new block ({@code fresh}, claimed and entered by the caller) will be written in place: the memory of the
-     * first level that accepts writes, admits it and {@link Tier#reservesInPlace reserves in place}, with room made
-     * there as for a put. A level without the capability ends the search: {@code fallback} is then its index (the
-     * caller stages the bytes and {@link #admit(Entry, ByteBuffer, int) admits} them from there). On any other
-     * outcome the caller's turn on the entry is over and its key is free again.
-     */
-    Reserved reserve(Entry fresh) {
-        PutStatus worst = null;
-        boolean kept = false;
-        try {
-            for (Level level : levels) {
-                if (!level.spec.acceptsWrites()) {
-                    continue;
-                }
-                if (!level.tier.reservesInPlace() || !level.tier.storesPayloads() || level.tier.shared()) {
-                    kept = true;
-                    return new Reserved(PutStatus.STORED, null, null, level.index);
-                }
-                TierReservation[] got = new TierReservation[1];
-                PutStatus s = write(level, fresh, () -> {
-                    TierReservation.Attempt a = level.tier.reserve(fresh.meta);
-                    got[0] = a.reservation();
-                    return a.outcome();
-                });
-                if (s == PutStatus.STORED) {
-                    kept = true;
-                    return new Reserved(PutStatus.STORED, level, got[0], -1);
-                }
-                worst = refused(level, fresh.meta, s, worst);
-            }
-        } finally {
-            if (!kept) {
-                fresh.remove();
-                directory.exit(fresh);
-            }
-        }
-        return new Reserved(worst == null ? PutStatus.NO_CAPACITY : worst, null, null, -1);
-    }
-
-    /** What {@link #reserve} found: memory at {@code level}, or a level to stage for, or a refusal. */
-    record Reserved(PutStatus status, Level level, TierReservation memory, int fallback) {
-    }
-
-    /**
-     * Commits a filled reservation and publishes the block as {@link #admit} does; or undoes everything if the
-     * tier will not commit. Ends the caller's turn on the entry.
-     */
-    PutResult publishReserved(Level level, Entry fresh, TierReservation memory) {
-        boolean stored = false;
-        try {
-            BlockKey key = fresh.meta.key();
-            PutOutcome o = memory.commit(fresh.meta);
-            if (o == PutOutcome.ALREADY_PRESENT && !level.tier.shared()) {
-                level.tier.remove(key); // a copy the directory does not know (left over by a crash): replace it
-                o = memory.commit(fresh.meta);
-            }
-            if (o != PutOutcome.STORED) {
-                return new PutResult(PutStatus.FAILED, null);
-            }
-            stored = true;
-            return published(level, fresh);
-        } finally {
-            if (!stored) {
-                abortReserved(level, fresh, memory);
-            } else {
-                directory.exit(fresh);
-            }
-        }
-    }
-
-    /** Ends a worker's turn on {@code e} (a staged reservation that was aborted). */
-    void exit(Entry e) {
-        directory.exit(e);
-    }
-
-    /** Gives a reservation's memory and policy weight back and frees the key; ends the caller's turn. */
-    void abortReserved(Level level, Entry fresh, TierReservation memory) {
-        try {
-            memory.abort();
-            level.gate.onRemove(fresh.meta.key());
-        } finally {
-            fresh.remove();
-            directory.exit(fresh);
-        }
     }
 
     /** Deletes the block: every copy leaves its tier and its policy. NOT_FOUND if it went meanwhile. */
@@ -252,7 +163,7 @@ final class Mover {
      * Admission and room at {@code level} for {@code e}'s block, then {@code attempt} (a tier put or reservation),
      * retried while the tier is full of victims on their way out.
      */
-    private PutStatus write(Level level, Entry e, Supplier<PutOutcome> attempt) {
+    PutStatus write(Level level, Entry e, Supplier<PutOutcome> attempt) {
         Tier tier = level.tier;
         BlockKey key = e.meta.key();
         long fp = tier.footprint(e.meta.length());

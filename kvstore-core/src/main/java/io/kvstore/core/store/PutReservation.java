@@ -39,10 +39,9 @@ public final class PutReservation implements AutoCloseable {
     private enum State { OPEN, PUBLISHED, ABORTED }
 
     private final PutResult refusal;
-    private final Mover mover;
+    private final Reservations owner;
     private final Entry fresh;
-    private final Mover.Reserved where;
-    private final StagingBuffers staging;
+    private final Reservations.Reserved where;
     private final ByteBuffer memory;
     private final Checksum mode;
     private final CRC32C crc;
@@ -52,10 +51,9 @@ public final class PutReservation implements AutoCloseable {
 
     private PutReservation(PutResult refusal) {
         this.refusal = refusal;
-        this.mover = null;
+        this.owner = null;
         this.fresh = null;
         this.where = null;
-        this.staging = null;
         this.memory = null;
         this.mode = Checksum.TRUST;
         this.crc = null;
@@ -63,13 +61,12 @@ public final class PutReservation implements AutoCloseable {
         this.state = State.ABORTED;
     }
 
-    PutReservation(Mover mover, Entry fresh, Mover.Reserved where, StagingBuffers staging, Checksum mode) {
+    PutReservation(Reservations owner, Entry fresh, Reservations.Reserved where, Checksum mode) {
         this.refusal = null;
-        this.mover = mover;
+        this.owner = owner;
         this.fresh = fresh;
         this.where = where;
-        this.staging = staging;
-        this.memory = where.memory() != null ? where.memory().buffer() : staging.take(fresh.meta.length());
+        this.memory = where.memory() != null ? where.memory().buffer() : owner.stage(fresh.meta.length());
         this.mode = mode;
         this.crc = mode == Checksum.TRUST ? null : new CRC32C();
         this.length = fresh.meta.length();
@@ -149,14 +146,8 @@ public final class PutReservation implements AutoCloseable {
             }
         }
         state = State.PUBLISHED;
-        if (inPlace()) {
-            return mover.publishReserved(where.level(), fresh, where.memory());
-        }
-        try {
-            return mover.admit(fresh, memory.duplicate().limit(length).position(0), where.fallback());
-        } finally {
-            staging.give(memory);
-        }
+        return inPlace() ? owner.publish(where.level(), fresh, where.memory())
+                : owner.publishStaged(fresh, memory, where.fallback());
     }
 
     /** Gives the space back and frees the key; the store is as if the reservation had not been made. Idempotent. */
@@ -166,14 +157,9 @@ public final class PutReservation implements AutoCloseable {
         }
         state = State.ABORTED;
         if (inPlace()) {
-            mover.abortReserved(where.level(), fresh, where.memory());
+            owner.abort(where.level(), fresh, where.memory());
         } else {
-            try {
-                fresh.remove();
-                mover.exit(fresh);
-            } finally {
-                staging.give(memory);
-            }
+            owner.abortStaged(fresh, memory);
         }
     }
 

@@ -64,7 +64,6 @@ import java.util.function.Predicate;
 public final class TieredStore implements AutoCloseable {
 
     private static final int GET_RETRIES = 4;
-    private static final long STAGING_IDLE_BYTES = 64L << 20;
 
     private final List<Level> levels;
     private final NanoClock clock;
@@ -73,8 +72,7 @@ public final class TieredStore implements AutoCloseable {
     private final Mover mover;
     private final Promoter promoter;
     private final SharedTiers shared;
-    /** Staging memory of reservations whose level has no in-place memory. */
-    private final StagingBuffers staging = new StagingBuffers(STAGING_IDLE_BYTES);
+    private final Reservations reservations;
     private final long orphansDropped;
     private volatile boolean closed;
 
@@ -97,6 +95,7 @@ public final class TieredStore implements AutoCloseable {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.events = new StoreEvents(Objects.requireNonNull(listener, "listener"), clock);
         this.mover = new Mover(directory, levels, clock, events, demoter, maxDemoters);
+        this.reservations = new Reservations(mover, directory, levels);
         this.promoter = new Promoter(directory, levels, events, mover,
                 Objects.requireNonNull(promotions, "promotions"));
         this.shared = new SharedTiers(directory, levels, mover, promoter, events, clock);
@@ -179,21 +178,7 @@ public final class TieredStore implements AutoCloseable {
         if (taken != null) {
             return PutReservation.refused(taken);
         }
-        Mover.Reserved r = mover.reserve(fresh);
-        if (r.status() != PutStatus.STORED) {
-            return PutReservation.refused(new PutResult(r.status(), null));
-        }
-        try {
-            return new PutReservation(mover, fresh, r, staging, checksum);
-        } catch (RuntimeException | Error e) { // no staging memory: give everything back
-            if (r.memory() != null) {
-                mover.abortReserved(r.level(), fresh, r.memory());
-            } else {
-                fresh.remove();
-                mover.exit(fresh);
-            }
-            throw e;
-        }
+        return reservations.reserve(fresh, checksum);
     }
 
     /** {@link #put(BlockMeta, ByteBuffer, boolean)} with checksum verification. */
