@@ -21,7 +21,11 @@ import java.util.Random;
  * what the daemon's work costs over moving the bytes through the kernel. Phases alternate (daemon, loopback, ...)
  * {@code runs} times; medians are reported.
  *
- * <p>Usage: {@code java tools/LmBench.java PORT [chunks=64] [runs=3] [chunkBytes=4194304]}
+ * <p>Keys: {@code same} (the default) PUTs the same keys every run, so every measured PUT replaces a stored chunk
+ * (a delete, then a put); {@code fresh} gives every run keys of its own, as LMCache's content-addressed chunk keys
+ * are (a PUT of a new chunk into a cache that fills up and demotes).
+ *
+ * <p>Usage: {@code java tools/LmBench.java PORT [chunks=64] [runs=3] [chunkBytes=4194304] [keys=same|fresh]}
  */
 public final class LmBench {
 
@@ -33,6 +37,7 @@ public final class LmBench {
         int chunks = args.length > 1 ? Integer.parseInt(args[1]) : 64;
         int runs = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         int chunk = args.length > 3 ? Integer.parseInt(args[3]) : 4 << 20;
+        boolean fresh = args.length > 4 && args[4].equals("fresh");
         List<byte[]> payloads = new ArrayList<>();
         Random rnd = new Random(1);
         for (int i = 0; i < Math.min(chunks, 8); i++) {
@@ -47,8 +52,8 @@ public final class LmBench {
             double[][] k = new double[runs][];
             double[][] r = new double[runs][];
             for (int i = 0; i < runs; i++) {
-                // the same keys every run: a PUT replaces, so the daemon holds one set of chunks (in memory tiers)
-                k[i] = run(port, payloads, chunks, chunk, "chunk-");
+                // same keys: a PUT replaces, so the daemon holds one set of chunks (in memory tiers)
+                k[i] = run(port, payloads, chunks, chunk, fresh ? "run" + i + "-chunk-" : "chunk-");
                 r[i] = run(raw.port(), payloads, chunks, chunk, "chunk-");
                 System.out.printf(Locale.ROOT, "run %d: kvstore put %.2f GB/s, round trip %.2f GB/s | loopback put %.2f "
                         + "GB/s, round trip %.2f GB/s%n", i + 1, k[i][0], k[i][1], r[i][0], r[i][1]);

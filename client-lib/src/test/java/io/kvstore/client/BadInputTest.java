@@ -10,7 +10,10 @@ import io.kvstore.protocol.FrameDescriptor;
 import io.kvstore.protocol.FrameEncoder;
 import io.kvstore.protocol.Opcode;
 import io.kvstore.protocol.Wire;
+import io.kvstore.core.tier.Tier;
 import io.kvstore.protocol.body.Hello;
+import io.kvstore.protocol.body.PutCode;
+import io.kvstore.protocol.body.StatusList;
 import io.kvstore.protocol.body.HelloReply;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.testing.TestServers;
@@ -36,6 +39,7 @@ import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongPredicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -342,6 +346,82 @@ class BadInputTest {
             }
         } finally {
             got.forEach(ReceivedBlock::close);
+        }
+    }
+
+    @Test
+    void aPutCutOffInsideAPayloadReceivedInPlaceLeavesTheTierAsItWas() throws Exception {
+        int[] t = ClientServerTest.tokens(1, 15);
+        List<ByteBuffer> p = List.of(ByteBuffer.wrap(new byte[BLOCK]));
+        BlockPayload b = BlockPayload.chain(NS, t, p).get(0);
+        Tier dram = server.store().tiers().get(0);
+        long used = dram.usedBytes();
+        try (Raw r = new Raw()) {
+            r.hello();
+            ByteBuf f = putFrame(b, 700, true);
+            r.write(f.readRetainedSlice(f.readableBytes() / 2));
+            f.release();
+            // the payload is being received into pages the store reserved for it
+            awaitDetail(dram, "reserved_pages", n -> n > 0);
+            assertThat(dram.usedBytes()).isEqualTo(used);
+        } // gone mid-payload
+        awaitDetail(dram, "reserved_pages", n -> n == 0);
+        assertThat(dram.usedBytes()).isEqualTo(used);
+        List<BlockKey> keys = new PrefixHasher(NS).hash(t);
+        assertThat(good.lookup(NS, keys).hitBlocks()).isZero();
+        assertThat(good.putBlocks(NS, List.of(b)).allCached()).as("the key is free again").isTrue();
+    }
+
+    @Test
+    void aBadChecksumReceivedInPlaceIsAnsweredAndStoresNothing() throws Exception {
+        int[] t = ClientServerTest.tokens(2, 16);
+        List<BlockPayload> blocks = BlockPayload.chain(NS, t, ClientServerTest.payloads(2, 16));
+        Tier dram = server.store().tiers().get(0);
+        long used = dram.usedBytes();
+        try (Raw r = new Raw()) {
+            r.hello();
+            r.write(putFrame(blocks.get(0), 701, false, 0, blocks.get(0).meta().crc32c() ^ 1));
+            r.write(putFrame(blocks.get(1), 701, true));
+            RawFrame ack = r.read();
+            assertThat(ack.status).isEqualTo(ErrorCode.OK);
+            StatusList codes = StatusList.read(Unpooled.wrappedBuffer(ack.body));
+            assertThat(PutCode.of(codes.codes()[0])).isEqualTo(PutCode.BAD_CHECKSUM);
+            assertThat(PutCode.of(codes.codes()[1])).isEqualTo(PutCode.STORED);
+        }
+        List<BlockKey> keys = new PrefixHasher(NS).hash(t);
+        assertThat(server.store().contains(NS.id(), keys.get(0))).isFalse();
+        assertThat(server.store().contains(NS.id(), keys.get(1))).isTrue();
+        assertThat(dram.stats().details()).containsEntry("reserved_pages", 0L);
+        assertThat(dram.usedBytes()).isEqualTo(used + dram.footprint(blocks.get(1).meta().length()));
+    }
+
+    @Test
+    void aBlockOverTheQuotaGivesItsReservationBack() throws Exception {
+        try (KvServer q = TestServers.start(TestServers.config(dir.resolve("quota"))
+                .assignment("tenantQuotaBytes=*=" + (3 * ClientServerTest.BLOCK / 2)))) {
+            int[] t = ClientServerTest.tokens(2, 17);
+            List<BlockPayload> blocks = BlockPayload.chain(NS, t, ClientServerTest.payloads(2, 17));
+            Tier dram = q.store().tiers().get(0);
+            try (KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", q.port()))) {
+                PutAck ack = c.putBlocks(NS, blocks);
+                assertThat(ack.statuses()).as("the second block is over the quota").hasSize(1);
+            } catch (KvStoreException e) {
+                assertThat(e.code()).isEqualTo(ErrorCode.QUOTA_EXCEEDED);
+            }
+            List<BlockKey> keys = new PrefixHasher(NS).hash(t);
+            assertThat(q.store().contains(NS.id(), keys.get(0))).isTrue();
+            assertThat(q.store().contains(NS.id(), keys.get(1))).isFalse();
+            awaitDetail(dram, "reserved_pages", n -> n == 0);
+            assertThat(dram.blockCount()).isEqualTo(1);
+        }
+    }
+
+    private static void awaitDetail(Tier tier, String detail, LongPredicate until) throws InterruptedException {
+        long deadline = System.nanoTime() + 20_000_000_000L;
+        while (!until.test(tier.stats().details().get(detail))) {
+            assertThat(System.nanoTime()).as("%s of %s: %s", detail, tier.name(), tier.stats().details().get(detail))
+                    .isLessThan(deadline);
+            Thread.sleep(5);
         }
     }
 

@@ -10,7 +10,7 @@ import io.netty.buffer.Unpooled;
  * <p>Ownership: a frame holds one reference to its body ({@link io.netty.buffer.ByteBufHolder}); whoever
  * receives a frame releases it once. The {@link FrameEncoder} releases frames it writes. Not thread-safe.
  */
-public final class Frame extends DefaultByteBufHolder {
+public class Frame extends DefaultByteBufHolder {
 
     private final int version;
     private final int opcode;

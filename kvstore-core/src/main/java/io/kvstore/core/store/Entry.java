@@ -37,7 +37,11 @@ final class Entry {
             AtomicLongFieldUpdater.newUpdater(Entry.class, "leaseUntilNanos");
     private static final AtomicLongFieldUpdater<Entry> HITS = AtomicLongFieldUpdater.newUpdater(Entry.class, "hits");
 
-    final BlockMeta meta;
+    /**
+     * Final in all but one case: a reserved block whose checksum the store computes ({@link #checksummed}) gets its
+     * CRC32C once its bytes are in, before it is published. Key, namespace and length never change.
+     */
+    volatile BlockMeta meta;
     final boolean partial;
     private volatile int residency;
     private int movingOut;
@@ -98,6 +102,12 @@ final class Entry {
             return true;
         }
         return false;
+    }
+
+    /** Sets the CRC32C of a block not yet published (the store computed it from the bytes received). */
+    void checksummed(int crc32c) {
+        BlockMeta m = meta;
+        meta = new BlockMeta(m.key(), m.parent(), m.position(), m.namespaceId(), m.layoutId(), m.length(), crc32c);
     }
 
     /** Records a new copy at {@code level}; false if the block was deleted meanwhile (the caller undoes it). */

@@ -16,6 +16,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
  * Puts bytes into levels and moves them down: admission and room-making for a write, demotion of victims, and
@@ -36,7 +37,8 @@ import java.util.function.Predicate;
  * writers down (backpressure) instead of failing them. Without a demoter (the simulator, most tests) every move
  * happens in the thread that caused it, deterministically.
  *
- * <p>Promotions of hits ({@link Promoter}) write through {@link #place} too.
+ * <p>Promotions of hits ({@link Promoter}) write through {@link #place} too; writes in place ({@link Reservations})
+ * through {@link #write}.
  */
 final class Mover {
 
@@ -73,32 +75,25 @@ final class Mover {
      * the caller's turn on the entry; a block stored nowhere frees its key again.
      */
     PutResult admit(Entry fresh, ByteBuffer payload) {
+        return admit(fresh, payload, 0);
+    }
+
+    /** {@link #admit(Entry, ByteBuffer)} into the levels from {@code fromLevel} down. */
+    PutResult admit(Entry fresh, ByteBuffer payload, int fromLevel) {
         BlockMeta meta = fresh.meta;
         PutStatus worst = null;
         boolean stored = false;
         try {
-            for (Level level : levels) {
+            for (Level level : levels.subList(fromLevel, levels.size())) {
                 if (!level.spec.acceptsWrites()) {
                     continue;
                 }
                 PutStatus s = place(level, fresh, payload);
                 if (s == PutStatus.STORED) {
                     stored = true;
-                    if (!fresh.publish(level.index)) { // deleted while it was being written
-                        level.tier.remove(meta.key());
-                        level.gate.onRemove(meta.key());
-                        return new PutResult(PutStatus.STORED, null);
-                    }
-                    level.admitted.increment();
-                    level.admittedBytes.add(meta.length());
-                    events.emit(StoreEvent.Type.ADMITTED, meta, level, null, level.gate.name());
-                    return new PutResult(PutStatus.STORED, level.name());
+                    return published(level, fresh);
                 }
-                if (s == PutStatus.REJECTED) {
-                    level.rejected.increment();
-                    events.emit(StoreEvent.Type.REJECTED, meta, level, null, level.gate.name());
-                }
-                worst = worst == null || s.ordinal() < worst.ordinal() ? s : worst;
+                worst = refused(level, meta, s, worst);
             }
         } finally {
             if (!stored) {
@@ -107,6 +102,29 @@ final class Mover {
             directory.exit(fresh);
         }
         return new PutResult(worst == null ? PutStatus.NO_CAPACITY : worst, null);
+    }
+
+    /** Counts a level's refusal and returns the worst status so far (the lowest ordinal). */
+    PutStatus refused(Level level, BlockMeta meta, PutStatus s, PutStatus worst) {
+        if (s == PutStatus.REJECTED) {
+            level.rejected.increment();
+            events.emit(StoreEvent.Type.REJECTED, meta, level, null, level.gate.name());
+        }
+        return worst == null || s.ordinal() < worst.ordinal() ? s : worst;
+    }
+
+    /** Publishes a new block's copy just written at {@code level}: the entry, the counters, the event. */
+    PutResult published(Level level, Entry fresh) {
+        BlockMeta meta = fresh.meta;
+        if (!fresh.publish(level.index)) { // deleted while it was being written
+            level.tier.remove(meta.key());
+            level.gate.onRemove(meta.key());
+            return new PutResult(PutStatus.STORED, null);
+        }
+        level.admitted.increment();
+        level.admittedBytes.add(meta.length());
+        events.emit(StoreEvent.Type.ADMITTED, meta, level, null, level.gate.name());
+        return new PutResult(PutStatus.STORED, level.name());
     }
 
     /** Deletes the block: every copy leaves its tier and its policy. NOT_FOUND if it went meanwhile. */
@@ -138,6 +156,14 @@ final class Mover {
      * thread), then the write. Does not publish the copy; the caller does (or undoes it).
      */
     PutStatus place(Level level, Entry e, ByteBuffer payload) {
+        return write(level, e, () -> level.tier.put(e.meta, payload));
+    }
+
+    /**
+     * Admission and room at {@code level} for {@code e}'s block, then {@code attempt} (a tier put or reservation),
+     * retried while the tier is full of victims on their way out.
+     */
+    PutStatus write(Level level, Entry e, Supplier<PutOutcome> attempt) {
         Tier tier = level.tier;
         BlockKey key = e.meta.key();
         long fp = tier.footprint(e.meta.length());
@@ -151,27 +177,27 @@ final class Mover {
         }
         demoteOrQueue(level, marker.chosen(victims));
         e.awaitReleased(level.index); // a copy this block left here a moment ago is still being removed
-        PutOutcome o = tier.put(e.meta, payload);
-        for (int attempt = 1; o == PutOutcome.NO_CAPACITY && attempt < PUT_ATTEMPTS; ) {
+        PutOutcome o = attempt.get();
+        for (int tries = 1; o == PutOutcome.NO_CAPACITY && tries < PUT_ATTEMPTS; ) {
             Entry queued = level.demotions.poll();
             if (queued != null) { // the demoters are behind: move one of the queued victims in this thread
                 moveCounted(level, queued);
             } else {
-                attempt++;
+                tries++;
                 if (level.movesInFlight.get() > 0) {
                     LockSupport.parkNanos(PUT_RETRY_PARK_NANOS); // other writers' victims are on their way out
                 } else if (!evict(level, fp, key)) { // fragmented or miscounted: free more than the block
                     break;
                 }
             }
-            o = tier.put(e.meta, payload);
+            o = attempt.get();
         }
         if (o == PutOutcome.ALREADY_PRESENT && tier.shared()) {
             o = PutOutcome.STORED; // another daemon (or an earlier promotion, which copies) left it there
         } else if (o == PutOutcome.ALREADY_PRESENT) {
             // the tier holds a copy the directory does not know (left over by a crash): replace it
             tier.remove(key);
-            o = tier.put(e.meta, payload);
+            o = attempt.get();
         }
         if (o == PutOutcome.STORED) {
             return PutStatus.STORED;

@@ -71,6 +71,7 @@ public final class TieredStore implements AutoCloseable {
     private final Promoter promoter;
     private final Reads reads;
     private final SharedTiers shared;
+    private final Reservations reservations;
     private final long orphansDropped;
     private volatile boolean closed;
 
@@ -93,6 +94,7 @@ public final class TieredStore implements AutoCloseable {
         this.clock = Objects.requireNonNull(clock, "clock");
         this.events = new StoreEvents(Objects.requireNonNull(listener, "listener"), clock);
         this.mover = new Mover(directory, levels, clock, events, demoter, maxDemoters);
+        this.reservations = new Reservations(mover, directory, levels);
         this.promoter = new Promoter(directory, levels, events, mover,
                 Objects.requireNonNull(promotions, "promotions"));
         this.shared = new SharedTiers(directory, levels, mover, promoter, events, clock);
@@ -133,18 +135,50 @@ public final class TieredStore implements AutoCloseable {
         for (Level level : levels) {
             level.tier.awaitWritable(); // a tier's backpressure holds up this writer, no one else
         }
-        checkOpen();
         Entry fresh = new Entry(meta, partial, clock.nanoTime());
+        PutResult taken = claim(fresh);
+        return taken != null ? taken : mover.admit(fresh, payload);
+    }
+
+    /**
+     * Claims {@code fresh}'s key for a new block (entered once for the caller); or, if the key is cached, what a
+     * put answers: ALREADY_PRESENT (with its tier) or NAMESPACE_CONFLICT.
+     */
+    private PutResult claim(Entry fresh) {
+        checkOpen();
+        BlockMeta meta = fresh.meta;
         fresh.enter();
         Entry existing = directory.claim(meta.key(), fresh);
-        if (existing != null) {
-            if (existing.meta.namespaceId() != meta.namespaceId()) {
-                return new PutResult(PutStatus.NAMESPACE_CONFLICT, null);
-            }
-            int top = existing.top();
-            return new PutResult(PutStatus.ALREADY_PRESENT, top < 0 ? null : levels.get(top).name());
+        if (existing == null) {
+            return null;
         }
-        return mover.admit(fresh, payload);
+        if (existing.meta.namespaceId() != meta.namespaceId()) {
+            return new PutResult(PutStatus.NAMESPACE_CONFLICT, null);
+        }
+        int top = existing.top();
+        return new PutResult(PutStatus.ALREADY_PRESENT, top < 0 ? null : levels.get(top).name());
+    }
+
+    /**
+     * Sets memory aside for a block whose payload the caller will write in place: admission and room-making happen
+     * now, in the first level that accepts writes and admits it, exactly as for {@link #put}; the block becomes
+     * readable at {@link PutReservation#publish()}. A refused reservation ({@link PutReservation#refusal()}) answers
+     * what a put would have (ALREADY_PRESENT, NAMESPACE_CONFLICT, REJECTED, NO_CAPACITY, TOO_LARGE, FAILED).
+     * The caller must publish or abort every granted one. May do I/O (the demotions room-making causes, a tier's
+     * backpressure): not on an event loop.
+     */
+    public PutReservation reserve(BlockMeta meta, PutReservation.Checksum checksum) {
+        Objects.requireNonNull(meta, "meta");
+        Objects.requireNonNull(checksum, "checksum");
+        for (Level level : levels) {
+            level.tier.awaitWritable();
+        }
+        Entry fresh = new Entry(meta, false, clock.nanoTime());
+        PutResult taken = claim(fresh);
+        if (taken != null) {
+            return PutReservation.refused(taken);
+        }
+        return reservations.reserve(fresh, checksum);
     }
 
     /** {@link #put(BlockMeta, ByteBuffer, boolean)} with checksum verification. */

@@ -21,7 +21,10 @@ abstract class AbstractMapTier<E> implements Tier {
     private final String name;
     private final long capacityBytes;
     final Map<BlockKey, E> entries = new ConcurrentHashMap<>();
+    /** Bytes counted against the capacity: stored blocks and reservations. */
     private final AtomicLong used = new AtomicLong();
+    /** Bytes of reservations not committed yet (part of {@code used}, not of {@link #usedBytes()}). */
+    final AtomicLong reservedBytes = new AtomicLong();
     final LongAdder hits = new LongAdder();
     final LongAdder misses = new LongAdder();
     final LongAdder corrupt = new LongAdder();
@@ -51,7 +54,7 @@ abstract class AbstractMapTier<E> implements Tier {
 
     @Override
     public final long usedBytes() {
-        return used.get();
+        return used.get() - reservedBytes.get();
     }
 
     @Override
@@ -73,18 +76,31 @@ abstract class AbstractMapTier<E> implements Tier {
         if (entries.containsKey(meta.key())) {
             return PutOutcome.ALREADY_PRESENT;
         }
-        long u;
-        do {
-            u = used.get();
-            if (u + fp > capacityBytes) {
-                return PutOutcome.NO_CAPACITY;
-            }
-        } while (!used.compareAndSet(u, u + fp));
+        if (!take(fp)) {
+            return PutOutcome.NO_CAPACITY;
+        }
         if (entries.putIfAbsent(meta.key(), newEntry(meta, payload)) != null) {
             used.addAndGet(-fp);
             return PutOutcome.ALREADY_PRESENT;
         }
         return PutOutcome.STORED;
+    }
+
+    /** Counts {@code fp} more bytes against the capacity; false (nothing counted) if they do not fit. */
+    final boolean take(long fp) {
+        long u;
+        do {
+            u = used.get();
+            if (u + fp > capacityBytes) {
+                return false;
+            }
+        } while (!used.compareAndSet(u, u + fp));
+        return true;
+    }
+
+    /** Gives back bytes counted by {@link #take} for a block that was never stored. */
+    final void untake(long fp) {
+        used.addAndGet(-fp);
     }
 
     @Override
@@ -122,7 +138,12 @@ abstract class AbstractMapTier<E> implements Tier {
         if (closed.compareAndSet(false, true)) {
             entries.clear();
             used.set(0);
+            reservedBytes.set(0);
         }
+    }
+
+    final boolean isClosed() {
+        return closed.get();
     }
 
     final void checkOpen() {

@@ -57,6 +57,25 @@ public interface Tier extends AutoCloseable {
     PutOutcome put(BlockMeta meta, ByteBuffer payload);
 
     /**
+     * Optional capability: sets memory aside for the block {@code meta} describes, for the caller to write the
+     * payload into in place (a network door receiving it) and then {@link TierReservation#commit commit} it, so
+     * that the bytes are not copied from a finished buffer as {@link #put} does. The memory counts against the
+     * capacity from now on; the block is invisible until committed. Outcomes as for {@link #put}: STORED (with a
+     * reservation), NO_CAPACITY, TOO_LARGE, ALREADY_PRESENT (a committed block has that key) or FAILED.
+     * Like {@link #put}, it must not wait for other writers.
+     *
+     * @throws UnsupportedOperationException if {@link #reservesInPlace()} is false (the default)
+     */
+    default TierReservation.Attempt reserve(BlockMeta meta) {
+        throw new UnsupportedOperationException("tier " + name() + " does not reserve memory in place");
+    }
+
+    /** True if this tier implements {@link #reserve}. Default false. */
+    default boolean reservesInPlace() {
+        return false;
+    }
+
+    /**
      * Backpressure for writers, outside the store's lock: the store calls this on every tier before it takes its
      * lock for a put (and so before any demotion that put causes). A tier that needs writers to slow down, e.g.
      * until a compaction has reclaimed deleted bytes, waits here, where no reader is held up. {@link #put} itself

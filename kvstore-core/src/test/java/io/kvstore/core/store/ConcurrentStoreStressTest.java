@@ -158,6 +158,7 @@ class ConcurrentStoreStressTest {
         assertThat(readable).as("the store holds blocks at the end").isPositive();
         for (CountingTier t : tiers) {
             assertThat(t.open.get()).as("handles open on %s", t.name()).isZero();
+            assertThat(((HeapTier) t.inner()).reservedBytes()).as("reserved bytes left on %s", t.name()).isZero();
         }
         assertThat(store.stats().get(0).demotedOut()).as("demotions happened").isPositive();
         store.close();
@@ -173,8 +174,10 @@ class ConcurrentStoreStressTest {
             BlockKey key = Blocks.key(k);
             boolean mine = k % THREADS == me;
             int op = rnd.nextInt(100);
-            if (op < 35) {
+            if (op < 20) {
                 store.put(Blocks.meta(k, size(k)), Blocks.payload(k, size(k)));
+            } else if (op < 35) {
+                reserve(store, k, mine, rnd.nextInt(5), failures);
             } else if (op < 65) {
                 read(store, k, false, "get", failures);
             } else if (op < 80 && mine) {
@@ -210,6 +213,59 @@ class ConcurrentStoreStressTest {
         for (BlockKey p : pinned) {
             modelPins.get(p).decrementAndGet();
             store.unpin(Blocks.NS, p);
+        }
+    }
+
+    /**
+     * A put through a reservation, ending in one of five ways: published (verified, or its checksum computed),
+     * aborted half-filled (a client gone mid-value), published with a damaged byte (BAD_CHECKSUM, nothing stored),
+     * or, for an owned key, deleted by this thread while reserved and then published.
+     */
+    private static void reserve(TieredStore store, int k, boolean mine, int how,
+                                ConcurrentLinkedQueue<String> failures) {
+        ByteBuffer bytes = Blocks.payload(k, size(k));
+        BlockMeta meta = Blocks.meta(k, size(k));
+        PutReservation.Checksum mode = PutReservation.Checksum.VERIFY;
+        if (how == 1) {
+            meta = new BlockMeta(meta.key(), meta.parent(), meta.position(), meta.namespaceId(), meta.layoutId(),
+                    meta.length(), 0); // the store computes it
+            mode = PutReservation.Checksum.COMPUTE;
+        }
+        try (PutReservation r = store.reserve(meta, mode)) {
+            if (r.refusal() != null) {
+                if (!r.refusal().status().isCached() && r.refusal().status() != PutStatus.NO_CAPACITY
+                        && r.refusal().status() != PutStatus.REJECTED) {
+                    failures.add("reservation of block " + k + " refused: " + r.refusal());
+                }
+                return;
+            }
+            ByteBuffer into = r.buffer();
+            int half = size(k) / 2;
+            into.put(bytes.duplicate().limit(half));
+            r.filled(half);
+            if (how == 2) {
+                return; // abandoned half-filled: close() aborts
+            }
+            into.put(bytes.duplicate().position(half));
+            if (how == 3) {
+                int at = half + 7; // after the bytes reported filled: those were checksummed as they came
+                into.put(at, (byte) (into.get(at) ^ 0x5A));
+                PutResult res = r.publish();
+                if (res.status() != PutStatus.BAD_CHECKSUM) {
+                    failures.add("damaged reservation of block " + k + " answered " + res);
+                }
+                return;
+            }
+            if (how == 4 && mine) {
+                PinStatus d = store.delete(Blocks.NS, Blocks.key(k));
+                if (d != PinStatus.NOT_FOUND) {
+                    failures.add("delete of reserved block " + k + " answered " + d);
+                }
+            }
+            PutResult res = r.publish();
+            if (res.status() != PutStatus.STORED && res.status() != PutStatus.NO_CAPACITY) {
+                failures.add("reservation of block " + k + " published as " + res);
+            }
         }
     }
 
@@ -292,11 +348,27 @@ class ConcurrentStoreStressTest {
             super(tier);
         }
 
+        Tier inner() {
+            return tier;
+        }
+
         @Override
         public io.kvstore.core.tier.PutOutcome put(BlockMeta meta, ByteBuffer payload) {
             io.kvstore.core.tier.PutOutcome o = tier.put(meta, payload);
             log(name(), "put " + o, meta.key());
             return o;
+        }
+
+        @Override
+        public io.kvstore.core.tier.TierReservation.Attempt reserve(BlockMeta meta) {
+            io.kvstore.core.tier.TierReservation.Attempt a = tier.reserve(meta);
+            log(name(), "reserve " + a.outcome(), meta.key());
+            return a;
+        }
+
+        @Override
+        public boolean reservesInPlace() {
+            return tier.reservesInPlace();
         }
 
         @Override

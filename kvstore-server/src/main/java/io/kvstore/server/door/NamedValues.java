@@ -9,6 +9,7 @@ import io.kvstore.core.namespace.Namespace;
 import io.kvstore.core.store.BlockInfo;
 import io.kvstore.core.store.GetResult;
 import io.kvstore.core.store.PinStatus;
+import io.kvstore.core.store.PutReservation;
 import io.kvstore.core.store.PutResult;
 import io.kvstore.core.store.PutStatus;
 import io.kvstore.core.store.TieredStore;
@@ -137,7 +138,11 @@ public final class NamedValues {
         if (!quotas.reserve(space.tenant(), meta.length())) {
             return Stored.QUOTA_EXCEEDED;
         }
-        PutResult r = store.put(meta, value.duplicate(), true);
+        return stored(space, meta, store.put(meta, value.duplicate(), true));
+    }
+
+    /** A store put's result as a named value's; gives back the quota of a value that was not stored. */
+    private Stored stored(Space space, BlockMeta meta, PutResult r) {
         if (r.status() != PutStatus.STORED) {
             quotas.release(space.tenant(), meta.length());
         }
@@ -154,6 +159,53 @@ public final class NamedValues {
                 yield Stored.FAILED;
             }
         };
+    }
+
+    /**
+     * Memory for a new value of {@code length} bytes under the name whose key is {@code key}, for a door that
+     * receives the value straight into it ({@link PutReservation}; its CRC32C is computed from the bytes as they
+     * arrive). Null when the name holds a value or is being set (the door then sets it with {@link #put} after the
+     * requests before it, so the last set wins), or when the store or the tenant's quota refuses it ({@link #put}
+     * then says why). The quota counts the value from now on; {@link #publish} or {@link #abort} settles it.
+     * Blocking: admission may move other blocks down to lower tiers.
+     */
+    public PutReservation reserve(Space space, BlockKey key, int length) {
+        if (store.contains(space.id(), key) || !quotas.reserve(space.tenant(), length)) {
+            return null;
+        }
+        BlockMeta meta = new BlockMeta(key, space.root(), 0, space.id(), space.layoutId(), length, 0);
+        PutReservation r;
+        try {
+            r = store.reserve(meta, PutReservation.Checksum.COMPUTE);
+        } catch (RuntimeException | Error e) {
+            quotas.release(space.tenant(), length);
+            throw e;
+        }
+        if (r.refusal() != null) {
+            quotas.release(space.tenant(), length);
+            return null;
+        }
+        return r;
+    }
+
+    /** Publishes a value received into a {@link #reserve reservation}: what {@link #put} would have answered. */
+    public Stored publish(Space space, PutReservation r) {
+        PutResult res;
+        try {
+            res = r.publish();
+        } catch (RuntimeException | Error e) {
+            quotas.release(space.tenant(), r.meta().length());
+            throw e;
+        }
+        return stored(space, r.meta(), res);
+    }
+
+    /** Gives a reservation that will not be published back (a client gone mid-value); idempotent. */
+    public void abort(Space space, PutReservation r) {
+        if (r.isOpen()) {
+            r.abort();
+            quotas.release(space.tenant(), r.meta().length());
+        }
     }
 
     /**

@@ -5,6 +5,7 @@ import io.kvstore.server.door.DoorConnection;
 import io.kvstore.server.door.DoorContext;
 import io.kvstore.server.door.NamedValues;
 import io.kvstore.server.door.Reply;
+import io.kvstore.server.door.ReservedBuf;
 import io.kvstore.server.door.ReplyBuffer;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -29,9 +30,9 @@ final class LmConnection extends DoorConnection<LmRequest> {
 
     private final NamedValues.Space space;
 
-    LmConnection(DoorContext dc) {
+    LmConnection(DoorContext dc, NamedValues.Space space) {
         super(dc, LmRequest.class);
-        this.space = dc.values().space(DOOR, "", "");
+        this.space = space;
     }
 
     @Override
@@ -70,8 +71,9 @@ final class LmConnection extends DoorConnection<LmRequest> {
             try {
                 switch (r.command()) {
                     case LmDescriptor.PUT -> {
-                        NamedValues.Stored st = dc.values().put(space, key(r), r.value().nioBuffer(),
-                                NamedValues.Condition.ALWAYS);
+                        NamedValues.Stored st = r.value() instanceof ReservedBuf v // received in place
+                                ? dc.values().publish(space, v.reservation())
+                                : dc.values().put(space, key(r), r.value().nioBuffer(), NamedValues.Condition.ALWAYS);
                         if (st != NamedValues.Stored.STORED) {
                             LOG.debug("lm:// PUT of '{}' ({} bytes) not stored: {}", r.key(), r.value().readableBytes(),
                                     st);

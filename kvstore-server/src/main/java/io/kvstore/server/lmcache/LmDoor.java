@@ -1,7 +1,9 @@
 package io.kvstore.server.lmcache;
 
+import io.kvstore.protocol.PayloadReadAllocator;
 import io.kvstore.server.door.Door;
 import io.kvstore.server.door.DoorContext;
+import io.kvstore.server.door.NamedValues;
 import io.netty.channel.Channel;
 
 /**
@@ -29,8 +31,10 @@ public final class LmDoor implements Door {
 
     @Override
     public void initChannel(Channel ch) {
-        LmDecoder decoder = new LmDecoder(dc.config().maxFrameBytes(), buffers);
-        ch.config().setRecvByteBufAllocator(new PayloadReadAllocator(ch.config().getRecvByteBufAllocator(), decoder));
-        ch.pipeline().addLast("lm-decoder", decoder).addLast("lm-connection", new LmConnection(dc));
+        NamedValues.Space space = dc.values().space(LmConnection.DOOR, "", "");
+        LmDecoder decoder = new LmDecoder(dc.config().maxFrameBytes(), buffers, dc.values(), space, dc.blocking());
+        ch.config().setRecvByteBufAllocator(
+                new PayloadReadAllocator(ch.config().getRecvByteBufAllocator(), decoder::readTarget));
+        ch.pipeline().addLast("lm-decoder", decoder).addLast("lm-connection", new LmConnection(dc, space));
     }
 }

@@ -1,15 +1,11 @@
 package io.kvstore.server.lmcache;
 
+import io.kvstore.core.store.StagingBuffers;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.buffer.UnpooledUnsafeDirectByteBuf;
 
 import java.nio.ByteBuffer;
-import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The direct buffers that {@code lm://} PUT payloads are gathered in, reused from one PUT to the next.
@@ -29,15 +25,13 @@ import java.util.concurrent.atomic.AtomicLong;
 final class ValueBuffers {
 
     /** Size classes are multiples of this. */
-    static final int GRANULE = 256 << 10;
+    static final int GRANULE = StagingBuffers.GRANULE;
 
-    private final long maxIdleBytes;
-    private final Map<Integer, Queue<ByteBuffer>> idle = new ConcurrentHashMap<>();
-    private final AtomicLong idleBytes = new AtomicLong();
+    private final StagingBuffers memory;
 
     /** @param maxIdleBytes most bytes of released buffers kept for reuse */
     ValueBuffers(long maxIdleBytes) {
-        this.maxIdleBytes = maxIdleBytes;
+        this.memory = new StagingBuffers(maxIdleBytes);
     }
 
     /**
@@ -45,45 +39,24 @@ final class ValueBuffers {
      * of 1; releasing it to 0 gives its memory back to the pool.
      */
     ByteBuf take(int capacity) {
-        int size = sizeClass(capacity);
-        Queue<ByteBuffer> q = idle.get(size);
-        ByteBuffer memory = q == null ? null : q.poll();
-        if (memory == null) {
-            memory = ByteBuffer.allocateDirect(size);
-        } else {
-            idleBytes.addAndGet(-size);
-        }
-        return new Pooled(this, memory.clear());
+        return new Pooled(memory, memory.take(capacity).clear());
     }
 
     /** Bytes of released buffers kept for reuse. */
     long idleBytes() {
-        return idleBytes.get();
+        return memory.idleBytes();
     }
 
     static int sizeClass(int capacity) {
-        if (capacity <= 0) {
-            return GRANULE;
-        }
-        long rounded = ((long) capacity + GRANULE - 1) / GRANULE * GRANULE;
-        return (int) Math.min(rounded, Integer.MAX_VALUE - GRANULE + 1);
-    }
-
-    private void give(ByteBuffer memory) {
-        int size = memory.capacity();
-        if (idleBytes.addAndGet(size) > maxIdleBytes) {
-            idleBytes.addAndGet(-size);
-            return; // over the limit: the JDK's cleaner frees it
-        }
-        idle.computeIfAbsent(size, s -> new ConcurrentLinkedQueue<>()).add(memory);
+        return StagingBuffers.sizeClass(capacity);
     }
 
     /** A buffer over pooled memory: deallocation (reference count 0) returns the memory instead of freeing it. */
     private static final class Pooled extends UnpooledUnsafeDirectByteBuf {
-        private final ValueBuffers pool;
+        private final StagingBuffers pool;
         private final ByteBuffer memory;
 
-        Pooled(ValueBuffers pool, ByteBuffer memory) {
+        Pooled(StagingBuffers pool, ByteBuffer memory) {
             super(UnpooledByteBufAllocator.DEFAULT, memory, memory.capacity());
             this.pool = pool;
             this.memory = memory;

@@ -4,6 +4,7 @@ package io.kvstore.server.net;
 import io.kvstore.core.tier.SharedMemoryExport;
 import io.kvstore.core.store.TieredStore;
 import io.kvstore.protocol.FrameDecoder;
+import io.kvstore.protocol.PayloadReadAllocator;
 import io.kvstore.protocol.FrameEncoder;
 import io.kvstore.protocol.Opcode;
 import io.kvstore.server.admin.ServerMetrics;
@@ -90,9 +91,13 @@ public final class NetServer implements AutoCloseable {
         ServerBootstrap b = transport.serverBootstrap(boss, workers, config.writeBufferLowBytes(),
                 config.writeBufferHighBytes(), ch -> {
                     channels.add(ch);
-                    ch.pipeline().addLast("decoder", new FrameDecoder(sc.limits()))
+                    Connection connection = new Connection(sc, handlers);
+                    FrameDecoder decoder = new FrameDecoder(sc.limits(), new PutPayloads(sc, connection.session));
+                    ch.config().setRecvByteBufAllocator(
+                            new PayloadReadAllocator(ch.config().getRecvByteBufAllocator(), decoder::readTarget));
+                    ch.pipeline().addLast("decoder", decoder)
                             .addLast("encoder", FrameEncoder.INSTANCE)
-                            .addLast("connection", new Connection(sc, handlers));
+                            .addLast("connection", connection);
                 });
         serverChannel = b.bind(config.bindAddress(), config.port()).sync().channel();
         watchdog.scheduleAtFixedRate(this::checkStuck, 5, 5, TimeUnit.SECONDS);

@@ -2,13 +2,16 @@ package io.kvstore.server.net;
 
 import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.block.Checksums;
+import io.kvstore.core.store.PutReservation;
 import io.kvstore.core.store.PutResult;
 import io.kvstore.core.store.PutStatus;
 import io.kvstore.protocol.ErrorCode;
 import io.kvstore.protocol.FrameDescriptor;
+import io.kvstore.protocol.PayloadFrame;
 import io.kvstore.protocol.ProtocolException;
 import io.kvstore.protocol.Wire;
 import io.kvstore.protocol.body.StatusList;
+import io.kvstore.server.door.ReservedBuf;
 import io.kvstore.server.events.KvEventPublisher;
 import io.netty.buffer.ByteBuf;
 
@@ -145,9 +148,11 @@ final class PutHandler implements OpHandler {
         KvEventPublisher events = r.sc.events();
         int[] tokenIds = tokens;
         int blockSize = r.session().namespace.layout().tokensPerBlock();
-        r.offload(() -> events == null ? store(r, meta, payload.nioBuffer(), serverChecksum)
+        PutReservation reserved = r.frame instanceof PayloadFrame pf && pf.payload() instanceof ReservedBuf rb
+                ? rb.reservation() : null;
+        r.offload(() -> events == null ? store(r, meta, payload, serverChecksum, reserved)
                 : events.withTokens(meta.key(), tokenIds, blockSize,
-                        () -> store(r, meta, payload.nioBuffer(), serverChecksum)), (res, err) -> {
+                        () -> store(r, meta, payload, serverChecksum, reserved)), (res, err) -> {
             payload.release();
             completed(r, state, seq, meta, tenant, res, err);
         });
@@ -208,17 +213,33 @@ final class PutHandler implements OpHandler {
     }
 
     /**
-     * Stores one block. With FLAG_SERVER_CHECKSUM the checksum is computed here from the bytes as they arrived (the
+     * Stores one block: publishes it if its payload was received into a store reservation ({@link PutPayloads}),
+     * else puts it. With FLAG_SERVER_CHECKSUM the checksum is computed here from the bytes as they arrived (the
      * client's field is ignored), so the store need not verify it a second time; TCP's own checksum covered the way
      * here.
      */
-    private static PutResult store(Request r, BlockMeta sent, ByteBuffer payload, boolean serverChecksum) {
+    private static PutResult store(Request r, BlockMeta sent, ByteBuf body, boolean serverChecksum,
+                                   PutReservation reserved) {
+        if (reserved != null && sameBlock(reserved.meta(), sent)) {
+            return reserved.publish(); // received in place: verified (or checksummed) as it arrived
+        }
+        if (reserved != null) { // reserved under other metadata (a HELLO changed the namespace meanwhile): undo it
+            reserved.abort();
+        }
+        ByteBuffer payload = body.nioBuffer();
         if (!serverChecksum) {
             return r.sc.store().put(sent, payload);
         }
         BlockMeta meta = new BlockMeta(sent.key(), sent.parent(), sent.position(), sent.namespaceId(),
                 sent.layoutId(), sent.length(), Checksums.crc32c(payload));
         return r.sc.store().put(meta, payload, true);
+    }
+
+    /** True if a reservation made from a frame's head is for the block the frame carries (checksum aside). */
+    private static boolean sameBlock(BlockMeta reserved, BlockMeta sent) {
+        return reserved.key().equals(sent.key()) && reserved.parent().equals(sent.parent())
+                && reserved.position() == sent.position() && reserved.namespaceId() == sent.namespaceId()
+                && reserved.layoutId() == sent.layoutId() && reserved.length() == sent.length();
     }
 
     private static void failRequest(Request r, PutState state, boolean end) {

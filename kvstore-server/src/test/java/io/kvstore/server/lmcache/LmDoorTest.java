@@ -2,6 +2,7 @@ package io.kvstore.server.lmcache;
 
 import io.kvstore.core.block.Checksums;
 import io.kvstore.core.store.BlockInfo;
+import io.kvstore.core.tier.Tier;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.config.ConfigException;
 import io.kvstore.server.door.NamedValues;
@@ -23,6 +24,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.function.LongPredicate;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -159,6 +161,80 @@ class LmDoorTest {
         assertThat(m).contains("kvstore_requests_total{opcode=\"lm_get\",status=\"ok\"} 12.0");
         assertThat(m).containsPattern("kvstore_hits_total\\{namespace=\"" + space.namespace().idHex()
                 + "\",tier=\"nvme\"}");
+    }
+
+    @Test
+    void aPutIsReceivedIntoTierMemoryAndAClientGoneMidValueLeavesNoTrace() throws Exception {
+        Tier top = server.store().tiers().get(0);
+        long used = top.usedBytes();
+        try (LmTestClient c = new LmTestClient(server.lmPort())) {
+            c.raw(LmTestClient.header(1, "half", CHUNK, 1, 2, 0));
+            c.raw(random(CHUNK / 2, 3));
+            // the value is being received into pages reserved in the top tier
+            awaitDetail(top, "reserved_pages", n -> n > 0);
+            assertThat(top.usedBytes()).isEqualTo(used);
+        } // gone mid-value
+        awaitDetail(top, "reserved_pages", n -> n == 0);
+        assertThat(top.usedBytes()).isEqualTo(used);
+        byte[] v = random(CHUNK, 4);
+        try (LmTestClient c = new LmTestClient(server.lmPort())) {
+            assertThat(c.exist("half")).isFalse();
+            c.put("half", v, 1, 2, 7, 0, 0, 0);
+            assertThat(c.get("half").payload()).isEqualTo(v);
+        }
+        assertThat(top.usedBytes()).isGreaterThan(used);
+        assertThat(top.stats().details()).containsEntry("reserved_pages", 0L);
+    }
+
+    @Test
+    void pipelinedPutsOfOneKeyKeepTheLastValue() throws Exception {
+        byte[] first = random(CHUNK, 5);
+        byte[] second = random(CHUNK, 6);
+        try (LmTestClient c = new LmTestClient(server.lmPort())) {
+            c.put("same", first, 1, 2, 1, 0, 0, 0); // no reply: the second follows at once
+            c.put("same", second, 1, 2, 2, 0, 0, 0);
+            LmTestClient.Reply r = c.get("same");
+            assertThat(r.shape()[0]).isEqualTo(2);
+            assertThat(r.payload()).isEqualTo(second);
+        }
+    }
+
+    @Test
+    void theQuotaCountsAReservationAndGetsItBackWhenTheClientIsGone() throws Exception {
+        server.close();
+        server = TestServers.start(TestServers.config(dir).assignment("lmPort=0")
+                .assignment("tenantQuotaBytes=*=10MiB"));
+        Tier top = server.store().tiers().get(0);
+        byte[] a = random(CHUNK, 7);
+        byte[] c2 = random(CHUNK, 8);
+        try (LmTestClient c = new LmTestClient(server.lmPort())) {
+            c.put("a", a, 1, 2, 0, 0, 0, 0);
+            assertThat(c.exist("a")).isTrue();
+        }
+        try (LmTestClient c = new LmTestClient(server.lmPort())) {
+            c.raw(LmTestClient.header(1, "b", CHUNK, 1, 2, 0));
+            c.raw(random(CHUNK / 4, 9));
+            awaitDetail(top, "reserved_pages", n -> n > 0);
+        }
+        awaitDetail(top, "reserved_pages", n -> n == 0);
+        try (LmTestClient c = new LmTestClient(server.lmPort())) {
+            c.put("c", c2, 1, 2, 0, 0, 0, 0); // fits only if b's quota came back
+            c.put("d", random(CHUNK, 10), 1, 2, 0, 0, 0, 0); // over the quota: not stored
+            assertThat(c.get("c").payload()).isEqualTo(c2);
+            assertThat(c.get("d").code()).isEqualTo(400);
+            assertThat(c.get("a").payload()).isEqualTo(a);
+            assertThat(c.exist("b")).isFalse();
+        }
+        assertThat(metrics()).contains("kvstore_requests_total{opcode=\"lm_put\",status=\"quota_exceeded\"} 1.0");
+    }
+
+    private static void awaitDetail(Tier tier, String detail, LongPredicate until) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (!until.test(tier.stats().details().get(detail))) {
+            assertThat(System.nanoTime()).as("%s of %s: %s", detail, tier.name(), tier.stats().details().get(detail))
+                    .isLessThan(deadline);
+            Thread.sleep(5);
+        }
     }
 
     @Test

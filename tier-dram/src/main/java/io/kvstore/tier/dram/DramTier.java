@@ -10,27 +10,21 @@ import io.kvstore.core.tier.ReadResult;
 import io.kvstore.core.tier.SharedMemoryExport;
 import io.kvstore.core.tier.Tier;
 import io.kvstore.core.tier.TierClosedException;
+import io.kvstore.core.tier.TierReservation;
 import io.kvstore.core.tier.TierStats;
 import io.kvstore.tier.dram.IndexRecordDescriptor.IndexRecord;
 import net.openhft.chronicle.map.ChronicleMap;
-import net.openhft.chronicle.map.ChronicleMapBuilder;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 import java.util.function.DoubleConsumer;
 
@@ -41,7 +35,10 @@ import java.util.function.DoubleConsumer;
  * <h2>How the pieces fit</h2>
  * A put allocates a run of contiguous pages (best fit), copies the payload into it with one bulk copy, then
  * publishes an {@link IndexRecordDescriptor index record} with {@code putIfAbsent} (a duplicate gives its pages
- * back and answers {@link PutOutcome#ALREADY_PRESENT}) (key to allocation id, first page and metadata). A read
+ * back and answers {@link PutOutcome#ALREADY_PRESENT}) (key to allocation id, first page and metadata). A
+ * {@link #reserve reservation} allocates the run the same way and hands a writable view of it to the caller (a
+ * network door receives the payload into it); its commit publishes the record as a put does, its abort frees
+ * the pages, so the bytes are written once, where they will be read. A read
  * looks the key up, takes a reference on the run through the arena (which re-checks that the run still belongs
  * to that record, so a stale record is a miss and never someone else's bytes), and wraps a slice of the arena
  * in a {@link RefCountedHandle} whose release gives the reference back: nothing is copied, and the cost does not
@@ -76,74 +73,34 @@ import java.util.function.DoubleConsumer;
  */
 public final class DramTier implements Tier {
 
-    private static final String GEOMETRY_FILE = "arena.properties";
-    private static final String INDEX_FILE = "index.cm";
-    /** Held (an OS file lock) while a tier has the directory open: one process per directory. */
-    static final String LOCK_FILE = "arena.lock";
     /**
      * A note the tier's user may leave in the directory saying whose arena it is (the server writes its data dir
      * there); {@link #deleteIfUnused} counts it as one of the tier's files.
      */
     public static final String OWNER_FILE = "owner";
-    /**
-     * Written by {@link #close()} after the index is closed, deleted at open: when it is missing at open, the last
-     * process died with the index open (kill -9, crash) and may have held one of Chronicle Map's segment locks,
-     * which live in the mapped file; the index is then opened with Chronicle Map's recovery, which resets them.
-     */
-    private static final String CLEAN_FILE = "closed-cleanly";
-    private static final int MIN_INDEX_ENTRIES = 1024;
-    private static final long MIN_INDEX_FILE_BYTES = 4096;
-
     private final DramTierConfig config;
     private final PageArena arena;
     private final ChronicleMap<byte[], byte[]> index;
     private final AtomicLong nextId = new AtomicLong(1);
-    private final AtomicLong usedBytes = new AtomicLong();
-    private final AtomicLong blocks = new AtomicLong();
-    private final LongAdder hits = new LongAdder();
-    private final LongAdder misses = new LongAdder();
-    private final LongAdder corrupt = new LongAdder();
-    private final LongAdder removedBlocks = new LongAdder();
-    private final LongAdder removedBytes = new LongAdder();
-    private final LongAdder noRunRefusals = new LongAdder();
-    private final LongAdder verifiedAfterRestart = new LongAdder();
+    private final DramCounters counters = new DramCounters();
     private final AtomicLong inFlight = new AtomicLong();
     private final AtomicBoolean closing = new AtomicBoolean();
     private final DirectoryLock lock;
-    private long restartBlocks;
-    private long restartDiscarded;
-    private String coldStartReason;
-    private boolean recoveredIndex;
+    private final ArenaFiles files;
 
     private DramTier(DramTierConfig config, DoubleConsumer restartProgress) throws IOException {
         this.config = config;
+        this.files = new ArenaFiles(config);
         if (!config.persistent()) {
             this.lock = null;
             this.arena = PageArena.anonymous(config);
-            this.index = newIndex(null);
+            this.index = files.memoryIndex();
             return;
         }
-        Path dir = config.persistDirectory();
-        createPrivateDirectory(dir);
-        this.lock = DirectoryLock.acquire(dir.resolve(LOCK_FILE));
-        try {
-            ChronicleMap<byte[], byte[]> idx = openIndex(dir);
-            PageArena a;
-            try {
-                PageArena.restrict(dir.resolve(INDEX_FILE));
-                a = PageArena.mapped(config, dir);
-                writeGeometry(dir);
-                PageArena.restrict(dir.resolve(GEOMETRY_FILE));
-            } catch (IOException | RuntimeException e) {
-                idx.close();
-                throw e;
-            }
-            this.index = idx;
-            this.arena = a;
-        } catch (IOException | RuntimeException | Error e) {
-            lock.close();
-            throw e;
-        }
+        ArenaFiles.Opened opened = files.open(config.persistDirectory());
+        this.lock = opened.lock();
+        this.index = opened.index();
+        this.arena = opened.arena();
         try {
             reload(restartProgress);
         } catch (RuntimeException | Error e) {
@@ -152,40 +109,6 @@ public final class DramTier implements Tier {
             lock.close();
             throw e;
         }
-    }
-
-    /** Opens the index found in {@code dir}, or wipes what is there and starts cold (and says why). */
-    private ChronicleMap<byte[], byte[]> openIndex(Path dir) throws IOException {
-        String mismatch = geometryMismatch(dir);
-        if (mismatch != null) {
-            if (Files.exists(dir.resolve(GEOMETRY_FILE))) {
-                cold(mismatch);
-            }
-            wipe(dir);
-        }
-        Path indexFile = dir.resolve(INDEX_FILE);
-        if (Files.exists(indexFile) && Files.size(indexFile) < MIN_INDEX_FILE_BYTES) {
-            // a truncated file: Chronicle Map would try to finish its header and spin
-            cold("the index file is truncated (" + Files.size(indexFile) + " bytes)");
-            wipe(dir);
-        }
-        boolean clean = Files.deleteIfExists(dir.resolve(CLEAN_FILE));
-        try {
-            if (!clean && Files.exists(indexFile)) {
-                recoveredIndex = true;
-                return newIndex(indexFile, true);
-            }
-            return newIndex(indexFile, false);
-        } catch (IOException | RuntimeException e) {
-            cold("the index could not be read (" + e.getClass().getSimpleName() + ")");
-            wipe(dir);
-            return newIndex(indexFile, false);
-        }
-    }
-
-    private void cold(String reason) {
-        restartDiscarded = 1;
-        coldStartReason = reason;
     }
 
     /**
@@ -209,142 +132,22 @@ public final class DramTier implements Tier {
         }
     }
 
-    private ChronicleMap<byte[], byte[]> newIndex(Path file) throws IOException {
-        return newIndex(file, false);
-    }
-
-    /** The index in {@code file} (or in memory if null); {@code recover}: after a crash, see {@link #CLEAN_FILE}. */
-    private ChronicleMap<byte[], byte[]> newIndex(Path file, boolean recover) throws IOException {
-        ChronicleMapBuilder<byte[], byte[]> b = ChronicleMap.of(byte[].class, byte[].class)
-                .name(config.name() + "-index")
-                .constantKeySizeBySample(new byte[BlockKey.BYTES])
-                .constantValueSizeBySample(new byte[IndexRecordDescriptor.LENGTH])
-                // every block takes at least one page: the page count bounds the number of entries
-                .entries(Math.max(MIN_INDEX_ENTRIES, config.pageCount()));
-        if (file == null) {
-            return b.create();
-        }
-        return recover ? b.recoverPersistedTo(file.toFile(), true) : b.createPersistedTo(file.toFile());
-    }
-
     // ------------------------------------------------------------------------------------------ warm restart
 
     private void reload(DoubleConsumer progress) {
-        List<Map.Entry<byte[], byte[]>> found = new ArrayList<>();
-        index.forEach((k, v) -> found.add(Map.entry(k.clone(), v.clone()))); // Chronicle reuses the arrays
-        boolean verifyNow = config.restartVerification() == DramTierConfig.RestartVerification.AT_OPEN;
-        long maxId = 0;
-        int step = Math.max(1, found.size() / 100);
-        int done = 0;
-        for (Map.Entry<byte[], byte[]> e : found) {
-            if (done++ % step == 0) {
-                progress.accept((double) (done - 1) / found.size());
-            }
-            IndexRecord r = decodeOrNull(e.getKey(), e.getValue());
-            if (r == null || r.meta().length() > config.segmentBytes()
-                    || !arena.claim(r.firstPage(), arena.pagesFor(r.meta().length()), r.id())) {
-                index.remove(e.getKey());
-                corrupt.increment();
-                continue;
-            }
-            if (verifyNow) {
-                if (!Checksums.matches(r.meta(), arena.view(r.firstPage(), r.meta().length()))) {
-                    index.remove(e.getKey());
-                    arena.retire(r.firstPage());
-                    corrupt.increment();
-                    continue;
-                }
-                arena.markVerified(r.firstPage());
-                verifiedAfterRestart.increment();
-            }
-            maxId = Math.max(maxId, r.id());
-            usedBytes.addAndGet(footprint(r.meta().length()));
-            blocks.incrementAndGet();
-        }
-        progress.accept(1.0);
-        nextId.set(maxId + 1);
-        restartBlocks = blocks.get();
+        WarmRestart.Found f = WarmRestart.reload(index, arena, config, progress);
+        counters.corrupt.add(f.corrupt());
+        counters.verifiedAfterRestart.add(f.verified());
+        counters.usedBytes.set(f.footprintBytes());
+        counters.blocks.set(f.blocks());
+        nextId.set(f.maxId() + 1);
+        counters.restartBlocks = f.blocks();
     }
 
     /** The index record of a key, or null if absent or malformed. */
     private IndexRecord lookup(byte[] key) {
         byte[] v = index.get(key);
-        return v == null ? null : decodeOrNull(key, v);
-    }
-
-    private static IndexRecord decodeOrNull(byte[] key, byte[] value) {
-        try {
-            return IndexRecordDescriptor.decode(BlockKey.of(key), value);
-        } catch (IllegalArgumentException e) {
-            return null;
-        }
-    }
-
-    /** Creates the directory readable and writable by this user only (where the file system has POSIX modes). */
-    private static void createPrivateDirectory(Path dir) throws IOException {
-        if (Files.isDirectory(dir)) {
-            return;
-        }
-        if (dir.getParent() != null) {
-            Files.createDirectories(dir.getParent());
-        }
-        try {
-            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-        } catch (UnsupportedOperationException e) {
-            Files.createDirectory(dir);
-        }
-    }
-
-    /** Null if the geometry file in {@code dir} describes this configuration's arena, else what differs. */
-    private String geometryMismatch(Path dir) throws IOException {
-        Path f = dir.resolve(GEOMETRY_FILE);
-        if (!Files.exists(f)) {
-            return "no arena was there";
-        }
-        Properties p = new Properties();
-        try (InputStream in = Files.newInputStream(f)) {
-            p.load(in);
-        } catch (IllegalArgumentException e) {
-            return "the geometry file is unreadable";
-        }
-        Properties want = geometry();
-        if (want.equals(p)) {
-            return null;
-        }
-        List<String> diffs = new ArrayList<>();
-        for (String k : new java.util.TreeSet<>(want.stringPropertyNames())) {
-            if (!want.getProperty(k).equals(p.getProperty(k))) {
-                diffs.add(k + " " + p.getProperty(k, "?") + " -> " + want.getProperty(k));
-            }
-        }
-        return "the arena geometry changed (" + String.join(", ", diffs) + ")";
-    }
-
-    private Properties geometry() {
-        Properties p = new Properties();
-        p.setProperty("format", String.valueOf(IndexRecordDescriptor.VERSION));
-        p.setProperty("page_size_bytes", String.valueOf(config.pageSizeBytes()));
-        p.setProperty("segment_bytes", String.valueOf(config.segmentBytes()));
-        p.setProperty("pages", String.valueOf(config.pageCount()));
-        return p;
-    }
-
-    private void writeGeometry(Path dir) throws IOException {
-        try (OutputStream out = Files.newOutputStream(dir.resolve(GEOMETRY_FILE))) {
-            geometry().store(out, "kvstore DRAM tier arena geometry");
-        }
-    }
-
-    private void wipe(Path dir) throws IOException {
-        Files.deleteIfExists(dir.resolve(GEOMETRY_FILE));
-        Files.deleteIfExists(dir.resolve(INDEX_FILE));
-        try (var files = Files.list(dir)) {
-            for (Path p : (Iterable<Path>) files::iterator) {
-                if (p.getFileName().toString().matches("segment-\\d+\\.arena")) {
-                    Files.delete(p);
-                }
-            }
-        }
+        return v == null ? null : IndexRecordDescriptor.decodeOrNull(key, v);
     }
 
     // -------------------------------------------------------------------------------------------- the SPI
@@ -362,12 +165,12 @@ public final class DramTier implements Tier {
 
     @Override
     public long usedBytes() {
-        return usedBytes.get();
+        return counters.usedBytes.get();
     }
 
     @Override
     public long blockCount() {
-        return blocks.get();
+        return counters.blocks.get();
     }
 
     /** Whole pages: {@code max(1, ceil(length / pageSize)) * pageSize}. */
@@ -394,25 +197,89 @@ public final class DramTier implements Tier {
             long id = nextId.getAndIncrement();
             int first = arena.allocate(pages, id);
             if (first < 0) {
-                if (index.containsKey(key)) {
-                    return PutOutcome.ALREADY_PRESENT;
-                }
-                if (arena.freePages() + arena.retiredPages() >= pages) {
-                    noRunRefusals.increment();
-                }
-                return PutOutcome.NO_CAPACITY;
+                return noRun(key, pages);
             }
             arena.write(first, payload);
             if (index.putIfAbsent(key, IndexRecordDescriptor.encode(id, first, meta)) != null) {
                 arena.release(first);
                 return PutOutcome.ALREADY_PRESENT;
             }
-            usedBytes.addAndGet((long) pages * arena.pageSize());
-            blocks.incrementAndGet();
+            counters.usedBytes.addAndGet((long) pages * arena.pageSize());
+            counters.blocks.incrementAndGet();
             return PutOutcome.STORED;
         } finally {
             leave();
         }
+    }
+
+    /**
+     * A run of pages for the block, written in place by the caller (see {@link DramReservation}); the same
+     * outcomes as {@link #put}, decided the same way, except that a duplicate key is found at commit.
+     */
+    @Override
+    public TierReservation.Attempt reserve(BlockMeta meta) {
+        enter();
+        try {
+            int pages = arena.pagesFor(meta.length());
+            if (pages > arena.pagesPerSegment() || pages > arena.totalPages()) {
+                return TierReservation.Attempt.refused(PutOutcome.TOO_LARGE);
+            }
+            long id = nextId.getAndIncrement();
+            int first = arena.allocate(pages, id);
+            if (first < 0) {
+                return TierReservation.Attempt.refused(noRun(meta.key().toBytes(), pages));
+            }
+            if (!arena.pin()) { // cannot happen while this call is in flight: close waits for it
+                arena.release(first);
+                throw new TierClosedException("tier " + config.name());
+            }
+            counters.reservedPages.add(pages);
+            ByteBuffer memory = arena.view(first, meta.length());
+            return new TierReservation.Attempt(PutOutcome.STORED,
+                    new DramReservation(this, meta, id, first, pages, memory));
+        } finally {
+            leave();
+        }
+    }
+
+    @Override
+    public boolean reservesInPlace() {
+        return true;
+    }
+
+    /** Publishes a filled reservation's record; ALREADY_PRESENT leaves the reservation as it was. */
+    PutOutcome commitReserved(BlockMeta meta, long id, int first, int pages) {
+        enter();
+        try {
+            if (index.putIfAbsent(meta.key().toBytes(), IndexRecordDescriptor.encode(id, first, meta)) != null) {
+                return PutOutcome.ALREADY_PRESENT;
+            }
+            counters.usedBytes.addAndGet((long) pages * arena.pageSize());
+            counters.blocks.incrementAndGet();
+        } finally {
+            leave();
+        }
+        counters.reservedPages.add(-pages);
+        arena.unpin();
+        return PutOutcome.STORED;
+    }
+
+    /** Gives an uncommitted reservation's pages and arena pin back (also after close). */
+    void abortReserved(int first, int pages) {
+        counters.reservedPages.add(-pages);
+        arena.release(first);
+        arena.unpin();
+    }
+
+    /** Why no run of {@code pages} pages was found for a new block: a duplicate, or no room. */
+    private PutOutcome noRun(byte[] key, int pages) {
+        if (index.containsKey(key)) {
+            return PutOutcome.ALREADY_PRESENT;
+        }
+        if (arena.freePages() + arena.retiredPages() >= pages) {
+            counters.noRunRefusals.increment();
+        }
+        return PutOutcome.NO_CAPACITY;
     }
 
     @Override
@@ -422,7 +289,7 @@ public final class DramTier implements Tier {
             byte[] k = key.toBytes();
             IndexRecord r = lookup(k);
             if (r == null || !arena.tryRetain(r.firstPage(), r.id())) {
-                misses.increment();
+                counters.misses.increment();
                 return ReadResult.miss();
             }
             int first = r.firstPage();
@@ -433,17 +300,17 @@ public final class DramTier implements Tier {
                     if (index.remove(k, IndexRecordDescriptor.encode(r.id(), first, r.meta()))) { // this record only
                         forget(first, r.meta().length());
                     }
-                    corrupt.increment();
+                    counters.corrupt.increment();
                     return ReadResult.corrupt();
                 }
                 arena.markVerified(first);
-                verifiedAfterRestart.increment();
+                counters.verifiedAfterRestart.increment();
             }
             if (!arena.pin()) { // cannot happen while this read is in flight: close waits for it
                 arena.release(first);
                 throw new TierClosedException("tier " + config.name());
             }
-            hits.increment();
+            counters.hits.increment();
             return ReadResult.hit(RefCountedHandle.create(r.meta(), view, () -> {
                 arena.release(first);
                 arena.unpin();
@@ -480,13 +347,13 @@ public final class DramTier implements Tier {
         try {
             byte[] k = key.toBytes();
             byte[] v = index.remove(k);
-            IndexRecord r = v == null ? null : decodeOrNull(k, v);
+            IndexRecord r = v == null ? null : IndexRecordDescriptor.decodeOrNull(k, v);
             if (r == null) {
                 return false;
             }
             forget(r.firstPage(), r.meta().length());
-            removedBlocks.increment();
-            removedBytes.add(footprint(r.meta().length()));
+            counters.removedBlocks.increment();
+            counters.removedBytes.add(footprint(r.meta().length()));
             return true;
         } finally {
             leave();
@@ -495,8 +362,8 @@ public final class DramTier implements Tier {
 
     /** Accounts a record that left the index and drops its reference to the run. */
     private void forget(int first, int length) {
-        usedBytes.addAndGet(-footprint(length));
-        blocks.decrementAndGet();
+        counters.usedBytes.addAndGet(-footprint(length));
+        counters.blocks.decrementAndGet();
         arena.retire(first);
     }
 
@@ -507,7 +374,7 @@ public final class DramTier implements Tier {
         try {
             // collected first: the visitor runs outside Chronicle Map's segment locks
             index.forEach((k, v) -> {
-                IndexRecord r = decodeOrNull(k, v);
+                IndexRecord r = IndexRecordDescriptor.decodeOrNull(k, v);
                 if (r != null) {
                     metas.add(r.meta());
                 }
@@ -525,26 +392,12 @@ public final class DramTier implements Tier {
      * by readers), {@code removed_blocks} / {@code removed_bytes} (blocks the store evicted or deleted here),
      * {@code restart_blocks} (blocks found at open), {@code restart_discarded} (1 if files found at open were
      * unusable and the tier started cold), {@code verified_after_restart}, {@code restart_index_recovered} (1 if the
-     * last process did not close the tier, so the index went through Chronicle Map's recovery), {@code persistent}.
+     * last process did not close the tier, so the index went through Chronicle Map's recovery), {@code
+     * reserved_pages} (pages set aside by reservations being filled, not in {@code usedBytes}), {@code persistent}.
      */
     @Override
     public TierStats stats() {
-        return new TierStats(config.name(), capacityBytes(), usedBytes.get(), blocks.get(), hits.sum(),
-                misses.sum(), corrupt.sum(), Map.ofEntries(
-                        Map.entry("page_size_bytes", (long) arena.pageSize()),
-                        Map.entry("pages_total", (long) arena.totalPages()),
-                        Map.entry("free_pages", (long) arena.freePages()),
-                        Map.entry("largest_free_run_pages", (long) arena.largestFreeRun()),
-                        Map.entry("free_runs", (long) arena.freeRuns()),
-                        Map.entry("retired_pages", arena.retiredPages()),
-                        Map.entry("no_run_refusals", noRunRefusals.sum()),
-                        Map.entry("removed_blocks", removedBlocks.sum()),
-                        Map.entry("removed_bytes", removedBytes.sum()),
-                        Map.entry("restart_blocks", restartBlocks),
-                        Map.entry("restart_discarded", restartDiscarded),
-                        Map.entry("verified_after_restart", verifiedAfterRestart.sum()),
-                        Map.entry("restart_index_recovered", recoveredIndex ? 1L : 0L),
-                        Map.entry("persistent", config.persistent() ? 1L : 0L)));
+        return counters.snapshot(config, arena, files);
     }
 
     /** Test hook: the first arena page of a stored block, or -1. */
@@ -556,27 +409,12 @@ public final class DramTier implements Tier {
     // ----------------------------------------------------------------------------------- shared memory
 
     /**
-     * Where a block read from this tier lies in the arena's files, for a same-host reader that maps them
-     * (docs/protocol.md, shared memory).
-     *
-     * @param file   the segment file ({@code segment-NNN.arena} in the persist directory)
-     * @param offset byte offset of the payload in that file
-     */
-    public record SharedLocation(Path file, long offset) {
-    }
-
-    /**
      * The location of {@code payload} (a handle's {@link BlockHandle#payload()} from {@link #read}) in the
      * segment files, or null if this tier is not file-backed or the buffer is not a view of its arena. The
      * location stays valid while the handle is open: the run is not reused before its last handle closes.
      */
     public SharedLocation sharedLocation(ByteBuffer payload) {
-        Path dir = config.persistDirectory();
-        if (dir == null) {
-            return null;
-        }
-        long loc = arena.locate(payload);
-        return loc < 0 ? null : new SharedLocation(PageArena.segmentFile(dir, (int) (loc >>> 40)), loc & ((1L << 40) - 1));
+        return SharedLocation.of(config.persistDirectory(), arena, payload);
     }
 
     /** Offered when the arena is file-backed ({@link DramTierConfig#persistent()}): its segment files. */
@@ -605,17 +443,17 @@ public final class DramTier implements Tier {
      * geometry changed (pages 16 -> 32)"), or null: a warm restart, a first start, or a non-persistent tier.
      */
     public String coldStartReason() {
-        return coldStartReason;
+        return files.coldStartReason();
     }
 
     /** True if the last process did not close the tier (kill -9, crash) and the index was recovered at open. */
     public boolean indexRecovered() {
-        return recoveredIndex;
+        return files.recoveredIndex();
     }
 
     /** Blocks found in the directory at open (0 for a first start or a non-persistent tier). */
     public long restartBlocks() {
-        return restartBlocks;
+        return counters.restartBlocks;
     }
 
     /**
@@ -623,34 +461,7 @@ public final class DramTier implements Tier {
      * lock is free); false if one has, or {@code dir} holds files that are not a DRAM tier's.
      */
     public static boolean deleteIfUnused(Path dir) throws IOException {
-        if (!Files.isDirectory(dir)) {
-            return false;
-        }
-        try (DirectoryLock held = DirectoryLock.tryAcquire(dir.resolve(LOCK_FILE))) {
-            if (held == null) {
-                return false;
-            }
-            try (var files = Files.list(dir)) {
-                for (Path p : (Iterable<Path>) files::iterator) {
-                    String n = p.getFileName().toString();
-                    if (!n.equals(LOCK_FILE) && !n.equals(GEOMETRY_FILE) && !n.equals(INDEX_FILE)
-                            && !n.matches("segment-\\d+\\.arena") && !n.equals(OWNER_FILE) && !n.equals(CLEAN_FILE)
-                            && !n.equals("shm.token")) {
-                        return false;
-                    }
-                }
-            }
-            try (var files = Files.list(dir)) {
-                for (Path p : (Iterable<Path>) files::iterator) {
-                    if (!p.getFileName().toString().equals(LOCK_FILE)) {
-                        Files.delete(p);
-                    }
-                }
-            }
-            Files.delete(dir.resolve(LOCK_FILE)); // still locked by us: a racing opener fails on the gone directory
-        }
-        Files.delete(dir);
-        return true;
+        return ArenaFiles.deleteIfUnused(dir);
     }
 
     /** The configuration this tier was opened with. */
@@ -673,11 +484,7 @@ public final class DramTier implements Tier {
         index.close();
         arena.close();
         if (lock != null) {
-            try {
-                Files.writeString(config.persistDirectory().resolve(CLEAN_FILE), "");
-            } catch (IOException e) {
-                // the next open recovers the index, which is only slower
-            }
+            ArenaFiles.markClosedCleanly(config.persistDirectory());
             lock.close();
         }
     }

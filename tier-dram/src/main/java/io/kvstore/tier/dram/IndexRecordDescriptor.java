@@ -95,4 +95,13 @@ final class IndexRecordDescriptor {
                 b.getInt(LAYOUT_OFFSET), b.getInt(LENGTH_OFFSET), b.getInt(CRC_OFFSET));
         return new IndexRecord(b.getLong(ID_OFFSET), b.getInt(FIRST_PAGE_OFFSET), meta);
     }
+
+    /** The record under {@code key}, or null if {@code value} is malformed. */
+    static IndexRecord decodeOrNull(byte[] key, byte[] value) {
+        try {
+            return decode(BlockKey.of(key), value);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
 }

@@ -41,7 +41,7 @@ class DramTierSharedLocationTest {
             for (int i = 0; i < 20; i++) {
                 ReadResult r = t.read(Blocks.key(i));
                 try (BlockHandle h = r.handle()) {
-                    DramTier.SharedLocation loc = t.sharedLocation(h.payload());
+                    SharedLocation loc = t.sharedLocation(h.payload());
                     assertThat(loc).isNotNull();
                     assertThat(loc.file().getParent()).isEqualTo(dir.resolve("arena"));
                     assertThat(Files.getPosixFilePermissions(loc.file()))

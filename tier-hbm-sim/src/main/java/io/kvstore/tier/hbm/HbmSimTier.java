@@ -6,6 +6,8 @@ import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.tier.ForwardingTier;
 import io.kvstore.core.tier.PutOutcome;
 import io.kvstore.core.tier.ReadResult;
+import io.kvstore.core.tier.ReservedBlock;
+import io.kvstore.core.tier.TierReservation;
 import io.kvstore.core.tier.TierStats;
 import io.kvstore.tier.dram.DramTier;
 
@@ -76,11 +78,6 @@ public final class HbmSimTier extends ForwardingTier {
         return d == TransferDirection.HOST_TO_DEVICE ? h2d : d2h;
     }
 
-
-
-
-
-
     @Override
     public PutOutcome put(BlockMeta meta, ByteBuffer payload) {
         PutOutcome o = tier.put(meta, payload);
@@ -88,6 +85,39 @@ public final class HbmSimTier extends ForwardingTier {
             transfer(h2d, meta.length());
         }
         return o;
+    }
+
+    /**
+     * Memory of the underlying arena, written in place; the commit is the host-to-device transfer (booked, and
+     * paced if configured, as a put's).
+     */
+    @Override
+    public TierReservation.Attempt reserve(BlockMeta meta) {
+        TierReservation.Attempt a = tier.reserve(meta);
+        if (a.reservation() == null) {
+            return a;
+        }
+        TierReservation inner = a.reservation();
+        return new TierReservation.Attempt(a.outcome(), new ReservedBlock(meta, inner.buffer()) {
+            @Override
+            protected PutOutcome publish(BlockMeta committed) {
+                PutOutcome o = inner.commit(committed);
+                if (o == PutOutcome.STORED) {
+                    transfer(h2d, committed.length());
+                }
+                return o;
+            }
+
+            @Override
+            protected void giveBack() {
+                inner.abort();
+            }
+        });
+    }
+
+    @Override
+    public boolean reservesInPlace() {
+        return tier.reservesInPlace();
     }
 
     @Override
@@ -125,10 +155,6 @@ public final class HbmSimTier extends ForwardingTier {
             }
         }
     }
-
-
-
-
 
     /**
      * The DRAM tier's counters (see {@link DramTier#stats()}) plus, per direction {@code h2d} and {@code d2h}:

@@ -5,6 +5,7 @@ import io.kvstore.core.clock.ManualClock;
 import io.kvstore.core.clock.NanoClock;
 import io.kvstore.core.testing.Blocks;
 import io.kvstore.core.tier.PutOutcome;
+import io.kvstore.core.tier.TierReservation;
 import io.kvstore.core.tier.TierStats;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -83,5 +84,25 @@ class HbmSimTierTest {
     void badLinkModelsAreRefused() {
         assertThatThrownBy(() -> new PcieLinkModel(0, 1e9, 0, 0)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> new PcieLinkModel(1e9, 1e9, -1, 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void aReservationIsWrittenInPlaceAndItsCommitIsTheTransfer() {
+        ManualClock clock = new ManualClock();
+        try (HbmSimTier t = new HbmSimTier(HbmSimConfig.of("hbm", 8L * MIB), clock)) {
+            assertThat(t.reservesInPlace()).isTrue();
+            TierReservation r = t.reserve(Blocks.meta(1, 2 * MIB)).reservation();
+            r.buffer().put(Blocks.payload(1, 2 * MIB));
+            assertThat(t.stats().details()).containsEntry("h2d_transfers", 0L);
+            assertThat(r.commit(Blocks.meta(1, 2 * MIB))).isEqualTo(PutOutcome.STORED);
+            assertThat(t.stats().details()).containsEntry("h2d_transfers", 1L).containsEntry("h2d_bytes", 2L * MIB);
+            try (BlockHandle h = t.read(Blocks.key(1)).handle()) {
+                assertThat(h.payload()).isEqualTo(Blocks.payload(1, 2 * MIB));
+            }
+            TierReservation aborted = t.reserve(Blocks.meta(2, 2 * MIB)).reservation();
+            aborted.abort();
+            assertThat(t.usedBytes()).isEqualTo(2L * MIB);
+            assertThat(t.stats().details()).containsEntry("h2d_transfers", 1L).containsEntry("reserved_pages", 0L);
+        }
     }
 }
