@@ -2,10 +2,12 @@ package io.kvstore.core.store;
 
 import io.kvstore.core.key.BlockKey;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.IntFunction;
+import java.util.function.Predicate;
 
 /**
  * Key to {@link Entry}: what the store holds and where. A concurrent map, so LOOKUP, EXISTS and the locate step
@@ -75,6 +77,24 @@ final class Directory {
             }
             out.add(levelName.apply(top));
         }
+    }
+
+    /** What is known of up to {@code limit} cached blocks that match {@code filter}: a snapshot, in no order. */
+    List<BlockInfo> infos(Predicate<BlockInfo> filter, int limit, IntFunction<String> levelName, long now) {
+        List<BlockInfo> out = new ArrayList<>();
+        for (Entry e : map.values()) {
+            if (out.size() >= limit) {
+                break;
+            }
+            int top = e.top();
+            if (top >= 0) {
+                BlockInfo info = e.info(levelName.apply(top), now);
+                if (filter.test(info)) {
+                    out.add(info);
+                }
+            }
+        }
+        return out;
     }
 
     Collection<Entry> entries() {

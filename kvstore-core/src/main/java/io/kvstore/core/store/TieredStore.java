@@ -334,21 +334,7 @@ public final class TieredStore implements AutoCloseable {
     /** A snapshot of up to {@code limit} cached blocks that match {@code filter}, in no particular order. */
     public List<BlockInfo> blocks(Predicate<BlockInfo> filter, int limit) {
         checkOpen();
-        long now = clock.nanoTime();
-        List<BlockInfo> out = new ArrayList<>();
-        for (Entry e : directory.entries()) {
-            if (out.size() >= limit) {
-                break;
-            }
-            int top = e.top();
-            if (top >= 0) {
-                BlockInfo info = e.info(levels.get(top).name(), now);
-                if (filter.test(info)) {
-                    out.add(info);
-                }
-            }
-        }
-        return out;
+        return directory.infos(filter, limit, this::levelName, clock.nanoTime());
     }
 
     /** Number of blocks cached in all tiers (a block with copies in two tiers counts once). */

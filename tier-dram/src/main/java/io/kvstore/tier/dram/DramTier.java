@@ -406,13 +406,7 @@ public final class DramTier implements Tier {
         return r == null ? -1 : r.firstPage();
     }
 
-    // ----------------------------------------------------------------------------------- shared memory
-
-    /**
-     * The location of {@code payload} (a handle's {@link BlockHandle#payload()} from {@link #read}) in the
-     * segment files, or null if this tier is not file-backed or the buffer is not a view of its arena. The
-     * location stays valid while the handle is open: the run is not reused before its last handle closes.
-     */
+    /** Where a read handle's payload lies in the segment files ({@link SharedLocation#of}), or null. */
     public SharedLocation sharedLocation(ByteBuffer payload) {
         return SharedLocation.of(config.persistDirectory(), arena, payload);
     }

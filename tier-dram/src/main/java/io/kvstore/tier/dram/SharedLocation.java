@@ -12,7 +12,11 @@ import java.nio.file.Path;
  */
 public record SharedLocation(Path file, long offset) {
 
-    /** The location of {@code payload} in the segment files of {@code arena} in {@code dir}, or null. */
+    /**
+     * The location of {@code payload} (a read handle's payload) in the segment files of {@code arena} in {@code
+     * dir}, or null if the arena is not file-backed ({@code dir} null) or the buffer is not a view of it. It stays
+     * valid while the handle is open: the run is not reused before its last handle closes.
+     */
     static SharedLocation of(Path dir, PageArena arena, ByteBuffer payload) {
         if (dir == null) {
             return null;
