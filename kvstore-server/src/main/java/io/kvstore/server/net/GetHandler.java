@@ -133,8 +133,7 @@ final class GetHandler implements OpHandler {
                 to++;
             }
             List<BlockKey> run = keys.subList(next, to);
-            r.offload(() -> run.size() == 1 ? List.of(r.sc.store().get(ns, run.get(0)))
-                    : r.sc.store().getAll(ns, run), this::afterRead);
+            r.offload(() -> r.sc.store().getAll(ns, run), this::afterRead); // a run of one is a plain get
         }
 
         private void afterRead(List<GetResult> read, Throwable err) {
