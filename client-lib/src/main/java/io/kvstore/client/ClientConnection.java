@@ -49,6 +49,7 @@ final class ClientConnection {
     private final AtomicLong ids;
     private volatile HelloReply hello;
     private volatile ShmReader shm;
+    private volatile ShmWriter shmWriter;
     private volatile String closeReason;
 
     private ClientConnection(ClientOptions options, Namespace namespace, Channel channel, AtomicLong ids) {
@@ -107,6 +108,9 @@ final class ClientConnection {
         }
         if (c.hello.offersShm()) {
             c.shm = ShmReader.attach(c, Path.of(c.hello.shmDirectory()), o.connectTimeout());
+            if (c.shm != null) {
+                c.shmWriter = new ShmWriter(c, Path.of(c.hello.shmDirectory()));
+            }
         }
         return c;
     }
@@ -118,6 +122,11 @@ final class ClientConnection {
     /** The shared-memory reader, or null when this connection uses the TCP path only. */
     ShmReader shm() {
         return shm;
+    }
+
+    /** The shared-memory writer (attached like {@link #shm()}), or null when PUT goes over TCP only. */
+    ShmWriter shmWriter() {
+        return shmWriter;
     }
 
     HelloReply hello() {

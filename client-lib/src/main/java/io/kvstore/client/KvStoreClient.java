@@ -198,13 +198,24 @@ public final class KvStoreClient implements AutoCloseable {
 
     /**
      * PUT: one frame per block, then the ack. With {@code persisted} the ack says whether every block is in a
-     * durable tier.
+     * durable tier. On the server's host with shared memory attached (as for {@link #streamPrefix}), the blocks are
+     * copied straight into the server's shared DRAM arena instead (SHM_PUT, SHM_COMMIT: no socket copies); the
+     * ones the shared tier does not take then go over the socket. The ack is the same either way.
      */
     public CompletableFuture<PutAck> putBlocksAsync(Namespace ns, List<BlockPayload> blocks, boolean persisted) {
         if (blocks.isEmpty()) {
             return CompletableFuture.completedFuture(new PutAck(List.of(), persisted));
         }
         ClientConnection c = connection(ns);
+        ShmWriter shm = c.shmWriter();
+        if (shm != null && shm.supported()) {
+            return shm.put(blocks, persisted, rest -> putOverSocket(c, rest, persisted));
+        }
+        return putOverSocket(c, blocks, persisted);
+    }
+
+    private static CompletableFuture<PutAck> putOverSocket(ClientConnection c, List<BlockPayload> blocks,
+                                                           boolean persisted) {
         long id = c.nextId();
         CompletableFuture<Frame> f = c.register(id, Opcode.PUT);
         for (int i = 0; i < blocks.size(); i++) {
@@ -222,15 +233,7 @@ public final class KvStoreClient implements AutoCloseable {
                     | (tokens ? FrameDescriptor.FLAG_TOKENS : 0);
             c.write(Frame.request(Opcode.PUT, flags, id, body), last || i % 8 == 7);
         }
-        return map(f, fr -> {
-            StatusList codes = StatusList.read(fr.body());
-            boolean durable = fr.body().isReadable() && fr.body().readByte() == 1;
-            List<PutCode> st = new ArrayList<>(codes.size());
-            for (int i = 0; i < codes.size(); i++) {
-                st.add(PutCode.of(codes.code(i)));
-            }
-            return new PutAck(st, durable);
-        });
+        return map(f, fr -> PutAck.read(fr.body()));
     }
 
     public PutAck putBlocks(Namespace ns, List<BlockPayload> blocks) {

@@ -1,7 +1,10 @@
 package io.kvstore.client;
 
 import io.kvstore.protocol.body.PutCode;
+import io.kvstore.protocol.body.StatusList;
+import io.netty.buffer.ByteBuf;
 
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -15,5 +18,16 @@ public record PutAck(List<PutCode> statuses, boolean durable) {
     /** True if every block is cached (stored now or before). */
     public boolean allCached() {
         return statuses.stream().allMatch(PutCode::isCached);
+    }
+
+    /** Reads a PUT (or SHM_COMMIT) ack body: one put code per block, then {@code u8 durable}. */
+    static PutAck read(ByteBuf body) {
+        StatusList codes = StatusList.read(body);
+        boolean durable = body.isReadable() && body.readByte() == 1;
+        List<PutCode> st = new ArrayList<>(codes.size());
+        for (int i = 0; i < codes.size(); i++) {
+            st.add(PutCode.of(codes.code(i)));
+        }
+        return new PutAck(st, durable);
     }
 }

@@ -130,14 +130,14 @@ class ClientServerTest {
         List<BlockKey> keys = new PrefixHasher(NS).hash(tokens);
         assertThat(client.delete(NS, List.of(keys.get(10)))).containsExactly(KeyOutcome.DELETED); // a gap
         assertThat(client.lookupPrefix(NS, tokens).hitBlocks()).isEqualTo(10);
-        double framesBefore = putFrames();
+        double framesBefore = blocksSent();
 
         PutAck ack = client.putMissing(NS, chain.subList(10, 48)); // what an engine that missed at 10 stores
         assertThat(ack.statuses()).hasSize(38);
         assertThat(ack.statuses().get(0)).isEqualTo(PutCode.STORED);
         assertThat(ack.statuses().subList(1, 22)).containsOnly(PutCode.ALREADY_PRESENT);
         assertThat(ack.statuses().subList(22, 38)).containsOnly(PutCode.STORED);
-        assertThat(putFrames() - framesBefore).isEqualTo(17); // one PUT frame a block: only the 17 absent were sent
+        assertThat(blocksSent() - framesBefore).isEqualTo(17); // only the 17 absent were sent
         assertThat(client.lookupPrefix(NS, tokens).hitBlocks()).isEqualTo(48);
         List<ReceivedBlock> got = client.getBlocks(NS, keys);
         try {
@@ -152,8 +152,13 @@ class ClientServerTest {
         assertThat(client.putMissing(NS, List.of()).statuses()).isEmpty();
     }
 
+    /** Blocks the server has received so far: PUT frames (one per block) here, from its metrics. */
+    double blocksSent() {
+        return putFrames();
+    }
+
     /** PUT frames the server has answered so far (one per block), from its metrics. */
-    private double putFrames() {
+    double putFrames() {
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
         try {
             server.metrics().scrape(out);

@@ -4,6 +4,7 @@ import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.key.PrefixHasher;
 import io.kvstore.core.tier.Tier;
 import io.kvstore.protocol.ErrorCode;
+import io.kvstore.protocol.body.PutCode;
 import io.kvstore.server.KvServer;
 import io.kvstore.server.admin.ServerMetrics;
 import io.kvstore.server.config.ConfigLoader;
@@ -258,5 +259,143 @@ class ShmClientServerTest extends ClientServerTest {
         } finally {
             p.destroyForcibly();
         }
+    }
+
+    @Override
+    double blocksSent() {
+        return putFrames() + server.shmLeases().counters().get("reserved_blocks");
+    }
+
+    // ------------------------------------------------------------------------------------------- writes (SHM_PUT)
+
+    @Test
+    void putsAreCopiedIntoTheMappingAndCommittedWithoutCrossingTheSocket() {
+        int[] tokens = tokens(8, 21);
+        List<ByteBuffer> payloads = payloads(8, 21);
+        double frames = putFrames();
+        long reserved = server.shmLeases().counters().get("reserved_blocks");
+        long usedBefore = dramUsed(server);
+        PutAck ack = client.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads));
+        assertThat(ack.statuses()).containsOnly(PutCode.STORED).hasSize(8);
+        assertThat(putFrames() - frames).as("no PUT frame: the payloads went through the mapping").isZero();
+        assertThat(server.shmLeases().counters().get("reserved_blocks") - reserved).isEqualTo(8);
+        assertThat(dramUsed(server) - usedBefore).isEqualTo(8L * BLOCK);
+        try (KvStoreClient tcp = KvStoreClient.create(ClientOptions.of("127.0.0.1", server.port())
+                .withSharedMemory(false))) {
+            List<ReceivedBlock> got = tcp.getBlocks(NS, new PrefixHasher(NS).hash(tokens));
+            try {
+                assertThat(got).hasSize(8);
+                for (int i = 0; i < 8; i++) {
+                    assertThat(got.get(i).payload()).isEqualTo(payloads.get(i).duplicate());
+                }
+            } finally {
+                got.forEach(ReceivedBlock::close);
+            }
+        }
+        assertThat(client.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads)).statuses())
+                .as("a second put is answered at reservation, nothing to write").containsOnly(PutCode.ALREADY_PRESENT);
+    }
+
+    @Test
+    void aConnectionThatLeavesBeforeCommittingGivesTheMemoryAndKeysBack() throws Exception {
+        int[] tokens = tokens(4, 22);
+        List<BlockPayload> chain = BlockPayload.chain(NS, tokens, payloads(4, 22));
+        long usedBefore = dramUsed(server);
+        try (KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", server.port()))) {
+            c.connect(NS);
+            io.kvstore.protocol.body.ShmPutReply reply = shmPut(c.connectionForTest(NS), chain);
+            assertThat(reply.slots()).extracting(io.kvstore.protocol.body.ShmPutReply.Slot::kind)
+                    .containsOnly(io.kvstore.protocol.body.ShmPutReply.Kind.WRITE);
+            assertThat(server.shmLeases().active()).isEqualTo(1);
+            assertThat(client.lookupPrefix(NS, tokens).hitBlocks()).as("invisible until committed").isZero();
+        } // closed without SHM_COMMIT
+        waitFor(() -> server.shmLeases().active() == 0, "the reservations end with the connection");
+        assertThat(server.shmLeases().counters().get("dropped_with_connection")).isEqualTo(1L);
+        assertThat(dramUsed(server)).isEqualTo(usedBefore);
+        assertThat(client.putBlocks(NS, chain).statuses()).as("the keys are free again").containsOnly(PutCode.STORED);
+    }
+
+    @Test
+    void bytesThatDoNotMatchTheirChecksumAreRefusedAtCommit() throws Exception {
+        int[] tokens = tokens(2, 23);
+        List<BlockPayload> chain = BlockPayload.chain(NS, tokens, payloads(2, 23));
+        ClientConnection conn = client.connectionForTest(NS);
+        io.kvstore.protocol.body.ShmPutReply reply = shmPut(conn, chain);
+        for (int i = 0; i < 2; i++) { // block 0 written right, block 1 with one byte flipped
+            var slot = reply.slots().get(i);
+            try (var ch = java.nio.channels.FileChannel.open(dir.resolve("shm").resolve(slot.file()),
+                    java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+                ByteBuffer p = chain.get(i).payload().duplicate();
+                if (i == 1) {
+                    byte[] b = new byte[p.remaining()];
+                    p.get(b);
+                    b[100] ^= 1;
+                    p = ByteBuffer.wrap(b);
+                }
+                ch.write(p, slot.offset());
+            }
+        }
+        io.netty.buffer.ByteBuf body = io.netty.buffer.Unpooled.buffer(9).writeLong(reply.putId()).writeByte(0);
+        io.kvstore.protocol.Frame f = conn.call(io.kvstore.protocol.Opcode.SHM_COMMIT, 0, body)
+                .get(10, TimeUnit.SECONDS);
+        try {
+            var codes = io.kvstore.protocol.body.StatusList.read(f.body());
+            assertThat(PutCode.of(codes.code(0))).isEqualTo(PutCode.STORED);
+            assertThat(PutCode.of(codes.code(1))).isEqualTo(PutCode.BAD_CHECKSUM);
+        } finally {
+            f.release();
+        }
+        assertThat(client.lookupPrefix(NS, tokens).hitBlocks()).isEqualTo(1);
+        var again = conn.call(io.kvstore.protocol.Opcode.SHM_COMMIT, 0,
+                io.netty.buffer.Unpooled.buffer(9).writeLong(reply.putId()).writeByte(0));
+        assertThat(again).as("a put id commits once").failsWithin(5, TimeUnit.SECONDS)
+                .withThrowableOfType(Exception.class)
+                .satisfies(e -> assertThat(((KvStoreException) e.getCause()).code()).isEqualTo(ErrorCode.MALFORMED));
+    }
+
+    @Test
+    void aBlockTheSharedTierDoesNotTakeGoesOverTheSocket() throws Exception {
+        try (KvServer small = TestServers.start(serverConfig(dir.resolve("small")).assignment("dramCapacityBytes=1MiB"));
+             KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", small.port()))) {
+            ByteBuffer big = ByteBuffer.allocate(2 << 20); // larger than the DRAM tier: it can only go to NVMe
+            new java.util.SplittableRandom(24).nextBytes(big.array());
+            int[] tokens = tokens(2, 24);
+            List<ByteBuffer> payloads = List.of(payloads(1, 24).get(0), big);
+            PutAck ack = c.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads));
+            assertThat(ack.statuses()).containsExactly(PutCode.STORED, PutCode.STORED);
+            assertThat(small.shmLeases().counters().get("reserved_blocks")).isEqualTo(1L);
+            assertThat(c.lookupPrefix(NS, tokens).tiers()).containsExactly("dram", "nvme");
+            List<ReceivedBlock> got = c.getBlocks(NS, new PrefixHasher(NS).hash(tokens));
+            try {
+                assertThat(got).hasSize(2);
+                assertThat(got.get(1).payload()).isEqualTo(big.duplicate().clear());
+            } finally {
+                got.forEach(ReceivedBlock::close);
+            }
+        }
+    }
+
+    private static io.kvstore.protocol.body.ShmPutReply shmPut(ClientConnection conn, List<BlockPayload> blocks)
+            throws Exception {
+        io.netty.buffer.ByteBuf body = io.netty.buffer.Unpooled.buffer();
+        body.writeInt(blocks.size());
+        for (BlockPayload b : blocks) {
+            io.kvstore.protocol.Wire.writeBlockHeader(body, b.meta());
+        }
+        io.kvstore.protocol.Frame f = conn.call(io.kvstore.protocol.Opcode.SHM_PUT, 0, body).get(10, TimeUnit.SECONDS);
+        try {
+            return io.kvstore.protocol.body.ShmPutReply.read(f.body(), blocks.size());
+        } finally {
+            f.release();
+        }
+    }
+
+    static long dramUsed(KvServer s) {
+        for (Tier t : s.store().tiers()) {
+            if (t.name().equals("dram")) {
+                return t.usedBytes();
+            }
+        }
+        throw new AssertionError("no dram tier");
     }
 }

@@ -31,7 +31,11 @@ public enum Opcode {
     /** Same-host shared memory: ends a read lease. */
     SHM_RELEASE(0x0D),
     /** Hybrid models: the deepest prefix every group of the model can resume from, and its objects' tiers. */
-    HYBRID_LOOKUP(0x0E);
+    HYBRID_LOOKUP(0x0E),
+    /** Same-host shared memory: reserves room for blocks in the mapped arena and answers where to write them. */
+    SHM_PUT(0x0F),
+    /** Same-host shared memory: publishes (or aborts) the blocks an SHM_PUT reserved, once written. */
+    SHM_COMMIT(0x10);
 
     private static final Opcode[] BY_CODE = new Opcode[256];
 

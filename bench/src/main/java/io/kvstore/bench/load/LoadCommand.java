@@ -106,6 +106,11 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = "--daemon-heap", description = "The daemon's -Xmx (default ${DEFAULT-VALUE}).")
     String daemonHeap = "1g";
 
+    @Option(names = "--shared-memory", description = "Same-host shared memory for every connection: the daemons' DRAM "
+            + "arena in /dev/shm (dramSharedMemoryDir), PUT copied into it (SHM_PUT) and DRAM hits read from it "
+            + "(SHM_GET) instead of crossing the socket. Default: off (TCP only).")
+    boolean sharedMemory;
+
     @Option(names = "--daemon-set", description = "A setting for both daemons, NAME=VALUE (repeatable), e.g. "
             + "putBlocksInFlight=4.")
     List<String> daemonSettings = new ArrayList<>();
@@ -387,7 +392,11 @@ public final class LoadCommand implements Callable<Integer> {
         // DRAM in private memory: each daemon starts empty, and nothing is left in /dev/shm after it
         List<String> set = new ArrayList<>(List.of("hbmCapacityBytes=0", "dramCapacityBytes=" + c.dramBytes(),
                 "nvmeCapacityBytes=" + nvmeBytes));
-        if (daemonClasspath == null) {
+        Path shm = null;
+        if (sharedMemory) { // the arena in tmpfs, deleted with the run
+            shm = Files.createTempDirectory(Path.of("/dev/shm"), "kvstore-bench-load-");
+            set.add("dramSharedMemoryDir=" + shm);
+        } else if (daemonClasspath == null) {
             set.add("dramPersist=false");
         }
         set.addAll(daemonSettings);
@@ -395,7 +404,8 @@ public final class LoadCommand implements Callable<Integer> {
         boolean ok = false;
         progress.phase(label + ": starting the daemon (DRAM " + Sizes.format(c.dramBytes()) + ")");
         try (Daemon d = Daemon.start(data.resolve("data"), log, jvm, set, cp)) {
-            LoadRun load = new LoadRun(clientOptions(d.port), w, connections, probeRate);
+            LoadRun load = new LoadRun(clientOptions(d.port).withSharedMemory(sharedMemory), w, connections,
+                    probeRate);
             LoadRun.Result r = load.run(d, c.name().equals("roomy") ? roomyWarmupSeconds : warmupSeconds,
                     c.name().equals("roomy") ? 0 : warmupTurns, seconds, progress, label);
             d.stop();
@@ -420,6 +430,9 @@ public final class LoadCommand implements Callable<Integer> {
             return f;
         } finally {
             deleteTree(data);
+            if (shm != null) {
+                deleteTree(shm);
+            }
             if (ok && !keepDaemonLogs) {
                 Files.deleteIfExists(log);
             } else if (!ok) {

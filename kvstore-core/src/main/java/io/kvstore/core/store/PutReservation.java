@@ -93,6 +93,11 @@ public final class PutReservation implements AutoCloseable {
         return where != null && where.memory() != null;
     }
 
+    /** The name of the tier whose memory {@link #buffer()} is ({@link #inPlace()}), or null for staging memory. */
+    public String tier() {
+        return inPlace() ? where.level().name() : null;
+    }
+
     /** The block's metadata as reserved. */
     public BlockMeta meta() {
         return fresh.meta;

@@ -39,8 +39,8 @@ final class Reservations {
      * A reservation for {@code fresh} (claimed in the directory and entered once by the caller), or a refused one;
      * on a refusal the caller's turn on the entry is over and the key is free again.
      */
-    PutReservation reserve(Entry fresh, PutReservation.Checksum checksum) {
-        Reserved r = find(fresh);
+    PutReservation reserve(Entry fresh, PutReservation.Checksum checksum, int firstLevel) {
+        Reserved r = find(fresh, firstLevel);
         if (r.status() != PutStatus.STORED) {
             return PutReservation.refused(new PutResult(r.status(), null));
         }
@@ -59,13 +59,14 @@ final class Reservations {
     /**
      * Where {@code fresh}'s block will be written in place: the memory of the first level that accepts writes,
      * admits it and {@link io.kvstore.core.tier.Tier#reservesInPlace reserves in place}, with room made there as for
-     * a put. A level without the capability ends the search ({@code fallback} is its index).
+     * a put, from level {@code firstLevel} down. A level without the capability ends the search ({@code fallback} is
+     * its index).
      */
-    private Reserved find(Entry fresh) {
+    private Reserved find(Entry fresh, int firstLevel) {
         PutStatus worst = null;
         boolean kept = false;
         try {
-            for (Level level : levels) {
+            for (Level level : levels.subList(firstLevel, levels.size())) {
                 if (!level.spec.acceptsWrites()) {
                     continue;
                 }

@@ -168,6 +168,28 @@ public final class TieredStore implements AutoCloseable {
      * backpressure): not on an event loop.
      */
     public PutReservation reserve(BlockMeta meta, PutReservation.Checksum checksum) {
+        return reserve(meta, checksum, 0);
+    }
+
+    /**
+     * {@link #reserve(BlockMeta, PutReservation.Checksum)} starting at the level of tier {@code tierName}: the levels
+     * above it are passed over, so the block lands there or below (a same-host client writing into the shared DRAM
+     * arena reserves there, under an HBM level). Whether the memory is that tier's is {@link
+     * PutReservation#tier()}.
+     *
+     * @throws IllegalArgumentException if no level has that name
+     */
+    public PutReservation reserve(BlockMeta meta, PutReservation.Checksum checksum, String tierName) {
+        Objects.requireNonNull(tierName, "tierName");
+        for (Level level : levels) {
+            if (level.name().equals(tierName)) {
+                return reserve(meta, checksum, level.index);
+            }
+        }
+        throw new IllegalArgumentException("no tier named '" + tierName + "'");
+    }
+
+    private PutReservation reserve(BlockMeta meta, PutReservation.Checksum checksum, int firstLevel) {
         Objects.requireNonNull(meta, "meta");
         Objects.requireNonNull(checksum, "checksum");
         for (Level level : levels) {
@@ -178,7 +200,7 @@ public final class TieredStore implements AutoCloseable {
         if (taken != null) {
             return PutReservation.refused(taken);
         }
-        return reservations.reserve(fresh, checksum);
+        return reservations.reserve(fresh, checksum, firstLevel);
     }
 
     /** {@link #put(BlockMeta, ByteBuffer, boolean)} with checksum verification. */

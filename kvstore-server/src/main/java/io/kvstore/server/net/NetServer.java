@@ -142,6 +142,8 @@ public final class NetServer implements AutoCloseable {
         m.put(Opcode.SHM_ATTACH, new ShmHandlers.Attach());
         m.put(Opcode.SHM_GET, new ShmHandlers.Get());
         m.put(Opcode.SHM_RELEASE, new ShmHandlers.Release());
+        m.put(Opcode.SHM_PUT, new ShmPutHandlers.Put());
+        m.put(Opcode.SHM_COMMIT, new ShmPutHandlers.Commit());
         return m;
     }
 

@@ -135,7 +135,8 @@ final class ShmHandlers {
         }
     }
 
-    private static ShmLeases attached(Request r) {
+    /** The leases if the session attached shared memory; else answers SHM_DENIED and returns null. */
+    static ShmLeases attached(Request r) {
         ShmLeases shm = r.sc.shm();
         if (shm == null || !r.session().shmAttached) {
             r.fail(ErrorCode.SHM_DENIED, "this session has not attached shared "

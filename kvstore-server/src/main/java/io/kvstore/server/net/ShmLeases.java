@@ -26,14 +26,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Same-host shared-memory reads: the nonce that proves a client runs on this host as a permitted user, and the
- * table of read leases.
+ * Same-host shared memory: the nonce that proves a client runs on this host as a permitted user, and the table of
+ * leases: read leases (SHM_GET) and write reservations (SHM_PUT).
  *
  * <h2>Design</h2>
  * The DRAM tier's arena is a set of files in a directory (tmpfs); a same-host client maps them read-only and
  * reads hit blocks in place. A lease holds the DRAM tier's ref-counted {@link BlockHandle} of each block it
  * covers, so the tier does not reuse those pages while it lives — a block evicted or deleted under a lease
- * stays intact (retired) until the lease ends. A lease ends when its client releases it, when it expires
+ * stays intact (retired) until the lease ends. A write lease holds the reservations of an SHM_PUT, whose memory the
+ * client fills in place; it ends when SHM_COMMIT {@link #take takes} them to publish, or by an abort of every one.
+ * A lease ends when its client releases it, when it expires
  * (deadline on the store's {@link NanoClock}; a reaper checks every {@code reapIntervalMillis}, and
  * {@link #reapExpired()} may be called directly), or when its connection closes (a killed client's socket
  * closes, so it leaks nothing).
@@ -61,11 +63,18 @@ public final class ShmLeases implements AutoCloseable {
     private final AtomicLong granted = new AtomicLong();
     private final AtomicLong expired = new AtomicLong();
     private final AtomicLong droppedWithConnection = new AtomicLong();
+    private final AtomicLong reservedBlocks = new AtomicLong();
     private final ScheduledExecutorService reaper;
 
-    private record Lease(long id, Object owner, List<BlockHandle> handles, long deadlineNanos) {
+    private record Lease(long id, Object owner, List<? extends AutoCloseable> held, long bytes, long deadlineNanos) {
         void close() {
-            handles.forEach(BlockHandle::close);
+            for (AutoCloseable c : held) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    LOG.warn("ending a shared-memory lease: {}", e.toString());
+                }
+            }
         }
     }
 
@@ -126,10 +135,48 @@ public final class ShmLeases implements AutoCloseable {
 
     /** Takes ownership of {@code handles} under a new lease of {@code owner}; returns its id (never 0). */
     long grant(Object owner, List<BlockHandle> handles, long leaseNanos) {
+        return grant(owner, handles, 0, leaseNanos);
+    }
+
+    /**
+     * Takes ownership of {@code held} (closed when the lease ends other than by {@link #take}) under a new lease of
+     * {@code owner} that accounts for {@code bytes} of reserved memory; returns its id (never 0).
+     */
+    long grant(Object owner, List<? extends AutoCloseable> held, long bytes, long leaseNanos) {
         long id = ids.incrementAndGet();
-        leases.put(id, new Lease(id, owner, List.copyOf(handles), clock.nanoTime() + leaseNanos));
+        leases.put(id, new Lease(id, owner, List.copyOf(held), bytes, clock.nanoTime() + leaseNanos));
         granted.incrementAndGet();
+        if (bytes > 0) {
+            reservedBlocks.addAndGet(held.size());
+        }
         return id;
+    }
+
+    /**
+     * Ends lease {@code id} of {@code owner} without closing what it holds, and hands that over to the caller, or
+     * null if unknown (expired, released, another's) or not holding {@code type}.
+     */
+    <T> List<T> take(Object owner, long id, Class<T> type) {
+        Lease l = leases.get(id);
+        if (l == null || l.owner() != owner || !l.held().stream().allMatch(type::isInstance) || !leases.remove(id, l)) {
+            return null;
+        }
+        List<T> out = new java.util.ArrayList<>(l.held().size());
+        for (Object o : l.held()) {
+            out.add(type.cast(o));
+        }
+        return out;
+    }
+
+    /** Bytes of memory held for {@code owner} by write leases. */
+    long bytesHeldBy(Object owner) {
+        long n = 0;
+        for (Lease l : leases.values()) {
+            if (l.owner() == owner) {
+                n += l.bytes();
+            }
+        }
+        return n;
     }
 
     /** Ends lease {@code id} if {@code owner} holds it; false if unknown (expired, released, another's). */
@@ -177,10 +224,14 @@ public final class ShmLeases implements AutoCloseable {
         return leases.size();
     }
 
-    /** Counters: granted, expired (reclaimed by the reaper), dropped when their connection closed. */
+    /**
+     * Counters: leases granted, expired (reclaimed by the reaper), dropped when their connection closed, active; and
+     * blocks reserved for writing in place (SHM_PUT).
+     */
     public Map<String, Long> counters() {
         return Map.of("granted", granted.get(), "expired", expired.get(),
-                "dropped_with_connection", droppedWithConnection.get(), "active", (long) leases.size());
+                "dropped_with_connection", droppedWithConnection.get(), "active", (long) leases.size(),
+                "reserved_blocks", reservedBlocks.get());
     }
 
     /** Stops the reaper, ends every lease and deletes the nonce file. Idempotent. */

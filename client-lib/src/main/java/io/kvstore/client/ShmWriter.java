@@ -1,0 +1,223 @@
+package io.kvstore.client;
+
+import io.kvstore.protocol.BlockDescriptor;
+import io.kvstore.protocol.ErrorCode;
+import io.kvstore.protocol.FrameDescriptor;
+import io.kvstore.protocol.Opcode;
+import io.kvstore.protocol.Wire;
+import io.kvstore.protocol.body.PutCode;
+import io.kvstore.protocol.body.ShmPutReply;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+
+/**
+ * The client side of same-host shared-memory writes (docs/protocol.md, "Writes") for one connection: SHM_PUT
+ * reserves the blocks in the server's shared DRAM arena and answers where; this class copies each payload there
+ * (the arena's segment files mapped read-write, each once, cached) and sends SHM_COMMIT, which verifies the
+ * checksums in place and publishes. Blocks the server answers SEND, and every block of a group whose mapping
+ * fails (the group is then aborted), go over the socket through the {@code overSocket} function the caller gives.
+ *
+ * <p>Blocks go in groups of at most {@value #GROUP_BYTES} bytes and the server's keys per request, one group at a
+ * time, so one connection never holds more reserved memory than that.
+ *
+ * <p>Mappings stay until garbage collection unmaps them (the JDK offers no explicit unmap). Thread-safe.
+ */
+final class ShmWriter {
+
+    /** Largest group of payload bytes one SHM_PUT reserves. */
+    static final long GROUP_BYTES = 64L << 20;
+
+    private final ClientConnection conn;
+    private final Path directory;
+    private final Map<String, MappedByteBuffer> maps = new ConcurrentHashMap<>();
+    /** False once the server answered SHM_PUT with UNKNOWN_OPCODE (an older daemon): the socket from then on. */
+    private volatile boolean supported = true;
+
+    ShmWriter(ClientConnection conn, Path directory) {
+        this.conn = conn;
+        this.directory = directory;
+    }
+
+    /** False if the server does not know SHM_PUT. */
+    boolean supported() {
+        return supported;
+    }
+
+    /** Puts {@code blocks} through shared memory, the others with {@code overSocket}; one status per block. */
+    CompletableFuture<PutAck> put(List<BlockPayload> blocks, boolean persisted,
+                                  Function<List<BlockPayload>, CompletableFuture<PutAck>> overSocket) {
+        List<List<BlockPayload>> groups = groups(blocks, Math.max(1, conn.hello().maxKeysPerRequest()));
+        CompletableFuture<List<PutAck>> acks = CompletableFuture.completedFuture(new ArrayList<>());
+        for (List<BlockPayload> g : groups) {
+            acks = acks.thenCompose(done -> putGroup(g, persisted, overSocket).thenApply(a -> {
+                done.add(a);
+                return done;
+            }));
+        }
+        return acks.thenApply(list -> {
+            List<PutCode> codes = new ArrayList<>(blocks.size());
+            boolean durable = persisted;
+            for (PutAck a : list) {
+                codes.addAll(a.statuses());
+                durable &= a.durable();
+            }
+            return new PutAck(codes, durable);
+        });
+    }
+
+    private static List<List<BlockPayload>> groups(List<BlockPayload> blocks, int maxKeys) {
+        List<List<BlockPayload>> out = new ArrayList<>();
+        List<BlockPayload> cur = new ArrayList<>();
+        long bytes = 0;
+        for (BlockPayload b : blocks) {
+            long n = b.payload().remaining();
+            if (!cur.isEmpty() && (bytes + n > GROUP_BYTES || cur.size() >= maxKeys)) {
+                out.add(cur);
+                cur = new ArrayList<>();
+                bytes = 0;
+            }
+            cur.add(b);
+            bytes += n;
+        }
+        if (!cur.isEmpty()) {
+            out.add(cur);
+        }
+        return out;
+    }
+
+    private CompletableFuture<PutAck> putGroup(List<BlockPayload> blocks, boolean persisted,
+                                               Function<List<BlockPayload>, CompletableFuture<PutAck>> overSocket) {
+        if (!supported) {
+            return overSocket.apply(blocks);
+        }
+        boolean tokens = conn.hello().wantsTokenIds() && blocks.stream().allMatch(b -> b.tokenIds() != null);
+        ByteBuf body = Unpooled.buffer(4 + blocks.size() * (BlockDescriptor.BYTES
+                + (tokens ? 4 + 4 * blocks.get(0).tokenIds().length : 0)));
+        body.writeInt(blocks.size());
+        for (BlockPayload b : blocks) {
+            Wire.writeBlockHeader(body, b.meta());
+            if (tokens) {
+                Wire.writeTokenIds(body, b.tokenIds());
+            }
+        }
+        return conn.call(Opcode.SHM_PUT, tokens ? FrameDescriptor.FLAG_TOKENS : 0, body)
+                .handle((f, err) -> {
+                    if (err != null) {
+                        Throwable cause = err instanceof java.util.concurrent.CompletionException ? err.getCause() : err;
+                        if (cause instanceof KvStoreException k && k.code() == ErrorCode.UNKNOWN_OPCODE) {
+                            supported = false; // an older daemon: the socket, now and from now on
+                            return overSocket.apply(blocks);
+                        }
+                        return CompletableFuture.<PutAck>failedFuture(cause);
+                    }
+                    ShmPutReply reply;
+                    try {
+                        reply = ShmPutReply.read(f.body(), blocks.size());
+                    } catch (RuntimeException e) {
+                        return CompletableFuture.<PutAck>failedFuture(new KvStoreException(
+                                "cannot read the server's SHM_PUT answer: " + e.getMessage(), e));
+                    } finally {
+                        f.release();
+                    }
+                    return written(blocks, reply, persisted, overSocket);
+                }).thenCompose(x -> x);
+    }
+
+    /** Copies the WRITE blocks into place, commits them, and sends the SEND blocks over the socket. */
+    private CompletableFuture<PutAck> written(List<BlockPayload> blocks, ShmPutReply reply, boolean persisted,
+                                              Function<List<BlockPayload>, CompletableFuture<PutAck>> overSocket) {
+        if (reply.slots().size() != blocks.size()) {
+            abort(reply.putId());
+            return CompletableFuture.failedFuture(new KvStoreException(ErrorCode.MALFORMED, "the server answered SHM_PUT for "
+                    + reply.slots().size() + " blocks, " + blocks.size() + " were sent"));
+        }
+        List<BlockPayload> send = new ArrayList<>();
+        for (int i = 0; i < blocks.size(); i++) {
+            ShmPutReply.Slot s = reply.slots().get(i);
+            if (s.kind() == ShmPutReply.Kind.WRITE) {
+                ByteBuffer target = target(s, blocks.get(i).payload().remaining());
+                if (target == null) { // cannot map the server's file: abort the group, all of it over the socket
+                    abort(reply.putId());
+                    return overSocket.apply(blocks);
+                }
+                target.put(blocks.get(i).payload().duplicate());
+            } else if (s.kind() == ShmPutReply.Kind.SEND) {
+                send.add(blocks.get(i));
+            }
+        }
+        CompletableFuture<PutAck> committed = reply.putId() == 0
+                ? CompletableFuture.completedFuture(new PutAck(List.of(), persisted))
+                : commit(reply.putId(), persisted);
+        CompletableFuture<PutAck> sent = send.isEmpty()
+                ? CompletableFuture.completedFuture(new PutAck(List.of(), persisted)) : overSocket.apply(send);
+        return committed.thenCombine(sent, (c, p) -> {
+            List<PutCode> codes = new ArrayList<>(blocks.size());
+            int ci = 0;
+            int pi = 0;
+            for (ShmPutReply.Slot s : reply.slots()) {
+                codes.add(switch (s.kind()) {
+                    case WRITE -> c.statuses().get(ci++);
+                    case SEND -> p.statuses().get(pi++);
+                    case DONE -> s.code();
+                });
+            }
+            return new PutAck(codes, c.durable() && p.durable());
+        });
+    }
+
+    private CompletableFuture<PutAck> commit(long putId, boolean persisted) {
+        ByteBuf body = Unpooled.buffer(9).writeLong(putId).writeByte(0);
+        return conn.call(Opcode.SHM_COMMIT, persisted ? FrameDescriptor.FLAG_ACK_PERSISTED : 0, body).thenApply(f -> {
+            try {
+                return PutAck.read(f.body());
+            } finally {
+                f.release();
+            }
+        });
+    }
+
+    private void abort(long putId) {
+        if (putId == 0) {
+            return;
+        }
+        conn.call(Opcode.SHM_COMMIT, 0, Unpooled.buffer(9).writeLong(putId).writeByte(1)).whenComplete((f, e) -> {
+            if (f != null) {
+                f.release();
+            }
+        });
+    }
+
+    /** A writable view of a reserved payload in its mapped file, or null if the file or range is not there. */
+    private ByteBuffer target(ShmPutReply.Slot s, int length) {
+        if (s.file().contains("/") || s.file().startsWith(".")) {
+            return null;
+        }
+        MappedByteBuffer m = maps.computeIfAbsent(s.file(), this::map);
+        if (m == null || s.offset() < 0 || s.offset() + length > m.capacity()) {
+            return null;
+        }
+        return m.slice((int) s.offset(), length);
+    }
+
+    private MappedByteBuffer map(String file) {
+        try (FileChannel ch = FileChannel.open(directory.resolve(file), StandardOpenOption.READ,
+                StandardOpenOption.WRITE)) {
+            return ch.map(FileChannel.MapMode.READ_WRITE, 0, ch.size());
+        } catch (IOException | UnsupportedOperationException | SecurityException e) {
+            return null;
+        }
+    }
+}
