@@ -12,7 +12,9 @@ subprocess, then measures, each `--runs` times (median reported):
   raw GET   a Python process sending the same bytes, read here with recv_into into one preallocated buffer;
   GET       stream_prefix(into=...) over TCP into one preallocated buffer;
   SHM GET   stream_prefix(into=...) through the shared-memory mapping (into a torch tensor when torch is
-            importable, else a bytearray).
+            importable, else a bytearray);
+  SHM PUT   put_blocks through the shared-memory mapping (SHM_PUT: one copy into the server's arena, no socket),
+            next to its like-with-like limit: the same bytes copied into a bytearray in this process.
 
     python3 tools/python_wire_bench.py                 # standard library only
     /usr/bin/python3 tools/python_wire_bench.py        # with Debian's python3-crc32c / python3-torch if installed
@@ -149,13 +151,26 @@ def main():
         except ImportError:
             target, kind = bytearray(total), "bytearray"
             target = [memoryview(target)[i * a.block_size:(i + 1) * a.block_size] for i in range(a.blocks)]
-        with connect(d.host, d.port, ns, timeout=60) as s:
+        shm_puts, copies = [], []
+        with connect(d.host, d.port, ns, timeout=60, checksum=a.checksum) as s:
             if s.uses_shared_memory:
                 for _ in range(a.runs):
                     t0 = time.perf_counter()
                     n = sum(len(b.payload) for b in s.stream_prefix(tokens, into=target))
                     shms.append(total / (time.perf_counter() - t0) / 1e6)
                     assert n == total
+                for r in range(a.runs):  # PUT through shared memory (SHM_PUT), fresh keys each run
+                    fresh = [(r + 100) * 1000003 + i for i in range(a.blocks * 16)]
+                    t0 = time.perf_counter()
+                    ack = s.put_blocks(fresh, payloads)
+                    shm_puts.append(total / (time.perf_counter() - t0) / 1e6)
+                    assert ack.all_stored, ack.codes
+                    s.delete(ns.block_keys(fresh))
+                for _ in range(a.runs):  # its like-with-like limit: the same bytes copied in this process
+                    t0 = time.perf_counter()
+                    for i, p in enumerate(payloads):
+                        big[i * a.block_size:(i + 1) * a.block_size] = p
+                    copies.append(total / (time.perf_counter() - t0) / 1e6)
         frames = [(b"\0" * 100, p) for p in payloads]
         rput = raw_put(frames, total + 100 * a.blocks, a.runs)
         rget = raw_get(total, a.block_size, a.runs)
@@ -172,6 +187,9 @@ def main():
                                                        [round(x) for x in shms]))
     print("  raw PUT %7.0f   PUT %7.0f   ratio %.2f" % (m(rput), m(puts), m(puts) / m(rput)))
     print("  raw GET %7.0f   GET %7.0f   ratio %.2f" % (m(rget), m(gets), m(gets) / m(rget)))
+    if shm_puts:
+        print("  SHM PUT %7.0f   memcpy of the same bytes %7.0f   ratio %.2f   (SHM PUT / raw socket PUT %.2f)"
+              % (m(shm_puts), m(copies), m(shm_puts) / m(copies), m(shm_puts) / m(rput)))
     if shms:
         print("  SHM GET into a %s %7.0f" % (kind, m(shms)))
     else:

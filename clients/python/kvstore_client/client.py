@@ -37,6 +37,7 @@ from .crc32c import crc32c
 from .errors import (ClientClosedError, ConnectionClosedError, KvStoreError, ProtocolError, TimeoutError_,
                      server_error)
 from .hashing import Namespace
+from .shm_put import ShmWriter
 from .wire import (FEATURE_SERVER_CHECKSUM, FEATURE_SHM, FLAG_ACK_PERSISTED, FLAG_END, FLAG_LEASE, FLAG_PREFETCH,
                    FLAG_SERVER_CHECKSUM, KeyOutcome, Opcode, PutCode)
 
@@ -173,6 +174,7 @@ class KvStoreClient:
         self._hdr = bytearray(wire.HEADER_BYTES)
         self._shm_dir = None     # set once attached: DRAM hits are read from the server's mapped arena
         self._shm_maps = {}
+        self._shm_writer = None  # set once attached: PUT payloads are copied into the server's arena
         try:
             self._hello(token, shared_memory, want_server_crc)
         except BaseException:
@@ -217,6 +219,7 @@ class KvStoreClient:
         except (OSError, UnicodeDecodeError, KvStoreError):
             return
         self._shm_dir = directory
+        self._shm_writer = ShmWriter(self, directory)
 
     @property
     def uses_shared_memory(self):
@@ -274,6 +277,8 @@ class KvStoreClient:
         for m in self._shm_maps.values():
             m.close()
         self._shm_maps.clear()
+        if self._shm_writer is not None:
+            self._shm_writer.close()
         if not self._closed:
             self._closed = True
             try:
@@ -385,8 +390,18 @@ class KvStoreClient:
         return self.put_missing(blocks, persisted) if skip_present else self.put(blocks, persisted)
 
     def put(self, blocks, persisted=False):
-        """PUT explicit blocks (`BlockToPut`); requests of at most `max_keys_per_request` blocks."""
+        """PUT explicit blocks (`BlockToPut`); requests of at most `max_keys_per_request` blocks. With shared
+        memory attached (`uses_shared_memory`) the payloads are copied straight into the server's arena
+        (SHM_PUT, docs/protocol.md) instead of being sent; the ack is the same."""
         all_frames = [self._block_frame(b) for b in blocks]  # every block validated before anything is sent
+        if self._shm_writer is not None and self._shm_writer.supported and all_frames:
+            codes, durable = self._shm_writer.put(all_frames, persisted, self._put_frames)
+        else:
+            codes, durable = self._put_frames(all_frames, persisted)
+        return PutAck(codes, persisted and durable and bool(codes))
+
+    def _put_frames(self, all_frames, persisted):
+        """PUT over the socket: (codes, durable) of `all_frames` (from `_block_frame`)."""
         codes, durable = [], True
         for frames in self._chunks(all_frames):
             self._begin()
@@ -399,7 +414,7 @@ class KvStoreClient:
             r = wire.Reader(self._answer(Opcode.PUT, rid), "PUT ack")
             codes.extend(PutCode.of(c) for c in r.codes("put codes"))
             durable &= r.u8("durable") == 1
-        return PutAck(codes, persisted and durable and bool(codes))
+        return codes, durable
 
     def put_missing(self, blocks, persisted=False):
         """PUT of only the blocks the server lacks (LMCache's skip_existing): one EXISTS for all their keys, then
@@ -501,10 +516,14 @@ class KvStoreClient:
             self._stream = None
 
     def _unary(self, op, flags, body):
+        return self._answer(op, self._send_request(op, flags, body))
+
+    def _send_request(self, op, flags, body):
+        """Sends a one-frame request without waiting for its answer; returns its id (for `_answer`)."""
         self._begin()
         rid = next(self._ids)
         self._send(wire.header(op, flags, rid, len(body)) + body, op)
-        return self._answer(op, rid)
+        return rid
 
     def _answer(self, op, rid):
         """Reads the one-frame answer of request `rid`; raises its error."""

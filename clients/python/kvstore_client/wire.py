@@ -39,6 +39,8 @@ class Opcode(enum.IntEnum):
     SHM_GET = 0x0C
     SHM_RELEASE = 0x0D
     HYBRID_LOOKUP = 0x0E
+    SHM_PUT = 0x0F
+    SHM_COMMIT = 0x10
 
 
 class PutCode(enum.IntEnum):

@@ -41,6 +41,22 @@ class SharedMemoryTest(daemon.DaemonPerClass, unittest.TestCase):
         self.assertEqual(bytes(bufs[3][:len(payloads[3])]), payloads[3])
         self.assertEqual(shm.ping(b"ok"), b"ok")  # the lease was released on the same connection
 
+    def test_put_copies_into_the_mapping_not_the_socket(self):
+        for checksum in ("client", "server"):
+            shm, tcp = self.open(checksum=checksum), self.open(shared_memory=False)
+
+            def no_socket_put(frames, persisted):
+                raise AssertionError("%d blocks went over the socket" % len(frames))
+            shm._put_frames = no_socket_put
+            tokens = list(range(3000 + (checksum == "server") * 500, 3000 + (checksum == "server") * 500 + 16 * 6))
+            payloads = [os.urandom(65536 + i) for i in range(6)]
+            ack = shm.put_blocks(tokens, payloads)
+            self.assertTrue(ack.all_stored, ack)
+            self.assertEqual([bytes(b.payload) for b in tcp.get_prefix(tokens)], payloads)
+            again = shm.put_blocks(tokens, payloads)
+            self.assertEqual(again.stored, 6)  # answered ALREADY_PRESENT at reservation: nothing written
+            self.assertEqual(shm.ping(b"ok"), b"ok")
+
     def test_other_tenant_sees_nothing(self):
         a = self.open()
         tokens = list(range(7000, 7000 + 16 * 2))
