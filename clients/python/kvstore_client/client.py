@@ -23,7 +23,6 @@ with the standard library alone (pure Python, ~20 MB/s) it asks the server in HE
 Thread-safety: none; use one client per thread (connections are cheap; the server handles many).
 """
 import itertools
-import mmap
 import os
 import socket
 import struct
@@ -37,7 +36,7 @@ from .crc32c import crc32c
 from .errors import (ClientClosedError, ConnectionClosedError, KvStoreError, ProtocolError, TimeoutError_,
                      server_error)
 from .hashing import Namespace
-from .shm_put import ShmWriter
+from .shm_put import ShmWriter, map_file
 from .wire import (FEATURE_SERVER_CHECKSUM, FEATURE_SHM, FLAG_ACK_PERSISTED, FLAG_END, FLAG_LEASE, FLAG_PREFETCH,
                    FLAG_SERVER_CHECKSUM, KeyOutcome, Opcode, PutCode)
 
@@ -227,14 +226,7 @@ class KvStoreClient:
         return self._shm_dir is not None
 
     def _shm_map(self, name):
-        m = self._shm_maps.get(name)
-        if m is None:
-            if "/" in name or name.startswith("."):
-                raise ProtocolError("SHM_GET named file %r outside the shared directory" % name)
-            with open(os.path.join(self._shm_dir, name), "rb") as f:
-                m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-            self._shm_maps[name] = m
-        return m
+        return map_file(self._shm_dir, name, self._shm_maps)
 
     def _shm_read(self, keys, into):
         """SHM_GET of `keys`: copies the DRAM-resident prefix out of the mapping (into the caller's buffers when

@@ -142,11 +142,16 @@ class ShmWriter:
         return [wire.PutCode.of(x) for x in c.codes("put codes")], c.u8("durable") == 1
 
     def _map(self, name):
-        m = self._maps.get(name)
-        if m is None:
-            if "/" in name or name.startswith("."):
-                raise ProtocolError("SHM_PUT named file %r outside the shared directory" % name)
-            with open(os.path.join(self._dir, name), "r+b") as f:
-                m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_WRITE)
-            self._maps[name] = m
-        return m
+        return map_file(self._dir, name, self._maps, writable=True)
+
+
+def map_file(directory, name, cache, writable=False):
+    """The mapping of arena file `name` in `directory` (read-only, or read-write), cached in `cache`."""
+    m = cache.get(name)
+    if m is None:
+        if "/" in name or name.startswith("."):
+            raise ProtocolError("the server named file %r outside the shared directory" % name)
+        with open(os.path.join(directory, name), "r+b" if writable else "rb") as f:
+            m = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_WRITE if writable else mmap.ACCESS_READ)
+        cache[name] = m
+    return m
