@@ -68,6 +68,7 @@ class BadInputTest {
     @BeforeEach
     void start() throws Exception {
         server = TestServers.start(TestServers.config(dir).assignment("maxFrameBytes=4MiB")
+                .assignment("maxLeaseMillis=2000") // a payload stalled this long is closed (checked every 5 s)
                 .assignment("writeBufferHighBytes=2MiB").assignment("writeBufferLowBytes=1MiB"));
         good = KvStoreClient.create(ClientOptions.of("127.0.0.1", server.port()));
         tokens = ClientServerTest.tokens(16, 11);
@@ -369,6 +370,29 @@ class BadInputTest {
         assertThat(dram.usedBytes()).isEqualTo(used);
         List<BlockKey> keys = new PrefixHasher(NS).hash(t);
         assertThat(good.lookup(NS, keys).hitBlocks()).isZero();
+        assertThat(good.putBlocks(NS, List.of(b)).allCached()).as("the key is free again").isTrue();
+    }
+
+    @Test
+    void aClientThatStallsInsideAPayloadIsClosedAndItsReservationGivenBack() throws Exception {
+        int[] t = ClientServerTest.tokens(1, 18);
+        BlockPayload b = BlockPayload.chain(NS, t, List.of(ByteBuffer.wrap(new byte[BLOCK]))).get(0);
+        Tier dram = server.store().tiers().get(0);
+        long used = dram.usedBytes();
+        try (Raw r = new Raw()) {
+            r.hello();
+            ByteBuf f = putFrame(b, 702, true);
+            r.write(f.readRetainedSlice(f.readableBytes() / 2));
+            f.release();
+            awaitDetail(dram, "reserved_pages", n -> n > 0);
+            long t0 = System.nanoTime();
+            r.socket.setSoTimeout(20_000);
+            r.assertClosed(); // a slow-loris: half a value, then nothing, on an open socket
+            assertThat((System.nanoTime() - t0) / 1_000_000).as("closed after maxLeaseMillis, by the 5 s watchdog")
+                    .isBetween(1_000L, 15_000L);
+        }
+        awaitDetail(dram, "reserved_pages", n -> n == 0);
+        assertThat(dram.usedBytes()).isEqualTo(used);
         assertThat(good.putBlocks(NS, List.of(b)).allCached()).as("the key is free again").isTrue();
     }
 

@@ -63,6 +63,11 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     private ByteBuf target;
     private int remaining;
     private ByteBuf handedOut;
+    /**
+     * {@link System#nanoTime()} when the payload going to {@link #target} last made progress, while one is in
+     * progress; else 0. Read by other threads ({@link #payloadStalledNanos}).
+     */
+    private volatile long payloadProgressNanos;
 
     public FrameDecoder(ProtocolLimits limits) {
         this(limits, null);
@@ -127,9 +132,20 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         }
     }
 
+    /**
+     * How long the payload being received into a target has made no progress at {@code now} ({@link
+     * System#nanoTime()}), or 0 when none is in progress. Any thread: a watchdog closes connections that stall
+     * inside a payload, since the target (a store reservation) holds memory and a claimed key meanwhile.
+     */
+    public long payloadStalledNanos(long now) {
+        long t = payloadProgressNanos;
+        return t == 0 ? 0 : Math.max(0, now - t);
+    }
+
     /** {@code n} more payload bytes are in the target; the frame goes out when it is complete. */
     private void arrived(ChannelHandlerContext ctx, int n) {
         remaining -= n;
+        payloadProgressNanos = remaining == 0 ? 0 : System.nanoTime() | 1;
         if (target instanceof PayloadTargets.Filling f) {
             f.filled(target.writerIndex());
         }
@@ -197,6 +213,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         int n = awaitedPayloadBytes;
         target = buf != null ? buf : PooledByteBufAllocator.DEFAULT.directBuffer(n, n);
         remaining = n;
+        payloadProgressNanos = System.nanoTime() | 1;
     }
 
     /**
@@ -230,6 +247,7 @@ public final class FrameDecoder extends ByteToMessageDecoder {
     /** Drops a payload in progress and the bytes held for it; the target's owner undoes what it set aside. */
     private void releasePayload() {
         gone = true;
+        payloadProgressNanos = 0;
         for (ByteBuf b; (b = held.pollFirst()) != null; ) {
             b.release();
         }

@@ -3,6 +3,7 @@ package io.kvstore.server.net;
 import io.kvstore.protocol.DecodeError;
 import io.kvstore.protocol.ErrorCode;
 import io.kvstore.protocol.Frame;
+import io.kvstore.protocol.FrameDecoder;
 import io.kvstore.protocol.Opcode;
 import io.kvstore.protocol.ProtocolException;
 import io.kvstore.protocol.Wire;
@@ -141,6 +142,7 @@ final class Connection extends ChannelInboundHandlerAdapter {
      * (a periodic task there cost idle LOOKUP p99 about 100 µs in {@code bench net}).
      */
     void checkStuck(long now) {
+        checkStalledPayload(now);
         Request r = current;
         if (r == null || r == reported || now - r.startNanos < STUCK_NANOS) {
             return;
@@ -150,6 +152,29 @@ final class Connection extends ChannelInboundHandlerAdapter {
             if (current == r) {
                 LOG.warn("connection {}: {} request #{} still running after {} ms ({})", ctx.channel().remoteAddress(),
                         r.op(), r.frame.requestId(), (System.nanoTime() - r.startNanos) / 1_000_000, state(r));
+            }
+        });
+    }
+
+    /**
+     * Closes the connection if a PUT payload it is receiving into reserved store memory has made no progress for
+     * {@code maxLeaseMillis}: the reservation holds tier memory and claims the block's key, so a client that
+     * stalls mid-value (or a slow-loris) must not keep it (docs/server.md). Watchdog thread.
+     */
+    private void checkStalledPayload(long now) {
+        FrameDecoder decoder = ctx.pipeline().get(FrameDecoder.class);
+        long limitNanos = Math.max(1, sc.config().maxLeaseMillis()) * 1_000_000L;
+        long stalled = decoder == null ? 0 : decoder.payloadStalledNanos(now);
+        if (stalled <= limitNanos) {
+            return;
+        }
+        ctx.executor().execute(() -> {
+            if (ctx.channel().isActive() && decoder.payloadStalledNanos(System.nanoTime()) > limitNanos) {
+                LOG.warn("connection {}: no byte of a PUT payload for {} ms (maxLeaseMillis {}); closing it, which "
+                        + "gives its reserved memory and key back", ctx.channel().remoteAddress(),
+                        decoder.payloadStalledNanos(System.nanoTime()) / 1_000_000, sc.config().maxLeaseMillis());
+                sc.metrics().protocolError("PAYLOAD_STALLED");
+                ctx.close();
             }
         });
     }
