@@ -165,7 +165,19 @@ class KvEventsStreamTest {
     @Test
     @Timeout(120)
     void aJeroMqSubscribersViewEqualsTheStoreAfterDemotionsEvictionsAndDeletes() throws Exception {
-        try (KvServer server = TestServers.start(config(dir));
+        subscribersViewEqualsTheStore(config(dir));
+    }
+
+    /** The same, with the blocks PUT through shared memory (SHM_PUT carries the token ids, SHM_COMMIT publishes). */
+    @Test
+    @Timeout(120)
+    void theSameWithBlocksPutThroughSharedMemory() throws Exception {
+        subscribersViewEqualsTheStore(config(dir).assignment("dramPersist=true")
+                .assignment("dramSharedMemoryDir=" + dir.resolve("shm")));
+    }
+
+    private void subscribersViewEqualsTheStore(ConfigLoader config) throws Exception {
+        try (KvServer server = TestServers.start(config);
              KvStoreClient client = KvStoreClient.create(ClientOptions.of("127.0.0.1", server.port()))) {
             KvEventPublisher pub = server.events();
             View view = new View();
@@ -175,6 +187,10 @@ class KvEventsStreamTest {
                     List<BlockPayload> blocks = chain(seed, 8);
                     PutAck ack = client.putBlocks(NS, blocks);
                     assertThat(ack.statuses()).containsOnly(PutCode.STORED);
+                    if (server.shmLeases() != null) {
+                        assertThat(server.shmLeases().counters().get("reserved_blocks"))
+                                .as("written through shared memory").isEqualTo(8L * seed);
+                    }
                     for (BlockPayload b : blocks) {
                         expectedTokens.put(HashFormat.low64(b.meta().key()), b.tokenIds());
                     }
