@@ -352,7 +352,10 @@ public final class LoadCommand implements Callable<Integer> {
         return Long.MAX_VALUE;
     }
 
-    /** The limits of this run: raw O_DIRECT sequential write and read on the data filesystem; loopback TCP. */
+    /**
+     * The limits of this run: raw O_DIRECT sequential write and read on the data filesystem, one I/O at a time, in
+     * 2 MiB blocks and in the workload's block size; loopback TCP.
+     */
     private Map<String, Object> limits(Path root, int block, long rawBytes) throws Exception {
         Map<String, Object> m = new LinkedHashMap<>();
         int rawBlock = 2 << 20;
@@ -367,6 +370,11 @@ public final class LoadCommand implements Callable<Integer> {
             m.put("raw_bytes", blocks * rawBlock);
             m.put("raw_write_MBps", blocks * rawBlock / w / 1e6);
             m.put("raw_read_MBps", blocks * rawBlock / r / 1e6);
+            // the same at the workload's block size: the size of the daemon's own writes and reads
+            long n = Math.max(1, rawBytes / block);
+            RawDisk same = new RawDisk(dir.resolve("raw-block"), block, n);
+            m.put("raw_write_block_MBps", n * block / same.write() / 1e6);
+            m.put("raw_read_block_MBps", n * block / same.read(false, 1) / 1e6);
         } finally {
             deleteTree(dir);
         }

@@ -198,9 +198,12 @@ final class LoadFigures {
         }
         StringBuilder sb = new StringBuilder(Report.table(List.of("figure (median of runs)", "full", "roomy",
                 "full/roomy"), rows));
-        sb.append(String.format(Locale.ROOT, "limits: raw disk write %s MB/s, read %s MB/s (O_DIRECT %s), "
-                        + "loopback TCP %s MB/s%n", Report.fmt(Report.at(med, "limits.raw_write_MBps")),
+        sb.append(String.format(Locale.ROOT, "limits: raw disk write %s MB/s, read %s MB/s (2 MiB I/Os; %s / %s "
+                        + "MB/s in the workload's block size, O_DIRECT %s), loopback TCP %s MB/s%n",
+                Report.fmt(Report.at(med, "limits.raw_write_MBps")),
                 Report.fmt(Report.at(med, "limits.raw_read_MBps")),
+                Report.fmt(Report.at(med, "limits.raw_write_block_MBps")),
+                Report.fmt(Report.at(med, "limits.raw_read_block_MBps")),
                 Report.at(med, "limits.raw_direct_io") == 1 ? "yes" : "no",
                 Report.fmt(Report.at(med, "limits.loopback_MBps"))));
         return sb.toString();
