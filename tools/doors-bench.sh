@@ -12,7 +12,9 @@
 #
 # Usage: tools/doors-bench.sh [RUNS=3]      (needs redis-server, redis-benchmark: Debian redis-server, redis-tools)
 # The daemon runs on its embedded defaults (HBM 256 MiB, DRAM 1 GiB, NVMe 4 GiB under a temporary data dir, DRAM in
-# private memory) with respPort and lmPort on free ports; Redis with --save "" --appendonly no.
+# private memory) with respPort and lmPort on free ports; Redis with --save "" --appendonly no and as many I/O threads
+# as the daemon has event loops (its default ioThreads: Netty's 2 x cores), so that both servers may use the same
+# threads; REDIS_IO_THREADS=1 gives Redis's single-threaded default.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${1:-3}"
@@ -35,12 +37,17 @@ trap cleanup EXIT
 "$ROOT/kvstore" serve --port 0 --admin-port 0 --data-dir "$OUT/data" --set dramPersist=false \
   --set respPort="$RESP_PORT" --set lmPort="$LM_PORT" >"$OUT/kvstore.log" 2>&1 &
 KV_PID=$!
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$OUT" >"$OUT/redis.log" 2>&1 &
+REDIS_IO_THREADS="${REDIS_IO_THREADS:-$((2 * $(nproc)))}"
+REDIS_THREADS=()
+[ "$REDIS_IO_THREADS" -gt 1 ] && REDIS_THREADS=(--io-threads "$REDIS_IO_THREADS" --io-threads-do-reads yes)
+redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$OUT" "${REDIS_THREADS[@]}" \
+  >"$OUT/redis.log" 2>&1 &
 REDIS_PID=$!
 for _ in $(seq 300); do grep -q 'kvstore ready' "$OUT/kvstore.log" && break; sleep 1; done
 grep -q 'kvstore ready' "$OUT/kvstore.log" || { echo "doors-bench: kvstore did not start; see $OUT/kvstore.log" >&2; exit 1; }
 for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
-echo "doors-bench: kvstore redis://127.0.0.1:$RESP_PORT lm://127.0.0.1:$LM_PORT, redis-server :$REDIS_PORT, $RUNS runs," \
+echo "doors-bench: kvstore redis://127.0.0.1:$RESP_PORT lm://127.0.0.1:$LM_PORT, redis-server :$REDIS_PORT" \
+  "(io-threads $REDIS_IO_THREADS), $RUNS runs," \
   "$(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # name|redis-benchmark arguments (each test runs on its own, SET first, so that GET finds the value it wrote)

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -62,6 +63,10 @@ public final class BlockStream implements Iterator<ReceivedBlock>, AutoCloseable
             return;
         }
         queue.add(b);
+        if (closed && queue.remove(b)) { // closed meanwhile: close() may have drained the queue before this add
+            b.close();
+            return;
+        }
         if (queue.size() >= window) {
             // Dekker-style: publish 'paused', then re-check the queue; the consumer takes, then checks 'paused'.
             // One of the two sees the other's write, so a drained queue never leaves the connection paused.
@@ -151,6 +156,10 @@ public final class BlockStream implements Iterator<ReceivedBlock>, AutoCloseable
                 b.close();
             }
         }
-        conn.channel().eventLoop().execute(this::resumeOnLoop);
+        try {
+            conn.channel().eventLoop().execute(this::resumeOnLoop);
+        } catch (RejectedExecutionException clientClosed) {
+            // the client is closed: there is no reading to resume
+        }
     }
 }

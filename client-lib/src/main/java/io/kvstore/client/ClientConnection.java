@@ -59,10 +59,15 @@ final class ClientConnection {
         this.ids = ids;
     }
 
+    /** What a client accepts from the server: frames up to {@code o.maxFrameBytes()}; key and string counts open. */
+    static ProtocolLimits limits(ClientOptions o) {
+        return new ProtocolLimits(o.maxFrameBytes(), Integer.MAX_VALUE / 64, 65535);
+    }
+
     /** Connects and says HELLO; the future fails with the server's answer if the session is refused. */
     static ClientConnection open(EventLoopGroup group, ClientTransport transport, ClientOptions o, Namespace ns,
                                  AtomicLong ids) {
-        ProtocolLimits limits = new ProtocolLimits(o.maxFrameBytes(), Integer.MAX_VALUE / 64, 65535);
+        ProtocolLimits limits = limits(o);
         ClientConnection[] holder = new ClientConnection[1];
         Bootstrap b = new Bootstrap().group(group).channel(transport.channelClass())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) o.connectTimeout().toMillis())

@@ -1,11 +1,14 @@
 package io.kvstore.client;
 
 import io.kvstore.core.namespace.Namespace;
+import io.kvstore.protocol.DecodeError;
 import io.kvstore.protocol.ErrorCode;
 import io.kvstore.protocol.Frame;
 import io.kvstore.protocol.FrameDescriptor;
 import io.kvstore.protocol.FrameEncoder;
+import io.kvstore.protocol.FrameHeader;
 import io.kvstore.protocol.Opcode;
+import io.kvstore.protocol.ProtocolLimits;
 import io.kvstore.protocol.body.Hello;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -32,12 +35,14 @@ final class DirectCallChannel implements AutoCloseable {
     private final DataInputStream in;
     private final OutputStream out;
     private final ClientOptions options;
+    private final ProtocolLimits limits;
     private long nextId;
     private boolean broken;
 
     private DirectCallChannel(Socket socket, ClientOptions options) throws IOException {
         this.socket = socket;
         this.options = options;
+        this.limits = ClientConnection.limits(options);
         this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 64 << 10));
         this.out = socket.getOutputStream();
     }
@@ -82,15 +87,14 @@ final class DirectCallChannel implements AutoCloseable {
             byte[] h = new byte[FrameDescriptor.HEADER_BYTES];
             in.readFully(h);
             ByteBuf head = Unpooled.wrappedBuffer(h);
-            int magic = head.getUnsignedShort(FrameDescriptor.MAGIC_OFFSET);
+            DecodeError bad = FrameHeader.check(head, 0, limits);
             int status = head.getUnsignedByte(FrameDescriptor.STATUS_OFFSET);
             long answerId = head.getLong(FrameDescriptor.REQUEST_ID_OFFSET);
             long length = head.getUnsignedInt(FrameDescriptor.BODY_LENGTH_OFFSET);
-            if (magic != (FrameDescriptor.MAGIC & 0xFFFF) || length > options.maxFrameBytes()
-                    || (answerId != id && answerId != 0)) {
+            if (bad != null || (answerId != id && answerId != 0)) {
                 broken = true;
-                throw new KvStoreException(ErrorCode.MALFORMED, "bad frame from the server (magic " + magic
-                        + ", request id " + answerId + " for " + id + ", body " + length + " bytes)");
+                throw new KvStoreException(ErrorCode.MALFORMED, "bad frame from the server ("
+                        + (bad != null ? bad.message() : "request id " + answerId + " for " + id) + ")");
             }
             byte[] b = new byte[(int) length];
             in.readFully(b);

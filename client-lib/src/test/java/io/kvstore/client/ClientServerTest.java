@@ -267,10 +267,12 @@ class ClientServerTest {
                 got.forEach(ReceivedBlock::close);
             }
             // a client that leaves in the middle of a stream read ahead from NVMe: the blocks read ahead are let go
+            BlockStream left;
             try (KvStoreClient quitter = KvStoreClient.create(ClientOptions.of("127.0.0.1", small.port()))) {
-                BlockStream s = quitter.streamPrefix(NS, tokens);
-                s.next().close();
+                left = quitter.streamPrefix(NS, tokens);
+                left.next().close();
             }
+            left.close(); // after the client left: the blocks it had received are its own buffers to let go
             long deadline = System.nanoTime() + 10_000_000_000L;
             while (RefCountedHandle.open() > 0 && System.nanoTime() < deadline) { // the server's, in this JVM
                 Thread.sleep(20);

@@ -288,34 +288,20 @@ public final class FrameDecoder extends ByteToMessageDecoder {
             in.skipBytes(in.readableBytes());
             return;
         }
-        if (in.readableBytes() < FrameDescriptor.HEADER_BYTES) {
-            // a wrong magic is detectable from the first two bytes: do not wait for a full header of garbage
-            if (in.readableBytes() >= 2 && in.getShort(in.readerIndex()) != FrameDescriptor.MAGIC) {
-                fail(in, out, new DecodeError(ErrorCode.BAD_MAGIC, 0, 0, badMagic(in)));
-            }
+        int base = in.readerIndex();
+        DecodeError bad = in.readableBytes() < FrameDescriptor.HEADER_BYTES ? FrameHeader.checkMagic(in, base)
+                : FrameHeader.check(in, base, limits);
+        if (bad != null) {
+            fail(in, out, bad);
             return;
         }
-        int base = in.readerIndex();
+        if (in.readableBytes() < FrameDescriptor.HEADER_BYTES) {
+            return;
+        }
         int opcode = in.getUnsignedByte(base + FrameDescriptor.OPCODE_OFFSET);
         long requestId = in.getLong(base + FrameDescriptor.REQUEST_ID_OFFSET);
-        if (in.getShort(base + FrameDescriptor.MAGIC_OFFSET) != FrameDescriptor.MAGIC) {
-            fail(in, out, new DecodeError(ErrorCode.BAD_MAGIC, 0, 0, badMagic(in)));
-            return;
-        }
         int version = in.getUnsignedByte(base + FrameDescriptor.VERSION_OFFSET);
-        if (version != FrameDescriptor.VERSION) {
-            fail(in, out, new DecodeError(ErrorCode.UNSUPPORTED_VERSION, opcode, requestId,
-                    "protocol version " + version + " is not supported; supported versions: ["
-                            + FrameDescriptor.VERSION + "]"));
-            return;
-        }
         long bodyLength = in.getUnsignedInt(base + FrameDescriptor.BODY_LENGTH_OFFSET);
-        if (bodyLength > limits.maxBodyBytes()) {
-            fail(in, out, new DecodeError(ErrorCode.FRAME_TOO_LARGE, opcode, requestId,
-                    "body length " + bodyLength + " exceeds the maximum " + limits.maxBodyBytes()
-                            + " (maxFrameBytes " + limits.maxFrameBytes() + ")"));
-            return;
-        }
         if (in.readableBytes() < FrameDescriptor.HEADER_BYTES + bodyLength) {
             int headBytes = targets == null || closing || gone || bodyLength < PRESIZE_BYTES ? 0
                     : targets.headBytes(opcode, in.getUnsignedByte(base + FrameDescriptor.FLAGS_OFFSET));
@@ -351,10 +337,5 @@ public final class FrameDecoder extends ByteToMessageDecoder {
         failed = true;
         in.skipBytes(in.readableBytes());
         out.add(error);
-    }
-
-    private static String badMagic(ByteBuf in) {
-        return String.format("frame starts with 0x%04x, expected magic 0x%04x", in.getUnsignedShort(in.readerIndex()),
-                FrameDescriptor.MAGIC);
     }
 }

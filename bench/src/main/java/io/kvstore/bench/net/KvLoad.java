@@ -6,6 +6,7 @@ import io.kvstore.client.ClientOptions;
 import io.kvstore.client.KvStoreClient;
 import io.kvstore.client.PrefixLookup;
 import io.kvstore.client.ReceivedBlock;
+import io.kvstore.core.block.Checksums;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.key.PrefixHasher;
 import io.kvstore.core.namespace.KvLayout;
@@ -124,6 +125,26 @@ final class KvLoad {
             }
         });
     }
+
+    /**
+     * The baseline of shared-memory GETs without a copy: {@code threads} threads each reading whole values from
+     * {@code src} once, by the same CRC32C check the client makes on a mapped block; bytes read per second.
+     */
+    static double readPassThroughput(List<ByteBuffer> src, int threads, long millis) throws Exception {
+        return Measure.throughput("read-pass", threads, millis, (c, stop, bytes) -> {
+            SplittableRandom r = new SplittableRandom(c);
+            int sink = 0;
+            while (!stop.get()) {
+                ByteBuffer s = src.get(r.nextInt(src.size()));
+                sink += Checksums.crc32c(s.duplicate());
+                bytes.add(s.capacity());
+            }
+            readPassSink = sink; // the checksums are used: the JIT may not drop them
+        });
+    }
+
+    @SuppressWarnings("unused")
+    private static volatile int readPassSink;
 
     /** Latency in microseconds of {@code samples} sequential LOOKUPs of a {@code blocks}-block cached prefix. */
     Histogram lookupLatency(int blocks, int samples) {

@@ -13,9 +13,10 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A Debian {@code redis-server} child process (persistence off, loopback, a free port) and a minimal RESP client
- * that reads GET replies straight into a direct buffer, so that the comparison measures the servers, not a
- * client library. {@link #close()} stops the process.
+ * A Debian {@code redis-server} child process (persistence off, loopback, a free port, as many I/O threads as the
+ * daemon it is compared with has event loops) and a minimal RESP client that reads GET replies straight into a
+ * direct buffer, so that the comparison measures the servers, not a client library. {@link #close()} stops the
+ * process.
  */
 final class RedisBaseline implements AutoCloseable {
 
@@ -29,18 +30,25 @@ final class RedisBaseline implements AutoCloseable {
         this.dir = dir;
     }
 
-    /** Starts redis-server, installing the Debian package first if it is missing and we may. */
-    static RedisBaseline start() throws Exception {
+    /**
+     * Starts redis-server with {@code ioThreads} I/O threads ({@code io-threads}, reads too; 1 = Redis's default
+     * single thread), installing the Debian package first if it is missing and we may.
+     */
+    static RedisBaseline start(int ioThreads) throws Exception {
         String exe = findRedis();
         int port;
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
         Path dir = Files.createTempDirectory("kvstore-bench-redis");
-        Process p = new ProcessBuilder(exe, "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--protected-mode", "no", "--daemonize", "no",
-                "--dir", dir.toString(), "--logfile", "", "--loglevel", "warning",
-                "--client-output-buffer-limit", "normal 0 0 0", "--proto-max-bulk-len", "64mb")
+        List<String> command = new java.util.ArrayList<>(List.of(exe, "--port", Integer.toString(port),
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--protected-mode", "no",
+                "--daemonize", "no", "--dir", dir.toString(), "--logfile", "", "--loglevel", "warning",
+                "--client-output-buffer-limit", "normal 0 0 0", "--proto-max-bulk-len", "64mb"));
+        if (ioThreads > 1) {
+            command.addAll(List.of("--io-threads", Integer.toString(ioThreads), "--io-threads-do-reads", "yes"));
+        }
+        Process p = new ProcessBuilder(command)
                 .redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
         RedisBaseline r = new RedisBaseline(p, port, dir);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
@@ -103,8 +111,9 @@ final class RedisBaseline implements AutoCloseable {
     }
 
     /**
-     * {@code connections} threads, each sending batches of {@code depth} pipelined GETs of random keys and
-     * reading the values; returns bytes per second of values received.
+     * {@code connections} threads, each sending batches of {@code depth} pipelined GETs of consecutive keys from a
+     * random start (the key pattern of the daemon's GET of {@code depth} consecutive blocks) and reading the values;
+     * returns bytes per second of values received.
      */
     double getThroughput(int connections, int values, int valueBytes, int depth, long millis) throws Exception {
         return Measure.throughput("redis-get", connections, millis, (c, stop, bytes) -> {
@@ -115,8 +124,9 @@ final class RedisBaseline implements AutoCloseable {
                 StringBuilder sb = new StringBuilder();
                 while (!stop.get()) {
                     sb.setLength(0);
+                    int from = r.nextInt(values - depth + 1);
                     for (int i = 0; i < depth; i++) {
-                        String k = "v" + r.nextInt(values);
+                        String k = "v" + (from + i);
                         sb.append("*2\r\n$3\r\nGET\r\n$").append(k.length()).append("\r\n").append(k).append("\r\n");
                     }
                     writeAll(ch, ByteBuffer.wrap(sb.toString().getBytes(StandardCharsets.US_ASCII)));

@@ -74,14 +74,24 @@ public final class NvmeBench {
         }
     }
 
-    /** Medians, GB/s. */
+    /**
+     * Medians, GB/s. {@code diskReadSameDepthGbps}: the raw sequential read with {@code readsInFlight} reads
+     * outstanding, as many as the tier's {@code readAll} keeps in flight (its I/O threads, at most its batches per
+     * call): the like-for-like baseline of the sequential read, where {@code diskReadGbps} has one read at a time.
+     */
     public record Result(double nvmeWriteGbps, double nvmeReadGbps, double nvmeRandomReadGbps, double diskWriteGbps,
                          double diskReadGbps, double diskRandomReadGbps, int blockBytes, long bytes, int runs,
                          String codec, String data, boolean directIo, String pageCache,
-                         double randomReadPairedRatio) {
+                         double randomReadPairedRatio, double diskReadSameDepthGbps, int readsInFlight) {
 
+        /** Sequential read against the raw disk read one block at a time (the tier has more in flight). */
         public double readRatio() {
             return nvmeReadGbps / diskReadGbps;
+        }
+
+        /** Sequential read against the raw disk with as many reads in flight as the tier: like with like. */
+        public double readRatioSameDepth() {
+            return nvmeReadGbps / diskReadSameDepthGbps;
         }
 
         public double randomReadRatio() {
@@ -105,6 +115,9 @@ public final class NvmeBench {
             m.put("nvme_read_ratio", readRatio());
             m.put("nvme_random_read_ratio", randomReadRatio());
             m.put("nvme_random_read_paired_ratio", randomReadPairedRatio);
+            m.put("nvme_reads_in_flight", readsInFlight);
+            m.put("disk_read_same_depth_gbps", diskReadSameDepthGbps);
+            m.put("nvme_read_same_depth_ratio", readRatioSameDepth());
             m.put("nvme_block_bytes", blockBytes);
             m.put("nvme_bench_bytes", bytes);
             m.put("nvme_bench_runs", runs);
@@ -127,6 +140,8 @@ public final class NvmeBench {
         double[] nr = new double[n];
         double[] nrr = new double[n];
         double[] paired = new double[n];
+        double[] drq = new double[n];
+        int inFlight = 1;
         double bytes = (double) blocks * o.blockBytes();
         boolean direct = true;
         boolean diskDirect = true;
@@ -138,6 +153,7 @@ public final class NvmeBench {
             deleteTree(db);
             NvmeTierConfig cfg = NvmeTierConfig.builder(db, 2 * o.totalBytes() + (64L << 20)).codec(o.codec())
                     .maxBatchKeys(o.batchKeys()).build();
+            inFlight = readsInFlight(cfg, o);
             // each phase runs on the raw file and on the tier back to back, the raw file first in even runs and
             // the tier first in odd ones, so that both see the same state of a disk whose speed drifts
             boolean tierFirst = run % 2 == 1;
@@ -150,6 +166,7 @@ public final class NvmeBench {
                 dropCaches(o);
                 both(tierFirst, dr, nr, run, bytes, () -> disk.read(false, seed),
                         () -> readSequential(tier, blocks, o.batchKeys()));
+                drq[run] = bytes / disk.readSequential(inFlight) / 1e9; // the same reads in flight as readAll
                 both(tierFirst, drr, nrr, run, bytes, () -> disk.read(true, seed),
                         () -> readRandom(tier, blocks, seed));
                 double[] tr = disk.pairedRandomRead(seed + 1000, i -> consume(tier.read(key(i))));
@@ -159,9 +176,9 @@ public final class NvmeBench {
                 deleteTree(db);
             }
             if (log != null) {
-                log.printf("run %d: disk write %.3f read %.3f random %.3f GB/s | nvme write %.3f read %.3f random"
-                        + " %.3f GB/s | random paired per read %.2f%n", run + 1, dw[run], dr[run], drr[run], nw[run],
-                        nr[run], nrr[run], paired[run]);
+                log.printf("run %d: disk write %.3f read %.3f (%d in flight %.3f) random %.3f GB/s | nvme write %.3f"
+                        + " read %.3f random %.3f GB/s | random paired per read %.2f%n", run + 1, dw[run], dr[run],
+                        inFlight, drq[run], drr[run], nw[run], nr[run], nrr[run], paired[run]);
             }
         }
         String pageCache = (direct && diskDirect ? "bypassed: O_DIRECT (tier segment files and RocksDB index;"
@@ -169,7 +186,17 @@ public final class NvmeBench {
                 + " O_DIRECT") + (o.dropCaches() ? "; drop_caches before reads" : "");
         return new Result(median(nw), median(nr), median(nrr), median(dw), median(dr), median(drr), o.blockBytes(),
                 (long) bytes, n, o.codec().name().toLowerCase(), o.data().name().toLowerCase(), direct && diskDirect,
-                pageCache, median(paired));
+                pageCache, median(paired), median(drq), inFlight);
+    }
+
+    /**
+     * Reads the tier's {@code readAll} keeps in flight in the sequential phase: one per batch of a call ({@code
+     * batchKeys} keys cut at {@code maxBatchKeys} keys and {@code maxBatchBytes} bytes), at most its I/O threads.
+     */
+    static int readsInFlight(NvmeTierConfig cfg, Options o) {
+        long perBatch = Math.max(1, Math.min(cfg.maxBatchKeys(), cfg.maxBatchBytes() / o.blockBytes()));
+        long batches = (o.batchKeys() + perBatch - 1) / perBatch;
+        return (int) Math.max(1, Math.min(cfg.ioThreads(), batches));
     }
 
     /** A measured phase; returns seconds. */

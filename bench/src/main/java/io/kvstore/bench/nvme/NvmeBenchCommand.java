@@ -76,8 +76,10 @@ public final class NvmeBenchCommand implements Callable<Integer> {
                 codec == null ? d.codec() : codec, data, batch, dropCaches);
         NvmeBench.Result r = NvmeBench.run(o, System.err);
         System.err.printf("median of %d: write %.3f GB/s = %.0f%% of disk %.3f | seq read %.3f GB/s = %.0f%% of disk"
-                        + " %.3f | random read %.3f GB/s = %.0f%% of disk %.3f (paired read by read: %.0f%%)%n", runs,
-                r.nvmeWriteGbps(), 100 * r.writeRatio(), r.diskWriteGbps(), r.nvmeReadGbps(), 100 * r.readRatio(),
+                        + " %.3f with as many reads in flight (%d; %.0f%% of one at a time, %.3f) | random read %.3f"
+                        + " GB/s = %.0f%% of disk %.3f (paired read by read: %.0f%%)%n", runs,
+                r.nvmeWriteGbps(), 100 * r.writeRatio(), r.diskWriteGbps(), r.nvmeReadGbps(),
+                100 * r.readRatioSameDepth(), r.diskReadSameDepthGbps(), r.readsInFlight(), 100 * r.readRatio(),
                 r.diskReadGbps(), r.nvmeRandomReadGbps(), 100 * r.randomReadRatio(), r.diskRandomReadGbps(),
                 100 * r.randomReadPairedRatio());
         System.out.println(json.writeValueAsString(r.toMap()));

@@ -92,6 +92,45 @@ public final class RawDisk {
     }
 
     /**
+     * Reads every block once in order with {@code inFlight} reads outstanding ({@code inFlight} threads, each
+     * taking the next block and reading it into its own buffer): the baseline of a reader that keeps that many
+     * reads in flight, as the tier's {@code readAll} does. Returns seconds.
+     */
+    public double readSequential(int inFlight) throws IOException {
+        java.util.concurrent.atomic.AtomicLong next = new java.util.concurrent.atomic.AtomicLong();
+        List<ByteBuffer> buffers = new java.util.ArrayList<>();
+        for (int t = 0; t < inFlight; t++) {
+            buffers.add(buffer(4 + t));
+        }
+        try (FileChannel ch = open(StandardOpenOption.READ)) {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(inFlight);
+            try {
+                List<java.util.concurrent.Future<?>> parts = new java.util.ArrayList<>();
+                long t0 = System.nanoTime();
+                for (ByteBuffer b : buffers) {
+                    parts.add(pool.submit(() -> {
+                        for (long i; (i = next.getAndIncrement()) < blocks; ) {
+                            readBlock(ch, b, i);
+                        }
+                        return null;
+                    }));
+                }
+                for (java.util.concurrent.Future<?> f : parts) {
+                    f.get();
+                }
+                return (System.nanoTime() - t0) / 1e9;
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof IOException io ? io : new IOException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+    }
+
+    /**
      * Random reads paired one for one with the tier's: block {@code order[k]} from the tier, then block
      * {@code order[k]} from this file, timed separately, so that both see the disk at the same moment (a virtual
      * disk's speed drifts by up to 2x between phases). Returns {tier seconds, raw seconds}.

@@ -230,16 +230,9 @@ public final class ClusterReplayer {
                 }
                 stores.add(b.build());
             }
-            long startNanos = clock.nanoTime();
-            int step = Math.max(1, trace.requests() / 100);
+            Arrivals arrivals = new Arrivals(trace, clock, progress);
             for (int r = 0; r < trace.requests(); r++) {
-                if (r % step == 0) {
-                    progress.accept((double) r / trace.requests());
-                }
-                long due = startNanos + trace.timeMillis(r) * 1_000_000L;
-                if (due > clock.nanoTime()) {
-                    clock.advanceNanos(due - clock.nanoTime());
-                }
+                arrivals.arrive(r);
                 int s = trace.start(r);
                 int e = trace.end(r);
                 double now = trace.timeMillis(r) / 1000.0;
@@ -258,7 +251,7 @@ public final class ClusterReplayer {
                 int h = 0;
                 int fromShared = 0;
                 while (s + h < e) {
-                    BlockKey k = key(trace.block(s + h));
+                    BlockKey k = blocks.key(trace.block(s + h));
                     if (local.contains(k)) {
                         h++;
                     } else if (shared != null && shared.contains(k)) {
@@ -283,7 +276,7 @@ public final class ClusterReplayer {
                 ttft[r] = busyUntil[node] - now;
                 prefilled[node] += missTokens;
                 for (int j = 0; j < e - s; j++) {
-                    BlockMeta m = meta(s + j, j);
+                    BlockMeta m = blocks.meta(s + j, j);
                     GetResult g = store.get(NS, m.key());
                     if (g.isHit()) {
                         g.handle().close();
@@ -316,7 +309,7 @@ public final class ClusterReplayer {
             }
             MetadataOnlyTier t = locals.get(n);
             int h = 0;
-            while (s + h < e && t.contains(key(trace.block(s + h)))) {
+            while (s + h < e && t.contains(blocks.key(trace.block(s + h)))) {
                 h++;
             }
             if (h > bestLen) {
@@ -340,19 +333,11 @@ public final class ClusterReplayer {
             MetadataOnlyTier t = locals.get(n);
             int h = 0;
             long tokens = 0;
-            while (s + h < e && t.contains(key(trace.block(s + h)))) {
+            while (s + h < e && t.contains(blocks.key(trace.block(s + h)))) {
                 tokens += trace.tokens(r, h);
                 h++;
             }
             out[n] = tokens;
         }
-    }
-
-    private BlockKey key(int block) {
-        return blocks.key(block);
-    }
-
-    private BlockMeta meta(int access, int position) {
-        return blocks.meta(access, position);
     }
 }

@@ -106,21 +106,14 @@ public final class Replayer {
         long hitBlocks = 0;
         long reqTokens = 0;
         long hitTokens = 0;
-        long startNanos = clock.nanoTime();
         try (TieredStore store = b.build()) {
-            int step = Math.max(1, trace.requests() / 100);
+            Arrivals arrivals = new Arrivals(trace, clock, progress);
             for (int r = 0; r < trace.requests(); r++) {
-                if (r % step == 0) {
-                    progress.accept((double) r / trace.requests());
-                }
-                long due = startNanos + trace.timeMillis(r) * 1_000_000L;
-                if (due > clock.nanoTime()) {
-                    clock.advanceNanos(due - clock.nanoTime());
-                }
+                arrivals.arrive(r);
                 int s = trace.start(r);
                 int e = trace.end(r);
                 int h = 0;
-                while (s + h < e && store.contains(NS, key(trace.block(s + h)))) {
+                while (s + h < e && store.contains(NS, blocks.key(trace.block(s + h)))) {
                     h++;
                 }
                 reqBlocks += e - s;
@@ -128,7 +121,7 @@ public final class Replayer {
                 reqTokens += trace.inputTokens(r);
                 for (int j = 0; j < e - s; j++) {
                     int i = s + j;
-                    BlockMeta m = meta(i, j);
+                    BlockMeta m = blocks.meta(i, j);
                     if (!oracles.isEmpty()) {
                         long next = nextAccess[i] == Integer.MAX_VALUE ? Clairvoyant.NEVER : nextAccess[i];
                         for (Clairvoyant<BlockKey> o : oracles) {
@@ -176,14 +169,6 @@ public final class Replayer {
                     hitBlocks, reqTokens, hitTokens, hitsPerTier, evictions, refused, perReq,
                     System.nanoTime() - t0, written, writes.rewritten, writes.partialWritten, relocated);
         }
-    }
-
-    private BlockKey key(int block) {
-        return blocks.key(block);
-    }
-
-    private BlockMeta meta(int access, int position) {
-        return blocks.meta(access, position);
     }
 
     /**

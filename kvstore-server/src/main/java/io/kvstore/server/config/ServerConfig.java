@@ -25,7 +25,7 @@ import java.util.Map;
  *                         then not durable for ACK_PERSISTED), {@code buffered} (survives a process crash) or
  *                         {@code sync} (survives power loss)
  * @param transport        {@code auto} (epoll where available), {@code epoll} or {@code nio}
- * @param ioThreads        event-loop threads; 0 = one per core
+ * @param ioThreads        event-loop threads; 0 = Netty's default, 2 x cores
  * @param blockingThreads  threads for lower-tier reads and writes (off the event loop)
  * @param blockingQueueDepth tasks that may wait for them; beyond that requests get BUSY
  * @param maxFrameBytes    largest frame accepted

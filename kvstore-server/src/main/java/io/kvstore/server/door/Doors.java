@@ -153,14 +153,7 @@ public final class Doors implements AutoCloseable {
             workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
             reaper.shutdownNow();
-            blocking.shutdown();
-            try {
-                if (!blocking.awaitTermination(5, TimeUnit.SECONDS)) {
-                    blocking.shutdownNow();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            blocking.shutdownAndWait();
         }
     }
 }

@@ -76,4 +76,16 @@ public final class BlockingPool extends ThreadPoolExecutor {
     public int depth() {
         return depth;
     }
+
+    /** Stops taking tasks and waits up to 5 seconds for those queued and running, then interrupts what is left. */
+    public void shutdownAndWait() {
+        shutdown();
+        try {
+            if (!awaitTermination(5, TimeUnit.SECONDS)) {
+                shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

@@ -207,13 +207,6 @@ public final class NetServer implements AutoCloseable {
         if (shm != null) {
             shm.close();
         }
-        blocking.shutdown();
-        try {
-            if (!blocking.awaitTermination(5, TimeUnit.SECONDS)) {
-                blocking.shutdownNow();
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        blocking.shutdownAndWait();
     }
 }

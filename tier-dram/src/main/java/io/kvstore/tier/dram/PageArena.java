@@ -1,7 +1,6 @@
 package io.kvstore.tier.dram;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
@@ -384,17 +383,6 @@ final class PageArena implements AutoCloseable {
             INVOKE_CLEANER.invoke(UNSAFE, b);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("could not free arena memory", e);
-        }
-    }
-
-    /** Deletes the segment files of an arena in {@code dir} (a cold start after damage). */
-    static void deleteFiles(Path dir, int segments) {
-        try {
-            for (int i = 0; i < segments; i++) {
-                Files.deleteIfExists(segmentFile(dir, i));
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
         }
     }
 }

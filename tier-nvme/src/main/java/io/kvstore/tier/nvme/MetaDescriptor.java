@@ -1,6 +1,7 @@
 package io.kvstore.tier.nvme;
 
 import io.kvstore.core.block.BlockMeta;
+import io.kvstore.core.block.BlockMetaDescriptor;
 import io.kvstore.core.block.Checksums;
 import io.kvstore.core.key.BlockKey;
 
@@ -15,12 +16,8 @@ import java.nio.ByteOrder;
  * <pre>
  *  offset  size  field
  *       0     1  version = 2
- *       1    32  parent key
- *      33     4  position in the chain
- *      37     8  namespace id
- *      45     4  layout id
- *      49     4  payload length
- *      53     4  payload CRC32C
+ *       1    56  the block's metadata but its key ({@link BlockMetaDescriptor}):
+ *                  parent key, position, namespace id, layout id, payload length, payload CRC32C
  *      57     8  segment id
  *      65     8  record offset in the segment
  *      73     4  record length (header + stored payload)
@@ -49,8 +46,7 @@ public final class MetaDescriptor {
     static byte[] encode(BlockMeta m, SegmentStore.Location loc) {
         ByteBuffer b = ByteBuffer.allocate(LENGTH).order(ByteOrder.BIG_ENDIAN);
         b.put(VERSION);
-        m.parent().writeTo(b);
-        b.putInt(m.position()).putLong(m.namespaceId()).putInt(m.layoutId()).putInt(m.length()).putInt(m.crc32c());
+        BlockMetaDescriptor.write(b, m);
         b.putLong(loc.segment()).putLong(loc.offset()).putInt(loc.length());
         b.putInt(Checksums.crc32c(b.array(), 0, CRC_OFFSET));
         return b.array();
@@ -66,19 +62,13 @@ public final class MetaDescriptor {
             return null;
         }
         b.position(1);
-        BlockKey parent = BlockKey.read(b);
-        int position = b.getInt();
-        long ns = b.getLong();
-        int layout = b.getInt();
-        int length = b.getInt();
-        int crc = b.getInt();
+        BlockMeta meta = BlockMetaDescriptor.read(b, key);
         long segment = b.getLong();
         long offset = b.getLong();
         int recordLength = b.getInt();
-        if (position < 0 || length < 0 || segment < 0 || offset < 0 || recordLength < RecordDescriptor.HEADER_LENGTH) {
+        if (meta == null || segment < 0 || offset < 0 || recordLength < RecordDescriptor.HEADER_LENGTH) {
             return null;
         }
-        return new Entry(new BlockMeta(key, parent, position, ns, layout, length, crc),
-                new SegmentStore.Location(segment, offset, recordLength));
+        return new Entry(meta, new SegmentStore.Location(segment, offset, recordLength));
     }
 }

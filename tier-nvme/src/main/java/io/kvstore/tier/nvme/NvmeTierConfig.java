@@ -26,8 +26,8 @@ import java.util.Objects;
  * @param walMode              write-ahead log policy
  * @param directIo             O_DIRECT for segment reads and writes and RocksDB's reads, flushes and compactions
  *                             (bypasses the page cache); turned off with a warning if the filesystem refuses it
- * @param ioThreads            threads of the bounded I/O pool behind the async API
- * @param ioQueue              queued operations the pool accepts before refusing
+ * @param ioThreads            threads of the bounded I/O pool that reads {@link NvmeTier#readAll}'s batches in parallel
+ * @param ioQueue              queued batches the pool accepts before refusing (a refused one is read by the caller)
  * @param maxBatchKeys         keys per batch in {@link NvmeTier#readAll}
  * @param maxBatchBytes        payload bytes per batch (a batch holds at least one key)
  * @param bufferPoolBytes      idle direct buffers kept for reads and writes

@@ -1,6 +1,7 @@
 package io.kvstore.tier.remote;
 
 import io.kvstore.core.block.BlockMeta;
+import io.kvstore.core.block.BlockMetaDescriptor;
 import io.kvstore.core.block.Checksums;
 import io.kvstore.core.key.BlockKey;
 
@@ -39,8 +40,9 @@ import java.util.HexFormat;
  *  |           header CRC32C of bytes 0..111 (i32)                 | 112
  *  +---------------------------------------------------------------+
  * </pre>
- * Pieces are raw payload bytes; every piece but the last is exactly {@code pieceBytes} long. The payload CRC32C
- * covers the whole payload and is verified after the pieces are assembled.
+ * Bytes 40 to 95 (parent key to payload CRC32C) are the shared encoding of a block's metadata,
+ * {@link BlockMetaDescriptor}. Pieces are raw payload bytes; every piece but the last is exactly {@code pieceBytes}
+ * long. The payload CRC32C covers the whole payload and is verified after the pieces are assembled.
  */
 final class BlockRecordDescriptor {
 
@@ -65,9 +67,8 @@ final class BlockRecordDescriptor {
         ByteBuffer b = ByteBuffer.allocate(HEADER_BYTES);
         b.putInt(MAGIC).put(VERSION).put((byte) 0).putShort((short) 0);
         m.key().writeTo(b);
-        m.parent().writeTo(b);
-        b.putInt(m.position()).putLong(m.namespaceId()).putInt(m.layoutId()).putInt(m.length()).putInt(m.crc32c())
-                .putInt(pieceBytes).putInt(pieceCount(m.length(), pieceBytes)).putLong(nowMillis);
+        BlockMetaDescriptor.write(b, m);
+        b.putInt(pieceBytes).putInt(pieceCount(m.length(), pieceBytes)).putLong(nowMillis);
         b.putInt(Checksums.crc32c(b.array(), 0, CRC_OFFSET));
         return b.array();
     }
@@ -87,20 +88,15 @@ final class BlockRecordDescriptor {
         }
         b.position(8);
         BlockKey key = BlockKey.read(b);
-        BlockKey parent = BlockKey.read(b);
-        int position = b.getInt();
-        long ns = b.getLong();
-        int layout = b.getInt();
-        int length = b.getInt();
-        int crc = b.getInt();
+        BlockMeta meta = BlockMetaDescriptor.read(b, key);
         int pieceBytes = b.getInt();
         int pieces = b.getInt();
         long at = b.getLong();
-        if (!key.equals(expected) || position < 0 || length < 0 || pieceBytes < 1
-                || pieces != pieceCount(length, pieceBytes)) {
+        if (meta == null || !key.equals(expected) || pieceBytes < 1
+                || pieces != pieceCount(meta.length(), pieceBytes)) {
             return null;
         }
-        return new Header(new BlockMeta(key, parent, position, ns, layout, length, crc), pieceBytes, pieces, at);
+        return new Header(meta, pieceBytes, pieces, at);
     }
 
     /** {@code <prefix>:{<keyhex>}:} — every key of a block starts with it. */

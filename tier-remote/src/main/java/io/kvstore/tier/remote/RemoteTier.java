@@ -438,11 +438,6 @@ public final class RemoteTier implements Tier {
                 misses.sum(), corrupt.sum(), d);
     }
 
-    /** The breaker state of the shard that owns {@code key}'s slot (for tests and status pages). */
-    String breakerState(BlockKey key) {
-        return guard.breakerFor(BlockRecordDescriptor.metaKey(config.keyPrefix(), key)).state().name();
-    }
-
     /** The settings this tier runs with. */
     public RemoteTierConfig config() {
         return config;
