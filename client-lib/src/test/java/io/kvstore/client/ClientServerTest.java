@@ -44,7 +44,12 @@ class ClientServerTest {
     @BeforeEach
     void start() throws Exception {
         server = TestServers.start(serverConfig(dir));
-        client = KvStoreClient.create(ClientOptions.of("127.0.0.1", server.port()));
+        client = KvStoreClient.create(clientOptions(server));
+    }
+
+    /** How {@link #client} reaches {@code s}; {@link UnixSocketClientServerTest} runs every test over its socket. */
+    ClientOptions clientOptions(KvServer s) {
+        return ClientOptions.of("127.0.0.1", s.port());
     }
 
     /** The server's settings; {@link ShmClientServerTest} runs every test here again over shared memory. */
@@ -309,10 +314,10 @@ class ClientServerTest {
 
     @Test
     void reconnectsAfterTheServerRestarts() throws Exception {
-        int port = server.port();
+        ConfigLoader again = sameAddress(serverConfig(dir.resolve("again")), server);
         assertThat(client.pingAsync(NS).join()).isPositive();
         server.close();
-        server = TestServers.start(serverConfig(dir.resolve("again")).flag("port", port));
+        server = TestServers.start(again);
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (true) {
             try {
@@ -324,5 +329,10 @@ class ClientServerTest {
                 }
             }
         }
+    }
+
+    /** {@code c} made to listen where {@code s} listens (its port; the socket path over a Unix socket). */
+    ConfigLoader sameAddress(ConfigLoader c, KvServer s) {
+        return c.flag("port", s.port());
     }
 }
