@@ -56,6 +56,12 @@ public final class KvctlMain implements Runnable {
             description = "Data port of the daemon (env KVSTORE_SERVER; default ${DEFAULT-VALUE}).")
     String server;
 
+    @Option(names = "--socket", scope = ScopeType.INHERIT, paramLabel = "PATH",
+            defaultValue = "${env:KVSTORE_SOCKET}",
+            description = "The daemon's data socket (its dataSocket setting), used instead of --server's port (env "
+                    + "KVSTORE_SOCKET); the admin port is then asked for on it, on the --server host.")
+    java.nio.file.Path socket;
+
     @Option(names = "--admin", scope = ScopeType.INHERIT, paramLabel = "HOST:PORT",
             defaultValue = "${env:KVSTORE_ADMIN}",
             description = "HTTP admin port of the daemon (env KVSTORE_ADMIN; default: the --server host and the admin "
@@ -135,12 +141,17 @@ public final class KvctlMain implements Runnable {
         Duration t = timeoutDuration();
         ClientOptions o = ClientOptions.of(s.host(), s.port()).withToken(token).withRequestTimeout(t);
         return KvStoreClient.create(new ClientOptions(o.host(), o.port(), o.token(), t, t, o.maxFrameBytes(),
-                o.streamWindow()));
+                o.streamWindow()).withSocketPath(socket));
+    }
+
+    /** Where the data client goes, for messages: {@code HOST:PORT}, or {@code unix:PATH} with {@code --socket}. */
+    String dataAddress() {
+        return socket != null ? "unix:" + socket : serverAddress().toString();
     }
 
     /** Turns a protocol client failure into a one-line {@link CliException}. */
     CliException dataFailure(KvStoreException e) {
-        HostPort s = serverAddress();
+        String s = dataAddress();
         ErrorCode code = e.code();
         if (code == ErrorCode.AUTH_FAILED || code == ErrorCode.NAMESPACE_DENIED
                 || code == ErrorCode.NOT_AUTHENTICATED) {
