@@ -40,6 +40,7 @@ import java.time.Duration;
         footerHeading = "%nEnvironment:%n",
         footer = {"  KVSTORE_SERVER  default of --server (127.0.0.1:7379)",
             "  KVSTORE_ADMIN   default of --admin (the admin port the daemon names in HELLO, on the --server host)",
+            "  KVSTORE_SOCKET  default of --socket (none: the data port over TCP)",
             "  KVSTORE_TOKEN   default of --token"},
         subcommands = {StatusCommand.class, TopCommand.class, LookupCommand.class, BlocksCommand.class,
             ExplainCommand.class, PinCommand.class, UnpinCommand.class, EvictCommand.class, HealthCommand.class,
