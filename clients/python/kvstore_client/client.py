@@ -129,6 +129,29 @@ class Stats:
     tiers: List[TierStats] = field(default_factory=list)
 
 
+def _open_socket(host, port, unix_socket, timeout):
+    """A connected stream socket: TCP to host:port (no Nagle), or AF_UNIX to `unix_socket` when given."""
+    where = "unix:%s" % os.fspath(unix_socket) if unix_socket is not None else "%s:%d" % (host, port)
+    sock = None
+    try:
+        if unix_socket is None:
+            sock = socket.create_connection((host, port), timeout=timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        else:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            sock.connect(os.fspath(unix_socket))
+        return sock
+    except socket.timeout:
+        if sock is not None:
+            sock.close()
+        raise TimeoutError_("connecting to %s took longer than %.1f s" % (where, timeout)) from None
+    except OSError as e:
+        if sock is not None:
+            sock.close()
+        raise ConnectionClosedError("cannot connect to kvstore at %s: %s" % (where, e)) from e
+
+
 class KvStoreClient:
     """A connection to a kvstore daemon, bound to one `Namespace`.
 
@@ -140,11 +163,14 @@ class KvStoreClient:
     `checksum` chooses who computes the CRC32C of PUT payloads: "client", "server" (the server computes it
     from the bytes it received; needs a server that grants it in HELLO, else the client does) or "auto" (the
     server when only the pure-Python CRC32C is available). `put_checksum_by_server` tells what was settled.
+
+    `unix_socket="/path/kvstore.sock"` connects to the daemon's Unix domain socket (its `dataSocket` setting)
+    instead of `host:port`: the same protocol without the TCP/IP stack, for a client on the daemon's host.
     """
 
     def __init__(self, host="127.0.0.1", port=DEFAULT_PORT, namespace=None, token="", timeout=10.0,
                  connect_timeout=5.0, verify_checksums=False, max_frame_bytes=64 << 20, shared_memory=True,
-                 checksum="auto"):
+                 checksum="auto", unix_socket=None):
         if not isinstance(namespace, Namespace):
             raise TypeError("namespace must be a kvstore_client.Namespace, was %r" % (namespace,))
         if checksum not in ("auto", "client", "server"):
@@ -161,14 +187,7 @@ class KvStoreClient:
         self._stream = None
         self._closed = False
         self._broken = None
-        try:
-            self._sock = socket.create_connection((host, port), timeout=connect_timeout)
-        except socket.timeout:
-            raise TimeoutError_("connecting to %s:%d took longer than %.1f s" % (host, port, connect_timeout)) \
-                from None
-        except OSError as e:
-            raise ConnectionClosedError("cannot connect to kvstore at %s:%d: %s" % (host, port, e)) from e
-        self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._sock = _open_socket(host, port, unix_socket, connect_timeout)
         self._sock.settimeout(connect_timeout)
         self._hdr = bytearray(wire.HEADER_BYTES)
         self._shm_dir = None     # set once attached: DRAM hits are read from the server's mapped arena
@@ -810,5 +829,6 @@ class _ChainedStream(_DoneStream):
 
 
 def connect(host="127.0.0.1", port=DEFAULT_PORT, namespace=None, token="", **options):
-    """Opens a `KvStoreClient` (connects and sends HELLO)."""
+    """Opens a `KvStoreClient` (connects and sends HELLO); `unix_socket=PATH` instead of host and port connects to
+    the daemon's Unix domain socket."""
     return KvStoreClient(host, port, namespace, token, **options)

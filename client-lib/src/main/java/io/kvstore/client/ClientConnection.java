@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One TCP connection bound to one namespace by its HELLO. Routes response frames to their calls by request id;
+ * One connection (TCP or Unix domain socket) bound to one namespace by its HELLO. Routes response frames to their calls by request id;
  * fails every pending call when the connection closes. Thread-safe: calls may be issued from any thread.
  */
 final class ClientConnection {
@@ -69,9 +69,8 @@ final class ClientConnection {
                                  AtomicLong ids) {
         ProtocolLimits limits = limits(o);
         ClientConnection[] holder = new ClientConnection[1];
-        Bootstrap b = new Bootstrap().group(group).channel(transport.channelClass())
+        Bootstrap b = new Bootstrap().group(group).channel(transport.channelClass(o))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) o.connectTimeout().toMillis())
-                .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(512, 64 << 10, 1 << 20))
                 .handler(new ChannelInitializer<>() {
                     @Override
@@ -83,10 +82,13 @@ final class ClientConnection {
                                 .addLast(new Inbound(() -> holder[0]));
                     }
                 });
-        ChannelFuture cf = b.connect(o.host(), o.port());
+        if (o.socketPath() == null) {
+            b.option(ChannelOption.TCP_NODELAY, true);
+        }
+        ChannelFuture cf = b.connect(transport.address(o));
         if (!cf.awaitUninterruptibly(o.connectTimeout().toMillis() + 1000) || !cf.isSuccess()) {
             cf.channel().close();
-            throw new KvStoreException.ConnectionClosed("cannot connect to " + o.host() + ":" + o.port(), cf.cause());
+            throw new KvStoreException.ConnectionClosed("cannot connect to " + o.address(), cf.cause());
         }
         ClientConnection c = new ClientConnection(o, ns, cf.channel(), ids);
         holder[0] = c;
@@ -104,7 +106,7 @@ final class ClientConnection {
             throw e.getCause() instanceof KvStoreException k ? k : new KvStoreException("HELLO failed", e.getCause());
         } catch (java.util.concurrent.TimeoutException e) {
             c.channel.close();
-            throw new KvStoreException.Timeout("no HELLO answer from " + o.host() + ":" + o.port() + " within "
+            throw new KvStoreException.Timeout("no HELLO answer from " + o.address() + " within "
                     + o.connectTimeout());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -246,7 +248,7 @@ final class ClientConnection {
     }
 
     private KvStoreException closedException() {
-        String why = closeReason == null ? "connection to " + options.host() + ":" + options.port() + " closed"
+        String why = closeReason == null ? "connection to " + options.address() + " closed"
                 : closeReason;
         return new KvStoreException.ConnectionClosed(why, null);
     }

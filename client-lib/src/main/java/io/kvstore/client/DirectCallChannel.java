@@ -13,16 +13,13 @@ import io.kvstore.protocol.body.Hello;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
-import java.io.BufferedInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.SocketTimeoutException;
 
 /**
- * A plain blocking socket for small unary calls made by blocking callers (LOOKUP): the caller's own thread writes
+ * A plain blocking socket (TCP, or the Unix domain socket of {@link ClientOptions#socketPath()}) for small unary calls made by blocking callers (LOOKUP): the caller's own thread writes
  * the request and reads the answer, so a call wakes two threads (the server's event loop, then the caller) instead
  * of four (the client's event loop is woken to send and again to receive, then hands the answer to the caller).
  * On an idle host every wake-up of a sleeping core costs tens of microseconds, which made up most of a LOOKUP's
@@ -31,7 +28,7 @@ import java.net.SocketTimeoutException;
  */
 final class DirectCallChannel implements AutoCloseable {
 
-    private final Socket socket;
+    private final CallSocket socket;
     private final DataInputStream in;
     private final OutputStream out;
     private final ClientOptions options;
@@ -39,32 +36,35 @@ final class DirectCallChannel implements AutoCloseable {
     private long nextId;
     private boolean broken;
 
-    private DirectCallChannel(Socket socket, ClientOptions options) throws IOException {
+    private DirectCallChannel(CallSocket socket, ClientOptions options) {
         this.socket = socket;
         this.options = options;
         this.limits = ClientConnection.limits(options);
-        this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 64 << 10));
-        this.out = socket.getOutputStream();
+        this.in = new DataInputStream(socket.input());
+        this.out = socket.output();
     }
 
     /** Connects and says HELLO for {@code ns}; throws the server's refusal as a {@link KvStoreException}. */
     static DirectCallChannel open(ClientOptions o, Namespace ns) {
-        Socket s = new Socket();
+        CallSocket s = null;
         try {
-            s.setTcpNoDelay(true);
-            s.connect(new InetSocketAddress(o.host(), o.port()), (int) o.connectTimeout().toMillis());
-            s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, o.connectTimeout().toMillis()));
+            s = CallSocket.connect(o);
+            s.timeoutMillis((int) Math.min(Integer.MAX_VALUE, o.connectTimeout().toMillis()));
             DirectCallChannel c = new DirectCallChannel(s, o);
             ByteBuf hello = Unpooled.buffer(128);
             new Hello(FrameDescriptor.VERSION, ns, o.token(), 0).write(hello);
             c.call(Opcode.HELLO, 0, hello).release();
-            s.setSoTimeout((int) Math.min(Integer.MAX_VALUE, o.requestTimeout().toMillis()));
+            s.timeoutMillis((int) Math.min(Integer.MAX_VALUE, o.requestTimeout().toMillis()));
             return c;
         } catch (IOException e) {
-            closeQuietly(s);
-            throw new KvStoreException.ConnectionClosed("cannot connect to " + o.host() + ":" + o.port(), e);
+            if (s != null) {
+                s.close();
+            }
+            throw new KvStoreException.ConnectionClosed("cannot connect to " + o.address(), e);
         } catch (RuntimeException e) {
-            closeQuietly(s);
+            if (s != null) {
+                s.close();
+            }
             throw e;
         }
     }
@@ -138,14 +138,6 @@ final class DirectCallChannel implements AutoCloseable {
 
     @Override
     public void close() {
-        closeQuietly(socket);
-    }
-
-    private static void closeQuietly(Socket s) {
-        try {
-            s.close();
-        } catch (IOException ignored) {
-            // closing
-        }
+        socket.close();
     }
 }

@@ -140,7 +140,7 @@ public final class KvStoreClient implements AutoCloseable {
                 throw unreadable(e);
             }
         } catch (java.io.IOException e) {
-            throw new KvStoreException.ConnectionClosed("connection to " + options.host() + ":" + options.port()
+            throw new KvStoreException.ConnectionClosed("connection to " + options.address()
                     + " failed: " + e, e);
         } finally {
             if (ch.broken() || closed) {

@@ -103,6 +103,11 @@ final class AdminClient {
 
     /** A {@link CliException} saying why {@code what} at {@code address} could not be reached. */
     static CliException unreachable(HostPort address, String what, Throwable e) {
+        return unreachable(address.toString(), what, e);
+    }
+
+    /** The same for an address given as text ({@code HOST:PORT} or {@code unix:PATH}). */
+    static CliException unreachable(String address, String what, Throwable e) {
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();

@@ -79,7 +79,7 @@ final class HealthCommand extends CtlCommand {
     }
 
     private Check data() {
-        String address = root.serverAddress().toString();
+        String address = root.dataAddress();
         long t0 = System.nanoTime();
         CliException failure;
         try (KvStoreClient c = root.dataClient()) {
@@ -96,9 +96,9 @@ final class HealthCommand extends CtlCommand {
             failure = root.dataFailure(e);
         } catch (ExecutionException e) {
             failure = e.getCause() instanceof KvStoreException k ? root.dataFailure(k)
-                    : AdminClient.unreachable(root.serverAddress(), "server", e.getCause());
+                    : AdminClient.unreachable(root.dataAddress(), "server", e.getCause());
         } catch (TimeoutException e) {
-            failure = AdminClient.unreachable(root.serverAddress(), "server", e);
+            failure = AdminClient.unreachable(root.dataAddress(), "server", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CliException(ExitCodes.UNREACHABLE, "interrupted", e);

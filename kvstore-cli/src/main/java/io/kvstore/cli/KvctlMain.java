@@ -40,6 +40,7 @@ import java.time.Duration;
         footerHeading = "%nEnvironment:%n",
         footer = {"  KVSTORE_SERVER  default of --server (127.0.0.1:7379)",
             "  KVSTORE_ADMIN   default of --admin (the admin port the daemon names in HELLO, on the --server host)",
+            "  KVSTORE_SOCKET  default of --socket (none: the data port over TCP)",
             "  KVSTORE_TOKEN   default of --token"},
         subcommands = {StatusCommand.class, TopCommand.class, LookupCommand.class, BlocksCommand.class,
             ExplainCommand.class, PinCommand.class, UnpinCommand.class, EvictCommand.class, HealthCommand.class,
@@ -55,6 +56,12 @@ public final class KvctlMain implements Runnable {
             defaultValue = "${env:KVSTORE_SERVER:-127.0.0.1:7379}",
             description = "Data port of the daemon (env KVSTORE_SERVER; default ${DEFAULT-VALUE}).")
     String server;
+
+    @Option(names = "--socket", scope = ScopeType.INHERIT, paramLabel = "PATH",
+            defaultValue = "${env:KVSTORE_SOCKET}",
+            description = "The daemon's data socket (its dataSocket setting), used instead of --server's port (env "
+                    + "KVSTORE_SOCKET); the admin port is then asked for on it, on the --server host.")
+    java.nio.file.Path socket;
 
     @Option(names = "--admin", scope = ScopeType.INHERIT, paramLabel = "HOST:PORT",
             defaultValue = "${env:KVSTORE_ADMIN}",
@@ -135,12 +142,17 @@ public final class KvctlMain implements Runnable {
         Duration t = timeoutDuration();
         ClientOptions o = ClientOptions.of(s.host(), s.port()).withToken(token).withRequestTimeout(t);
         return KvStoreClient.create(new ClientOptions(o.host(), o.port(), o.token(), t, t, o.maxFrameBytes(),
-                o.streamWindow()));
+                o.streamWindow()).withSocketPath(socket));
+    }
+
+    /** Where the data client goes, for messages: {@code HOST:PORT}, or {@code unix:PATH} with {@code --socket}. */
+    String dataAddress() {
+        return socket != null ? "unix:" + socket : serverAddress().toString();
     }
 
     /** Turns a protocol client failure into a one-line {@link CliException}. */
     CliException dataFailure(KvStoreException e) {
-        HostPort s = serverAddress();
+        String s = dataAddress();
         ErrorCode code = e.code();
         if (code == ErrorCode.AUTH_FAILED || code == ErrorCode.NAMESPACE_DENIED
                 || code == ErrorCode.NOT_AUTHENTICATED) {

@@ -234,6 +234,29 @@ class KvctlTest {
     }
 
     @Test
+    void healthOverTheDataSocketAndAMissingSocketIsOneLineAndExit3(@TempDir Path other) throws Exception {
+        Path sock = other.resolve("kv.sock");
+        int closed;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closed = s.getLocalPort();
+        }
+        try (KvServer s = TestServers.start(TestServers.config(other).assignment("dataSocket=" + sock))) {
+            // the data port given is closed: the data check passes over the socket, the admin port comes from HELLO
+            Run r = runRaw("--server", "127.0.0.1:" + closed, "--socket", sock.toString(), "health");
+            assertThat(r.exit()).as(r.err()).isZero();
+            assertThat(r.out()).containsPattern("data +unix:" + sock + " +ok +[0-9.]+ ms +HELLO and PING")
+                    .containsPattern("admin +127\\.0\\.0\\.1:" + s.adminPort() + " +ok");
+        }
+        Run gone = runRaw("--socket", sock.toString(), "--admin", "127.0.0.1:" + closed, "--timeout", "2s", "health");
+        assertThat(gone.exit()).isEqualTo(ExitCodes.UNREACHABLE);
+        assertThat(gone.err().strip()).startsWith("kvctl: ").doesNotContain("\n");
+        Run status = runRaw("--socket", sock.toString(), "--admin", "127.0.0.1:" + closed, "--timeout", "2s",
+                "lookup", "--namespace", NS_SPEC, "--tokens", tokensB.toString());
+        assertThat(status.exit()).as(status.err()).isEqualTo(ExitCodes.UNREACHABLE);
+        assertThat(status.err().strip()).startsWith("kvctl: ").contains("unix:" + sock).doesNotContain("\n");
+    }
+
+    @Test
     void completionAndHelpOnEveryCommand() {
         Run c = run("completion");
         assertThat(c.exit()).isZero();

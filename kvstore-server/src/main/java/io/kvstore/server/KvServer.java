@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * The daemon assembled from a {@link ServerConfig}: tiers ({@link TierFactory}) → {@link TieredStore} (with
  * the metrics and a bounded {@link EventHistory} for {@code /v1/explain} as its event listeners) → protocol
  * server ({@link NetServer}) → HTTP admin ({@link AdminServer}).
- * {@link #start()} binds both ports; {@link #close()} shuts down in reverse order (admin, drain the protocol
+ * {@link #start()} binds the ports (and the data socket, if set); {@link #close()} shuts down in reverse order (admin, drain the protocol
  * server, close the store) and is idempotent. Used by {@code kvstore serve}, the tests and the bench.
  */
 public final class KvServer implements AutoCloseable {
@@ -139,8 +139,9 @@ public final class KvServer implements AutoCloseable {
                     this::info, history, config.authTokens());
             net.advertiseAdminPort(admin.port());
         }
-        LOG.info("kvstore ready: data {}:{} ({}), admin {}, redis {}, lm {}, tiers {}, data dir {}", config.bindAddress(),
-                port(), net.transportName(),
+        LOG.info("kvstore ready: data {}:{} ({}), socket {}, admin {}, redis {}, lm {}, tiers {}, data dir {}",
+                config.bindAddress(), port(), net.transportName(),
+                dataSocket() == null ? "off" : "unix:" + dataSocket(),
                 admin == null ? "off" : "http://" + config.adminBindAddress() + ":" + adminPort(),
                 respPort() < 0 ? "off" : "redis://" + config.bindAddress() + ":" + respPort(),
                 lmPort() < 0 ? "off" : "lm://" + config.bindAddress() + ":" + lmPort(),
@@ -152,6 +153,7 @@ public final class KvServer implements AutoCloseable {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("port", port());
         m.put("transport", net.transportName());
+        m.put("dataSocket", dataSocket() == null ? "" : dataSocket().toString());
         m.put("connections", net.connections());
         List<Map<String, Object>> tenants = new java.util.ArrayList<>();
         quotas.usage().forEach((t, used) -> tenants.add(Map.of("tenant", t, "usedBytes", used,
@@ -162,6 +164,16 @@ public final class KvServer implements AutoCloseable {
 
     public int port() {
         return net.port();
+    }
+
+    /** Open client connections of the protocol, over TCP and the data socket. */
+    public int connections() {
+        return net.connections();
+    }
+
+    /** The Unix domain socket that serves the protocol too, or null when {@code dataSocket} is not set. */
+    public java.nio.file.Path dataSocket() {
+        return net.dataSocket();
     }
 
     /** The Redis-protocol port, or -1 if that door is off. */

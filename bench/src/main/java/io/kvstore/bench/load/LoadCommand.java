@@ -86,6 +86,11 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = "--probe-rate", description = "Prober LOOKUPs per second (default ${DEFAULT-VALUE}).")
     double probeRate = 200;
 
+    @Option(names = "--transport", description = "tcp or uds: the engine connections and the prober reach each "
+            + "daemon over loopback TCP or over its Unix domain socket (dataSocket); uds also measures the Unix-socket "
+            + "limit (default ${DEFAULT-VALUE}).")
+    String transport = "tcp";
+
     @Option(names = "--jfr", description = "Record the daemon with JFR and summarize where its threads parked.")
     boolean jfr;
 
@@ -167,7 +172,7 @@ public final class LoadCommand implements Callable<Integer> {
         Path root = dataRoot != null ? Files.createDirectories(dataRoot)
                 : Path.of(System.getProperty("java.io.tmpdir"));
         int block = blockBytes();
-        System.err.printf("bench load: %s; %d connections, %d runs of %.0f s per configuration (after %.0f s of "
+        System.err.printf("bench load: %s; %d " + transport + " connections, %d runs of %.0f s per configuration (after %.0f s of "
                         + "warm-up, roomy %.0f s), prober %.0f LOOKUP/s; full: DRAM %s, roomy: DRAM %s, NVMe %s; "
                         + "live set %s%n", w.describe(), connections, runs, seconds, warmupSeconds, roomyWarmupSeconds,
                 probeRate,
@@ -181,7 +186,8 @@ public final class LoadCommand implements Callable<Integer> {
         for (int run = 0; run < runs; run++) {
             Map<String, Object> r = new LinkedHashMap<>();
             progress.phase(String.format(Locale.ROOT, "run %d/%d: the limits (raw disk write and read of %s, "
-                    + "loopback TCP for %.1f s)", run + 1, runs, Sizes.format(rawBytes), loopbackSeconds));
+                    + "loopback TCP%s for %.1f s)", run + 1, runs, Sizes.format(rawBytes),
+                    "uds".equals(transport) ? " and Unix socket" : "", loopbackSeconds));
             r.put("limits", limits(root, block, rawBytes));
             for (Config c : configs) {
                 String label = String.format(Locale.ROOT, "run %d/%d %s", run + 1, runs, c.name());
@@ -210,6 +216,7 @@ public final class LoadCommand implements Callable<Integer> {
         result.put("workload", w.describe());
         result.put("workload_name", workload);
         result.put("connections", connections);
+        result.put("transport", transport);
         result.put("block_bytes", block);
         result.put("seconds", seconds);
         result.put("warmup_seconds", warmupSeconds);
@@ -282,6 +289,9 @@ public final class LoadCommand implements Callable<Integer> {
         }
         if (!(probeRate > 0) || probeRate > 100_000) {
             throw new IllegalArgumentException("--probe-rate must be > 0 and <= 100000, was " + probeRate);
+        }
+        if (!List.of("tcp", "uds").contains(transport)) {
+            throw new IllegalArgumentException("--transport must be tcp or uds, was '" + transport + "'");
         }
         if (!(loopbackSeconds > 0)) {
             throw new IllegalArgumentException("--loopback-seconds must be > 0, was " + loopbackSeconds);
@@ -379,6 +389,9 @@ public final class LoadCommand implements Callable<Integer> {
             deleteTree(dir);
         }
         m.put("loopback_MBps", LoopbackBaseline.run(connections, block, (long) (loopbackSeconds * 1000)) / 1e6);
+        if ("uds".equals(transport)) { // the limit of the transport the run uses
+            m.put("uds_MBps", LoopbackBaseline.run(true, connections, block, (long) (loopbackSeconds * 1000)) / 1e6);
+        }
         return m;
     }
 
@@ -400,6 +413,10 @@ public final class LoadCommand implements Callable<Integer> {
         // DRAM in private memory: each daemon starts empty, and nothing is left in /dev/shm after it
         List<String> set = new ArrayList<>(List.of("hbmCapacityBytes=0", "dramCapacityBytes=" + c.dramBytes(),
                 "nvmeCapacityBytes=" + nvmeBytes));
+        Path socket = data.resolve("kv.sock");
+        if ("uds".equals(transport)) {
+            set.add("dataSocket=" + socket);
+        }
         Path shm = null;
         if (sharedMemory) { // the arena in tmpfs, deleted with the run
             shm = Files.createTempDirectory(Path.of("/dev/shm"), "kvstore-bench-load-");
@@ -412,8 +429,8 @@ public final class LoadCommand implements Callable<Integer> {
         boolean ok = false;
         progress.phase(label + ": starting the daemon (DRAM " + Sizes.format(c.dramBytes()) + ")");
         try (Daemon d = Daemon.start(data.resolve("data"), log, jvm, set, cp)) {
-            LoadRun load = new LoadRun(clientOptions(d.port).withSharedMemory(sharedMemory), w, connections,
-                    probeRate);
+            LoadRun load = new LoadRun(clientOptions(d.port).withSharedMemory(sharedMemory)
+                    .withSocketPath("uds".equals(transport) ? socket : null), w, connections, probeRate);
             LoadRun.Result r = load.run(d, c.name().equals("roomy") ? roomyWarmupSeconds : warmupSeconds,
                     c.name().equals("roomy") ? 0 : warmupTurns, seconds, progress, label);
             d.stop();
@@ -449,7 +466,10 @@ public final class LoadCommand implements Callable<Integer> {
         }
     }
 
-    /** The engines' and the prober's client: as bench net's (TCP, 8-block stream window, direct LOOKUPs). */
+    /**
+     * The engines' and the prober's client: as bench net's (TCP, 8-block stream window, direct LOOKUPs); the
+     * caller sets the socket path with {@code --transport uds}.
+     */
     static ClientOptions clientOptions(int port) {
         return ClientOptions.of("127.0.0.1", port).withSharedMemory(false).withStreamWindow(8);
     }

@@ -3,9 +3,13 @@ package io.kvstore.bench.net;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -16,7 +20,9 @@ import java.util.concurrent.atomic.LongAdder;
  * writing direct buffers and a receiver thread reading them into a direct buffer, for a fixed time. What the
  * kernel carries with no protocol at all. The senders either write one buffer again and again (iperf3: the
  * bytes come from the CPU cache) or cycle through the benchmark's values (the bytes come from wherever the
- * values are: memory, once the working set exceeds the cache, as for the server that serves them).
+ * values are: memory, once the working set exceeds the cache, as for the server that serves them). With
+ * {@code unix} the same over a Unix domain socket (in a temporary directory): the limit of the daemon's
+ * {@code dataSocket}, so that a run over it compares with like.
  */
 public final class LoopbackBaseline {
 
@@ -25,14 +31,22 @@ public final class LoopbackBaseline {
 
     /** Bytes per second received, the senders writing one {@code chunk}-byte buffer over and over (iperf3). */
     public static double run(int connections, int chunk, long millis) throws Exception {
-        return run(connections, List.of(ByteBuffer.allocateDirect(chunk)), millis);
+        return run(false, connections, chunk, millis);
+    }
+
+    /** The same over loopback TCP ({@code unix} false) or a Unix domain socket. */
+    public static double run(boolean unix, int connections, int chunk, long millis) throws Exception {
+        return run(unix, connections, List.of(ByteBuffer.allocateDirect(chunk)), millis);
     }
 
     /** Bytes per second received, each sender writing {@code values} (direct buffers) in turn, from its own start. */
-    static double run(int connections, List<ByteBuffer> values, long millis) throws Exception {
+    static double run(boolean unix, int connections, List<ByteBuffer> values, long millis) throws Exception {
         int chunk = values.get(0).capacity();
-        try (ServerSocketChannel ss = ServerSocketChannel.open()) {
-            ss.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+        Path dir = unix ? Files.createTempDirectory("kvstore-uds-baseline") : null;
+        try (ServerSocketChannel ss = unix ? ServerSocketChannel.open(StandardProtocolFamily.UNIX)
+                : ServerSocketChannel.open()) {
+            ss.bind(unix ? UnixDomainSocketAddress.of(dir.resolve("s"))
+                    : new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
             AtomicBoolean stop = new AtomicBoolean();
             LongAdder received = new LongAdder();
             List<Thread> threads = new ArrayList<>();
@@ -61,6 +75,11 @@ public final class LoopbackBaseline {
                 t.join(2000);
             }
             return bytes / secs;
+        } finally {
+            if (dir != null) {
+                Files.deleteIfExists(dir.resolve("s"));
+                Files.deleteIfExists(dir);
+            }
         }
     }
 

@@ -35,6 +35,9 @@ import java.util.concurrent.Callable;
  * mapped arena, CRC-checked by the client; {@code kvstore_shm_get_copy_gbps}: plus a copy into the consumer's
  * buffer), each next to its like on as many threads over the same values: the same CRC32C read pass in one
  * process ({@code read_pass_gbps}) and a plain off-heap memory copy ({@code memcpy_gbps}).
+ * {@code --transport uds}: the clients reach the server over its Unix domain socket ({@code dataSocket}) instead of
+ * loopback TCP, and {@code --vs-redis} also measures the raw Unix-socket throughput ({@code uds_gbps},
+ * {@code kvstore_vs_uds}: the limit of that transport).
  * {@code --json FILE} writes the figures (at least kvstore_get_gbps, redis_get_gbps, loopback_gbps,
  * lookup_p99_us).
  */
@@ -108,6 +111,13 @@ public final class NetCommand implements Callable<Integer> {
     @Option(names = "--port", description = "Use a running server on this port instead of starting one.")
     Integer port;
 
+    @Option(names = "--transport", description = "tcp or uds: the clients use the server's Unix domain socket "
+            + "(dataSocket) (default ${DEFAULT-VALUE}).")
+    String transport = "tcp";
+
+    @Option(names = "--socket", description = "With --port and --transport uds: the running server's data socket.")
+    Path socket;
+
     /** The in-process server's shared-memory arena: on tmpfs (/dev/shm) when there is one. */
     private Path shmDir(Path dataDir) throws java.io.IOException {
         Path devShm = Path.of("/dev/shm");
@@ -132,6 +142,12 @@ public final class NetCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!List.of("tcp", "uds").contains(transport) || (port != null && "uds".equals(transport) && socket == null)) {
+            System.err.println("bench net: --transport must be tcp or uds (with --port, uds needs --socket PATH), was '"
+                    + transport + "'");
+            return 2;
+        }
+        boolean uds = "uds".equals(transport);
         int valueBytes = (int) Sizes.parse(valueSize);
         if (kvEvents) {
             Map<String, Object> r = new EventsCost(connections, valueBytes, (long) (seconds * 1000), runs).run();
@@ -158,14 +174,18 @@ public final class NetCommand implements Callable<Integer> {
                         .flag("dataDir", dataDir).assignment("hbmCapacityBytes=0")
                         .assignment("dramCapacityBytes=" + dram).assignment("nvmeCapacityBytes=1GiB")
                         .assignment("maxFrameBytes=" + Math.max(64 << 20, 2 * valueBytes))
-                        .assignment("dramSharedMemoryDir=" + shmDir(dataDir)).load()).start();
+                        .assignment("dramSharedMemoryDir=" + shmDir(dataDir))
+                        .assignment("dataSocket=" + (uds ? dataDir.resolve("kv.sock") : "")).load()).start();
                 p = server.port();
+                socket = server.dataSocket();
                 out.put("server", "in-process, tier dram = " + server.store().tiers().get(0).getClass().getSimpleName());
             } else {
                 p = port;
                 out.put("server", host + ":" + p);
             }
-            ClientOptions opts = ClientOptions.of(host, p).withStreamWindow(Math.max(4, depth * 2))
+            out.put("transport", transport);
+            ClientOptions opts = ClientOptions.of(host, p).withSocketPath(uds ? socket : null)
+                    .withStreamWindow(Math.max(4, depth * 2))
                     .withSpinWait(java.time.Duration.ofNanos(spinWaitMicros * 1000)).withDirectCalls(!noDirectCalls);
             KvLoad kv = new KvLoad(opts, valueBytes);
             List<byte[]> vals = new ArrayList<>();
@@ -189,6 +209,7 @@ public final class NetCommand implements Callable<Integer> {
             List<Double> redisRuns = new ArrayList<>();
             List<Double> loopRuns = new ArrayList<>();
             List<Double> loopOneBufferRuns = new ArrayList<>();
+            List<Double> udsRuns = new ArrayList<>();
             List<Double> lookupRuns = new ArrayList<>();
             List<Double> shmRuns = new ArrayList<>();
             List<Double> shmCopyRuns = new ArrayList<>();
@@ -207,7 +228,10 @@ public final class NetCommand implements Callable<Integer> {
                     String throughput = "";
                     if (!lookupOnly) {
                         if (vsRedis) {
-                            loopRuns.add(LoopbackBaseline.run(connections, directVals, millis) / 1e9);
+                            loopRuns.add(LoopbackBaseline.run(false, connections, directVals, millis) / 1e9);
+                            if (uds) {
+                                udsRuns.add(LoopbackBaseline.run(true, connections, directVals, millis) / 1e9);
+                            }
                             loopOneBufferRuns.add(LoopbackBaseline.run(connections, valueBytes, millis) / 1e9);
                         }
                         kvRuns.add(kv.getThroughput(keys, connections, depth, millis) / 1e9);
@@ -228,8 +252,9 @@ public final class NetCommand implements Callable<Integer> {
                                     shmCopyRuns.get(run), memcpyRuns.get(run));
                         }
                         throughput = String.format("kvstore %.2f GB/s%s, ", kvRuns.get(run), vsRedis
-                                ? String.format(", redis %.2f GB/s, loopback %.2f GB/s (one buffer %.2f)",
-                                redisRuns.get(run), loopRuns.get(run), loopOneBufferRuns.get(run)) : "");
+                                ? String.format(", redis %.2f GB/s, loopback %.2f GB/s (one buffer %.2f)%s",
+                                redisRuns.get(run), loopRuns.get(run), loopOneBufferRuns.get(run),
+                                uds ? String.format(", unix socket %.2f GB/s", udsRuns.get(run)) : "") : "");
                     }
                     Histogram h = kv.lookupLatency(lookupBlocks, lookupSamples);
                     lookupRuns.add((double) h.getValueAtPercentile(99));
@@ -265,6 +290,11 @@ public final class NetCommand implements Callable<Integer> {
                 out.put("redis_get_gbps_runs", redisRuns);
                 out.put("loopback_gbps_runs", loopRuns);
                 out.put("loopback_one_buffer_gbps_runs", loopOneBufferRuns);
+                if (uds) {
+                    out.put("uds_gbps", Measure.median(udsRuns));
+                    out.put("kvstore_vs_uds", Measure.median(kvRuns) / Measure.median(udsRuns));
+                    out.put("uds_gbps_runs", udsRuns);
+                }
             }
             out.put("kvstore_get_gbps_runs", kvRuns);
             if (!shmRuns.isEmpty()) {

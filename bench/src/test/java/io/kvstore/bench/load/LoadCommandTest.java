@@ -3,6 +3,8 @@ package io.kvstore.bench.load;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -24,17 +26,24 @@ class LoadCommandTest {
     @TempDir
     Path dir;
 
-    @Test
-    void shortRunAgainstRealDaemonsWritesTheFigures() throws Exception {
+    /** Over loopback TCP, and over the daemons' Unix domain sockets with the Unix-socket limit beside TCP's. */
+    @ParameterizedTest
+    @ValueSource(strings = {"tcp", "uds"})
+    void shortRunAgainstRealDaemonsWritesTheFigures(String transport) throws Exception {
         Path json = dir.resolve("load.json");
         Path out = dir.resolve("out");
         int code = new CommandLine(new LoadCommand()).execute("--seconds", "2", "--warmup-seconds", "1",
                 "--warmup-turns", "20", "--roomy-warmup-seconds", "1", "--runs", "1", "--connections", "2", "--block-size", "32KiB",
                 "--full-dram", "2MiB", "--nvme", "64MiB", "--roomy-dram", "512MiB", "--raw-disk-bytes", "8MiB",
                 "--loopback-seconds", "0.2", "--probe-rate", "100", "--data-root", dir.resolve("data").toString(),
-                "--out", out.toString(), "--json", json.toString());
+                "--out", out.toString(), "--json", json.toString(), "--transport", transport);
         assertThat(code).isZero();
         JsonNode n = new ObjectMapper().readTree(json.toFile());
+        assertThat(n.get("transport").asText()).isEqualTo(transport);
+        assertThat(n.get("median").get("limits").has("uds_MBps")).isEqualTo(transport.equals("uds"));
+        if (transport.equals("uds")) {
+            assertThat(n.get("median").get("limits").get("uds_MBps").asDouble()).isPositive();
+        }
         JsonNode m = n.get("median");
         for (String c : new String[] {"full", "roomy"}) {
             JsonNode f = m.get(c);
@@ -80,7 +89,8 @@ class LoadCommandTest {
     @Test
     void badOptionsAreOneLineErrors() {
         for (String[] args : new String[][] {{"--workload", "nope"}, {"--connections", "0"}, {"--seconds", "-1"},
-            {"--block-size", "12 parsecs"}, {"--full-dram", "lots"}, {"--workload", "weka", "--trace",
+            {"--block-size", "12 parsecs"}, {"--full-dram", "lots"}, {"--transport", "carrier-pigeon"},
+            {"--workload", "weka", "--trace",
                 dir.resolve("missing").toString()}}) {
             StringWriter err = new StringWriter();
             CommandLine cl = new CommandLine(new LoadCommand()).setErr(new PrintWriter(err));

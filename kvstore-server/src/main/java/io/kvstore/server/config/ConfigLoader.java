@@ -80,7 +80,8 @@ public final class ConfigLoader {
             new Setting("kvEventsTokenCacheBlocks", Kind.INT, "262144"),
             new Setting("kvEventsHeartbeatMillis", Kind.INT, "1000"),
             new Setting("respPort", Kind.INT, "-1"),
-            new Setting("lmPort", Kind.INT, "-1"));
+            new Setting("lmPort", Kind.INT, "-1"),
+            new Setting("dataSocket", Kind.STRING, ""));
 
     private final Map<String, Object> values = new LinkedHashMap<>();
     private final Map<String, String> sources = new LinkedHashMap<>();
@@ -210,7 +211,8 @@ public final class ConfigLoader {
                     intSize("writeBufferHighBytes"), integer("maxLeaseMillis"), integer("shutdownGraceMillis"),
                     tokens(), optionalPath("dramSharedMemoryDir"), bool("dramPersist"), optionalPath("dramPersistDir"),
                     quotas(),
-                    remote(), kvEvents(), integer("respPort"), integer("lmPort"));
+                    remote(), kvEvents(), integer("respPort"), integer("lmPort"),
+                    optionalPath("dataSocket"));
         } catch (ConfigException e) {
             String msg = e.getMessage();
             int colon = msg.indexOf(':');
@@ -230,7 +232,11 @@ public final class ConfigLoader {
     }
 
     private Path optionalPath(String name) {
-        return str(name).isBlank() ? null : Path.of(str(name));
+        try {
+            return str(name).isBlank() ? null : Path.of(str(name));
+        } catch (java.nio.file.InvalidPathException e) {
+            throw bad(name, "is not a valid path (" + e.getReason() + ")");
+        }
     }
 
     private boolean bool(String name) {

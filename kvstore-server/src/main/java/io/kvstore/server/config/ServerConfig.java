@@ -57,6 +57,8 @@ import java.util.Map;
  * @param kvEvents         the KV-event stream for routers (docs/events.md); {@link KvEvents#enabled()} false = off
  * @param respPort         port of the Redis-protocol door (docs/protocol-resp.md); 0 = any free port; -1 = off
  * @param lmPort           port of the LMCache {@code lm://} door (docs/protocol-lmcache.md); 0 = any; -1 = off
+ * @param dataSocket       null = off; otherwise a Unix domain socket at this path that serves the same binary
+ *                         protocol as the data port, for clients on this host (docs/server.md, the data socket)
  */
 public record ServerConfig(String bindAddress, int port, String adminBindAddress, int adminPort, Path dataDir,
                            long hbmCapacityBytes, String hbmPolicy, long dramCapacityBytes, String dramPolicy,
@@ -67,7 +69,7 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
                            int writeBufferHighBytes, long maxLeaseMillis, long shutdownGraceMillis,
                            Map<String, List<String>> authTokens, Path dramSharedMemoryDir, boolean dramPersist,
                            Path dramPersistDir, Map<String, Long> tenantQuotaBytes, Remote remote,
-                           KvEvents kvEvents, int respPort, int lmPort) {
+                           KvEvents kvEvents, int respPort, int lmPort, Path dataSocket) {
 
     /**
      * Settings of the shared remote tier (docs/remote-tier.md), the last level of the store when {@code seeds}
@@ -205,6 +207,10 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
             throw new ConfigException("lmPort: LMCache's lm:// protocol carries no credentials, and authTokens are set; "
                     + "leave lmPort at -1 and point LMCache at redis:// (respPort), whose AUTH checks the tokens");
         }
+        if (dataSocket != null) {
+            dataSocket = dataSocket.toAbsolutePath().normalize();
+            socketPath("dataSocket", dataSocket);
+        }
         notBlank("bindAddress", bindAddress);
         notBlank("adminBindAddress", adminBindAddress);
         if (dataDir == null) {
@@ -266,6 +272,18 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
     private static void port(String name, int v, boolean allowOff) {
         if (v < (allowOff ? -1 : 0) || v > 65535) {
             throw new ConfigException(name + ": must be in " + (allowOff ? "-1" : "0") + "..65535, was " + v);
+        }
+    }
+
+    /** Longest path a Unix socket address holds (Linux {@code sun_path}: 108 bytes with the terminating NUL). */
+    public static final int MAX_SOCKET_PATH_BYTES = 107;
+
+    private static void socketPath(String name, Path p) {
+        int bytes = p.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > MAX_SOCKET_PATH_BYTES) {
+            throw new ConfigException(name + ": " + p + " is " + bytes + " bytes long, more than the "
+                    + MAX_SOCKET_PATH_BYTES + " a Unix socket address holds; choose a shorter path (e.g. "
+                    + "/run/kvstore/kvstore.sock)");
         }
     }
 

@@ -11,7 +11,7 @@ import io.netty.buffer.ByteBuf;
 /**
  * HELLO: checks the token, computes the namespace id from the namespace fields, opens the session. Offers shared
  * memory (the arena directory in the reply) when the client asks for it, the server has it and the peer is a
- * loopback address, and its token may read every tenant (an arena file holds every tenant's blocks, so a token
+ * loopback address or came through the Unix domain socket (same host by construction), and its token may read every tenant (an arena file holds every tenant's blocks, so a token
  * limited to some tenants keeps the TCP path); the client must still prove it runs here (SHM_ATTACH). Grants
  * server-computed PUT checksums to a client that asks. Tells every client that it answers HYBRID_LOOKUP.
  */
@@ -55,7 +55,8 @@ final class HelloHandler implements OpHandler {
         s.namespaceId = h.namespace().id();
         s.version = Math.min(h.maxVersion(), FrameDescriptor.VERSION);
         s.shmOffered = (h.features() & Hello.FEATURE_SHM) != 0 && r.sc.shm() != null
-                && r.ctx().channel().remoteAddress() instanceof InetSocketAddress a && a.getAddress().isLoopbackAddress()
+                && (s.unixPeer || r.ctx().channel().remoteAddress() instanceof InetSocketAddress a
+                        && a.getAddress().isLoopbackAddress())
                 && r.sc.auth().mayReadEveryTenant(h.token());
         s.serverChecksum = (h.features() & Hello.FEATURE_SERVER_CHECKSUM) != 0;
         ByteBuf out = r.ctx().alloc().buffer(64);

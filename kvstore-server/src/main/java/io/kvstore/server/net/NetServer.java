@@ -9,10 +9,12 @@ import io.kvstore.protocol.FrameEncoder;
 import io.kvstore.protocol.Opcode;
 import io.kvstore.server.admin.ServerMetrics;
 import io.kvstore.server.auth.TenantQuotas;
+import io.kvstore.server.config.ConfigException;
 import io.kvstore.server.config.ServerConfig;
 import io.kvstore.server.tier.TierFactory;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
@@ -21,6 +23,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.Optional;
 import java.util.EnumMap;
 import java.util.List;
@@ -29,7 +32,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * The protocol server: a Netty server socket whose child pipelines are {@link FrameDecoder} (length-field
  * framing, malformed input as error values), {@link FrameEncoder} and a {@link Connection} that runs each
- * request through the {@link OpHandler} of its opcode. Owns its event loops and the bounded blocking pool;
+ * request through the {@link OpHandler} of its opcode. With {@code dataSocket} the same pipeline also serves a Unix
+ * domain socket (same event loops, handlers and sessions; such a peer is on this host, so HELLO may offer shared
+ * memory); its file is made mode 0600 and removed at close. Owns its event loops and the bounded blocking pool;
  * does not own the store. {@link #close()} drains: it stops accepting, answers new requests SHUTTING_DOWN,
  * waits up to {@code shutdownGraceMillis} for in-flight requests, then closes every connection.
  */
@@ -54,6 +59,8 @@ public final class NetServer implements AutoCloseable {
     private final Lifecycle lifecycle = new Lifecycle();
     private final ShmLeases shm;
     private Channel serverChannel;
+    /** The Unix domain socket's listener, or null without {@code dataSocket}. */
+    private Channel domainChannel;
     private boolean closed;
 
     public NetServer(ServerConfig config, TieredStore store, List<TierFactory.Level> levels, ServerMetrics metrics) {
@@ -85,25 +92,55 @@ public final class NetServer implements AutoCloseable {
         this.workers = transport.group(config.ioThreads());
     }
 
-    /** Binds the data port; returns the bound port (useful with port 0). */
+    /** Binds the data port and, with {@code dataSocket}, the data socket; returns the bound port (port 0 = any). */
     public int start() throws InterruptedException {
         EnumMap<Opcode, OpHandler> handlers = handlers();
         ServerBootstrap b = transport.serverBootstrap(boss, workers, config.writeBufferLowBytes(),
-                config.writeBufferHighBytes(), ch -> {
-                    channels.add(ch);
-                    Connection connection = new Connection(sc, handlers);
-                    FrameDecoder decoder = new FrameDecoder(sc.limits(), new PutPayloads(sc, connection.session));
-                    ch.config().setRecvByteBufAllocator(
-                            new PayloadReadAllocator(ch.config().getRecvByteBufAllocator(), decoder::readTarget));
-                    ch.pipeline().addLast("decoder", decoder)
-                            .addLast("encoder", FrameEncoder.INSTANCE)
-                            .addLast("connection", connection);
-                });
+                config.writeBufferHighBytes(), ch -> initChild(ch, handlers, false));
         serverChannel = b.bind(config.bindAddress(), config.port()).sync().channel();
         watchdog.scheduleAtFixedRate(this::checkStuck, 5, 5, TimeUnit.SECONDS);
         channels.add(serverChannel);
         LOG.info("protocol server on {}:{} ({} transport)", config.bindAddress(), port(), transport.name());
+        if (config.dataSocket() != null) {
+            bindDomainSocket(config.dataSocket(), handlers);
+        }
         return port();
+    }
+
+    private void bindDomainSocket(Path path, EnumMap<Opcode, OpHandler> handlers) throws InterruptedException {
+        if (UnixSocketFile.prepare(path, "dataSocket") == UnixSocketFile.State.STALE) {
+            LOG.info("dataSocket: replaced the stale socket file {} (no daemon answered on it)", path);
+        }
+        ChannelFuture bound = transport.domainServerBootstrap(boss, workers, config.writeBufferLowBytes(),
+                config.writeBufferHighBytes(), ch -> initChild(ch, handlers, true))
+                .bind(transport.domainAddress(path)).await();
+        if (!bound.isSuccess()) { // e.g. another daemon bound it since the check
+            Throwable e = bound.cause();
+            throw new ConfigException("dataSocket: cannot listen on " + path + " (" + e.getMessage()
+                    + "); stop the program that uses it or choose another dataSocket");
+        }
+        domainChannel = bound.channel();
+        channels.add(domainChannel);
+        try {
+            UnixSocketFile.restrict(path);
+        } catch (java.io.IOException e) {
+            throw new ConfigException("dataSocket: cannot make " + path + " private to this user (" + e.getMessage()
+                    + "); choose a path on a file system with Unix permissions");
+        }
+        LOG.info("protocol server on unix:{} ({} transport, mode 0600)", path, transport.name());
+    }
+
+    /** One accepted connection's pipeline, the same for TCP and the Unix domain socket. */
+    private void initChild(Channel ch, EnumMap<Opcode, OpHandler> handlers, boolean unixPeer) {
+        channels.add(ch);
+        Connection connection = new Connection(sc, handlers);
+        connection.session.unixPeer = unixPeer;
+        FrameDecoder decoder = new FrameDecoder(sc.limits(), new PutPayloads(sc, connection.session));
+        ch.config().setRecvByteBufAllocator(
+                new PayloadReadAllocator(ch.config().getRecvByteBufAllocator(), decoder::readTarget));
+        ch.pipeline().addLast("decoder", decoder)
+                .addLast("encoder", FrameEncoder.INSTANCE)
+                .addLast("connection", connection);
     }
 
     /** Names {@code port} as the admin port in HELLO replies (kvctl finds the admin port this way). */
@@ -121,9 +158,14 @@ public final class NetServer implements AutoCloseable {
         return transport.name();
     }
 
-    /** Open client connections. */
+    /** The path of the data socket, or null when there is none. */
+    public Path dataSocket() {
+        return domainChannel == null ? null : config.dataSocket();
+    }
+
+    /** Open client connections, over TCP and the data socket. */
     public int connections() {
-        return Math.max(0, channels.size() - 1);
+        return Math.max(0, channels.size() - (domainChannel == null ? 1 : 2));
     }
 
     private static EnumMap<Opcode, OpHandler> handlers() {
@@ -186,6 +228,10 @@ public final class NetServer implements AutoCloseable {
         closed = true;
         if (serverChannel != null) {
             serverChannel.close().syncUninterruptibly();
+        }
+        if (domainChannel != null) {
+            domainChannel.close().syncUninterruptibly();
+            UnixSocketFile.delete(config.dataSocket());
         }
         lifecycle.drain();
         long deadline = System.nanoTime() + config.shutdownGraceMillis() * 1_000_000L;

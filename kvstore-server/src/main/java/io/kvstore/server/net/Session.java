@@ -9,7 +9,9 @@ final class Session {
     Namespace namespace;
     long namespaceId;
     int version;
-    /** HELLO offered shared memory (loopback peer, feature asked, server has it). */
+    /** The peer came through the Unix domain socket, so it runs on this host (set before any request). */
+    boolean unixPeer;
+    /** HELLO offered shared memory (loopback or Unix-socket peer, feature asked, server has it). */
     boolean shmOffered;
     /** SHM_ATTACH proved the client can read the nonce file. */
     boolean shmAttached;

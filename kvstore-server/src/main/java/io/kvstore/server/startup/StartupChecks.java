@@ -1,6 +1,8 @@
 package io.kvstore.server.startup;
 
+import io.kvstore.server.config.ConfigException;
 import io.kvstore.server.config.ServerConfig;
+import io.kvstore.server.net.UnixSocketFile;
 
 import java.io.IOException;
 import java.net.BindException;
@@ -58,8 +60,19 @@ public final class StartupChecks {
         }
     }
 
-    /** Binds and releases each configured fixed port (0 = any free port needs no check). */
+    /**
+     * Binds and releases each configured fixed port (0 = any free port needs no check), and checks that the data
+     * socket's directory is writable and that no daemon answers on it (a stale file is left for the server to
+     * replace).
+     */
     public static void ports(ServerConfig c) {
+        if (c.dataSocket() != null) {
+            try {
+                UnixSocketFile.check(c.dataSocket(), "dataSocket");
+            } catch (ConfigException e) {
+                throw new StartupException(e.getMessage());
+            }
+        }
         if (c.adminPort() > 0 && c.adminPort() == c.port() && c.bindAddress().equals(c.adminBindAddress())) {
             throw new StartupException("port " + c.port() + " is given as both the data port and the admin port; "
                     + "choose different --port and --admin-port");

@@ -49,6 +49,22 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void theDataSocketIsOffByDefaultAbsoluteAndShortEnoughForAUnixAddress() {
+        assertThat(ServerConfig.defaults().dataSocket()).isNull();
+        assertThat(ConfigLoader.builder().assignment("dataSocket=run/kv.sock").load().dataSocket())
+                .isEqualTo(Path.of("run/kv.sock").toAbsolutePath());
+        assertThat(ConfigLoader.builder().env(Map.of("KVSTORE_DATA_SOCKET", "/run/kvstore/kv.sock")).load()
+                .dataSocket()).isEqualTo(Path.of("/run/kvstore/kv.sock"));
+        String longest = "/tmp/" + "s".repeat(ServerConfig.MAX_SOCKET_PATH_BYTES - 5);
+        assertThat(ConfigLoader.builder().assignment("dataSocket=" + longest).load().dataSocket())
+                .isEqualTo(Path.of(longest));
+        assertThatThrownBy(() -> ConfigLoader.builder().assignment("dataSocket=" + longest + "s").load())
+                .hasMessageContaining("dataSocket: " + longest + "s is 108 bytes long, more than the 107 a Unix "
+                        + "socket address holds; choose a shorter path")
+                .hasMessageEndingWith("(from flag --set dataSocket)");
+    }
+
+    @Test
     void fileThenEnvironmentThenFlags() throws Exception {
         Path f = dir.resolve("kvstore.yaml");
         Files.writeString(f, """
