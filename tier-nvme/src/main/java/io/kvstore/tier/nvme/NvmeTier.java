@@ -132,7 +132,7 @@ public final class NvmeTier implements Tier {
         }
         this.pool = new BufferPool(cfg.bufferPoolBytes());
         Files.createDirectories(cfg.directory());
-        this.directIo = cfg.directIo() && SegmentStore.supportsDirectIo(cfg.directory());
+        this.directIo = cfg.directIo() && DirectIo.supported(cfg.directory());
         if (cfg.directIo() && !directIo) {
             LOG.warn("{}: the filesystem of {} does not support O_DIRECT; reads and writes go through the page cache",
                     cfg.name(), cfg.directory());

@@ -31,8 +31,9 @@ import java.util.stream.Stream;
  * put and one aligned {@code pread} on read. The {@link IndexStore} holds only the index (key to metadata and {@link Location}).
  *
  * <h2>Design note</h2>
- * Appends go to the one active segment: the offset is reserved under a lock, the write itself runs outside it,
- * so concurrent puts write concurrently. When a record does not fit, the active segment is sealed (fdatasync) and
+ * Appends go to the one active segment: the offset is reserved under a lock, and the write is handed to the store's
+ * {@link SegmentWriter}, one thread that issues the records back to back, contiguous ones in one gathering write
+ * (the filesystem serializes direct writes that extend a file anyway). When a record does not fit, the active segment is sealed (fdatasync) and
  * a new one opened; a record larger than the segment size gets a segment of its own. Segments are never written
  * again once sealed, and at open every existing segment is sealed. Ids grow with creation, so the segments in id
  * order are the log, oldest first. Space comes back by whole segments, oldest first ({@link #oldestReclaimable},
@@ -105,6 +106,8 @@ final class SegmentStore implements AutoCloseable {
     private final AtomicLong totalBytes = new AtomicLong();
     private final AtomicLong liveBytes = new AtomicLong();
     private long nextId; // guarded by appendLock
+    /** Issues every record write, back to back and several contiguous records at a time. */
+    private final SegmentWriter writer;
 
     SegmentStore(Path dir, boolean direct, long segmentBytes) throws IOException {
         this.dir = dir;
@@ -133,6 +136,7 @@ final class SegmentStore implements AutoCloseable {
             }
         }
         this.nextId = max + 1;
+        this.writer = new SegmentWriter("kvstore-nvme-writer", this::writeRun);
     }
 
     /** An I/O step on a segment's channel. */
@@ -240,17 +244,36 @@ final class SegmentStore implements AutoCloseable {
         for (int i = loc.length(); i < padded; i++) {
             b.put(i, (byte) 0);
         }
+        segment(loc.segment()); // fails now if the segment is gone
+        writer.write(loc.segment(), loc.offset(), b);
+    }
+
+    /** Writes a run of padded records back to back (the {@link SegmentWriter}'s thread only). */
+    private void writeRun(long segment, long offset, ByteBuffer[] run) throws IOException {
+        Segment s = segment(segment);
+        long total = 0;
+        for (ByteBuffer b : run) {
+            total += b.limit();
+        }
+        long bytes = total;
         withChannel(s, ch -> {
-            b.position(0);
-            long pos = loc.offset();
+            for (ByteBuffer b : run) {
+                b.position(0);
+            }
+            long done = 0;
             int stalls = 0;
-            while (b.hasRemaining()) {
-                int n = ch.write(b, pos);
+            int first = 0;
+            while (done < bytes) {
+                while (!run[first].hasRemaining()) {
+                    first++;
+                }
+                ch.position(offset + done); // only this thread moves the position; reads are positional
+                long n = ch.write(run, first, run.length - first);
                 stalls = n == 0 ? stalls + 1 : 0;
                 if (stalls > MAX_STALLS) {
-                    throw new IOException("write of " + s.path + " at " + pos + " makes no progress");
+                    throw new IOException("write of " + s.path + " at " + (offset + done) + " makes no progress");
                 }
-                pos += n;
+                done += n;
             }
         });
     }
@@ -455,6 +478,7 @@ final class SegmentStore implements AutoCloseable {
 
     @Override
     public void close() {
+        writer.close();
         sealActive();
         for (Segment s : segments.values()) {
             try {
@@ -464,25 +488,5 @@ final class SegmentStore implements AutoCloseable {
             }
         }
         segments.clear();
-    }
-
-    /** True if files in {@code dir} can be opened with O_DIRECT (not on tmpfs, for instance). */
-    static boolean supportsDirectIo(Path dir) {
-        Path probe = dir.resolve(".direct-io-probe");
-        try (FileChannel ch = FileChannel.open(probe, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.READ, ExtendedOpenOption.DIRECT)) {
-            ByteBuffer b = ByteBuffer.allocateDirect(2 * 4096).alignedSlice(4096);
-            b.limit(4096);
-            ch.write(b, 0);
-            return true;
-        } catch (IOException | UnsupportedOperationException e) {
-            return false;
-        } finally {
-            try {
-                Files.deleteIfExists(probe);
-            } catch (IOException ignored) {
-                // best effort
-            }
-        }
     }
 }
