@@ -163,6 +163,8 @@ class KvStoreClient:
     `checksum` chooses who computes the CRC32C of PUT payloads: "client", "server" (the server computes it
     from the bytes it received; needs a server that grants it in HELLO, else the client does) or "auto" (the
     server when only the pure-Python CRC32C is available). `put_checksum_by_server` tells what was settled.
+    A PUT through shared memory (`uses_shared_memory`) always leaves the CRC32C to the server: it reads every
+    byte at the commit anyway, to verify or to compute it.
 
     `unix_socket="/path/kvstore.sock"` connects to the daemon's Unix domain socket (its `dataSocket` setting)
     instead of `host:port`: the same protocol without the TCP/IP stack, for a client on the daemon's host.
@@ -177,6 +179,7 @@ class KvStoreClient:
             raise ValueError("checksum must be 'auto', 'client' or 'server', was %r" % (checksum,))
         want_server_crc = checksum == "server" or (checksum == "auto" and _crc.IMPLEMENTATION == "pure-python")
         self.put_checksum_by_server = False
+        self._shm_checksum_by_server = False
         self.wants_token_ids = False
         self.namespace = namespace
         self._layout = namespace.layout_id
@@ -194,7 +197,10 @@ class KvStoreClient:
         self._shm_maps = {}
         self._shm_writer = None  # set once attached: PUT payloads are copied into the server's arena
         try:
-            self._hello(token, shared_memory, want_server_crc)
+            # the shared-memory PUT always lets the server compute the CRC32C: it reads every byte at the commit
+            # anyway (to verify a client's), so a client-side pass would be pure cost
+            self._hello(token, shared_memory, want_server_crc or shared_memory)
+            self.put_checksum_by_server = self.put_checksum_by_server and want_server_crc
         except BaseException:
             self.close()
             raise
@@ -218,6 +224,7 @@ class KvStoreClient:
         shm_dir = r.str("shmDirectory") if r.remaining() else ""
         granted = r.u8("features") if r.remaining() else 0
         self.put_checksum_by_server = server_checksum and bool(granted & FEATURE_SERVER_CHECKSUM)
+        self._shm_checksum_by_server = bool(granted & FEATURE_SERVER_CHECKSUM)
         # the server publishes KV events: PUT frames carry their blocks' token ids (docs/events.md)
         self.wants_token_ids = bool(granted & wire.FEATURE_KV_EVENTS)
         # the server finds a hybrid model's resume point in one round trip (kvstore_client.hybrid.resume_point)
@@ -404,8 +411,10 @@ class KvStoreClient:
         """PUT explicit blocks (`BlockToPut`); requests of at most `max_keys_per_request` blocks. With shared
         memory attached (`uses_shared_memory`) the payloads are copied straight into the server's arena
         (SHM_PUT, docs/protocol.md) instead of being sent; the ack is the same."""
-        all_frames = [self._block_frame(b) for b in blocks]  # every block validated before anything is sent
-        if self._shm_writer is not None and self._shm_writer.supported and all_frames:
+        shm = self._shm_writer is not None and self._shm_writer.supported
+        by_server = self._shm_checksum_by_server if shm else self.put_checksum_by_server
+        all_frames = [self._block_frame(b, by_server) for b in blocks]  # every block validated before any is sent
+        if shm and all_frames:
             codes, durable = self._shm_writer.put(all_frames, persisted, self._put_frames)
         else:
             codes, durable = self._put_frames(all_frames, persisted)
@@ -446,7 +455,7 @@ class KvStoreClient:
         codes = [next(sent) if o == KeyOutcome.NOT_FOUND else PutCode.ALREADY_PRESENT for o in present]
         return PutAck(codes, ack.durable)
 
-    def _block_frame(self, b):
+    def _block_frame(self, b, checksum_by_server):
         """The block header (with the token ids when the server wants them), payload view, whether the server
         computes the checksum and whether token ids are sent, of one PUT frame; ValueError or TypeError on a bad
         block."""
@@ -459,7 +468,7 @@ class KvStoreClient:
             raise ValueError("block %d: key and parent must be 32 bytes" % b.position)
         if not isinstance(b.position, int) or not 0 <= b.position < 2 ** 31:
             raise ValueError("block position must be in 0..2^31-1, was %r" % (b.position,))
-        by_server = b.crc is None and self.put_checksum_by_server
+        by_server = b.crc is None and checksum_by_server
         crc = b.crc if b.crc is not None else 0 if by_server else crc32c(payload)
         head = wire.BLOCK_HEADER.pack(bytes(b.key), bytes(b.parent), b.position, self._layout, n, crc)
         tokens = b.token_ids is not None and self.wants_token_ids
