@@ -8,6 +8,7 @@ import io.kvstore.core.store.GetResult;
 import io.kvstore.core.store.PutStatus;
 import io.kvstore.core.store.TierSpec;
 import io.kvstore.core.store.TieredStore;
+import io.kvstore.core.store.TieredStoreBuilder;
 import io.kvstore.core.tier.MetadataOnlyTier;
 import io.kvstore.policy.PolicyRegistry;
 import io.kvstore.policy.PolicySpec;
@@ -223,7 +224,7 @@ public final class ClusterReplayer {
             for (int n = 0; n < nodes; n++) {
                 MetadataOnlyTier local = new MetadataOnlyTier("local", localBlocks);
                 locals.add(local);
-                TieredStore.Builder b = TieredStore.builder().clock(clock).tier(TierSpec.of(local,
+                TieredStoreBuilder b = TieredStore.builder().clock(clock).tier(TierSpec.of(local,
                         PolicyRegistry.create(policy, new PolicySpec(localBlocks, 1, seed + n))));
                 if (shared != null) {
                     b.tier(TierSpec.of(shared, new LruPolicy<>()).withRules(false, false));

@@ -10,6 +10,7 @@ import io.kvstore.core.store.StoreEvent;
 import io.kvstore.core.store.StoreEventListener;
 import io.kvstore.core.store.TierSpec;
 import io.kvstore.core.store.TieredStore;
+import io.kvstore.core.store.TieredStoreBuilder;
 import io.kvstore.core.tier.MetadataOnlyTier;
 import io.kvstore.policy.EvictionPolicy;
 import io.kvstore.policy.PolicyRegistry;
@@ -79,7 +80,7 @@ public final class Replayer {
         ManualClock clock = new ManualClock();
         List<String> names = levels.stream().map(LevelConfig::name).toList();
         WriteCounter writes = new WriteCounter(names, trace.uniqueBlocks());
-        TieredStore.Builder b = TieredStore.builder().clock(clock).listener(writes);
+        TieredStoreBuilder b = TieredStore.builder().clock(clock).listener(writes);
         List<EvictionPolicy<BlockKey>> policies = new ArrayList<>();
         int[] reads = new int[trace.uniqueBlocks()];
         for (LevelConfig l : levels) {

@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -33,7 +32,7 @@ import java.util.function.Predicate;
  *       in one step under the target's gate), copies with no lock held (reads, O_DIRECT writes, network), then
  *       publishes the new copy on the entry in one step and releases the source. Each writer makes room for
  *       itself, so writers do not queue behind each other's copies and readers never wait for any of them; with
- *       a demoter ({@link Builder#demoter}) the victims are moved by demoter tasks while the writer writes its own
+ *       a demoter ({@link TieredStoreBuilder#demoter}) the victims are moved by demoter tasks while the writer writes its own
  *       block into the level's headroom.</li>
  *   <li>{@link Reads}: gets, one block or a run of blocks read together from one level.</li>
  *   <li>{@link Promoter}: hits copied up; {@link TierDrops}: blocks a tier drops on its own; {@link SharedTiers}:
@@ -75,7 +74,7 @@ public final class TieredStore implements AutoCloseable {
     private final long orphansDropped;
     private volatile boolean closed;
 
-    private TieredStore(List<TierSpec> specs, NanoClock clock, StoreEventListener listener, Executor promotions,
+    TieredStore(List<TierSpec> specs, NanoClock clock, StoreEventListener listener, Executor promotions,
                         Executor demoter, int maxDemoters) {
         if (specs.isEmpty()) {
             throw new IllegalArgumentException("a store needs at least one tier");
@@ -106,8 +105,8 @@ public final class TieredStore implements AutoCloseable {
     }
 
     /** A builder; tiers are added top first. */
-    public static Builder builder() {
-        return new Builder();
+    public static TieredStoreBuilder builder() {
+        return new TieredStoreBuilder();
     }
 
     // ---------------------------------------------------------------------------------------------- operations
@@ -168,39 +167,27 @@ public final class TieredStore implements AutoCloseable {
      * backpressure): not on an event loop.
      */
     public PutReservation reserve(BlockMeta meta, PutReservation.Checksum checksum) {
-        return reserve(meta, checksum, 0);
+        return reserve(meta, checksum, levels.get(0).name());
     }
 
     /**
      * {@link #reserve(BlockMeta, PutReservation.Checksum)} starting at the level of tier {@code tierName}: the levels
      * above it are passed over, so the block lands there or below (a same-host client writing into the shared DRAM
-     * arena reserves there, under an HBM level). Whether the memory is that tier's is {@link
-     * PutReservation#tier()}.
+     * arena reserves there, under an HBM level). Whether the memory is that tier's is {@link PutReservation#tier()}.
      *
      * @throws IllegalArgumentException if no level has that name
      */
     public PutReservation reserve(BlockMeta meta, PutReservation.Checksum checksum, String tierName) {
-        Objects.requireNonNull(tierName, "tierName");
-        for (Level level : levels) {
-            if (level.name().equals(tierName)) {
-                return reserve(meta, checksum, level.index);
-            }
-        }
-        throw new IllegalArgumentException("no tier named '" + tierName + "'");
-    }
-
-    private PutReservation reserve(BlockMeta meta, PutReservation.Checksum checksum, int firstLevel) {
         Objects.requireNonNull(meta, "meta");
         Objects.requireNonNull(checksum, "checksum");
+        Level first = levels.stream().filter(l -> l.name().equals(tierName)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no tier named '" + tierName + "'"));
         for (Level level : levels) {
             level.tier.awaitWritable();
         }
         Entry fresh = new Entry(meta, false, clock.nanoTime());
         PutResult taken = claim(fresh);
-        if (taken != null) {
-            return PutReservation.refused(taken);
-        }
-        return reservations.reserve(fresh, checksum, firstLevel);
+        return taken != null ? PutReservation.refused(taken) : reservations.reserve(fresh, checksum, first.index);
     }
 
     /** {@link #put(BlockMeta, ByteBuffer, boolean)} with checksum verification. */
@@ -450,71 +437,6 @@ public final class TieredStore implements AutoCloseable {
     private void checkOpen() {
         if (closed) {
             throw new TierClosedException("store");
-        }
-    }
-
-    /** Builds a {@link TieredStore}. */
-    public static final class Builder {
-        private final List<TierSpec> specs = new ArrayList<>();
-        private NanoClock clock = NanoClock.system();
-        private StoreEventListener listener = StoreEventListener.NONE;
-        private Executor promotions = Runnable::run;
-        private Executor demoter;
-        private int maxDemoters;
-
-        /** Adds the next level down. */
-        public Builder tier(TierSpec spec) {
-            specs.add(Objects.requireNonNull(spec));
-            return this;
-        }
-
-        /** The clock for leases and event times; the system clock by default. */
-        public Builder clock(NanoClock clock) {
-            this.clock = clock;
-            return this;
-        }
-
-        /** Receives every store event, from any thread; none by default. Must not block. */
-        public Builder listener(StoreEventListener listener) {
-            this.listener = listener;
-            return this;
-        }
-
-        /**
-         * Runs promotions of hits. By default the thread of the get that earned it (deterministic, for tests and
-         * the simulator); a daemon passes a small bounded pool so that a get served on an event loop never copies,
-         * and a pool that refuses when full ({@link java.util.concurrent.RejectedExecutionException}) skips the
-         * promotion.
-         */
-        public Builder promotions(Executor promotions) {
-            this.promotions = promotions;
-            return this;
-        }
-
-        /**
-         * Moves the victims of writes out of every level but the last on {@code demoter}, by at most
-         * {@code maxConcurrent} tasks at once, instead of in the writer's thread: a write then waits only for its
-         * own bytes while the levels above the last keep headroom (a high watermark under 1) for the victims on
-         * their way down. By default (no demoter) every move runs in the thread that caused it.
-         */
-        public Builder demoter(Executor demoter, int maxConcurrent) {
-            if (maxConcurrent < 1) {
-                throw new IllegalArgumentException("maxConcurrent must be >= 1, was " + maxConcurrent);
-            }
-            this.demoter = Objects.requireNonNull(demoter, "demoter");
-            this.maxDemoters = maxConcurrent;
-            return this;
-        }
-
-        /** Applies a change to this builder (for helpers that configure several things). */
-        public Builder with(Consumer<Builder> change) {
-            change.accept(this);
-            return this;
-        }
-
-        /** Builds the store and rebuilds its directory from what the tiers hold. */
-        public TieredStore build() {
-            return new TieredStore(specs, clock, listener, promotions, demoter, maxDemoters);
         }
     }
 }
