@@ -10,18 +10,13 @@ import io.netty.buffer.Unpooled;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -32,17 +27,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * view is checked against its CRC32C before it is handed out; a block that fails ends the shared-memory part
  * like a miss. The lease is released (SHM_RELEASE) when the last block of the answer is closed.
  *
- * <p>Mappings stay until garbage collection unmaps them (the JDK offers no explicit unmap). Thread-safe.
+ * <p>The mapped files: {@link ArenaFiles}. Thread-safe.
  */
 final class ShmReader {
 
     private final ClientConnection conn;
-    private final Path directory;
-    private final Map<String, MappedByteBuffer> maps = new ConcurrentHashMap<>();
+    private final ArenaFiles files;
 
     private ShmReader(ClientConnection conn, Path directory) {
         this.conn = conn;
-        this.directory = directory;
+        this.files = new ArenaFiles(directory, false);
     }
 
     /**
@@ -121,22 +115,8 @@ final class ShmReader {
 
     /** A read-only view of a block's payload in its mapped file, or null if the location is not in the file. */
     private ByteBuffer view(ShmGetReply.Location l) {
-        if (l.file().contains("/") || l.file().startsWith(".")) {
-            return null;
-        }
-        MappedByteBuffer m = maps.computeIfAbsent(l.file(), this::map);
-        if (m == null || l.offset() < 0 || l.offset() + l.meta().length() > m.capacity()) {
-            return null;
-        }
-        return m.slice((int) l.offset(), l.meta().length()).asReadOnlyBuffer();
-    }
-
-    private MappedByteBuffer map(String file) {
-        try (FileChannel ch = FileChannel.open(directory.resolve(file), StandardOpenOption.READ)) {
-            return ch.map(FileChannel.MapMode.READ_ONLY, 0, ch.size());
-        } catch (IOException e) {
-            return null;
-        }
+        ByteBuffer v = files.slice(l.file(), l.offset(), l.meta().length());
+        return v == null ? null : v.asReadOnlyBuffer();
     }
 
     /** Counts the open blocks of one lease; the last close releases it on the server. */

@@ -10,17 +10,11 @@ import io.kvstore.protocol.body.ShmPutReply;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
@@ -33,7 +27,7 @@ import java.util.function.Function;
  * <p>Blocks go in groups of at most {@value #GROUP_BYTES} bytes and the server's keys per request, one group at a
  * time, so one connection never holds more reserved memory than that.
  *
- * <p>Mappings stay until garbage collection unmaps them (the JDK offers no explicit unmap). Thread-safe.
+ * <p>The mapped files: {@link ArenaFiles}. Thread-safe.
  */
 final class ShmWriter {
 
@@ -41,14 +35,13 @@ final class ShmWriter {
     static final long GROUP_BYTES = 64L << 20;
 
     private final ClientConnection conn;
-    private final Path directory;
-    private final Map<String, MappedByteBuffer> maps = new ConcurrentHashMap<>();
+    private final ArenaFiles files;
     /** False once the server answered SHM_PUT with UNKNOWN_OPCODE (an older daemon): the socket from then on. */
     private volatile boolean supported = true;
 
     ShmWriter(ClientConnection conn, Path directory) {
         this.conn = conn;
-        this.directory = directory;
+        this.files = new ArenaFiles(directory, true);
     }
 
     /** False if the server does not know SHM_PUT. */
@@ -148,7 +141,7 @@ final class ShmWriter {
         for (int i = 0; i < blocks.size(); i++) {
             ShmPutReply.Slot s = reply.slots().get(i);
             if (s.kind() == ShmPutReply.Kind.WRITE) {
-                ByteBuffer target = target(s, blocks.get(i).payload().remaining());
+                ByteBuffer target = files.slice(s.file(), s.offset(), blocks.get(i).payload().remaining());
                 if (target == null) { // cannot map the server's file: abort the group, all of it over the socket
                     abort(reply.putId());
                     return overSocket.apply(blocks);
@@ -198,26 +191,5 @@ final class ShmWriter {
                 f.release();
             }
         });
-    }
-
-    /** A writable view of a reserved payload in its mapped file, or null if the file or range is not there. */
-    private ByteBuffer target(ShmPutReply.Slot s, int length) {
-        if (s.file().contains("/") || s.file().startsWith(".")) {
-            return null;
-        }
-        MappedByteBuffer m = maps.computeIfAbsent(s.file(), this::map);
-        if (m == null || s.offset() < 0 || s.offset() + length > m.capacity()) {
-            return null;
-        }
-        return m.slice((int) s.offset(), length);
-    }
-
-    private MappedByteBuffer map(String file) {
-        try (FileChannel ch = FileChannel.open(directory.resolve(file), StandardOpenOption.READ,
-                StandardOpenOption.WRITE)) {
-            return ch.map(FileChannel.MapMode.READ_WRITE, 0, ch.size());
-        } catch (IOException | UnsupportedOperationException | SecurityException e) {
-            return null;
-        }
     }
 }
