@@ -120,12 +120,7 @@ final class PutHandler implements OpHandler {
             if (r.frame.hasFlag(FrameDescriptor.FLAG_TOKENS)) {
                 ByteBuf body = r.body();
                 meta = Wire.readBlockHeaderOnly(body, r.session().namespaceId);
-                tokens = Wire.readTokenIds(body, MAX_TOKENS_PER_BLOCK);
-                int perBlock = r.session().namespace.layout().tokensPerBlock();
-                if (tokens.length != perBlock) {
-                    throw new ProtocolException(ErrorCode.MALFORMED, "block " + meta.key().shortHex() + " carries "
-                            + tokens.length + " token ids; a block of this namespace has " + perBlock);
-                }
+                tokens = readTokenIds(body, meta, r.session());
                 Wire.checkPayloadLength(meta, body, " after the token ids");
             } else {
                 meta = Wire.readBlockHeader(r.body(), r.session().namespaceId);
@@ -233,6 +228,20 @@ final class PutHandler implements OpHandler {
         BlockMeta meta = new BlockMeta(sent.key(), sent.parent(), sent.position(), sent.namespaceId(),
                 sent.layoutId(), sent.length(), Checksums.crc32c(payload));
         return r.sc.store().put(meta, payload, true);
+    }
+
+    /**
+     * The token ids that follow {@code meta}'s header in a PUT or SHM_PUT flagged TOKENS: exactly a block's worth
+     * of the session's namespace, else MALFORMED.
+     */
+    static int[] readTokenIds(ByteBuf body, BlockMeta meta, Session session) {
+        int[] tokens = Wire.readTokenIds(body, MAX_TOKENS_PER_BLOCK);
+        int perBlock = session.namespace.layout().tokensPerBlock();
+        if (tokens.length != perBlock) {
+            throw new ProtocolException(ErrorCode.MALFORMED, "block " + meta.key().shortHex() + " carries "
+                    + tokens.length + " token ids; a block of this namespace has " + perBlock);
+        }
+        return tokens;
     }
 
     /** True if a reservation made from a frame's head is for the block the frame carries (checksum aside). */

@@ -135,17 +135,12 @@ final class ShmPutHandlers {
             ByteBuf in = r.body();
             int n = Wire.readCount(in, r.sc.limits().maxKeysPerRequest(), "blocks");
             boolean withTokens = r.frame.hasFlag(FrameDescriptor.FLAG_TOKENS);
-            int perBlock = r.session().namespace.layout().tokensPerBlock();
             List<Wanted> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
                 BlockMeta m = Wire.readBlockHeaderOnly(in, r.session().namespaceId);
                 int[] tokens = null;
                 if (withTokens) {
-                    tokens = Wire.readTokenIds(in, PutHandler.MAX_TOKENS_PER_BLOCK);
-                    if (tokens.length != perBlock) {
-                        throw new ProtocolException(ErrorCode.MALFORMED, "block " + m.key().shortHex() + " carries "
-                                + tokens.length + " token ids; a block of this namespace has " + perBlock);
-                    }
+                    tokens = PutHandler.readTokenIds(in, m, r.session());
                 }
                 out.add(new Wanted(m, tokens));
             }
