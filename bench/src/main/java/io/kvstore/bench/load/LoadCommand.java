@@ -380,11 +380,17 @@ public final class LoadCommand implements Callable<Integer> {
             m.put("raw_bytes", blocks * rawBlock);
             m.put("raw_write_MBps", blocks * rawBlock / w / 1e6);
             m.put("raw_read_MBps", blocks * rawBlock / r / 1e6);
-            // the same at the workload's block size: the size of the daemon's own writes and reads
-            long n = Math.max(1, rawBytes / block);
-            RawDisk same = new RawDisk(dir.resolve("raw-block"), block, n);
-            m.put("raw_write_block_MBps", n * block / same.write() / 1e6);
-            m.put("raw_read_block_MBps", n * block / same.read(false, 1) / 1e6);
+            // the same at the workload's block size (the size of the daemon's own writes and reads), unless it is
+            // the size just measured
+            if (block == rawBlock) {
+                m.put("raw_write_block_MBps", m.get("raw_write_MBps"));
+                m.put("raw_read_block_MBps", m.get("raw_read_MBps"));
+            } else {
+                long n = Math.max(1, rawBytes / block);
+                RawDisk same = new RawDisk(dir.resolve("raw-block"), block, n);
+                m.put("raw_write_block_MBps", n * block / same.write() / 1e6);
+                m.put("raw_read_block_MBps", n * block / same.read(false, 1) / 1e6);
+            }
         } finally {
             deleteTree(dir);
         }
