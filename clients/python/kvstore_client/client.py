@@ -179,7 +179,7 @@ class KvStoreClient:
             raise ValueError("checksum must be 'auto', 'client' or 'server', was %r" % (checksum,))
         want_server_crc = checksum == "server" or (checksum == "auto" and _crc.IMPLEMENTATION == "pure-python")
         self.put_checksum_by_server = False
-        self._shm_checksum_by_server = False
+        self._server_checksum_granted = False
         self.wants_token_ids = False
         self.namespace = namespace
         self._layout = namespace.layout_id
@@ -200,7 +200,7 @@ class KvStoreClient:
             # the shared-memory PUT always lets the server compute the CRC32C: it reads every byte at the commit
             # anyway (to verify a client's), so a client-side pass would be pure cost
             self._hello(token, shared_memory, want_server_crc or shared_memory)
-            self.put_checksum_by_server = self.put_checksum_by_server and want_server_crc
+            self.put_checksum_by_server = want_server_crc and self._server_checksum_granted
         except BaseException:
             self.close()
             raise
@@ -223,8 +223,7 @@ class KvStoreClient:
         self.tiers = [r.str("tier name") for _ in range(r.u8("tier count"))]
         shm_dir = r.str("shmDirectory") if r.remaining() else ""
         granted = r.u8("features") if r.remaining() else 0
-        self.put_checksum_by_server = server_checksum and bool(granted & FEATURE_SERVER_CHECKSUM)
-        self._shm_checksum_by_server = bool(granted & FEATURE_SERVER_CHECKSUM)
+        self._server_checksum_granted = server_checksum and bool(granted & FEATURE_SERVER_CHECKSUM)
         # the server publishes KV events: PUT frames carry their blocks' token ids (docs/events.md)
         self.wants_token_ids = bool(granted & wire.FEATURE_KV_EVENTS)
         # the server finds a hybrid model's resume point in one round trip (kvstore_client.hybrid.resume_point)
@@ -412,7 +411,7 @@ class KvStoreClient:
         memory attached (`uses_shared_memory`) the payloads are copied straight into the server's arena
         (SHM_PUT, docs/protocol.md) instead of being sent; the ack is the same."""
         shm = self._shm_writer is not None and self._shm_writer.supported
-        by_server = self._shm_checksum_by_server if shm else self.put_checksum_by_server
+        by_server = self._server_checksum_granted if shm else self.put_checksum_by_server
         all_frames = [self._block_frame(b, by_server) for b in blocks]  # every block validated before any is sent
         if shm and all_frames:
             codes, durable = self._shm_writer.put(all_frames, persisted, self._put_frames)
