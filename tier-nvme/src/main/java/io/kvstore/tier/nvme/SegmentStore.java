@@ -244,8 +244,7 @@ final class SegmentStore implements AutoCloseable {
         for (int i = loc.length(); i < padded; i++) {
             b.put(i, (byte) 0);
         }
-        segment(loc.segment()); // fails now if the segment is gone
-        writer.write(loc.segment(), loc.offset(), b);
+        writer.write(loc.segment(), loc.offset(), b); // writeRun fails it if the segment is gone
     }
 
     /** Writes a run of padded records back to back (the {@link SegmentWriter}'s thread only). */
