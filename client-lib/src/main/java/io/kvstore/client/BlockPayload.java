@@ -16,18 +16,39 @@ import java.util.List;
  * written; do not change it until the put's future completes. Token ids are sent only to a server that publishes
  * KV events (its HELLO says so), which announces them with the block ({@code BlockStored.token_ids}).
  *
- * @param tokenIds the block's tokens (a namespace's tokens per block of them), or null
+ * <p>The CRC32C in {@code meta} travels with the block over a socket, and the server verifies it. A block from
+ * {@link #chain} has its CRC32C computed only when it is needed ({@code checksumPending}, {@link #checksummed()}):
+ * when it is sent over a socket, not when shared memory carries it (the server then computes the checksum from the
+ * bytes in place, which it reads anyway) nor when the server already holds it ({@code putMissing}).
+ *
+ * @param tokenIds        the block's tokens (a namespace's tokens per block of them), or null
+ * @param checksumPending true if {@code meta}'s CRC32C is not computed yet (0 until {@link #checksummed()})
  */
-public record BlockPayload(BlockMeta meta, ByteBuffer payload, int[] tokenIds) {
+public record BlockPayload(BlockMeta meta, ByteBuffer payload, int[] tokenIds, boolean checksumPending) {
 
-    /** A block without token ids. */
+    /** A block without token ids, its CRC32C in {@code meta}. */
     public BlockPayload(BlockMeta meta, ByteBuffer payload) {
-        this(meta, payload, null);
+        this(meta, payload, null, false);
+    }
+
+    /** A block whose CRC32C is in {@code meta}. */
+    public BlockPayload(BlockMeta meta, ByteBuffer payload, int[] tokenIds) {
+        this(meta, payload, tokenIds, false);
+    }
+
+    /** This block with its CRC32C in {@code meta}: itself, or a copy with the checksum computed now. */
+    public BlockPayload checksummed() {
+        if (!checksumPending) {
+            return this;
+        }
+        BlockMeta m = meta;
+        return new BlockPayload(new BlockMeta(m.key(), m.parent(), m.position(), m.namespaceId(), m.layoutId(),
+                m.length(), Checksums.crc32c(payload)), payload, tokenIds, false);
     }
 
     /**
      * The blocks of a token sequence: keys from the namespace's {@link PrefixHasher}, parents chained from the
-     * namespace root, one payload per full block (extra payloads are an error).
+     * namespace root, one payload per full block (extra payloads are an error); checksums computed when needed.
      */
     public static List<BlockPayload> chain(Namespace ns, int[] tokens, List<ByteBuffer> payloads) {
         List<BlockKey> keys = new PrefixHasher(ns).hash(tokens);
@@ -38,11 +59,11 @@ public record BlockPayload(BlockMeta meta, ByteBuffer payload, int[] tokenIds) {
         BlockKey parent = ns.root();
         int layout = ns.layoutId();
         long id = ns.id();
+        int per = ns.layout().tokensPerBlock();
         for (int i = 0; i < payloads.size(); i++) {
             ByteBuffer p = payloads.get(i);
-            int per = ns.layout().tokensPerBlock();
-            out.add(new BlockPayload(new BlockMeta(keys.get(i), parent, i, id, layout, p.remaining(),
-                    Checksums.crc32c(p)), p, java.util.Arrays.copyOfRange(tokens, i * per, (i + 1) * per)));
+            out.add(new BlockPayload(new BlockMeta(keys.get(i), parent, i, id, layout, p.remaining(), 0), p,
+                    java.util.Arrays.copyOfRange(tokens, i * per, (i + 1) * per), true));
             parent = keys.get(i);
         }
         return out;

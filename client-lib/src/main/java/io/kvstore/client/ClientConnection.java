@@ -93,7 +93,9 @@ final class ClientConnection {
         ClientConnection c = new ClientConnection(o, ns, cf.channel(), ids);
         holder[0] = c;
         ByteBuf body = cf.channel().alloc().buffer(128);
-        new Hello(FrameDescriptor.VERSION, ns, o.token(), o.sharedMemory() ? Hello.FEATURE_SHM : 0).write(body);
+        // with shared memory, the server may compute the checksums of the blocks written into its arena (ShmWriter)
+        new Hello(FrameDescriptor.VERSION, ns, o.token(),
+                o.sharedMemory() ? Hello.FEATURE_SHM | Hello.FEATURE_SERVER_CHECKSUM : 0).write(body);
         try {
             Frame f = c.call(Opcode.HELLO, 0, body).get(o.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
             try {

@@ -219,7 +219,7 @@ public final class KvStoreClient implements AutoCloseable {
         long id = c.nextId();
         CompletableFuture<Frame> f = c.register(id, Opcode.PUT);
         for (int i = 0; i < blocks.size(); i++) {
-            BlockPayload b = blocks.get(i);
+            BlockPayload b = blocks.get(i).checksummed();
             boolean last = i == blocks.size() - 1;
             boolean tokens = b.tokenIds() != null && c.hello().wantsTokenIds();
             ByteBuf head = Unpooled.buffer(io.kvstore.protocol.BlockDescriptor.BYTES

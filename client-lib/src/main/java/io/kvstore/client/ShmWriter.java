@@ -20,8 +20,9 @@ import java.util.function.Function;
 /**
  * The client side of same-host shared-memory writes (docs/protocol.md, "Writes") for one connection: SHM_PUT
  * reserves the blocks in the server's shared DRAM arena and answers where; this class copies each payload there
- * (the arena's segment files mapped read-write, each once, cached) and sends SHM_COMMIT, which verifies the
- * checksums in place and publishes. Blocks the server answers SEND, and every block of a group whose mapping
+ * (the arena's segment files mapped read-write, each once, cached) and sends SHM_COMMIT, which computes the
+ * checksums from the bytes in place (the HELLO asks for that; an older server verifies the client's instead) and
+ * publishes. Blocks the server answers SEND, and every block of a group whose mapping
  * fails (the group is then aborted), go over the socket through the {@code overSocket} function the caller gives.
  *
  * <p>Blocks go in groups of at most {@value #GROUP_BYTES} bytes and the server's keys per request, one group at a
@@ -91,12 +92,17 @@ final class ShmWriter {
         return out;
     }
 
-    private CompletableFuture<PutAck> putGroup(List<BlockPayload> blocks, boolean persisted,
+    private CompletableFuture<PutAck> putGroup(List<BlockPayload> group, boolean persisted,
                                                Function<List<BlockPayload>, CompletableFuture<PutAck>> overSocket) {
         if (!supported) {
-            return overSocket.apply(blocks);
+            return overSocket.apply(group);
         }
-        boolean tokens = conn.hello().wantsTokenIds() && blocks.stream().allMatch(b -> b.tokenIds() != null);
+        boolean tokens = conn.hello().wantsTokenIds() && group.stream().allMatch(b -> b.tokenIds() != null);
+        // the server reads every byte at the commit anyway: where it may, it computes the checksums from them
+        boolean byServer = conn.hello().grantsServerChecksum();
+        List<BlockPayload> blocks = byServer ? group : group.stream().map(BlockPayload::checksummed).toList();
+        int flags = (tokens ? FrameDescriptor.FLAG_TOKENS : 0)
+                | (byServer ? FrameDescriptor.FLAG_SERVER_CHECKSUM : 0);
         ByteBuf body = Unpooled.buffer(4 + blocks.size() * (BlockDescriptor.BYTES
                 + (tokens ? 4 + 4 * blocks.get(0).tokenIds().length : 0)));
         body.writeInt(blocks.size());
@@ -106,7 +112,7 @@ final class ShmWriter {
                 Wire.writeTokenIds(body, b.tokenIds());
             }
         }
-        return conn.call(Opcode.SHM_PUT, tokens ? FrameDescriptor.FLAG_TOKENS : 0, body)
+        return conn.call(Opcode.SHM_PUT, flags, body)
                 .handle((f, err) -> {
                     if (err != null) {
                         Throwable cause = err instanceof java.util.concurrent.CompletionException ? err.getCause() : err;

@@ -255,7 +255,7 @@ class BadInputTest {
         int whole = 24;
         int[] t = ClientServerTest.tokens(whole + 1, 12);
         List<ByteBuffer> p = ClientServerTest.payloads(whole + 1, 12);
-        List<BlockPayload> blocks = BlockPayload.chain(NS, t, p);
+        List<BlockPayload> blocks = checksummedChain(NS, t, p);
         try (Raw r = new Raw()) {
             r.hello();
             ByteBuf all = Unpooled.buffer();
@@ -310,7 +310,7 @@ class BadInputTest {
     @Test
     void aServerChecksumPutWithoutTheHelloFeatureIsMalformedAndStoresNothing() throws Exception {
         int[] t = ClientServerTest.tokens(2, 13);
-        List<BlockPayload> blocks = BlockPayload.chain(NS, t, ClientServerTest.payloads(2, 13));
+        List<BlockPayload> blocks = checksummedChain(NS, t, ClientServerTest.payloads(2, 13));
         try (Raw r = new Raw()) {
             r.hello();
             r.write(putFrame(blocks.get(0), 600, false, FrameDescriptor.FLAG_SERVER_CHECKSUM, 0));
@@ -327,7 +327,7 @@ class BadInputTest {
     void aServerChecksumPutStoresTheChecksumOfTheBytesThatArrived() throws Exception {
         int[] t = ClientServerTest.tokens(2, 14);
         List<ByteBuffer> p = ClientServerTest.payloads(2, 14);
-        List<BlockPayload> blocks = BlockPayload.chain(NS, t, p);
+        List<BlockPayload> blocks = checksummedChain(NS, t, p);
         try (Raw r = new Raw()) {
             RawFrame hello = r.hello(Hello.FEATURE_SERVER_CHECKSUM);
             assertThat(HelloReply.read(Unpooled.wrappedBuffer(hello.body))
@@ -354,7 +354,7 @@ class BadInputTest {
     void aPutCutOffInsideAPayloadReceivedInPlaceLeavesTheTierAsItWas() throws Exception {
         int[] t = ClientServerTest.tokens(1, 15);
         List<ByteBuffer> p = List.of(ByteBuffer.wrap(new byte[BLOCK]));
-        BlockPayload b = BlockPayload.chain(NS, t, p).get(0);
+        BlockPayload b = checksummedChain(NS, t, p).get(0);
         Tier dram = server.store().tiers().get(0);
         long used = dram.usedBytes();
         try (Raw r = new Raw()) {
@@ -376,7 +376,7 @@ class BadInputTest {
     @Test
     void aClientThatStallsInsideAPayloadIsClosedAndItsReservationGivenBack() throws Exception {
         int[] t = ClientServerTest.tokens(1, 18);
-        BlockPayload b = BlockPayload.chain(NS, t, List.of(ByteBuffer.wrap(new byte[BLOCK]))).get(0);
+        BlockPayload b = checksummedChain(NS, t, List.of(ByteBuffer.wrap(new byte[BLOCK]))).get(0);
         Tier dram = server.store().tiers().get(0);
         long used = dram.usedBytes();
         try (Raw r = new Raw()) {
@@ -399,7 +399,7 @@ class BadInputTest {
     @Test
     void aBadChecksumReceivedInPlaceIsAnsweredAndStoresNothing() throws Exception {
         int[] t = ClientServerTest.tokens(2, 16);
-        List<BlockPayload> blocks = BlockPayload.chain(NS, t, ClientServerTest.payloads(2, 16));
+        List<BlockPayload> blocks = checksummedChain(NS, t, ClientServerTest.payloads(2, 16));
         Tier dram = server.store().tiers().get(0);
         long used = dram.usedBytes();
         try (Raw r = new Raw()) {
@@ -424,7 +424,7 @@ class BadInputTest {
         try (KvServer q = TestServers.start(TestServers.config(dir.resolve("quota"))
                 .assignment("tenantQuotaBytes=*=" + (3 * ClientServerTest.BLOCK / 2)))) {
             int[] t = ClientServerTest.tokens(2, 17);
-            List<BlockPayload> blocks = BlockPayload.chain(NS, t, ClientServerTest.payloads(2, 17));
+            List<BlockPayload> blocks = checksummedChain(NS, t, ClientServerTest.payloads(2, 17));
             Tier dram = q.store().tiers().get(0);
             try (KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", q.port()))) {
                 PutAck ack = c.putBlocks(NS, blocks);
@@ -552,5 +552,11 @@ class BadInputTest {
         public void close() throws IOException {
             socket.close();
         }
+    }
+
+    /** Chained blocks with their CRC32C computed now: these tests write the frames themselves. */
+    private static List<BlockPayload> checksummedChain(io.kvstore.core.namespace.Namespace ns, int[] tokens,
+                                                      List<ByteBuffer> payloads) {
+        return BlockPayload.chain(ns, tokens, payloads).stream().map(BlockPayload::checksummed).toList();
     }
 }

@@ -97,6 +97,30 @@ class ShmClientServerTest extends ClientServerTest {
     }
 
     @Test
+    void chainedBlocksWrittenThroughSharedMemoryAreChecksummedByTheServerNotTheClient() {
+        int[] tokens = tokens(4, 31);
+        List<ByteBuffer> payloads = payloads(4, 31);
+        List<BlockPayload> chain = BlockPayload.chain(NS, tokens, payloads);
+        assertThat(chain).as("no checksum computed before it is needed").allMatch(BlockPayload::checksumPending);
+        assertThat(chain.get(0).checksummed().meta().crc32c())
+                .isEqualTo(io.kvstore.core.block.Checksums.crc32c(payloads.get(0)));
+        long reserved = server.shmLeases().counters().get("reserved_blocks");
+        assertThat(client.putBlocks(NS, chain).statuses()).containsOnly(PutCode.STORED);
+        assertThat(server.shmLeases().counters().get("reserved_blocks") - reserved).as("written through the arena")
+                .isEqualTo(4);
+        List<ReceivedBlock> got = client.getBlocks(NS, new PrefixHasher(NS).hash(tokens));
+        try {
+            assertThat(got).hasSize(4);
+            for (int i = 0; i < 4; i++) {
+                assertThat(got.get(i).meta().crc32c()).as("block %d's CRC32C, computed by the server", i)
+                        .isEqualTo(io.kvstore.core.block.Checksums.crc32c(payloads.get(i)));
+            }
+        } finally {
+            got.forEach(ReceivedBlock::close);
+        }
+    }
+
+    @Test
     void theShmFilesAndNonceAreOwnerOnly() throws Exception {
         Path shm = dir.resolve("shm");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(shm))).isEqualTo("rwx------");
@@ -318,7 +342,8 @@ class ShmClientServerTest extends ClientServerTest {
     @Test
     void bytesThatDoNotMatchTheirChecksumAreRefusedAtCommit() throws Exception {
         int[] tokens = tokens(2, 23);
-        List<BlockPayload> chain = BlockPayload.chain(NS, tokens, payloads(2, 23));
+        List<BlockPayload> chain = BlockPayload.chain(NS, tokens, payloads(2, 23)).stream()
+                .map(BlockPayload::checksummed).toList(); // sent without SERVER_CHECKSUM: the server verifies these
         ClientConnection conn = client.connectionForTest(NS);
         io.kvstore.protocol.body.ShmPutReply reply = shmPut(conn, chain);
         for (int i = 0; i < 2; i++) { // block 0 written right, block 1 with one byte flipped

@@ -38,6 +38,7 @@ final class Fixtures {
             r.nextBytes(b);
             payloads.add(ByteBuffer.wrap(b));
         }
-        return BlockPayload.chain(ns, tokens(blocks, seed), payloads);
+        // checksums computed now: the tests keep them to compare with what comes back
+        return BlockPayload.chain(ns, tokens(blocks, seed), payloads).stream().map(BlockPayload::checksummed).toList();
     }
 }
