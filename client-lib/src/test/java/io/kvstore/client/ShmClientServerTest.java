@@ -251,7 +251,9 @@ class ShmClientServerTest extends ClientServerTest {
             assertThat(s.shmLeases().active()).isEqualTo(1);
             c.delete(NS, new PrefixHasher(NS).hash(tokens));
             assertThat(dramDetail(s, "retired_pages")).isPositive();
-            waitFor(() -> s.shmLeases().active() == 0, "the reaper reclaims the expired lease");
+            // the reaper takes the lease out of the table, then counts it and frees its pages: wait for all three
+            waitFor(() -> s.shmLeases().active() == 0 && s.shmLeases().counters().get("expired") == 1L
+                    && dramDetail(s, "retired_pages") == 0, "the reaper reclaims the expired lease");
             assertThat(s.shmLeases().counters().get("expired")).isEqualTo(1L);
             assertThat(dramDetail(s, "retired_pages")).isZero();
             forgotten.forEach(ReceivedBlock::close); // late close: its release finds no lease, harmlessly
@@ -278,7 +280,9 @@ class ShmClientServerTest extends ClientServerTest {
             p.destroyForcibly(); // SIGKILL on Unix: no shutdown hook, no release
             assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
             assertThat(p.exitValue()).isEqualTo(137);
-            waitFor(() -> server.shmLeases().active() == 0, "the dead client's lease ends with its connection");
+            waitFor(() -> server.shmLeases().active() == 0
+                    && server.shmLeases().counters().get("dropped_with_connection") == 1L,
+                    "the dead client's lease ends with its connection");
             assertThat(server.shmLeases().counters().get("dropped_with_connection")).isEqualTo(1L);
         } finally {
             p.destroyForcibly();
@@ -333,7 +337,9 @@ class ShmClientServerTest extends ClientServerTest {
             assertThat(server.shmLeases().active()).isEqualTo(1);
             assertThat(client.lookupPrefix(NS, tokens).hitBlocks()).as("invisible until committed").isZero();
         } // closed without SHM_COMMIT
-        waitFor(() -> server.shmLeases().active() == 0, "the reservations end with the connection");
+        waitFor(() -> server.shmLeases().active() == 0
+                && server.shmLeases().counters().get("dropped_with_connection") == 1L
+                && dramUsed(server) == usedBefore, "the reservations end with the connection");
         assertThat(server.shmLeases().counters().get("dropped_with_connection")).isEqualTo(1L);
         assertThat(dramUsed(server)).isEqualTo(usedBefore);
         assertThat(client.putBlocks(NS, chain).statuses()).as("the keys are free again").containsOnly(PutCode.STORED);

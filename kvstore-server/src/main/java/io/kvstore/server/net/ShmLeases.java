@@ -194,11 +194,11 @@ public final class ShmLeases implements AutoCloseable {
         int n = 0;
         for (Lease l : leases.values()) {
             if (l.owner() == owner && leases.remove(l.id(), l)) {
+                droppedWithConnection.incrementAndGet(); // counted as it leaves the table, before it is closed
                 l.close();
                 n++;
             }
         }
-        droppedWithConnection.addAndGet(n);
         return n;
     }
 
@@ -208,12 +208,12 @@ public final class ShmLeases implements AutoCloseable {
         int n = 0;
         for (Lease l : leases.values()) {
             if (now - l.deadlineNanos() >= 0 && leases.remove(l.id(), l)) {
+                expired.incrementAndGet(); // counted as it leaves the table, before its pages are freed
                 l.close();
                 n++;
             }
         }
         if (n > 0) {
-            expired.addAndGet(n);
             LOG.debug("reclaimed {} expired shared-memory leases", n);
         }
         return n;
