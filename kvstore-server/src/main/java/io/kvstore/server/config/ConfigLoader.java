@@ -65,6 +65,7 @@ public final class ConfigLoader {
             new Setting("dramSharedMemoryDir", Kind.STRING, ""),
             new Setting("dramPersist", Kind.BOOLEAN, "true"),
             new Setting("dramPersistDir", Kind.STRING, ""),
+            new Setting("sharedMemory", Kind.BOOLEAN, "true"),
             new Setting("tenantQuotaBytes", Kind.QUOTAS, ""),
             new Setting("remoteSeeds", Kind.STRING, ""),
             new Setting("remoteKeyPrefix", Kind.STRING, "kv"),
@@ -210,7 +211,7 @@ public final class ConfigLoader {
                     integer("demotionHeadroomPercent"), size("maxInFlightBytesPerConnection"), intSize("writeBufferLowBytes"),
                     intSize("writeBufferHighBytes"), integer("maxLeaseMillis"), integer("shutdownGraceMillis"),
                     tokens(), optionalPath("dramSharedMemoryDir"), bool("dramPersist"), optionalPath("dramPersistDir"),
-                    quotas(),
+                    bool("sharedMemory"), quotas(),
                     remote(), kvEvents(), integer("respPort"), integer("lmPort"),
                     optionalPath("dataSocket"));
         } catch (ConfigException e) {

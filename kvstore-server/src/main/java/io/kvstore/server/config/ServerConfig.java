@@ -51,6 +51,9 @@ import java.util.Map;
  *                         false: private memory, nothing survives the process (docs/tiers.md)
  * @param dramPersistDir   null = the default location under {@code /dev/shm}; otherwise the DRAM arena's directory
  *                         (should be tmpfs: on a disk the kernel writes the arena back to it)
+ * @param sharedMemory     true: the DRAM arena, wherever it lives in files, is offered to same-host clients
+ *                         (docs/protocol.md, "Same-host shared memory"); {@code dramSharedMemoryDir} offers it in any
+ *                         case
  * @param tenantQuotaBytes tenant to the payload bytes its blocks may hold ({@code *} = every other tenant);
  *                         empty = no quotas
  * @param remote           the shared remote tier (Redis Cluster); {@link Remote#enabled()} false = none
@@ -68,7 +71,7 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
                            int demotionHeadroomPercent, long maxInFlightBytesPerConnection, int writeBufferLowBytes,
                            int writeBufferHighBytes, long maxLeaseMillis, long shutdownGraceMillis,
                            Map<String, List<String>> authTokens, Path dramSharedMemoryDir, boolean dramPersist,
-                           Path dramPersistDir, Map<String, Long> tenantQuotaBytes, Remote remote,
+                           Path dramPersistDir, boolean sharedMemory, Map<String, Long> tenantQuotaBytes, Remote remote,
                            KvEvents kvEvents, int respPort, int lmPort, Path dataSocket) {
 
     /**

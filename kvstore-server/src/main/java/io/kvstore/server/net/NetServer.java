@@ -194,18 +194,26 @@ public final class NetServer implements AutoCloseable {
         return shm;
     }
 
+    /**
+     * The shared-memory leases when the DRAM arena lives in files and is offered ({@code sharedMemory}, on by
+     * default, or {@code dramSharedMemoryDir}), else null.
+     */
     private static ShmLeases sharedMemory(ServerConfig config, TieredStore store, List<TierFactory.Level> levels) {
-        if (config.dramSharedMemoryDir() == null) {
+        if (config.dramSharedMemoryDir() == null && !config.sharedMemory()) {
             return null;
         }
         for (TierFactory.Level l : levels) {
             Optional<SharedMemoryExport> export = l.spec().tier().sharedMemory();
             if (export.isPresent()) {
-                LOG.info("shared-memory reads offered from {}", export.get().directory());
+                LOG.info("shared-memory reads and writes offered to same-host clients from {}",
+                        export.get().directory());
                 return new ShmLeases(l.spec().tier(), store.clock(), 200);
             }
         }
-        throw new IllegalArgumentException("dramSharedMemoryDir is set but there is no file-backed DRAM tier");
+        if (config.dramSharedMemoryDir() != null) {
+            throw new IllegalArgumentException("dramSharedMemoryDir is set but there is no file-backed DRAM tier");
+        }
+        return null; // the arena is in private memory: nothing to share
     }
 
     private void checkStuck() {
