@@ -22,9 +22,6 @@ final class PolicyGate {
     private final EvictionPolicy<BlockKey> policy;
     private final ReentrantLock lock = new ReentrantLock();
     private final HitBuffer<BlockKey> hits = new HitBuffer<>(HIT_BUFFER);
-    /** Removals a thread that must not wait could not make: applied, in order, by the next holder of the lock. */
-    private final java.util.concurrent.ConcurrentLinkedQueue<BlockKey> removals =
-            new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     PolicyGate(EvictionPolicy<BlockKey> policy) {
         this.policy = policy;
@@ -98,7 +95,6 @@ final class PolicyGate {
     void retrack(Candidate<BlockKey> c) {
         lock.lock();
         try {
-            drainRemovals();
             if (!policy.contains(c.key())) {
                 policy.admit(c);
             }
@@ -111,24 +107,9 @@ final class PolicyGate {
     void onRemove(BlockKey key) {
         lock.lock();
         try {
-            drainRemovals();
             policy.onRemove(key);
         } finally {
             lock.unlock();
-        }
-    }
-
-    /** {@link #onRemove} for a thread that must not wait: now if the lock is free, else by its next holder. */
-    void onRemoveWithoutWaiting(BlockKey key) {
-        if (lock.tryLock()) {
-            try {
-                drainRemovals();
-                policy.onRemove(key);
-            } finally {
-                lock.unlock();
-            }
-        } else {
-            removals.add(key);
         }
     }
 
@@ -136,7 +117,6 @@ final class PolicyGate {
     long weightedSize() {
         lock.lock();
         try {
-            drainRemovals();
             return policy.weightedSize();
         } finally {
             lock.unlock();
@@ -144,13 +124,6 @@ final class PolicyGate {
     }
 
     private void drainHits() {
-        drainRemovals();
         hits.drain(policy::onHit);
-    }
-
-    private void drainRemovals() {
-        for (BlockKey k; (k = removals.poll()) != null; ) {
-            policy.onRemove(k);
-        }
     }
 }
