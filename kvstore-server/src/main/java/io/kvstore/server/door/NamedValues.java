@@ -170,43 +170,22 @@ public final class NamedValues {
      * Blocking: admission may move other blocks down to lower tiers.
      */
     public PutReservation reserve(Space space, BlockKey key, int length) {
-        return reserve(space, key, length, true).reservation();
-    }
-
-    /**
-     * What {@link #tryReserve} answered without waiting: the reservation {@link #reserve} would have given (null
-     * if none).
-     */
-    public record Reserved(PutReservation reservation) {
-    }
-
-    /**
-     * {@link #reserve} for a thread that must not wait (an event loop): its answer where it can be given at once
-     * ({@code TieredStore.tryReserve}), else null, with nothing reserved: then call {@link #reserve} where waiting is
-     * allowed.
-     */
-    public Reserved tryReserve(Space space, BlockKey key, int length) {
-        return reserve(space, key, length, false);
-    }
-
-    private Reserved reserve(Space space, BlockKey key, int length, boolean mayWait) {
         if (store.contains(space.id(), key) || !quotas.reserve(space.tenant(), length)) {
-            return new Reserved(null);
+            return null;
         }
         BlockMeta meta = new BlockMeta(key, space.root(), 0, space.id(), space.layoutId(), length, 0);
         PutReservation r;
         try {
-            r = mayWait ? store.reserve(meta, PutReservation.Checksum.COMPUTE)
-                    : store.tryReserve(meta, PutReservation.Checksum.COMPUTE);
+            r = store.reserve(meta, PutReservation.Checksum.COMPUTE);
         } catch (RuntimeException | Error e) {
             quotas.release(space.tenant(), length);
             throw e;
         }
-        if (r == null || r.refusal() != null) {
+        if (r.refusal() != null) {
             quotas.release(space.tenant(), length);
-            return r == null ? null : new Reserved(null);
+            return null;
         }
-        return new Reserved(r);
+        return r;
     }
 
     /** Publishes a value received into a {@link #reserve reservation}: what {@link #put} would have answered. */
