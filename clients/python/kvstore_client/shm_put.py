@@ -152,11 +152,8 @@ def map_file(directory, name, cache, writable=False):
         if "/" in name or name.startswith("."):
             raise ProtocolError("the server named file %r outside the shared directory" % name)
         with open(os.path.join(directory, name), "r+b" if writable else "rb") as f:
-            prot = mmap.PROT_READ | (mmap.PROT_WRITE if writable else 0)
-            try:
-                m = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_SHARED | _POPULATE, prot=prot)
-            except OSError:
-                m = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_SHARED, prot=prot)
+            m = mmap.mmap(f.fileno(), 0, flags=mmap.MAP_SHARED | _POPULATE,
+                          prot=mmap.PROT_READ | (mmap.PROT_WRITE if writable else 0))
         cache[name] = m
     return m
 

@@ -41,9 +41,7 @@ public record BlockPayload(BlockMeta meta, ByteBuffer payload, int[] tokenIds, b
         if (!checksumPending) {
             return this;
         }
-        BlockMeta m = meta;
-        return new BlockPayload(new BlockMeta(m.key(), m.parent(), m.position(), m.namespaceId(), m.layoutId(),
-                m.length(), Checksums.crc32c(payload)), payload, tokenIds, false);
+        return new BlockPayload(meta.withCrc32c(Checksums.crc32c(payload)), payload, tokenIds, false);
     }
 
     /**

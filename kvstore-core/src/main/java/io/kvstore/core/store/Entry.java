@@ -106,8 +106,7 @@ final class Entry {
 
     /** Sets the CRC32C of a block not yet published (the store computed it from the bytes received). */
     void checksummed(int crc32c) {
-        BlockMeta m = meta;
-        meta = new BlockMeta(m.key(), m.parent(), m.position(), m.namespaceId(), m.layoutId(), m.length(), crc32c);
+        meta = meta.withCrc32c(crc32c);
     }
 
     /** Records a new copy at {@code level}; false if the block was deleted meanwhile (the caller undoes it). */

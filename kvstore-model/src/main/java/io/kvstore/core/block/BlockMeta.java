@@ -28,4 +28,9 @@ public record BlockMeta(BlockKey key, BlockKey parent, int position, long namesp
             throw new IllegalArgumentException("length must be >= 0, was " + length);
         }
     }
+
+    /** This metadata with {@code crc32c} as the payload's checksum. */
+    public BlockMeta withCrc32c(int crc32c) {
+        return new BlockMeta(key, parent, position, namespaceId, layoutId, length, crc32c);
+    }
 }
