@@ -44,6 +44,15 @@ final class Directory {
         }
     }
 
+    /**
+     * {@link #claim} for a caller that must not wait: {@code fresh} itself (compare by identity) where the key's
+     * removed entry is still being finished with, and nothing claimed.
+     */
+    Entry tryClaim(BlockKey key, Entry fresh) {
+        Entry prev = map.putIfAbsent(key, fresh);
+        return prev != null && prev.removed() ? fresh : prev;
+    }
+
     /** Takes {@code e} out, if it is still the entry of its key. */
     void release(Entry e) {
         map.remove(e.meta.key(), e);

@@ -156,14 +156,21 @@ final class Mover {
      * thread), then the write. Does not publish the copy; the caller does (or undoes it).
      */
     PutStatus place(Level level, Entry e, ByteBuffer payload) {
-        return write(level, e, () -> level.tier.put(e.meta, payload));
+        return write(level, e, () -> level.tier.put(e.meta, payload), true);
+    }
+
+    /** True if {@code write(.., mayWait=false)} at {@code level} needs no I/O: its victims go to the demoters. */
+    boolean writesWithoutWaiting(Level level) {
+        return level.index + 1 < levels.size() ? demoter != null : level.tier.reservesInPlace();
     }
 
     /**
      * Admission and room at {@code level} for {@code e}'s block, then {@code attempt} (a tier put or reservation),
-     * retried while the tier is full of victims on their way out.
+     * retried while the tier is full of victims on their way out. With {@code mayWait} false (an event loop, a level
+     * that {@link #writesWithoutWaiting}) it waits neither for the policy's lock nor for room: null instead, nothing
+     * changed but victims queued for the demoters.
      */
-    PutStatus write(Level level, Entry e, Supplier<PutOutcome> attempt) {
+    PutStatus write(Level level, Entry e, Supplier<PutOutcome> attempt, boolean mayWait) {
         Tier tier = level.tier;
         BlockKey key = e.meta.key();
         long fp = tier.footprint(e.meta.length());
@@ -171,13 +178,22 @@ final class Mover {
             return PutStatus.TOO_LARGE;
         }
         Victims marker = new Victims(level, key);
-        List<BlockKey> victims = level.gate.admit(candidate(level, e), level.highBytes, level.lowBytes, marker);
+        Candidate<BlockKey> c = candidate(level, e);
+        List<BlockKey> victims = mayWait ? level.gate.admit(c, level.highBytes, level.lowBytes, marker)
+                : level.gate.tryAdmit(c, level.highBytes, level.lowBytes, marker);
+        if (victims == PolicyGate.BUSY) {
+            return null;
+        }
         if (victims == null) {
             return PutStatus.REJECTED;
         }
         demoteOrQueue(level, marker.chosen(victims));
         e.awaitReleased(level.index); // a copy this block left here a moment ago is still being removed
         PutOutcome o = attempt.get();
+        if (o == PutOutcome.NO_CAPACITY && !mayWait) { // room comes only as the demoters catch up: not here
+            level.gate.onRemove(key);
+            return null;
+        }
         for (int tries = 1; o == PutOutcome.NO_CAPACITY && tries < PUT_ATTEMPTS; ) {
             Entry queued = level.demotions.poll();
             if (queued != null) { // the demoters are behind: move one of the queued victims in this thread

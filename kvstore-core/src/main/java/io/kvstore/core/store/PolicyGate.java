@@ -61,6 +61,25 @@ final class PolicyGate {
         }
     }
 
+    /** What {@link #tryAdmit} answers when another thread holds the lock: its own instance, not {@code List.of()}. */
+    static final List<BlockKey> BUSY = java.util.Collections.unmodifiableList(new java.util.ArrayList<>());
+
+    /**
+     * {@link #admit} if the lock is free at once, else {@link #BUSY} (compare by identity) and nothing changed: for
+     * a caller that must not wait (an event loop).
+     */
+    List<BlockKey> tryAdmit(Candidate<BlockKey> c, long highBytes, long lowBytes,
+                            Predicate<? super BlockKey> evictable) {
+        if (!lock.tryLock()) {
+            return BUSY;
+        }
+        try {
+            return admit(c, highBytes, lowBytes, evictable); // reentrant: the hold count goes to 2 and back
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Chooses victims worth at least {@code bytes}. */
     List<BlockKey> evict(long bytes, Predicate<? super BlockKey> evictable) {
         lock.lock();

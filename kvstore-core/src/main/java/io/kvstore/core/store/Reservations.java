@@ -40,7 +40,18 @@ final class Reservations {
      * on a refusal the caller's turn on the entry is over and the key is free again.
      */
     PutReservation reserve(Entry fresh, PutReservation.Checksum checksum, int firstLevel) {
-        Reserved r = find(fresh, firstLevel);
+        return reserve(fresh, checksum, firstLevel, true);
+    }
+
+    /**
+     * {@link #reserve}; with {@code mayWait} false, null (the key free again, nothing reserved) where it would
+     * have to wait for the policy's lock or for room.
+     */
+    PutReservation reserve(Entry fresh, PutReservation.Checksum checksum, int firstLevel, boolean mayWait) {
+        Reserved r = find(fresh, firstLevel, mayWait);
+        if (r == null) {
+            return null;
+        }
         if (r.status() != PutStatus.STORED) {
             return PutReservation.refused(new PutResult(r.status(), null));
         }
@@ -60,9 +71,9 @@ final class Reservations {
      * Where {@code fresh}'s block will be written in place: the memory of the first level that accepts writes,
      * admits it and {@link io.kvstore.core.tier.Tier#reservesInPlace reserves in place}, with room made there as for
      * a put, from level {@code firstLevel} down. A level without the capability ends the search ({@code fallback} is
-     * its index).
+     * its index). Null if {@code mayWait} is false and it would have to wait.
      */
-    private Reserved find(Entry fresh, int firstLevel) {
+    private Reserved find(Entry fresh, int firstLevel, boolean mayWait) {
         PutStatus worst = null;
         boolean kept = false;
         try {
@@ -74,12 +85,18 @@ final class Reservations {
                     kept = true;
                     return new Reserved(PutStatus.STORED, null, null, level.index);
                 }
+                if (!mayWait && !mover.writesWithoutWaiting(level)) {
+                    return null;
+                }
                 TierReservation[] got = new TierReservation[1];
                 PutStatus s = mover.write(level, fresh, () -> {
                     TierReservation.Attempt a = level.tier.reserve(fresh.meta);
                     got[0] = a.reservation();
                     return a.outcome();
-                });
+                }, mayWait);
+                if (s == null) {
+                    return null;
+                }
                 if (s == PutStatus.STORED) {
                     kept = true;
                     return new Reserved(PutStatus.STORED, level, got[0], -1);

@@ -145,9 +145,13 @@ public final class TieredStore implements AutoCloseable {
      */
     private PutResult claim(Entry fresh) {
         checkOpen();
-        BlockMeta meta = fresh.meta;
         fresh.enter();
-        Entry existing = directory.claim(meta.key(), fresh);
+        return claimed(fresh, directory.claim(fresh.meta.key(), fresh));
+    }
+
+    /** Null if {@code fresh} claimed its key, else what a put answers for the {@code existing} entry. */
+    private PutResult claimed(Entry fresh, Entry existing) {
+        BlockMeta meta = fresh.meta;
         if (existing == null) {
             return null;
         }
@@ -188,6 +192,31 @@ public final class TieredStore implements AutoCloseable {
         Entry fresh = new Entry(meta, false, clock.nanoTime());
         PutResult taken = claim(fresh);
         return taken != null ? PutReservation.refused(taken) : reservations.reserve(fresh, checksum, first.index);
+    }
+
+    /**
+     * {@link #reserve(BlockMeta, PutReservation.Checksum)} for a thread that must not wait (an event loop): the
+     * same reservation, or refusal, where it can be made at once, without I/O, a contended lock or a wait for room
+     * (the first level that takes the block has room, or its victims go to the demoters); null where it cannot, with
+     * nothing reserved and the key free: the caller then calls {@code reserve} from a thread that may wait.
+     */
+    public PutReservation tryReserve(BlockMeta meta, PutReservation.Checksum checksum) {
+        Objects.requireNonNull(meta, "meta");
+        Objects.requireNonNull(checksum, "checksum");
+        checkOpen();
+        for (Level level : levels) {
+            if (!level.tier.writableWithoutWaiting()) {
+                return null;
+            }
+        }
+        Entry fresh = new Entry(meta, false, clock.nanoTime());
+        fresh.enter();
+        Entry existing = directory.tryClaim(meta.key(), fresh);
+        if (existing == fresh) {
+            return null;
+        }
+        PutResult taken = claimed(fresh, existing);
+        return taken != null ? PutReservation.refused(taken) : reservations.reserve(fresh, checksum, 0, false);
     }
 
     /** {@link #put(BlockMeta, ByteBuffer, boolean)} with checksum verification. */

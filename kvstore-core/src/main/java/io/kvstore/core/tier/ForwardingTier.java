@@ -61,6 +61,11 @@ public abstract class ForwardingTier implements Tier {
     }
 
     @Override
+    public boolean writableWithoutWaiting() {
+        return tier.writableWithoutWaiting();
+    }
+
+    @Override
     public void dropListener(TierDropListener listener) {
         tier.dropListener(listener);
     }

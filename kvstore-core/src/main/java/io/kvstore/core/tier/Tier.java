@@ -86,6 +86,15 @@ public interface Tier extends AutoCloseable {
     }
 
     /**
+     * True if {@link #awaitWritable} would return at once now: a writer that must not wait (an event loop) asks this
+     * first and leaves the write to a thread that may wait when it is false. A tier that overrides {@code
+     * awaitWritable} overrides this too. Default: true.
+     */
+    default boolean writableWithoutWaiting() {
+        return true;
+    }
+
+    /**
      * Reads a block. On {@link ReadResult.Outcome#HIT} the caller owns the returned handle and must close it.
      */
     ReadResult read(BlockKey key);

@@ -217,7 +217,8 @@ class ConcurrentStoreStressTest {
     }
 
     /**
-     * A put through a reservation, ending in one of five ways: published (verified, or its checksum computed),
+     * A put through a reservation (for even keys tried first without waiting, {@code tryReserve}), ending in one of
+     * five ways: published (verified, or its checksum computed),
      * aborted half-filled (a client gone mid-value), published with a damaged byte (BAD_CHECKSUM, nothing stored),
      * or, for an owned key, deleted by this thread while reserved and then published.
      */
@@ -231,7 +232,9 @@ class ConcurrentStoreStressTest {
                     meta.length(), 0); // the store computes it
             mode = PutReservation.Checksum.COMPUTE;
         }
-        try (PutReservation r = store.reserve(meta, mode)) {
+        // half of them as an event loop takes them: at once if no wait is needed, else from a thread that may wait
+        PutReservation now = k % 2 == 0 ? store.tryReserve(meta, mode) : null;
+        try (PutReservation r = now != null ? now : store.reserve(meta, mode)) {
             if (r.refusal() != null) {
                 if (!r.refusal().status().isCached() && r.refusal().status() != PutStatus.NO_CAPACITY
                         && r.refusal().status() != PutStatus.REJECTED) {

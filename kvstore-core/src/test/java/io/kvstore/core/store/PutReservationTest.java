@@ -101,6 +101,72 @@ class PutReservationTest {
         assertThat(tierOf(0)).isEqualTo("dram");
     }
 
+    @Test
+    void tryReserveGrantsAtOnceWhatNeedsNoWaitAndDeclinesTheRest() {
+        twoTiers(2, true); // no demoter threads: a victim of the top level would be moved by the caller itself
+        PutReservation r = store.tryReserve(Blocks.meta(1, B), PutReservation.Checksum.VERIFY);
+        assertThat(r).as("a level below and no demoters: the caller would move victims (I/O)").isNull();
+        assertThat(store.contains(Blocks.NS, Blocks.key(1))).isFalse();
+        store.close();
+
+        java.util.concurrent.ExecutorService demoter = java.util.concurrent.Executors.newFixedThreadPool(1);
+        try {
+            top = new HeapTier("dram", 2L * B);
+            bottom = new HeapTier("nvme", 10L * B);
+            store = TieredStore.builder().clock(clock).listener(events::add)
+                    .tier(TierSpec.of(top, new LruPolicy<>())).tier(TierSpec.of(bottom, new LruPolicy<>()))
+                    .demoter(demoter, 1).build();
+            for (int n = 0; n < 6; n++) { // past the top level's capacity: victims go to the demoter
+                PutReservation now = store.tryReserve(Blocks.meta(n, B), PutReservation.Checksum.VERIFY);
+                PutReservation got = now != null ? now : store.reserve(Blocks.meta(n, B), PutReservation.Checksum.VERIFY);
+                assertThat(got.refusal()).isNull();
+                fill(got, n);
+                assertThat(got.publish().status()).isEqualTo(PutStatus.STORED);
+            }
+            PutReservation again = store.tryReserve(Blocks.meta(5, B), PutReservation.Checksum.VERIFY);
+            assertThat(again).isNotNull();
+            assertThat(again.refusal().status()).as("a refusal is answered at once too")
+                    .isEqualTo(PutStatus.ALREADY_PRESENT);
+            for (int n = 0; n < 6; n++) {
+                int k = n;
+                waitUntil(() -> store.contains(Blocks.NS, Blocks.key(k)));
+                GetResult g = store.get(Blocks.NS, Blocks.key(n));
+                try (BlockHandle h = g.handle()) {
+                    assertThat(h.payload()).as("block %d", n).isEqualTo(Blocks.payload(n, B));
+                }
+            }
+            assertThat(top.reservedBytes()).isZero();
+        } finally {
+            store.close();
+            demoter.shutdown();
+        }
+    }
+
+    @Test
+    void tryReserveLeavesATierThatWouldMakeWritersWaitToAThreadThatMay() {
+        top = new HeapTier("dram", 4L * B);
+        store = TieredStore.builder().clock(clock)
+                .tier(TierSpec.of(new ForwardingTier(top) {
+                    @Override
+                    public boolean writableWithoutWaiting() {
+                        return false; // e.g. compaction behind: awaitWritable would block
+                    }
+                }, new LruPolicy<>())).build();
+        assertThat(store.tryReserve(Blocks.meta(1, B), PutReservation.Checksum.VERIFY)).isNull();
+        assertThat(store.contains(Blocks.NS, Blocks.key(1))).isFalse();
+        try (PutReservation r = store.reserve(Blocks.meta(1, B), PutReservation.Checksum.VERIFY)) {
+            assertThat(r.refusal()).as("the key was left free").isNull();
+        }
+    }
+
+    private static void waitUntil(java.util.function.BooleanSupplier done) {
+        long end = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (!done.getAsBoolean()) {
+            assertThat(System.nanoTime()).as("timed out").isLessThan(end);
+            Thread.onSpinWait();
+        }
+    }
+
     /** The tier a get of block {@code n} reads from (its handle closed). */
     private String tierOf(int n) {
         GetResult g = store.get(Blocks.NS, Blocks.key(n));

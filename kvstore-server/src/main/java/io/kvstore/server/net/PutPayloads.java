@@ -18,15 +18,17 @@ import java.util.function.Consumer;
  * Where a connection's large PUT payloads are received: memory the store reserves for the block
  * ({@link io.kvstore.core.store.TieredStore#reserve}), so that the socket reads land in the tier the block will live
  * in and {@link PutHandler} publishes it instead of copying it in. Taken: PUT frames of an open session without
- * token ids; the reservation (admission, room) is made on the blocking pool while the decoder waits. Anything that
- * does not fit that picture (a header that does not parse, a length that disagrees with the frame, a SERVER_CHECKSUM
- * flag the session did not ask for, a refusal by the store, a full pool) gets no reservation: the payload is then
- * gathered in a pooled buffer and {@link PutHandler} answers as it always did.
+ * token ids. The reservation (admission, room) is made on the event loop when it needs no wait ({@link
+ * io.kvstore.core.store.TieredStore#tryReserve}: room at once, or victims handed to the demoters), which keeps the
+ * socket read going block after block; else on the blocking pool while the decoder waits. Anything that does not
+ * fit that picture (a header that does not parse, a length that disagrees with the frame, a SERVER_CHECKSUM flag the
+ * session did not ask for, a refusal by the store, a full pool) gets no reservation: the payload is then gathered in
+ * a pooled buffer and {@link PutHandler} answers as it always did.
  *
  * <p>A reservation is ahead of the checks {@link PutHandler} makes on the frame (quota, request limits): a frame
  * they refuse releases its buffer, which aborts the reservation. A tenant already too close to its quota for the
  * block gets no reservation, so that it cannot make the store move other blocks for a block it may not store.
- * Event loop, except the reservation itself.
+ * Event loop, except a reservation that has to wait.
  */
 final class PutPayloads implements PayloadTargets {
 
@@ -63,6 +65,11 @@ final class PutPayloads implements PayloadTargets {
             return;
         }
         PutReservation.Checksum mode = serverChecksum ? PutReservation.Checksum.COMPUTE : PutReservation.Checksum.VERIFY;
+        PutReservation now = sc.store().tryReserve(meta, mode); // on this event loop if it needs no wait
+        if (now != null) {
+            done.accept(target(now));
+            return;
+        }
         try {
             sc.blocking().execute(() -> {
                 ByteBuf target = null;
@@ -80,7 +87,11 @@ final class PutPayloads implements PayloadTargets {
     private static final Consumer<PutReservation> ABORT = PutReservation::abort;
 
     private ByteBuf reserve(BlockMeta meta, PutReservation.Checksum mode) {
-        PutReservation r = sc.store().reserve(meta, mode);
+        return target(sc.store().reserve(meta, mode));
+    }
+
+    /** The buffer a granted reservation is received into, or null (refused, or not direct memory). */
+    private static ByteBuf target(PutReservation r) {
         if (r.refusal() != null) {
             return null;
         }
