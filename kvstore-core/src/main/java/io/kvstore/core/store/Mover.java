@@ -191,7 +191,7 @@ final class Mover {
         e.awaitReleased(level.index); // a copy this block left here a moment ago is still being removed
         PutOutcome o = attempt.get();
         if (o == PutOutcome.NO_CAPACITY && !mayWait) { // room comes only as the demoters catch up: not here
-            level.gate.onRemove(key);
+            level.gate.onRemoveWithoutWaiting(key);
             return null;
         }
         for (int tries = 1; o == PutOutcome.NO_CAPACITY && tries < PUT_ATTEMPTS; ) {

@@ -22,6 +22,9 @@ final class PolicyGate {
     private final EvictionPolicy<BlockKey> policy;
     private final ReentrantLock lock = new ReentrantLock();
     private final HitBuffer<BlockKey> hits = new HitBuffer<>(HIT_BUFFER);
+    /** Removals a thread that must not wait could not make: applied, in order, by the next holder of the lock. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<BlockKey> removals =
+            new java.util.concurrent.ConcurrentLinkedQueue<>();
 
     PolicyGate(EvictionPolicy<BlockKey> policy) {
         this.policy = policy;
@@ -95,6 +98,7 @@ final class PolicyGate {
     void retrack(Candidate<BlockKey> c) {
         lock.lock();
         try {
+            drainRemovals();
             if (!policy.contains(c.key())) {
                 policy.admit(c);
             }
@@ -107,9 +111,24 @@ final class PolicyGate {
     void onRemove(BlockKey key) {
         lock.lock();
         try {
+            drainRemovals();
             policy.onRemove(key);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** {@link #onRemove} for a thread that must not wait: now if the lock is free, else by its next holder. */
+    void onRemoveWithoutWaiting(BlockKey key) {
+        if (lock.tryLock()) {
+            try {
+                drainRemovals();
+                policy.onRemove(key);
+            } finally {
+                lock.unlock();
+            }
+        } else {
+            removals.add(key);
         }
     }
 
@@ -117,6 +136,7 @@ final class PolicyGate {
     long weightedSize() {
         lock.lock();
         try {
+            drainRemovals();
             return policy.weightedSize();
         } finally {
             lock.unlock();
@@ -124,6 +144,13 @@ final class PolicyGate {
     }
 
     private void drainHits() {
+        drainRemovals();
         hits.drain(policy::onHit);
+    }
+
+    private void drainRemovals() {
+        for (BlockKey k; (k = removals.poll()) != null; ) {
+            policy.onRemove(k);
+        }
     }
 }
