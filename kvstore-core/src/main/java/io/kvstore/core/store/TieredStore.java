@@ -204,6 +204,9 @@ public final class TieredStore implements AutoCloseable {
         Objects.requireNonNull(meta, "meta");
         Objects.requireNonNull(checksum, "checksum");
         checkOpen();
+        if (hasSharedTier()) {
+            return null; // a put also asks the other daemons' shared tier: network I/O
+        }
         for (Level level : levels) {
             if (!level.tier.writableWithoutWaiting()) {
                 return null;

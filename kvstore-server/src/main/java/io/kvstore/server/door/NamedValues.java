@@ -170,22 +170,43 @@ public final class NamedValues {
      * Blocking: admission may move other blocks down to lower tiers.
      */
     public PutReservation reserve(Space space, BlockKey key, int length) {
+        return reserve(space, key, length, true).reservation();
+    }
+
+    /**
+     * What {@link #tryReserve} answered without waiting: the reservation {@link #reserve} would have given (null
+     * if none).
+     */
+    public record Reserved(PutReservation reservation) {
+    }
+
+    /**
+     * {@link #reserve} for a thread that must not wait (an event loop): its answer where it can be given at once
+     * ({@code TieredStore.tryReserve}), else null, with nothing reserved: then call {@link #reserve} where waiting is
+     * allowed.
+     */
+    public Reserved tryReserve(Space space, BlockKey key, int length) {
+        return reserve(space, key, length, false);
+    }
+
+    private Reserved reserve(Space space, BlockKey key, int length, boolean mayWait) {
         if (store.contains(space.id(), key) || !quotas.reserve(space.tenant(), length)) {
-            return null;
+            return new Reserved(null);
         }
         BlockMeta meta = new BlockMeta(key, space.root(), 0, space.id(), space.layoutId(), length, 0);
         PutReservation r;
         try {
-            r = store.reserve(meta, PutReservation.Checksum.COMPUTE);
+            r = mayWait ? store.reserve(meta, PutReservation.Checksum.COMPUTE)
+                    : store.tryReserve(meta, PutReservation.Checksum.COMPUTE);
         } catch (RuntimeException | Error e) {
             quotas.release(space.tenant(), length);
             throw e;
         }
-        if (r.refusal() != null) {
+        if (r == null || r.refusal() != null) {
             quotas.release(space.tenant(), length);
-            return null;
+            return r == null ? null : new Reserved(null);
         }
-        return r;
+        return new Reserved(r);
     }
 
     /** Publishes a value received into a {@link #reserve reservation}: what {@link #put} would have answered. */

@@ -26,8 +26,10 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>Where the value is gathered: for a new name (a directory look-up on the event loop, as EXIST does) with a value
  * of up to {@value #PREALLOCATE_LIMIT} bytes, in the memory the store reserves for it ({@link NamedValues#reserve},
  * a run of the top tier's arena), so the kernel copies the payload into the tier and nothing copies it again; the
- * CRC32C is computed read by read while the bytes are cache-hot. Reserving may move other blocks down, so it runs
- * on the doors' blocking pool while this connection stops reading (bytes already received wait in {@code held}).
+ * CRC32C is computed read by read while the bytes are cache-hot. The reservation is made right here when it needs
+ * no wait ({@link NamedValues#tryReserve}: room at once, or victims handed to the demotion threads); otherwise, since
+ * reserving may then move other blocks down, on the doors' blocking pool while this connection stops reading (bytes
+ * already received wait in {@code held}).
  * A name that holds or is getting a value, a refusal (quota, no room) or a full pool gets a buffer from {@link
  * ValueBuffers} instead (reused, never zeroed), and the PUT is stored by {@link NamedValues#put} in order, as
  * before; so is a larger value, in a buffer that grows as its bytes arrive, so that a header alone cannot make the
@@ -179,6 +181,12 @@ final class LmDecoder extends ChannelInboundHandlerAdapter {
             gather(ctx, null, total);
             return;
         }
+        NamedValues.Reserved now = values.store().hasSharedTier() ? null // its look-up is network I/O
+                : values.tryReserve(space, k, total); // here, on the event loop, if it needs no wait
+        if (now != null) {
+            gather(ctx, direct(now.reservation()), total);
+            return;
+        }
         awaiting = true;
         ctx.channel().config().setAutoRead(false);
         try {
@@ -213,13 +221,18 @@ final class LmDecoder extends ChannelInboundHandlerAdapter {
             }
             return;
         }
-        if (r != null && !r.buffer().isDirect()) {
-            values.abort(space, r); // a tier on the heap (tests): not worth a second kind of buffer
-            r = null;
-        }
-        gather(ctx, r, total);
+        gather(ctx, direct(r), total);
         ctx.channel().config().setAutoRead(true);
         drain(ctx);
+    }
+
+    /** {@code r} if its memory is direct, else null (aborted): a heap tier (tests) is not worth a second kind of buffer. */
+    private PutReservation direct(PutReservation r) {
+        if (r != null && !r.buffer().isDirect()) {
+            values.abort(space, r);
+            return null;
+        }
+        return r;
     }
 
     /** Starts gathering a value of {@code total} bytes: in {@code r}'s memory, or in a buffer of the door's. */
