@@ -8,6 +8,10 @@ import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -15,9 +19,14 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code eventsPerBlock} events of each of the {@code maxBlocks} most recently active blocks. Hits are folded
  * into one counter per block so that a hot block's history is not just a wall of hits.
  *
- * <p>Memory is bounded by {@code maxBlocks x eventsPerBlock} events. Thread-safe: one short lock; a hit (reported
- * by readers, possibly on an event loop) is only counted if the lock is free at once, so a reader never waits
- * for it, and a hit count under contention is a lower bound.
+ * <p>Memory is bounded by {@code maxBlocks x eventsPerBlock} events, plus {@link #PENDING_LIMIT} events not yet
+ * filed. Thread-safe, and no reporter ever waits: events are reported by every thread that changes the store,
+ * event loops among them, so {@link #onEvent} only appends the event to a lock-free queue and files what is
+ * queued if the lock is free at once (the next reporter, or a query, files the rest: {@link #history} and {@link
+ * #size} file everything queued before they answer). A full queue drops the event and counts it ({@link
+ * #dropped}); a hit is only counted if the lock is free at once, so a hit count under contention is a lower bound.
+ * (Before, a non-hit event took the lock and waited for it: in a JFR recording of a busy daemon an event loop
+ * parked 4.3 ms there behind a preempted holder.)
  */
 public final class EventHistory implements StoreEventListener {
 
@@ -28,7 +37,13 @@ public final class EventHistory implements StoreEventListener {
     private final int maxBlocks;
     private final int eventsPerBlock;
     private final Map<BlockKey, Record> records;
-    private final ReentrantLock lock = new ReentrantLock();
+    /** Guards {@code records}; package-private for tests that hold it. */
+    final ReentrantLock lock = new ReentrantLock();
+    /** Most events reported and not yet filed; beyond it an event is dropped. */
+    static final int PENDING_LIMIT = 4096;
+    private final Queue<StoreEvent> pending = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger pendingCount = new AtomicInteger();
+    private final LongAdder dropped = new LongAdder();
 
     /**
      * @param maxBlocks      blocks remembered; the least recently active is forgotten first
@@ -52,27 +67,48 @@ public final class EventHistory implements StoreEventListener {
 
     @Override
     public void onEvent(StoreEvent event) {
-        boolean hit = event.type() == StoreEvent.Type.HIT;
-        if (hit) {
-            if (!lock.tryLock()) {
-                return;
+        if (event.type() == StoreEvent.Type.HIT) {
+            if (lock.tryLock()) {
+                try {
+                    fileQueued();
+                    Record r = records.computeIfAbsent(event.meta().key(), k -> new Record());
+                    r.hits++;
+                    r.lastHitNanos = event.nanoTime();
+                } finally {
+                    lock.unlock();
+                }
             }
-        } else {
-            lock.lock();
+            return;
         }
-        try {
-            Record r = records.computeIfAbsent(event.meta().key(), k -> new Record());
-            if (hit) {
-                r.hits++;
-                r.lastHitNanos = event.nanoTime();
-                return;
+        if (pendingCount.incrementAndGet() > PENDING_LIMIT) {
+            pendingCount.decrementAndGet();
+            dropped.increment();
+            return;
+        }
+        pending.add(event);
+        if (lock.tryLock()) {
+            try {
+                fileQueued();
+            } finally {
+                lock.unlock();
             }
+        }
+    }
+
+    /** Events dropped because {@link #PENDING_LIMIT} were queued (their reporters outran every filer). */
+    public long dropped() {
+        return dropped.sum();
+    }
+
+    /** Files the queued events, oldest first. Under the lock. */
+    private void fileQueued() {
+        for (StoreEvent e; (e = pending.poll()) != null; ) {
+            pendingCount.decrementAndGet();
+            Record r = records.computeIfAbsent(e.meta().key(), k -> new Record());
             if (r.events.size() == eventsPerBlock) {
                 r.events.removeFirst();
             }
-            r.events.addLast(event);
-        } finally {
-            lock.unlock();
+            r.events.addLast(e);
         }
     }
 
@@ -80,6 +116,7 @@ public final class EventHistory implements StoreEventListener {
     public BlockHistory history(BlockKey key) {
         lock.lock();
         try {
+            fileQueued();
             Record r = records.get(key);
             return r == null ? null : new BlockHistory(key, new ArrayList<>(r.events), r.hits, r.lastHitNanos);
         } finally {
@@ -91,6 +128,7 @@ public final class EventHistory implements StoreEventListener {
     public int size() {
         lock.lock();
         try {
+            fileQueued();
             return records.size();
         } finally {
             lock.unlock();

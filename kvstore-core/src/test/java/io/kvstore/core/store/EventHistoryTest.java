@@ -45,4 +45,41 @@ class EventHistoryTest {
         assertThat(history.history(Blocks.key(9)).events()).hasSize(2)
                 .extracting(StoreEvent::nanoTime).containsExactly(3L, 4L);
     }
+
+    @Test
+    void aReporterNeverWaitsForTheLockAndNothingQueuedIsLost() throws Exception {
+        EventHistory history = new EventHistory(100, 8);
+        java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Thread holder = new Thread(() -> {
+            history.lock.lock();
+            try {
+                held.countDown();
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                history.lock.unlock();
+            }
+        });
+        holder.start();
+        assertThat(held.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        java.util.concurrent.Future<?> reporting = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r);
+            t.setDaemon(true);
+            return t;
+        }).submit(() -> {
+            for (int j = 0; j < EventHistory.PENDING_LIMIT + 10; j++) {
+                history.onEvent(new StoreEvent(j < 3 ? StoreEvent.Type.ADMITTED : StoreEvent.Type.DEMOTED,
+                        Blocks.meta(j < 3 ? 1 : 2, 10), "dram", null, "lru", j));
+            }
+        });
+        reporting.get(10, java.util.concurrent.TimeUnit.SECONDS); // would time out if a reporter waited
+        assertThat(history.dropped()).as("beyond the queue's bound").isEqualTo(10);
+        release.countDown();
+        holder.join(10_000);
+        assertThat(history.history(Blocks.key(1)).events()).extracting(StoreEvent::nanoTime)
+                .as("queued while the lock was held, filed in order by the query").containsExactly(0L, 1L, 2L);
+        assertThat(history.history(Blocks.key(2)).events()).hasSize(8);
+    }
 }
