@@ -364,7 +364,7 @@ public final class LoadCommand implements Callable<Integer> {
 
     /**
      * The limits of this run: raw O_DIRECT sequential write and read on the data filesystem, one I/O at a time, in
-     * 2 MiB blocks and in the workload's block size; loopback TCP.
+     * 2 MiB blocks and in the workload's block size, and the write again from distinct memory; loopback TCP.
      */
     private Map<String, Object> limits(Path root, int block, long rawBytes) throws Exception {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -391,6 +391,10 @@ public final class LoadCommand implements Callable<Integer> {
                 m.put("raw_write_block_MBps", n * block / same.write() / 1e6);
                 m.put("raw_read_block_MBps", n * block / same.read(false, 1) / 1e6);
             }
+            // the same bytes from distinct memory, in the workload's block size: what a store's own writes are
+            long n = Math.max(1, Math.min(rawBytes, 1L << 30) / block);
+            m.put("raw_write_block_distinct_MBps",
+                    n * block / new RawDisk(dir.resolve("raw-distinct"), block, n).writeFromDistinctMemory() / 1e6);
         } finally {
             deleteTree(dir);
         }

@@ -200,11 +200,13 @@ final class LoadFigures {
                 "full/roomy"), rows));
         double uds = Report.at(med, "limits.uds_MBps");
         sb.append(String.format(Locale.ROOT, "limits: raw disk write %s MB/s, read %s MB/s (2 MiB I/Os; %s / %s "
-                        + "MB/s in the workload's block size, O_DIRECT %s), loopback TCP %s MB/s%s%n",
+                        + "MB/s in the workload's block size; written from distinct memory %s MB/s; O_DIRECT %s), "
+                        + "loopback TCP %s MB/s%s%n",
                 Report.fmt(Report.at(med, "limits.raw_write_MBps")),
                 Report.fmt(Report.at(med, "limits.raw_read_MBps")),
                 Report.fmt(Report.at(med, "limits.raw_write_block_MBps")),
                 Report.fmt(Report.at(med, "limits.raw_read_block_MBps")),
+                Report.fmt(Report.at(med, "limits.raw_write_block_distinct_MBps")),
                 Report.at(med, "limits.raw_direct_io") == 1 ? "yes" : "no",
                 Report.fmt(Report.at(med, "limits.loopback_MBps")),
                 Double.isNaN(uds) ? "" : ", Unix socket " + Report.fmt(uds) + " MB/s"));

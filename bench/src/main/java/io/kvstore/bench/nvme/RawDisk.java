@@ -78,6 +78,40 @@ public final class RawDisk {
         }
     }
 
+    /**
+     * {@link #write()}, but each block from its own place in one buffer of the whole file's size, filled before the
+     * clock starts: the bytes a store writes are its blocks, in distinct memory, never one buffer written again and
+     * again. On a virtual machine whose host makes memory that is not hot slower to reach, this is the limit a
+     * store's writes are held to (docs/bench-load.md, "Memory that is not hot"). Needs {@code blocks x block} bytes
+     * of direct memory (at most 2 GiB); returns seconds.
+     */
+    public double writeFromDistinctMemory() throws IOException {
+        long total = blocks * block;
+        if (total > Integer.MAX_VALUE - ALIGN) {
+            throw new IllegalArgumentException("at most 2 GiB from distinct memory, asked " + total + " bytes");
+        }
+        ByteBuffer all = ByteBuffer.allocateDirect((int) total + ALIGN).alignedSlice(ALIGN);
+        byte[] bytes = new byte[block];
+        SplittableRandom random = new SplittableRandom(3);
+        for (long i = 0; i < blocks; i++) {
+            random.nextBytes(bytes);
+            all.put(bytes);
+        }
+        try (FileChannel ch = open(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            long t0 = System.nanoTime();
+            for (long i = 0; i < blocks; i++) {
+                ByteBuffer b = all.slice((int) (i * block), block);
+                long pos = i * block;
+                while (b.hasRemaining()) {
+                    pos += ch.write(b, pos);
+                }
+            }
+            ch.force(true);
+            return (System.nanoTime() - t0) / 1e9;
+        }
+    }
+
     /** Reads every block once, sequentially or in a random order; returns seconds. */
     public double read(boolean random, long seed) throws IOException {
         ByteBuffer b = buffer(2);

@@ -78,6 +78,7 @@ class LoadCommandTest {
         assertThat(m.get("ratios").get("turns_per_s").asDouble()).isPositive();
         assertThat(m.get("limits").get("raw_write_MBps").asDouble()).isPositive();
         assertThat(m.get("limits").get("raw_read_MBps").asDouble()).isPositive();
+        assertThat(m.get("limits").get("raw_write_block_distinct_MBps").asDouble()).isPositive();
         assertThat(m.get("limits").get("loopback_MBps").asDouble()).isPositive();
         assertThat(n.get("per_run").size()).isEqualTo(1);
         assertThat(Files.readString(Path.of(n.get("svg").asText()))).contains("<polyline");
