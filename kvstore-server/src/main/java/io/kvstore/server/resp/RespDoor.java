@@ -1,5 +1,6 @@
 package io.kvstore.server.resp;
 
+import io.kvstore.protocol.PayloadReadAllocator;
 import io.kvstore.server.door.Door;
 import io.kvstore.server.door.DoorContext;
 import io.netty.channel.Channel;
@@ -35,9 +36,13 @@ public final class RespDoor implements Door {
 
     @Override
     public void initChannel(Channel ch) {
+        RespCommandDecoder commands = new RespCommandDecoder(2 * dc.config().maxKeysPerRequest() + 2,
+                dc.config().maxFrameBytes(), ch.alloc());
+        // a large value's bytes are read by the socket straight into the buffer it is gathered in
+        ch.config().setRecvByteBufAllocator(
+                new PayloadReadAllocator(ch.config().getRecvByteBufAllocator(), commands::readTarget));
         ch.pipeline().addLast("resp-decoder", new RedisDecoder(true))
-                .addLast("resp-commands", new RespCommandDecoder(2 * dc.config().maxKeysPerRequest() + 2,
-                        dc.config().maxFrameBytes()))
+                .addLast("resp-commands", commands)
                 .addLast("resp-encoder", new RedisEncoder())
                 .addLast("resp-connection", new RespConnection(dc, info));
     }

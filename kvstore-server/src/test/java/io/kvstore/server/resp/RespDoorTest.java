@@ -207,6 +207,44 @@ class RespDoorTest {
         }
     }
 
+    /**
+     * Values the socket reads straight into their buffer (64 KiB to 4 MiB), around that range's edges, sent in
+     * uneven pieces with pauses between them (so that each value spans many reads, some of them split inside its
+     * header or its closing CRLF) and each followed in the same write by the next command.
+     */
+    @Test
+    void valuesReadInPlaceArriveWholeWhateverTheirPieces() throws Exception {
+        int[] sizes = {RespCommandDecoder.READ_IN_PLACE_MIN - 1, RespCommandDecoder.READ_IN_PLACE_MIN,
+                (1 << 20) + 3, 4 << 20, (4 << 20) + 1};
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        List<byte[]> values = new ArrayList<>();
+        for (int i = 0; i < sizes.length; i++) {
+            byte[] v = random(sizes[i], 100 + i);
+            values.add(v);
+            all.writeBytes(("*3\r\n$3\r\nSET\r\n$2\r\nv" + i + "\r\n$" + v.length + "\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            all.writeBytes(v);
+            all.writeBytes("\r\n".getBytes(StandardCharsets.US_ASCII));
+            all.writeBytes(RawResp.command("GET", "v" + i));
+        }
+        byte[] bytes = all.toByteArray();
+        try (RawResp r = new RawResp(server.respPort())) {
+            java.util.SplittableRandom cut = new java.util.SplittableRandom(5);
+            for (int off = 0; off < bytes.length; ) {
+                int n = Math.min(bytes.length - off, 1 + cut.nextInt(300_000));
+                r.send(java.util.Arrays.copyOfRange(bytes, off, off + n));
+                off += n;
+                if (cut.nextInt(4) == 0) {
+                    Thread.sleep(2); // let the daemon read what is there: the next piece comes in another read
+                }
+            }
+            for (int i = 0; i < sizes.length; i++) {
+                assertThat(r.reply()).as("SET of %d bytes", sizes[i]).isEqualTo("+OK");
+                assertThat(r.bulk()).as("GET of %d bytes", sizes[i]).isEqualTo(values.get(i));
+            }
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------ bad input
 
     @Test
