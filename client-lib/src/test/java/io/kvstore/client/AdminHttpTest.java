@@ -60,7 +60,8 @@ class AdminHttpTest {
                     .contains("kvstore_tier_used_bytes{tier=\"dram\"} " + (4.0 * ClientServerTest.BLOCK))
                     .contains("kvstore_blocking_queue_depth").contains("kvstore_blocking_queue_limit 256.0")
                     .contains("kvstore_direct_memory_used_bytes{pool=\"direct\"}")
-                    .contains("kvstore_evictions_total").doesNotContain("NaN");
+                    .contains("kvstore_evictions_total").contains("kvstore_explain_history_dropped_events_total 0.0")
+                    .doesNotContain("NaN");
 
             ObjectMapper json = new ObjectMapper();
             JsonNode stats = json.readTree(get(s, "/v1/stats").body());

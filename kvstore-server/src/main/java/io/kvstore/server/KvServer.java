@@ -88,6 +88,7 @@ public final class KvServer implements AutoCloseable {
             throw e;
         }
         metrics.bind(store);
+        metrics.bindEventHistory(history);
         metrics.bind(quotas);
         metrics.dataDir(config.dataDir());
         if (events != null) {

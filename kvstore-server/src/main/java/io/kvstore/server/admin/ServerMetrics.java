@@ -154,6 +154,13 @@ public final class ServerMetrics {
                 .register(registry);
     }
 
+    /** The counter of the per-block event history behind {@code kvctl explain}. */
+    public void bindEventHistory(io.kvstore.core.store.EventHistory h) {
+        CounterWithCallback.builder().name("kvstore_explain_history_dropped_events")
+                .help("Store events the kvctl-explain history dropped because its unfiled queue was full")
+                .callback(cb -> cb.call(h.dropped())).register(registry);
+    }
+
     /** Counters and gauges of the KV-event stream (docs/events.md). */
     public void bindKvEvents(io.kvstore.server.events.KvEventPublisher p) {
         CounterWithCallback.builder().name("kvstore_kv_events_batches").help("KV-event batches published")
