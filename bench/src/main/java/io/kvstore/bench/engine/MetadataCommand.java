@@ -49,7 +49,8 @@ public final class MetadataCommand implements Callable<Integer> {
         for (int i = 0; i < blocks; i++) {
             BlockKey key = BlockKey.synthetic(i / 64, i);
             BlockMeta m = new BlockMeta(key, parent, i % 64, 1, 1, BLOCK_BYTES, 0);
-            parent = i % 64 == 63 ? BlockKey.synthetic(-1, -1) : key;
+            // the next block's parent as a client sends it: a copy of this key, not the same object
+            parent = i % 64 == 63 ? BlockKey.synthetic(-1, -1) : BlockKey.synthetic(i / 64, i);
             if (store.put(m, none, true).status() != PutStatus.STORED) {
                 System.err.println("block " + i + " not stored");
                 return 1;

@@ -134,7 +134,7 @@ public final class TieredStore implements AutoCloseable {
         for (Level level : levels) {
             level.tier.awaitWritable(); // a tier's backpressure holds up this writer, no one else
         }
-        Entry fresh = new Entry(meta, partial, clock.nanoTime());
+        Entry fresh = newEntry(meta, partial);
         PutResult taken = claim(fresh);
         return taken != null ? taken : mover.admit(fresh, payload);
     }
@@ -189,7 +189,7 @@ public final class TieredStore implements AutoCloseable {
         for (Level level : levels) {
             level.tier.awaitWritable();
         }
-        Entry fresh = new Entry(meta, false, clock.nanoTime());
+        Entry fresh = newEntry(meta, false);
         PutResult taken = claim(fresh);
         return taken != null ? PutReservation.refused(taken) : reservations.reserve(fresh, checksum, first.index);
     }
@@ -212,7 +212,7 @@ public final class TieredStore implements AutoCloseable {
                 return null;
             }
         }
-        Entry fresh = new Entry(meta, false, clock.nanoTime());
+        Entry fresh = newEntry(meta, false);
         fresh.enter();
         Entry existing = directory.tryClaim(meta.key(), fresh);
         if (existing == fresh) {
@@ -220,6 +220,21 @@ public final class TieredStore implements AutoCloseable {
         }
         PutResult taken = claimed(fresh, existing);
         return taken != null ? PutReservation.refused(taken) : reservations.reserve(fresh, checksum, 0, false);
+    }
+
+    /**
+     * A new entry for {@code meta}, whose parent key is the very object of the parent's own entry when the parent is
+     * cached: the key a client sends as a block's parent is a copy of the key it sent for the parent, and a chain of
+     * blocks then holds one key object per block instead of two (48 bytes of heap each).
+     */
+    private Entry newEntry(BlockMeta meta, boolean partial) {
+        Entry parent = directory.get(meta.parent());
+        BlockKey shared = parent != null ? parent.meta.key() : null;
+        if (shared != null && shared != meta.parent()) {
+            meta = new BlockMeta(meta.key(), shared, meta.position(), meta.namespaceId(), meta.layoutId(),
+                    meta.length(), meta.crc32c());
+        }
+        return new Entry(meta, partial, clock.nanoTime());
     }
 
     /** {@link #put(BlockMeta, ByteBuffer, boolean)} with checksum verification. */

@@ -132,6 +132,18 @@ class TieredStoreTest {
     }
 
     @Test
+    void aBlockSharesItsParentsKeyObjectWithTheParentsEntry() {
+        twoTiers(10, 10);
+        put(0);
+        put(1); // its meta's parent is a key equal to block 0's, but another object (as a client sends it)
+        BlockMeta parent = store.info(Blocks.key(0)).meta();
+        BlockMeta child = store.info(Blocks.key(1)).meta();
+        assertThat(child.parent()).isSameAs(parent.key());
+        assertThat(store.info(Blocks.key(0)).meta().parent()).as("no parent cached: kept as sent")
+                .isEqualTo(Blocks.key(-1));
+    }
+
+    @Test
     void lookupStopsAtTheFirstMiss() {
         twoTiers(10, 10);
         put(0);
