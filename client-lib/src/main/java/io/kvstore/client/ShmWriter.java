@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.function.Function;
 
 /**
@@ -26,17 +25,15 @@ import java.util.function.Function;
  * publishes. Blocks the server answers SEND, and every block of a group whose mapping
  * fails (the group is then aborted), go over the socket through the {@code overSocket} function the caller gives.
  *
- * <p>Blocks go in groups of at most {@value #GROUP_BYTES} bytes and the server's keys per request, pipelined one
- * group ahead: group k+1's SHM_PUT is sent as soon as group k's answer arrives, so that the server reserves it while
- * this client copies group k and the server checksums and publishes group k-1. One call holds at most three groups'
- * reserved memory at once (one being committed, one being copied, one reserved).
+ * <p>Blocks go in groups of at most {@value #GROUP_BYTES} bytes and the server's keys per request, one group at a
+ * time, so one connection never holds more reserved memory than that.
  *
  * <p>The mapped files: {@link ArenaFiles}. Thread-safe.
  */
 final class ShmWriter {
 
     /** Largest group of payload bytes one SHM_PUT reserves. */
-    static final long GROUP_BYTES = 32L << 20;
+    static final long GROUP_BYTES = 64L << 20;
 
     private final ClientConnection conn;
     private final ArenaFiles files;
@@ -57,34 +54,22 @@ final class ShmWriter {
     CompletableFuture<PutAck> put(List<BlockPayload> blocks, boolean persisted,
                                   Function<List<BlockPayload>, CompletableFuture<PutAck>> overSocket) {
         List<List<BlockPayload>> groups = groups(blocks, Math.max(1, conn.hello().maxKeysPerRequest()));
-        List<CompletableFuture<PutAck>> parts = new ArrayList<>(groups.size());
-        CompletableFuture<Answered> previous = null;
+        CompletableFuture<List<PutAck>> acks = CompletableFuture.completedFuture(new ArrayList<>());
         for (List<BlockPayload> g : groups) {
-            // the next group's reservation is asked for once this one is answered (registered after this group's
-            // copy, so run before it: a completed future runs its last-registered dependent first)
-            CompletableFuture<Answered> answered = previous == null ? reserve(g, overSocket)
-                    : previous.thenCompose(x -> reserve(g, overSocket));
-            parts.add(answered.thenCompose(a -> a.instead() != null ? a.instead()
-                    : written(a.blocks(), a.reply(), persisted, overSocket)));
-            previous = answered;
+            acks = acks.thenCompose(done -> putGroup(g, persisted, overSocket).thenApply(a -> {
+                done.add(a);
+                return done;
+            }));
         }
-        return CompletableFuture.allOf(parts.toArray(new CompletableFuture<?>[0])).thenApply(v -> {
+        return acks.thenApply(list -> {
             List<PutCode> codes = new ArrayList<>(blocks.size());
             boolean durable = persisted;
-            for (CompletableFuture<PutAck> part : parts) {
-                PutAck a = part.join();
+            for (PutAck a : list) {
                 codes.addAll(a.statuses());
                 durable &= a.durable();
             }
             return new PutAck(codes, durable);
         });
-    }
-
-    /**
-     * A group's SHM_PUT answered: the blocks as sent and the server's reply, or, {@code instead}, the group's ack
-     * by another way (the socket, for a server that does not know SHM_PUT).
-     */
-    private record Answered(List<BlockPayload> blocks, ShmPutReply reply, CompletableFuture<PutAck> instead) {
     }
 
     private static List<List<BlockPayload>> groups(List<BlockPayload> blocks, int maxKeys) {
@@ -107,11 +92,10 @@ final class ShmWriter {
         return out;
     }
 
-    /** Sends one group's SHM_PUT (the reservation in the server's arena); completes with the answer. */
-    private CompletableFuture<Answered> reserve(List<BlockPayload> group,
-                                                Function<List<BlockPayload>, CompletableFuture<PutAck>> overSocket) {
+    private CompletableFuture<PutAck> putGroup(List<BlockPayload> group, boolean persisted,
+                                               Function<List<BlockPayload>, CompletableFuture<PutAck>> overSocket) {
         if (!supported) {
-            return CompletableFuture.completedFuture(new Answered(group, null, overSocket.apply(group)));
+            return overSocket.apply(group);
         }
         boolean tokens = conn.hello().wantsTokenIds() && group.stream().allMatch(b -> b.tokenIds() != null);
         // the server reads every byte at the commit anyway: where it may, it computes the checksums from them
@@ -128,24 +112,27 @@ final class ShmWriter {
                 Wire.writeTokenIds(body, b.tokenIds());
             }
         }
-        return conn.call(Opcode.SHM_PUT, flags, body).handle((f, err) -> {
-            if (err != null) {
-                Throwable cause = err instanceof CompletionException ? err.getCause() : err;
-                if (cause instanceof KvStoreException k && k.code() == ErrorCode.UNKNOWN_OPCODE) {
-                    supported = false; // an older daemon: the socket, now and from now on
-                    return new Answered(blocks, null, overSocket.apply(blocks));
-                }
-                throw new CompletionException(cause);
-            }
-            try {
-                return new Answered(blocks, ShmPutReply.read(f.body(), blocks.size()), null);
-            } catch (RuntimeException e) {
-                throw new CompletionException(new KvStoreException(
-                        "cannot read the server's SHM_PUT answer: " + e.getMessage(), e));
-            } finally {
-                f.release();
-            }
-        });
+        return conn.call(Opcode.SHM_PUT, flags, body)
+                .handle((f, err) -> {
+                    if (err != null) {
+                        Throwable cause = err instanceof java.util.concurrent.CompletionException ? err.getCause() : err;
+                        if (cause instanceof KvStoreException k && k.code() == ErrorCode.UNKNOWN_OPCODE) {
+                            supported = false; // an older daemon: the socket, now and from now on
+                            return overSocket.apply(blocks);
+                        }
+                        return CompletableFuture.<PutAck>failedFuture(cause);
+                    }
+                    ShmPutReply reply;
+                    try {
+                        reply = ShmPutReply.read(f.body(), blocks.size());
+                    } catch (RuntimeException e) {
+                        return CompletableFuture.<PutAck>failedFuture(new KvStoreException(
+                                "cannot read the server's SHM_PUT answer: " + e.getMessage(), e));
+                    } finally {
+                        f.release();
+                    }
+                    return written(blocks, reply, persisted, overSocket);
+                }).thenCompose(x -> x);
     }
 
     /** Copies the WRITE blocks into place, commits them, and sends the SEND blocks over the socket. */
