@@ -200,6 +200,41 @@ class ShmClientServerTest extends ClientServerTest {
         }
     }
 
+    /**
+     * A put of more blocks than one request may carry goes in several SHM_PUT groups, pipelined one ahead: every
+     * block's status comes back in request order, blocks already present included, and every byte arrives.
+     */
+    @Test
+    void aPutOfManyGroupsIsPipelinedAndAnsweredInOrder() throws Exception {
+        try (KvServer limited = TestServers.start(serverConfig(dir.resolve("groups")).assignment("maxKeysPerRequest=4"));
+             KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", limited.port()))) {
+            int[] tokens = tokens(18, 17);
+            List<ByteBuffer> payloads = payloads(18, 17);
+            List<BlockPayload> chain = BlockPayload.chain(NS, tokens, payloads);
+            assertThat(c.putBlocks(NS, chain.subList(0, 6)).statuses()).containsOnly(PutCode.STORED);
+            long reserved = limited.shmLeases().counters().get("reserved_blocks");
+            List<PutCode> codes = c.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads)).statuses();
+            assertThat(codes).hasSize(18);
+            assertThat(codes.subList(0, 6)).as("present before").containsOnly(PutCode.ALREADY_PRESENT);
+            assertThat(codes.subList(6, 18)).containsOnly(PutCode.STORED);
+            assertThat(limited.shmLeases().counters().get("reserved_blocks") - reserved)
+                    .as("the new blocks went through the arena, in five groups of at most 4").isEqualTo(12);
+            List<BlockKey> keys = new PrefixHasher(NS).hash(tokens);
+            for (int from = 0; from < 18; from += 4) { // a GET may carry 4 keys here too
+                List<ReceivedBlock> got = c.getBlocks(NS, keys.subList(from, Math.min(18, from + 4)));
+                try {
+                    assertThat(got).hasSize(Math.min(4, 18 - from));
+                    for (int i = 0; i < got.size(); i++) {
+                        assertThat(got.get(i).payload()).as("block %d", from + i)
+                                .isEqualTo(payloads.get(from + i).duplicate());
+                    }
+                } finally {
+                    got.forEach(ReceivedBlock::close);
+                }
+            }
+        }
+    }
+
     @Test
     void evictionUnderALiveLeaseDoesNotReuseTheMemory() throws Exception {
         try (KvServer small = TestServers.start(serverConfig(dir.resolve("ev")).assignment("dramCapacityBytes=1MiB")
