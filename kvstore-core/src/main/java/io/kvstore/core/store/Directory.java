@@ -76,11 +76,8 @@ final class Directory {
             if (e == null) {
                 return;
             }
-            if (leaseUntil > 0) {
-                e.extendLease(leaseUntil);
-            }
-            // read after the lease is set: a mover that did not see the lease has already published the drop
-            int top = e.top();
+            // with a lease, set it and read the residency in one step with the movers (Entry.leaseAndTop)
+            int top = leaseUntil > 0 ? e.leaseAndTop(leaseUntil) : e.top();
             if (top < 0) {
                 return;
             }

@@ -309,6 +309,19 @@ final class Entry {
         } while (!LEASE.compareAndSet(this, cur, until));
     }
 
+    /**
+     * Extends the lease to {@code until} and answers the top level holding a copy (-1: none), in one step with the
+     * movers' publications ({@link #finishDrop}, {@link #finishMove} and the others take the same monitor): a mover
+     * either sees this lease (and keeps the copy) or has published its drop before this reads the residency. Done
+     * lock-free (the lease's CAS, then a volatile read of the residency), a mover could check the lease before the
+     * CAS and publish the drop after the read: the lookup answered a hit that its lease did not protect (found by
+     * ConcurrentStoreStressTest in CI on 2026-12-03).
+     */
+    synchronized int leaseAndTop(long until) {
+        extendLease(until);
+        return top();
+    }
+
     /** Reads of the block since it entered the store (a flash admission filter asks for it). */
     long hits() {
         return hits;
