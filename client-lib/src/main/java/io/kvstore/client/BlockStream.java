@@ -15,6 +15,10 @@ import java.util.concurrent.TimeUnit;
  * pauses the stream) until the consumer catches up. {@link #next()} waits up to the request timeout for each
  * block and throws {@link KvStoreException} if the server answered an error or the connection closed.
  *
+ * <p>A prefix longer than the server's {@code maxKeysPerRequest} is asked for in requests of that many keys, each
+ * sent when the consumer reaches the end of the one before and only if that one was all hits; the stream goes on
+ * through them in order.
+ *
  * <p>The consumer owns each returned {@link ReceivedBlock} and must close it. {@link #close()} (idempotent)
  * releases blocks not yet taken; the rest of the stream is then read and dropped. One consumer thread.
  */
@@ -33,6 +37,10 @@ public final class BlockStream implements Iterator<ReceivedBlock>, AutoCloseable
     private volatile int total = -1;
     private int prefilled;
     private int taken;
+    /** Where the stream goes on after its last block (a longer prefix's next request), or null. */
+    private java.util.function.Supplier<BlockStream> next;
+    private int nextAfter;
+    private BlockStream successor;
 
     BlockStream(ClientConnection conn, long requestId, Duration timeout, int window) {
         this.conn = conn;
@@ -53,6 +61,15 @@ public final class BlockStream implements Iterator<ReceivedBlock>, AutoCloseable
     void prefill(ReceivedBlock b) {
         queue.add(b);
         prefilled++;
+    }
+
+    /**
+     * Goes on with {@code next}'s blocks after this stream's last, if this one delivered {@code expected} blocks
+     * (the whole request: the prefix may go on); its request is sent only then. Before the first block is taken.
+     */
+    void continueWith(int expected, java.util.function.Supplier<BlockStream> next) {
+        this.nextAfter = expected;
+        this.next = next;
     }
 
     // ---- producer side (event loop) ----
@@ -98,12 +115,20 @@ public final class BlockStream implements Iterator<ReceivedBlock>, AutoCloseable
 
     @Override
     public boolean hasNext() {
+        if (successor != null) {
+            return successor.hasNext();
+        }
         if (head == null) {
             head = poll();
         }
         if (head instanceof KvStoreException e) {
             head = null;
             throw e;
+        }
+        if (head == END && next != null && total == nextAfter && !closed) {
+            successor = next.get();
+            next = null;
+            return successor.hasNext();
         }
         return head != END;
     }
@@ -112,6 +137,10 @@ public final class BlockStream implements Iterator<ReceivedBlock>, AutoCloseable
     public ReceivedBlock next() {
         if (!hasNext()) {
             throw new NoSuchElementException("the stream ended after " + taken + " blocks");
+        }
+        if (successor != null) {
+            taken++;
+            return successor.next();
         }
         ReceivedBlock b = (ReceivedBlock) head;
         head = null;
@@ -124,7 +153,11 @@ public final class BlockStream implements Iterator<ReceivedBlock>, AutoCloseable
 
     /** Number of blocks the server sent, once the stream has ended; -1 before. */
     public int totalBlocks() {
-        return total;
+        if (successor != null) {
+            int rest = successor.totalBlocks();
+            return rest < 0 || total < 0 ? -1 : total + rest;
+        }
+        return next != null && total == nextAfter ? -1 : total; // the next request may still come
     }
 
     private Object poll() {
@@ -143,6 +176,10 @@ public final class BlockStream implements Iterator<ReceivedBlock>, AutoCloseable
 
     @Override
     public void close() {
+        if (successor != null) {
+            successor.close();
+        }
+        next = null;
         if (closed) {
             return;
         }

@@ -100,7 +100,51 @@ public final class KvStoreClient implements AutoCloseable {
     public CompletableFuture<PrefixLookup> lookupAsync(Namespace ns, List<BlockKey> keys, int leaseMillis,
                                                        boolean prefetch) {
         int flags = (leaseMillis > 0 ? FrameDescriptor.FLAG_LEASE : 0) | (prefetch ? FrameDescriptor.FLAG_PREFETCH : 0);
+        int max;
+        try {
+            max = keys.size() > 1 ? maxKeys(ns) : 1;
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (keys.size() > max) { // the server takes maxKeysPerRequest keys a request: ask in turn
+            return lookupFrom(ns, keys, leaseMillis, flags, 0, new ArrayList<>());
+        }
         return unary(ns, Opcode.LOOKUP, flags, lookupBody(leaseMillis, keys), f -> lookupAnswer(keys, f.body()));
+    }
+
+    /** LOOKUP of {@code keys} from {@code from} on, a request of at most maxKeysPerRequest keys at a time. */
+    private CompletableFuture<PrefixLookup> lookupFrom(Namespace ns, List<BlockKey> keys, int leaseMillis, int flags,
+                                                       int from, List<String> tiers) {
+        List<BlockKey> part = keys.subList(from, Math.min(keys.size(), from + maxKeys(ns)));
+        return unary(ns, Opcode.LOOKUP, flags, lookupBody(leaseMillis, part), f -> lookupAnswer(part, f.body()))
+                .thenCompose(p -> {
+                    tiers.addAll(p.tiers());
+                    int hits = from + p.hitBlocks();
+                    if (p.hitBlocks() < part.size() || hits == keys.size()) { // the prefix ends here
+                        return CompletableFuture.completedFuture(new PrefixLookup(List.copyOf(keys), hits,
+                                List.copyOf(tiers)));
+                    }
+                    return lookupFrom(ns, keys, leaseMillis, flags, hits, tiers);
+                });
+    }
+
+    /** {@code call} on each part of at most {@code max} of {@code items}, each once the one before has answered. */
+    private static <T, R> CompletableFuture<List<R>> inTurn(List<T> items, int max,
+                                                           Function<List<T>, CompletableFuture<R>> call) {
+        CompletableFuture<List<R>> all = CompletableFuture.completedFuture(new ArrayList<>());
+        for (int from = 0; from < items.size(); from += max) {
+            List<T> part = items.subList(from, Math.min(items.size(), from + max));
+            all = all.thenCompose(done -> call.apply(part).thenApply(r -> {
+                done.add(r);
+                return done;
+            }));
+        }
+        return all;
+    }
+
+    /** The most keys (or blocks) one request may carry: the server's {@code maxKeysPerRequest}. */
+    private int maxKeys(Namespace ns) {
+        return Math.max(1, connection(ns).hello().maxKeysPerRequest());
     }
 
     private static ByteBuf lookupBody(int leaseMillis, List<BlockKey> keys) {
@@ -119,7 +163,7 @@ public final class KvStoreClient implements AutoCloseable {
      * on a pooled plain socket ({@link DirectCallChannel}), the lowest-latency path; otherwise through the event loop.
      */
     public PrefixLookup lookup(Namespace ns, List<BlockKey> keys) {
-        if (!options.directCalls()) {
+        if (!options.directCalls() || keys.size() > 1 && keys.size() > maxKeys(ns)) {
             return await(lookupAsync(ns, keys, 0, false));
         }
         if (closed) {
@@ -159,6 +203,12 @@ public final class KvStoreClient implements AutoCloseable {
      */
     public BlockStream streamPrefix(Namespace ns, List<BlockKey> keys) {
         ClientConnection c = connection(ns);
+        int max = Math.max(1, c.hello().maxKeysPerRequest());
+        if (keys.size() > max) { // a GET of at most maxKeysPerRequest keys, then the next if that one was all hits
+            BlockStream first = streamPrefix(ns, keys.subList(0, max));
+            first.continueWith(max, () -> streamPrefix(ns, keys.subList(max, keys.size())));
+            return first;
+        }
         List<ReceivedBlock> first = List.of();
         List<BlockKey> rest = keys;
         ShmReader shm = c.shm();
@@ -216,6 +266,11 @@ public final class KvStoreClient implements AutoCloseable {
 
     private static CompletableFuture<PutAck> putOverSocket(ClientConnection c, List<BlockPayload> blocks,
                                                            boolean persisted) {
+        int max = Math.max(1, c.hello().maxKeysPerRequest());
+        if (blocks.size() > max) { // PUTs of at most maxKeysPerRequest blocks, one after the other
+            return inTurn(blocks, max, part -> putOverSocket(c, part, persisted))
+                    .thenApply(acks -> PutAck.concat(acks, persisted));
+        }
         long id = c.nextId();
         CompletableFuture<Frame> f = c.register(id, Opcode.PUT);
         for (int i = 0; i < blocks.size(); i++) {
@@ -376,6 +431,16 @@ public final class KvStoreClient implements AutoCloseable {
     // ------------------------------------------------------------------------------------------- internals
 
     private CompletableFuture<List<KeyOutcome>> keyOp(Namespace ns, Opcode op, List<BlockKey> keys) {
+        int max;
+        try {
+            max = keys.size() > 1 ? maxKeys(ns) : 1;
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        if (keys.size() > max) { // requests of at most maxKeysPerRequest keys, one after the other
+            return inTurn(keys, max, part -> keyOp(ns, op, part))
+                    .thenApply(parts -> parts.stream().flatMap(List::stream).toList());
+        }
         ByteBuf body = Unpooled.buffer(4 + keys.size() * BlockKey.BYTES);
         Wire.writeKeys(body, keys);
         return unary(ns, op, 0, body, f -> {

@@ -20,6 +20,20 @@ public record PutAck(List<PutCode> statuses, boolean durable) {
         return statuses.stream().allMatch(PutCode::isCached);
     }
 
+    /**
+     * The acks of a put sent in parts, in order, as one: their statuses one after the other, durable if {@code
+     * persisted} was asked and every part is.
+     */
+    static PutAck concat(List<PutAck> parts, boolean persisted) {
+        List<PutCode> codes = new ArrayList<>();
+        boolean durable = persisted;
+        for (PutAck a : parts) {
+            codes.addAll(a.statuses());
+            durable &= a.durable();
+        }
+        return new PutAck(codes, durable);
+    }
+
     /** Reads a PUT (or SHM_COMMIT) ack body: one put code per block, then {@code u8 durable}. */
     static PutAck read(ByteBuf body) {
         StatusList codes = StatusList.read(body);

@@ -61,15 +61,7 @@ final class ShmWriter {
                 return done;
             }));
         }
-        return acks.thenApply(list -> {
-            List<PutCode> codes = new ArrayList<>(blocks.size());
-            boolean durable = persisted;
-            for (PutAck a : list) {
-                codes.addAll(a.statuses());
-                durable &= a.durable();
-            }
-            return new PutAck(codes, durable);
-        });
+        return acks.thenApply(list -> PutAck.concat(list, persisted));
     }
 
     private static List<List<BlockPayload>> groups(List<BlockPayload> blocks, int maxKeys) {

@@ -82,6 +82,54 @@ class ClientServerTest {
         return out;
     }
 
+    /**
+     * Requests longer than the server takes (its maxKeysPerRequest) are split by the client: LOOKUP and GET go on
+     * request after request while each is all hits, PUT and the key operations send every part.
+     */
+    @Test
+    void requestsLongerThanTheServerTakesAreSplit() throws Exception {
+        try (KvServer limited = TestServers.start(serverConfig(dir.resolve("limited")).assignment("maxKeysPerRequest=4"));
+             KvStoreClient c = KvStoreClient.create(clientOptions(limited))) {
+            int[] tokens = tokens(10, 23);
+            List<ByteBuffer> payloads = payloads(10, 23);
+            List<BlockKey> keys = new PrefixHasher(NS).hash(tokens);
+            assertThat(c.putBlocks(NS, BlockPayload.chain(NS, tokens, payloads)).statuses()).hasSize(10)
+                    .containsOnly(PutCode.STORED);
+            assertThat(c.lookup(NS, keys).hitBlocks()).isEqualTo(10);
+            PrefixLookup leased = c.lookupAsync(NS, keys, 1000, false).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(leased.hitBlocks()).isEqualTo(10);
+            assertThat(leased.tiers()).hasSize(10);
+            assertGot(c, keys, payloads, 10);
+            assertThat(c.exists(NS, keys)).hasSize(10).containsOnly(KeyOutcome.PRESENT);
+            assertThat(c.delete(NS, List.of(keys.get(6)))).containsExactly(KeyOutcome.DELETED);
+            assertThat(c.lookup(NS, keys).hitBlocks()).as("the prefix ends at the gap, in the second request")
+                    .isEqualTo(6);
+            assertGot(c, keys, payloads, 6);
+            assertThat(c.exists(NS, keys)).hasSize(10).filteredOn(o -> o == KeyOutcome.NOT_FOUND).hasSize(1);
+            assertThat(c.delete(NS, keys.subList(0, 3))).hasSize(3).containsOnly(KeyOutcome.DELETED);
+            assertThat(c.lookup(NS, keys).hitBlocks()).as("a miss in the first request: no second").isZero();
+            assertGot(c, keys, payloads, 0);
+        }
+    }
+
+    private static void assertGot(KvStoreClient c, List<BlockKey> keys, List<ByteBuffer> payloads, int n) {
+        try (BlockStream s = c.streamPrefix(NS, keys)) {
+            List<ReceivedBlock> got = new ArrayList<>();
+            try {
+                while (s.hasNext()) {
+                    got.add(s.next());
+                }
+                assertThat(got).hasSize(n);
+                assertThat(s.totalBlocks()).isEqualTo(n);
+                for (int i = 0; i < n; i++) {
+                    assertThat(got.get(i).payload()).as("block %d", i).isEqualTo(payloads.get(i).duplicate());
+                }
+            } finally {
+                got.forEach(ReceivedBlock::close);
+            }
+        }
+    }
+
     @Test
     void sixtyFourBlockPrefixRoundTripsByteIdenticalAndInOrder() {
         int[] tokens = tokens(64, 1);
