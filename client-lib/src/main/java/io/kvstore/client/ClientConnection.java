@@ -138,6 +138,11 @@ final class ClientConnection {
         return shmWriter;
     }
 
+    /** The most keys (or blocks) one request may carry: the server's {@code maxKeysPerRequest}, at least 1. */
+    int maxKeysPerRequest() {
+        return Math.max(1, hello().maxKeysPerRequest());
+    }
+
     HelloReply hello() {
         return hello;
     }

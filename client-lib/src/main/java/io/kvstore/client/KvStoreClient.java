@@ -107,15 +107,15 @@ public final class KvStoreClient implements AutoCloseable {
             return CompletableFuture.failedFuture(e);
         }
         if (keys.size() > max) { // the server takes maxKeysPerRequest keys a request: ask in turn
-            return lookupFrom(ns, keys, leaseMillis, flags, 0, new ArrayList<>());
+            return lookupFrom(ns, keys, leaseMillis, flags, max, 0, new ArrayList<>());
         }
         return unary(ns, Opcode.LOOKUP, flags, lookupBody(leaseMillis, keys), f -> lookupAnswer(keys, f.body()));
     }
 
     /** LOOKUP of {@code keys} from {@code from} on, a request of at most maxKeysPerRequest keys at a time. */
     private CompletableFuture<PrefixLookup> lookupFrom(Namespace ns, List<BlockKey> keys, int leaseMillis, int flags,
-                                                       int from, List<String> tiers) {
-        List<BlockKey> part = keys.subList(from, Math.min(keys.size(), from + maxKeys(ns)));
+                                                       int max, int from, List<String> tiers) {
+        List<BlockKey> part = keys.subList(from, Math.min(keys.size(), from + max));
         return unary(ns, Opcode.LOOKUP, flags, lookupBody(leaseMillis, part), f -> lookupAnswer(part, f.body()))
                 .thenCompose(p -> {
                     tiers.addAll(p.tiers());
@@ -124,27 +124,13 @@ public final class KvStoreClient implements AutoCloseable {
                         return CompletableFuture.completedFuture(new PrefixLookup(List.copyOf(keys), hits,
                                 List.copyOf(tiers)));
                     }
-                    return lookupFrom(ns, keys, leaseMillis, flags, hits, tiers);
+                    return lookupFrom(ns, keys, leaseMillis, flags, max, hits, tiers);
                 });
-    }
-
-    /** {@code call} on each part of at most {@code max} of {@code items}, each once the one before has answered. */
-    private static <T, R> CompletableFuture<List<R>> inTurn(List<T> items, int max,
-                                                           Function<List<T>, CompletableFuture<R>> call) {
-        CompletableFuture<List<R>> all = CompletableFuture.completedFuture(new ArrayList<>());
-        for (int from = 0; from < items.size(); from += max) {
-            List<T> part = items.subList(from, Math.min(items.size(), from + max));
-            all = all.thenCompose(done -> call.apply(part).thenApply(r -> {
-                done.add(r);
-                return done;
-            }));
-        }
-        return all;
     }
 
     /** The most keys (or blocks) one request may carry: the server's {@code maxKeysPerRequest}. */
     private int maxKeys(Namespace ns) {
-        return Math.max(1, connection(ns).hello().maxKeysPerRequest());
+        return connection(ns).maxKeysPerRequest();
     }
 
     private static ByteBuf lookupBody(int leaseMillis, List<BlockKey> keys) {
@@ -203,7 +189,7 @@ public final class KvStoreClient implements AutoCloseable {
      */
     public BlockStream streamPrefix(Namespace ns, List<BlockKey> keys) {
         ClientConnection c = connection(ns);
-        int max = Math.max(1, c.hello().maxKeysPerRequest());
+        int max = c.maxKeysPerRequest();
         if (keys.size() > max) { // a GET of at most maxKeysPerRequest keys, then the next if that one was all hits
             BlockStream first = streamPrefix(ns, keys.subList(0, max));
             first.continueWith(max, () -> streamPrefix(ns, keys.subList(max, keys.size())));
@@ -266,9 +252,9 @@ public final class KvStoreClient implements AutoCloseable {
 
     private static CompletableFuture<PutAck> putOverSocket(ClientConnection c, List<BlockPayload> blocks,
                                                            boolean persisted) {
-        int max = Math.max(1, c.hello().maxKeysPerRequest());
+        int max = c.maxKeysPerRequest();
         if (blocks.size() > max) { // PUTs of at most maxKeysPerRequest blocks, one after the other
-            return inTurn(blocks, max, part -> putOverSocket(c, part, persisted))
+            return Requests.inTurn(Requests.parts(blocks, max), part -> putOverSocket(c, part, persisted))
                     .thenApply(acks -> PutAck.concat(acks, persisted));
         }
         long id = c.nextId();
@@ -438,7 +424,7 @@ public final class KvStoreClient implements AutoCloseable {
             return CompletableFuture.failedFuture(e);
         }
         if (keys.size() > max) { // requests of at most maxKeysPerRequest keys, one after the other
-            return inTurn(keys, max, part -> keyOp(ns, op, part))
+            return Requests.inTurn(Requests.parts(keys, max), part -> keyOp(ns, op, part))
                     .thenApply(parts -> parts.stream().flatMap(List::stream).toList());
         }
         ByteBuf body = Unpooled.buffer(4 + keys.size() * BlockKey.BYTES);

@@ -53,15 +53,8 @@ final class ShmWriter {
     /** Puts {@code blocks} through shared memory, the others with {@code overSocket}; one status per block. */
     CompletableFuture<PutAck> put(List<BlockPayload> blocks, boolean persisted,
                                   Function<List<BlockPayload>, CompletableFuture<PutAck>> overSocket) {
-        List<List<BlockPayload>> groups = groups(blocks, Math.max(1, conn.hello().maxKeysPerRequest()));
-        CompletableFuture<List<PutAck>> acks = CompletableFuture.completedFuture(new ArrayList<>());
-        for (List<BlockPayload> g : groups) {
-            acks = acks.thenCompose(done -> putGroup(g, persisted, overSocket).thenApply(a -> {
-                done.add(a);
-                return done;
-            }));
-        }
-        return acks.thenApply(list -> PutAck.concat(list, persisted));
+        return Requests.inTurn(groups(blocks, conn.maxKeysPerRequest()), g -> putGroup(g, persisted, overSocket))
+                .thenApply(acks -> PutAck.concat(acks, persisted));
     }
 
     private static List<List<BlockPayload>> groups(List<BlockPayload> blocks, int maxKeys) {

@@ -63,19 +63,7 @@ public final class RawDisk {
     /** Writes the file sequentially and fsyncs; returns seconds. */
     public double write() throws IOException {
         ByteBuffer b = buffer(1);
-        try (FileChannel ch = open(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            long t0 = System.nanoTime();
-            for (long i = 0; i < blocks; i++) {
-                b.clear().limit(block);
-                long pos = i * block;
-                while (b.hasRemaining()) {
-                    pos += ch.write(b, pos);
-                }
-            }
-            ch.force(true);
-            return (System.nanoTime() - t0) / 1e9;
-        }
+        return timedWrite(i -> b.clear().limit(block));
     }
 
     /**
@@ -97,11 +85,16 @@ public final class RawDisk {
             random.nextBytes(bytes);
             all.put(bytes);
         }
+        return timedWrite(i -> all.slice((int) (i * block), block));
+    }
+
+    /** Writes block {@code i} of the file from {@code source.apply(i)}, in order, and fsyncs; returns seconds. */
+    private double timedWrite(java.util.function.LongFunction<ByteBuffer> source) throws IOException {
         try (FileChannel ch = open(StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
             long t0 = System.nanoTime();
             for (long i = 0; i < blocks; i++) {
-                ByteBuffer b = all.slice((int) (i * block), block);
+                ByteBuffer b = source.apply(i);
                 long pos = i * block;
                 while (b.hasRemaining()) {
                     pos += ch.write(b, pos);

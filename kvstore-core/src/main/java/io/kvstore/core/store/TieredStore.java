@@ -231,8 +231,7 @@ public final class TieredStore implements AutoCloseable {
         Entry parent = directory.get(meta.parent());
         BlockKey shared = parent != null ? parent.meta.key() : null;
         if (shared != null && shared != meta.parent()) {
-            meta = new BlockMeta(meta.key(), shared, meta.position(), meta.namespaceId(), meta.layoutId(),
-                    meta.length(), meta.crc32c());
+            meta = meta.withParent(shared);
         }
         return new Entry(meta, partial, clock.nanoTime());
     }

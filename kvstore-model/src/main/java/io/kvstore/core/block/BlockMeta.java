@@ -29,6 +29,11 @@ public record BlockMeta(BlockKey key, BlockKey parent, int position, long namesp
         }
     }
 
+    /** This metadata with {@code parent} (an equal key, e.g. the object another entry holds) as its parent. */
+    public BlockMeta withParent(BlockKey parent) {
+        return new BlockMeta(key, parent, position, namespaceId, layoutId, length, crc32c);
+    }
+
     /** This metadata with {@code crc32c} as the payload's checksum. */
     public BlockMeta withCrc32c(int crc32c) {
         return new BlockMeta(key, parent, position, namespaceId, layoutId, length, crc32c);

@@ -73,7 +73,7 @@ final class RespCommandDecoder extends ChannelInboundHandlerAdapter {
             return null;
         }
         if (bulk == null) {
-            bulk = alloc.directBuffer(bulkLength, bulkLength);
+            bulk = newBulk();
         }
         int remaining = bulkLength - bulk.writerIndex();
         if (remaining == 0 || !bulk.hasMemoryAddress()) {
@@ -137,7 +137,7 @@ final class RespCommandDecoder extends ChannelInboundHandlerAdapter {
             return;
         }
         if (bulk == null) {
-            bulk = ctx.alloc().directBuffer(Math.min(bulkLength, PREALLOCATE_LIMIT), bulkLength);
+            bulk = newBulk();
         }
         if (content.hasMemoryAddress() && bulk.hasMemoryAddress()
                 && content.memoryAddress() == bulk.memoryAddress() + bulk.writerIndex()
@@ -152,6 +152,11 @@ final class RespCommandDecoder extends ChannelInboundHandlerAdapter {
             bulkLength = -1;
             add(ctx, done);
         }
+    }
+
+    /** The buffer a bulk string of {@code bulkLength} bytes is gathered in: all of it at once up to the limit. */
+    private ByteBuf newBulk() {
+        return alloc.directBuffer(Math.min(bulkLength, PREALLOCATE_LIMIT), bulkLength);
     }
 
     private void accept(ChannelHandlerContext ctx, Object msg) {
