@@ -21,6 +21,11 @@ import java.util.Random;
  * what the daemon's work costs over moving the bytes through the kernel. Phases alternate (daemon, loopback, ...)
  * {@code runs} times; medians are reported.
  *
+ * <p>A second sink, "distinct", stores nothing either but receives each PUT payload into its own place of one 1 GiB
+ * buffer (cycling), as a store receives into arena memory nobody touched lately, where the first sink receives every
+ * payload into the same cache-resident buffer. On a machine where memory that is not hot is slow to write
+ * (docs/bench-load.md, "Memory that is not hot") the two differ; the daemon's PUT is printed against both.
+ *
  * <p>Keys: {@code same} (the default) PUTs the same keys every run, so every measured PUT replaces a stored chunk
  * (a delete, then a put); {@code fresh} gives every run keys of its own, as LMCache's content-addressed chunk keys
  * are (a PUT of a new chunk into a cache that fills up and demotes).
@@ -45,30 +50,36 @@ public final class LmBench {
             rnd.nextBytes(p);
             payloads.add(p);
         }
-        try (RawServer raw = new RawServer(chunk)) {
+        try (RawServer raw = new RawServer(chunk, 0); RawServer distinct = new RawServer(chunk, 1L << 30)) {
             // warm-up of both paths (JIT of the client and the daemon), not counted
             run(port, payloads, chunks, chunk, "chunk-");
             run(raw.port(), payloads, chunks, chunk, "chunk-");
+            run(distinct.port(), payloads, chunks, chunk, "chunk-");
             double[][] k = new double[runs][];
             double[][] r = new double[runs][];
+            double[][] d = new double[runs][];
             for (int i = 0; i < runs; i++) {
                 // same keys: a PUT replaces, so the daemon holds one set of chunks (in memory tiers)
                 k[i] = run(port, payloads, chunks, chunk, fresh ? "run" + i + "-chunk-" : "chunk-");
                 r[i] = run(raw.port(), payloads, chunks, chunk, "chunk-");
+                d[i] = run(distinct.port(), payloads, chunks, chunk, "chunk-");
                 System.out.printf(Locale.ROOT, "run %d: kvstore put %.2f GB/s, round trip %.2f GB/s | loopback put %.2f "
-                        + "GB/s, round trip %.2f GB/s%n", i + 1, k[i][0], k[i][1], r[i][0], r[i][1]);
+                        + "GB/s, round trip %.2f GB/s | loopback into distinct memory put %.2f GB/s%n", i + 1, k[i][0],
+                        k[i][1], r[i][0], r[i][1], d[i][0]);
             }
             double kp = median(k, 0);
             double kr = median(k, 1);
             double rp = median(r, 0);
             double rr = median(r, 1);
+            double dp = median(d, 0);
             System.out.printf(Locale.ROOT, "median of %d runs, %d chunks of %d bytes: kvstore put %.2f GB/s (%.2fx loopback "
-                    + "%.2f), EXIST+GET+HEALTH round trips %.2f GB/s (%.2fx loopback %.2f)%n", runs, chunks, chunk, kp,
-                    kp / rp, rp, kr, kr / rr, rr);
+                    + "%.2f, %.2fx loopback into distinct memory %.2f), EXIST+GET+HEALTH round trips %.2f GB/s (%.2fx "
+                    + "loopback %.2f)%n", runs, chunks, chunk, kp, kp / rp, rp, kp / dp, dp, kr, kr / rr, rr);
             System.out.printf(Locale.ROOT, "{\"chunk_bytes\": %d, \"chunks\": %d, \"runs\": %d, \"kvstore_put_gbps\": %.3f, "
-                    + "\"loopback_put_gbps\": %.3f, \"put_ratio\": %.3f, \"kvstore_roundtrip_gbps\": %.3f, "
+                    + "\"loopback_put_gbps\": %.3f, \"put_ratio\": %.3f, \"loopback_distinct_put_gbps\": %.3f, "
+                    + "\"put_ratio_distinct\": %.3f, \"kvstore_roundtrip_gbps\": %.3f, "
                     + "\"loopback_roundtrip_gbps\": %.3f, \"roundtrip_ratio\": %.3f}%n", chunk, chunks, runs, kp, rp,
-                    kp / rp, kr, rr, kr / rr);
+                    kp / rp, dp, kp / dp, kr, rr, kr / rr);
         }
     }
 
@@ -152,11 +163,16 @@ public final class LmBench {
         private final ServerSocketChannel server;
         private final Thread thread;
 
-        RawServer(int chunk) throws IOException {
+        /** {@code distinctBytes} 0: every PUT into one buffer; above 0: each into its own place of that many bytes. */
+        RawServer(int chunk, long distinctBytes) throws IOException {
             server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+            int slots = (int) Math.max(1, distinctBytes / chunk);
             thread = new Thread(() -> {
                 ByteBuffer head = ByteBuffer.allocate(REQUEST).order(ByteOrder.LITTLE_ENDIAN);
-                ByteBuffer sink = ByteBuffer.allocateDirect(chunk);
+                ByteBuffer[] sinks = new ByteBuffer[slots];
+                for (int i = 0; i < slots; i++) {
+                    sinks[i] = ByteBuffer.allocateDirect(chunk);
+                }
                 ByteBuffer value = ByteBuffer.allocateDirect(chunk);
                 new Random(2).ints(chunk / 4).forEach(v -> {
                     if (value.remaining() >= 4) {
@@ -167,7 +183,7 @@ public final class LmBench {
                 while (true) {
                     try (SocketChannel c = server.accept()) {
                         c.socket().setTcpNoDelay(true);
-                        serve(c, head, sink, value, chunk);
+                        serve(c, head, sinks, value, chunk);
                     } catch (IOException e) {
                         if (!server.isOpen()) {
                             return;
@@ -179,7 +195,9 @@ public final class LmBench {
             thread.start();
         }
 
-        private static void serve(SocketChannel c, ByteBuffer head, ByteBuffer sink, ByteBuffer value, int chunk)
+        private int next;
+
+        private void serve(SocketChannel c, ByteBuffer head, ByteBuffer[] sinks, ByteBuffer value, int chunk)
                 throws IOException {
             ByteBuffer reply = ByteBuffer.allocate(REPLY).order(ByteOrder.LITTLE_ENDIAN);
             while (true) {
@@ -192,6 +210,7 @@ public final class LmBench {
                 int command = head.getInt(0);
                 int length = head.getInt(4);
                 if (command == 1) {
+                    ByteBuffer sink = sinks[next++ % sinks.length];
                     sink.clear().limit(length);
                     while (sink.hasRemaining()) {
                         if (c.read(sink) < 0) {

@@ -13,7 +13,7 @@
 # Usage: tools/doors-bench.sh [RUNS=3]      (needs redis-server, redis-benchmark: Debian redis-server, redis-tools)
 # The daemon runs on its embedded defaults (HBM 256 MiB, DRAM 1 GiB, NVMe 4 GiB under a temporary data dir, DRAM in
 # private memory) with respPort and lmPort on free ports; Redis with --save "" --appendonly no and as many I/O threads
-# as the daemon has event loops (its default ioThreads: Netty's 2 x cores), so that both servers may use the same
+# as the daemon has event loops (its default ioThreads: one per core), so that both servers may use the same
 # threads; REDIS_IO_THREADS=1 gives Redis's single-threaded default.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,7 +37,7 @@ trap cleanup EXIT
 "$ROOT/kvstore" serve --port 0 --admin-port 0 --data-dir "$OUT/data" --set dramPersist=false \
   --set respPort="$RESP_PORT" --set lmPort="$LM_PORT" >"$OUT/kvstore.log" 2>&1 &
 KV_PID=$!
-REDIS_IO_THREADS="${REDIS_IO_THREADS:-$((2 * $(nproc)))}"
+REDIS_IO_THREADS="${REDIS_IO_THREADS:-$(nproc)}"
 REDIS_THREADS=()
 [ "$REDIS_IO_THREADS" -gt 1 ] && REDIS_THREADS=(--io-threads "$REDIS_IO_THREADS" --io-threads-do-reads yes)
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$OUT" "${REDIS_THREADS[@]}" \

@@ -56,6 +56,8 @@ class AdminHttpTest {
                     .contains("kvstore_misses_total{namespace=\"" + ns + "\"} 1.0")
                     .contains("kvstore_admissions_total{tier=\"dram\"} 4.0")
                     .contains("kvstore_request_duration_seconds_bucket{opcode=\"GET\"")
+                    .contains("kvstore_reply_write_duration_seconds_bucket{opcode=\"LOOKUP\"")
+                    .contains("kvstore_reply_write_duration_seconds_bucket{opcode=\"PUT\"")
                     .contains("kvstore_requests_total{opcode=\"PUT\",status=\"OK\"} 4.0")
                     .contains("kvstore_tier_used_bytes{tier=\"dram\"} " + (4.0 * ClientServerTest.BLOCK))
                     .contains("kvstore_blocking_queue_depth").contains("kvstore_blocking_queue_limit 256.0")

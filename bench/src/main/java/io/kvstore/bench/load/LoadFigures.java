@@ -50,6 +50,10 @@ final class LoadFigures {
             o.put("p50_us", Report.num(Scrape.quantile(r.before(), r.after(), h, op, 0.50) * 1e6));
             o.put("p99_us", Report.num(Scrape.quantile(r.before(), r.after(), h, op, 0.99) * 1e6));
             o.put("p999_us", Report.num(Scrape.quantile(r.before(), r.after(), h, op, 0.999) * 1e6));
+            String w = "kvstore_reply_write_duration_seconds"; // the flush after the request's own time
+            o.put("write_p50_us", Report.num(Scrape.quantile(r.before(), r.after(), w, op, 0.50) * 1e6));
+            o.put("write_p99_us", Report.num(Scrape.quantile(r.before(), r.after(), w, op, 0.99) * 1e6));
+            o.put("write_p999_us", Report.num(Scrape.quantile(r.before(), r.after(), w, op, 0.999) * 1e6));
             server.put(op, o);
         }
         f.put("server", server);
@@ -150,6 +154,8 @@ final class LoadFigures {
             {"client PUT p99.9 us", "client.put.p999_us"},
             {"server LOOKUP p50 us", "server.LOOKUP.p50_us"}, {"server LOOKUP p99 us", "server.LOOKUP.p99_us"},
             {"server LOOKUP p99.9 us", "server.LOOKUP.p999_us"},
+            {"server LOOKUP reply write p99 us", "server.LOOKUP.write_p99_us"},
+            {"server LOOKUP reply write p99.9 us", "server.LOOKUP.write_p999_us"},
             {"server GET p50 us", "server.GET.p50_us"}, {"server GET p99 us", "server.GET.p99_us"},
             {"server GET p99.9 us", "server.GET.p999_us"},
             {"server PUT p50 us", "server.PUT.p50_us"}, {"server PUT p99 us", "server.PUT.p99_us"},

@@ -49,7 +49,7 @@ public final class NetCommand implements Callable<Integer> {
     boolean vsRedis;
 
     @Option(names = "--redis-io-threads", description = "redis-server's io-threads (default 0 = as many as the "
-            + "daemon's event loops: its ioThreads, Netty's 2 x cores when 0; 1 = Redis's single thread).")
+            + "daemon's event loops: its ioThreads, one per core when 0; 1 = Redis's single thread).")
     int redisIoThreads;
 
     @Option(names = "--json", description = "Write the results as JSON to this file.")
@@ -198,8 +198,8 @@ public final class NetCommand implements Callable<Integer> {
             List<ByteBuffer> directVals = lookupOnly ? List.of() : KvLoad.direct(vals);
             RedisBaseline redis = null;
             int redisThreads = redisIoThreads > 0 ? redisIoThreads
-                    : server != null && server.config().ioThreads() > 0 ? server.config().ioThreads()
-                    : 2 * Runtime.getRuntime().availableProcessors();
+                    : server != null ? server.config().eventLoopThreads()
+                    : Runtime.getRuntime().availableProcessors();
             if (vsRedis && !lookupOnly) {
                 out.put("redis_io_threads", redisThreads);
                 redis = RedisBaseline.start(redisThreads);

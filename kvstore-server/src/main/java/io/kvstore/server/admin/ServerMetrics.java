@@ -54,7 +54,15 @@ public final class ServerMetrics {
             .help("Requests answered, by opcode and status").labelNames("opcode", "status")
             .withoutExemplars().register(registry);
     private final Histogram latency = Histogram.builder().name("kvstore_request_duration_seconds")
-            .help("Time from a request's turn to its last response frame, by opcode").labelNames("opcode")
+            .help("Time from a request's turn to its last response frame handed to the connection, by opcode")
+            .labelNames("opcode")
+            .classicOnly().classicExponentialUpperBounds(5e-6, 2, 22).withoutExemplars().register(registry);
+    private final Map<String, DistributionDataPoint> replyWrites = new ConcurrentHashMap<>();
+    private final Histogram replyWrite = Histogram.builder().name("kvstore_reply_write_duration_seconds")
+            .help("Time the event loop spent writing a request's last response frame to the socket (the flush"
+                    + " after kvstore_request_duration_seconds ends; over loopback it includes the kernel's delivery"
+                    + " to the peer), by opcode")
+            .labelNames("opcode")
             .classicOnly().classicExponentialUpperBounds(5e-6, 2, 22).withoutExemplars().register(registry);
     private final Counter hits = Counter.builder().name("kvstore_hits_total")
             .help("Blocks served, by tier and namespace").labelNames("tier", "namespace")
@@ -277,6 +285,11 @@ public final class ServerMetrics {
         Map<String, CounterDataPoint> byStatus = requestCounters.computeIfAbsent(opcode, o -> new ConcurrentHashMap<>());
         byStatus.computeIfAbsent(status, st -> requests.labelValues(opcode, st)).inc();
         latencies.computeIfAbsent(opcode, latency::labelValues).observe(nanos / 1e9);
+    }
+
+    /** The last response frame of a request was written to the socket ({@link #request} had ended before). */
+    public void replyWritten(String opcode, long nanos) {
+        replyWrites.computeIfAbsent(opcode, replyWrite::labelValues).observe(nanos / 1e9);
     }
 
     /** A protocol error (sent or observed). */

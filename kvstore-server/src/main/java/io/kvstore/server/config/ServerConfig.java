@@ -25,7 +25,7 @@ import java.util.Map;
  *                         then not durable for ACK_PERSISTED), {@code buffered} (survives a process crash) or
  *                         {@code sync} (survives power loss)
  * @param transport        {@code auto} (epoll where available), {@code epoll} or {@code nio}
- * @param ioThreads        event-loop threads; 0 = Netty's default, 2 x cores
+ * @param ioThreads        event-loop threads; 0 = one per core ({@link #eventLoopThreads()})
  * @param blockingThreads  threads for lower-tier reads and writes (off the event loop)
  * @param blockingQueueDepth tasks that may wait for them; beyond that requests get BUSY
  * @param maxFrameBytes    largest frame accepted
@@ -265,6 +265,15 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
     /** Embedded defaults: all three tiers, data under {@code ./kvstore-data}, ports 7379 / 7380 on loopback. */
     public static ServerConfig defaults() {
         return ConfigLoader.builder().load();
+    }
+
+    /**
+     * The event-loop threads of the protocol port (and as many again for the doors): {@code ioThreads}, or one per
+     * core when it is 0. One per core, not Netty's 2 x cores: an event loop never blocks (I/O goes to the pools), so
+     * a second loop per core only preempts the first in the middle of a request (measured in docs/bench-load.md).
+     */
+    public int eventLoopThreads() {
+        return ioThreads > 0 ? ioThreads : Runtime.getRuntime().availableProcessors();
     }
 
     /** True if HELLO must carry a configured token. */

@@ -76,7 +76,7 @@ public final class Doors implements AutoCloseable {
         }
         Transport transport = Transport.select(config.transport());
         boss = transport.group(1);
-        workers = transport.group(config.ioThreads());
+        workers = transport.group(config.eventLoopThreads());
         blocking = new BlockingPool("kvstore-door-blocking", config.blockingThreads(), config.blockingQueueDepth());
         reaper = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "kvstore-door-expiry");

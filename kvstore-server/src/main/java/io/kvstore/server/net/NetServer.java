@@ -89,7 +89,7 @@ public final class NetServer implements AutoCloseable {
                 lifecycle::inFlight);
         metrics.gauge("kvstore_open_connections", "Open connections", this::connections); // not the listening channel
         this.boss = transport.group(1);
-        this.workers = transport.group(config.ioThreads());
+        this.workers = transport.group(config.eventLoopThreads());
     }
 
     /** Binds the data port and, with {@code dataSocket}, the data socket; returns the bound port (port 0 = any). */

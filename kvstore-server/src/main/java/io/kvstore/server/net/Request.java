@@ -52,8 +52,8 @@ final class Request {
 
     /** Writes an OK response with {@code body} and finishes. */
     void reply(ByteBuf body) {
-        conn.ctx.writeAndFlush(Frame.response(op(), FrameDescriptor.FLAG_END, frame.requestId(), body));
-        finish();
+        conn.ctx.write(Frame.response(op(), FrameDescriptor.FLAG_END, frame.requestId(), body));
+        finishAndFlush();
     }
 
     /** Writes an OK response frame without finishing (streams). */
@@ -65,11 +65,30 @@ final class Request {
     void fail(ErrorCode code, String message) {
         status = code.name();
         sc.metrics().protocolError(code.name());
-        var f = conn.ctx.writeAndFlush(Frame.error(frame.opcodeCode(), frame.requestId(), code, message));
+        var f = conn.ctx.write(Frame.error(frame.opcodeCode(), frame.requestId(), code, message));
         if (code.fatal()) {
             f.addListener(ChannelFutureListener.CLOSE);
         }
+        finishAndFlush();
+    }
+
+    /**
+     * Finishes, then flushes the reply just written. The request's duration ends before the flush: over loopback
+     * the flush also runs the kernel's delivery to the peer and may wake it in this thread's place, which is the
+     * transport's time, not the request's; {@code kvstore_reply_write_duration_seconds} counts it apart.
+     */
+    private void finishAndFlush() {
+        boolean first = !finished;
         finish();
+        long t0 = System.nanoTime();
+        conn.ctx.flush();
+        if (first) {
+            sc.metrics().replyWritten(opName(), System.nanoTime() - t0);
+        }
+    }
+
+    private String opName() {
+        return frame.opcode() == null ? "unknown" : frame.opcode().name();
     }
 
     /**
@@ -110,8 +129,7 @@ final class Request {
             return;
         }
         finished = true;
-        sc.metrics().request(frame.opcode() == null ? "unknown" : frame.opcode().name(), status,
-                System.nanoTime() - startNanos);
+        sc.metrics().request(opName(), status, System.nanoTime() - startNanos);
         conn.finished(this);
     }
 }

@@ -60,7 +60,7 @@ public record Transport(String name, IoHandlerFactory ioHandlerFactory,
                         NioServerDomainSocketChannel.class);
     }
 
-    /** A new event-loop group of {@code threads} threads (0 = Netty's default). */
+    /** A new event-loop group of {@code threads} threads. */
     public EventLoopGroup group(int threads) {
         return new MultiThreadIoEventLoopGroup(threads, ioHandlerFactory);
     }

@@ -8,6 +8,8 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
@@ -69,7 +71,9 @@ final class PageArena implements AutoCloseable {
         for (int i = 0; i < segs.length; i++) {
             segs[i] = ByteBuffer.allocateDirect(segmentLength(config, i));
         }
-        return new PageArena(config, segs);
+        PageArena arena = new PageArena(config, segs);
+        arena.pagesMapped.countDown(); // zeroed by the JDK when allocated: every page is touched already
+        return arena;
     }
 
     /** An arena in memory-mapped files {@code segment-NNN.arena} under {@code dir}, created or reopened. */
@@ -97,7 +101,49 @@ final class PageArena implements AutoCloseable {
             }
             throw e;
         }
-        return new PageArena(config, segs);
+        PageArena arena = new PageArena(config, segs);
+        arena.mapPagesInBackground();
+        return arena;
+    }
+
+    /** Bytes between two reads of {@link #mapPagesInBackground}: the smallest page the kernel maps. */
+    private static final int OS_PAGE = 4096;
+    /** Read by nothing; keeps the JIT from dropping the reads of {@link #mapPagesInBackground}. */
+    @SuppressWarnings("unused")
+    private volatile int touched;
+    /** Counted down when {@link #mapPagesInBackground} is done (or was never started). */
+    private final CountDownLatch pagesMapped = new CountDownLatch(1);
+
+    /**
+     * Enters every page of a file-backed arena into this process's page tables, on a thread of its own. The files'
+     * memory exists from the start ({@link #allocate}), but a mapping's page is entered only when first touched, one
+     * minor fault per 4 KiB; without this a PUT into a fresh arena takes those faults inside the socket's receive
+     * copy (15% of the daemon's CPU in an lm:// PUT of new 4 MiB chunks; docs/tiers.md, "The arena in /dev/shm"). Reads one
+     * byte per page (a read fault on a shared memory-file mapping enters a writable entry, so the first write does
+     * not fault again); holds a pin meanwhile and stops early when the arena closes.
+     */
+    private void mapPagesInBackground() {
+        if (!pin()) {
+            pagesMapped.countDown();
+            return;
+        }
+        Thread t = new Thread(() -> {
+            int sum = 0;
+            try {
+                for (ByteBuffer seg : segments) {
+                    for (int i = 0; i < seg.capacity() && !closed.get(); i += OS_PAGE) {
+                        sum += seg.get(i);
+                    }
+                }
+                touched = sum;
+            } finally {
+                unpin();
+                pagesMapped.countDown();
+            }
+        }, "dram-arena-map");
+        t.setDaemon(true);
+        t.setPriority(Thread.MIN_PRIORITY);
+        t.start();
     }
 
     /**
@@ -145,6 +191,11 @@ final class PageArena implements AutoCloseable {
             }
         }
         return -1;
+    }
+
+    /** Waits up to {@code millis} for a file-backed arena's pages to be mapped; true if they are (tests). */
+    boolean awaitPagesMapped(long millis) throws InterruptedException {
+        return pagesMapped.await(millis, TimeUnit.MILLISECONDS);
     }
 
     /** Number of segments. */
