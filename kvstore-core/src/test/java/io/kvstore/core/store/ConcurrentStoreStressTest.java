@@ -396,9 +396,13 @@ class ConcurrentStoreStressTest {
             if (!r.isHit()) {
                 return r;
             }
+            return ReadResult.hit(counted(r.handle()));
+        }
+
+        /** {@code inner}, counted in {@code open} until closed; a retained handle is counted too. */
+        private BlockHandle counted(BlockHandle inner) {
             open.incrementAndGet();
-            BlockHandle inner = r.handle();
-            return ReadResult.hit(new BlockHandle() {
+            return new BlockHandle() {
                 private final AtomicBoolean closed = new AtomicBoolean();
 
                 @Override
@@ -413,7 +417,7 @@ class ConcurrentStoreStressTest {
 
                 @Override
                 public BlockHandle retain() {
-                    throw new UnsupportedOperationException("not used by the store");
+                    return counted(inner.retain());
                 }
 
                 @Override
@@ -428,7 +432,7 @@ class ConcurrentStoreStressTest {
                         inner.close();
                     }
                 }
-            });
+            };
         }
     }
 }

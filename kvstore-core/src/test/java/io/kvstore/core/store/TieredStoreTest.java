@@ -187,6 +187,35 @@ class TieredStoreTest {
     }
 
     @Test
+    void aPromotionCopiesTheBytesTheHitReadInsteadOfReadingTheLowerLevelAgain() {
+        List<BlockKey> reads = new ArrayList<>();
+        HeapTier nvme = new HeapTier("nvme", 10L * B);
+        store = TieredStore.builder().clock(clock).listener(events::add)
+                .tier(TierSpec.of(new HeapTier("dram", 2L * B), new LruPolicy<>()))
+                .tier(TierSpec.of(new ForwardingTier(nvme) {
+                    @Override
+                    public ReadResult read(BlockKey key) {
+                        reads.add(key);
+                        return super.read(key);
+                    }
+                }, new LruPolicy<>()))
+                .build();
+        put(0);
+        put(1);
+        put(2); // demotes 0
+        try (BlockHandle h = store.get(Blocks.NS, Blocks.key(0)).handle()) {
+            assertThat(h.payload()).isEqualTo(Blocks.payload(0, B));
+        }
+        assertThat(store.info(Blocks.key(0)).tier()).isEqualTo("dram");
+        try (BlockHandle h = store.get(Blocks.NS, Blocks.key(0)).handle()) {
+            assertThat(h.payload()).as("the promoted copy holds the block's bytes").isEqualTo(Blocks.payload(0, B));
+        }
+        assertThat(reads).as("one read of the lower level: the get's; the promotion copied what it read")
+                .containsExactly(Blocks.key(0));
+        assertThat(store.promotionHeldBytes()).as("no payload is held once promotions are done").isZero();
+    }
+
+    @Test
     void getIfReadsNothingFromALevelTheCallerMayNotRead() {
         twoTiers(2, 5);
         put(0);
