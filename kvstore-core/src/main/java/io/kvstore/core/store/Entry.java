@@ -202,13 +202,25 @@ final class Entry {
         return MoveOutcome.COPY_DROPPED;
     }
 
-    /** Starts a promotion unless one is already running; {@link #endPromotion} and {@link #exit} end it. */
+    /**
+     * Marks a promotion as queued unless one already is; it does not enter the entry (a queued promotion must not
+     * keep a deleted or evicted block's entry from being retired, nor a new put of its key waiting): the promotion
+     * enters when it runs ({@link #enterUnlessRemoved}). {@link #endPromotion} or {@link #finishPromotion} end it.
+     */
     synchronized boolean tryStartPromotion(int from) {
         if (removed || promoting != 0 || (residency & (1 << from)) == 0) {
             return false;
         }
         promoting = 1;
-        busy++; // the promotion works on it from now on; {@link #exit} when done
+        return true;
+    }
+
+    /** Enters (as {@link #enter}) unless the block was removed; pair a true answer with {@link #exit}. */
+    synchronized boolean enterUnlessRemoved() {
+        if (removed) {
+            return false;
+        }
+        busy++;
         return true;
     }
 

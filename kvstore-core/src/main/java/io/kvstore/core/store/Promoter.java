@@ -62,19 +62,25 @@ final class Promoter {
             return;
         }
         BlockHandle held = hold(read);
-        try { // tryStartPromotion entered the entry for the promotion
+        try {
             promotions.execute(() -> {
                 try {
-                    promote(e, from, to, held);
+                    if (!e.enterUnlessRemoved()) { // deleted or evicted while the promotion waited
+                        e.endPromotion();
+                        return;
+                    }
+                    try {
+                        promote(e, from, to, held);
+                    } finally {
+                        directory.exit(e);
+                    }
                 } finally {
                     letGo(held);
-                    directory.exit(e);
                 }
             });
         } catch (RejectedExecutionException full) {
             letGo(held);
             e.endPromotion(); // best effort: the block stays where it is
-            directory.exit(e);
         }
     }
 

@@ -18,7 +18,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
@@ -38,10 +40,18 @@ import java.util.stream.Stream;
  * {@code /dev/shm/kvstore-<uid>} (each directory holds an {@code owner} file naming its data dir), unless a
  * process still has them open, so that deleted data dirs (tests, reinstalls) do not pin memory until the next
  * reboot.
+ *
+ * <p>A data dir deleted and made again at the same path would find the arena of the old one (the location is a hash
+ * of the path). So each data dir holds a random id ({@value #DATA_DIR_ID_FILE}, written the first time a daemon
+ * opens an arena for it) and the arena's {@code owner} file repeats it on its second line; an arena whose id is not
+ * the data dir's was left by an earlier data dir at that path, and is removed before the tier opens (it starts
+ * cold, as the data dir's other tiers do). An arena or data dir without an id (written before ids) is kept.
  */
 final class DramPlacement {
 
     private static final Logger LOG = LoggerFactory.getLogger(DramPlacement.class);
+    /** The file in the data dir that holds its id (see the class comment). */
+    static final String DATA_DIR_ID_FILE = "dram-arena.id";
     /** The default root; a field so that tests can point it elsewhere. */
     static Path shmRoot = Path.of("/dev/shm");
 
@@ -67,6 +77,10 @@ final class DramPlacement {
         boolean defaultLocation = c.dramPersistDir() == null;
         Path dir = defaultLocation ? defaultDir(c.dataDir()) : c.dramPersistDir().toAbsolutePath();
         String problem = defaultLocation ? prepareDefaultRoot(dir.getParent()) : null;
+        String dataDirId = readLine(c.dataDir().resolve(DATA_DIR_ID_FILE), 0);
+        if (problem == null) {
+            removeIfLeftByAnEarlierDataDir(dir, c.dataDir(), dataDirId);
+        }
         if (problem == null) {
             problem = space(dir, base);
         }
@@ -83,14 +97,50 @@ final class DramPlacement {
             return privateMemory(base, "could not open the arena in " + dir + ": " + message(e), defaultLocation);
         }
         try {
+            if (dataDirId == null) {
+                dataDirId = UUID.randomUUID().toString();
+                Files.writeString(c.dataDir().resolve(DATA_DIR_ID_FILE), dataDirId + "\n");
+            }
             Path owner = dir.resolve(DramTier.OWNER_FILE);
-            Files.writeString(owner, c.dataDir().toAbsolutePath() + "\n");
+            Files.writeString(owner, c.dataDir().toAbsolutePath() + "\n" + dataDirId + "\n");
             Files.setPosixFilePermissions(owner, PosixFilePermissions.fromString("rw-------"));
         } catch (IOException | UnsupportedOperationException e) {
-            // only a note for people and for the clean-up of deleted data dirs
+            // a note for people, for the clean-up of deleted data dirs and for telling a data dir made again
         }
         logOpened(t);
         return t;
+    }
+
+    /**
+     * Removes the arena in {@code dir} if its owner file names another data dir id than {@code dataDirId} (null: the
+     * data dir has none yet, so it is new): an earlier data dir at the same path left it.
+     */
+    private static void removeIfLeftByAnEarlierDataDir(Path dir, Path dataDir, String dataDirId) {
+        String arenaId = readLine(dir.resolve(DramTier.OWNER_FILE), 1);
+        if (arenaId == null || arenaId.equals(dataDirId)) {
+            return;
+        }
+        try {
+            long bytes = size(dir);
+            if (DramTier.deleteIfUnused(dir)) {
+                LOG.info("dram tier: removed the arena in {} ({} MiB): an earlier data dir at {} left it (the data dir"
+                        + " was deleted and made again since), so the tier starts cold", dir, bytes >> 20,
+                        dataDir.toAbsolutePath());
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("dram tier: could not remove {}: {}", dir, message(e));
+        }
+    }
+
+    /** Line {@code index} (0-based) of a small text file, trimmed; null if the file or the line is missing or empty. */
+    private static String readLine(Path file, int index) {
+        try {
+            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            String line = index < lines.size() ? lines.get(index).trim() : "";
+            return line.isEmpty() ? null : line;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
     }
 
     /** Opens a tier in its files, logging the warm restart's scan if it takes more than a moment. */
@@ -169,8 +219,8 @@ final class DramPlacement {
                 if (!Files.isRegularFile(owner)) {
                     continue;
                 }
-                String dataDir = Files.readString(owner, StandardCharsets.UTF_8).trim();
-                if (dataDir.isEmpty() || Files.exists(Path.of(dataDir))) {
+                String dataDir = readLine(owner, 0); // the path; the data dir's id follows on the next line
+                if (dataDir == null || Files.exists(Path.of(dataDir))) {
                     continue;
                 }
                 long bytes = size(d);

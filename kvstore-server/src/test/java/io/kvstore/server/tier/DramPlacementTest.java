@@ -75,8 +75,9 @@ class DramPlacementTest {
             assertThat(t.config().persistDirectory()).isEqualTo(expected);
             assertThat(t.put(Blocks.meta(1, 4096), Blocks.payload(1, 4096))).isEqualTo(PutOutcome.STORED);
         }
-        assertThat(Files.readString(expected.resolve(DramTier.OWNER_FILE)).trim())
-                .isEqualTo(c.dataDir().toAbsolutePath().toString());
+        assertThat(Files.readAllLines(expected.resolve(DramTier.OWNER_FILE))).containsExactly(
+                c.dataDir().toAbsolutePath().toString(),
+                Files.readString(c.dataDir().resolve(DramPlacement.DATA_DIR_ID_FILE)).trim());
         assertThat(Files.getPosixFilePermissions(expected.getParent()).toString()).doesNotContain("GROUP", "OTHERS");
         try (DramTier t = open(c)) {
             assertThat(t.blockCount()).isEqualTo(1);
@@ -86,6 +87,47 @@ class DramPlacementTest {
         try (DramTier t = open(config(tmp.resolve("data2")))) {
             assertThat(t.config().persistDirectory()).isNotEqualTo(expected);
             assertThat(t.blockCount()).isZero();
+        }
+    }
+
+    @Test
+    void aDataDirDeletedAndMadeAgainAtTheSamePathStartsWithAColdArena() throws IOException {
+        Path data = tmp.resolve("data");
+        try (DramTier t = open(config(data))) {
+            assertThat(t.put(Blocks.meta(1, 4096), Blocks.payload(1, 4096))).isEqualTo(PutOutcome.STORED);
+        }
+        try (DramTier t = open(config(data))) {
+            assertThat(t.blockCount()).as("a restart on the same data dir keeps the arena").isEqualTo(1);
+        }
+        deleteTree(data); // the operator wipes the data dir and starts again at the same path
+        try (DramTier t = open(config(data))) {
+            assertThat(t.blockCount()).as("the old data dir's blocks are not served to the new one").isZero();
+        }
+        assertThat(messages()).anySatisfy(m -> assertThat(m).contains("an earlier data dir at")
+                .contains("starts cold"));
+    }
+
+    @Test
+    void anArenaAndADataDirWithoutIdsFromAnEarlierVersionAreKept() throws IOException {
+        ServerConfig c = config(tmp.resolve("data"));
+        Path arena;
+        try (DramTier t = open(c)) {
+            t.put(Blocks.meta(1, 4096), Blocks.payload(1, 4096));
+            arena = t.config().persistDirectory();
+        }
+        Files.delete(c.dataDir().resolve(DramPlacement.DATA_DIR_ID_FILE));
+        Files.writeString(arena.resolve(DramTier.OWNER_FILE), c.dataDir().toAbsolutePath() + "\n");
+        try (DramTier t = open(c)) {
+            assertThat(t.blockCount()).isEqualTo(1);
+        }
+        assertThat(Files.exists(c.dataDir().resolve(DramPlacement.DATA_DIR_ID_FILE))).as("an id is given now").isTrue();
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
         }
     }
 
@@ -151,7 +193,7 @@ class DramPlacementTest {
         try (DramTier t = open(kept)) {
             keptArena = t.config().persistDirectory();
         }
-        Files.delete(gone.dataDir());
+        deleteTree(gone.dataDir());
         try (DramTier t = open(config(tmp.resolve("third")))) {
             assertThat(goneArena).doesNotExist();
             assertThat(keptArena).exists();
