@@ -428,11 +428,6 @@ public final class TieredStore implements AutoCloseable {
         return shared.any();
     }
 
-    /** Bytes of read payloads that queued promotions hold (tests). */
-    long promotionHeldBytes() {
-        return promoter.heldBytes();
-    }
-
     /** Blocks dropped at open because their parent was cached nowhere. */
     public long orphansDropped() {
         return orphansDropped;

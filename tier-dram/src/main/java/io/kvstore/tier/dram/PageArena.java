@@ -111,6 +111,8 @@ final class PageArena implements AutoCloseable {
     /** Read by nothing; keeps the JIT from dropping the reads of {@link #mapPagesInBackground}. */
     @SuppressWarnings("unused")
     private volatile int touched;
+    /** True while {@link #mapPagesInBackground} holds its pin. */
+    private volatile boolean mapping;
     /** Counted down when {@link #mapPagesInBackground} is done (or was never started). */
     private final CountDownLatch pagesMapped = new CountDownLatch(1);
 
@@ -127,6 +129,7 @@ final class PageArena implements AutoCloseable {
             pagesMapped.countDown();
             return;
         }
+        mapping = true;
         Thread t = new Thread(() -> {
             int sum = 0;
             try {
@@ -137,6 +140,7 @@ final class PageArena implements AutoCloseable {
                 }
                 touched = sum;
             } finally {
+                mapping = false;
                 unpin();
                 pagesMapped.countDown();
             }
@@ -378,9 +382,9 @@ final class PageArena implements AutoCloseable {
         }
     }
 
-    /** Pins held by in-flight operations and open handles (0 when closed and idle). */
+    /** Pins held by in-flight operations and open handles (0 when closed and idle; the page mapping's not counted). */
     long outstandingPins() {
-        return pins.get() - (closed.get() ? 0 : 1);
+        return pins.get() - (closed.get() ? 0 : 1) - (mapping ? 1 : 0);
     }
 
     // ------------------------------------------------------------------------- freeing off-heap memory now

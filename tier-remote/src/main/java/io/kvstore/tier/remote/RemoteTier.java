@@ -35,10 +35,12 @@ import org.slf4j.LoggerFactory;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -381,6 +383,10 @@ public final class RemoteTier implements Tier {
     public void forEach(Consumer<BlockMeta> visitor) {
         checkOpen();
         ScanArgs args = ScanArgs.Builder.matches(BlockRecordDescriptor.metaPattern(config.keyPrefix())).limit(1000);
+        // SCAN may return a key more than once, and a cluster scan walks node by node: a node the client's topology
+        // still lists as a master after it became a replica (a cluster just formed, or after a failover) is walked
+        // too. Each block is visited once.
+        Set<BlockKey> seen = new HashSet<>();
         try {
             ScanCursor cursor = ScanCursor.INITIAL;
             do {
@@ -388,7 +394,7 @@ public final class RemoteTier implements Tier {
                 Map<BlockKey, RedisFuture<byte[]>> gets = new LinkedHashMap<>();
                 for (byte[] k : page.getKeys()) {
                     BlockKey bk = BlockRecordDescriptor.keyOfMetaKey(config.keyPrefix(), k);
-                    if (bk != null) {
+                    if (bk != null && seen.add(bk)) {
                         gets.put(bk, redis.get(k));
                     }
                 }
