@@ -80,8 +80,6 @@ final class DramPlacement {
         String dataDirId = readLine(c.dataDir().resolve(DATA_DIR_ID_FILE), 0);
         if (problem == null) {
             removeIfLeftByAnEarlierDataDir(dir, c.dataDir(), dataDirId);
-        }
-        if (problem == null) {
             problem = space(dir, base);
         }
         if (problem != null) {

@@ -40,6 +40,8 @@ final class PageArena implements AutoCloseable {
     private static final int PAGES_MASK = (1 << 24) - 1;
     private static final int VERIFIED = 1 << 30;
     private static final int RETIRED = 1 << 29;
+    /** Bytes between two reads of {@link #mapPagesInBackground}: the smallest page the kernel maps. */
+    private static final int OS_PAGE = 4096;
 
     private final int pageSize;
     private final int pageShift;
@@ -52,6 +54,13 @@ final class PageArena implements AutoCloseable {
     private final AtomicLong retiredPages = new AtomicLong();
     private final AtomicLong pins = new AtomicLong(1);
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Read by nothing; keeps the JIT from dropping the reads of {@link #mapPagesInBackground}. */
+    @SuppressWarnings("unused")
+    private volatile int touched;
+    /** True while {@link #mapPagesInBackground} holds its pin. */
+    private volatile boolean mapping;
+    /** Counted down when {@link #mapPagesInBackground} is done (or was never started). */
+    private final CountDownLatch pagesMapped = new CountDownLatch(1);
 
     private PageArena(DramTierConfig config, ByteBuffer[] segments) {
         this.pageSize = config.pageSizeBytes();
@@ -105,16 +114,6 @@ final class PageArena implements AutoCloseable {
         arena.mapPagesInBackground();
         return arena;
     }
-
-    /** Bytes between two reads of {@link #mapPagesInBackground}: the smallest page the kernel maps. */
-    private static final int OS_PAGE = 4096;
-    /** Read by nothing; keeps the JIT from dropping the reads of {@link #mapPagesInBackground}. */
-    @SuppressWarnings("unused")
-    private volatile int touched;
-    /** True while {@link #mapPagesInBackground} holds its pin. */
-    private volatile boolean mapping;
-    /** Counted down when {@link #mapPagesInBackground} is done (or was never started). */
-    private final CountDownLatch pagesMapped = new CountDownLatch(1);
 
     /**
      * Enters every page of a file-backed arena into this process's page tables, on a thread of its own. The files'
