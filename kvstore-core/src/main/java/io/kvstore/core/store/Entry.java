@@ -339,9 +339,17 @@ final class Entry {
         return hits;
     }
 
-    void recordHit(long now) {
+    /** Counts a read at {@code now}; returns the time of the previous read (or of the block's arrival). */
+    long recordHit(long now) {
         HITS.incrementAndGet(this);
+        long previous = lastAccessNanos;
         lastAccessNanos = now;
+        return previous;
+    }
+
+    /** Store-clock time of the block's last read, or of its arrival if it was never read. */
+    long lastAccessNanos() {
+        return lastAccessNanos;
     }
 
     BlockInfo info(String tier, long now) {

@@ -37,6 +37,14 @@ final class Level {
     final ConcurrentLinkedQueue<Entry> demotions = new ConcurrentLinkedQueue<>();
     /** Demoter tasks working on {@link #demotions}. */
     final AtomicInteger demoters = new AtomicInteger();
+    /** Hits below that {@link Promoter} did not promote here: read too rarely to still be here at their next read. */
+    final LongAdder promotionsDeclined = new LongAdder();
+    /**
+     * How long a block sat unread here before it was chosen as a victim, smoothed over recent victims (an
+     * exponentially weighted mean, 1/16 per victim); {@link Long#MAX_VALUE} until the first victim. Updated without
+     * a lock: a lost update among racing movers only delays the mean by one sample.
+     */
+    private volatile long evictionAgeNanos = Long.MAX_VALUE;
 
     Level(int index, TierSpec spec) {
         this.index = index;
@@ -52,10 +60,25 @@ final class Level {
         return tier.name();
     }
 
+    /** Folds one victim's time since its last read (or its arrival) into {@link #evictionAgeNanos()}. */
+    void recordEvictionAge(long idleNanos) {
+        long idle = Math.max(0, idleNanos);
+        long mean = evictionAgeNanos;
+        evictionAgeNanos = mean == Long.MAX_VALUE ? idle : mean + (idle - mean) / 16;
+    }
+
+    /**
+     * The smoothed time a block stays here unread before eviction; {@link Long#MAX_VALUE} while nothing has been
+     * evicted. A block read less often than this would be evicted again before its next read.
+     */
+    long evictionAgeNanos() {
+        return evictionAgeNanos;
+    }
+
     LevelStats snapshot() {
         return new LevelStats(tier.stats(), gate.name(), hits.sum(), admitted.sum(), rejected.sum(), demotedIn.sum(),
                 demotedOut.sum(), evicted.sum(), evictedBytes.sum(), promotedIn.sum(), corrupt.sum(),
                 admittedBytes.sum(), demotedInBytes.sum(), promotedInBytes.sum(), cleanDemotions.sum(),
-                tierDropped.sum(), copiesDropped.sum());
+                tierDropped.sum(), copiesDropped.sum(), promotionsDeclined.sum(), evictionAgeNanos);
     }
 }

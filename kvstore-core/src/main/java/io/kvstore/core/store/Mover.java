@@ -477,7 +477,9 @@ final class Mover {
                 for (BlockKey k : victims) { // in the policy's order: children before their parents
                     for (int i = 0; i < marked.size(); i++) {
                         if (marked.get(i).meta.key().equals(k)) {
-                            out.add(marked.remove(i));
+                            Entry victim = marked.remove(i);
+                            level.recordEvictionAge(now - victim.lastAccessNanos());
+                            out.add(victim);
                             break;
                         }
                     }

@@ -100,11 +100,12 @@ final class Reads {
 
     /** A read of {@code e} at {@code level} hit: counts it, tells the policy, schedules the promotion it earns. */
     private GetResult hit(Entry e, Level level, ReadResult r) {
-        e.recordHit(clock.nanoTime());
+        long now = clock.nanoTime();
+        long unreadNanos = now - e.recordHit(now);
         level.hits.increment();
         level.gate.recordHit(e.meta.key());
         events.emit(StoreEvent.Type.HIT, e.meta, level, null, null);
-        promoter.promoteLater(e, level);
+        promoter.promoteLater(e, level, unreadNanos);
         return new GetResult(r.handle(), level.name());
     }
 

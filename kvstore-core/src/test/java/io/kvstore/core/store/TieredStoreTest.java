@@ -188,6 +188,28 @@ class TieredStoreTest {
     }
 
     @Test
+    void aHitOnABlockReadLessOftenThanTheUpperTierKeepsBlocksIsNotPromoted() {
+        twoTiers(2, 10);
+        put(0);
+        clock.advance(Duration.ofSeconds(1));
+        put(1);
+        clock.advance(Duration.ofSeconds(1));
+        put(2); // demotes 0, unread for 2 s: the dram's eviction age is now 2 s
+        assertThat(store.stats().get(0).evictionAgeNanos()).isEqualTo(Duration.ofSeconds(2).toNanos());
+        clock.advance(Duration.ofSeconds(1));
+        store.get(Blocks.NS, Blocks.key(0)).handle().close(); // unread for 3 s > 2 s: stays below
+        assertThat(store.info(Blocks.key(0)).tier()).isEqualTo("nvme");
+        assertThat(store.stats().get(0).promotionsDeclined()).isEqualTo(1);
+        clock.advance(Duration.ofMillis(500));
+        try (BlockHandle h = store.get(Blocks.NS, Blocks.key(0)).handle()) { // read again after 0.5 s: promoted
+            assertThat(h.payload()).isEqualTo(Blocks.payload(0, B));
+        }
+        assertThat(store.info(Blocks.key(0)).tier()).isEqualTo("dram");
+        assertThat(store.stats().get(0).promotionsDeclined()).isEqualTo(1);
+        assertThat(store.size()).isEqualTo(3);
+    }
+
+    @Test
     @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // the old code spun, deaf to interrupts
     void aQueuedPromotionDoesNotHoldItsBlockSoARePutOfTheKeyGoesAheadAndThePromotionGivesUp() {
         List<Runnable> queued = new ArrayList<>();

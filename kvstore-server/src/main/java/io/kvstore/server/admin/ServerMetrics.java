@@ -135,6 +135,19 @@ public final class ServerMetrics {
                 .help("Victims demoted onto a copy the tier below already held (kept by a promotion): no write")
                 .labelNames("tier").callback(cb -> eachTier(s -> cb.call(s.cleanDemotions(), s.tier().name())))
                 .register(registry);
+        CounterWithCallback.builder().name("kvstore_promotions_declined")
+                .help("Hits below a tier that were not promoted into it: the block had gone unread for longer than "
+                        + "blocks stay unread there before eviction (kvstore_tier_eviction_age_seconds)")
+                .labelNames("tier").callback(cb -> eachTier(s -> cb.call(s.promotionsDeclined(), s.tier().name())))
+                .register(registry);
+        GaugeWithCallback.builder().name("kvstore_tier_eviction_age_seconds")
+                .help("How long a tier's recent victims had sat unread when they were chosen (smoothed); absent "
+                        + "until the tier's first victim").labelNames("tier")
+                .callback(cb -> eachTier(s -> {
+                    if (s.evictionAgeNanos() != Long.MAX_VALUE) {
+                        cb.call(s.evictionAgeNanos() / 1e9, s.tier().name());
+                    }
+                })).register(registry);
         CounterWithCallback.builder().name("kvstore_tier_dropped_blocks")
                 .help("Blocks a tier dropped on its own (flash segment reclaim) instead of rewriting them")
                 .labelNames("tier").callback(cb -> eachTier(s -> cb.call(s.tierDropped(), s.tier().name())))

@@ -346,4 +346,80 @@ class NvmeReclaimTest {
             assertThat(reclaimThreads).allMatch(n -> n.endsWith("-reclaim"));
         }
     }
+
+    /**
+     * A put that finds the log past the backpressure bound waits for the reclaim thread's progress and goes on as
+     * soon as the log is back within the bound, while the thread still works through its backlog. The reclaim
+     * thread here takes one permit per block it looks at, handed out one at a time. The old put took the reclaim's
+     * lock instead: it either stayed parked until the whole backlog was done (the thread takes the lock again at
+     * once for its next segment) or won the lock between two segments and reclaimed itself.
+     */
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aPutPastTheBackpressureBoundWaitsForTheReclaimThreadsProgressNotForTheWholeBacklog() throws Exception {
+        int small = 64 << 10;
+        java.util.concurrent.Semaphore permits = new java.util.concurrent.Semaphore(0);
+        Set<String> reclaimThreads = ConcurrentHashMap.newKeySet();
+        Recorder rec = new Recorder() {
+            @Override
+            public boolean mayDrop(BlockKey key) {
+                reclaimThreads.add(Thread.currentThread().getName());
+                permits.acquireUninterruptibly();
+                return true;
+            }
+        };
+        NvmeTierConfig cfg = NvmeTierConfig.builder(dir.resolve("db"), 8L << 20).backgroundReclaim(true).build();
+        try (NvmeTier tier = NvmeTier.open(cfg)) {
+            rec.tier = tier;
+            tier.dropListener(rec);
+            long limit = Reclaimer.limit(tier);
+            long bound = limit + Reclaimer.BACKPRESSURE_SEGMENTS * tier.segments.segmentBytes();
+            java.util.concurrent.atomic.AtomicLong puts = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread writer = new Thread(() -> {
+                for (long i = 0; !stop.get(); i++) {
+                    tier.put(Blocks.meta(i, small), Blocks.payload(i, small));
+                    if (i % 2 == 1) {
+                        tier.remove(Blocks.key(i)); // half dead: the reclaim asks about the other half
+                    }
+                    puts.incrementAndGet();
+                }
+            }, "writer");
+            writer.start();
+            try {
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                boolean waits = false;
+                while (!(waits = inMakeRoom(writer)) && System.nanoTime() < deadline) {
+                    Thread.sleep(1);
+                }
+                assertThat(waits).as("the writer outran the reclaim and waits").isTrue();
+                assertThat(tier.segments.totalBytes()).isGreaterThan(bound);
+                long waiting = puts.get();
+                while (puts.get() == waiting && System.nanoTime() < deadline) {
+                    permits.release();
+                    Thread.sleep(1);
+                }
+                assertThat(puts.get()).as("the writer went on").isGreaterThan(waiting);
+                assertThat(tier.segments.totalBytes()).as("before the backlog was reclaimed").isGreaterThan(limit);
+                assertThat(reclaimThreads).as("who reclaims").allMatch(n -> n.endsWith("-reclaim"));
+            } finally {
+                stop.set(true);
+                permits.release(1_000_000);
+                writer.join(TimeUnit.SECONDS.toMillis(30));
+            }
+        }
+    }
+
+    private static boolean inMakeRoom(Thread t) {
+        Thread.State st = t.getState();
+        if (st != Thread.State.WAITING && st != Thread.State.TIMED_WAITING) {
+            return false;
+        }
+        for (StackTraceElement f : t.getStackTrace()) {
+            if (f.getClassName().endsWith("Reclaimer") && f.getMethodName().equals("makeRoom")) {
+                return true;
+            }
+        }
+        return false;
+    }
 }
