@@ -12,12 +12,15 @@ import java.nio.ByteBuffer;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The write path of an {@link NvmeTier}: a block is encoded into one record in a pooled aligned buffer, its bytes
- * are reserved against the capacity, the record is appended to the log, its index record written, and the block
+ * The write path of an {@link NvmeTier}: a block is encoded into one record in a pooled aligned buffer (or, when its
+ * payload sits in 4 KiB-aligned direct memory and no codec applies, as a version 3 record written from where the
+ * payload is, behind a 4 KiB header: {@link RecordDescriptor}), its bytes are reserved against the capacity, the record is appended to the log, its index record written, and the block
  * indexed in memory, all under its key's stripe lock. Reclaiming space after a put is the tier's business (outside
  * the key's lock); rewriting a block that must stay through a reclaim uses {@link #append} too.
  */
 final class BlockWriter {
+
+    private static final int ALIGN = SegmentStore.ALIGN;
 
     private static final Logger LOG = LoggerFactory.getLogger(BlockWriter.class);
 
@@ -36,6 +39,9 @@ final class BlockWriter {
         if (tier.used.get() + fp > tier.cfg.capacityBytes()) {
             return PutOutcome.NO_CAPACITY;
         }
+        if (writesInPlace(payload)) {
+            return putInPlace(meta, fp, payload);
+        }
         ByteBuffer record = tier.pool.acquire(SegmentStore.Location.padded(
                 RecordDescriptor.maxRecordLength(meta.length(), tier.cfg.codec())));
         try {
@@ -46,7 +52,55 @@ final class BlockWriter {
         }
     }
 
+    /**
+     * True if {@code payload} can be written from where it is, as a version 3 record: no codec to apply, and
+     * direct memory that starts on a 4 KiB boundary (a block of the DRAM arena does).
+     */
+    private boolean writesInPlace(ByteBuffer payload) {
+        return tier.cfg.codec() == Codec.NONE && payload.isDirect() && payload.remaining() >= ALIGN
+                && payload.alignmentOffset(payload.position(), ALIGN) == 0;
+    }
+
+    /**
+     * Stores {@code payload} without copying it: the record's 4 KiB header, the payload's whole 4 KiB units from
+     * where they are, and its last partial unit (copied, padded with zeros) go to the device in one gathering write.
+     */
+    private PutOutcome putInPlace(BlockMeta meta, long fp, ByteBuffer payload) {
+        int len = payload.remaining();
+        int whole = len / ALIGN * ALIGN;
+        int rest = len - whole;
+        ByteBuffer small = tier.pool.acquire(2 * ALIGN);
+        try {
+            ByteBuffer header = small.duplicate().clear().limit(ALIGN).slice();
+            RecordDescriptor.encodeAlignedHeader(meta, header);
+            ByteBuffer body = payload.duplicate();
+            body.limit(body.position() + whole);
+            ByteBuffer[] parts;
+            if (rest == 0) {
+                parts = new ByteBuffer[] {header, body.slice()};
+            } else {
+                ByteBuffer tail = small.duplicate().clear().position(ALIGN).limit(2 * ALIGN).slice();
+                tail.put(payload.duplicate().position(payload.position() + whole));
+                while (tail.hasRemaining()) {
+                    tail.put((byte) 0);
+                }
+                parts = new ByteBuffer[] {header, body.slice(), tail.flip()};
+            }
+            return write(meta, fp, RecordDescriptor.ALIGNED_PAYLOAD_OFFSET + len, parts, Codec.NONE);
+        } finally {
+            tier.pool.release(small);
+        }
+    }
+
     private PutOutcome write(BlockMeta meta, long fp, ByteBuffer record, Codec codecUsed) {
+        return write(meta, fp, record.remaining(), new ByteBuffer[] {record}, codecUsed);
+    }
+
+    /**
+     * Appends a record of {@code recordLength} bytes given as one buffer (padded here) or as aligned
+     * {@code parts} (already padded) and indexes it, under the key's stripe lock.
+     */
+    private PutOutcome write(BlockMeta meta, long fp, int recordLength, ByteBuffer[] parts, Codec codecUsed) {
         BlockKey key = meta.key();
         ReentrantLock stripe = tier.stripe(key);
         stripe.lock();
@@ -57,10 +111,9 @@ final class BlockWriter {
             if (!reserve(fp)) {
                 return PutOutcome.NO_CAPACITY;
             }
-            int recordLength = record.remaining();
             Entry e;
             try {
-                e = append(meta, record);
+                e = parts.length == 1 ? append(meta, parts[0]) : append(meta, recordLength, parts);
             } catch (IOException ex) {
                 tier.used.addAndGet(-fp);
                 tier.counters.errors.increment();
@@ -89,10 +142,19 @@ final class BlockWriter {
      * live.
      */
     Entry append(BlockMeta meta, ByteBuffer record) throws IOException {
+        return append(meta, record.remaining(), new ByteBuffer[] {record});
+    }
+
+    /** {@link #append(BlockMeta, ByteBuffer)} of a record given as one buffer or as padded, aligned parts. */
+    private Entry append(BlockMeta meta, int recordLength, ByteBuffer[] parts) throws IOException {
         SegmentStore segments = tier.segments;
-        SegmentStore.Location loc = segments.reserve(record.remaining());
+        SegmentStore.Location loc = segments.reserve(recordLength);
         try {
-            segments.write(loc, record);
+            if (parts.length == 1) {
+                segments.write(loc, parts[0]);
+            } else {
+                segments.writeParts(loc, parts);
+            }
             if (tier.cfg.walMode() == WalMode.SYNC) {
                 segments.force(loc); // durable before the synced index record
             }

@@ -42,6 +42,15 @@ import java.nio.ByteOrder;
  *  |                             ...                               |
  * </pre>
  *
+ * <p>Version 3 is the same header with its payload at {@link #ALIGNED_PAYLOAD_OFFSET} (4 KiB) instead of right
+ * after the header, the bytes between zero ({@link Codec#NONE} only). A payload that sits in 4 KiB-aligned direct
+ * memory (a block demoted from the DRAM arena) is then written straight from where it is, in one gathering write
+ * with its header, instead of being copied into a record buffer first ({@link BlockWriter}): a profile of PUTs into
+ * full tiers had the demoters spend most of their time in that copy. A payload whose length is a multiple of 4 KiB
+ * takes no more room on the device than in version 2 (the header's 104 bytes already cost a 4 KiB unit); otherwise
+ * one unit more at most. Both versions are read; a daemon that knows only version 2 drops version 3 records as
+ * damaged.
+ *
  * <p>A record is served only if every check passes: magic, version, header CRC, the metadata in the header equal
  * to the index's (a record written under another key is a misdirected write), stored length equal to what follows
  * the header, a known codec that decodes to exactly the payload length, and the payload's CRC32C equal to both the
@@ -52,10 +61,14 @@ public final class RecordDescriptor {
 
     /** "KVB1". */
     public static final int MAGIC = 0x4B564231;
-    /** Current layout version. */
+    /** Layout version of records whose payload follows the header. */
     public static final byte VERSION = 2;
+    /** Layout version of records whose payload starts at {@link #ALIGNED_PAYLOAD_OFFSET}. */
+    public static final byte VERSION_ALIGNED = 3;
     /** Header length in bytes. */
     public static final int HEADER_LENGTH = 104;
+    /** Where a version 3 record's payload starts: the device's 4 KiB unit. */
+    public static final int ALIGNED_PAYLOAD_OFFSET = SegmentStore.ALIGN;
 
     static final int CODEC_OFFSET = 5;
     static final int LAYOUT_OFFSET = 8;
@@ -68,11 +81,14 @@ public final class RecordDescriptor {
     static final int NAMESPACE_OFFSET = 92;
     static final int HEADER_CRC_OFFSET = 100;
 
-    /** A header that passed its own checks: the block's metadata and how many stored bytes follow it. */
-    record Header(BlockMeta meta, Codec codec, int storedLength) {
-        /** Header plus stored payload. */
+    /**
+     * A header that passed its own checks: the block's metadata, how many stored bytes follow it and where they
+     * start ({@link #HEADER_LENGTH} in version 2, {@link #ALIGNED_PAYLOAD_OFFSET} in version 3).
+     */
+    record Header(BlockMeta meta, Codec codec, int storedLength, int payloadOffset) {
+        /** Header (and its padding) plus stored payload. */
         int recordLength() {
-            return HEADER_LENGTH + storedLength;
+            return payloadOffset + storedLength;
         }
     }
 
@@ -99,13 +115,34 @@ public final class RecordDescriptor {
             used = Codec.NONE;
             stored = Codec.NONE.encode(payload, dst, HEADER_LENGTH);
         }
+        writeHeader(meta, VERSION, used, len, stored, dst);
+        dst.position(0).limit(HEADER_LENGTH + stored);
+        return used;
+    }
+
+    /**
+     * Writes the first {@link #ALIGNED_PAYLOAD_OFFSET} bytes of a version 3 record of {@code meta}'s payload
+     * (uncoded: the payload itself follows, from wherever it is) into {@code dst} from index 0: the header, then
+     * zeros. On return {@code dst}'s position is 0 and its limit {@link #ALIGNED_PAYLOAD_OFFSET}.
+     */
+    static void encodeAlignedHeader(BlockMeta meta, ByteBuffer dst) {
+        dst.clear().limit(ALIGNED_PAYLOAD_OFFSET);
+        for (int i = HEADER_LENGTH; i < ALIGNED_PAYLOAD_OFFSET; i += Long.BYTES) {
+            dst.putLong(i, 0L);
+        }
+        writeHeader(meta, VERSION_ALIGNED, Codec.NONE, meta.length(), meta.length(), dst);
+        dst.position(0);
+    }
+
+    private static void writeHeader(BlockMeta meta, byte version, Codec codec, int length, int stored,
+                                    ByteBuffer dst) {
         ByteBuffer h = dst.order(ByteOrder.BIG_ENDIAN);
         h.putInt(0, MAGIC);
-        h.put(4, VERSION);
-        h.put(CODEC_OFFSET, used.id());
+        h.put(4, version);
+        h.put(CODEC_OFFSET, codec.id());
         h.putShort(6, (short) 0);
         h.putInt(LAYOUT_OFFSET, meta.layoutId());
-        h.putInt(LENGTH_OFFSET, len);
+        h.putInt(LENGTH_OFFSET, length);
         h.putInt(STORED_LENGTH_OFFSET, stored);
         h.putInt(CRC_OFFSET, meta.crc32c());
         h.position(KEY_OFFSET);
@@ -114,8 +151,6 @@ public final class RecordDescriptor {
         h.putInt(POSITION_OFFSET, meta.position());
         h.putLong(NAMESPACE_OFFSET, meta.namespaceId());
         h.putInt(HEADER_CRC_OFFSET, headerCrc(h));
-        h.position(0).limit(HEADER_LENGTH + stored);
-        return used;
     }
 
     private static int headerCrc(ByteBuffer record) {
@@ -132,15 +167,19 @@ public final class RecordDescriptor {
             return null;
         }
         ByteBuffer h = buf.duplicate().order(ByteOrder.BIG_ENDIAN);
-        if (h.getInt(0) != MAGIC || h.get(4) != VERSION || h.getInt(HEADER_CRC_OFFSET) != headerCrc(h)) {
+        byte version = h.get(4);
+        if (h.getInt(0) != MAGIC || (version != VERSION && version != VERSION_ALIGNED)
+                || h.getInt(HEADER_CRC_OFFSET) != headerCrc(h)) {
             return null;
         }
+        int payloadOffset = version == VERSION_ALIGNED ? ALIGNED_PAYLOAD_OFFSET : HEADER_LENGTH;
         Codec codec = Codec.byId(h.get(CODEC_OFFSET));
         int len = h.getInt(LENGTH_OFFSET);
         int stored = h.getInt(STORED_LENGTH_OFFSET);
         int position = h.getInt(POSITION_OFFSET);
         if (codec == null || len < 0 || stored < 0 || position < 0 || (codec == Codec.NONE && stored != len)
-                || stored > Integer.MAX_VALUE - HEADER_LENGTH - SegmentStore.ALIGN) {
+                || (version == VERSION_ALIGNED && codec != Codec.NONE)
+                || stored > Integer.MAX_VALUE - payloadOffset - SegmentStore.ALIGN) {
             return null;
         }
         h.position(KEY_OFFSET);
@@ -148,7 +187,7 @@ public final class RecordDescriptor {
         BlockKey parent = BlockKey.read(h);
         BlockMeta meta = new BlockMeta(key, parent, position, h.getLong(NAMESPACE_OFFSET), h.getInt(LAYOUT_OFFSET),
                 len, h.getInt(CRC_OFFSET));
-        return new Header(meta, codec, stored);
+        return new Header(meta, codec, stored, payloadOffset);
     }
 
     /**
@@ -158,14 +197,15 @@ public final class RecordDescriptor {
      */
     public static ByteBuffer decode(ByteBuffer record, BlockMeta meta) {
         Header h = header(record);
-        if (h == null || !h.meta().equals(meta) || h.storedLength() != record.limit() - HEADER_LENGTH) {
+        if (h == null || !h.meta().equals(meta) || h.recordLength() != record.limit()) {
             return null;
         }
+        int at = h.payloadOffset();
         ByteBuffer payload;
         if (h.codec() == Codec.NONE) {
-            payload = record.duplicate().position(HEADER_LENGTH).limit(HEADER_LENGTH + meta.length()).slice();
+            payload = record.duplicate().position(at).limit(at + meta.length()).slice();
         } else {
-            byte[] plain = h.codec().decode(record, HEADER_LENGTH, h.storedLength(), meta.length());
+            byte[] plain = h.codec().decode(record, at, h.storedLength(), meta.length());
             if (plain == null) {
                 return null;
             }

@@ -247,6 +247,21 @@ final class SegmentStore implements AutoCloseable {
         writer.write(loc.segment(), loc.offset(), b); // writeRun fails it if the segment is gone
     }
 
+    /**
+     * Writes a record given as {@code parts} (each position 0 to limit, in 4 KiB-aligned direct memory, a multiple
+     * of 4 KiB long, together {@code loc.padded()} bytes) at {@code loc}, in one write from where the parts are.
+     */
+    void writeParts(Location loc, ByteBuffer... parts) throws IOException {
+        long bytes = 0;
+        for (ByteBuffer b : parts) {
+            bytes += b.remaining();
+        }
+        if (bytes != loc.padded()) {
+            throw new IllegalArgumentException("parts of " + bytes + " bytes for a record of " + loc.padded());
+        }
+        writer.write(loc.segment(), loc.offset(), parts); // writeRun fails it if the segment is gone
+    }
+
     /** Writes a run of padded records back to back (the {@link SegmentWriter}'s thread only). */
     private void writeRun(long segment, long offset, ByteBuffer[] run) throws IOException {
         Segment s = segment(segment);

@@ -37,12 +37,13 @@ final class SegmentWriter implements AutoCloseable {
 
     /** Largest run written at once. */
     static final long MAX_RUN_BYTES = 8L << 20;
-    /** Most records in one run (well under the kernel's IOV_MAX). */
+    /** Most records in one run (at most three parts each: well under the kernel's IOV_MAX of 1024). */
     static final int MAX_RUN_RECORDS = 64;
 
-    private record Op(long segment, long offset, ByteBuffer buffer, CompletableFuture<Void> done) {
+    /** One record: its parts (each position 0 to limit, aligned) written back to back from {@code offset}. */
+    private record Op(long segment, long offset, ByteBuffer[] parts, long bytes, CompletableFuture<Void> done) {
         long end() {
-            return offset + buffer.remaining();
+            return offset + bytes;
         }
     }
 
@@ -59,14 +60,19 @@ final class SegmentWriter implements AutoCloseable {
     }
 
     /**
-     * Writes {@code buffer} (position 0 to limit: a whole padded record) at {@code offset} of {@code segment}, and
-     * returns when it is written. Waits uninterruptibly: the caller's buffer stays in use until then.
+     * Writes {@code parts} (each position 0 to limit, together a whole padded record) back to back at {@code offset}
+     * of {@code segment}, and returns when they are written. Waits uninterruptibly: the caller's buffers stay in
+     * use until then.
      */
-    void write(long segment, long offset, ByteBuffer buffer) throws IOException {
+    void write(long segment, long offset, ByteBuffer... parts) throws IOException {
         if (closed) {
             throw new IOException("the segment writer is closed");
         }
-        Op op = new Op(segment, offset, buffer, new CompletableFuture<>());
+        long bytes = 0;
+        for (ByteBuffer b : parts) {
+            bytes += b.remaining();
+        }
+        Op op = new Op(segment, offset, parts, bytes, new CompletableFuture<>());
         queue.add(op);
         if (closed && queue.remove(op)) { // closed meanwhile and not taken: it will not be written
             throw new IOException("the segment writer is closed");
@@ -99,11 +105,11 @@ final class SegmentWriter implements AutoCloseable {
             batch.sort(Comparator.comparingLong(Op::segment).thenComparingLong(Op::offset));
             for (int i = 0; i < batch.size(); ) {
                 int j = i + 1;
-                long bytes = batch.get(i).buffer().remaining();
+                long bytes = batch.get(i).bytes();
                 while (j < batch.size() && j - i < MAX_RUN_RECORDS && batch.get(j).segment() == batch.get(i).segment()
                         && batch.get(j).offset() == batch.get(j - 1).end()
-                        && bytes + batch.get(j).buffer().remaining() <= MAX_RUN_BYTES) {
-                    bytes += batch.get(j).buffer().remaining();
+                        && bytes + batch.get(j).bytes() <= MAX_RUN_BYTES) {
+                    bytes += batch.get(j).bytes();
                     j++;
                 }
                 writeRun(batch.subList(i, j));
@@ -113,9 +119,16 @@ final class SegmentWriter implements AutoCloseable {
     }
 
     private void writeRun(List<Op> ops) {
-        ByteBuffer[] buffers = new ByteBuffer[ops.size()];
-        for (int k = 0; k < buffers.length; k++) {
-            buffers[k] = ops.get(k).buffer();
+        int n = 0;
+        for (Op op : ops) {
+            n += op.parts().length;
+        }
+        ByteBuffer[] buffers = new ByteBuffer[n];
+        int k = 0;
+        for (Op op : ops) {
+            for (ByteBuffer b : op.parts()) {
+                buffers[k++] = b;
+            }
         }
         Throwable failure = null;
         try {
