@@ -98,7 +98,6 @@ final class LoadFigures {
             m.put("demoted_out", delta(before, after, "kvstore_demotions_total", "from", t));
             m.put("promoted_in", delta(before, after, "kvstore_promotions_total", "to", t));
             m.put("promoted_out", delta(before, after, "kvstore_promotions_total", "from", t));
-            m.put("promotions_declined", delta(before, after, "kvstore_promotions_declined_total", "tier", t));
             m.put("evictions", delta(before, after, "kvstore_evictions_total", "tier", t));
             m.put("used_bytes", after.sum("kvstore_tier_used_bytes", "tier", t));
             m.put("capacity_bytes", after.sum("kvstore_tier_capacity_bytes", "tier", t));
@@ -179,7 +178,7 @@ final class LoadFigures {
         for (String tier : tierNames(med)) {
             for (String[] s : new String[][] {{"served MB", "served_bytes"}, {"PUT MB", "put_bytes"},
                 {"demoted in/out", "demoted_in", "demoted_out"}, {"promoted in/out", "promoted_in", "promoted_out"},
-                {"promotions declined", "promotions_declined"}, {"evictions", "evictions"}}) {
+                {"evictions", "evictions"}}) {
                 double scale = s[0].endsWith("MB") ? 1e-6 : 1;
                 String full = Report.fmt(Report.at(med, "full.tiers." + tier + "." + s[1]) * scale);
                 String roomy = Report.fmt(Report.at(med, "roomy.tiers." + tier + "." + s[1]) * scale);

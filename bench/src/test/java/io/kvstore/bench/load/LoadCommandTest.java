@@ -71,7 +71,9 @@ class LoadCommandTest {
             assertThat(f.get("sched").get("event-loop").get("cpu_s_per_s").asDouble()).as(c).isPositive();
         }
         // the full daemon overflowed into NVMe; the roomy one held everything in DRAM
-        assertThat(m.get("full").get("tiers").get("dram").get("demoted_out").asDouble()).isPositive();
+        // (blocks in its NVMe tier at the end: demotions within the 2 s measured may be none, since an NVMe hit read
+        // less often than DRAM keeps blocks is no longer promoted, and a turn's blocks may all be there already)
+        assertThat(m.get("full").get("tiers").get("nvme").get("blocks").asDouble()).isPositive();
         assertThat(m.get("roomy").get("tiers").get("dram").get("demoted_out").asDouble()).isZero();
         assertThat(n.get("roomy_overflowed_runs").asInt()).isZero();
         assertThat(m.get("roomy").get("tiers").get("nvme").get("served_bytes").asDouble()).isZero();

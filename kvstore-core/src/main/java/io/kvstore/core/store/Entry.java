@@ -339,12 +339,9 @@ final class Entry {
         return hits;
     }
 
-    /** Counts a read at {@code now}; returns the time of the previous read (or of the block's arrival). */
-    long recordHit(long now) {
+    void recordHit(long now) {
         HITS.incrementAndGet(this);
-        long previous = lastAccessNanos;
         lastAccessNanos = now;
-        return previous;
     }
 
     /** Store-clock time of the block's last read, or of its arrival if it was never read. */

@@ -37,8 +37,6 @@ final class Level {
     final ConcurrentLinkedQueue<Entry> demotions = new ConcurrentLinkedQueue<>();
     /** Demoter tasks working on {@link #demotions}. */
     final AtomicInteger demoters = new AtomicInteger();
-    /** Hits below that {@link Promoter} did not promote here: read too rarely to still be here at their next read. */
-    final LongAdder promotionsDeclined = new LongAdder();
     /**
      * How long a block sat unread here before it was chosen as a victim, smoothed over recent victims (an
      * exponentially weighted mean, 1/16 per victim); {@link Long#MAX_VALUE} until the first victim. Updated without
@@ -69,7 +67,8 @@ final class Level {
 
     /**
      * The smoothed time a block stays here unread before eviction; {@link Long#MAX_VALUE} while nothing has been
-     * evicted. A block read less often than this would be evicted again before its next read.
+     * evicted. Under recency a block hits here if and only if it is read more often than this (the cache's
+     * characteristic time); operators read it as how long the tier keeps what nobody asks for.
      */
     long evictionAgeNanos() {
         return evictionAgeNanos;
@@ -79,6 +78,6 @@ final class Level {
         return new LevelStats(tier.stats(), gate.name(), hits.sum(), admitted.sum(), rejected.sum(), demotedIn.sum(),
                 demotedOut.sum(), evicted.sum(), evictedBytes.sum(), promotedIn.sum(), corrupt.sum(),
                 admittedBytes.sum(), demotedInBytes.sum(), promotedInBytes.sum(), cleanDemotions.sum(),
-                tierDropped.sum(), copiesDropped.sum(), promotionsDeclined.sum(), evictionAgeNanos);
+                tierDropped.sum(), copiesDropped.sum(), evictionAgeNanos);
     }
 }

@@ -23,15 +23,13 @@ import io.kvstore.core.tier.TierStats;
  * @param tierDropped     blocks the tier dropped on its own (flash segment reclaim), see
  *                        {@link io.kvstore.core.tier.TierDropListener}
  * @param copiesDropped   victims chosen here whose block stays cached in another tier (an inclusive copy)
- * @param promotionsDeclined hits in a tier below that were not promoted here because the block is read less often
- *                        than blocks stay here unread ({@code evictionAgeNanos})
  * @param evictionAgeNanos how long victims chosen here had sat unread (smoothed); {@link Long#MAX_VALUE} before the
  *                        first victim
  */
 public record LevelStats(TierStats tier, String policy, long hits, long admitted, long rejected, long demotedIn,
                          long demotedOut, long evicted, long evictedBytes, long promotedIn, long corrupt,
                          long admittedBytes, long demotedInBytes, long promotedInBytes, long cleanDemotions,
-                         long tierDropped, long copiesDropped, long promotionsDeclined, long evictionAgeNanos) {
+                         long tierDropped, long copiesDropped, long evictionAgeNanos) {
 
     /** Payload bytes the store wrote into this tier, whatever the cause. */
     public long bytesWritten() {

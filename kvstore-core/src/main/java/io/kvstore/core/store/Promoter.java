@@ -13,18 +13,8 @@ import java.util.concurrent.RejectedExecutionException;
  * on the {@code promotions} executor (in the daemon a small bounded pool, so that a hit served on an event loop
  * never copies or demotes there, and a full pool skips the promotion; in the simulator the calling thread). The
  * block moves up, except out of a level that {@link TierSpec#keepsPromotedCopies() keeps promoted copies}: there the
- * lower copy stays, so the block is clean above and demoting it again writes nothing. One promotion per block at a
- * time.
- *
- * <p>Whether a hit is promoted at all is decided twice. First by its reuse interval: a block that had gone unread
- * for longer than blocks now stay unread in the upper level before they are evicted there
- * ({@link Level#evictionAgeNanos()}) would be evicted again before its next read, so its promotion would buy no hit
- * and cost a read, a copy and the eviction of a block that might have been read; it is declined and counted
- * ({@code promotionsDeclined}). This is the characteristic-time view of a cache (Che's approximation): under
- * recency, a block hits if and only if its reuse interval is shorter than the cache's eviction age. Measured in the
- * full agent load of docs/bench-load.md, where each conversation's prefix comes back after every other
- * conversation's turn, far beyond DRAM's reach, nearly every promotion was of that kind. Then by the upper level's
- * policy, whose admission decides in {@link Mover#place}.
+ * lower copy stays, so the block is clean above and demoting it again writes nothing. Whether a hit is promoted at
+ * all is the upper level's policy's admission decision ({@link Mover#place}); one promotion per block at a time.
  *
  * <p>A promotion reads the block again when it runs rather than holding the bytes its hit read: tried, holding the
  * get's handle made promotions cheaper and so more frequent (13,818 against 5,758 in a full agent run, no better hit
@@ -57,20 +47,10 @@ final class Promoter {
         return null;
     }
 
-    /**
-     * After a hit at {@code from} on a block that had not been read for {@code unreadNanos}: schedules its
-     * promotion, unless one is queued, none applies, or the block is read too rarely to gain from it.
-     */
-    void promoteLater(Entry e, Level from, long unreadNanos) {
+    /** After a hit at {@code from}: schedules the promotion of {@code e}, unless one is queued or none applies. */
+    void promoteLater(Entry e, Level from) {
         Level to = promotionTarget(from);
-        if (to == null) {
-            return;
-        }
-        if (unreadNanos > to.evictionAgeNanos()) {
-            to.promotionsDeclined.increment();
-            return;
-        }
-        if (!e.tryStartPromotion(from.index)) {
+        if (to == null || !e.tryStartPromotion(from.index)) {
             return;
         }
         try {

@@ -100,12 +100,11 @@ final class Reads {
 
     /** A read of {@code e} at {@code level} hit: counts it, tells the policy, schedules the promotion it earns. */
     private GetResult hit(Entry e, Level level, ReadResult r) {
-        long now = clock.nanoTime();
-        long unreadNanos = now - e.recordHit(now);
+        e.recordHit(clock.nanoTime());
         level.hits.increment();
         level.gate.recordHit(e.meta.key());
         events.emit(StoreEvent.Type.HIT, e.meta, level, null, null);
-        promoter.promoteLater(e, level, unreadNanos);
+        promoter.promoteLater(e, level);
         return new GetResult(r.handle(), level.name());
     }
 

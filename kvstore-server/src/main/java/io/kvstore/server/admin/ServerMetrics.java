@@ -135,11 +135,6 @@ public final class ServerMetrics {
                 .help("Victims demoted onto a copy the tier below already held (kept by a promotion): no write")
                 .labelNames("tier").callback(cb -> eachTier(s -> cb.call(s.cleanDemotions(), s.tier().name())))
                 .register(registry);
-        CounterWithCallback.builder().name("kvstore_promotions_declined")
-                .help("Hits below a tier that were not promoted into it: the block had gone unread for longer than "
-                        + "blocks stay unread there before eviction (kvstore_tier_eviction_age_seconds)")
-                .labelNames("tier").callback(cb -> eachTier(s -> cb.call(s.promotionsDeclined(), s.tier().name())))
-                .register(registry);
         GaugeWithCallback.builder().name("kvstore_tier_eviction_age_seconds")
                 .help("How long a tier's recent victims had sat unread when they were chosen (smoothed); absent "
                         + "until the tier's first victim").labelNames("tier")
