@@ -37,28 +37,56 @@ final class Entry {
             AtomicLongFieldUpdater.newUpdater(Entry.class, "leaseUntilNanos");
     private static final AtomicLongFieldUpdater<Entry> HITS = AtomicLongFieldUpdater.newUpdater(Entry.class, "hits");
 
+    /** Bits 0-7 of {@link #state}: a mover has marked the copy at that level ({@link #tryMarkMovingOut}). */
+    private static final int MOVING_SHIFT = 0;
+    /** Bits 8-15: the copy at that level was given up and is not yet removed from its tier ({@link #released}). */
+    private static final int RELEASING_SHIFT = 8;
+    private static final int PROMOTING = 1 << 16;
+    private static final int RETIRED = 1 << 17;
+    private static final int REMOVED = 1 << 18;
+    private static final int PARTIAL = 1 << 19;
+    /** Levels an entry can describe: one bit each in the moving and releasing bytes of {@link #state}. */
+    static final int MAX_LEVELS = 8;
+
     /**
      * Final in all but one case: a reserved block whose checksum the store computes ({@link #checksummed}) gets its
      * CRC32C once its bytes are in, before it is published. Key, namespace and length never change.
      */
     volatile BlockMeta meta;
-    final boolean partial;
     private volatile int residency;
-    private int movingOut;
-    private int releasing;
+    /**
+     * The moving and releasing bits per level and the flags, in one word (the entry is the directory's per-block
+     * object: 56 bytes with its three clocks, docs/architecture.md "Metadata per block"). Under the monitor, but
+     * for the {@link #PARTIAL} bit, set at construction and never changed.
+     */
+    private int state;
     private int busy;
-    private boolean retired;
-    private int promoting;
     private int pins;
-    private boolean removed;
     private volatile long leaseUntilNanos;
     private volatile long hits;
     private volatile long lastAccessNanos;
 
     Entry(BlockMeta meta, boolean partial, long now) {
         this.meta = meta;
-        this.partial = partial;
+        this.state = partial ? PARTIAL : 0;
         this.lastAccessNanos = now;
+    }
+
+    /** True if the block was put as a partial block (its chain's last, not filled). */
+    boolean partial() {
+        return (state & PARTIAL) != 0;
+    }
+
+    private static int moving(int level) {
+        return 1 << (MOVING_SHIFT + level);
+    }
+
+    private static int releasing(int level) {
+        return 1 << (RELEASING_SHIFT + level);
+    }
+
+    private boolean removedFlag() {
+        return (state & REMOVED) != 0;
     }
 
     /** The top level holding a copy, or -1 while the block is being written or after it is gone. Lock-free. */
@@ -78,7 +106,7 @@ final class Entry {
     }
 
     synchronized boolean removed() {
-        return removed;
+        return removedFlag();
     }
 
     /** A put, move or promotion starts working on this block; pair with {@link #exit}. */
@@ -97,8 +125,8 @@ final class Entry {
     }
 
     private boolean retireIfIdle() {
-        if (removed && busy == 0 && !retired) {
-            retired = true;
+        if (removedFlag() && busy == 0 && (state & RETIRED) == 0) {
+            state |= RETIRED;
             return true;
         }
         return false;
@@ -111,7 +139,7 @@ final class Entry {
 
     /** Records a new copy at {@code level}; false if the block was deleted meanwhile (the caller undoes it). */
     synchronized boolean publish(int level) {
-        if (removed) {
+        if (removedFlag()) {
             return false;
         }
         residency |= 1 << level;
@@ -124,26 +152,27 @@ final class Entry {
      */
     synchronized boolean tryMarkMovingOut(int level, long now) {
         int bit = 1 << level;
-        if (removed || (residency & bit) == 0 || (movingOut & bit) != 0 || pins > 0 || leaseUntilNanos > now) {
+        if (removedFlag() || (residency & bit) == 0 || (state & moving(level)) != 0 || pins > 0
+                || leaseUntilNanos > now) {
             return false;
         }
-        movingOut |= bit;
+        state |= moving(level);
         busy++; // the mover works on it from now on; {@link #exit} when done
         return true;
     }
 
     synchronized void unmarkMovingOut(int level) {
-        movingOut &= ~(1 << level);
+        state &= ~moving(level);
     }
 
     synchronized boolean movingOut(int level) {
-        return (movingOut & (1 << level)) != 0;
+        return (state & moving(level)) != 0;
     }
 
     /** Publishes a demotion: the copy at {@code from} (marked moving) now lives at {@code to}. */
     synchronized MoveOutcome finishMove(int from, int to, long now) {
-        movingOut &= ~(1 << from);
-        if (removed) {
+        state &= ~moving(from);
+        if (removedFlag()) {
             return MoveOutcome.GONE;
         }
         residency |= 1 << to;
@@ -151,14 +180,14 @@ final class Entry {
             return MoveOutcome.KEPT;
         }
         residency &= ~(1 << from);
-        releasing |= 1 << from;
+        state |= releasing(from);
         return MoveOutcome.MOVED;
     }
 
     /** Publishes the drop of the copy at {@code from} (marked moving, or dropped by its tier when force). */
     synchronized MoveOutcome finishDrop(int from, long now, boolean force) {
-        movingOut &= ~(1 << from);
-        if (removed) {
+        state &= ~moving(from);
+        if (removedFlag()) {
             return MoveOutcome.GONE;
         }
         if (!force && (pins > 0 || leaseUntilNanos > now)) {
@@ -176,27 +205,27 @@ final class Entry {
      * last level is: the block then lives on only where the level below is moving it, if anywhere.
      */
     synchronized MoveOutcome finishCleanMove(int from, int to, long now) {
-        movingOut &= ~(1 << from);
-        if (removed) {
+        state &= ~moving(from);
+        if (removedFlag()) {
             return MoveOutcome.GONE;
         }
         if (pins > 0 || leaseUntilNanos > now) {
             return MoveOutcome.KEPT;
         }
         int below = 1 << to;
-        if ((residency & below) == 0 || (movingOut & below) != 0) {
+        if ((residency & below) == 0 || (state & moving(to)) != 0) {
             return dropCopy(from);
         }
         residency &= ~(1 << from);
-        releasing |= 1 << from;
+        state |= releasing(from);
         return MoveOutcome.MOVED;
     }
 
     private MoveOutcome dropCopy(int level) {
         residency &= ~(1 << level);
-        releasing |= 1 << level;
+        state |= releasing(level);
         if (residency == 0) {
-            removed = true;
+            state |= REMOVED;
             return MoveOutcome.DROPPED_LAST;
         }
         return MoveOutcome.COPY_DROPPED;
@@ -208,16 +237,16 @@ final class Entry {
      * enters when it runs ({@link #enterUnlessRemoved}). {@link #endPromotion} or {@link #finishPromotion} end it.
      */
     synchronized boolean tryStartPromotion(int from) {
-        if (removed || promoting != 0 || (residency & (1 << from)) == 0) {
+        if ((state & (REMOVED | PROMOTING)) != 0 || (residency & (1 << from)) == 0) {
             return false;
         }
-        promoting = 1;
+        state |= PROMOTING;
         return true;
     }
 
     /** Enters (as {@link #enter}) unless the block was removed; pair a true answer with {@link #exit}. */
     synchronized boolean enterUnlessRemoved() {
-        if (removed) {
+        if (removedFlag()) {
             return false;
         }
         busy++;
@@ -230,17 +259,17 @@ final class Entry {
      * and policy), {@link MoveOutcome#KEPT} if it stays, {@link MoveOutcome#GONE} if the block was deleted meanwhile.
      */
     synchronized MoveOutcome finishPromotion(int from, int to, boolean keepSource) {
-        promoting = 0;
-        if (removed) {
+        state &= ~PROMOTING;
+        if (removedFlag()) {
             return MoveOutcome.GONE;
         }
         residency |= 1 << to;
         int bit = 1 << from;
-        if (keepSource || (movingOut & bit) != 0 || (residency & bit) == 0) {
+        if (keepSource || (state & moving(from)) != 0 || (residency & bit) == 0) {
             return MoveOutcome.KEPT;
         }
         residency &= ~bit;
-        releasing |= bit;
+        state |= releasing(from);
         return MoveOutcome.MOVED;
     }
 
@@ -250,15 +279,15 @@ final class Entry {
      * now removed from its tier. Until then no new copy may be written there: the pending removal would take it.
      */
     synchronized void released(int level) {
-        releasing &= ~(1 << level);
+        state &= ~releasing(level);
     }
 
     /** Waits (briefly: a tier removal, no I/O wait) until no removal of a copy at {@code level} is pending. */
     void awaitReleased(int level) {
-        int bit = 1 << level;
+        int bit = releasing(level);
         for (int spins = 0; ; spins++) {
             synchronized (this) {
-                if ((releasing & bit) == 0) {
+                if ((state & bit) == 0) {
                     return;
                 }
             }
@@ -267,15 +296,15 @@ final class Entry {
     }
 
     synchronized void endPromotion() {
-        promoting = 0;
+        state &= ~PROMOTING;
     }
 
     /** Marks the block deleted and returns the levels that held copies, or -1 if it was already removed. */
     synchronized int remove() {
-        if (removed) {
+        if (removedFlag()) {
             return -1;
         }
-        removed = true;
+        state |= REMOVED;
         int r = residency;
         residency = 0;
         return r;
@@ -287,7 +316,7 @@ final class Entry {
 
     /** Adds a pin; false if the block is gone (dropped or deleted after it was found). */
     synchronized boolean pin() {
-        if (removed || residency == 0) {
+        if (removedFlag() || residency == 0) {
             return false;
         }
         pins++;

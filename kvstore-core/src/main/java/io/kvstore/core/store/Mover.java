@@ -438,7 +438,7 @@ final class Mover {
 
     Candidate<BlockKey> candidate(Level level, Entry e) {
         return new Candidate<>(e.meta.key(), e.meta.parent(), e.meta.position(),
-                level.tier.footprint(e.meta.length()), e.partial, e.hits());
+                level.tier.footprint(e.meta.length()), e.partial(), e.hits());
     }
 
     /**

@@ -23,8 +23,8 @@ import java.util.function.Predicate;
  * HBM, then DRAM, then NVMe). This class is the facade; the pieces are:
  *
  * <ul>
- *   <li>{@link Directory}: key to {@link Entry}, a concurrent map. An entry records which levels hold a copy of
- *       the block, its pins and its lease. LOOKUP, EXISTS and the locate step of GET read it without a lock.</li>
+ *   <li>{@link Directory}: key to {@link Entry}, a {@code KeyedTable} (lock-free reads). An entry records which
+ *       levels hold a copy of the block, its pins and its lease. LOOKUP, EXISTS and the locate step of GET read it without a lock.</li>
  *   <li>{@link Level}: a tier, its watermarks, its counters and a {@link PolicyGate}, the one way into the level's
  *       single-threaded {@link io.kvstore.policy.EvictionPolicy}: a short per-level lock for writers (admit,
  *       evict, remove; in-memory work only), a lossy buffer for readers' hits (they never wait for it).</li>
@@ -82,8 +82,8 @@ public final class TieredStore implements AutoCloseable {
         if (specs.stream().noneMatch(TierSpec::acceptsWrites)) {
             throw new IllegalArgumentException("at least one tier must accept writes");
         }
-        if (specs.size() > Integer.SIZE - 1) {
-            throw new IllegalArgumentException("at most " + (Integer.SIZE - 1) + " tiers");
+        if (specs.size() > Entry.MAX_LEVELS) {
+            throw new IllegalArgumentException("at most " + Entry.MAX_LEVELS + " tiers, got " + specs.size());
         }
         List<Level> ls = new ArrayList<>(specs.size());
         for (int i = 0; i < specs.size(); i++) {

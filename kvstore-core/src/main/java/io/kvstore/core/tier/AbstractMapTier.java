@@ -2,25 +2,25 @@ package io.kvstore.core.tier;
 
 import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.table.KeyedTable;
 
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
 /**
- * Shared bookkeeping of the two in-process tiers that keep their blocks in a {@code ConcurrentHashMap}:
+ * Shared bookkeeping of the two in-process tiers that keep their blocks in a {@link KeyedTable}:
  * capacity reservation, counters, close. Subclasses decide what a stored entry holds.
  */
 abstract class AbstractMapTier<E> implements Tier {
 
     private final String name;
     private final long capacityBytes;
-    final Map<BlockKey, E> entries = new ConcurrentHashMap<>();
+    final KeyedTable<BlockKey, E> entries = new KeyedTable<>(e -> metaOf(e).key());
     /** Bytes counted against the capacity: stored blocks and reservations. */
     private final AtomicLong used = new AtomicLong();
     /** Bytes of reservations not committed yet (part of {@code used}, not of {@link #usedBytes()}). */
@@ -79,7 +79,7 @@ abstract class AbstractMapTier<E> implements Tier {
         if (!take(fp)) {
             return PutOutcome.NO_CAPACITY;
         }
-        if (entries.putIfAbsent(meta.key(), newEntry(meta, payload)) != null) {
+        if (entries.putIfAbsent(newEntry(meta, payload)) != null) {
             used.addAndGet(-fp);
             return PutOutcome.ALREADY_PRESENT;
         }
@@ -124,7 +124,7 @@ abstract class AbstractMapTier<E> implements Tier {
     @Override
     public final void forEach(Consumer<BlockMeta> visitor) {
         checkOpen();
-        entries.values().forEach(e -> visitor.accept(metaOf(e)));
+        entries.forEach(e -> visitor.accept(metaOf(e)));
     }
 
     @Override

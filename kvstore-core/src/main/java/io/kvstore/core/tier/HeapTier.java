@@ -96,7 +96,7 @@ public final class HeapTier extends AbstractMapTier<HeapTier.Entry> {
         @Override
         protected PutOutcome publish(BlockMeta meta) {
             checkOpen();
-            if (entries.putIfAbsent(meta.key(), new Entry(meta, bytes)) != null) {
+            if (entries.putIfAbsent(new Entry(meta, bytes)) != null) {
                 return PutOutcome.ALREADY_PRESENT;
             }
             reservedBytes.addAndGet(-fp);

@@ -120,7 +120,7 @@ final class BlockWriter {
                 LOG.warn("{}: put {} failed: {}", tier.cfg.name(), key.shortHex(), ex.toString());
                 return PutOutcome.FAILED;
             }
-            tier.index.put(key, e);
+            tier.index.put(e);
             tier.segments.addLive(e.location(), key, true);
             NvmeCounters counters = tier.counters;
             counters.payloadBytesWritten.add(meta.length());

@@ -1,5 +1,6 @@
 package io.kvstore.tier.nvme;
 
+import io.kvstore.core.table.KeyedTable;
 import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.tier.PutOutcome;
@@ -21,7 +22,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -109,7 +109,7 @@ public final class NvmeTier implements Tier {
     final boolean directIo;
     final SegmentStore segments;
     final BufferPool pool;
-    final Map<BlockKey, Entry> index = new ConcurrentHashMap<>();
+    final KeyedTable<BlockKey, Entry> index = new KeyedTable<>(e -> e.meta().key());
     final AtomicLong used = new AtomicLong();
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
     /** Operations hold it shared; {@link #close} exclusively. */
@@ -348,7 +348,7 @@ public final class NvmeTier implements Tier {
     @Override
     public void forEach(Consumer<BlockMeta> visitor) {
         checkOpen();
-        index.values().forEach(e -> visitor.accept(e.meta()));
+        index.forEach(e -> visitor.accept(e.meta()));
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.kvstore.tier.nvme;
 
+import io.kvstore.core.table.KeyedTable;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.tier.TierDropListener;
 import io.kvstore.tier.nvme.MetaDescriptor.Entry;
@@ -12,8 +13,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -78,7 +77,7 @@ final class Reclaimer {
     private final LongAdder forcedDrops = new LongAdder();
     private final LongAdder reinsertedBlocks = new LongAdder();
     /** Keys read since their record was written: reinsertion candidates. */
-    private final Set<BlockKey> readSinceWritten = ConcurrentHashMap.newKeySet();
+    private final KeyedTable<BlockKey, BlockKey> readSinceWritten = KeyedTable.keySet(64);
     /** Notified after every reclaimed segment: puts waiting for the reclaim thread to catch up wait on it. */
     private final Object progress = new Object();
     /** Longest single wait on {@link #progress} before a waiting put looks at the log again. */
@@ -96,8 +95,8 @@ final class Reclaimer {
 
     /** A read hit {@code key}. */
     void hit(BlockKey key) {
-        if (tier.cfg.reinsertionShare() > 0 && !readSinceWritten.contains(key)) {
-            readSinceWritten.add(key);
+        if (tier.cfg.reinsertionShare() > 0 && !readSinceWritten.containsKey(key)) {
+            readSinceWritten.putIfAbsent(key);
         }
     }
 
@@ -284,7 +283,7 @@ final class Reclaimer {
             BlockKey key = e.meta().key();
             long n = -1;
             long padded = e.location().padded();
-            if (readSinceWritten.remove(key) && reinserted + padded <= reinsertBudget
+            if (readSinceWritten.remove(key) != null && reinserted + padded <= reinsertBudget
                     && moved + reinserted + padded <= rewriteLimit) {
                 n = keep(key, e, true, reinsertedBlocks);
                 reinserted += Math.max(0, n);
@@ -336,7 +335,7 @@ final class Reclaimer {
                 }
                 buf.position(0).limit(from.length());
                 Entry moved = tier.writer.append(e.meta(), buf);
-                tier.index.put(key, moved);
+                tier.index.put(moved);
                 tier.segments.addLive(moved.location(), key, true);
                 tier.segments.removeLive(from, key);
                 (reinsert ? tier.counters.deviceBytesReinserted : tier.counters.deviceBytesRelocated).add(moved.location().padded());

@@ -172,7 +172,7 @@ final class Recovery {
             } else if (e == null || !tier.segments.contains(e.location())) {
                 corrupt++;
                 drop.add(k);
-            } else if (tier.index.put(e.meta().key(), e) == null) {
+            } else if (tier.index.put(e) == null) {
                 index(e);
             }
         });
@@ -229,7 +229,7 @@ final class Recovery {
                 }
                 Entry e = new Entry(meta, loc);
                 tier.durableIndex.put(meta.key(), MetaDescriptor.encode(meta, loc));
-                tier.index.put(meta.key(), e);
+                tier.index.put(e);
                 index(e);
                 recovered++;
             }

@@ -1,5 +1,6 @@
 package io.kvstore.tier.nvme;
 
+import io.kvstore.core.table.KeyedTable;
 import com.sun.nio.file.ExtendedOpenOption;
 import io.kvstore.core.key.BlockKey;
 import org.slf4j.Logger;
@@ -18,7 +19,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -80,7 +80,7 @@ final class SegmentStore implements AutoCloseable {
         /** Appends reserved but not yet registered live (or abandoned). */
         final AtomicInteger writers = new AtomicInteger();
         /** Keys whose index entry points into this segment (what a reclaim of the segment drops or keeps). */
-        final Set<BlockKey> keys = ConcurrentHashMap.newKeySet();
+        final KeyedTable<BlockKey, BlockKey> keys = KeyedTable.keySet(1);
 
         Segment(long id, Path path, FileChannel channel, long end) {
             this.id = id;
@@ -300,7 +300,7 @@ final class SegmentStore implements AutoCloseable {
         }
         s.live.addAndGet(loc.padded());
         liveBytes.addAndGet(loc.padded());
-        s.keys.add(key);
+        s.keys.putIfAbsent(key);
         if (wasAppend) {
             s.writers.decrementAndGet();
         }

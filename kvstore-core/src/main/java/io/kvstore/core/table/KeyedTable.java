@@ -1,0 +1,357 @@
+package io.kvstore.core.table;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Predicate;
+
+/**
+ * A concurrent hash table of values that carry their own keys: the store's directory and the NVMe tier's index,
+ * where a value already holds its key and a {@link java.util.concurrent.ConcurrentHashMap} would add a 32-byte node
+ * per entry (key, value, hash, next) on top of its table.
+ *
+ * <h2>Design</h2>
+ * The keys are spread over a fixed number of segments; each segment is an open-addressing table (linear probing)
+ * of references to the values themselves, so an entry costs one 4-byte slot (with compressed references) at a load
+ * factor between 3/8 and 3/4: about 7 bytes per entry on average, against about 40 for {@code ConcurrentHashMap}.
+ * <ul>
+ *   <li><b>Reads take no lock.</b> A reader reads the segment's current slot array (a volatile field) and probes
+ *   it with acquire loads. A value is published into its slot with a release store, so a reader that sees it sees
+ *   it whole.</li>
+ *   <li><b>Writes take their segment's monitor</b>, held for a probe and a store, never across I/O or a call out.
+ *   A removal leaves a tombstone, so a probe sequence is never cut short while readers walk it; a later insert
+ *   reuses the first tombstone on its key's sequence.</li>
+ *   <li><b>Growth copies references into a new array and publishes it</b>; the old array is never written again,
+ *   so a reader still probing it finds every entry that was there when the copy began. The table grows (or is
+ *   rebuilt at its size, to drop tombstones) when live entries and tombstones reach 3/4 of its slots, so a probe
+ *   always ends at an empty slot.</li>
+ * </ul>
+ *
+ * <h2>Consistency</h2>
+ * {@link #get} is linearizable: an entry present for the whole of a read is found, whatever writes run beside it
+ * (entries never move within an array, and a copy's old array keeps them). A read that overlaps a removal and a
+ * re-insert of the same key may answer either entry or, at the moment between them, none. {@link #forEach} is
+ * weakly consistent, like a {@code ConcurrentHashMap} iterator. {@link #size} is exact when no write is running.
+ *
+ * <p>Null keys and values are refused. A value's key must not change while it is in the table.
+ *
+ * @param <K> key type (with a well-spread {@code hashCode}; it is mixed again here)
+ * @param <V> value type, which knows its key
+ */
+public final class KeyedTable<K, V> implements Iterable<V> {
+
+    private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(Object[].class);
+    private static final Object TOMBSTONE = new Object();
+    private static final int MIN_SLOTS = 16;
+
+    private final Function<? super V, ? extends K> keyOf;
+    private final Segment[] segments;
+    private final int segmentShift;
+    private final int minSlots;
+
+    /**
+     * A table with {@code segments} segments (a power of two: the number of writers that can work at once; 64 is
+     * plenty for a daemon's threads), reading each value's key with {@code keyOf}.
+     */
+    public KeyedTable(int segments, Function<? super V, ? extends K> keyOf) {
+        this(segments, MIN_SLOTS, keyOf);
+    }
+
+    /** With segments of at least {@code minSlots} slots (a power of two): tests make it small to rebuild often. */
+    KeyedTable(int segments, int minSlots, Function<? super V, ? extends K> keyOf) {
+        if (minSlots < 2 || Integer.bitCount(minSlots) != 1) {
+            throw new IllegalArgumentException("minSlots must be a power of two >= 2, was " + minSlots);
+        }
+        this.minSlots = minSlots;
+        if (segments < 1 || Integer.bitCount(segments) != 1) {
+            throw new IllegalArgumentException("segments must be a power of two, was " + segments);
+        }
+        this.keyOf = Objects.requireNonNull(keyOf, "keyOf");
+        this.segments = new Segment[segments];
+        for (int i = 0; i < segments; i++) {
+            this.segments[i] = new Segment(minSlots);
+        }
+        this.segmentShift = 32 - Integer.numberOfTrailingZeros(segments);
+    }
+
+    /** A table of 64 segments. */
+    public KeyedTable(Function<? super V, ? extends K> keyOf) {
+        this(64, keyOf);
+    }
+
+    /** The value whose key equals {@code key}, or null. Lock-free. */
+    @SuppressWarnings("unchecked")
+    public V get(Object key) {
+        int h = hash(key);
+        Object[] slots = segmentOf(h).slots;
+        int mask = slots.length - 1;
+        for (int i = h & mask; ; i = (i + 1) & mask) {
+            Object o = SLOTS.getAcquire(slots, i);
+            if (o == null) {
+                return null;
+            }
+            if (o != TOMBSTONE && key.equals(keyOf.apply((V) o))) {
+                return (V) o;
+            }
+        }
+    }
+
+    /** True if some value has key {@code key}. Lock-free. */
+    public boolean containsKey(Object key) {
+        return get(key) != null;
+    }
+
+    /** Adds {@code value} unless a value of the same key is there; returns that value, or null if added. */
+    public V putIfAbsent(V value) {
+        return insert(value, false);
+    }
+
+    /** Adds {@code value}, replacing the value of the same key if any; returns the value replaced, or null. */
+    public V put(V value) {
+        return insert(value, true);
+    }
+
+    /** Removes the value of {@code key} if it is {@code expected} (compared by identity); true if it was. */
+    public boolean remove(Object key, V expected) {
+        Objects.requireNonNull(expected, "expected");
+        return removeKey(key, expected) != null;
+    }
+
+    /** Removes the value of {@code key}, if any, and returns it. */
+    public V remove(Object key) {
+        return removeKey(key, null);
+    }
+
+    /** Values present, each once; weakly consistent with writes running beside it. */
+    public void forEach(Consumer<? super V> action) {
+        forEachWhile(v -> {
+            action.accept(v);
+            return true;
+        });
+    }
+
+    /**
+     * {@link #forEach} that stops at the first value {@code action} answers false for; false if it stopped there.
+     */
+    @SuppressWarnings("unchecked")
+    public boolean forEachWhile(Predicate<? super V> action) {
+        for (Segment s : segments) {
+            Object[] slots = s.slots;
+            for (int i = 0; i < slots.length; i++) {
+                Object o = SLOTS.getAcquire(slots, i);
+                if (o != null && o != TOMBSTONE && !action.test((V) o)) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    /** The values present, each once; weakly consistent, like {@link #forEach}. Does not support removal. */
+    @Override
+    public Iterator<V> iterator() {
+        return new Iterator<>() {
+            private int segment;
+            private Object[] slots = segments[0].slots;
+            private int slot;
+            private V next = advance();
+
+            @SuppressWarnings("unchecked")
+            private V advance() {
+                while (true) {
+                    while (slot < slots.length) {
+                        Object o = SLOTS.getAcquire(slots, slot++);
+                        if (o != null && o != TOMBSTONE) {
+                            return (V) o;
+                        }
+                    }
+                    if (++segment == segments.length) {
+                        return null;
+                    }
+                    slots = segments[segment].slots;
+                    slot = 0;
+                }
+            }
+
+            @Override
+            public boolean hasNext() {
+                return next != null;
+            }
+
+            @Override
+            public V next() {
+                if (next == null) {
+                    throw new NoSuchElementException();
+                }
+                V v = next;
+                next = advance();
+                return v;
+            }
+        };
+    }
+
+    /**
+     * A set of keys: a table whose values are the keys themselves ({@code segments} as in the constructor; 1 for
+     * many small sets, where each costs about 100 bytes empty).
+     */
+    public static <K> KeyedTable<K, K> keySet(int segments) {
+        return new KeyedTable<>(segments, k -> k);
+    }
+
+    /** Entries in the table (exact when no write is running). */
+    public int size() {
+        long n = 0;
+        for (Segment s : segments) {
+            n += s.live;
+        }
+        return (int) Math.min(Integer.MAX_VALUE, n);
+    }
+
+    /** True if the table holds nothing. */
+    public boolean isEmpty() {
+        return size() == 0;
+    }
+
+    /** Slots allocated over all segments (4 bytes each with compressed references): for memory accounting. */
+    public long capacity() {
+        long n = 0;
+        for (Segment s : segments) {
+            n += s.slots.length;
+        }
+        return n;
+    }
+
+    /** Removes everything. */
+    public void clear() {
+        for (Segment s : segments) {
+            synchronized (s) {
+                s.live = 0;
+                s.used = 0;
+                s.slots = new Object[minSlots];
+            }
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private V insert(V value, boolean replace) {
+        K key = Objects.requireNonNull(keyOf.apply(Objects.requireNonNull(value, "value")), "key");
+        int h = hash(key);
+        Segment s = segmentOf(h);
+        synchronized (s) {
+            Object[] slots = s.slots;
+            int mask = slots.length - 1;
+            int free = -1;
+            int empty;
+            for (int i = h & mask; ; i = (i + 1) & mask) {
+                Object o = slots[i];
+                if (o == null) {
+                    empty = i;
+                    break;
+                }
+                if (o == TOMBSTONE) {
+                    if (free < 0) {
+                        free = i;
+                    }
+                } else if (key.equals(keyOf.apply((V) o))) {
+                    if (replace) {
+                        SLOTS.setRelease(slots, i, value);
+                    }
+                    return (V) o;
+                }
+            }
+            if (free < 0) {
+                // no tombstone to reuse: take the empty slot, after a rebuild if live values and tombstones
+                // would pass 3/4 of the slots (the rebuilt array has no tombstones)
+                if (4L * (s.used + 1) > 3L * slots.length) {
+                    slots = s.rebuild(keyOf, minSlots);
+                    mask = slots.length - 1;
+                    empty = h & mask;
+                    while (slots[empty] != null) {
+                        empty = (empty + 1) & mask;
+                    }
+                }
+                free = empty;
+                s.used++;
+            }
+            SLOTS.setRelease(slots, free, value);
+            s.live++;
+            return null;
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private V removeKey(Object key, V expected) {
+        int h = hash(key);
+        Segment s = segmentOf(h);
+        synchronized (s) {
+            Object[] slots = s.slots;
+            int mask = slots.length - 1;
+            for (int i = h & mask; ; i = (i + 1) & mask) {
+                Object o = slots[i];
+                if (o == null) {
+                    return null;
+                }
+                if (o != TOMBSTONE && key.equals(keyOf.apply((V) o))) {
+                    if (expected != null && o != expected) {
+                        return null;
+                    }
+                    SLOTS.setRelease(slots, i, TOMBSTONE);
+                    s.live--;
+                    return (V) o;
+                }
+            }
+        }
+    }
+
+    private Segment segmentOf(int h) {
+        return segments[(h >>> segmentShift) & (segments.length - 1)]; // the high bits (shift 32 is 0 in Java)
+    }
+
+    /** Mixes the key's hash (its high bits pick the segment, its low bits the slot). */
+    private static int hash(Object key) {
+        int h = key.hashCode() * 0x9E3779B9;
+        return h ^ (h >>> 16);
+    }
+
+    /** One segment: an open-addressing array, written under the segment's monitor. */
+    private static final class Segment {
+        volatile Object[] slots;
+        /** Values present (written under the monitor; volatile for {@link #size}). */
+        volatile int live;
+        /** Slots not empty: values and tombstones. */
+        int used;
+
+        Segment(int minSlots) {
+            slots = new Object[minSlots];
+        }
+
+        /**
+         * Copies the live values into a new array of at least twice their count and publishes it; the old array is
+         * left as it was for readers still on it.
+         */
+        <K, V> Object[] rebuild(Function<? super V, ? extends K> keyOf, int minSlots) {
+            Object[] old = slots;
+            // the next power of two at or above twice the live values: at most half full after the rebuild
+            int want = Math.max(minSlots, Integer.highestOneBit(2 * (live + 1) - 1) << 1);
+            Object[] fresh = new Object[want];
+            int mask = want - 1;
+            for (Object o : old) {
+                if (o != null && o != TOMBSTONE) {
+                    @SuppressWarnings("unchecked")
+                    int i = hash(keyOf.apply((V) o)) & mask;
+                    while (fresh[i] != null) {
+                        i = (i + 1) & mask;
+                    }
+                    fresh[i] = o;
+                }
+            }
+            used = live;
+            slots = fresh; // volatile write: publishes the filled array
+            return fresh;
+        }
+    }
+}
