@@ -9,8 +9,9 @@ import java.util.function.IntFunction;
 import java.util.function.Predicate;
 
 /**
- * Key to {@link Entry}: what the store holds and where. A {@link KeyedTable} (the entries themselves in an
- * open-addressing table, about 7 bytes per block beside the entry; a {@code ConcurrentHashMap} cost about 40), so
+ * Key to {@link Entry}: what the store holds and where. A {@link KeyedTable} (the entries themselves and their
+ * keys' hashes in an open-addressing table, about 14 bytes per block beside the entry; a
+ * {@code ConcurrentHashMap} cost about 40), so
  * LOOKUP, EXISTS and the locate step of GET read it without any lock, while writers and movers change entries
  * beside them.
  *

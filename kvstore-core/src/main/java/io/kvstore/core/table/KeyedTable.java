@@ -16,12 +16,16 @@ import java.util.function.Predicate;
  *
  * <h2>Design</h2>
  * The keys are spread over a fixed number of segments; each segment is an open-addressing table (linear probing)
- * of references to the values themselves, so an entry costs one 4-byte slot (with compressed references) at a load
- * factor between 3/8 and 3/4: about 7 bytes per entry on average, against about 40 for {@code ConcurrentHashMap}.
+ * of references to the values themselves, with each slot's key hash in a parallel {@code int} array so that a probe
+ * compares hashes and dereferences a value only when they match (as a {@code ConcurrentHashMap} node keeps its
+ * hash). An entry costs a 4-byte reference (with compressed references) and a 4-byte hash at a load factor between
+ * 3/8 and 3/4: about 14 bytes per entry on average, against about 40 for {@code ConcurrentHashMap}. A
+ * {@link #compact} table keeps no hashes (about 7 bytes per entry) and compares keys at every probed slot: for
+ * tables off the latency path, or whose values are their keys.
  * <ul>
  *   <li><b>Reads take no lock.</b> A reader reads the segment's current slot array (a volatile field) and probes
  *   it with acquire loads. A value is published into its slot with a release store, so a reader that sees it sees
- *   it whole.</li>
+ *   it whole, and the hash written before it.</li>
  *   <li><b>Writes take their segment's monitor</b>, held for a probe and a store, never across I/O or a call out.
  *   A removal leaves a tombstone, so a probe sequence is never cut short while readers walk it; a later insert
  *   reuses the first tombstone on its key's sequence.</li>
@@ -58,11 +62,16 @@ public final class KeyedTable<K, V> implements Iterable<V> {
      * plenty for a daemon's threads), reading each value's key with {@code keyOf}.
      */
     public KeyedTable(int segments, Function<? super V, ? extends K> keyOf) {
-        this(segments, MIN_SLOTS, keyOf);
+        this(segments, MIN_SLOTS, true, keyOf);
+    }
+
+    /** A table that keeps no hashes beside its slots: half the memory, a key comparison per probed slot. */
+    public static <K, V> KeyedTable<K, V> compact(int segments, Function<? super V, ? extends K> keyOf) {
+        return new KeyedTable<>(segments, MIN_SLOTS, false, keyOf);
     }
 
     /** With segments of at least {@code minSlots} slots (a power of two): tests make it small to rebuild often. */
-    KeyedTable(int segments, int minSlots, Function<? super V, ? extends K> keyOf) {
+    KeyedTable(int segments, int minSlots, boolean hashed, Function<? super V, ? extends K> keyOf) {
         if (minSlots < 2 || Integer.bitCount(minSlots) != 1) {
             throw new IllegalArgumentException("minSlots must be a power of two >= 2, was " + minSlots);
         }
@@ -73,7 +82,7 @@ public final class KeyedTable<K, V> implements Iterable<V> {
         this.keyOf = Objects.requireNonNull(keyOf, "keyOf");
         this.segments = new Segment[segments];
         for (int i = 0; i < segments; i++) {
-            this.segments[i] = new Segment(minSlots);
+            this.segments[i] = new Segment(minSlots, hashed);
         }
         this.segmentShift = 32 - Integer.numberOfTrailingZeros(segments);
     }
@@ -87,14 +96,18 @@ public final class KeyedTable<K, V> implements Iterable<V> {
     @SuppressWarnings("unchecked")
     public V get(Object key) {
         int h = hash(key);
-        Object[] slots = segmentOf(h).slots;
+        Table a = segmentOf(h).table;
+        Object[] slots = a.slots;
+        int[] hashes = a.hashes;
         int mask = slots.length - 1;
         for (int i = h & mask; ; i = (i + 1) & mask) {
             Object o = SLOTS.getAcquire(slots, i);
             if (o == null) {
                 return null;
             }
-            if (o != TOMBSTONE && key.equals(keyOf.apply((V) o))) {
+            // the hash is read after the value's acquire: it is the value's own, or a later one's if the slot was
+            // emptied and reused since, which means o was removed meanwhile and may be skipped
+            if (o != TOMBSTONE && (hashes == null || hashes[i] == h) && key.equals(keyOf.apply((V) o))) {
                 return (V) o;
             }
         }
@@ -140,7 +153,7 @@ public final class KeyedTable<K, V> implements Iterable<V> {
     @SuppressWarnings("unchecked")
     public boolean forEachWhile(Predicate<? super V> action) {
         for (Segment s : segments) {
-            Object[] slots = s.slots;
+            Object[] slots = s.table.slots;
             for (int i = 0; i < slots.length; i++) {
                 Object o = SLOTS.getAcquire(slots, i);
                 if (o != null && o != TOMBSTONE && !action.test((V) o)) {
@@ -156,7 +169,7 @@ public final class KeyedTable<K, V> implements Iterable<V> {
     public Iterator<V> iterator() {
         return new Iterator<>() {
             private int segment;
-            private Object[] slots = segments[0].slots;
+            private Object[] slots = segments[0].table.slots;
             private int slot;
             private V next = advance();
 
@@ -172,7 +185,7 @@ public final class KeyedTable<K, V> implements Iterable<V> {
                     if (++segment == segments.length) {
                         return null;
                     }
-                    slots = segments[segment].slots;
+                    slots = segments[segment].table.slots;
                     slot = 0;
                 }
             }
@@ -199,7 +212,7 @@ public final class KeyedTable<K, V> implements Iterable<V> {
      * many small sets, where each costs about 100 bytes empty).
      */
     public static <K> KeyedTable<K, K> keySet(int segments) {
-        return new KeyedTable<>(segments, k -> k);
+        return compact(segments, k -> k);
     }
 
     /** Entries in the table (exact when no write is running). */
@@ -216,11 +229,11 @@ public final class KeyedTable<K, V> implements Iterable<V> {
         return size() == 0;
     }
 
-    /** Slots allocated over all segments (4 bytes each with compressed references): for memory accounting. */
+    /** Slots allocated over all segments (8 bytes each: a compressed reference and a hash): for accounting. */
     public long capacity() {
         long n = 0;
         for (Segment s : segments) {
-            n += s.slots.length;
+            n += s.table.slots.length;
         }
         return n;
     }
@@ -231,7 +244,7 @@ public final class KeyedTable<K, V> implements Iterable<V> {
             synchronized (s) {
                 s.live = 0;
                 s.used = 0;
-                s.slots = new Object[minSlots];
+                s.table = new Table(minSlots, s.table.hashes != null);
             }
         }
     }
@@ -242,7 +255,8 @@ public final class KeyedTable<K, V> implements Iterable<V> {
         int h = hash(key);
         Segment s = segmentOf(h);
         synchronized (s) {
-            Object[] slots = s.slots;
+            Table a = s.table;
+            Object[] slots = a.slots;
             int mask = slots.length - 1;
             int free = -1;
             int empty;
@@ -256,7 +270,7 @@ public final class KeyedTable<K, V> implements Iterable<V> {
                     if (free < 0) {
                         free = i;
                     }
-                } else if (key.equals(keyOf.apply((V) o))) {
+                } else if ((a.hashes == null || a.hashes[i] == h) && key.equals(keyOf.apply((V) o))) {
                     if (replace) {
                         SLOTS.setRelease(slots, i, value);
                     }
@@ -267,7 +281,8 @@ public final class KeyedTable<K, V> implements Iterable<V> {
                 // no tombstone to reuse: take the empty slot, after a rebuild if live values and tombstones
                 // would pass 3/4 of the slots (the rebuilt array has no tombstones)
                 if (4L * (s.used + 1) > 3L * slots.length) {
-                    slots = s.rebuild(keyOf, minSlots);
+                    a = s.rebuild(minSlots, keyOf);
+                    slots = a.slots;
                     mask = slots.length - 1;
                     empty = h & mask;
                     while (slots[empty] != null) {
@@ -276,6 +291,9 @@ public final class KeyedTable<K, V> implements Iterable<V> {
                 }
                 free = empty;
                 s.used++;
+            }
+            if (a.hashes != null) {
+                a.hashes[free] = h; // before the value's release store, which publishes both
             }
             SLOTS.setRelease(slots, free, value);
             s.live++;
@@ -288,14 +306,16 @@ public final class KeyedTable<K, V> implements Iterable<V> {
         int h = hash(key);
         Segment s = segmentOf(h);
         synchronized (s) {
-            Object[] slots = s.slots;
+            Table a = s.table;
+            Object[] slots = a.slots;
             int mask = slots.length - 1;
             for (int i = h & mask; ; i = (i + 1) & mask) {
                 Object o = slots[i];
                 if (o == null) {
                     return null;
                 }
-                if (o != TOMBSTONE && key.equals(keyOf.apply((V) o))) {
+                if (o != TOMBSTONE && (a.hashes == null || a.hashes[i] == h)
+                        && key.equals(keyOf.apply((V) o))) {
                     if (expected != null && o != expected) {
                         return null;
                     }
@@ -317,40 +337,60 @@ public final class KeyedTable<K, V> implements Iterable<V> {
         return h ^ (h >>> 16);
     }
 
-    /** One segment: an open-addressing array, written under the segment's monitor. */
+    /** A segment's slots and their hashes, replaced together when the segment is rebuilt. */
+    private static final class Table {
+        final Object[] slots;
+        /**
+         * The hash ({@link #hash}) of the key of the value in the same slot, meaningless where there is none; null
+         * in a {@link #compact} table.
+         */
+        final int[] hashes;
+
+        Table(int n, boolean hashed) {
+            slots = new Object[n];
+            hashes = hashed ? new int[n] : null;
+        }
+    }
+
+    /** One segment: an open-addressing table, written under the segment's monitor. */
     private static final class Segment {
-        volatile Object[] slots;
+        volatile Table table;
         /** Values present (written under the monitor; volatile for {@link #size}). */
         volatile int live;
         /** Slots not empty: values and tombstones. */
         int used;
 
-        Segment(int minSlots) {
-            slots = new Object[minSlots];
+        Segment(int minSlots, boolean hashed) {
+            table = new Table(minSlots, hashed);
         }
 
         /**
-         * Copies the live values into a new array of at least twice their count and publishes it; the old array is
+         * Copies the live values into a new table of at least twice their count and publishes it; the old one is
          * left as it was for readers still on it.
          */
-        <K, V> Object[] rebuild(Function<? super V, ? extends K> keyOf, int minSlots) {
-            Object[] old = slots;
+        @SuppressWarnings("unchecked")
+        <V> Table rebuild(int minSlots, Function<? super V, ?> keyOf) {
+            Table old = table;
             // the next power of two at or above twice the live values: at most half full after the rebuild
             int want = Math.max(minSlots, Integer.highestOneBit(2 * (live + 1) - 1) << 1);
-            Object[] fresh = new Object[want];
+            Table fresh = new Table(want, old.hashes != null);
             int mask = want - 1;
-            for (Object o : old) {
+            for (int j = 0; j < old.slots.length; j++) {
+                Object o = old.slots[j];
                 if (o != null && o != TOMBSTONE) {
-                    @SuppressWarnings("unchecked")
-                    int i = hash(keyOf.apply((V) o)) & mask;
-                    while (fresh[i] != null) {
+                    int h = old.hashes != null ? old.hashes[j] : hash(keyOf.apply((V) o));
+                    int i = h & mask;
+                    while (fresh.slots[i] != null) {
                         i = (i + 1) & mask;
                     }
-                    fresh[i] = o;
+                    fresh.slots[i] = o;
+                    if (fresh.hashes != null) {
+                        fresh.hashes[i] = h;
+                    }
                 }
             }
             used = live;
-            slots = fresh; // volatile write: publishes the filled array
+            table = fresh; // volatile write: publishes the filled table
             return fresh;
         }
     }

@@ -20,7 +20,7 @@ abstract class AbstractMapTier<E> implements Tier {
 
     private final String name;
     private final long capacityBytes;
-    final KeyedTable<BlockKey, E> entries = new KeyedTable<>(e -> metaOf(e).key());
+    final KeyedTable<BlockKey, E> entries = KeyedTable.compact(64, e -> metaOf(e).key());
     /** Bytes counted against the capacity: stored blocks and reservations. */
     private final AtomicLong used = new AtomicLong();
     /** Bytes of reservations not committed yet (part of {@code used}, not of {@link #usedBytes()}). */

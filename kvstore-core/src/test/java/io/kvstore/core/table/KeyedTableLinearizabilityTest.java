@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 @Param(name = "key", gen = IntGen.class, conf = "0:5")
 public class KeyedTableLinearizabilityTest {
 
-    private final KeyedTable<Character, String> table = new KeyedTable<>(1, 4, v -> v.charAt(0));
+    private final KeyedTable<Character, String> table = new KeyedTable<>(1, 4, true, v -> v.charAt(0));
 
     private static char key(int k) {
         return (char) ('a' + k);

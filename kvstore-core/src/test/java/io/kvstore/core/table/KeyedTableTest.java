@@ -2,6 +2,8 @@ package io.kvstore.core.table;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -26,6 +28,10 @@ class KeyedTableTest {
 
     private static KeyedTable<Integer, Item> table(int segments) {
         return new KeyedTable<>(segments, Item::key);
+    }
+
+    private static KeyedTable<Integer, Item> table(int segments, boolean compact) {
+        return compact ? KeyedTable.compact(segments, Item::key) : table(segments);
     }
 
     @Test
@@ -55,9 +61,10 @@ class KeyedTableTest {
     }
 
     /** Against a HashMap, over enough churn to grow, shrink and rebuild over tombstones many times. */
-    @Test
-    void agreesWithAHashMapOverRandomChurn() {
-        KeyedTable<Integer, Item> t = table(2);
+    @ParameterizedTest(name = "compact={0}")
+    @ValueSource(booleans = {false, true})
+    void agreesWithAHashMapOverRandomChurn(boolean compact) {
+        KeyedTable<Integer, Item> t = table(2, compact);
         Map<Integer, Item> model = new HashMap<>();
         Random r = new Random(42);
         for (int op = 0; op < 400_000; op++) {
@@ -140,10 +147,11 @@ class KeyedTableTest {
      * rebuilds the segments under the readers): a key present for the whole run is found by every read, and a
      * read never answers a value of another key.
      */
-    @Test
+    @ParameterizedTest(name = "compact={0}")
+    @ValueSource(booleans = {false, true})
     @Timeout(value = 60, unit = TimeUnit.SECONDS)
-    void aValuePresentThroughoutIsFoundByEveryLockFreeRead() throws Exception {
-        KeyedTable<Integer, Item> t = table(2);
+    void aValuePresentThroughoutIsFoundByEveryLockFreeRead(boolean compact) throws Exception {
+        KeyedTable<Integer, Item> t = table(2, compact);
         int stable = 2_000;
         for (int i = 0; i < stable; i++) {
             t.putIfAbsent(new Item(i, 0));

@@ -109,7 +109,7 @@ public final class NvmeTier implements Tier {
     final boolean directIo;
     final SegmentStore segments;
     final BufferPool pool;
-    final KeyedTable<BlockKey, Entry> index = new KeyedTable<>(e -> e.meta().key());
+    final KeyedTable<BlockKey, Entry> index = KeyedTable.compact(64, e -> e.meta().key()); // off the latency path: no hashes
     final AtomicLong used = new AtomicLong();
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
     /** Operations hold it shared; {@link #close} exclusively. */
