@@ -379,6 +379,7 @@ public final class NvmeTier implements Tier {
         d.put("segments", (long) segments.segments().size());
         d.put("segment_bytes", segments.totalBytes());
         d.put("segment_garbage_bytes", segments.garbageBytes());
+        segments.writerStats(d);
         lifecycle.readLock().lock();
         try {
             if (!closed.get()) {

@@ -262,6 +262,11 @@ final class SegmentStore implements AutoCloseable {
         writer.write(loc.segment(), loc.offset(), parts); // writeRun fails it if the segment is gone
     }
 
+    /** The writer's figures ({@link SegmentWriter#stats}). */
+    void writerStats(Map<String, Long> d) {
+        writer.stats(d);
+    }
+
     /** Writes a run of padded records back to back (the {@link SegmentWriter}'s thread only). */
     private void writeRun(long segment, long offset, ByteBuffer[] run) throws IOException {
         Segment s = segment(segment);

@@ -6,10 +6,12 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The one thread that issues a {@link SegmentStore}'s record writes.
@@ -49,6 +51,9 @@ final class SegmentWriter implements AutoCloseable {
 
     private final RunWrite run;
     private final LinkedBlockingQueue<Op> queue = new LinkedBlockingQueue<>();
+    /** Runs written, and the records in them (their ratio: how many records the device sees per write). */
+    private final LongAdder runs = new LongAdder();
+    private final LongAdder runRecords = new LongAdder();
     private final Thread thread;
     private volatile boolean closed;
 
@@ -119,6 +124,8 @@ final class SegmentWriter implements AutoCloseable {
     }
 
     private void writeRun(List<Op> ops) {
+        runs.increment();
+        runRecords.add(ops.size());
         int n = 0;
         for (Op op : ops) {
             n += op.parts().length;
@@ -143,6 +150,12 @@ final class SegmentWriter implements AutoCloseable {
                 op.done().completeExceptionally(failure instanceof UncheckedIOException u ? u.getCause() : failure);
             }
         }
+    }
+
+    /** Adds {@code write_runs} and {@code write_run_records} to a tier's figures. */
+    void stats(Map<String, Long> d) {
+        d.put("write_runs", runs.sum());
+        d.put("write_run_records", runRecords.sum());
     }
 
     /** Writes what is queued, then stops the thread. Idempotent. */

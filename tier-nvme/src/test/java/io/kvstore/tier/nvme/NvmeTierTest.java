@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -63,6 +64,31 @@ class NvmeTierTest extends TierContractTest {
                 assertThat(h.payload()).isEqualTo(payloadOf(m.position()));
             }
         }
+    }
+
+    /** The writer's runs are counted: every record written is in exactly one run, a run holds one or more. */
+    @Test
+    void theSegmentWritersRunsAndTheirRecordsAreCounted() throws Exception {
+        Map<String, Long> before = tier.stats().details();
+        int n = 12; // the contract's tier holds 16
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<PutOutcome>> outcomes = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                int k = i;
+                outcomes.add(pool.submit(() -> tier.put(Blocks.meta(k, BLOCK), payloadOf(k))));
+            }
+            for (java.util.concurrent.Future<PutOutcome> o : outcomes) {
+                assertThat(o.get()).isEqualTo(PutOutcome.STORED);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        Map<String, Long> after = tier.stats().details();
+        long runs = after.get("write_runs") - before.get("write_runs");
+        long records = after.get("write_run_records") - before.get("write_run_records");
+        assertThat(records).isEqualTo(n);
+        assertThat(runs).isBetween(1L, (long) n);
     }
 
     @Test
