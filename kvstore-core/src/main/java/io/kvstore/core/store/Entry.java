@@ -2,6 +2,7 @@ package io.kvstore.core.store;
 
 import io.kvstore.core.block.BlockMeta;
 
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 /**
@@ -35,7 +36,8 @@ final class Entry {
 
     private static final AtomicLongFieldUpdater<Entry> LEASE =
             AtomicLongFieldUpdater.newUpdater(Entry.class, "leaseUntilNanos");
-    private static final AtomicLongFieldUpdater<Entry> HITS = AtomicLongFieldUpdater.newUpdater(Entry.class, "hits");
+    private static final AtomicIntegerFieldUpdater<Entry> HITS =
+            AtomicIntegerFieldUpdater.newUpdater(Entry.class, "hits");
 
     /** Bits 0-7 of {@link #state}: a mover has marked the copy at that level ({@link #tryMarkMovingOut}). */
     private static final int MOVING_SHIFT = 0;
@@ -45,6 +47,10 @@ final class Entry {
     private static final int RETIRED = 1 << 17;
     private static final int REMOVED = 1 << 18;
     private static final int PARTIAL = 1 << 19;
+    /** Bits 20-31: workers on the block ({@link #enter}, {@link #exit}); a handful at most, 4,095 allowed. */
+    private static final int BUSY_SHIFT = 20;
+    private static final int BUSY_ONE = 1 << BUSY_SHIFT;
+    private static final int BUSY_MAX = (1 << (Integer.SIZE - BUSY_SHIFT)) - 1;
     /** Levels an entry can describe: one bit each in the moving and releasing bytes of {@link #state}. */
     static final int MAX_LEVELS = 8;
 
@@ -55,15 +61,15 @@ final class Entry {
     volatile BlockMeta meta;
     private volatile int residency;
     /**
-     * The moving and releasing bits per level and the flags, in one word (the entry is the directory's per-block
-     * object: 56 bytes with its three clocks, docs/architecture.md "Metadata per block"). Under the monitor, but
+     * The moving and releasing bits per level, the flags and the count of workers, in one word (the entry is the
+     * directory's per-block object: 48 bytes, docs/architecture.md "Metadata per block"). Under the monitor, but
      * for the {@link #PARTIAL} bit, set at construction and never changed.
      */
     private int state;
-    private int busy;
     private int pins;
     private volatile long leaseUntilNanos;
-    private volatile long hits;
+    /** Reads since the block entered the store, saturating at {@link Integer#MAX_VALUE}. */
+    private volatile int hits;
     private volatile long lastAccessNanos;
 
     Entry(BlockMeta meta, boolean partial, long now) {
@@ -89,6 +95,19 @@ final class Entry {
         return (state & REMOVED) != 0;
     }
 
+    private int busy() {
+        return state >>> BUSY_SHIFT;
+    }
+
+    /** Under the monitor: one worker more or fewer. */
+    private void addBusy(int delta) {
+        int next = busy() + delta;
+        if (next < 0 || next > BUSY_MAX) {
+            throw new IllegalStateException("workers on one block out of range: " + next);
+        }
+        state += delta * BUSY_ONE;
+    }
+
     /** The top level holding a copy, or -1 while the block is being written or after it is gone. Lock-free. */
     int top() {
         int r = residency;
@@ -111,7 +130,7 @@ final class Entry {
 
     /** A put, move or promotion starts working on this block; pair with {@link #exit}. */
     synchronized void enter() {
-        busy++;
+        addBusy(1);
     }
 
     /**
@@ -120,12 +139,12 @@ final class Entry {
      * reach a tier after a new entry for the same key took its place).
      */
     synchronized boolean exit() {
-        busy--;
+        addBusy(-1);
         return retireIfIdle();
     }
 
     private boolean retireIfIdle() {
-        if (removedFlag() && busy == 0 && (state & RETIRED) == 0) {
+        if (removedFlag() && busy() == 0 && (state & RETIRED) == 0) {
             state |= RETIRED;
             return true;
         }
@@ -157,7 +176,7 @@ final class Entry {
             return false;
         }
         state |= moving(level);
-        busy++; // the mover works on it from now on; {@link #exit} when done
+        addBusy(1); // the mover works on it from now on; {@link #exit} when done
         return true;
     }
 
@@ -249,7 +268,7 @@ final class Entry {
         if (removedFlag()) {
             return false;
         }
-        busy++;
+        addBusy(1);
         return true;
     }
 
@@ -369,7 +388,7 @@ final class Entry {
     }
 
     void recordHit(long now) {
-        HITS.incrementAndGet(this);
+        HITS.getAndUpdate(this, h -> h == Integer.MAX_VALUE ? h : h + 1);
         lastAccessNanos = now;
     }
 
