@@ -35,8 +35,8 @@ final class Directory {
         return e == null || e.meta.namespaceId() != ns || e.top() < 0 ? null : e;
     }
 
-    /** Claims {@code key} for {@code fresh}; returns the live entry already there instead, if any. */
-    Entry claim(BlockKey key, Entry fresh) {
+    /** Claims {@code fresh}'s key for it; returns the live entry already there instead, if any. */
+    Entry claim(Entry fresh) {
         for (int spins = 0; ; spins++) {
             Entry prev = map.putIfAbsent(fresh);
             if (prev == null || !prev.removed()) {
@@ -50,7 +50,7 @@ final class Directory {
      * {@link #claim} for a caller that must not wait: {@code fresh} itself (compare by identity) where the key's
      * removed entry is still being finished with, and nothing claimed.
      */
-    Entry tryClaim(BlockKey key, Entry fresh) {
+    Entry tryClaim(Entry fresh) {
         Entry prev = map.putIfAbsent(fresh);
         return prev != null && prev.removed() ? fresh : prev;
     }

@@ -58,7 +58,7 @@ final class Recovery {
                 continue;
             }
             if (e == null) {
-                directory.claim(key, target);
+                directory.claim(target);
             }
             target.publish(level.index);
         }

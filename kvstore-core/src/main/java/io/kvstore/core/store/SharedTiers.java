@@ -92,7 +92,7 @@ final class SharedTiers {
         Entry fresh = new Entry(meta, false, clock.nanoTime());
         fresh.enter();
         try {
-            if (directory.claim(meta.key(), fresh) != null) {
+            if (directory.claim(fresh) != null) {
                 return; // a concurrent put or get already placed it
             }
             if (mover.place(target, fresh, handle.payload()) != PutStatus.STORED) {

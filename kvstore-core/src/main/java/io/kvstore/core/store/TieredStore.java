@@ -146,7 +146,7 @@ public final class TieredStore implements AutoCloseable {
     private PutResult claim(Entry fresh) {
         checkOpen();
         fresh.enter();
-        return claimed(fresh, directory.claim(fresh.meta.key(), fresh));
+        return claimed(fresh, directory.claim(fresh));
     }
 
     /** Null if {@code fresh} claimed its key, else what a put answers for the {@code existing} entry. */
@@ -214,7 +214,7 @@ public final class TieredStore implements AutoCloseable {
         }
         Entry fresh = newEntry(meta, false);
         fresh.enter();
-        Entry existing = directory.tryClaim(meta.key(), fresh);
+        Entry existing = directory.tryClaim(fresh);
         if (existing == fresh) {
             return null;
         }
