@@ -98,7 +98,6 @@ public final class KeyedTable<K, V> implements Iterable<V> {
         int h = hash(key);
         Table a = segmentOf(h).table;
         Object[] slots = a.slots;
-        int[] hashes = a.hashes;
         int mask = slots.length - 1;
         for (int i = h & mask; ; i = (i + 1) & mask) {
             Object o = SLOTS.getAcquire(slots, i);
@@ -107,7 +106,7 @@ public final class KeyedTable<K, V> implements Iterable<V> {
             }
             // the hash is read after the value's acquire: it is the value's own, or a later one's if the slot was
             // emptied and reused since, which means o was removed meanwhile and may be skipped
-            if (o != TOMBSTONE && (hashes == null || hashes[i] == h) && key.equals(keyOf.apply((V) o))) {
+            if (o != TOMBSTONE && holds(a, i, o, h, key)) {
                 return (V) o;
             }
         }
@@ -270,7 +269,7 @@ public final class KeyedTable<K, V> implements Iterable<V> {
                     if (free < 0) {
                         free = i;
                     }
-                } else if ((a.hashes == null || a.hashes[i] == h) && key.equals(keyOf.apply((V) o))) {
+                } else if (holds(a, i, o, h, key)) {
                     if (replace) {
                         SLOTS.setRelease(slots, i, value);
                     }
@@ -283,11 +282,7 @@ public final class KeyedTable<K, V> implements Iterable<V> {
                 if (4L * (s.used + 1) > 3L * slots.length) {
                     a = s.rebuild(minSlots, keyOf);
                     slots = a.slots;
-                    mask = slots.length - 1;
-                    empty = h & mask;
-                    while (slots[empty] != null) {
-                        empty = (empty + 1) & mask;
-                    }
+                    empty = firstEmpty(slots, h);
                 }
                 free = empty;
                 s.used++;
@@ -314,8 +309,7 @@ public final class KeyedTable<K, V> implements Iterable<V> {
                 if (o == null) {
                     return null;
                 }
-                if (o != TOMBSTONE && (a.hashes == null || a.hashes[i] == h)
-                        && key.equals(keyOf.apply((V) o))) {
+                if (o != TOMBSTONE && holds(a, i, o, h, key)) {
                     if (expected != null && o != expected) {
                         return null;
                     }
@@ -325,6 +319,22 @@ public final class KeyedTable<K, V> implements Iterable<V> {
                 }
             }
         }
+    }
+
+    /** True if {@code o}, the value in slot {@code i} of {@code t}, has key {@code key} (of hash {@code h}). */
+    @SuppressWarnings("unchecked")
+    private boolean holds(Table t, int i, Object o, int h, Object key) {
+        return (t.hashes == null || t.hashes[i] == h) && key.equals(keyOf.apply((V) o));
+    }
+
+    /** The first empty slot on the probe sequence of hash {@code h} (there is one: tables stay under 3/4 full). */
+    private static int firstEmpty(Object[] slots, int h) {
+        int mask = slots.length - 1;
+        int i = h & mask;
+        while (slots[i] != null) {
+            i = (i + 1) & mask;
+        }
+        return i;
     }
 
     private Segment segmentOf(int h) {
@@ -374,15 +384,11 @@ public final class KeyedTable<K, V> implements Iterable<V> {
             // the next power of two at or above twice the live values: at most half full after the rebuild
             int want = Math.max(minSlots, Integer.highestOneBit(2 * (live + 1) - 1) << 1);
             Table fresh = new Table(want, old.hashes != null);
-            int mask = want - 1;
             for (int j = 0; j < old.slots.length; j++) {
                 Object o = old.slots[j];
                 if (o != null && o != TOMBSTONE) {
                     int h = old.hashes != null ? old.hashes[j] : hash(keyOf.apply((V) o));
-                    int i = h & mask;
-                    while (fresh.slots[i] != null) {
-                        i = (i + 1) & mask;
-                    }
+                    int i = firstEmpty(fresh.slots, h);
                     fresh.slots[i] = o;
                     if (fresh.hashes != null) {
                         fresh.hashes[i] = h;
