@@ -54,7 +54,7 @@ final class BlockReader {
             } catch (IOException ex) {
                 problem = ex.toString();
             }
-            ByteBuffer payload = problem == null ? RecordDescriptor.decode(buf, e.meta()) : null;
+            ByteBuffer payload = problem == null ? RecordDescriptor.decode(buf, e.meta(), loc.segment()) : null;
             if (payload != null) {
                 counters.hits.increment();
                 tier.reclaimer.hit(key);

@@ -148,13 +148,8 @@ final class BlockWriter {
     /** {@link #append(BlockMeta, ByteBuffer)} of a record given as one buffer or as padded, aligned parts. */
     private Entry append(BlockMeta meta, int recordLength, ByteBuffer[] parts) throws IOException {
         SegmentStore segments = tier.segments;
-        SegmentStore.Location loc = segments.reserve(recordLength);
+        SegmentStore.Location loc = segments.append(recordLength, parts); // abandoned there if the write fails
         try {
-            if (parts.length == 1) {
-                segments.write(loc, parts[0]);
-            } else {
-                segments.writeParts(loc, parts);
-            }
             if (tier.cfg.walMode() == WalMode.SYNC) {
                 segments.force(loc); // durable before the synced index record
             }

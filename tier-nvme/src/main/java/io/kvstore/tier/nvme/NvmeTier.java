@@ -379,6 +379,8 @@ public final class NvmeTier implements Tier {
         d.put("segments", (long) segments.segments().size());
         d.put("segment_bytes", segments.totalBytes());
         d.put("segment_garbage_bytes", segments.garbageBytes());
+        d.put("recycled_segments", segments.recycledSegments());
+        d.put("free_segment_files", (long) segments.freeFiles());
         segments.writerStats(d);
         lifecycle.readLock().lock();
         try {

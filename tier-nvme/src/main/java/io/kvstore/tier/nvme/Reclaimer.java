@@ -292,7 +292,7 @@ final class Reclaimer {
                 gone.add(key);
             }
         }
-        tier.segments.delete(s);
+        tier.segments.retire(s);
         reclaimedSegments.increment();
         synchronized (progress) {
             progress.notifyAll();
@@ -327,7 +327,7 @@ final class Reclaimer {
             SegmentStore.Location from = e.location();
             ByteBuffer buf = tier.pool.acquire(from.padded());
             try {
-                if (!tier.segments.read(from, buf) || RecordDescriptor.decode(buf, e.meta()) == null) {
+                if (!tier.segments.read(from, buf) || RecordDescriptor.decode(buf, e.meta(), from.segment()) == null) {
                     tier.counters.corrupt.increment();
                     LOG.warn("{}: block {} is corrupt (found while relocating); dropped", tier.cfg.name(),
                             key.shortHex());

@@ -6,6 +6,7 @@ import io.kvstore.core.key.BlockKey;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.zip.CRC32C;
 
 /**
  * The on-disk layout of a stored block in a segment file: a self-describing header (everything in
@@ -18,7 +19,7 @@ import java.nio.ByteOrder;
  *  +---------------------------------------------------------------+
  *  |                     magic 0x4B564231 "KVB1"                   |   0
  *  +---------------+---------------+-------------------------------+
- *  |  version = 2  |   codec id    |          reserved (0)         |   4
+ *  |  version = 2  |   codec id    |     flags     |  reserved (0) |   4
  *  +---------------+---------------+-------------------------------+
  *  |                           layout id                           |   8
  *  +---------------------------------------------------------------+
@@ -51,6 +52,15 @@ import java.nio.ByteOrder;
  * one unit more at most. Both versions are read; a daemon that knows only version 2 drops version 3 records as
  * damaged.
  *
+ * <p><b>Bound records.</b> A record is written with flag {@link #FLAG_BOUND} set, and its header CRC then covers the
+ * header's first 100 bytes followed by the id of the segment it is written to (8 bytes, big-endian): the record is
+ * valid in that segment only. Segment files are recycled (a reclaimed segment's file becomes a later segment and is
+ * written over from its start, {@code SegmentStore}), so past a recycled segment's last record lie records of an
+ * earlier segment, intact: bound to that earlier id, they fail the header check and are never indexed again, where
+ * an unbound record would be. The tail scan at open therefore takes bound records only; a read through the index
+ * also takes an unbound one (written by a daemon before binding), whose metadata must still equal the index's.
+ * A daemon that predates the flag reads a bound record as damaged.
+ *
  * <p>A record is served only if every check passes: magic, version, header CRC, the metadata in the header equal
  * to the index's (a record written under another key is a misdirected write), stored length equal to what follows
  * the header, a known codec that decodes to exactly the payload length, and the payload's CRC32C equal to both the
@@ -71,6 +81,9 @@ public final class RecordDescriptor {
     public static final int ALIGNED_PAYLOAD_OFFSET = SegmentStore.ALIGN;
 
     static final int CODEC_OFFSET = 5;
+    static final int FLAGS_OFFSET = 6;
+    /** The header CRC covers the id of the segment the record was written to (see the class comment). */
+    static final byte FLAG_BOUND = 1;
     static final int LAYOUT_OFFSET = 8;
     static final int LENGTH_OFFSET = 12;
     static final int STORED_LENGTH_OFFSET = 16;
@@ -140,7 +153,7 @@ public final class RecordDescriptor {
         h.putInt(0, MAGIC);
         h.put(4, version);
         h.put(CODEC_OFFSET, codec.id());
-        h.putShort(6, (short) 0);
+        h.putShort(FLAGS_OFFSET, (short) 0);
         h.putInt(LAYOUT_OFFSET, meta.layoutId());
         h.putInt(LENGTH_OFFSET, length);
         h.putInt(STORED_LENGTH_OFFSET, stored);
@@ -157,19 +170,44 @@ public final class RecordDescriptor {
         return Checksums.crc32c(record.duplicate().position(0).limit(HEADER_CRC_OFFSET));
     }
 
+    /** The header CRC of a record bound to {@code segment}: bytes 0..99, then the segment id. */
+    private static int headerCrc(ByteBuffer record, long segment) {
+        CRC32C crc = new CRC32C();
+        crc.update(record.duplicate().position(0).limit(HEADER_CRC_OFFSET));
+        for (int shift = 56; shift >= 0; shift -= 8) {
+            crc.update((int) (segment >>> shift));
+        }
+        return (int) crc.getValue();
+    }
+
     /**
-     * Reads the header at index 0 of {@code buf} (at least {@link #HEADER_LENGTH} bytes up to its limit), or
-     * returns null if it is not a valid header of this version (never written, torn, damaged, or another layout).
+     * Binds the record whose header is at index 0 of {@code record} to {@code segment}, the id of the segment it is
+     * about to be written to: sets {@link #FLAG_BOUND} and recomputes the header CRC over the header and the id.
+     * Neither position nor limit changes. Binding a bound record again rebinds it.
+     */
+    static void bind(ByteBuffer record, long segment) {
+        ByteBuffer h = record.duplicate().order(ByteOrder.BIG_ENDIAN);
+        h.put(FLAGS_OFFSET, FLAG_BOUND);
+        h.putInt(HEADER_CRC_OFFSET, headerCrc(h, segment));
+    }
+
+    /**
+     * Reads the header at index 0 of {@code buf} (at least {@link #HEADER_LENGTH} bytes up to its limit), read from
+     * segment {@code segment}, or returns null if it is not a valid header of this version there (never written,
+     * torn, damaged, another layout, or bound to another segment; with {@code boundOnly}, also an unbound one).
      * The payload is not checked.
      */
-    static Header header(ByteBuffer buf) {
+    static Header header(ByteBuffer buf, long segment, boolean boundOnly) {
         if (buf == null || buf.limit() < HEADER_LENGTH) {
             return null;
         }
         ByteBuffer h = buf.duplicate().order(ByteOrder.BIG_ENDIAN);
         byte version = h.get(4);
+        byte flags = h.get(FLAGS_OFFSET);
+        boolean bound = flags == FLAG_BOUND;
         if (h.getInt(0) != MAGIC || (version != VERSION && version != VERSION_ALIGNED)
-                || h.getInt(HEADER_CRC_OFFSET) != headerCrc(h)) {
+                || (flags != 0 && !bound) || (boundOnly && !bound) || h.get(FLAGS_OFFSET + 1) != 0
+                || h.getInt(HEADER_CRC_OFFSET) != (bound ? headerCrc(h, segment) : headerCrc(h))) {
             return null;
         }
         int payloadOffset = version == VERSION_ALIGNED ? ALIGNED_PAYLOAD_OFFSET : HEADER_LENGTH;
@@ -191,12 +229,12 @@ public final class RecordDescriptor {
     }
 
     /**
-     * Verifies and decodes a record (index 0 to limit of {@code record}) read for {@code meta}. Returns the
-     * payload (a read-only-able view into {@code record} for {@link Codec#NONE}, a new heap buffer otherwise), or
-     * null if any check fails.
+     * Verifies and decodes a record (index 0 to limit of {@code record}) read for {@code meta} from segment
+     * {@code segment}. Returns the payload (a read-only-able view into {@code record} for {@link Codec#NONE}, a new
+     * heap buffer otherwise), or null if any check fails.
      */
-    public static ByteBuffer decode(ByteBuffer record, BlockMeta meta) {
-        Header h = header(record);
+    public static ByteBuffer decode(ByteBuffer record, BlockMeta meta, long segment) {
+        Header h = header(record, segment, false);
         if (h == null || !h.meta().equals(meta) || h.recordLength() != record.limit()) {
             return null;
         }

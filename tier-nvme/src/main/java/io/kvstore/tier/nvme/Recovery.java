@@ -27,7 +27,11 @@ import java.util.function.DoubleConsumer;
  *       indexed again ({@code recovered_at_open}). Within a segment the scan hops from header to header by the
  *       recorded length, skips 4 KiB pages that were never written (a put in flight at the crash), skips a record
  *       whose payload does not verify ({@code torn_at_open}), and stops at the first page that is neither zero nor
- *       a valid header: it never looks for headers inside a payload.</li>
+ *       a valid header bound to this segment ({@link RecordDescriptor}, "Bound records"): it never looks for headers
+ *       inside a payload, and past a recycled segment's last record it finds an earlier segment's records, which
+ *       are not this segment's and are never indexed again. In a recycled file a put in flight at the crash left
+ *       the earlier segment's bytes, not zeros, so the scan stops there and the records after it are not
+ *       recovered.</li>
  *   <li>If the blocks found need more than the capacity (removes undone by the crash, a smaller capacity), the
  *       oldest blocks are dropped in log order, as many as needed; if the segments exceed the log's limit, the
  *       oldest segments are dropped as a reclaim would.</li>
@@ -86,7 +90,7 @@ final class Recovery {
                         + " are discarded", tier.cfg.name(), tier.cfg.directory(), IndexStore.FORMAT);
                 durable.clear();
                 for (SegmentStore.Segment s : List.copyOf(segments.segments())) {
-                    segments.delete(s);
+                    segments.retire(s);
                 }
                 cold = true;
             }
@@ -206,10 +210,10 @@ final class Recovery {
                     p += SegmentStore.ALIGN;
                     continue;
                 }
-                RecordDescriptor.Header h = RecordDescriptor.header(page);
+                RecordDescriptor.Header h = RecordDescriptor.header(page, s.id, true);
                 if (h == null) {
-                    LOG.warn("{}: segment {} has no valid record at offset {}; its tail scan stops there",
-                            tier.cfg.name(), s.path.getFileName(), p);
+                    LOG.info("{}: the tail scan of segment {} ends at offset {} (past it: bytes never written in"
+                            + " this segment, or damaged)", tier.cfg.name(), s.path.getFileName(), p);
                     break;
                 }
                 SegmentStore.Location loc = new SegmentStore.Location(s.id, p, h.recordLength());
@@ -245,11 +249,11 @@ final class Recovery {
     private boolean verifies(SegmentStore.Location loc, BlockMeta meta, ByteBuffer chunk, int read)
             throws IOException {
         if (loc.length() <= read) {
-            return RecordDescriptor.decode(chunk.duplicate().position(0).limit(loc.length()), meta) != null;
+            return RecordDescriptor.decode(chunk.duplicate().position(0).limit(loc.length()), meta, loc.segment()) != null;
         }
         ByteBuffer rec = tier.pool.acquire(loc.padded());
         try {
-            return tier.segments.read(loc, rec) && RecordDescriptor.decode(rec, meta) != null;
+            return tier.segments.read(loc, rec) && RecordDescriptor.decode(rec, meta, loc.segment()) != null;
         } finally {
             tier.pool.release(rec);
         }

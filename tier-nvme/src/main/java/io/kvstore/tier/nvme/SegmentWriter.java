@@ -65,13 +65,14 @@ final class SegmentWriter implements AutoCloseable {
     }
 
     /**
-     * Writes {@code parts} (each position 0 to limit, together a whole padded record) back to back at {@code offset}
-     * of {@code segment}, and returns when they are written. Waits uninterruptibly: the caller's buffers stay in
-     * use until then.
+     * Queues {@code parts} (each position 0 to limit, together a whole padded record) to be written back to back at
+     * {@code offset} of {@code segment}; the future completes when they are written (exceptionally with an
+     * {@link IOException} if not). Records of a segment are written in the order they were queued. The caller's
+     * buffers stay in use until the future completes.
      */
-    void write(long segment, long offset, ByteBuffer... parts) throws IOException {
+    CompletableFuture<Void> submit(long segment, long offset, ByteBuffer... parts) {
         if (closed) {
-            throw new IOException("the segment writer is closed");
+            return CompletableFuture.failedFuture(new IOException("the segment writer is closed"));
         }
         long bytes = 0;
         for (ByteBuffer b : parts) {
@@ -80,10 +81,15 @@ final class SegmentWriter implements AutoCloseable {
         Op op = new Op(segment, offset, parts, bytes, new CompletableFuture<>());
         queue.add(op);
         if (closed && queue.remove(op)) { // closed meanwhile and not taken: it will not be written
-            throw new IOException("the segment writer is closed");
+            return CompletableFuture.failedFuture(new IOException("the segment writer is closed"));
         }
+        return op.done();
+    }
+
+    /** Waits, uninterruptibly, for a {@link #submit}ted record to be written; throws what failed it. */
+    static void await(CompletableFuture<Void> written) throws IOException {
         try {
-            op.done().join();
+            written.join();
         } catch (CompletionException e) {
             if (e.getCause() instanceof IOException io) {
                 throw new IOException(io.getMessage(), io);
@@ -107,7 +113,7 @@ final class SegmentWriter implements AutoCloseable {
             batch.clear();
             batch.add(first);
             queue.drainTo(batch, 4 * MAX_RUN_RECORDS);
-            batch.sort(Comparator.comparingLong(Op::segment).thenComparingLong(Op::offset));
+            batch.sort(Comparator.comparingLong(Op::segment).thenComparingLong(Op::offset)); // stable: queue order
             for (int i = 0; i < batch.size(); ) {
                 int j = i + 1;
                 long bytes = batch.get(i).bytes();

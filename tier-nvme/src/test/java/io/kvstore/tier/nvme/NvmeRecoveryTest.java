@@ -200,6 +200,58 @@ class NvmeRecoveryTest {
         }
     }
 
+    /**
+     * A recycled segment file holds, past the records written since it became a new segment, the records of the
+     * segment it was before: intact, but bound to that earlier segment's id. After a crash the tail scan finds the
+     * new records and none of the old (their blocks were reclaimed and must not come back).
+     */
+    @Test
+    void aRecycledSegmentsEarlierRecordsAreNotFoundAgainAfterACrash() throws IOException {
+        Path crashed = dir.resolve("crashed");
+        long capacity = 32L << 20; // 1 MiB segments: 15 records of 64 KiB each
+        java.util.Set<Long> resident = new java.util.TreeSet<>();
+        try (NvmeTier tier = NvmeTier.open(NvmeTierConfig.builder(dir.resolve("db"), capacity).build())) {
+            long i = 0;
+            for (; i < 1500; i++) { // 3x the capacity, FIFO: reclaimed segments hold only removed blocks
+                assertThat(tier.put(Blocks.meta(i, BLOCK), Blocks.payload(i, BLOCK))).isEqualTo(PutOutcome.STORED);
+                resident.add(i);
+                while (tier.usedBytes() > capacity - (2L << 20)) {
+                    long oldest = resident.iterator().next();
+                    tier.remove(Blocks.key(oldest));
+                    resident.remove(oldest);
+                }
+            }
+            resident.removeIf(k -> !tier.contains(Blocks.key(k)));
+            tier.flush();
+            tier.segments.sealActive();
+            long recycled = tier.stats().details().get("recycled_segments");
+            assertThat(recycled).as("segments written over retired files").isPositive();
+            for (int k = 0; k < 3; k++, i++) { // a new segment, in a recycled file, after the checkpoint
+                assertThat(tier.put(Blocks.meta(i, BLOCK), Blocks.payload(i, BLOCK))).isEqualTo(PutOutcome.STORED);
+                resident.add(i);
+            }
+            assertThat(tier.stats().details().get("recycled_segments")).isEqualTo(recycled + 1);
+            SegmentStore.Location last = tier.index.get(Blocks.key(i - 1)).location();
+            assertThat(Files.size(tier.segments.segment(last.segment()).path))
+                    .as("the earlier segment's records lie past the new ones").isGreaterThan(4 * last.padded());
+            copy(tier, dir.resolve("db"), crashed);
+        }
+        try (NvmeTier t = NvmeTier.open(NvmeTierConfig.builder(crashed, capacity).build())) {
+            Map<String, Long> d = t.stats().details();
+            System.out.printf("nvme recovery (recycled): %s%n", d);
+            assertThat(d.get("recovered_at_open")).as("the three records of the new segment").isEqualTo(3);
+            assertThat(d.get("corrupt_at_open")).isZero();
+            java.util.Set<Long> found = new java.util.TreeSet<>();
+            t.forEach(m -> found.add(m.key().secondLong()));
+            assertThat(found).isEqualTo(resident);
+            for (long k : resident) {
+                try (BlockHandle h = t.read(Blocks.key(k)).handle()) {
+                    assertThat(h.payload()).isEqualTo(Blocks.payload(k, BLOCK));
+                }
+            }
+        }
+    }
+
     private static List<Path> segmentFiles(Path db) throws IOException {
         try (Stream<Path> s = Files.list(db.resolve("segments"))) {
             return s.filter(p -> p.toString().endsWith(SegmentStore.SUFFIX)).sorted().toList();
