@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -47,7 +48,7 @@ import java.util.stream.Stream;
  * extents and deleting an old one frees them, both through the journal: 16 MiB segments of 2 MiB records went
  * from about 1.9 to 3.1 GB/s when recycled instead of created and deleted (docs/tiers.md). What lies past a
  * recycled segment's last record is an earlier segment's records; every record is bound to the id of the segment
- * it was written to ({@link RecordDescriptor#bind}, done by {@link #write}), so they are never taken for this
+ * it was written to ({@link RecordDescriptor#bind}, done by {@link #append}), so they are never taken for this
  * segment's. A reader of a retired segment either finished before its channel closed (closing waits for reads in
  * progress) or fails and looks its key up again; the file is renamed only after that.
  * The store tracks live bytes and keys per segment ({@link #addLive}) for that. Whatever is torn or damaged fails
@@ -235,7 +236,7 @@ final class SegmentStore implements AutoCloseable {
         }
         Segment sealedNow = null;
         Location loc;
-        java.util.concurrent.CompletableFuture<Void> written;
+        CompletableFuture<Void> written;
         synchronized (appendLock) {
             if (active != null && active.size() > 0 && active.size() + padded > segmentBytes) {
                 sealedNow = active;
