@@ -138,7 +138,11 @@ final class SegmentStore implements AutoCloseable {
             for (Path p : s.sorted().toList()) {
                 String n = p.getFileName().toString();
                 if (n.endsWith(FREE_SUFFIX)) {
-                    keepFree(p);
+                    if (Files.size(p) <= segmentBytes) {
+                        keepFree(p);
+                    } else {
+                        Files.deleteIfExists(p); // of larger segments (the capacity was lowered): its room stays unused
+                    }
                     continue;
                 }
                 if (!n.endsWith(SUFFIX)) {
@@ -522,7 +526,8 @@ final class SegmentStore implements AutoCloseable {
 
     /**
      * Gives a segment's space back: its file is kept for a later segment (renamed {@code <id>.free}, see "Recycled
-     * files") or, past {@link #MAX_FREE_FILES} or if it holds a record larger than a segment, deleted. The caller
+     * files") or, past {@link #MAX_FREE_FILES} or if the file is larger than a segment (a record larger than a
+     * segment, or a segment size lowered since), deleted. The caller
      * has taken its records out of the index first; a reader still holding an old location then reads nothing
      * ({@link #read} answers false, or its read finished before the channel closed) and looks the key up again.
      */
@@ -536,7 +541,7 @@ final class SegmentStore implements AutoCloseable {
         liveBytes.addAndGet(-s.live.get());
         try {
             s.channel.close(); // waits for reads in progress on it
-            if (s.size() <= segmentBytes) {
+            if (Files.size(s.path) <= segmentBytes) { // the file, not the records: a recycled file may be larger
                 Path f = dir.resolve(String.format("%016x%s", s.id, FREE_SUFFIX));
                 Files.move(s.path, f, StandardCopyOption.ATOMIC_MOVE);
                 keepFree(f);
