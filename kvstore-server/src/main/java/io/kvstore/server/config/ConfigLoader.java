@@ -46,6 +46,7 @@ public final class ConfigLoader {
             // the tier reinserting what was read, the default policy hits more (NvmePolicyFitTest, docs/tiers.md)
             new Setting("nvmePolicy", Kind.STRING, "default"),
             new Setting("nvmeWalMode", Kind.STRING, "disabled"),
+            new Setting("nvmeReinsertionPercent", Kind.INT, "50"),
             new Setting("transport", Kind.STRING, "auto"),
             new Setting("ioThreads", Kind.INT, "0"),
             new Setting("blockingThreads", Kind.INT, "4"),
@@ -204,7 +205,7 @@ public final class ConfigLoader {
         try {
             return new ServerConfig(str("bindAddress"), integer("port"), str("adminBindAddress"), integer("adminPort"),
                     Path.of(str("dataDir")), size("hbmCapacityBytes"), str("hbmPolicy"), size("dramCapacityBytes"),
-                    str("dramPolicy"), size("nvmeCapacityBytes"), str("nvmePolicy"), str("nvmeWalMode"), str("transport"),
+                    str("dramPolicy"), size("nvmeCapacityBytes"), str("nvmePolicy"), str("nvmeWalMode"), integer("nvmeReinsertionPercent"), str("transport"),
                     integer("ioThreads"), integer("blockingThreads"), integer("blockingQueueDepth"),
                     intSize("maxFrameBytes"), integer("maxKeysPerRequest"), integer("maxPipelinedRequests"),
                     integer("putBlocksInFlight"), integer("demotionThreads"),

@@ -24,6 +24,8 @@ import java.util.Map;
  * @param nvmeWalMode      {@code disabled} (a kill -9 loses the blocks whose index was not yet flushed; the level is
  *                         then not durable for ACK_PERSISTED), {@code buffered} (survives a process crash) or
  *                         {@code sync} (survives power loss)
+ * @param nvmeReinsertionPercent share of a reclaimed NVMe segment's bytes that may be rewritten to keep blocks read
+ *                         since they were written (0 = none: fewer flash writes, fewer NVMe hits; docs/tiers.md)
  * @param transport        {@code auto} (epoll where available), {@code epoll} or {@code nio}
  * @param ioThreads        event-loop threads; 0 = one per core ({@link #eventLoopThreads()})
  * @param blockingThreads  threads for lower-tier reads and writes (off the event loop)
@@ -65,7 +67,8 @@ import java.util.Map;
  */
 public record ServerConfig(String bindAddress, int port, String adminBindAddress, int adminPort, Path dataDir,
                            long hbmCapacityBytes, String hbmPolicy, long dramCapacityBytes, String dramPolicy,
-                           long nvmeCapacityBytes, String nvmePolicy, String nvmeWalMode, String transport, int ioThreads,
+                           long nvmeCapacityBytes, String nvmePolicy, String nvmeWalMode, int nvmeReinsertionPercent,
+                           String transport, int ioThreads,
                            int blockingThreads, int blockingQueueDepth, int maxFrameBytes, int maxKeysPerRequest,
                            int maxPipelinedRequests, int putBlocksInFlight, int demotionThreads,
                            int demotionHeadroomPercent, long maxInFlightBytesPerConnection, int writeBufferLowBytes,
@@ -231,6 +234,9 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
         policy("nvmePolicy", nvmePolicy);
         if (!List.of("disabled", "buffered", "sync").contains(nvmeWalMode)) {
             throw new ConfigException("nvmeWalMode: must be disabled, buffered or sync, was '" + nvmeWalMode + "'");
+        }
+        if (nvmeReinsertionPercent < 0 || nvmeReinsertionPercent > 100) {
+            throw new ConfigException("nvmeReinsertionPercent: must be in [0, 100], was " + nvmeReinsertionPercent);
         }
         if (!List.of("auto", "epoll", "nio").contains(transport)) {
             throw new ConfigException("transport: must be auto, epoll or nio, was '" + transport + "'");

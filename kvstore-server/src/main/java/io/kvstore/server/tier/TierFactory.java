@@ -92,7 +92,8 @@ public final class TierFactory {
             }
             if (c.nvmeCapacityBytes() > 0) {
                 out.add(nvme(c.dataDir().resolve("nvme"), c.nvmeCapacityBytes(), policy(c.nvmePolicy(),
-                        c.nvmeCapacityBytes()), WalMode.valueOf(c.nvmeWalMode().toUpperCase(Locale.ROOT))));
+                        c.nvmeCapacityBytes()), WalMode.valueOf(c.nvmeWalMode().toUpperCase(Locale.ROOT)),
+                        c.nvmeReinsertionPercent()));
             }
         } catch (RuntimeException e) {
             out.forEach(l -> l.spec().tier().close()); // e.g. the DRAM arena's lock, for the next try in this JVM
@@ -185,10 +186,11 @@ public final class TierFactory {
      * the segment log's tail at open, so blocks whose put returned come back (docs/reliability.md); the tier still
      * counts itself durable (PUT {@code ACK_PERSISTED} answers durable = 1) only with a WAL ({@code NvmeTier.durable}).
      */
-    static Level nvme(Path dir, long capacity, EvictionPolicy<BlockKey> policy, WalMode wal) {
+    static Level nvme(Path dir, long capacity, EvictionPolicy<BlockKey> policy, WalMode wal, int reinsertionPercent) {
         Progress progress = openProgress("nvme tier");
         progress.phase("loading the index under " + dir);
-        NvmeTierConfig config = NvmeTierConfig.builder(dir, capacity).walMode(wal).backgroundReclaim(true).build();
+        NvmeTierConfig config = NvmeTierConfig.builder(dir, capacity).walMode(wal).backgroundReclaim(true)
+                .reinsertionShare(reinsertionPercent / 100.0).build();
         NvmeTier tier = NvmeTier.open(config, progress.asConsumer());
         progress.end();
         java.util.Map<String, Long> opened = tier.stats().details();

@@ -31,6 +31,17 @@ class ConfigLoaderTest {
         assertThat(c.dramSharedMemoryDir()).isNull();
     }
 
+    /** The NVMe tier's reinsertion budget: 50% by default, 0 turns it off, a share outside [0, 100] is refused. */
+    @Test
+    void nvmeReinsertionPercent() {
+        assertThat(ServerConfig.defaults().nvmeReinsertionPercent()).isEqualTo(50);
+        assertThat(ConfigLoader.builder().assignment("nvmeReinsertionPercent=0").load().nvmeReinsertionPercent())
+                .isZero();
+        assertThatThrownBy(() -> ConfigLoader.builder().assignment("nvmeReinsertionPercent=150").load())
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("nvmeReinsertionPercent: must be in [0, 100], was 150");
+    }
+
     @Test
     void dramPersistenceSettings() {
         assertThat(ConfigLoader.builder().assignment("dramPersist=FALSE").load().dramPersist()).isFalse();
