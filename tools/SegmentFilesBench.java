@@ -17,7 +17,10 @@ import java.util.Random;
  * the tier before segment recycling) or {@code recycle} (the oldest file renamed and written over: the tier now);
  * {@code sync} adds an fdatasync per sealed segment and an fsync of the directory, as the tier does.
  *
- * <pre>java tools/SegmentFilesBench.java DIR delete-sync 16 4096; java tools/SegmentFilesBench.java DIR recycle-sync 16 4096</pre>
+ * <pre>
+ * java tools/SegmentFilesBench.java DIR delete-sync 16 4096
+ * java tools/SegmentFilesBench.java DIR recycle-sync 16 4096
+ * </pre>
  * docs/tiers.md ("Recycled segment files") has what it measured.
  */
 public class SegmentFilesBench {

@@ -205,7 +205,8 @@ public final class ConfigLoader {
         try {
             return new ServerConfig(str("bindAddress"), integer("port"), str("adminBindAddress"), integer("adminPort"),
                     Path.of(str("dataDir")), size("hbmCapacityBytes"), str("hbmPolicy"), size("dramCapacityBytes"),
-                    str("dramPolicy"), size("nvmeCapacityBytes"), str("nvmePolicy"), str("nvmeWalMode"), integer("nvmeReinsertionPercent"), str("transport"),
+                    str("dramPolicy"), size("nvmeCapacityBytes"), str("nvmePolicy"), str("nvmeWalMode"),
+                    integer("nvmeReinsertionPercent"), str("transport"),
                     integer("ioThreads"), integer("blockingThreads"), integer("blockingQueueDepth"),
                     intSize("maxFrameBytes"), integer("maxKeysPerRequest"), integer("maxPipelinedRequests"),
                     integer("putBlocksInFlight"), integer("demotionThreads"),

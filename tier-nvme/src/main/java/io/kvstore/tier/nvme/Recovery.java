@@ -249,7 +249,8 @@ final class Recovery {
     private boolean verifies(SegmentStore.Location loc, BlockMeta meta, ByteBuffer chunk, int read)
             throws IOException {
         if (loc.length() <= read) {
-            return RecordDescriptor.decode(chunk.duplicate().position(0).limit(loc.length()), meta, loc.segment()) != null;
+            ByteBuffer inChunk = chunk.duplicate().position(0).limit(loc.length());
+            return RecordDescriptor.decode(inChunk, meta, loc.segment()) != null;
         }
         ByteBuffer rec = tier.pool.acquire(loc.padded());
         try {

@@ -248,7 +248,7 @@ final class SegmentStore implements AutoCloseable {
             }
             if (active == null) {
                 long id = nextId++;
-                Path p = dir.resolve(String.format("%016x%s", id, SUFFIX));
+                Path p = file(id, SUFFIX);
                 active = new Segment(id, p, recycleOrCreate(p), 0);
                 segments.put(id, active);
             }
@@ -271,6 +271,11 @@ final class SegmentStore implements AutoCloseable {
             throw e;
         }
         return loc;
+    }
+
+    /** The file of segment {@code id}: {@code <16 hex digits><suffix>} (a segment's, or a free file's). */
+    private Path file(long id, String suffix) {
+        return dir.resolve(String.format("%016x%s", id, suffix));
     }
 
     /** Opens a new segment file at {@code p}: a free file renamed, or else a new file. */
@@ -542,7 +547,7 @@ final class SegmentStore implements AutoCloseable {
         try {
             s.channel.close(); // waits for reads in progress on it
             if (Files.size(s.path) <= segmentBytes) { // the file, not the records: a recycled file may be larger
-                Path f = dir.resolve(String.format("%016x%s", s.id, FREE_SUFFIX));
+                Path f = file(s.id, FREE_SUFFIX);
                 Files.move(s.path, f, StandardCopyOption.ATOMIC_MOVE);
                 keepFree(f);
             } else {
