@@ -30,7 +30,15 @@ import java.util.Random;
  * (a delete, then a put); {@code fresh} gives every run keys of its own, as LMCache's content-addressed chunk keys
  * are (a PUT of a new chunk into a cache that fills up and demotes).
  *
- * <p>Usage: {@code java tools/LmBench.java PORT [chunks=64] [runs=3] [chunkBytes=4194304] [keys=same|fresh]}
+ * <p>Warm-up: a daemon's PUT path runs several times faster once the JIT has compiled it, and on this machine that
+ * takes gigabytes of PUTs (the rate climbs from about 1 to 3 GB/s over the first 5-6 GiB of a fresh daemon;
+ * docs/protocol-lmcache.md). {@code warmupMiB} PUTs that many MiB of fresh chunks (keys {@code warm<r>-chunk-<i>})
+ * before the measured runs and prints the rate of each warm-up round, so a reader sees the daemon converge; the
+ * daemon's top tier must hold the warm-up and the runs for the runs to measure the door rather than demotion to
+ * disk. Without it, one round of {@code chunks} is the only warm-up (of the daemon and the sinks alike).
+ *
+ * <p>Usage: {@code java tools/LmBench.java PORT [chunks=64] [runs=3] [chunkBytes=4194304] [keys=same|fresh]
+ * [warmupMiB=0]}
  */
 public final class LmBench {
 
@@ -43,6 +51,7 @@ public final class LmBench {
         int runs = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         int chunk = args.length > 3 ? Integer.parseInt(args[3]) : 4 << 20;
         boolean fresh = args.length > 4 && args[4].equals("fresh");
+        long warmupBytes = (args.length > 5 ? Long.parseLong(args[5]) : 0) << 20;
         List<byte[]> payloads = new ArrayList<>();
         Random rnd = new Random(1);
         for (int i = 0; i < Math.min(chunks, 8); i++) {
@@ -51,6 +60,16 @@ public final class LmBench {
             payloads.add(p);
         }
         try (RawServer raw = new RawServer(chunk, 0); RawServer distinct = new RawServer(chunk, 1L << 30)) {
+            // warm-up of the daemon's PUT path (its JIT), not counted
+            StringBuilder rates = new StringBuilder();
+            for (int r = 0; (long) r * chunks * chunk < warmupBytes; r++) {
+                rates.append(String.format(Locale.ROOT, " %.2f", run(port, payloads, chunks, chunk, "warm" + r
+                        + "-chunk-", false)[0]));
+            }
+            if (rates.length() > 0) {
+                System.out.printf(Locale.ROOT, "warm-up: %d MiB of fresh chunks, PUT GB/s per round:%s%n",
+                        warmupBytes >> 20, rates);
+            }
             // warm-up of both paths (JIT of the client and the daemon), not counted
             run(port, payloads, chunks, chunk, "chunk-");
             run(raw.port(), payloads, chunks, chunk, "chunk-");
@@ -91,6 +110,12 @@ public final class LmBench {
     /** PUT phase GB/s (until a HEALTH after the last PUT is answered) and EXIST+GET+HEALTH phase GB/s. */
     private static double[] run(int port, List<byte[]> payloads, int chunks, int chunk, String prefix)
             throws IOException {
+        return run(port, payloads, chunks, chunk, prefix, true);
+    }
+
+    /** As above; without {@code roundTrips} only the PUT phase runs (the second figure is 0). */
+    private static double[] run(int port, List<byte[]> payloads, int chunks, int chunk, String prefix,
+                                boolean roundTrips) throws IOException {
         try (SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
             ch.socket().setTcpNoDelay(true);
             ByteBuffer[] direct = payloads.stream().map(p -> ByteBuffer.allocateDirect(p.length).put(p).flip())
@@ -105,7 +130,7 @@ public final class LmBench {
             }
             roundTrip(ch, header(5, "", 0), reply, 200);
             long t1 = System.nanoTime();
-            for (int i = 0; i < chunks; i++) {
+            for (int i = 0; roundTrips && i < chunks; i++) {
                 roundTrip(ch, header(3, prefix + i, 0), reply, 200);
                 roundTrip(ch, header(2, prefix + i, 0), reply, 200);
                 int length = reply.getInt(4);
@@ -122,7 +147,7 @@ public final class LmBench {
             }
             long t2 = System.nanoTime();
             double bytes = (double) chunks * chunk;
-            return new double[] {bytes / (t1 - t0), bytes / (t2 - t1)};
+            return new double[] {bytes / (t1 - t0), roundTrips ? bytes / (t2 - t1) : 0};
         }
     }
 

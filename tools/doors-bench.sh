@@ -11,8 +11,10 @@
 # disturbed less than requests per second.
 #
 # Usage: tools/doors-bench.sh [RUNS=3]      (needs redis-server, redis-benchmark: Debian redis-server, redis-tools)
-# The daemon runs on its embedded defaults (HBM 256 MiB, DRAM 1 GiB, NVMe 4 GiB under a temporary data dir, DRAM in
-# private memory) with respPort and lmPort on free ports; Redis with --save "" --appendonly no and as many I/O threads
+# The Redis door's daemon runs on its embedded defaults (HBM 256 MiB, DRAM 1 GiB, NVMe 4 GiB under a temporary data
+# dir, DRAM in private memory) with respPort on a free port; the lm:// door gets a daemon of its own whose DRAM holds
+# every chunk the benchmark PUTs (LM_DRAM=10GiB; its warm-up LM_WARMUP_MIB=6144 and the runs), since LMCache's chunks
+# are fresh keys and on small tiers every new chunk would demote one to disk (then the disk bounds the PUT); Redis with --save "" --appendonly no and as many I/O threads
 # as the daemon has event loops (its default ioThreads: one per core), so that both servers may use the same
 # threads; REDIS_IO_THREADS=1 gives Redis's single-threaded default.
 set -euo pipefail
@@ -25,17 +27,18 @@ command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null \
 free_port() { /usr/bin/env python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 RESP_PORT=$(free_port); LM_PORT=$(free_port); REDIS_PORT=$(free_port)
 
-KV_PID=""; REDIS_PID=""
+KV_PID=""; REDIS_PID=""; LM_PID=""
 cleanup() {
   [ -n "$KV_PID" ] && kill "$KV_PID" 2>/dev/null || true
+  [ -n "$LM_PID" ] && kill "$LM_PID" 2>/dev/null || true
   [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null || true
   wait 2>/dev/null || true
-  rm -rf "$OUT/data"
+  rm -rf "$OUT/data" "$OUT/lmdata"
 }
 trap cleanup EXIT
 
 "$ROOT/kvstore" serve --port 0 --admin-port 0 --data-dir "$OUT/data" --set dramPersist=false \
-  --set respPort="$RESP_PORT" --set lmPort="$LM_PORT" >"$OUT/kvstore.log" 2>&1 &
+  --set respPort="$RESP_PORT" >"$OUT/kvstore.log" 2>&1 &
 KV_PID=$!
 REDIS_IO_THREADS="${REDIS_IO_THREADS:-$(nproc)}"
 REDIS_THREADS=()
@@ -78,14 +81,23 @@ for run in $(seq "$RUNS"); do
 done
 
 DATA_PORT=$(grep -o 'data 127.0.0.1:[0-9]*' "$OUT/kvstore.log" | head -1 | cut -d: -f2)
-ADMIN_PORT=$(grep -o 'admin http://127.0.0.1:[0-9]*' "$OUT/kvstore.log" | head -1 | cut -d: -f3)
 lm_put() { # seconds and count of the daemon's lm:// PUTs so far
-  curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | awk '/^kvstore_request_duration_seconds_sum\{opcode="lm_put"/ {s = $2}
+  curl -s "http://127.0.0.1:$LM_ADMIN_PORT/metrics" | awk '/^kvstore_request_duration_seconds_sum\{opcode="lm_put"/ {s = $2}
     /^kvstore_request_duration_seconds_count\{opcode="lm_put"/ {c = $2} END {print s + 0, c + 0}'
 }
+# lm:// runs against a daemon of its own whose DRAM holds every chunk (LM_DRAM, default 10GiB): fresh keys, as
+# LMCache's content-addressed chunks are, after LM_WARMUP_MIB (default 6144) of warm-up PUTs that bring the daemon's
+# PUT path to its compiled speed; so the ratio is the door's cost, not demotion to disk (docs/protocol-lmcache.md)
+"$ROOT/kvstore" serve --port 0 --admin-port 0 --data-dir "$OUT/lmdata" --set dramPersist=false \
+  --set hbmCapacityBytes=0 --set dramCapacityBytes="${LM_DRAM:-10GiB}" --set lmPort="$LM_PORT" >"$OUT/lm-daemon.log" 2>&1 &
+LM_PID=$!
+for _ in $(seq 300); do grep -q 'kvstore ready' "$OUT/lm-daemon.log" && break; sleep 1; done
+grep -q 'kvstore ready' "$OUT/lm-daemon.log" || { echo "doors-bench: the lm:// daemon did not start; see $OUT/lm-daemon.log" >&2; exit 1; }
+LM_ADMIN_PORT=$(grep -o 'admin http://127.0.0.1:[0-9]*' "$OUT/lm-daemon.log" | head -1 | cut -d: -f3)
 before=$(lm_put)
-java "$ROOT/tools/LmBench.java" "$LM_PORT" 64 "$RUNS" | tee "$OUT/lm.txt"
+java "$ROOT/tools/LmBench.java" "$LM_PORT" 64 "$RUNS" 4194304 fresh "${LM_WARMUP_MIB:-6144}" | tee "$OUT/lm.txt"
 after=$(lm_put)
+kill "$LM_PID" 2>/dev/null || true
 echo "$before $after" | awk '{printf "daemon time per lm:// PUT (CRC32C + store put, warm-up and runs): %.2f ms\n", ($3 - $1) * 1000 / ($4 - $2)}' \
   | tee "$OUT/lm-put-ms.txt"
 java -cp "$ROOT/bench/target/classes:$ROOT/bench/target/lib/*" "$ROOT/tools/NativePutBench.java" "$DATA_PORT" 64 "$RUNS" \
