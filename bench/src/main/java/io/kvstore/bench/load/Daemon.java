@@ -97,6 +97,29 @@ final class Daemon implements AutoCloseable {
         return Scrape.fetch(adminPort);
     }
 
+    /** Removes every unpinned block from every tier ({@code POST /v1/evict {"all": true}}, docs/server.md). */
+    void evictAll() throws IOException {
+        java.net.HttpURLConnection c = (java.net.HttpURLConnection) new java.net.URL("http://127.0.0.1:" + adminPort
+                + "/v1/evict").openConnection();
+        c.setConnectTimeout(10_000);
+        c.setReadTimeout(120_000);
+        c.setRequestMethod("POST");
+        c.setDoOutput(true);
+        c.setRequestProperty("Content-Type", "application/json");
+        try (java.io.OutputStream out = c.getOutputStream()) {
+            out.write("{\"all\": true}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        }
+        try {
+            int code = c.getResponseCode();
+            if (code != 200) {
+                throw new IOException("POST /v1/evict answered " + code);
+            }
+            c.getInputStream().readAllBytes();
+        } finally {
+            c.disconnect();
+        }
+    }
+
     /** Bytes this process made the kernel read from and write to storage: {@code /proc/<pid>/io}. */
     record Io(long readBytes, long writeBytes) {
         Io minus(Io o) {

@@ -63,6 +63,12 @@ public final class LoadCommand implements Callable<Integer> {
             + "shorter, so that the dead blocks of the run still fit its DRAM (default ${DEFAULT-VALUE}).")
     double roomyWarmupSeconds = 5;
 
+    @Option(names = "--roomy-jit-seconds", description = "Uncounted seconds of the workload against the roomy "
+            + "daemon before its warm-up, after which every block is evicted (POST /v1/evict): its JIT compiler "
+            + "then has done about as much as the full daemon's by the time each is measured, while its DRAM still "
+            + "starts empty (default: --warmup-seconds minus --roomy-warmup-seconds).")
+    Double roomyJitSeconds;
+
     @Option(names = "--runs", description = "Repetitions; medians are reported (default ${DEFAULT-VALUE}).")
     int runs = 3;
 
@@ -173,9 +179,9 @@ public final class LoadCommand implements Callable<Integer> {
                 : Path.of(System.getProperty("java.io.tmpdir"));
         int block = blockBytes();
         System.err.printf("bench load: %s; %d " + transport + " connections, %d runs of %.0f s per configuration (after %.0f s of "
-                        + "warm-up, roomy %.0f s), prober %.0f LOOKUP/s; full: DRAM %s, roomy: DRAM %s, NVMe %s; "
-                        + "live set %s%n", w.describe(), connections, runs, seconds, warmupSeconds, roomyWarmupSeconds,
-                probeRate,
+                        + "warm-up, roomy %.0f s after %.0f s of JIT warm-up), prober %.0f LOOKUP/s; full: DRAM %s, roomy: "
+                        + "DRAM %s, NVMe %s; live set %s%n", w.describe(), connections, runs, seconds, warmupSeconds,
+                roomyWarmupSeconds, roomyJitSeconds(), probeRate,
                 Sizes.format(configs.get(0).dramBytes()), Sizes.format(configs.get(1).dramBytes()),
                 Sizes.format(nvmeBytes), (w.liveBytes(connections) >> 20) + "MiB");
         String loadBefore = loadAverage();
@@ -222,6 +228,7 @@ public final class LoadCommand implements Callable<Integer> {
         result.put("warmup_seconds", warmupSeconds);
         result.put("warmup_turns", warmupTurns);
         result.put("roomy_warmup_seconds", roomyWarmupSeconds);
+        result.put("roomy_jit_seconds", roomyJitSeconds());
         result.put("runs", runs);
         result.put("probe_rate", probeRate);
         result.put("live_set_bytes", w.liveBytes(connections));
@@ -276,6 +283,9 @@ public final class LoadCommand implements Callable<Integer> {
         }
         if (warmupTurns < 0) {
             throw new IllegalArgumentException("--warmup-turns must be >= 0, was " + warmupTurns);
+        }
+        if (roomyJitSeconds != null && !(roomyJitSeconds >= 0)) {
+            throw new IllegalArgumentException("--roomy-jit-seconds must be >= 0, was " + roomyJitSeconds);
         }
         if (!(warmupSeconds >= 0) || !(roomyWarmupSeconds >= 0)) {
             throw new IllegalArgumentException("--warmup-seconds and --roomy-warmup-seconds must be >= 0, were "
@@ -332,6 +342,11 @@ public final class LoadCommand implements Callable<Integer> {
      * start over with new blocks, so the bytes PUT grow with time while the live set does not): 4 x live, at
      * least 256 MiB, at most {@code available / 3}, in whole 64 MiB.
      */
+    /** Seconds of the roomy daemon's JIT warm-up: the option, or what the full daemon's warm-up has more. */
+    double roomyJitSeconds() {
+        return roomyJitSeconds != null ? roomyJitSeconds : Math.max(0, warmupSeconds - roomyWarmupSeconds);
+    }
+
     static long roomyFor(long live, long available) {
         long b = Math.max(256L << 20, Math.min(4 * live, available / 3));
         long unit = 64L << 20;
@@ -441,6 +456,11 @@ public final class LoadCommand implements Callable<Integer> {
         try (Daemon d = Daemon.start(data.resolve("data"), log, jvm, set, cp)) {
             LoadRun load = new LoadRun(clientOptions(d.port).withSharedMemory(sharedMemory)
                     .withSocketPath("uds".equals(transport) ? socket : null), w, connections, probeRate);
+            double jit = c.name().equals("roomy") ? roomyJitSeconds() : 0;
+            if (jit > 0) { // the roomy daemon's JIT warm-up: a run of its own, discarded, then an empty store
+                load.run(d, jit, 0, 1, progress, label + " (JIT warm-up, then every block evicted)");
+                d.evictAll();
+            }
             LoadRun.Result r = load.run(d, c.name().equals("roomy") ? roomyWarmupSeconds : warmupSeconds,
                     c.name().equals("roomy") ? 0 : warmupTurns, seconds, progress, label);
             d.stop();

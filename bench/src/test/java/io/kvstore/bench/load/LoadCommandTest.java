@@ -33,13 +33,15 @@ class LoadCommandTest {
         Path json = dir.resolve("load.json");
         Path out = dir.resolve("out");
         int code = new CommandLine(new LoadCommand()).execute("--seconds", "2", "--warmup-seconds", "1",
-                "--warmup-turns", "20", "--roomy-warmup-seconds", "1", "--runs", "1", "--connections", "2", "--block-size", "32KiB",
+                "--warmup-turns", "20", "--roomy-warmup-seconds", "1", "--roomy-jit-seconds", "1", "--runs", "1",
+                "--connections", "2", "--block-size", "32KiB",
                 "--full-dram", "2MiB", "--nvme", "64MiB", "--roomy-dram", "512MiB", "--raw-disk-bytes", "8MiB",
                 "--loopback-seconds", "0.2", "--probe-rate", "100", "--data-root", dir.resolve("data").toString(),
                 "--out", out.toString(), "--json", json.toString(), "--transport", transport);
         assertThat(code).isZero();
         JsonNode n = new ObjectMapper().readTree(json.toFile());
         assertThat(n.get("transport").asText()).isEqualTo(transport);
+        assertThat(n.get("roomy_jit_seconds").asDouble()).isEqualTo(1.0); // then every block evicted: see below
         assertThat(n.get("median").get("limits").has("uds_MBps")).isEqualTo(transport.equals("uds"));
         if (transport.equals("uds")) {
             assertThat(n.get("median").get("limits").get("uds_MBps").asDouble()).isPositive();
@@ -93,6 +95,7 @@ class LoadCommandTest {
     void badOptionsAreOneLineErrors() {
         for (String[] args : new String[][] {{"--workload", "nope"}, {"--connections", "0"}, {"--seconds", "-1"},
             {"--block-size", "12 parsecs"}, {"--full-dram", "lots"}, {"--transport", "carrier-pigeon"},
+            {"--roomy-jit-seconds", "-1"},
             {"--workload", "weka", "--trace",
                 dir.resolve("missing").toString()}}) {
             StringWriter err = new StringWriter();
