@@ -52,7 +52,7 @@ public final class BlockingPool extends ThreadPoolExecutor {
     public void execute(Runnable task) {
         if (waiting.incrementAndGet() > depth) {
             waiting.decrementAndGet();
-            throw new RejectedExecutionException("the blocking pool's queue is full (" + depth + " waiting tasks)");
+            throw new QueueFull(depth);
         }
         try {
             super.execute(task);
@@ -65,6 +65,24 @@ public final class BlockingPool extends ThreadPoolExecutor {
     @Override
     protected void beforeExecute(Thread t, Runnable r) {
         waiting.decrementAndGet();
+    }
+
+    /**
+     * The refusal of a full queue. Its callers expect it under load (a promotion skipped, a request answered BUSY)
+     * and never print it, so it carries no stack trace: filling one in walks the stack of the refusing thread, often
+     * an event loop, and a profile of {@code bench load}'s full daemon found that walk among its samples.
+     */
+    static final class QueueFull extends RejectedExecutionException {
+        private static final long serialVersionUID = 1L;
+
+        QueueFull(int depth) {
+            super("the blocking pool's queue is full (" + depth + " waiting tasks)");
+        }
+
+        @Override
+        public synchronized Throwable fillInStackTrace() {
+            return this;
+        }
     }
 
     /** Tasks waiting for a thread. */

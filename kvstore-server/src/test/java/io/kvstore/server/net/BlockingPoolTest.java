@@ -50,7 +50,9 @@ class BlockingPoolTest {
         }
         assertThat(pool.waiting()).isEqualTo(3);
         assertThatThrownBy(() -> pool.execute(ran::incrementAndGet))
-                .isInstanceOf(RejectedExecutionException.class).hasMessageContaining("3 waiting tasks");
+                .isInstanceOf(RejectedExecutionException.class).hasMessageContaining("3 waiting tasks")
+                .satisfies(full -> assertThat(full.getStackTrace()).as("an expected refusal walks no stack")
+                        .isEmpty());
         assertThat(pool.waiting()).isEqualTo(3); // a rejected task takes no place
         release.countDown();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
