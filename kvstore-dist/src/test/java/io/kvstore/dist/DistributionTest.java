@@ -11,6 +11,7 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -130,6 +131,21 @@ class DistributionTest {
                 "hbmCapacityBytes=256MiB", "--set", "dramCapacityBytes=32MiB", "--set", "dramPersist=false", "--set",
                 "nvmeCapacityBytes=64MiB")) {
             assertThat(d.process.info().arguments().orElseThrow()).contains("-XX:MaxDirectMemorySize=1312m");
+        }
+    }
+
+    /**
+     * JVM options of the operator's that write to stdout at start (a GC log to stdout, a flight recording's banner)
+     * used to mix with the launcher's sizing answer and the daemon failed to start ("Could not find or load main
+     * class [0.493s][info]...").
+     */
+    @Test
+    void jvmOptionsThatWriteToStdoutStillStartTheDaemon() throws Exception {
+        try (Distribution.Daemon d = dist.serve(Map.of("KVSTORE_JAVA_OPTS", "-Xlog:gc:stdout"),
+                dir.resolve("data-g"), dir.resolve("g.log"), SMALL)) {
+            List<String> args = List.of(d.process.info().arguments().orElseThrow());
+            assertThat(args).contains("-Xlog:gc:stdout");
+            assertThat(args.stream().filter(a -> a.startsWith("-XX:MaxDirectMemorySize=")).toList()).hasSize(1);
         }
     }
 
