@@ -25,7 +25,8 @@ import java.util.Map;
  *                         then not durable for ACK_PERSISTED), {@code buffered} (survives a process crash) or
  *                         {@code sync} (survives power loss)
  * @param nvmeReinsertionPercent share of a reclaimed NVMe segment's bytes that may be rewritten to keep blocks read
- *                         since they were written (0 = none: fewer flash writes, fewer NVMe hits; docs/tiers.md)
+ *                         since they were written, 0 to 50 (0 = none: fewer flash writes, fewer NVMe hits;
+ *                         docs/tiers.md)
  * @param transport        {@code auto} (epoll where available), {@code epoll} or {@code nio}
  * @param ioThreads        event-loop threads; 0 = one per core ({@link #eventLoopThreads()})
  * @param blockingThreads  threads for lower-tier reads and writes (off the event loop)
@@ -235,8 +236,9 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
         if (!List.of("disabled", "buffered", "sync").contains(nvmeWalMode)) {
             throw new ConfigException("nvmeWalMode: must be disabled, buffered or sync, was '" + nvmeWalMode + "'");
         }
-        if (nvmeReinsertionPercent < 0 || nvmeReinsertionPercent > 100) {
-            throw new ConfigException("nvmeReinsertionPercent: must be in [0, 100], was " + nvmeReinsertionPercent);
+        if (nvmeReinsertionPercent < 0 || nvmeReinsertionPercent > 50) {
+            throw new ConfigException("nvmeReinsertionPercent: must be in [0, 50] (at most half of a reclaimed "
+                    + "segment is rewritten, so that reclaiming it frees room), was " + nvmeReinsertionPercent);
         }
         if (!List.of("auto", "epoll", "nio").contains(transport)) {
             throw new ConfigException("transport: must be auto, epoll or nio, was '" + transport + "'");

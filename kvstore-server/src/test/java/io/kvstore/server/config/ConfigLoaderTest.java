@@ -37,9 +37,17 @@ class ConfigLoaderTest {
         assertThat(ServerConfig.defaults().nvmeReinsertionPercent()).isEqualTo(50);
         assertThat(ConfigLoader.builder().assignment("nvmeReinsertionPercent=0").load().nvmeReinsertionPercent())
                 .isZero();
-        assertThatThrownBy(() -> ConfigLoader.builder().assignment("nvmeReinsertionPercent=150").load())
-                .isInstanceOf(ConfigException.class)
-                .hasMessageContaining("nvmeReinsertionPercent: must be in [0, 100], was 150");
+        // every value the config accepts, the NVMe tier accepts too (51-100 used to pass here and fail the tier's
+        // open with a stack trace)
+        ServerConfig most = ConfigLoader.builder().assignment("nvmeReinsertionPercent=50").load();
+        assertThat(io.kvstore.tier.nvme.NvmeTierConfig.builder(java.nio.file.Path.of("unused"), 1L << 30)
+                .reinsertionShare(most.nvmeReinsertionPercent() / 100.0).build().reinsertionShare()).isEqualTo(0.5);
+        for (String bad : new String[] {"51", "80", "150", "-1"}) {
+            assertThatThrownBy(() -> ConfigLoader.builder().assignment("nvmeReinsertionPercent=" + bad).load())
+                    .isInstanceOf(ConfigException.class)
+                    .hasMessageContaining("nvmeReinsertionPercent: must be in [0, 50]")
+                    .hasMessageContaining("was " + bad + " (from flag --set nvmeReinsertionPercent)");
+        }
     }
 
     @Test
