@@ -14,9 +14,9 @@
 # The Redis door's daemon runs on its embedded defaults (HBM 256 MiB, DRAM 1 GiB, NVMe 4 GiB under a temporary data
 # dir, DRAM in private memory) with respPort on a free port; the lm:// door gets a daemon of its own whose DRAM holds
 # every chunk the benchmark PUTs (LM_DRAM=10GiB; its warm-up LM_WARMUP_MIB=6144 and the runs), since LMCache's chunks
-# are fresh keys and on small tiers every new chunk would demote one to disk (then the disk bounds the PUT); Redis with --save "" --appendonly no and as many I/O threads
-# as the daemon has event loops (its default ioThreads: one per core), so that both servers may use the same
-# threads; REDIS_IO_THREADS=1 gives Redis's single-threaded default.
+# are fresh keys and on small tiers every new chunk would demote one to disk (then the disk bounds the PUT); Redis
+# with --save "" --appendonly no and as many I/O threads as the daemon has event loops (its default ioThreads: one
+# per core), so that both servers may use the same threads; REDIS_IO_THREADS=1 gives Redis's single-threaded default.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${1:-3}"
@@ -36,6 +36,10 @@ cleanup() {
   rm -rf "$OUT/data" "$OUT/lmdata"
 }
 trap cleanup EXIT
+await_ready() { # log name: waits up to 300 s for a daemon's ready line, or stops the script
+  for _ in $(seq 300); do grep -q 'kvstore ready' "$1" && return; sleep 1; done
+  echo "doors-bench: $2 did not start; see $1" >&2; exit 1
+}
 
 "$ROOT/kvstore" serve --port 0 --admin-port 0 --data-dir "$OUT/data" --set dramPersist=false \
   --set respPort="$RESP_PORT" >"$OUT/kvstore.log" 2>&1 &
@@ -46,8 +50,7 @@ REDIS_THREADS=()
 redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no --dir "$OUT" "${REDIS_THREADS[@]}" \
   >"$OUT/redis.log" 2>&1 &
 REDIS_PID=$!
-for _ in $(seq 300); do grep -q 'kvstore ready' "$OUT/kvstore.log" && break; sleep 1; done
-grep -q 'kvstore ready' "$OUT/kvstore.log" || { echo "doors-bench: kvstore did not start; see $OUT/kvstore.log" >&2; exit 1; }
+await_ready "$OUT/kvstore.log" kvstore
 for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 echo "doors-bench: kvstore redis://127.0.0.1:$RESP_PORT lm://127.0.0.1:$LM_PORT, redis-server :$REDIS_PORT" \
   "(io-threads $REDIS_IO_THREADS), $RUNS runs," \
@@ -91,8 +94,7 @@ lm_put() { # seconds and count of the daemon's lm:// PUTs so far
 "$ROOT/kvstore" serve --port 0 --admin-port 0 --data-dir "$OUT/lmdata" --set dramPersist=false \
   --set hbmCapacityBytes=0 --set dramCapacityBytes="${LM_DRAM:-10GiB}" --set lmPort="$LM_PORT" >"$OUT/lm-daemon.log" 2>&1 &
 LM_PID=$!
-for _ in $(seq 300); do grep -q 'kvstore ready' "$OUT/lm-daemon.log" && break; sleep 1; done
-grep -q 'kvstore ready' "$OUT/lm-daemon.log" || { echo "doors-bench: the lm:// daemon did not start; see $OUT/lm-daemon.log" >&2; exit 1; }
+await_ready "$OUT/lm-daemon.log" "the lm:// daemon"
 LM_ADMIN_PORT=$(grep -o 'admin http://127.0.0.1:[0-9]*' "$OUT/lm-daemon.log" | head -1 | cut -d: -f3)
 before=$(lm_put)
 java "$ROOT/tools/LmBench.java" "$LM_PORT" 64 "$RUNS" 4194304 fresh "${LM_WARMUP_MIB:-6144}" | tee "$OUT/lm.txt"

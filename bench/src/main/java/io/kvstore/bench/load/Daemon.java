@@ -3,7 +3,11 @@ package io.kvstore.bench.load;
 import io.kvstore.server.ServeCommand;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
+import java.net.HttpURLConnection;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -99,15 +103,15 @@ final class Daemon implements AutoCloseable {
 
     /** Removes every unpinned block from every tier ({@code POST /v1/evict {"all": true}}, docs/server.md). */
     void evictAll() throws IOException {
-        java.net.HttpURLConnection c = (java.net.HttpURLConnection) new java.net.URL("http://127.0.0.1:" + adminPort
-                + "/v1/evict").openConnection();
+        HttpURLConnection c = (HttpURLConnection) new URL("http://127.0.0.1:" + adminPort + "/v1/evict")
+                .openConnection();
         c.setConnectTimeout(10_000);
         c.setReadTimeout(120_000);
         c.setRequestMethod("POST");
         c.setDoOutput(true);
         c.setRequestProperty("Content-Type", "application/json");
-        try (java.io.OutputStream out = c.getOutputStream()) {
-            out.write("{\"all\": true}".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        try (OutputStream out = c.getOutputStream()) {
+            out.write("{\"all\": true}".getBytes(StandardCharsets.UTF_8));
         }
         try {
             int code = c.getResponseCode();

@@ -337,16 +337,16 @@ public final class LoadCommand implements Callable<Integer> {
                 Sizes.parse(blockSize != null ? blockSize : workload.equals("weka") ? "32KiB" : "512KiB"));
     }
 
-    /**
-     * DRAM that holds a live set of {@code live} bytes and the dead blocks of about three more passes (sessions
-     * start over with new blocks, so the bytes PUT grow with time while the live set does not): 4 x live, at
-     * least 256 MiB, at most {@code available / 3}, in whole 64 MiB.
-     */
     /** Seconds of the roomy daemon's JIT warm-up: the option, or what the full daemon's warm-up has more. */
     double roomyJitSeconds() {
         return roomyJitSeconds != null ? roomyJitSeconds : Math.max(0, warmupSeconds - roomyWarmupSeconds);
     }
 
+    /**
+     * DRAM that holds a live set of {@code live} bytes and the dead blocks of about three more passes (sessions
+     * start over with new blocks, so the bytes PUT grow with time while the live set does not): 4 x live, at
+     * least 256 MiB, at most {@code available / 3}, in whole 64 MiB.
+     */
     static long roomyFor(long live, long available) {
         long b = Math.max(256L << 20, Math.min(4 * live, available / 3));
         long unit = 64L << 20;

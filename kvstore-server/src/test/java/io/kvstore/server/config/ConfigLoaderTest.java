@@ -31,7 +31,7 @@ class ConfigLoaderTest {
         assertThat(c.dramSharedMemoryDir()).isNull();
     }
 
-    /** The NVMe tier's reinsertion budget: 50% by default, 0 turns it off, a share outside [0, 100] is refused. */
+    /** The NVMe tier's reinsertion budget: 50% by default, 0 turns it off, a share outside [0, 50] is refused. */
     @Test
     void nvmeReinsertionPercent() {
         assertThat(ServerConfig.defaults().nvmeReinsertionPercent()).isEqualTo(50);
