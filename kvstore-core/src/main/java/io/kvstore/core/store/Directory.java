@@ -22,6 +22,9 @@ import java.util.function.Predicate;
  */
 final class Directory {
 
+    /** Keys of a LOOKUP whose entries are found together ({@link #prefix}). */
+    private static final int PREFIX_BATCH = 32;
+
     private final KeyedTable<BlockKey, Entry> map = new KeyedTable<>(e -> e.meta.key());
 
     /** The entry of {@code key}, readable or not, or null. */
@@ -73,17 +76,24 @@ final class Directory {
      */
     void prefix(long ns, List<BlockKey> keys, int from, long leaseUntil, IntFunction<String> levelName,
                 List<String> out) {
-        for (int i = from; i < keys.size(); i++) {
-            Entry e = readable(ns, keys.get(i));
-            if (e == null) {
-                return;
+        // the entries of a batch of keys are found together (KeyedTable.getAll: their memory loads overlap); a
+        // batch is small, so that little is read past the first miss
+        Object[] found = new Object[Math.min(PREFIX_BATCH, keys.size() - from)];
+        for (int start = from; start < keys.size(); start += found.length) {
+            int n = Math.min(found.length, keys.size() - start);
+            map.getAll(keys, start, n, found);
+            for (int j = 0; j < n; j++) {
+                Entry e = (Entry) found[j];
+                if (e == null || e.meta.namespaceId() != ns || e.top() < 0) { // as readable() decides
+                    return;
+                }
+                // with a lease, set it and read the residency in one step with the movers (Entry.leaseAndTop)
+                int top = leaseUntil > 0 ? e.leaseAndTop(leaseUntil) : e.top();
+                if (top < 0) {
+                    return;
+                }
+                out.add(levelName.apply(top));
             }
-            // with a lease, set it and read the residency in one step with the movers (Entry.leaseAndTop)
-            int top = leaseUntil > 0 ? e.leaseAndTop(leaseUntil) : e.top();
-            if (top < 0) {
-                return;
-            }
-            out.add(levelName.apply(top));
         }
     }
 

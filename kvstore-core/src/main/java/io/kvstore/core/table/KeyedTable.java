@@ -112,6 +112,50 @@ public final class KeyedTable<K, V> implements Iterable<V> {
         }
     }
 
+    /**
+     * {@link #get} of {@code n} keys at once: {@code out[j]} becomes the value of {@code keys.get(from + j)}, or
+     * null. Each answer is what a {@code get} of that key would have answered at some moment during the call (the
+     * keys are not read as one snapshot). Lock-free.
+     *
+     * <p>Why not a loop of {@code get}s: where the table is not in the CPU's caches, a hit costs a chain of dependent
+     * memory loads (the slot, its hash, the value, what the key function reads through it, the key's bytes), and a
+     * loop of {@code get}s waits for each chain in turn. Here every stage runs over all the keys before the next
+     * stage starts, so the loads of different keys are independent and in flight together. A key whose first
+     * probed slot does not settle it (a hash or key mismatch, a tombstone: a collision) is looked up again with
+     * {@code get}.
+     */
+    @SuppressWarnings("unchecked")
+    public void getAll(java.util.List<? extends K> keys, int from, int n, Object[] out) {
+        int[] hashes = new int[n];
+        int[] at = new int[n];
+        Table[] tables = new Table[n];
+        Object[] found = new Object[n];
+        // 1: each key's hash, segment table and first probed slot, read with acquire as get reads it
+        for (int j = 0; j < n; j++) {
+            int h = hash(keys.get(from + j));
+            Table t = segmentOf(h).table;
+            int i = h & (t.slots.length - 1);
+            hashes[j] = h;
+            at[j] = i;
+            tables[j] = t;
+            out[j] = SLOTS.getAcquire(t.slots, i);
+        }
+        // 2: the slot's hash (read after the value, as get reads it) and, where it matches, the value's key
+        for (int j = 0; j < n; j++) {
+            Object o = out[j];
+            Table t = tables[j];
+            if (o != null && o != TOMBSTONE && (t.hashes == null || t.hashes[at[j]] == hashes[j])) {
+                found[j] = keyOf.apply((V) o);
+            }
+        }
+        // 3: compare the keys; an empty first slot is a miss, anything else unsettled is probed again by get
+        for (int j = 0; j < n; j++) {
+            if (out[j] != null && (found[j] == null || !keys.get(from + j).equals(found[j]))) {
+                out[j] = get(keys.get(from + j));
+            }
+        }
+    }
+
     /** True if some value has key {@code key}. Lock-free. */
     public boolean containsKey(Object key) {
         return get(key) != null;

@@ -33,6 +33,14 @@ public class KeyedTableLinearizabilityTest {
         return table.get(key(k));
     }
 
+    /** {@code get} through the batch read ({@link KeyedTable#getAll}) of one key, which must be as linearizable. */
+    @Operation
+    public String getAll(@Param(name = "key") int k) {
+        Object[] out = new Object[1];
+        table.getAll(java.util.List.of(key(k)), 0, 1, out);
+        return (String) out[0];
+    }
+
     @Operation
     public String putIfAbsent(@Param(name = "key") int k, int version) {
         return table.putIfAbsent(key(k) + Integer.toString(Math.floorMod(version, 3)));

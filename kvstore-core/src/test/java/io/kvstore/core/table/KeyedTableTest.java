@@ -82,6 +82,18 @@ class KeyedTableTest {
                 case 2 -> assertThat(t.remove(k)).isSameAs(model.remove(k));
                 default -> assertThat(t.get(k)).isSameAs(model.get(k));
             }
+            if (op % 97 == 0) { // a batch look-up, present and absent keys mixed, as getAll answers LOOKUP
+                List<Integer> keys = new ArrayList<>();
+                for (int j = 0; j < 1 + r.nextInt(40); j++) {
+                    keys.add(r.nextInt(2_000) + (op / 50_000) * 700);
+                }
+                int from = r.nextInt(keys.size());
+                Object[] out = new Object[keys.size() - from];
+                t.getAll(keys, from, out.length, out);
+                for (int j = 0; j < out.length; j++) {
+                    assertThat(out[j]).as("getAll of key %d", keys.get(from + j)).isSameAs(model.get(keys.get(from + j)));
+                }
+            }
         }
         assertThat(t.size()).isEqualTo(model.size());
         Set<Item> seen = new HashSet<>();
@@ -144,8 +156,8 @@ class KeyedTableTest {
 
     /**
      * Readers without locks while writers churn (inserting, replacing and removing other keys, which grows and
-     * rebuilds the segments under the readers): a key present for the whole run is found by every read, and a
-     * read never answers a value of another key.
+     * rebuilds the segments under the readers): a key present for the whole run is found by every read, single
+     * ({@code get}) or batched ({@code getAll}), and a read never answers a value of another key.
      */
     @ParameterizedTest(name = "compact={0}")
     @ValueSource(booleans = {false, true})
@@ -193,6 +205,18 @@ class KeyedTableTest {
                         Item o = t.get(other);
                         if (o != null && o.key() != other) {
                             failure.set("key " + other + " read as " + o);
+                        }
+                        // the batch read: stable keys and churned ones mixed
+                        List<Integer> keys = List.of(r.nextInt(stable), stable + r.nextInt(20_000),
+                                r.nextInt(stable), stable + r.nextInt(20_000), r.nextInt(stable));
+                        Object[] out = new Object[keys.size()];
+                        t.getAll(keys, 0, keys.size(), out);
+                        for (int j = 0; j < out.length; j++) {
+                            Item b = (Item) out[j];
+                            int want = keys.get(j);
+                            if (b == null ? want < stable : b.key() != want) {
+                                failure.set("getAll: key " + want + " read as " + b);
+                            }
                         }
                     }
                 } finally {
