@@ -35,7 +35,12 @@ final class Directory {
     /** The entry of {@code key} if some level holds a readable copy in namespace {@code ns}, or null. */
     Entry readable(long ns, BlockKey key) {
         Entry e = map.get(key);
-        return e == null || e.meta.namespaceId() != ns || e.top() < 0 ? null : e;
+        return readableIn(ns, e) ? e : null;
+    }
+
+    /** True if {@code e} is an entry of namespace {@code ns} that some level holds a readable copy of. */
+    private static boolean readableIn(long ns, Entry e) {
+        return e != null && e.meta.namespaceId() == ns && e.top() >= 0;
     }
 
     /** Claims {@code fresh}'s key for it; returns the live entry already there instead, if any. */
@@ -84,7 +89,7 @@ final class Directory {
             map.getAll(keys, start, n, found);
             for (int j = 0; j < n; j++) {
                 Entry e = (Entry) found[j];
-                if (e == null || e.meta.namespaceId() != ns || e.top() < 0) { // as readable() decides
+                if (!readableIn(ns, e)) {
                     return;
                 }
                 // with a lease, set it and read the residency in one step with the movers (Entry.leaseAndTop)

@@ -3,6 +3,7 @@ package io.kvstore.core.table;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Iterator;
+import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -125,7 +126,7 @@ public final class KeyedTable<K, V> implements Iterable<V> {
      * {@code get}.
      */
     @SuppressWarnings("unchecked")
-    public void getAll(java.util.List<? extends K> keys, int from, int n, Object[] out) {
+    public void getAll(List<? extends K> keys, int from, int n, Object[] out) {
         int[] hashes = new int[n];
         int[] at = new int[n];
         Table[] tables = new Table[n];
