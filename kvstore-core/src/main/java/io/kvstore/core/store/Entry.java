@@ -188,6 +188,11 @@ final class Entry {
         return (state & moving(level)) != 0;
     }
 
+    /** True if a mover has marked a copy at any level. */
+    synchronized boolean moving() {
+        return (state & (0xFF << MOVING_SHIFT)) != 0;
+    }
+
     /** Publishes a demotion: the copy at {@code from} (marked moving) now lives at {@code to}. */
     synchronized MoveOutcome finishMove(int from, int to, long now) {
         state &= ~moving(from);

@@ -127,8 +127,11 @@ final class Mover {
         return new PutResult(PutStatus.STORED, level.name());
     }
 
-    /** Deletes the block: every copy leaves its tier and its policy. NOT_FOUND if it went meanwhile. */
-    PinStatus delete(Entry e) {
+    /**
+     * Deletes the block: every copy leaves its tier and its policy (with {@code mayWait} false the policy hears it
+     * without waiting for its lock: now if free, else from the lock's next holder). NOT_FOUND if it went meanwhile.
+     */
+    PinStatus delete(Entry e, boolean mayWait) {
         BlockKey key = e.meta.key();
         int copies;
         e.enter(); // until every copy is gone from its tier, nobody may retire the entry (a new one would follow)
@@ -139,7 +142,11 @@ final class Mover {
             }
             for (Level level : levels) {
                 if ((copies & (1 << level.index)) != 0) {
-                    level.gate.onRemove(key);
+                    if (mayWait) {
+                        level.gate.onRemove(key);
+                    } else {
+                        level.gate.onRemoveWithoutWaiting(key);
+                    }
                     level.tier.remove(key);
                 }
             }

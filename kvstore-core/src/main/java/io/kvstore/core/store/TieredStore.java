@@ -313,7 +313,28 @@ public final class TieredStore implements AutoCloseable {
     }
 
     private PinStatus delete(Entry e) {
-        return mover.delete(e);
+        return mover.delete(e, true);
+    }
+
+    /**
+     * {@link #delete} for a thread that must not wait (an event loop): the same, where every copy of the block is in a
+     * tier that {@code here} accepts and none is being moved (so no other tier's removal, and no I/O, is involved),
+     * with the policies told without waiting for their locks; null where it is not, nothing changed: then call
+     * {@code delete} from a thread that may wait. NOT_FOUND if the block is not cached in this namespace.
+     */
+    public PinStatus tryDelete(long namespaceId, BlockKey key, Predicate<String> here) {
+        return onEntry(namespaceId, key, e -> onlyIn(e, here) ? mover.delete(e, false) : null);
+    }
+
+    /** True if every copy of {@code e} is at a level whose tier {@code here} accepts, and none is moving. */
+    private boolean onlyIn(Entry e, Predicate<String> here) {
+        int copies = e.residency();
+        for (Level level : levels) {
+            if ((copies & (1 << level.index)) != 0 && !here.test(level.name())) {
+                return false;
+            }
+        }
+        return !e.moving();
     }
 
     /**

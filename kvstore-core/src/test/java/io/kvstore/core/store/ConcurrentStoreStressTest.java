@@ -202,7 +202,10 @@ class ConcurrentStoreStressTest {
                 modelPins.get(p).decrementAndGet();
                 store.unpin(Blocks.NS, p);
             } else if (op < 95 && mine && !pinned.contains(key)) {
-                store.delete(Blocks.NS, key);
+                // half the time as an event loop deletes: without waiting where the copies are in memory
+                if (rnd.nextBoolean() || store.tryDelete(Blocks.NS, key, t -> !t.equals("nvme")) == null) {
+                    store.delete(Blocks.NS, key);
+                }
             } else if (op < 97) {
                 clock.advance(java.time.Duration.ofNanos(LEASE_NANOS / 4));
                 ticks.incrementAndGet();

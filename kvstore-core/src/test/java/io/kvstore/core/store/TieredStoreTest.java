@@ -352,6 +352,27 @@ class TieredStoreTest {
         assertThat(store.tiers().get(0).blockCount()).isZero();
     }
 
+    /** An event loop's delete: done where every copy is in a tier it may touch, else nothing changed. */
+    @Test
+    void tryDeleteRemovesABlockHeldOnlyInTheTiersAskedForAndLeavesTheOthers() {
+        twoTiers(1, 5);
+        put(0);
+        put(1); // demotes block 0 to nvme
+        assertThat(store.info(Blocks.key(0)).tier()).isEqualTo("nvme");
+        java.util.function.Predicate<String> dram = "dram"::equals;
+        assertThat(store.tryDelete(Blocks.NS, Blocks.key(0), dram)).isNull();
+        assertThat(store.contains(Blocks.NS, Blocks.key(0))).isTrue();
+        assertThat(store.tryDelete(Blocks.NS, Blocks.key(1), dram)).isEqualTo(PinStatus.DELETED);
+        assertThat(store.contains(Blocks.NS, Blocks.key(1))).isFalse();
+        assertThat(store.tiers().get(0).blockCount()).isZero();
+        assertThat(store.tryDelete(Blocks.NS, Blocks.key(1), dram)).isEqualTo(PinStatus.NOT_FOUND);
+        long demoted = store.stats().get(0).demotedOut();
+        put(2); // the policy no longer holds block 1: the room is free, nothing is demoted
+        assertThat(store.stats().get(0).demotedOut()).isEqualTo(demoted);
+        assertThat(store.tryDelete(Blocks.NS, Blocks.key(0), t -> true)).isEqualTo(PinStatus.DELETED);
+        assertThat(events).filteredOn(e -> e.type() == StoreEvent.Type.DELETED).hasSize(2);
+    }
+
     @Test
     void deleteUnpinnedKeepsPinned() {
         twoTiers(5, 5);

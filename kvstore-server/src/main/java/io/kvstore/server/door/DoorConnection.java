@@ -20,8 +20,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * One connection of a foreign door: runs its decoded requests one at a time, in arrival order, and writes their
  * replies in that order (pipelining without reordering).
  *
- * <p>A request that only touches the directory or an in-memory tier runs on the event loop ({@link #inline}); the
- * others (writes, deletes, reads of lower tiers) run on the doors' blocking pool, several consecutive ones in one
+ * <p>A request that only touches the directory or an in-memory tier runs on the event loop ({@link #inline}), and
+ * so does a write that turns out to need no waiting ({@link #tryExecuteHere}); the others (writes that must wait
+ * for room, deletes, reads of lower tiers) run on the doors' blocking pool, several consecutive ones in one
  * task, so that a pipelined client pays one hand-off per batch, not per request; a batch of writes to distinct keys
  * that answer nothing the others could change ({@link #independentWrite}: LMCache's PUT) runs its requests in
  * parallel instead. While a batch runs, requests that
@@ -61,6 +62,16 @@ public abstract class DoorConnection<T> extends ChannelInboundHandlerAdapter {
 
     /** Runs a request; on the event loop if {@link #inline}, else on the blocking pool. Never throws. */
     protected abstract Reply execute(T request);
+
+    /**
+     * For a request that is not {@link #inline}: a chance to run it on the event loop after all, where it turns out
+     * to need no waiting (no I/O, no contended lock, room at once). Its reply, or null: the request then runs on the
+     * blocking pool as usual ({@link #execute}), which must complete whatever this call began. Never throws.
+     * Default: null.
+     */
+    protected Reply tryExecuteHere(T request) {
+        return null;
+    }
 
     /**
      * For a request that only writes (and is answered with nothing that depends on other requests), the key it
@@ -178,6 +189,16 @@ public abstract class DoorConnection<T> extends ChannelInboundHandlerAdapter {
                 }
                 wrote = true;
                 if (!emit(reply)) {
+                    break;
+                }
+                continue;
+            }
+            Reply quick = tryExecuteHere(head);
+            if (quick != null) {
+                take();
+                release(head);
+                wrote = true;
+                if (!emit(quick)) {
                     break;
                 }
                 continue;

@@ -24,6 +24,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Values under opaque names (a Redis key, an LMCache key string) stored as blocks of the {@link TieredStore}: the
@@ -139,6 +140,63 @@ public final class NamedValues {
             return Stored.QUOTA_EXCEEDED;
         }
         return stored(space, meta, store.put(meta, value.duplicate(), true));
+    }
+
+    /**
+     * {@link #put} for a thread that must not wait (an event loop): the same, where it needs no I/O, no contended
+     * lock and no wait for room: no shared tier, the name's old value (if any) only in tiers {@code here} accepts,
+     * and room at once in the first tier that takes the value ({@link TieredStore#tryReserve}: its victims, if any,
+     * go to the demotion threads). The value is copied into the tier's memory and checksummed on the way in. Null
+     * where it cannot be done here: then call {@link #put} from a thread that may wait, which completes the set
+     * (the old value may already be deleted, as {@code put} itself deletes it first). A condition that the name be
+     * present is always left to {@code put} (after this call's delete it would no longer hold).
+     */
+    public Stored tryPut(Space space, BlockKey key, ByteBuffer value, Condition condition, Predicate<String> here) {
+        if (condition == Condition.IF_PRESENT || store.hasSharedTier()) {
+            return null;
+        }
+        if (store.contains(space.id(), key)) {
+            if (condition == Condition.IF_ABSENT) {
+                return Stored.CONDITION_NOT_MET;
+            }
+            if (store.tryDelete(space.id(), key, here) == null) { // its DELETED event gives the quota back
+                return null;
+            }
+        }
+        int length = value.remaining();
+        if (!quotas.reserve(space.tenant(), length)) {
+            return Stored.QUOTA_EXCEEDED;
+        }
+        BlockMeta meta = new BlockMeta(key, space.root(), 0, space.id(), space.layoutId(), length, 0);
+        PutReservation r;
+        try {
+            r = store.tryReserve(meta, PutReservation.Checksum.COMPUTE);
+        } catch (RuntimeException | Error e) {
+            quotas.release(space.tenant(), length);
+            throw e;
+        }
+        if (r == null) {
+            quotas.release(space.tenant(), length);
+            return null;
+        }
+        if (r.refusal() != null) {
+            return stored(space, meta, r.refusal());
+        }
+        if (!r.inPlace()) { // staged: its publish is a put that may wait for room
+            abort(space, r);
+            return null;
+        }
+        boolean published = false;
+        try {
+            r.buffer().put(value.duplicate());
+            Stored st = publish(space, r);
+            published = true;
+            return st;
+        } finally {
+            if (!published) {
+                abort(space, r);
+            }
+        }
     }
 
     /** A store put's result as a named value's; gives back the quota of a value that was not stored. */

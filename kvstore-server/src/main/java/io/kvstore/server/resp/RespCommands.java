@@ -73,6 +73,23 @@ final class RespCommands {
         }
     }
 
+    /**
+     * Runs {@code c} here, on the event loop, if it is a SET that needs no waiting after all (its name's old value, if
+     * any, in memory, and room for the new one at once: {@link NamedValues#tryPut}); null otherwise, and {@link #run}
+     * on the blocking pool completes whatever this began.
+     */
+    Reply tryRunHere(RespCommand c) {
+        if (c.protocolError() != null || !"SET".equals(c.name()) || !s.authenticated || s.space == null
+                || c.argc() < 3) {
+            return null;
+        }
+        try {
+            return values.trySet(c);
+        } catch (NumberFormatException e) {
+            return RespReplies.error("ERR value is not an integer or out of range");
+        }
+    }
+
     /** Runs {@code c}; never throws (a fault is an {@code -ERR} reply). */
     Reply run(RespCommand c) {
         if (c.protocolError() != null) {

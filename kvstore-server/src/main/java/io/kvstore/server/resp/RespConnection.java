@@ -8,6 +8,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 
 /**
  * One Redis client's connection: its session, and its commands run in order through {@link RespCommands}
@@ -52,14 +53,33 @@ final class RespConnection extends DoorConnection<RespCommand> {
 
     @Override
     protected Reply execute(RespCommand c) {
+        return timed(c, commands::run);
+    }
+
+    @Override
+    protected Reply tryExecuteHere(RespCommand c) {
+        return timed(c, commands::tryRunHere);
+    }
+
+    /** Runs {@code c} through {@code run} and counts it, unless {@code run} answered null (nothing ran). */
+    private Reply timed(RespCommand c, Function<RespCommand, Reply> run) {
         long t0 = System.nanoTime();
         Reply r;
         try {
-            r = commands.run(c);
+            r = run.apply(c);
         } catch (RuntimeException e) {
-            LOG.warn("redis door: {} failed", RespCommandTable.label(c), e);
-            r = RespReplies.error("ERR internal error in " + c.name() + ": " + RespCommands.printable(e.toString()));
+            r = failed(c, e);
         }
+        return r == null ? null : counted(c, r, t0);
+    }
+
+    private static Reply failed(RespCommand c, RuntimeException e) {
+        LOG.warn("redis door: {} failed", RespCommandTable.label(c), e);
+        return RespReplies.error("ERR internal error in " + c.name() + ": " + RespCommands.printable(e.toString()));
+    }
+
+    /** Counts a command that ran (started at {@code t0}) in the door's and the daemon's figures. */
+    private Reply counted(RespCommand c, Reply r, long t0) {
         info.commands.increment();
         dc.metrics().request(RespCommandTable.label(c), r instanceof RespReplies.Error ? "error" : "ok",
                 System.nanoTime() - t0);

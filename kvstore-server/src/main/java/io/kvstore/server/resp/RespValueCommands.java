@@ -73,6 +73,15 @@ final class RespValueCommands {
 
     /** {@code SET name value [NX|XX] [KEEPTTL] [EX|PX|EXAT|PXAT t]}. */
     Reply set(RespCommand c) {
+        return set(c, true);
+    }
+
+    /** {@link #set} on the event loop where it needs no waiting, else null ({@link NamedValues#tryPut}). */
+    Reply trySet(RespCommand c) {
+        return set(c, false);
+    }
+
+    private Reply set(RespCommand c, boolean mayWait) {
         Condition cond = Condition.ALWAYS;
         long deadline = -1;
         boolean keepTtl = false;
@@ -108,9 +117,15 @@ final class RespValueCommands {
         }
         BlockKey key = c.key(1, s.space);
         if (dc.expiries().isExpired(key)) {
+            if (!mayWait) {
+                return null;
+            }
             delete(key);
         }
-        Reply r = store(key, c, 2, cond);
+        Reply r = mayWait ? store(key, c, 2, cond) : tryStore(key, c, 2, cond);
+        if (r == null) {
+            return null;
+        }
         if (r == RespReplies.OK && !keepTtl) {
             dc.expiries().set(key, deadline);
         }
@@ -149,15 +164,26 @@ final class RespValueCommands {
 
     private Reply store(BlockKey key, RespCommand c, int valueArg, Condition cond) {
         var value = c.arg(valueArg);
-        NamedValues.Stored st = dc.values().put(s.space, key, value.nioBuffer(), cond);
+        return stored(dc.values().put(s.space, key, value.nioBuffer(), cond), value.readableBytes());
+    }
+
+    /** {@link #store} where it needs no waiting (an event loop), else null. */
+    private Reply tryStore(BlockKey key, RespCommand c, int valueArg, Condition cond) {
+        var value = c.arg(valueArg);
+        NamedValues.Stored st = dc.values().tryPut(s.space, key, value.nioBuffer(), cond, dc::inMemory);
+        return st == null ? null : stored(st, value.readableBytes());
+    }
+
+    /** The reply to a value of {@code length} bytes that a put answered {@code st} for. */
+    private Reply stored(NamedValues.Stored st, int length) {
         return switch (st) {
             case STORED -> RespReplies.OK;
             case CONDITION_NOT_MET -> RespReplies.NIL;
             case QUOTA_EXCEEDED -> RespReplies.error("OOM tenant '" + s.tenant + "' is at its quota (tenantQuotaBytes): "
-                    + "a value of " + value.readableBytes() + " bytes was not stored");
-            case NO_CAPACITY -> RespReplies.error("OOM no tier has room for a value of " + value.readableBytes()
+                    + "a value of " + length + " bytes was not stored");
+            case NO_CAPACITY -> RespReplies.error("OOM no tier has room for a value of " + length
                     + " bytes (everything evictable is pinned or leased)");
-            case TOO_LARGE -> RespReplies.error("OOM a value of " + value.readableBytes()
+            case TOO_LARGE -> RespReplies.error("OOM a value of " + length
                     + " bytes is larger than every tier");
             case REJECTED -> RespReplies.error("OOM every tier's admission policy refused the value");
             case FAILED -> RespReplies.error("ERR a tier failed to store the value; see the daemon's log");

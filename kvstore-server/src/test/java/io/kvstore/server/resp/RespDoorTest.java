@@ -323,6 +323,53 @@ class RespDoorTest {
         assertThat(m).containsPattern("kvstore_demotions_total\\{from=\"dram\",to=\"nvme\"} [1-9]");
     }
 
+    /**
+     * A SET runs on the event loop where it needs no waiting ({@link NamedValues#tryPut}); where it would (the
+     * name's old value on disk, a condition that it be present) the try changes nothing and the blocking pool's SET
+     * does it all. Either way each SET is counted once.
+     */
+    @Test
+    void aSetThatNeedsNoWaitingIsDoneWhereItArrivesAndTheOthersAreLeftWhole() throws Exception {
+        server.close();
+        server = TestServers.start(TestServers.config(dir).assignment("respPort=0")
+                .assignment("dramCapacityBytes=8MiB"));
+        NamedValues nv = new NamedValues(server.store(), server.quotas(), server.metrics());
+        NamedValues.Space space = nv.space(RespSession.DOOR, "", "");
+        java.util.function.Predicate<String> inMemory = "dram"::equals;
+        try (RawResp r = new RawResp(server.respPort())) {
+            for (int i = 0; i < 24; i++) {
+                assertThat(r.send(setCommand("v" + i, random(1 << 20, i))).reply()).isEqualTo("+OK");
+            }
+            var onDisk = NamedValues.key(space, NamedValues.name("v0"));
+            var inDram = NamedValues.key(space, NamedValues.name("v23"));
+            assertThat(server.store().info(onDisk).tier()).isEqualTo("nvme");
+            assertThat(server.store().info(inDram).tier()).isEqualTo("dram");
+            ByteBuffer fresh = ByteBuffer.wrap(random(1 << 20, 100));
+
+            assertThat(nv.tryPut(space, onDisk, fresh, NamedValues.Condition.ALWAYS, inMemory)).isNull();
+            assertThat(r.send("GET", "v0").bulk()).isEqualTo(random(1 << 20, 0)); // left whole
+            assertThat(nv.tryPut(space, onDisk, fresh, NamedValues.Condition.IF_ABSENT, inMemory))
+                    .isEqualTo(NamedValues.Stored.CONDITION_NOT_MET);
+            assertThat(nv.tryPut(space, inDram, fresh, NamedValues.Condition.IF_PRESENT, inMemory)).isNull();
+            assertThat(r.send("GET", "v23").bulk()).isEqualTo(random(1 << 20, 23));
+
+            assertThat(nv.tryPut(space, inDram, fresh, NamedValues.Condition.ALWAYS, inMemory))
+                    .isEqualTo(NamedValues.Stored.STORED);
+            assertThat(r.send("GET", "v23").bulk()).isEqualTo(random(1 << 20, 100));
+            assertThat(server.store().info(inDram).meta().crc32c()).isEqualTo(Checksums.crc32c(fresh.duplicate()));
+
+            // through the door: v0's old value is on disk (the pool's SET), v1..v22's in DRAM or on disk alike
+            for (int i = 0; i < 23; i++) {
+                assertThat(r.send(setCommand("v" + i, random(1 << 20, 200 + i))).reply()).isEqualTo("+OK");
+            }
+            for (int i = 0; i < 23; i++) {
+                assertThat(r.send("GET", "v" + i).bulk()).isEqualTo(random(1 << 20, 200 + i));
+            }
+            assertThat(r.send("DBSIZE").reply()).isEqualTo(":24");
+        }
+        assertThat(metrics()).contains("kvstore_requests_total{opcode=\"resp_set\",status=\"ok\"} 47.0");
+    }
+
     @Test
     void evictionBoundsWhatTheDoorStores() throws Exception {
         server.close();
