@@ -22,9 +22,11 @@ import java.util.Random;
  * {@code runs} times; medians are reported.
  *
  * <p>A second sink, "distinct", stores nothing either but receives each PUT payload into its own place of one 1 GiB
- * buffer (cycling), as a store receives into arena memory nobody touched lately, where the first sink receives every
- * payload into the same cache-resident buffer. On a machine where memory that is not hot is slow to write
- * (docs/bench-load.md, "Memory that is not hot") the two differ; the daemon's PUT is printed against both.
+ * buffer (cycling), as a store receives into arena memory nobody touched lately, and answers each GET from the place
+ * its key's PUT went to, as a store serves the chunks it holds; the first sink receives every payload into the same
+ * cache-resident buffer and answers every GET from another. On a machine where memory that is not hot is slow
+ * (docs/bench-load.md, "Memory that is not hot") the two differ; the daemon's PUT and round trips are printed against
+ * both.
  *
  * <p>Keys: {@code same} (the default) PUTs the same keys every run, so every measured PUT replaces a stored chunk
  * (a delete, then a put); {@code fresh} gives every run keys of its own, as LMCache's content-addressed chunk keys
@@ -38,7 +40,8 @@ import java.util.Random;
  * disk. Without it, one round of {@code chunks} is the only warm-up (of the daemon and the sinks alike).
  *
  * <p>Usage: {@code java tools/LmBench.java PORT [chunks=64] [runs=3] [chunkBytes=4194304] [keys=same|fresh]
- * [warmupMiB=0]}
+ * [warmupMiB=0] [metricsUrl]}; with the daemon's {@code /metrics} address it also reports the daemon's own time
+ * per PUT in the measured runs.
  */
 public final class LmBench {
 
@@ -52,6 +55,7 @@ public final class LmBench {
         int chunk = args.length > 3 ? Integer.parseInt(args[3]) : 4 << 20;
         boolean fresh = args.length > 4 && args[4].equals("fresh");
         long warmupBytes = (args.length > 5 ? Long.parseLong(args[5]) : 0) << 20;
+        String metrics = args.length > 6 ? args[6] : null;
         List<byte[]> payloads = new ArrayList<>();
         Random rnd = new Random(1);
         for (int i = 0; i < Math.min(chunks, 8); i++) {
@@ -70,6 +74,17 @@ public final class LmBench {
                 System.out.printf(Locale.ROOT, "warm-up: %d MiB of fresh chunks, PUT GB/s per round:%s%n",
                         warmupBytes >> 20, rates);
             }
+            // warm-up of the per-request paths (PUT, EXIST, GET, HEALTH): a run has only 4 x chunks requests, far under
+            // what the JIT compiler needs to compile them; small chunks take the same code path as large ones
+            if (warmupBytes > 0) {
+                long t = System.nanoTime();
+                for (int port1 : new int[] {port, raw.port(), distinct.port()}) {
+                    requestWarmup(port1, PUT_WARMUP, ROUND_TRIP_WARMUP, chunk);
+                }
+                System.out.printf(Locale.ROOT, "warm-up: %d PUTs of 64 KiB chunks and %d EXIST+GET+HEALTH round trips of "
+                        + "%d-byte chunks against each server, %.1f s%n", PUT_WARMUP, ROUND_TRIP_WARMUP, chunk,
+                        (System.nanoTime() - t) / 1e9);
+            }
             // warm-up of both paths (JIT of the client and the daemon), not counted
             run(port, payloads, chunks, chunk, "chunk-");
             run(raw.port(), payloads, chunks, chunk, "chunk-");
@@ -77,34 +92,104 @@ public final class LmBench {
             double[][] k = new double[runs][];
             double[][] r = new double[runs][];
             double[][] d = new double[runs][];
+            double[] putsBefore = lmPuts(metrics);
             for (int i = 0; i < runs; i++) {
                 // same keys: a PUT replaces, so the daemon holds one set of chunks (in memory tiers)
                 k[i] = run(port, payloads, chunks, chunk, fresh ? "run" + i + "-chunk-" : "chunk-");
                 r[i] = run(raw.port(), payloads, chunks, chunk, "chunk-");
                 d[i] = run(distinct.port(), payloads, chunks, chunk, "chunk-");
                 System.out.printf(Locale.ROOT, "run %d: kvstore put %.2f GB/s, round trip %.2f GB/s | loopback put %.2f "
-                        + "GB/s, round trip %.2f GB/s | loopback into distinct memory put %.2f GB/s%n", i + 1, k[i][0],
-                        k[i][1], r[i][0], r[i][1], d[i][0]);
+                        + "GB/s, round trip %.2f GB/s | loopback with distinct memory put %.2f GB/s, round trip %.2f "
+                        + "GB/s%n", i + 1, k[i][0], k[i][1], r[i][0], r[i][1], d[i][0], d[i][1]);
             }
+            double[] putsAfter = lmPuts(metrics);
+            double msPerPut = putsAfter[1] > putsBefore[1]
+                    ? (putsAfter[0] - putsBefore[0]) * 1000 / (putsAfter[1] - putsBefore[1]) : -1;
             double kp = median(k, 0);
             double kr = median(k, 1);
             double rp = median(r, 0);
             double rr = median(r, 1);
             double dp = median(d, 0);
+            double dr = median(d, 1);
             System.out.printf(Locale.ROOT, "median of %d runs, %d chunks of %d bytes: kvstore put %.2f GB/s (%.2fx loopback "
-                    + "%.2f, %.2fx loopback into distinct memory %.2f), EXIST+GET+HEALTH round trips %.2f GB/s (%.2fx "
-                    + "loopback %.2f)%n", runs, chunks, chunk, kp, kp / rp, rp, kp / dp, dp, kr, kr / rr, rr);
+                    + "%.2f, %.2fx loopback with distinct memory %.2f), EXIST+GET+HEALTH round trips %.2f GB/s (%.2fx "
+                    + "loopback %.2f, %.2fx loopback with distinct memory %.2f)%n", runs, chunks, chunk, kp, kp / rp, rp,
+                    kp / dp, dp, kr, kr / rr, rr, kr / dr, dr);
             System.out.printf(Locale.ROOT, "{\"chunk_bytes\": %d, \"chunks\": %d, \"runs\": %d, \"kvstore_put_gbps\": %.3f, "
                     + "\"loopback_put_gbps\": %.3f, \"put_ratio\": %.3f, \"loopback_distinct_put_gbps\": %.3f, "
                     + "\"put_ratio_distinct\": %.3f, \"kvstore_roundtrip_gbps\": %.3f, "
-                    + "\"loopback_roundtrip_gbps\": %.3f, \"roundtrip_ratio\": %.3f}%n", chunk, chunks, runs, kp, rp,
-                    kp / rp, dp, kp / dp, kr, rr, kr / rr);
+                    + "\"loopback_roundtrip_gbps\": %.3f, \"roundtrip_ratio\": %.3f, "
+                    + "\"loopback_distinct_roundtrip_gbps\": %.3f, \"roundtrip_ratio_distinct\": %.3f, "
+                    + "\"daemon_ms_per_put\": %.3f}%n", chunk, chunks, runs, kp, rp, kp / rp, dp, kp / dp, kr, rr, kr / rr,
+                    dr, kr / dr, msPerPut);
         }
+    }
+
+    /**
+     * The daemon's {@code kvstore_request_duration_seconds} sum and count of lm:// PUTs (its own time per PUT: the
+     * CRC32C and the store's put), from its {@code /metrics} at {@code url}; zeros without a url.
+     */
+    private static double[] lmPuts(String url) throws IOException, InterruptedException {
+        if (url == null) {
+            return new double[2];
+        }
+        String body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(url)).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        double[] out = new double[2];
+        for (String line : body.split("\n")) {
+            if (line.startsWith("kvstore_request_duration_seconds_sum{opcode=\"lm_put\"")) {
+                out[0] = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            } else if (line.startsWith("kvstore_request_duration_seconds_count{opcode=\"lm_put\"")) {
+                out[1] = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return out;
     }
 
     private static double median(double[][] v, int col) {
         double[] c = Arrays.stream(v).mapToDouble(a -> a[col]).sorted().toArray();
         return c[c.length / 2];
+    }
+
+    /** Small PUTs and round trips of the request warm-up, per server: enough for the JIT compiler. */
+    private static final int PUT_WARMUP = 20_000;
+    private static final int ROUND_TRIP_WARMUP = 4_000;
+
+    /**
+     * {@code puts} PUTs of fresh 64 KiB chunks (keys {@code rtwarm-<i>}), then 16 chunks of {@code chunk} bytes
+     * ({@code rtwarm-big-<i>}) and {@code roundTrips} EXIST+GET+HEALTH round trips over those: the per-request code
+     * of both phases is compiled by then, which the few thousand PUTs of the main warm-up (each of many socket reads)
+     * and the 3 x chunks round trips of a run leave to chance. The GETs are of the run's chunk size, so that the
+     * compiled code has seen the branches the runs take.
+     */
+    private static void requestWarmup(int port, int puts, int roundTrips, int chunk) throws IOException {
+        int small = 64 << 10;
+        try (SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
+            ch.socket().setTcpNoDelay(true);
+            ByteBuffer value = ByteBuffer.allocateDirect(chunk);
+            ByteBuffer reply = ByteBuffer.allocate(REPLY).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i = 0; i < puts; i++) {
+                write(ch, header(1, "rtwarm-" + i, small));
+                write(ch, value.clear().limit(small));
+            }
+            for (int i = 0; i < 16; i++) {
+                write(ch, header(1, "rtwarm-big-" + i, chunk));
+                write(ch, value.clear());
+            }
+            roundTrip(ch, header(5, "", 0), reply, 200);
+            for (int i = 0; i < roundTrips; i++) {
+                String key = "rtwarm-big-" + (i % 16);
+                roundTrip(ch, header(3, key, 0), reply, 200);
+                roundTrip(ch, header(2, key, 0), reply, 200);
+                value.clear().limit(reply.getInt(4));
+                while (value.hasRemaining()) {
+                    if (ch.read(value) < 0) {
+                        throw new IOException("closed mid-payload");
+                    }
+                }
+                roundTrip(ch, header(5, "", 0), reply, 200);
+            }
+        }
     }
 
     /** PUT phase GB/s (until a HEALTH after the last PUT is answered) and EXIST+GET+HEALTH phase GB/s. */
@@ -188,7 +273,11 @@ public final class LmBench {
         private final ServerSocketChannel server;
         private final Thread thread;
 
-        /** {@code distinctBytes} 0: every PUT into one buffer; above 0: each into its own place of that many bytes. */
+        /**
+         * {@code distinctBytes} 0: every PUT into one buffer, every GET answered from one other buffer (both stay in
+         * the CPU's caches); above 0: each PUT into its own place of that many bytes, and a GET answered from the
+         * place its key's PUT went to, as a store serves the chunks it holds (memory that is not hot).
+         */
         RawServer(int chunk, long distinctBytes) throws IOException {
             server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
             int slots = (int) Math.max(1, distinctBytes / chunk);
@@ -221,6 +310,16 @@ public final class LmBench {
         }
 
         private int next;
+        /** The length of each key's PUT (a GET answers that many bytes). */
+        private final java.util.Map<String, Integer> lengths = new java.util.HashMap<>();
+        /** Where each key's PUT went (distinct memory only). */
+        private final java.util.Map<String, ByteBuffer> placed = new java.util.HashMap<>();
+
+        private static String key(ByteBuffer head) {
+            byte[] k = new byte[REQUEST - 36];
+            head.get(36, k);
+            return new String(k, StandardCharsets.UTF_8).strip();
+        }
 
         private void serve(SocketChannel c, ByteBuffer head, ByteBuffer[] sinks, ByteBuffer value, int chunk)
                 throws IOException {
@@ -236,6 +335,11 @@ public final class LmBench {
                 int length = head.getInt(4);
                 if (command == 1) {
                     ByteBuffer sink = sinks[next++ % sinks.length];
+                    String key = key(head);
+                    lengths.put(key, length);
+                    if (sinks.length > 1) {
+                        placed.put(key, sink);
+                    }
                     sink.clear().limit(length);
                     while (sink.hasRemaining()) {
                         if (c.read(sink) < 0) {
@@ -244,12 +348,15 @@ public final class LmBench {
                     }
                     continue;
                 }
+                String key = command == 2 ? key(head) : null;
+                int found = command == 2 ? lengths.getOrDefault(key, chunk) : 0;
                 reply.clear();
-                reply.putInt(200).putInt(command == 2 ? chunk : 0).putInt(1).putInt(3).putInt(1).putInt(2).putInt(3)
+                reply.putInt(200).putInt(found).putInt(1).putInt(3).putInt(1).putInt(2).putInt(3)
                         .putInt(4).putInt(0).flip();
                 write(c, reply);
                 if (command == 2) {
-                    write(c, value.duplicate().clear());
+                    ByteBuffer from = sinks.length > 1 ? placed.get(key) : null;
+                    write(c, (from != null ? from : value).duplicate().clear().limit(found));
                 }
             }
         }

@@ -4,7 +4,7 @@
 #      SET/GET of 1 MiB values (-d 1048576 -n 2000, redis-benchmark's default 50 clients) and
 #      SET/GET of 4 KiB values pipelined (-d 4096 -P 16 -n 200000);
 #   2. tools/LmBench.java: lm:// PUT and EXIST+GET+HEALTH round trips of 4 MiB chunks against raw loopback, the
-#      daemon's own time per lm:// PUT (CRC32C and the store's put, from /metrics), and tools/NativePutBench.java:
+#      daemon's own time per lm:// PUT in the measured runs (CRC32C and the store's put, from /metrics), and tools/NativePutBench.java:
 #      the same bytes PUT through kvstore's binary protocol (what the engine's put allows whatever the door).
 # Medians of RUNS runs and the ratios are printed at the end (and as JSON in $OUT/doors-bench.json), with the CPU
 # time each server spent per request (user + system, from /proc/PID/stat): on a busy shared machine that figure is
@@ -84,10 +84,6 @@ for run in $(seq "$RUNS"); do
 done
 
 DATA_PORT=$(grep -o 'data 127.0.0.1:[0-9]*' "$OUT/kvstore.log" | head -1 | cut -d: -f2)
-lm_put() { # seconds and count of the daemon's lm:// PUTs so far
-  curl -s "http://127.0.0.1:$LM_ADMIN_PORT/metrics" | awk '/^kvstore_request_duration_seconds_sum\{opcode="lm_put"/ {s = $2}
-    /^kvstore_request_duration_seconds_count\{opcode="lm_put"/ {c = $2} END {print s + 0, c + 0}'
-}
 # lm:// runs against a daemon of its own whose DRAM holds every chunk (LM_DRAM, default 10GiB): fresh keys, as
 # LMCache's content-addressed chunks are, after LM_WARMUP_MIB (default 6144) of warm-up PUTs that bring the daemon's
 # PUT path to its compiled speed; so the ratio is the door's cost, not demotion to disk (docs/protocol-lmcache.md)
@@ -96,12 +92,9 @@ lm_put() { # seconds and count of the daemon's lm:// PUTs so far
 LM_PID=$!
 await_ready "$OUT/lm-daemon.log" "the lm:// daemon"
 LM_ADMIN_PORT=$(grep -o 'admin http://127.0.0.1:[0-9]*' "$OUT/lm-daemon.log" | head -1 | cut -d: -f3)
-before=$(lm_put)
-java "$ROOT/tools/LmBench.java" "$LM_PORT" 64 "$RUNS" 4194304 fresh "${LM_WARMUP_MIB:-6144}" | tee "$OUT/lm.txt"
-after=$(lm_put)
+java "$ROOT/tools/LmBench.java" "$LM_PORT" 64 "$RUNS" 4194304 fresh "${LM_WARMUP_MIB:-6144}" \
+  "http://127.0.0.1:$LM_ADMIN_PORT/metrics" | tee "$OUT/lm.txt"
 kill "$LM_PID" 2>/dev/null || true
-echo "$before $after" | awk '{printf "daemon time per lm:// PUT (CRC32C + store put, warm-up and runs): %.2f ms\n", ($3 - $1) * 1000 / ($4 - $2)}' \
-  | tee "$OUT/lm-put-ms.txt"
 java -cp "$ROOT/bench/target/classes:$ROOT/bench/target/lib/*" "$ROOT/tools/NativePutBench.java" "$DATA_PORT" 64 "$RUNS" \
   2>/dev/null | tee "$OUT/native.txt"
 
@@ -116,11 +109,14 @@ for line in open(f"{out}/resp.txt"):
     rows[(case, test, server)].append(float(rps))
     cpu[(case, test, server)].append(int(ticks) * 1e6 / TICK / int(n))
 result = {"resp": {}, "lm": json.loads(open(f"{out}/lm.txt").read().strip().splitlines()[-1])}
-result["lm"]["daemon_ms_per_put"] = float(open(f"{out}/lm-put-ms.txt").read().rsplit(":", 1)[1].split()[0])
 result["lm"]["native_put_gbps"] = json.loads(open(f"{out}/native.txt").read().strip().splitlines()[-1])["native_put_gbps"]
-print("\nlm:// PUT %.2f GB/s (%.2fx loopback %.2f); the binary protocol's PUT of the same bytes %.2f GB/s; daemon time "
-      "per lm:// PUT %.2f ms" % (result["lm"]["kvstore_put_gbps"], result["lm"]["put_ratio"], result["lm"]["loopback_put_gbps"],
-                                 result["lm"]["native_put_gbps"], result["lm"]["daemon_ms_per_put"]))
+lm = result["lm"]
+print("\nlm:// PUT %.2f GB/s (%.2fx loopback %.2f, %.2fx with distinct memory %.2f); EXIST+GET+HEALTH round trips "
+      "%.2f GB/s (%.2fx loopback %.2f, %.2fx with distinct memory %.2f); the binary protocol's PUT of the same bytes "
+      "%.2f GB/s; daemon time per lm:// PUT in the runs %.2f ms" % (lm["kvstore_put_gbps"], lm["put_ratio"], lm["loopback_put_gbps"],
+      lm["put_ratio_distinct"], lm["loopback_distinct_put_gbps"], lm["kvstore_roundtrip_gbps"], lm["roundtrip_ratio"],
+      lm["loopback_roundtrip_gbps"], lm["roundtrip_ratio_distinct"], lm["loopback_distinct_roundtrip_gbps"],
+      lm["native_put_gbps"], lm["daemon_ms_per_put"]))
 print("\nredis-benchmark, requests/s, median of %d runs (each run: redis, then kvstore)" % len(next(iter(rows.values()))))
 print("%-10s %-4s %12s %12s %7s %20s" % ("case", "test", "redis", "kvstore", "ratio", "CPU us/req redis/kv"))
 for case in ("1MiB", "4KiB-P16"):
