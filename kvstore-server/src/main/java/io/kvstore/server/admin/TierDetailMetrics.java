@@ -69,6 +69,8 @@ final class TierDetailMetrics {
             counter("relocated_blocks", "kvstore_nvme_relocated_blocks", "Blocks relocated by reclaim"),
             counter("forced_drops", "kvstore_nvme_forced_drops", "Blocks reclaim dropped although pinned or leased"),
             counter("reinserted_blocks", "kvstore_nvme_reinserted_blocks", "Read blocks reinserted by reclaim"),
+            counter("reinserted_on_read_blocks", "kvstore_nvme_reinserted_on_read_blocks",
+                    "Blocks about to be reclaimed that a read reinserted from the bytes it read"),
             gauge("corrupt_at_open", "kvstore_nvme_open_corrupt_blocks", "Corrupt records found at open"),
             gauge("recovered_at_open", "kvstore_nvme_open_recovered_blocks",
                     "Index records rebuilt from the segment log's tail at open"),

@@ -57,12 +57,13 @@ final class BlockReader {
             ByteBuffer payload = problem == null ? RecordDescriptor.decode(buf, e.meta(), loc.segment()) : null;
             if (payload != null) {
                 counters.hits.increment();
-                tier.reclaimer.hit(key);
                 if (!payload.isDirect()) {
+                    tier.reclaimer.hit(key);
                     pool.release(buf); // decoded into its own heap array
                     return ReadResult.hit(RefCountedHandle.create(e.meta(), payload, null));
                 }
-                return ReadResult.hit(RefCountedHandle.create(e.meta(), payload, () -> pool.release(buf)));
+                Runnable release = tier.reclaimer.readHit(key, e, buf, () -> pool.release(buf));
+                return ReadResult.hit(RefCountedHandle.create(e.meta(), payload, release));
             }
             pool.release(buf);
             if (tier.index.get(key) != e && attempt < READ_ATTEMPTS) {

@@ -359,7 +359,7 @@ public final class NvmeTier implements Tier {
      * and WAL,
      * and their sum {@code device_bytes_written}), {@code write_amplification_permille} (that sum per payload byte
      * admitted, x1000), reclaim ({@code reclaimed_segments}, {@code dropped_blocks}, {@code relocated_blocks},
-     * {@code reinserted_blocks}, {@code forced_drops}) and what the last open found ({@code recovered_at_open}, {@code stale_at_open},
+     * {@code reinserted_blocks}, {@code reinserted_on_read_blocks}, {@code forced_drops}) and what the last open found ({@code recovered_at_open}, {@code stale_at_open},
      * {@code corrupt_at_open}, {@code torn_at_open}, {@code tail_bytes_scanned_at_open}, {@code open_millis},
      * {@code started_cold}).
      */

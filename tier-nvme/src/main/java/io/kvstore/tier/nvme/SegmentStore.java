@@ -97,6 +97,8 @@ final class SegmentStore implements AutoCloseable {
         final AtomicInteger writers = new AtomicInteger();
         /** Keys whose index entry points into this segment (what a reclaim of the segment drops or keeps). */
         final KeyedTable<BlockKey, BlockKey> keys = KeyedTable.keySet(1);
+        /** Padded bytes of this segment's records that reads reinserted before its reclaim (Reclaimer#readHit). */
+        final AtomicLong reinsertedEarly = new AtomicLong();
 
         Segment(long id, Path path, FileChannel channel, long end) {
             this.id = id;
@@ -467,6 +469,22 @@ final class SegmentStore implements AutoCloseable {
         List<Segment> out = new ArrayList<>(segments.values());
         out.sort(java.util.Comparator.comparingLong(x -> x.id));
         return out;
+    }
+
+    /** The segment {@code id} if it is in the log, else null. Opens nothing. */
+    Segment find(long id) {
+        return segments.get(id);
+    }
+
+    /** The id of the oldest segment in the log, or -1 if there is none. */
+    long oldestId() {
+        long oldest = -1;
+        for (long id : segments.keySet()) {
+            if (oldest < 0 || id < oldest) {
+                oldest = id;
+            }
+        }
+        return oldest;
     }
 
     /** The oldest segment, if it is sealed and no append is in flight there; else null. */
