@@ -74,16 +74,15 @@ public final class LmBench {
                 System.out.printf(Locale.ROOT, "warm-up: %d MiB of fresh chunks, PUT GB/s per round:%s%n",
                         warmupBytes >> 20, rates);
             }
-            // warm-up of the per-request paths (PUT, EXIST, GET, HEALTH): a run has only 4 x chunks requests, far under
-            // what the JIT compiler needs to compile them; small chunks take the same code path as large ones
+            // warm-up of the round trips' path (EXIST, GET, HEALTH): a run has only 3 x chunks of them, far under what
+            // the JIT compiler needs to compile them
             if (warmupBytes > 0) {
                 long t = System.nanoTime();
                 for (int port1 : new int[] {port, raw.port(), distinct.port()}) {
-                    requestWarmup(port1, PUT_WARMUP, ROUND_TRIP_WARMUP, chunk);
+                    roundTripWarmup(port1, ROUND_TRIP_WARMUP, chunk);
                 }
-                System.out.printf(Locale.ROOT, "warm-up: %d PUTs of 64 KiB chunks and %d EXIST+GET+HEALTH round trips of "
-                        + "%d-byte chunks against each server, %.1f s%n", PUT_WARMUP, ROUND_TRIP_WARMUP, chunk,
-                        (System.nanoTime() - t) / 1e9);
+                System.out.printf(Locale.ROOT, "warm-up: %d EXIST+GET+HEALTH round trips of %d-byte chunks against each "
+                        + "server, %.1f s%n", ROUND_TRIP_WARMUP, chunk, (System.nanoTime() - t) / 1e9);
             }
             // warm-up of both paths (JIT of the client and the daemon), not counted
             run(port, payloads, chunks, chunk, "chunk-");
@@ -151,34 +150,27 @@ public final class LmBench {
         return c[c.length / 2];
     }
 
-    /** Small PUTs and round trips of the request warm-up, per server: enough for the JIT compiler. */
-    private static final int PUT_WARMUP = 20_000;
+    /** Round trips of the request warm-up, per server: enough for the JIT compiler to compile their path. */
     private static final int ROUND_TRIP_WARMUP = 4_000;
 
     /**
-     * {@code puts} PUTs of fresh 64 KiB chunks (keys {@code rtwarm-<i>}), then 16 chunks of {@code chunk} bytes
-     * ({@code rtwarm-big-<i>}) and {@code roundTrips} EXIST+GET+HEALTH round trips over those: the per-request code
-     * of both phases is compiled by then, which the few thousand PUTs of the main warm-up (each of many socket reads)
-     * and the 3 x chunks round trips of a run leave to chance. The GETs are of the run's chunk size, so that the
-     * compiled code has seen the branches the runs take.
+     * 16 chunks of {@code chunk} bytes PUT ({@code rtwarm-<i>}), then {@code roundTrips} EXIST+GET+HEALTH round trips
+     * over them: the round trips' code is compiled by then, which the 3 x chunks round trips of a run leave to chance.
+     * Requests of the runs' own size only: a warm-up of smaller PUTs (20,000 of 64 KiB, tried) compiled the PUT path
+     * for branches the runs do not take, and the runs' PUTs then fell from about 3 to about 2 GB/s.
      */
-    private static void requestWarmup(int port, int puts, int roundTrips, int chunk) throws IOException {
-        int small = 64 << 10;
+    private static void roundTripWarmup(int port, int roundTrips, int chunk) throws IOException {
         try (SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
             ch.socket().setTcpNoDelay(true);
             ByteBuffer value = ByteBuffer.allocateDirect(chunk);
             ByteBuffer reply = ByteBuffer.allocate(REPLY).order(ByteOrder.LITTLE_ENDIAN);
-            for (int i = 0; i < puts; i++) {
-                write(ch, header(1, "rtwarm-" + i, small));
-                write(ch, value.clear().limit(small));
-            }
             for (int i = 0; i < 16; i++) {
-                write(ch, header(1, "rtwarm-big-" + i, chunk));
+                write(ch, header(1, "rtwarm-" + i, chunk));
                 write(ch, value.clear());
             }
             roundTrip(ch, header(5, "", 0), reply, 200);
             for (int i = 0; i < roundTrips; i++) {
-                String key = "rtwarm-big-" + (i % 16);
+                String key = "rtwarm-" + (i % 16);
                 roundTrip(ch, header(3, key, 0), reply, 200);
                 roundTrip(ch, header(2, key, 0), reply, 200);
                 value.clear().limit(reply.getInt(4));
