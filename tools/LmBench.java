@@ -170,16 +170,7 @@ public final class LmBench {
             }
             roundTrip(ch, header(5, "", 0), reply, 200);
             for (int i = 0; i < roundTrips; i++) {
-                String key = "rtwarm-" + (i % 16);
-                roundTrip(ch, header(3, key, 0), reply, 200);
-                roundTrip(ch, header(2, key, 0), reply, 200);
-                value.clear().limit(reply.getInt(4));
-                while (value.hasRemaining()) {
-                    if (ch.read(value) < 0) {
-                        throw new IOException("closed mid-payload");
-                    }
-                }
-                roundTrip(ch, header(5, "", 0), reply, 200);
+                exchange(ch, "rtwarm-" + (i % 16), chunk, value, reply);
             }
         }
     }
@@ -208,24 +199,33 @@ public final class LmBench {
             roundTrip(ch, header(5, "", 0), reply, 200);
             long t1 = System.nanoTime();
             for (int i = 0; roundTrips && i < chunks; i++) {
-                roundTrip(ch, header(3, prefix + i, 0), reply, 200);
-                roundTrip(ch, header(2, prefix + i, 0), reply, 200);
-                int length = reply.getInt(4);
-                if (length != chunk) {
-                    throw new IllegalStateException("GET " + prefix + i + " answered " + length + " bytes");
-                }
-                in.clear();
-                while (in.hasRemaining()) {
-                    if (ch.read(in) < 0) {
-                        throw new IOException("closed mid-payload");
-                    }
-                }
-                roundTrip(ch, header(5, "", 0), reply, 200);
+                exchange(ch, prefix + i, chunk, in, reply);
             }
             long t2 = System.nanoTime();
             double bytes = (double) chunks * chunk;
             return new double[] {bytes / (t1 - t0), roundTrips ? bytes / (t2 - t1) : 0};
         }
+    }
+
+    /**
+     * What LMCServerConnector does for one chunk: EXIST, then GET (its {@code chunk} payload bytes read into
+     * {@code in}), then HEALTH, each waiting for its reply.
+     */
+    private static void exchange(SocketChannel ch, String key, int chunk, ByteBuffer in, ByteBuffer reply)
+            throws IOException {
+        roundTrip(ch, header(3, key, 0), reply, 200);
+        roundTrip(ch, header(2, key, 0), reply, 200);
+        int length = reply.getInt(4);
+        if (length != chunk) {
+            throw new IllegalStateException("GET " + key + " answered " + length + " bytes");
+        }
+        in.clear();
+        while (in.hasRemaining()) {
+            if (ch.read(in) < 0) {
+                throw new IOException("closed mid-payload");
+            }
+        }
+        roundTrip(ch, header(5, "", 0), reply, 200);
     }
 
     private static void roundTrip(SocketChannel ch, ByteBuffer request, ByteBuffer reply, int expect)

@@ -147,8 +147,8 @@ public final class NamedValues {
      * lock and no wait for room: no shared tier, the name's old value (if any) only in tiers {@code here} accepts,
      * and room at once in the first tier that takes the value ({@link TieredStore#tryReserve}: its victims, if any,
      * go to the demotion threads). The value is copied into the tier's memory and checksummed on the way in. Null
-     * where it cannot be done here: then call {@link #put} from a thread that may wait, which completes the set
-     * (the old value may already be deleted, as {@code put} itself deletes it first). A condition that the name be
+     * where it cannot be done here, or is refused: then call {@link #put} from a thread that may wait, which completes
+     * the set or answers why not (the old value may already be deleted, as {@code put} itself deletes it first). A condition that the name be
      * present is always left to {@code put} (after this call's delete it would no longer hold).
      */
     public Stored tryPut(Space space, BlockKey key, ByteBuffer value, Condition condition, Predicate<String> here) {
@@ -163,24 +163,10 @@ public final class NamedValues {
                 return null;
             }
         }
-        int length = value.remaining();
-        if (!quotas.reserve(space.tenant(), length)) {
-            return Stored.QUOTA_EXCEEDED;
-        }
-        BlockMeta meta = new BlockMeta(key, space.root(), 0, space.id(), space.layoutId(), length, 0);
-        PutReservation r;
-        try {
-            r = store.tryReserve(meta, PutReservation.Checksum.COMPUTE);
-        } catch (RuntimeException | Error e) {
-            quotas.release(space.tenant(), length);
-            throw e;
-        }
-        if (r == null) {
-            quotas.release(space.tenant(), length);
+        Reserved now = reserve(space, key, value.remaining(), false);
+        PutReservation r = now == null ? null : now.reservation();
+        if (r == null) { // it would wait, or it was refused (quota, room, admission): put() says why
             return null;
-        }
-        if (r.refusal() != null) {
-            return stored(space, meta, r.refusal());
         }
         if (!r.inPlace()) { // staged: its publish is a put that may wait for room
             abort(space, r);
