@@ -33,15 +33,18 @@ import java.util.Random;
  * are (a PUT of a new chunk into a cache that fills up and demotes).
  *
  * <p>Warm-up: a daemon's PUT path runs several times faster once the JIT has compiled it, and on this machine that
- * takes gigabytes of PUTs (the rate climbs from about 1 to 3 GB/s over the first 5-6 GiB of a fresh daemon;
- * docs/protocol-lmcache.md). {@code warmupMiB} PUTs that many MiB of fresh chunks (keys {@code warm<r>-chunk-<i>})
- * before the measured runs and prints the rate of each warm-up round, so a reader sees the daemon converge; the
- * daemon's top tier must hold the warm-up and the runs for the runs to measure the door rather than demotion to
- * disk. Without it, one round of {@code chunks} is the only warm-up (of the daemon and the sinks alike).
+ * takes gigabytes of PUTs (the rate climbs from about 1 to 3-4 GB/s over the first 5-6 GiB of a fresh daemon;
+ * docs/protocol-lmcache.md). With {@code warmupMiB} above 0 the warm-up first makes 4,000 EXIST+GET+HEALTH round
+ * trips per server, then repeats rounds of what a run does (fresh chunks PUT, keys {@code warm<r>-chunk-<i>}, then
+ * their round trips) until the daemon's JIT compilers are quiet in a round (under 1% of its time, from the daemon's
+ * {@code /metrics}) or {@code warmupMiB} are PUT, and prints each round's PUT rate and JIT share, so a reader sees
+ * the daemon converge; the runs' own JIT time is reported too. The daemon's top tier must hold the warm-up and the
+ * runs for the runs to measure the door rather than demotion to disk. Without it, one round of {@code chunks} is the
+ * only warm-up (of the daemon and the sinks alike).
  *
  * <p>Usage: {@code java tools/LmBench.java PORT [chunks=64] [runs=3] [chunkBytes=4194304] [keys=same|fresh]
- * [warmupMiB=0] [metricsUrl]}; with the daemon's {@code /metrics} address it also reports the daemon's own time
- * per PUT in the measured runs.
+ * [warmupMiB=0] [metricsUrl]}; with the daemon's {@code /metrics} address the warm-up stops when the JIT is quiet,
+ * and the daemon's own time per PUT and its JIT time in the measured runs are reported.
  */
 public final class LmBench {
 
@@ -64,16 +67,6 @@ public final class LmBench {
             payloads.add(p);
         }
         try (RawServer raw = new RawServer(chunk, 0); RawServer distinct = new RawServer(chunk, 1L << 30)) {
-            // warm-up of the daemon's PUT path (its JIT), not counted
-            StringBuilder rates = new StringBuilder();
-            for (int r = 0; (long) r * chunks * chunk < warmupBytes; r++) {
-                rates.append(String.format(Locale.ROOT, " %.2f", run(port, payloads, chunks, chunk, "warm" + r
-                        + "-chunk-", false)[0]));
-            }
-            if (rates.length() > 0) {
-                System.out.printf(Locale.ROOT, "warm-up: %d MiB of fresh chunks, PUT GB/s per round:%s%n",
-                        warmupBytes >> 20, rates);
-            }
             // warm-up of the round trips' path (EXIST, GET, HEALTH): a run has only 3 x chunks of them, far under what
             // the JIT compiler needs to compile them
             if (warmupBytes > 0) {
@@ -84,6 +77,28 @@ public final class LmBench {
                 System.out.printf(Locale.ROOT, "warm-up: %d EXIST+GET+HEALTH round trips of %d-byte chunks against each "
                         + "server, %.1f s%n", ROUND_TRIP_WARMUP, chunk, (System.nanoTime() - t) / 1e9);
             }
+            // warm-up of the daemon's PUT path: rounds of what a run does (fresh chunks PUT, then their round trips),
+            // until the daemon's JIT compiler is quiet (a round adds under QUIET_JIT of its own time in compilation)
+            // or warmupMiB are PUT; not counted
+            StringBuilder rates = new StringBuilder();
+            long warmed = 0;
+            double jit = scrape(metrics)[2];
+            boolean quiet = false;
+            for (int r = 0; warmed < warmupBytes && !quiet; r++) {
+                long t = System.nanoTime();
+                double[] got = run(port, payloads, chunks, chunk, "warm" + r + "-chunk-");
+                double seconds = (System.nanoTime() - t) / 1e9;
+                double jitNow = scrape(metrics)[2];
+                rates.append(String.format(Locale.ROOT, " %.2f (JIT %.0f%%)", got[0], 100 * (jitNow - jit) / seconds));
+                quiet = metrics != null && r >= 1 && jitNow - jit < QUIET_JIT * seconds;
+                jit = jitNow;
+                warmed += (long) chunks * chunk;
+            }
+            if (rates.length() > 0) {
+                System.out.printf(Locale.ROOT, "warm-up: %d MiB of fresh chunks%s, PUT GB/s per round (the daemon's JIT "
+                        + "compilation time in %% of the round's):%s%n", warmed >> 20,
+                        quiet ? " (JIT quiet)" : metrics == null ? "" : " (JIT not quiet: the limit)", rates);
+            }
             // warm-up of both paths (JIT of the client and the daemon), not counted
             run(port, payloads, chunks, chunk, "chunk-");
             run(raw.port(), payloads, chunks, chunk, "chunk-");
@@ -91,7 +106,7 @@ public final class LmBench {
             double[][] k = new double[runs][];
             double[][] r = new double[runs][];
             double[][] d = new double[runs][];
-            double[] putsBefore = lmPuts(metrics);
+            double[] before = scrape(metrics);
             for (int i = 0; i < runs; i++) {
                 // same keys: a PUT replaces, so the daemon holds one set of chunks (in memory tiers)
                 k[i] = run(port, payloads, chunks, chunk, fresh ? "run" + i + "-chunk-" : "chunk-");
@@ -101,9 +116,9 @@ public final class LmBench {
                         + "GB/s, round trip %.2f GB/s | loopback with distinct memory put %.2f GB/s, round trip %.2f "
                         + "GB/s%n", i + 1, k[i][0], k[i][1], r[i][0], r[i][1], d[i][0], d[i][1]);
             }
-            double[] putsAfter = lmPuts(metrics);
-            double msPerPut = putsAfter[1] > putsBefore[1]
-                    ? (putsAfter[0] - putsBefore[0]) * 1000 / (putsAfter[1] - putsBefore[1]) : -1;
+            double[] after = scrape(metrics);
+            double msPerPut = after[1] > before[1] ? (after[0] - before[0]) * 1000 / (after[1] - before[1]) : -1;
+            double jitInRuns = metrics == null ? -1 : after[2] - before[2];
             double kp = median(k, 0);
             double kr = median(k, 1);
             double rp = median(r, 0);
@@ -119,27 +134,29 @@ public final class LmBench {
                     + "\"put_ratio_distinct\": %.3f, \"kvstore_roundtrip_gbps\": %.3f, "
                     + "\"loopback_roundtrip_gbps\": %.3f, \"roundtrip_ratio\": %.3f, "
                     + "\"loopback_distinct_roundtrip_gbps\": %.3f, \"roundtrip_ratio_distinct\": %.3f, "
-                    + "\"daemon_ms_per_put\": %.3f}%n", chunk, chunks, runs, kp, rp, kp / rp, dp, kp / dp, kr, rr, kr / rr,
-                    dr, kr / dr, msPerPut);
+                    + "\"daemon_ms_per_put\": %.3f, \"daemon_jit_seconds_in_runs\": %.3f}%n", chunk, chunks, runs, kp, rp,
+                    kp / rp, dp, kp / dp, kr, rr, kr / rr, dr, kr / dr, msPerPut, jitInRuns);
         }
     }
 
     /**
-     * The daemon's {@code kvstore_request_duration_seconds} sum and count of lm:// PUTs (its own time per PUT: the
-     * CRC32C and the store's put), from its {@code /metrics} at {@code url}; zeros without a url.
+     * From the daemon's {@code /metrics} at {@code url}: the {@code kvstore_request_duration_seconds} sum and count of
+     * lm:// PUTs (its own time per PUT: the CRC32C and the store's put) and its JIT compilers' total time in seconds
+     * ({@code jvm_compilation_time_seconds_total}); zeros without a url.
      */
-    private static double[] lmPuts(String url) throws IOException, InterruptedException {
+    private static double[] scrape(String url) throws IOException, InterruptedException {
         if (url == null) {
-            return new double[2];
+            return new double[3];
         }
         String body = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create(url)).build(), java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-        double[] out = new double[2];
+        double[] out = new double[3];
         for (String line : body.split("\n")) {
-            if (line.startsWith("kvstore_request_duration_seconds_sum{opcode=\"lm_put\"")) {
-                out[0] = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
-            } else if (line.startsWith("kvstore_request_duration_seconds_count{opcode=\"lm_put\"")) {
-                out[1] = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            int at = line.startsWith("kvstore_request_duration_seconds_sum{opcode=\"lm_put\"") ? 0
+                    : line.startsWith("kvstore_request_duration_seconds_count{opcode=\"lm_put\"") ? 1
+                    : line.startsWith("jvm_compilation_time_seconds_total") ? 2 : -1;
+            if (at >= 0) {
+                out[at] = Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
             }
         }
         return out;
@@ -149,6 +166,14 @@ public final class LmBench {
         double[] c = Arrays.stream(v).mapToDouble(a -> a[col]).sorted().toArray();
         return c[c.length / 2];
     }
+
+    /**
+     * The PUT warm-up stops after a round in which the daemon's JIT compilers worked less than this share of the
+     * round's time: what they still compile then is rare paths, and a measured run is not slowed by a compiler thread
+     * taking one of the machine's cores (on 2 cores, C2 took 29% of the daemon's CPU samples in runs after a
+     * fixed 6 GiB warm-up, and those runs' PUTs fell to 0.5x loopback).
+     */
+    private static final double QUIET_JIT = 0.01;
 
     /** Round trips of the request warm-up, per server: enough for the JIT compiler to compile their path. */
     private static final int ROUND_TRIP_WARMUP = 4_000;
