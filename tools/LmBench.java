@@ -66,13 +66,17 @@ public final class LmBench {
             rnd.nextBytes(p);
             payloads.add(p);
         }
-        try (RawServer raw = new RawServer(chunk, 0); RawServer distinct = new RawServer(chunk, 1L << 30)) {
+        ByteBuffer[] direct = payloads.stream().map(p -> ByteBuffer.allocateDirect(p.length).put(p).flip())
+                .toArray(ByteBuffer[]::new);
+        try (RawServer raw = new RawServer(chunk, 0); RawServer distinct = new RawServer(chunk, 1L << 30);
+             Client kv = new Client(port, direct, chunk); Client rawClient = new Client(raw.port(), direct, chunk);
+             Client distinctClient = new Client(distinct.port(), direct, chunk)) {
             // warm-up of the round trips' path (EXIST, GET, HEALTH): a run has only 3 x chunks of them, far under what
             // the JIT compiler needs to compile them
             if (warmupBytes > 0) {
                 long t = System.nanoTime();
-                for (int port1 : new int[] {port, raw.port(), distinct.port()}) {
-                    roundTripWarmup(port1, ROUND_TRIP_WARMUP, chunk);
+                for (Client c : new Client[] {kv, rawClient, distinctClient}) {
+                    c.roundTripWarmup(ROUND_TRIP_WARMUP);
                 }
                 System.out.printf(Locale.ROOT, "warm-up: %d EXIST+GET+HEALTH round trips of %d-byte chunks against each "
                         + "server, %.1f s%n", ROUND_TRIP_WARMUP, chunk, (System.nanoTime() - t) / 1e9);
@@ -86,7 +90,7 @@ public final class LmBench {
             boolean quiet = false;
             for (int r = 0; warmed < warmupBytes && !quiet; r++) {
                 long t = System.nanoTime();
-                double[] got = run(port, payloads, chunks, chunk, "warm" + r + "-chunk-");
+                double[] got = kv.run(chunks, "warm" + r + "-chunk-");
                 double seconds = (System.nanoTime() - t) / 1e9;
                 double jitNow = scrape(metrics)[2];
                 rates.append(String.format(Locale.ROOT, " %.2f (JIT %.0f%%)", got[0], 100 * (jitNow - jit) / seconds));
@@ -100,18 +104,18 @@ public final class LmBench {
                         quiet ? " (JIT quiet)" : metrics == null ? "" : " (JIT not quiet: the limit)", rates);
             }
             // warm-up of both paths (JIT of the client and the daemon), not counted
-            run(port, payloads, chunks, chunk, "chunk-");
-            run(raw.port(), payloads, chunks, chunk, "chunk-");
-            run(distinct.port(), payloads, chunks, chunk, "chunk-");
+            kv.run(chunks, "chunk-");
+            rawClient.run(chunks, "chunk-");
+            distinctClient.run(chunks, "chunk-");
             double[][] k = new double[runs][];
             double[][] r = new double[runs][];
             double[][] d = new double[runs][];
             double[] before = scrape(metrics);
             for (int i = 0; i < runs; i++) {
                 // same keys: a PUT replaces, so the daemon holds one set of chunks (in memory tiers)
-                k[i] = run(port, payloads, chunks, chunk, fresh ? "run" + i + "-chunk-" : "chunk-");
-                r[i] = run(raw.port(), payloads, chunks, chunk, "chunk-");
-                d[i] = run(distinct.port(), payloads, chunks, chunk, "chunk-");
+                k[i] = kv.run(chunks, fresh ? "run" + i + "-chunk-" : "chunk-");
+                r[i] = rawClient.run(chunks, "chunk-");
+                d[i] = distinctClient.run(chunks, "chunk-");
                 System.out.printf(Locale.ROOT, "run %d: kvstore put %.2f GB/s, round trip %.2f GB/s | loopback put %.2f "
                         + "GB/s, round trip %.2f GB/s | loopback with distinct memory put %.2f GB/s, round trip %.2f "
                         + "GB/s%n", i + 1, k[i][0], k[i][1], r[i][0], r[i][1], d[i][0], d[i][1]);
@@ -179,56 +183,65 @@ public final class LmBench {
     private static final int ROUND_TRIP_WARMUP = 4_000;
 
     /**
-     * 16 chunks of {@code chunk} bytes PUT ({@code rtwarm-<i>}), then {@code roundTrips} EXIST+GET+HEALTH round trips
-     * over them: the round trips' code is compiled by then, which the 3 x chunks round trips of a run leave to chance.
-     * Requests of the runs' own size only: a warm-up of smaller PUTs (20,000 of 64 KiB, tried) compiled the PUT path
-     * for branches the runs do not take, and the runs' PUTs then fell from about 3 to about 2 GB/s.
+     * One client connection to a server, kept for the whole benchmark as LMCache keeps its connection (a connection
+     * per run would start every run with the kernel's small initial receive window and a fresh connection's code
+     * paths in the daemon).
      */
-    private static void roundTripWarmup(int port, int roundTrips, int chunk) throws IOException {
-        try (SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
+    private static final class Client implements AutoCloseable {
+        private final SocketChannel ch;
+        private final ByteBuffer[] payloads;
+        private final int chunk;
+        private final ByteBuffer in;
+        private final ByteBuffer reply = ByteBuffer.allocate(REPLY).order(ByteOrder.LITTLE_ENDIAN);
+
+        Client(int port, ByteBuffer[] payloads, int chunk) throws IOException {
+            this.ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port));
             ch.socket().setTcpNoDelay(true);
-            ByteBuffer value = ByteBuffer.allocateDirect(chunk);
-            ByteBuffer reply = ByteBuffer.allocate(REPLY).order(ByteOrder.LITTLE_ENDIAN);
+            this.payloads = payloads;
+            this.chunk = chunk;
+            this.in = ByteBuffer.allocateDirect(chunk);
+        }
+
+        /**
+         * 16 chunks PUT ({@code rtwarm-<i>}), then {@code roundTrips} EXIST+GET+HEALTH round trips over them: the
+         * round trips' code is compiled by then, which the 3 x chunks round trips of a run leave to chance. Requests
+         * of the runs' own size only: a warm-up of smaller PUTs (20,000 of 64 KiB, tried) compiled the PUT path for
+         * branches the runs do not take, and the runs' PUTs then fell from about 3 to about 2 GB/s.
+         */
+        void roundTripWarmup(int roundTrips) throws IOException {
             for (int i = 0; i < 16; i++) {
                 write(ch, header(1, "rtwarm-" + i, chunk));
-                write(ch, value.clear());
+                write(ch, payloads[i % payloads.length].duplicate());
             }
             roundTrip(ch, header(5, "", 0), reply, 200);
             for (int i = 0; i < roundTrips; i++) {
-                exchange(ch, "rtwarm-" + (i % 16), chunk, value, reply);
+                exchange(ch, "rtwarm-" + (i % 16), chunk, in, reply);
             }
         }
-    }
 
-    /** PUT phase GB/s (until a HEALTH after the last PUT is answered) and EXIST+GET+HEALTH phase GB/s. */
-    private static double[] run(int port, List<byte[]> payloads, int chunks, int chunk, String prefix)
-            throws IOException {
-        return run(port, payloads, chunks, chunk, prefix, true);
-    }
-
-    /** As above; without {@code roundTrips} only the PUT phase runs (the second figure is 0). */
-    private static double[] run(int port, List<byte[]> payloads, int chunks, int chunk, String prefix,
-                                boolean roundTrips) throws IOException {
-        try (SocketChannel ch = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
-            ch.socket().setTcpNoDelay(true);
-            ByteBuffer[] direct = payloads.stream().map(p -> ByteBuffer.allocateDirect(p.length).put(p).flip())
-                    .toArray(ByteBuffer[]::new);
-            ByteBuffer in = ByteBuffer.allocateDirect(chunk);
-            ByteBuffer reply = ByteBuffer.allocate(REPLY).order(ByteOrder.LITTLE_ENDIAN);
+        /**
+         * {@code chunks} PUTs of keys {@code prefix<i>}, a HEALTH to know they were all read, then EXIST+GET+HEALTH
+         * for each: the PUT phase's GB/s and the round trips' GB/s.
+         */
+        double[] run(int chunks, String prefix) throws IOException {
             long t0 = System.nanoTime();
             for (int i = 0; i < chunks; i++) {
                 write(ch, header(1, prefix + i, chunk));
-                ByteBuffer p = direct[i % direct.length].duplicate();
-                write(ch, p);
+                write(ch, payloads[i % payloads.length].duplicate());
             }
             roundTrip(ch, header(5, "", 0), reply, 200);
             long t1 = System.nanoTime();
-            for (int i = 0; roundTrips && i < chunks; i++) {
+            for (int i = 0; i < chunks; i++) {
                 exchange(ch, prefix + i, chunk, in, reply);
             }
             long t2 = System.nanoTime();
             double bytes = (double) chunks * chunk;
-            return new double[] {bytes / (t1 - t0), roundTrips ? bytes / (t2 - t1) : 0};
+            return new double[] {bytes / (t1 - t0), bytes / (t2 - t1)};
+        }
+
+        @Override
+        public void close() throws IOException {
+            ch.close();
         }
     }
 
