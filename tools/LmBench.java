@@ -38,9 +38,11 @@ import java.util.Random;
  * trips per server, then repeats rounds of what a run does (fresh chunks PUT, keys {@code warm<r>-chunk-<i>}, then
  * their round trips) until the daemon's JIT compilers are quiet in a round (under 1% of its time, from the daemon's
  * {@code /metrics}) or {@code warmupMiB} are PUT, and prints each round's PUT rate and JIT share, so a reader sees
- * the daemon converge; the runs' own JIT time is reported too. The daemon's top tier must hold the warm-up and the
- * runs for the runs to measure the door rather than demotion to disk. Without it, one round of {@code chunks} is the
- * only warm-up (of the daemon and the sinks alike).
+ * the daemon converge; the runs' own JIT time is reported too. For the runs to measure the door rather than
+ * demotion to disk, the daemon must either hold the warm-up and the runs in memory or have no tier to demote to
+ * (tools/doors-bench.sh: 4 GiB of DRAM alone, LRU, so that what a new chunk evicts is dropped and every chunk of a
+ * run is still there for its round trips). Without a warm-up, one round of {@code chunks} is the only one (of the
+ * daemon and the sinks alike).
  *
  * <p>Usage: {@code java tools/LmBench.java PORT [chunks=64] [runs=3] [chunkBytes=4194304] [keys=same|fresh]
  * [warmupMiB=0] [metricsUrl]}; with the daemon's {@code /metrics} address the warm-up stops when the JIT is quiet,

@@ -12,10 +12,10 @@
 #
 # Usage: tools/doors-bench.sh [RUNS=3]      (needs redis-server, redis-benchmark: Debian redis-server, redis-tools)
 # The Redis door's daemon runs on its embedded defaults (HBM 256 MiB, DRAM 1 GiB, NVMe 4 GiB under a temporary data
-# dir, DRAM in private memory) with respPort on a free port; the lm:// door gets a daemon of its own whose DRAM holds
-# every chunk the benchmark PUTs (its warm-up, at most LM_WARMUP_MIB=8192, and the runs of LM_CHUNKS=256 chunks; LM_DRAM
-# is sized for them unless set), since LMCache's chunks
-# are fresh keys and on small tiers every new chunk would demote one to disk (then the disk bounds the PUT); Redis
+# dir, DRAM in private memory) with respPort on a free port; the lm:// door gets a daemon of its own, a full cache of
+# DRAM alone (LM_DRAM=4GiB, LRU, no NVMe tier: LMCache's chunks are fresh keys, and with an NVMe tier every new chunk
+# would demote one to disk, so the disk would bound the PUT), warmed up by at most LM_WARMUP_MIB=24576 of runs of
+# LM_CHUNKS=256 chunks; Redis
 # with --save "" --appendonly no and as many I/O threads as the daemon has event loops (its default ioThreads: one
 # per core), so that both servers may use the same threads; REDIS_IO_THREADS=1 gives Redis's single-threaded default.
 set -euo pipefail
@@ -85,15 +85,16 @@ for run in $(seq "$RUNS"); do
 done
 
 DATA_PORT=$(grep -o 'data 127.0.0.1:[0-9]*' "$OUT/kvstore.log" | head -1 | cut -d: -f2)
-# lm:// runs against a daemon of its own whose DRAM holds every chunk: fresh keys, as LMCache's content-addressed
-# chunks are, after warm-up rounds that bring the daemon's PUT path to its compiled speed (LmBench stops them when the
-# daemon's JIT compilers are quiet, or at LM_WARMUP_MIB); so the ratio is the door's cost, not demotion to disk
-# (docs/protocol-lmcache.md). LM_DRAM by default: the warm-up, RUNS + 2 rounds and the 10% demotion headroom.
+# lm:// runs against a daemon of its own: fresh keys, as LMCache's content-addressed chunks are, into a full cache
+# of DRAM alone (LM_DRAM, 4 GiB; no NVMe tier, so a PUT's victim is dropped, not written to disk, and the ratio is the
+# door's cost, not the disk's) under LRU (the default policy would refuse one-off chunks into a full cache and the
+# round trips would miss), after warm-up rounds that bring the daemon's code to its compiled speed (LmBench stops
+# them when the daemon's JIT compilers are quiet, or at LM_WARMUP_MIB; docs/protocol-lmcache.md).
 LM_CHUNKS="${LM_CHUNKS:-256}"
-LM_WARMUP_MIB="${LM_WARMUP_MIB:-8192}"
-LM_DRAM="${LM_DRAM:-$(( (LM_WARMUP_MIB + (RUNS + 2) * LM_CHUNKS * 4) * 10 / 9 + 512 ))MiB}"
+LM_WARMUP_MIB="${LM_WARMUP_MIB:-24576}"
 "$ROOT/kvstore" serve --port 0 --admin-port 0 --data-dir "$OUT/lmdata" --set dramPersist=false \
-  --set hbmCapacityBytes=0 --set dramCapacityBytes="$LM_DRAM" --set lmPort="$LM_PORT" >"$OUT/lm-daemon.log" 2>&1 &
+  --set hbmCapacityBytes=0 --set dramCapacityBytes="${LM_DRAM:-4GiB}" --set nvmeCapacityBytes=0 --set dramPolicy=lru \
+  --set lmPort="$LM_PORT" >"$OUT/lm-daemon.log" 2>&1 &
 LM_PID=$!
 await_ready "$OUT/lm-daemon.log" "the lm:// daemon"
 LM_ADMIN_PORT=$(grep -o 'admin http://127.0.0.1:[0-9]*' "$OUT/lm-daemon.log" | head -1 | cut -d: -f3)
