@@ -22,6 +22,21 @@ path = sys.argv[1] if len(sys.argv) > 1 else "traces/mooncake/conversation_trace
 with gzip.open(path, "rt") as f:
     reqs = [json.loads(line) for line in f if line.strip()]
 
+
+
+def prefix_len(h, present):
+    """How many of the request's blocks, from its first, are in present: what a prefix cache serves."""
+    k = 0
+    while k < len(h) and h[k] in present:
+        k += 1
+    return k
+
+
+def partial(r):
+    """True if the request's last block is a partial one (never stored, as in the default policy)."""
+    return r["input_length"] % 512 != 0
+
+
 seen = set()
 last_full = {}
 turn = [0] * len(reqs)
@@ -29,9 +44,7 @@ followed = [False] * len(reqs)
 new_blocks = [0] * len(reqs)
 for i, r in enumerate(reqs):
     h = r["hash_ids"]
-    k = 0
-    while k < len(h) and h[k] in seen:
-        k += 1
+    k = prefix_len(h, seen)
     new_blocks[i] = len(h) - k
     for j in range(k - 1, 0, -1):
         if h[j] in last_full:
@@ -40,7 +53,7 @@ for i, r in enumerate(reqs):
             followed[parent] = True
             break
     seen.update(h)
-    lf = len(h) - 1 if r["input_length"] % 512 == 0 else len(h) - 2
+    lf = len(h) - 2 if partial(r) else len(h) - 1
     if lf >= 1:
         last_full[h[lf]] = i
 
@@ -75,16 +88,13 @@ def lru(cap, admit):
     hit = tot = a = 0
     for i, r in enumerate(reqs):
         h = r["hash_ids"]
-        partial = r["input_length"] % 512 != 0
-        k = 0
-        while k < len(h) and h[k] in cache:
-            k += 1
-        hit += k
+        stored = len(h) - 1 if partial(r) else len(h)
+        hit += prefix_len(h, cache)
         tot += len(h)
         for j, b in enumerate(h):
             if b in cache:
                 cache.move_to_end(b)
-            elif not (partial and j == len(h) - 1) and admit(i, a):
+            elif j < stored and admit(i, a):
                 cache[b] = True
                 if len(cache) > cap:
                     cache.popitem(last=False)
@@ -102,12 +112,9 @@ def static_top(cap):
     hit = tot = 0
     for r in reqs:
         h = r["hash_ids"]
-        k = 0
-        while k < len(h) and h[k] in held:
-            k += 1
-        hit += k
+        hit += prefix_len(h, held)
         tot += len(h)
-        held.update(b for b in h if b in top)
+        held.update(b for b in h[:len(h) - 1 if partial(r) else len(h)] if b in top)
     return hit / tot
 
 
