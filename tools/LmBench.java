@@ -101,8 +101,8 @@ public final class LmBench {
                 warmed += (long) chunks * chunk;
             }
             if (rates.length() > 0) {
-                System.out.printf(Locale.ROOT, "warm-up: %d MiB of fresh chunks%s, PUT GB/s per round (the daemon's JIT "
-                        + "compilation time in %% of the round's):%s%n", warmed >> 20,
+                System.out.printf(Locale.ROOT, "warm-up: %d MiB of fresh chunks%s, PUT GB/s per round (the daemon's "
+                        + "JIT compilation time in %% of the round's):%s%n", warmed >> 20,
                         quiet ? " (JIT quiet)" : metrics == null ? "" : " (JIT not quiet: the limit)", rates);
             }
             // warm-up of both paths (JIT of the client and the daemon), not counted
@@ -140,8 +140,8 @@ public final class LmBench {
                     + "\"put_ratio_distinct\": %.3f, \"kvstore_roundtrip_gbps\": %.3f, "
                     + "\"loopback_roundtrip_gbps\": %.3f, \"roundtrip_ratio\": %.3f, "
                     + "\"loopback_distinct_roundtrip_gbps\": %.3f, \"roundtrip_ratio_distinct\": %.3f, "
-                    + "\"daemon_ms_per_put\": %.3f, \"daemon_jit_seconds_in_runs\": %.3f}%n", chunk, chunks, runs, kp, rp,
-                    kp / rp, dp, kp / dp, kr, rr, kr / rr, dr, kr / dr, msPerPut, jitInRuns);
+                    + "\"daemon_ms_per_put\": %.3f, \"daemon_jit_seconds_in_runs\": %.3f}%n", chunk, chunks, runs, kp,
+                    rp, kp / rp, dp, kp / dp, kr, rr, kr / rr, dr, kr / dr, msPerPut, jitInRuns);
         }
     }
 

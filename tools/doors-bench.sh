@@ -122,7 +122,7 @@ print("\nlm:// PUT %.2f GB/s (%.2fx loopback %.2f, %.2fx with distinct memory %.
       "%.2f GB/s; daemon time per lm:// PUT in the runs %.2f ms, its JIT compilers' time in the runs %.2f s" % (lm["kvstore_put_gbps"], lm["put_ratio"], lm["loopback_put_gbps"],
       lm["put_ratio_distinct"], lm["loopback_distinct_put_gbps"], lm["kvstore_roundtrip_gbps"], lm["roundtrip_ratio"],
       lm["loopback_roundtrip_gbps"], lm["roundtrip_ratio_distinct"], lm["loopback_distinct_roundtrip_gbps"],
-      lm["native_put_gbps"], lm["daemon_ms_per_put"], lm.get("daemon_jit_seconds_in_runs", -1)))
+      lm["native_put_gbps"], lm["daemon_ms_per_put"], lm["daemon_jit_seconds_in_runs"]))
 print("\nredis-benchmark, requests/s, median of %d runs (each run: redis, then kvstore)" % len(next(iter(rows.values()))))
 print("%-10s %-4s %12s %12s %7s %20s" % ("case", "test", "redis", "kvstore", "ratio", "CPU us/req redis/kv"))
 for case in ("1MiB", "4KiB-P16"):

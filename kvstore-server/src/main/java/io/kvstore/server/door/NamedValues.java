@@ -148,8 +148,9 @@ public final class NamedValues {
      * and room at once in the first tier that takes the value ({@link TieredStore#tryReserve}: its victims, if any,
      * go to the demotion threads). The value is copied into the tier's memory and checksummed on the way in. Null
      * where it cannot be done here, or is refused: then call {@link #put} from a thread that may wait, which completes
-     * the set or answers why not (the old value may already be deleted, as {@code put} itself deletes it first). A condition that the name be
-     * present is always left to {@code put} (after this call's delete it would no longer hold).
+     * the set or answers why not (the old value may already be deleted, as {@code put} itself deletes it first). A
+     * condition that the name be present is always left to {@code put} (after this call's delete it would no longer
+     * hold).
      */
     public Stored tryPut(Space space, BlockKey key, ByteBuffer value, Condition condition, Predicate<String> here) {
         if (condition == Condition.IF_PRESENT || store.hasSharedTier()) {
