@@ -13,6 +13,7 @@ import io.kvstore.tier.nvme.NvmeTierConfig;
 import io.kvstore.policy.EvictionPolicy;
 import io.kvstore.policy.PolicyRegistry;
 import io.kvstore.policy.PolicySpec;
+import io.kvstore.policy.tier.TierManagedPolicy;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -42,8 +43,13 @@ public final class MetadataCommand implements Callable<Integer> {
     @Option(names = "--blocks", description = "Blocks to fill (default ${DEFAULT-VALUE}).")
     int blocks = 1_000_000;
 
-    @Option(names = "--policy", description = "Policy of both levels (default ${DEFAULT-VALUE}).")
+    @Option(names = "--policy", description = "Policy of the DRAM level, and of the NVMe level unless --nvme-policy "
+            + "(default ${DEFAULT-VALUE}).")
     String policy = "default";
+
+    @Option(names = "--nvme-policy", description = "Policy of the NVMe level (default: --policy); 'tier' leaves its "
+            + "eviction to the tier, as the daemon's nvmePolicy=tier does, and tracks nothing.")
+    String nvmePolicy;
 
     @Option(names = "--nvme-dir", description = "Measure a real NVMe tier's in-memory index, writing its blocks to "
             + "this (empty) directory: about 4 KiB of disk per block.")
@@ -60,7 +66,7 @@ public final class MetadataCommand implements Callable<Integer> {
         long before = usedHeapAfterGc();
         TieredStore store = TieredStore.builder()
                 .tier(TierSpec.of(new MetadataOnlyTier("dram", half), policy(half)))
-                .tier(TierSpec.of(new MetadataOnlyTier("nvme", 2 * half), policy(2 * half)).withPromotedCopies(true))
+                .tier(TierSpec.of(new MetadataOnlyTier("nvme", 2 * half), nvmeLevelPolicy(2 * half)).withPromotedCopies(true))
                 .build();
         ByteBuffer none = ByteBuffer.allocate(0);
         BlockKey parent = BlockKey.synthetic(-1, -1);
@@ -76,8 +82,9 @@ public final class MetadataCommand implements Callable<Integer> {
         }
         long after = usedHeapAfterGc();
         double perBlock = (double) (after - before) / store.size();
-        System.out.printf(Locale.ROOT, "%d blocks cached (%s policy), heap %+.1f MB: %.0f bytes per block%n",
-                store.size(), PolicyRegistry.resolve(policy), (after - before) / 1e6, perBlock);
+        System.out.printf(Locale.ROOT, "%d blocks cached (%s policy, NVMe level %s), heap %+.1f MB: %.0f bytes per "
+                        + "block%n", store.size(), PolicyRegistry.resolve(policy),
+                PolicyRegistry.resolve(nvmePolicy == null ? policy : nvmePolicy), (after - before) / 1e6, perBlock);
         store.close();
         return 0;
     }
@@ -123,6 +130,14 @@ public final class MetadataCommand implements Callable<Integer> {
 
     /** A BlockMeta (48 bytes) and its key (48), which a daemon's engine holds anyway and the tier references. */
     private static final int SHARED_WITH_ENGINE = 96;
+
+    private EvictionPolicy<BlockKey> nvmeLevelPolicy(long capacity) {
+        if (nvmePolicy != null && PolicyRegistry.resolve(nvmePolicy).equals(TierManagedPolicy.NAME)) {
+            return new TierManagedPolicy<>(); // the capacity holds every block: nothing has to be evicted
+        }
+        return PolicyRegistry.create(nvmePolicy == null ? policy : nvmePolicy, new PolicySpec(capacity, BLOCK_BYTES,
+                42));
+    }
 
     private EvictionPolicy<BlockKey> policy(long capacity) {
         return PolicyRegistry.create(policy, new PolicySpec(capacity, BLOCK_BYTES, 42));

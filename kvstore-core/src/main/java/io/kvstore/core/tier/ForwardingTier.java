@@ -115,6 +115,11 @@ public abstract class ForwardingTier implements Tier {
         return tier.shared();
     }
 
+    @Override
+    public boolean evictsItself() {
+        return tier.evictsItself();
+    }
+
     /**
      * The wrapped tier's. {@link #drainedAtExit} and {@link #sharedMemory} are not forwarded: a wrapper that wants
      * them says so itself (the emulated HBM drains; no wrapper offers shared memory).

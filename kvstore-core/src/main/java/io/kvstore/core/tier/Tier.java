@@ -12,8 +12,9 @@ import java.util.function.Consumer;
 /**
  * One storage tier: a bounded store of blocks keyed by {@link BlockKey}. A tier stores and serves bytes; it
  * does not decide what to evict (the {@code TieredStore} asks the tier's eviction policy and then calls
- * {@link #remove}). A tier never holds more than {@link #capacityBytes()}: a put that does not fit answers
- * {@link PutOutcome#NO_CAPACITY}.
+ * {@link #remove}), unless it {@link #evictsItself() evicts itself}. A tier never holds more than {@link
+ * #capacityBytes()}: a put that does not fit answers {@link PutOutcome#NO_CAPACITY} (or, in a tier that evicts
+ * itself, makes room).
  *
  * <p>Integrity: a tier verifies a payload against its CRC32C whenever it leaves media that can be damaged
  * behind the JVM's back (files, disks). A block that fails is answered {@link ReadResult.Outcome#CORRUPT},
@@ -148,6 +149,17 @@ public interface Tier extends AutoCloseable {
      * setting to document. False unless the tier says so.
      */
     default boolean durable() {
+        return false;
+    }
+
+    /**
+     * True if the tier makes room for a put on its own, dropping blocks it chooses (each reported to its {@link
+     * #dropListener drop listener}, which keeps pinned and leased ones): a put then never answers NO_CAPACITY for lack
+     * of room, {@link #usedBytes} may pass {@link #capacityBytes} by what the tier is still reclaiming, and the store
+     * leaves eviction at that level to the tier (its policy, {@code TierManagedPolicy}, tracks nothing). The NVMe tier
+     * does so when configured to (its segment reclaim). Default false.
+     */
+    default boolean evictsItself() {
         return false;
     }
 

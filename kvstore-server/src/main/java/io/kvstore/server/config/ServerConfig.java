@@ -1,6 +1,7 @@
 package io.kvstore.server.config;
 
 import io.kvstore.policy.PolicyRegistry;
+import io.kvstore.policy.tier.TierManagedPolicy;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -230,9 +231,9 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
             throw new ConfigException("hbmCapacityBytes, dramCapacityBytes, nvmeCapacityBytes: at least one tier "
                     + "must have a capacity > 0");
         }
-        policy("hbmPolicy", hbmPolicy);
-        policy("dramPolicy", dramPolicy);
-        policy("nvmePolicy", nvmePolicy);
+        policy("hbmPolicy", hbmPolicy, false);
+        policy("dramPolicy", dramPolicy, false);
+        policy("nvmePolicy", nvmePolicy, true);
         if (!List.of("disabled", "buffered", "sync").contains(nvmeWalMode)) {
             throw new ConfigException("nvmeWalMode: must be disabled, buffered or sync, was '" + nvmeWalMode + "'");
         }
@@ -319,9 +320,18 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
         }
     }
 
-    private static void policy(String name, String v) {
+    /** A registered policy, or {@code tier} where the tier makes room itself ({@code evictsItself}: NVMe). */
+    private static void policy(String name, String v, boolean evictsItself) {
+        if (TierManagedPolicy.NAME.equals(PolicyRegistry.resolve(v))) {
+            if (!evictsItself) {
+                throw new ConfigException(name + ": 'tier' leaves eviction to the tier, and only the NVMe tier makes "
+                        + "room itself; choose one of " + PolicyRegistry.names() + " or 'default'");
+            }
+            return;
+        }
         if (!PolicyRegistry.exists(v)) {
-            throw new ConfigException(name + ": unknown policy '" + v + "'; known: " + PolicyRegistry.names());
+            throw new ConfigException(name + ": unknown policy '" + v + "'; known: " + PolicyRegistry.names()
+                    + (evictsItself ? " and 'tier' (the tier's own reclaim)" : ""));
         }
     }
 }

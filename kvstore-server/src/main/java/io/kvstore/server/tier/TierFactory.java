@@ -7,6 +7,7 @@ import io.kvstore.core.progress.Progress;
 import io.kvstore.policy.EvictionPolicy;
 import io.kvstore.policy.PolicyRegistry;
 import io.kvstore.policy.PolicySpec;
+import io.kvstore.policy.tier.TierManagedPolicy;
 import io.kvstore.server.config.ServerConfig;
 import io.kvstore.tier.dram.DramTier;
 import io.kvstore.tier.dram.DramTierConfig;
@@ -190,7 +191,8 @@ public final class TierFactory {
         Progress progress = openProgress("nvme tier");
         progress.phase("loading the index under " + dir);
         NvmeTierConfig config = NvmeTierConfig.builder(dir, capacity).walMode(wal).backgroundReclaim(true)
-                .reinsertionShare(reinsertionPercent / 100.0).build();
+                .reinsertionShare(reinsertionPercent / 100.0).evictsItself(policy instanceof TierManagedPolicy)
+                .build();
         NvmeTier tier = NvmeTier.open(config, progress.asConsumer());
         progress.end();
         java.util.Map<String, Long> opened = tier.stats().details();
@@ -210,6 +212,9 @@ public final class TierFactory {
     }
 
     private static EvictionPolicy<BlockKey> policy(String name, long capacity) {
+        if (TierManagedPolicy.NAME.equals(PolicyRegistry.resolve(name))) {
+            return new TierManagedPolicy<>(); // the config allows it for NVMe only, whose tier then evicts itself
+        }
         return PolicyRegistry.create(name, new PolicySpec(capacity, TYPICAL_BLOCK_BYTES, 42));
     }
 }

@@ -116,6 +116,9 @@ class ConfigLoaderTest {
                 .hasMessageContaining("port: must be in 0..65535, was 70000").hasMessageContaining("flag --port");
         assertThatThrownBy(() -> ConfigLoader.builder().assignment("dramPolicy=nope").load())
                 .hasMessageContaining("dramPolicy: unknown policy 'nope'");
+        assertThatThrownBy(() -> ConfigLoader.builder().assignment("dramPolicy=tier").load())
+                .hasMessageContaining("dramPolicy: 'tier' leaves eviction to the tier, and only the NVMe tier makes room");
+        assertThat(ConfigLoader.builder().assignment("nvmePolicy=tier").load().nvmePolicy()).isEqualTo("tier");
         Path f = dir.resolve("bad.yaml");
         Files.writeString(f, "dramCapacity: 1GiB\n");
         assertThatThrownBy(() -> ConfigLoader.builder().yaml(f))

@@ -36,7 +36,7 @@ final class BlockWriter {
         if (tier.index.containsKey(meta.key())) {
             return PutOutcome.ALREADY_PRESENT;
         }
-        if (tier.used.get() + fp > tier.cfg.capacityBytes()) {
+        if (!tier.cfg.evictsItself() && tier.used.get() + fp > tier.cfg.capacityBytes()) {
             return PutOutcome.NO_CAPACITY;
         }
         if (writesInPlace(payload)) {
@@ -165,7 +165,7 @@ final class BlockWriter {
         long u;
         do {
             u = tier.used.get();
-            if (u + fp > tier.cfg.capacityBytes()) {
+            if (!tier.cfg.evictsItself() && u + fp > tier.cfg.capacityBytes()) {
                 return false;
             }
         } while (!tier.used.compareAndSet(u, u + fp));

@@ -198,6 +198,16 @@ public final class NvmeTier implements Tier {
         return cfg.capacityBytes();
     }
 
+    /**
+     * As configured ({@link NvmeTierConfig#evictsItself}): the segment reclaim alone makes room, oldest segment first,
+     * reinserting what was read since it was written; the live bytes ({@link #usedBytes}) then pass the capacity by at
+     * most what the log holds beyond it (one segment, plus the backlog writers wait for: {@code Reclaimer}).
+     */
+    @Override
+    public boolean evictsItself() {
+        return cfg.evictsItself();
+    }
+
     /** Live bytes: the {@link #footprint} of every block the index holds (see the class comment). */
     @Override
     public long usedBytes() {

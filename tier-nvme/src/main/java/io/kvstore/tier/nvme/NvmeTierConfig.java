@@ -34,12 +34,16 @@ import java.util.Objects;
  * @param backgroundReclaim    true: a thread of the tier reclaims segments as soon as the log passes its limit, and a
  *                             put reclaims only when that thread has fallen {@link Reclaimer#BACKPRESSURE_SEGMENTS}
  *                             behind; false: the puts that find the log past its limit reclaim (deterministic)
+ * @param evictsItself         true: a put never answers NO_CAPACITY for lack of room, the segment reclaim alone makes
+ *                             room ({@link NvmeTier#evictsItself}); false: puts past {@code capacityBytes} are
+ *                             refused and the store evicts
  */
 public record NvmeTierConfig(String name, Path directory, long capacityBytes, long blockCacheBytes,
                              long writeBufferBytes, int maxWriteBuffers, int backgroundJobs, long segmentBytes,
                              double reinsertionShare, Codec codec,
                              WalMode walMode, boolean directIo, int ioThreads, int ioQueue, int maxBatchKeys,
-                             long maxBatchBytes, long bufferPoolBytes, boolean backgroundReclaim) {
+                             long maxBatchBytes, long bufferPoolBytes, boolean backgroundReclaim,
+                             boolean evictsItself) {
 
     private static final long MIB = 1024L * 1024;
 
@@ -111,6 +115,7 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
         private long maxBatchBytes = 4 * MIB;
         private long bufferPoolBytes = 64 * MIB;
         private boolean backgroundReclaim;
+        private boolean evictsItself;
 
         private Builder(Path directory, long capacityBytes) {
             this.directory = directory;
@@ -198,11 +203,17 @@ public record NvmeTierConfig(String name, Path directory, long capacityBytes, lo
             return this;
         }
 
+        /** Make room by the segment reclaim alone, never refusing a put for lack of room (off by default). */
+        public Builder evictsItself(boolean v) {
+            evictsItself = v;
+            return this;
+        }
+
         public NvmeTierConfig build() {
             return new NvmeTierConfig(name, directory, capacityBytes, blockCacheBytes, writeBufferBytes,
                     maxWriteBuffers, backgroundJobs, segmentBytes, reinsertionShare,
                     codec, walMode, directIo, ioThreads, ioQueue, maxBatchKeys, maxBatchBytes, bufferPoolBytes,
-                    backgroundReclaim);
+                    backgroundReclaim, evictsItself);
         }
     }
 }

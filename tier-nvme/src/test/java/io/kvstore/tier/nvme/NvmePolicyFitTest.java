@@ -9,8 +9,10 @@ import io.kvstore.core.store.PutStatus;
 import io.kvstore.core.store.TierSpec;
 import io.kvstore.core.store.TieredStore;
 import io.kvstore.core.testing.Blocks;
+import io.kvstore.policy.EvictionPolicy;
 import io.kvstore.policy.PolicyRegistry;
 import io.kvstore.policy.PolicySpec;
+import io.kvstore.policy.tier.TierManagedPolicy;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Timeout;
@@ -44,17 +46,20 @@ class NvmePolicyFitTest {
     Path dir;
 
     @ParameterizedTest(name = "nvmePolicy={0}")
-    @ValueSource(strings = {"fifo", "lru", "default"})
+    @ValueSource(strings = {"fifo", "lru", "default", "tier"})
     void replayPrefixChains(String policy) {
-        NvmeTier tier = NvmeTier.open(NvmeTierConfig.builder(dir.resolve("db"), CAPACITY).build());
+        boolean tierEvicts = policy.equals(TierManagedPolicy.NAME); // the daemon's nvmePolicy=tier
+        NvmeTier tier = NvmeTier.open(NvmeTierConfig.builder(dir.resolve("db"), CAPACITY).evictsItself(tierEvicts)
+                .build());
+        EvictionPolicy<BlockKey> levelPolicy = tierEvicts ? new TierManagedPolicy<>()
+                : PolicyRegistry.create(policy, new PolicySpec(CAPACITY, BLOCK, 42));
         long requested = 0;
         long hits = 0;
         long phantom = 0;
         long refused = 0;
         SplittableRandom r = new SplittableRandom(23);
         int sessions = (int) (3 * CAPACITY / BLOCK / CHAIN);
-        try (TieredStore store = TieredStore.builder().tier(TierSpec.of(tier,
-                PolicyRegistry.create(policy, new PolicySpec(CAPACITY, BLOCK, 42)))).build()) {
+        try (TieredStore store = TieredStore.builder().tier(TierSpec.of(tier, levelPolicy)).build()) {
             for (int op = 0; op < 4 * sessions; op++) {
                 // skewed: half the operations go to the 1/8 most popular sessions
                 int s = r.nextBoolean() ? r.nextInt(sessions / 8) : r.nextInt(sessions);
@@ -94,6 +99,11 @@ class NvmePolicyFitTest {
                     d.get("device_bytes_written") / (double) d.get("payload_bytes_written"));
             if (policy.equals("fifo")) {
                 assertThat(d.get("dropped_blocks")).isZero();
+            }
+            if (tierEvicts) { // the tier makes room: no put refused, every drop heard
+                assertThat(refused).isZero();
+                assertThat(phantom).isZero();
+                assertThat(d.get("dropped_blocks")).isPositive();
             }
         }
     }
