@@ -30,7 +30,8 @@ import java.util.stream.Stream;
  * {@code kvstore bench metadata}: heap bytes the engine keeps per cached block (directory entry, metadata, key,
  * map node, policy node), measured by filling a store of metadata-only DRAM and NVMe levels with {@code --blocks}
  * blocks (half in each level) and comparing the heap after full GCs before and after. Run it with a fixed heap
- * (e.g. {@code KVSTORE_JAVA_OPTS="-Xms4g -Xmx4g"}) so the figure is not blurred by heap resizing.
+ * (e.g. {@code KVSTORE_JAVA_OPTS="-Xms4g -Xmx4g"}) so the figure is not blurred by heap resizing. With {@code
+ * --nvme-policy tier} the NVMe level keeps no policy state, as with the daemon's {@code nvmePolicy=tier}.
  *
  * <p>With {@code --nvme-dir} it measures a real NVMe tier's own in-memory index instead: {@code --blocks} blocks
  * of 512 bytes written to a tier in that directory (4 KiB of disk each), the heap compared the same way (the
