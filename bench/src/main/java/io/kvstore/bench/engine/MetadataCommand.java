@@ -67,7 +67,8 @@ public final class MetadataCommand implements Callable<Integer> {
         long before = usedHeapAfterGc();
         TieredStore store = TieredStore.builder()
                 .tier(TierSpec.of(new MetadataOnlyTier("dram", half), policy(half)))
-                .tier(TierSpec.of(new MetadataOnlyTier("nvme", 2 * half), nvmeLevelPolicy(2 * half)).withPromotedCopies(true))
+                .tier(TierSpec.of(new MetadataOnlyTier("nvme", 2 * half), nvmeLevelPolicy(2 * half))
+                        .withPromotedCopies(true))
                 .build();
         ByteBuffer none = ByteBuffer.allocate(0);
         BlockKey parent = BlockKey.synthetic(-1, -1);
@@ -85,7 +86,7 @@ public final class MetadataCommand implements Callable<Integer> {
         double perBlock = (double) (after - before) / store.size();
         System.out.printf(Locale.ROOT, "%d blocks cached (%s policy, NVMe level %s), heap %+.1f MB: %.0f bytes per "
                         + "block%n", store.size(), PolicyRegistry.resolve(policy),
-                PolicyRegistry.resolve(nvmePolicy == null ? policy : nvmePolicy), (after - before) / 1e6, perBlock);
+                PolicyRegistry.resolve(nvmePolicyName()), (after - before) / 1e6, perBlock);
         store.close();
         return 0;
     }
@@ -132,12 +133,14 @@ public final class MetadataCommand implements Callable<Integer> {
     /** A BlockMeta (48 bytes) and its key (48), which a daemon's engine holds anyway and the tier references. */
     private static final int SHARED_WITH_ENGINE = 96;
 
+    /** The NVMe level's policy name: {@code --nvme-policy}, else {@code --policy}. */
+    private String nvmePolicyName() {
+        return nvmePolicy == null ? policy : nvmePolicy;
+    }
+
     private EvictionPolicy<BlockKey> nvmeLevelPolicy(long capacity) {
-        if (nvmePolicy != null && PolicyRegistry.resolve(nvmePolicy).equals(TierManagedPolicy.NAME)) {
-            return new TierManagedPolicy<>(); // the capacity holds every block: nothing has to be evicted
-        }
-        return PolicyRegistry.create(nvmePolicy == null ? policy : nvmePolicy, new PolicySpec(capacity, BLOCK_BYTES,
-                42));
+        // 'tier' evicts nothing, which is fine here: the capacity holds every block
+        return TierManagedPolicy.orRegistered(nvmePolicyName(), new PolicySpec(capacity, BLOCK_BYTES, 42));
     }
 
     private EvictionPolicy<BlockKey> policy(long capacity) {

@@ -2,6 +2,8 @@ package io.kvstore.policy.tier;
 
 import io.kvstore.policy.Candidate;
 import io.kvstore.policy.EvictionPolicy;
+import io.kvstore.policy.PolicyRegistry;
+import io.kvstore.policy.PolicySpec;
 
 import java.util.List;
 import java.util.function.Predicate;
@@ -25,6 +27,19 @@ public final class TierManagedPolicy<K> implements EvictionPolicy<K> {
 
     /** Its name in the daemon's config ({@code nvmePolicy=tier}) and in metrics. */
     public static final String NAME = "tier";
+
+    /** True if {@code name} (any case, surrounding blanks ignored) names this policy. */
+    public static boolean isNamed(String name) {
+        return NAME.equals(PolicyRegistry.resolve(name));
+    }
+
+    /**
+     * The policy {@code name} names where a level's tier may evict itself: this one for {@link #NAME}, else the
+     * registry's ({@link PolicyRegistry#create}). {@link #NAME} only for a tier that evicts itself.
+     */
+    public static <K> EvictionPolicy<K> orRegistered(String name, PolicySpec spec) {
+        return isNamed(name) ? new TierManagedPolicy<>() : PolicyRegistry.create(name, spec);
+    }
 
     @Override
     public String name() {

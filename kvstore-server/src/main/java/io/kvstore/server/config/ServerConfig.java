@@ -322,7 +322,7 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
 
     /** A registered policy, or {@code tier} where the tier makes room itself ({@code evictsItself}: NVMe). */
     private static void policy(String name, String v, boolean evictsItself) {
-        if (TierManagedPolicy.NAME.equals(PolicyRegistry.resolve(v))) {
+        if (TierManagedPolicy.isNamed(v)) {
             if (!evictsItself) {
                 throw new ConfigException(name + ": 'tier' leaves eviction to the tier, and only the NVMe tier makes "
                         + "room itself; choose one of " + PolicyRegistry.names() + " or 'default'");

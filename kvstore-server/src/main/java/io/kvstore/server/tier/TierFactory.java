@@ -5,7 +5,6 @@ import io.kvstore.core.store.TierSpec;
 import io.kvstore.core.clock.NanoClock;
 import io.kvstore.core.progress.Progress;
 import io.kvstore.policy.EvictionPolicy;
-import io.kvstore.policy.PolicyRegistry;
 import io.kvstore.policy.PolicySpec;
 import io.kvstore.policy.tier.TierManagedPolicy;
 import io.kvstore.server.config.ServerConfig;
@@ -212,9 +211,7 @@ public final class TierFactory {
     }
 
     private static EvictionPolicy<BlockKey> policy(String name, long capacity) {
-        if (TierManagedPolicy.NAME.equals(PolicyRegistry.resolve(name))) {
-            return new TierManagedPolicy<>(); // the config allows it for NVMe only, whose tier then evicts itself
-        }
-        return PolicyRegistry.create(name, new PolicySpec(capacity, TYPICAL_BLOCK_BYTES, 42));
+        // 'tier': the config allows it for NVMe only, whose tier then evicts itself
+        return TierManagedPolicy.orRegistered(name, new PolicySpec(capacity, TYPICAL_BLOCK_BYTES, 42));
     }
 }

@@ -36,7 +36,7 @@ final class BlockWriter {
         if (tier.index.containsKey(meta.key())) {
             return PutOutcome.ALREADY_PRESENT;
         }
-        if (!tier.cfg.evictsItself() && tier.used.get() + fp > tier.cfg.capacityBytes()) {
+        if (!fits(tier.used.get(), fp)) {
             return PutOutcome.NO_CAPACITY;
         }
         if (writesInPlace(payload)) {
@@ -161,11 +161,16 @@ final class BlockWriter {
         return new Entry(meta, loc);
     }
 
+    /** True if {@code fp} more bytes fit beside {@code used}: always where the tier evicts itself. */
+    private boolean fits(long used, long fp) {
+        return tier.cfg.evictsItself() || used + fp <= tier.cfg.capacityBytes();
+    }
+
     private boolean reserve(long fp) {
         long u;
         do {
             u = tier.used.get();
-            if (!tier.cfg.evictsItself() && u + fp > tier.cfg.capacityBytes()) {
+            if (!fits(u, fp)) {
                 return false;
             }
         } while (!tier.used.compareAndSet(u, u + fp));

@@ -10,7 +10,6 @@ import io.kvstore.core.store.TierSpec;
 import io.kvstore.core.store.TieredStore;
 import io.kvstore.core.testing.Blocks;
 import io.kvstore.policy.EvictionPolicy;
-import io.kvstore.policy.PolicyRegistry;
 import io.kvstore.policy.PolicySpec;
 import io.kvstore.policy.tier.TierManagedPolicy;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -48,11 +47,11 @@ class NvmePolicyFitTest {
     @ParameterizedTest(name = "nvmePolicy={0}")
     @ValueSource(strings = {"fifo", "lru", "default", "tier"})
     void replayPrefixChains(String policy) {
-        boolean tierEvicts = policy.equals(TierManagedPolicy.NAME); // the daemon's nvmePolicy=tier
+        boolean tierEvicts = TierManagedPolicy.isNamed(policy); // the daemon's nvmePolicy=tier
         NvmeTier tier = NvmeTier.open(NvmeTierConfig.builder(dir.resolve("db"), CAPACITY).evictsItself(tierEvicts)
                 .build());
-        EvictionPolicy<BlockKey> levelPolicy = tierEvicts ? new TierManagedPolicy<>()
-                : PolicyRegistry.create(policy, new PolicySpec(CAPACITY, BLOCK, 42));
+        EvictionPolicy<BlockKey> levelPolicy = TierManagedPolicy.orRegistered(policy,
+                new PolicySpec(CAPACITY, BLOCK, 42));
         long requested = 0;
         long hits = 0;
         long phantom = 0;
