@@ -32,9 +32,10 @@ def prefix_len(h, present):
     return k
 
 
-def partial(r):
-    """True if the request's last block is a partial one (never stored, as in the default policy)."""
-    return r["input_length"] % 512 != 0
+def full_blocks(r):
+    """How many of the request's blocks are full ones: all but a partial last one (never stored, as in the default
+    policy)."""
+    return len(r["hash_ids"]) - (1 if r["input_length"] % 512 != 0 else 0)
 
 
 seen = set()
@@ -53,7 +54,7 @@ for i, r in enumerate(reqs):
             followed[parent] = True
             break
     seen.update(h)
-    lf = len(h) - 2 if partial(r) else len(h) - 1
+    lf = full_blocks(r) - 1
     if lf >= 1:
         last_full[h[lf]] = i
 
@@ -88,7 +89,7 @@ def lru(cap, admit):
     hit = tot = a = 0
     for i, r in enumerate(reqs):
         h = r["hash_ids"]
-        stored = len(h) - 1 if partial(r) else len(h)
+        stored = full_blocks(r)
         hit += prefix_len(h, cache)
         tot += len(h)
         for j, b in enumerate(h):
@@ -114,7 +115,7 @@ def static_top(cap):
         h = r["hash_ids"]
         hit += prefix_len(h, held)
         tot += len(h)
-        held.update(b for b in h[:len(h) - 1 if partial(r) else len(h)] if b in top)
+        held.update(b for b in h[:full_blocks(r)] if b in top)
     return hit / tot
 
 
