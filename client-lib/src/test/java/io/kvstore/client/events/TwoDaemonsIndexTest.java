@@ -15,7 +15,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -44,16 +43,30 @@ class TwoDaemonsIndexTest {
     private final ObjectMapper json = new ObjectMapper();
     private final HttpClient http = HttpClient.newHttpClient();
 
-    static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+    /** A daemon publishing on {@code events} and {@code replay} ({@code tcp://127.0.0.1:*} binds any free port). */
+    static ConfigLoader daemon(Path dir, String events, String replay) {
+        return TestServers.config(dir).assignment("kvEventsEndpoint=" + events)
+                .assignment("kvEventsReplayEndpoint=" + replay)
+                .assignment("kvEventsHeartbeatMillis=500");
     }
 
-    static ConfigLoader daemon(Path dir, int events, int replay) {
-        return TestServers.config(dir).assignment("kvEventsEndpoint=tcp://127.0.0.1:" + events)
-                .assignment("kvEventsReplayEndpoint=tcp://127.0.0.1:" + replay)
-                .assignment("kvEventsHeartbeatMillis=500");
+    /**
+     * Starts a daemon on addresses a stopped one just released. Bound ports are picked by the daemon itself (port
+     * {@code *}), never probed and released by the test, so no other process can take them between probe and bind;
+     * only this restart reuses an address, and it retries briefly while the old sockets finish closing.
+     */
+    static KvServer restartOn(Path dir, String events, String replay) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+        while (true) {
+            try {
+                return TestServers.start(daemon(dir, events, replay));
+            } catch (IllegalStateException e) {
+                if (System.nanoTime() > deadline || !String.valueOf(e.getMessage()).contains("cannot bind")) {
+                    throw e;
+                }
+                Thread.sleep(50);
+            }
+        }
     }
 
     private JsonNode post(IndexService ix, String path, Object body) throws Exception {
@@ -102,15 +115,14 @@ class TwoDaemonsIndexTest {
     @Test
     @Timeout(120)
     void aPrefixStoredThroughBRoutesToBUntilBRestartsEmpty() throws Exception {
-        int aEvents = freePort();
-        int aReplay = freePort();
-        int bEvents = freePort();
-        int bReplay = freePort();
-        KvServer b = TestServers.start(daemon(dir.resolve("b1"), bEvents, bReplay));
-        try (KvServer a = TestServers.start(daemon(dir.resolve("a"), aEvents, aReplay));
+        String any = "tcp://127.0.0.1:*";
+        KvServer b = TestServers.start(daemon(dir.resolve("b1"), any, any));
+        String bEvents = b.events().endpoint();
+        String bReplay = b.events().replayEndpoint();
+        try (KvServer a = TestServers.start(daemon(dir.resolve("a"), any, any));
              IndexService ix = new IndexService(new IndexService.Settings(List.of(
-                     new IndexService.Endpoint("a", "tcp://127.0.0.1:" + aEvents, "tcp://127.0.0.1:" + aReplay),
-                     new IndexService.Endpoint("b", "tcp://127.0.0.1:" + bEvents, "tcp://127.0.0.1:" + bReplay)),
+                     new IndexService.Endpoint("a", a.events().endpoint(), a.events().replayEndpoint()),
+                     new IndexService.Endpoint("b", bEvents, bReplay)),
                      "127.0.0.1", 0, 2000, 1 << 16, 12_000, 3, NS.layout().tokensPerBlock()))) {
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (!(ix.live(0) && ix.live(1)) && System.nanoTime() < deadline) {
@@ -130,7 +142,7 @@ class TwoDaemonsIndexTest {
 
             b.close(); // B goes away ...
             long stopped = System.nanoTime();
-            b = TestServers.start(daemon(dir.resolve("b2"), bEvents, bReplay)); // ... and comes back empty
+            b = restartOn(dir.resolve("b2"), bEvents, bReplay); // ... and comes back empty
             awaitScore(ix, tokens, s -> prefix(s, "b") == 0, 5);
             JsonNode route = post(ix, "/v1/route", query(tokens));
             double seconds = (System.nanoTime() - stopped) / 1e9;
