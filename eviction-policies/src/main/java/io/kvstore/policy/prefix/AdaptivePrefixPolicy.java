@@ -34,6 +34,10 @@ import java.util.function.Predicate;
  *   the next turn will ask for). The policy decides from feedback: two miniature caches
  *   ({@link ShadowCache}), one filtering and one not, replay a hash-sampled subset of the accesses, and every
  *   epoch the policy adopts the rule whose miniature scored more (decayed) hits.</li>
+ *   <li><b>Sized by its blocks.</b> The capacity in blocks (which sizes the sketch, the dropped keys, the bonus
+ *   and the miniatures) starts as the spec's guess and follows the mean block actually tracked
+ *   ({@link #sizedBlocks()}): a miniature that models a cache eight times smaller than the real one picks the
+ *   wrong rule.</li>
  * </ul>
  * O(log n) per operation (an indexed heap of leaves).
  *
@@ -52,16 +56,23 @@ public final class AdaptivePrefixPolicy<K> implements EvictionPolicy<K> {
     /** Target size of each miniature cache, in blocks (the sampling rate is chosen to reach it). */
     static final double SHADOW_BLOCKS = 2048;
 
+    /** Admissions between two checks of the block count the policy is sized for ({@link #sizedBlocks()}). */
+    static final int SIZE_CHECK_INTERVAL = 256;
+
     private final NodeTable<K> nodes;
     private final LeafHeap<K, PrefixNode<K>> leaves;
-    private final FrequencySketch sketch;
     private final long capacity;
-    private final DroppedKeys dropped;
-    private final ShadowCache<K> withFilter;
-    private final ShadowCache<K> withoutFilter;
-    private final long sampleThreshold;
-    private final long epoch;
-    private final double bonus;
+    // sized for sizedBlocks blocks of capacity (see resize)
+    private long sizedBlocks;
+    private FrequencySketch sketch;
+    private DroppedKeys dropped;
+    private ShadowCache<K> withFilter;
+    private ShadowCache<K> withoutFilter;
+    private long sampleThreshold;
+    private long epoch;
+    private double bonus;
+    private long resizes;
+    private long admissions;
     private long weightedSize;
     private long tick;
     private long sampled;
@@ -73,6 +84,16 @@ public final class AdaptivePrefixPolicy<K> implements EvictionPolicy<K> {
         long blocks = spec.capacityBlocks();
         this.nodes = new NodeTable<>(blocks);
         this.leaves = new LeafHeap<>((int) Math.min(1 << 16, blocks));
+        size(blocks);
+    }
+
+    /**
+     * Sizes everything that depends on the capacity in blocks: the sketch, the memory of dropped keys, the
+     * frequency bonus and the two miniature caches with their sampling rate. What they had learnt is forgotten
+     * (the duel's current choice is kept).
+     */
+    private void size(long blocks) {
+        this.sizedBlocks = blocks;
         this.sketch = new FrequencySketch(Math.max(1024, blocks));
         this.dropped = new DroppedKeys(blocks);
         this.bonus = blocks * BONUS_PER_HIT;
@@ -82,6 +103,35 @@ public final class AdaptivePrefixPolicy<K> implements EvictionPolicy<K> {
         this.withFilter = new ShadowCache<>(true, shadowBlocks, shadowBlocks * BONUS_PER_HIT);
         this.withoutFilter = new ShadowCache<>(false, shadowBlocks, shadowBlocks * BONUS_PER_HIT);
         this.epoch = 4 * shadowBlocks;
+        this.sampled = 0;
+    }
+
+    /**
+     * The capacity in blocks that the policy is sized for. It starts as the spec's guess ({@link
+     * PolicySpec#capacityBlocks()}) and follows the blocks actually tracked: once at least half the capacity is
+     * filled, every {@value #SIZE_CHECK_INTERVAL} admissions the capacity divided by the mean tracked block is
+     * compared with it, and a factor of 1.5 or more either way resizes (as Caffeine's cache grows its sketch with the
+     * entries it holds). A daemon guesses 256 KiB blocks; an engine storing 32 KiB blocks would otherwise leave the
+     * sketch, the duel's miniatures and the frequency bonus eight times too small.
+     */
+    public long sizedBlocks() {
+        return sizedBlocks;
+    }
+
+    /** How many times the policy resized itself to the blocks it tracks. */
+    public long resizes() {
+        return resizes;
+    }
+
+    private void checkSize() {
+        if (++admissions % SIZE_CHECK_INTERVAL != 0 || weightedSize < capacity / 2 || nodes.size() == 0) {
+            return;
+        }
+        long blocks = Math.max(1, (long) ((double) capacity * nodes.size() / weightedSize));
+        if (2 * blocks >= 3 * sizedBlocks || 3 * blocks <= 2 * sizedBlocks) {
+            size(blocks);
+            resizes++;
+        }
     }
 
     @Override
@@ -150,6 +200,7 @@ public final class AdaptivePrefixPolicy<K> implements EvictionPolicy<K> {
         dropped.remove(key);
         touch(n);
         leaves.admitted(n, parent);
+        checkSize();
         return true;
     }
 

@@ -49,8 +49,9 @@ public final class TierFactory {
 
     /**
      * The block size policies assume when they size their sketches and ghost lists from a byte capacity: 256 KiB,
-     * between a small model's 16-token block and an 8B model's 2 MiB. A wrong guess only changes how many counters
-     * a sketch has, never what is stored.
+     * between a small model's 16-token block and an 8B model's 2 MiB. The default policy replaces the guess by the
+     * mean block it tracks once its level is half full ({@code AdaptivePrefixPolicy.sizedBlocks}); for the other
+     * policies a wrong guess changes how many counters a sketch has, never what is stored.
      */
     static final long TYPICAL_BLOCK_BYTES = 256 * 1024;
 
