@@ -188,6 +188,15 @@ final class LoadFigures {
                 }
                 rows.add(new Report.Row(tier + " " + s[0], List.of(full, roomy, "")));
             }
+            String spans = "full.tiers." + tier + ".detail_deltas.";
+            if (!Double.isNaN(Report.at(med, spans + "span_reads"))) {
+                rows.add(new Report.Row(tier + " span reads / blocks", List.of(
+                        Report.fmt(Report.at(med, spans + "span_reads")) + " / "
+                                + Report.fmt(Report.at(med, spans + "span_read_blocks")),
+                        Report.fmt(Report.at(med, "roomy.tiers." + tier + ".detail_deltas.span_reads")) + " / "
+                                + Report.fmt(Report.at(med, "roomy.tiers." + tier + ".detail_deltas.span_read_blocks")),
+                        "")));
+            }
         }
         if (!Double.isNaN(Report.at(med, "full.jfr.thread_park.engine_park_s"))) {
             for (String[] s : new String[][] {{"JFR park on engine s", "jfr.thread_park.engine_park_s"},

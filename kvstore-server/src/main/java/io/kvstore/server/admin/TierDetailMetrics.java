@@ -38,6 +38,8 @@ final class TierDetailMetrics {
             counter("errors", "kvstore_tier_io_errors", "I/O errors of a tier's media"),
             counter("busy", "kvstore_tier_busy", "Operations a tier refused as busy"),
             counter("index_flushes", "kvstore_nvme_index_flushes", "RocksDB index flushes"),
+            counter("span_reads", "kvstore_nvme_span_reads", "Reads of several back-to-back records with one I/O"),
+            counter("span_read_blocks", "kvstore_nvme_span_read_blocks", "Blocks returned by span reads"),
             counter("payload_bytes_written", "kvstore_nvme_payload_written_bytes", "Payload bytes written to flash"),
             counter("record_bytes_written", "kvstore_nvme_record_written_bytes",
                     "Record bytes (payload, headers, padding) appended to segments"),

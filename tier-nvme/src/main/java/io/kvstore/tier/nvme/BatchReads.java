@@ -146,23 +146,33 @@ final class BatchReads {
         return out;
     }
 
-    /** Reads one batch in (segment, offset) order; the caller holds the lifecycle read lock. */
+    /**
+     * Reads one batch in (segment, offset) order; records that lie back to back in one segment (a chain demoted
+     * together is written so) are read with one I/O of up to {@link #MAX_SPAN_BYTES}. The caller holds the lifecycle
+     * read lock.
+     */
     private void readBatch(List<BlockKey> keys, List<ReadResult> out) {
-        Integer[] order = new Integer[keys.size()];
-        long[] segment = new long[keys.size()];
-        long[] offset = new long[keys.size()];
-        for (int i = 0; i < order.length; i++) {
+        int n = keys.size();
+        Integer[] order = new Integer[n];
+        Entry[] entries = new Entry[n];
+        for (int i = 0; i < n; i++) {
             order[i] = i;
-            Entry e = tier.index.get(keys.get(i));
-            segment[i] = e == null ? -1 : e.location().segment();
-            offset[i] = e == null ? -1 : e.location().offset();
+            entries[i] = tier.index.get(keys.get(i));
         }
-        Arrays.sort(order, (x, y) -> segment[x] != segment[y] ? Long.compare(segment[x], segment[y])
-                : Long.compare(offset[x], offset[y]));
-        ReadResult[] results = new ReadResult[order.length];
+        Arrays.sort(order, (x, y) -> entries[x] == null || entries[y] == null
+                ? Boolean.compare(entries[x] != null, entries[y] != null)
+                : entries[x].segment() != entries[y].segment() ? Long.compare(entries[x].segment(), entries[y].segment())
+                : Long.compare(entries[x].offset(), entries[y].offset()));
+        ReadResult[] results = new ReadResult[n];
         try {
-            for (int i : order) {
-                results[i] = tier.reader.read(keys.get(i));
+            for (int i = 0; i < n; ) {
+                int end = spanEnd(entries, order, i);
+                if (end - i == 1) {
+                    results[order[i]] = tier.reader.read(keys.get(order[i]));
+                } else {
+                    tier.reader.readSpan(keys, entries, Arrays.asList(order).subList(i, end), results);
+                }
+                i = end;
             }
         } catch (RuntimeException e) {
             for (ReadResult r : results) {
@@ -173,6 +183,28 @@ final class BatchReads {
             throw e;
         }
         out.addAll(Arrays.asList(results));
+    }
+
+    /** Records read with one I/O at most: twice the read-ahead a 32 KiB-block chain needs to reach the disk's pace. */
+    static final int MAX_SPAN_BYTES = 2 << 20;
+
+    /** The end (exclusive) of the run of back-to-back records starting at {@code order[from]}. */
+    private static int spanEnd(Entry[] entries, Integer[] order, int from) {
+        Entry first = entries[order[from]];
+        if (first == null) {
+            return from + 1;
+        }
+        long next = first.offset() + first.location().padded();
+        int i = from + 1;
+        for (; i < order.length; i++) {
+            Entry e = entries[order[i]];
+            if (e == null || e.segment() != first.segment() || e.offset() != next
+                    || next + e.location().padded() - first.offset() > MAX_SPAN_BYTES) {
+                break;
+            }
+            next += e.location().padded();
+        }
+        return i;
     }
 
     /** Runs {@code op} on the tier's I/O pool; a full pool fails the future at once (counted as busy). */

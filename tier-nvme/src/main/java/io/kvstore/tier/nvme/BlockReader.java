@@ -11,6 +11,8 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The read path of one block of an {@link NvmeTier}: its record is read into a pooled aligned buffer and verified
@@ -74,6 +76,68 @@ final class BlockReader {
                 return ReadResult.miss();
             }
             return dropCorrupt(key, e, problem == null ? "record failed verification" : problem);
+        }
+    }
+
+    /**
+     * Records that lie back to back in one segment, read with one I/O into one pooled buffer: {@code span} lists
+     * their indexes in {@code keys} and {@code entries} (the index entries they were found under), in offset order,
+     * and each result goes to {@code results} at its index. Each hit's handle is a view of the shared buffer, which
+     * goes back to the pool when the last of them is closed. A record that fails verification (relocated, removed or
+     * damaged since its entry was read), or a span that cannot be read whole, is read again on its own by {@link
+     * #read}, which sorts out which it was. The caller holds the lifecycle read lock.
+     */
+    void readSpan(List<BlockKey> keys, Entry[] entries, List<Integer> span, ReadResult[] results) {
+        Entry first = entries[span.get(0)];
+        Entry last = entries[span.get(span.size() - 1)];
+        int bytes = (int) (last.offset() + last.location().padded() - first.offset());
+        BufferPool pool = tier.pool;
+        ByteBuffer buf = pool.acquire(bytes);
+        boolean whole;
+        try {
+            whole = tier.segments.read(new SegmentStore.Location(first.segment(), first.offset(), bytes), buf);
+        } catch (IOException ex) {
+            whole = false; // interrupted or failed: the single reads below count and report it
+        }
+        if (!whole) {
+            pool.release(buf);
+            for (int i : span) {
+                results[i] = read(keys.get(i));
+            }
+            return;
+        }
+        tier.counters.spanReads.increment();
+        AtomicInteger users = new AtomicInteger(span.size() + 1); // one per record, one for this method
+        Runnable share = () -> {
+            if (users.decrementAndGet() == 0) {
+                pool.release(buf);
+            }
+        };
+        try {
+            for (int i : span) {
+                Entry e = entries[i];
+                BlockKey key = keys.get(i);
+                ByteBuffer record = buf.slice((int) (e.offset() - first.offset()), e.location().padded())
+                        .limit(e.length());
+                ByteBuffer payload = RecordDescriptor.decode(record, e.meta(), e.segment());
+                if (payload == null) {
+                    share.run();
+                    results[i] = read(key);
+                } else if (!payload.isDirect()) {
+                    tier.counters.hits.increment();
+                    tier.counters.spanRecords.increment();
+                    tier.reclaimer.hit(key);
+                    share.run(); // decoded into its own heap array
+                    results[i] = ReadResult.hit(RefCountedHandle.create(e.meta(), payload, null));
+                } else {
+                    tier.counters.hits.increment();
+                    tier.counters.spanRecords.increment();
+                    Runnable release = tier.reclaimer.readHit(key, e, record, share);
+                    results[i] = ReadResult.hit(RefCountedHandle.create(e.meta(), payload, release));
+                }
+            }
+        } finally {
+            share.run();
         }
     }
 

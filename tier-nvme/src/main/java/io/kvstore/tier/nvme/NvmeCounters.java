@@ -14,6 +14,9 @@ final class NvmeCounters {
     final LongAdder corrupt = new LongAdder();
     final LongAdder errors = new LongAdder();
     final LongAdder busy = new LongAdder();
+    /** Reads of several back-to-back records with one I/O, and the records they returned as hits. */
+    final LongAdder spanReads = new LongAdder();
+    final LongAdder spanRecords = new LongAdder();
     final LongAdder payloadBytesWritten = new LongAdder();
     final LongAdder recordBytesWritten = new LongAdder();
     /** Padded record bytes of admitted blocks. */

@@ -379,6 +379,8 @@ public final class NvmeTier implements Tier {
         Map<String, Long> d = new LinkedHashMap<>();
         d.put("errors", counters.errors.sum());
         d.put("busy", counters.busy.sum());
+        d.put("span_reads", counters.spanReads.sum());
+        d.put("span_read_blocks", counters.spanRecords.sum());
         d.put("index_flushes", flusher.flushes());
         counters.writeFigures(d, durableIndex.bytesWritten());
         reclaimer.stats(d);
