@@ -14,9 +14,14 @@ import java.util.Objects;
  * @param hits     reads of the block since it entered the store (across tiers), or {@link #UNKNOWN_HITS} when
  *                 the caller does not say; a flash admission filter ({@code reused:<policy>}) admits a demoted
  *                 block only if it was read at least once
+ * @param parentCachedElsewhere true when the parent is cached in another tier of the same store (the caller
+ *                 knows, the policy does not): a prefix hit then reads the parent there and this block here, so a
+ *                 policy that refuses blocks whose parent it dropped ({@code adaptive-prefix}) does not refuse this
+ *                 one. Always false for a single tier
  * @param <K>      key type
  */
-public record Candidate<K>(K key, K parent, int position, long weight, boolean partial, long hits) {
+public record Candidate<K>(K key, K parent, int position, long weight, boolean partial, long hits,
+                           boolean parentCachedElsewhere) {
 
     /** {@link #hits()} when the caller does not track reads. */
     public static final long UNKNOWN_HITS = -1;
@@ -34,14 +39,19 @@ public record Candidate<K>(K key, K parent, int position, long weight, boolean p
         }
     }
 
+    /** A candidate whose parent is not cached in another tier. */
+    public Candidate(K key, K parent, int position, long weight, boolean partial, long hits) {
+        this(key, parent, position, weight, partial, hits, false);
+    }
+
     /** A candidate whose read count is not known ({@link #UNKNOWN_HITS}). */
     public Candidate(K key, K parent, int position, long weight, boolean partial) {
-        this(key, parent, position, weight, partial, UNKNOWN_HITS);
+        this(key, parent, position, weight, partial, UNKNOWN_HITS, false);
     }
 
     /** A full block with the given chain links. */
     public static <K> Candidate<K> of(K key, K parent, int position, long weight) {
-        return new Candidate<>(key, parent, position, weight, false, UNKNOWN_HITS);
+        return new Candidate<>(key, parent, position, weight, false, UNKNOWN_HITS, false);
     }
 
     /** True if {@link #hits()} is known. */

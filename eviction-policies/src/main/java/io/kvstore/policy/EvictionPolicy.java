@@ -74,4 +74,14 @@ public interface EvictionPolicy<K> {
 
     /** Sum of the weights of tracked keys, in bytes. */
     long weightedSize();
+
+    /**
+     * The policy's own state for operators (the daemon exports each as {@code kvstore_policy_detail{tier,name}}),
+     * e.g. whether an adaptive filter is on. Unlike every other method this one may be called from any thread
+     * without the owner's serialization: an implementation returns values it can read without a lock (a figure
+     * may be a moment old) and never changes anything. Empty by default.
+     */
+    default java.util.Map<String, Long> details() {
+        return java.util.Map.of();
+    }
 }

@@ -81,6 +81,16 @@ class PrefixClosureTest {
         assertThat(recent.filtering()).isFalse();
     }
 
+    @Test
+    void aDroppedParentCachedInAnotherTierDoesNotStopItsChild() {
+        AdaptivePrefixPolicy<Long> p = new AdaptivePrefixPolicy<>(new PolicySpec(4, 1, 1));
+        assertThat(p.admit(Candidate.of(1L, null, 0, 1))).isTrue();
+        assertThat(p.evict(1, k -> true)).containsExactly(1L); // dropped here (say, demoted to the tier below)
+        assertThat(p.admit(Candidate.of(2L, 1L, 1, 1))).as("parent dropped, nowhere else").isFalse();
+        assertThat(p.admit(new Candidate<>(3L, 1L, 1, 1, false, Candidate.UNKNOWN_HITS, true)))
+                .as("parent dropped here but cached in another tier").isTrue();
+    }
+
     private static void touch(AdaptivePrefixPolicy<Long> p, long k, int cap) {
         if (p.contains(k)) {
             p.onHit(k);

@@ -32,7 +32,9 @@ final class StatusCommand extends CtlCommand {
                 "ADMITTED", "DEMOTED", "PROMOTED", "EVICTED", "VICTIM BYTES");
         for (JsonNode l : s.path("tiers")) {
             JsonNode tier = l.path("tier");
-            t.row(tier.path("name").asText(), l.path("policy").asText(),
+            // the default policy's admission filter, while on, refuses blocks seen less often than the next victim
+            String filter = l.path("policyDetails").path("filtering").asLong() == 1 ? " (filter on)" : "";
+            t.row(tier.path("name").asText(), l.path("policy").asText() + filter,
                     Format.bytes(tier.path("capacityBytes").asLong()), Format.bytes(tier.path("usedBytes").asLong()),
                     Format.percent(tier.path("usedBytes").asLong(), tier.path("capacityBytes").asLong()),
                     tier.path("blocks").asLong(), l.path("hits").asLong(), Format.percent(l.path("hits").asLong(),

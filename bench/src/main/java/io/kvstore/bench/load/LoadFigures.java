@@ -111,6 +111,15 @@ final class LoadFigures {
                 }
             }
             m.put("detail_deltas", details);
+            // the default policy's state at the end (kvstore_policy_detail): admission filter on, and its sizing
+            for (String name : List.of("filtering", "filter_switches", "sized_blocks")) {
+                java.util.function.Predicate<Map<String, String>> p = l -> t.equals(l.get("tier"))
+                        && name.equals(l.get("name"));
+                if (!after.labelValues("kvstore_policy_detail", "name").contains(name)) {
+                    continue;
+                }
+                m.put("policy_" + name, after.sum("kvstore_policy_detail", p));
+            }
             out.put(t, m);
         }
         return out;
@@ -178,7 +187,8 @@ final class LoadFigures {
         for (String tier : tierNames(med)) {
             for (String[] s : new String[][] {{"served MB", "served_bytes"}, {"PUT MB", "put_bytes"},
                 {"demoted in/out", "demoted_in", "demoted_out"}, {"promoted in/out", "promoted_in", "promoted_out"},
-                {"evictions", "evictions"}}) {
+                {"evictions", "evictions"}, {"policy filter on (end) / switches", "policy_filtering",
+                    "policy_filter_switches"}}) {
                 double scale = s[0].endsWith("MB") ? 1e-6 : 1;
                 String full = Report.fmt(Report.at(med, "full.tiers." + tier + "." + s[1]) * scale);
                 String roomy = Report.fmt(Report.at(med, "roomy.tiers." + tier + "." + s[1]) * scale);

@@ -20,8 +20,9 @@ import java.util.function.Predicate;
  *   evicted or refused (remembered in a bounded ghost list of the last {@code capacity} such keys): it never
  *   keeps a block whose parent it has dropped. Blocks the store takes away ({@code onRemove}: a promotion to
  *   the tier above, a delete) do not count as dropped: a parent promoted upwards still serves its children
- *   here. A parent that lives in another tier of a hierarchy does not
- *   stop its child from being admitted.</li>
+ *   here. A parent that lives in another tier of a hierarchy does not stop its child from being admitted, even if
+ *   this tier once dropped it (it was demoted, or came back after a miss): the store says so
+ *   ({@link Candidate#parentCachedElsewhere()}).</li>
  *   <li><b>No partial blocks.</b> A request's trailing partial block is never admitted: its key names a partial
  *   prefix that the next, longer request will not reuse.</li>
  *   <li><b>Leaf order.</b> Leaves are ordered by last access (LRU) plus a frequency bonus: each occurrence
@@ -63,7 +64,7 @@ public final class AdaptivePrefixPolicy<K> implements EvictionPolicy<K> {
     private final LeafHeap<K, PrefixNode<K>> leaves;
     private final long capacity;
     // sized for sizedBlocks blocks of capacity (see resize)
-    private long sizedBlocks;
+    private volatile long sizedBlocks;
     private FrequencySketch sketch;
     private DroppedKeys dropped;
     private ShadowCache<K> withFilter;
@@ -71,13 +72,13 @@ public final class AdaptivePrefixPolicy<K> implements EvictionPolicy<K> {
     private long sampleThreshold;
     private long epoch;
     private double bonus;
-    private long resizes;
+    private volatile long resizes;
     private long admissions;
     private long weightedSize;
     private long tick;
     private long sampled;
-    private boolean filtering;
-    private long switches;
+    private volatile boolean filtering;
+    private volatile long switches;
 
     public AdaptivePrefixPolicy(PolicySpec spec) {
         this.capacity = spec.capacityBytes();
@@ -183,7 +184,8 @@ public final class AdaptivePrefixPolicy<K> implements EvictionPolicy<K> {
             return false;
         }
         PrefixNode<K> parent = c.parent() == null ? null : nodes.get(c.parent());
-        if (c.position() > 0 && c.parent() != null && parent == null && dropped.contains(c.parent())) {
+        if (c.position() > 0 && c.parent() != null && parent == null && !c.parentCachedElsewhere()
+                && dropped.contains(c.parent())) {
             dropped.add(key);
             return false;
         }
@@ -251,6 +253,17 @@ public final class AdaptivePrefixPolicy<K> implements EvictionPolicy<K> {
             victims.add(v.key);
         }
         return victims;
+    }
+
+    /**
+     * {@code filtering} (1 while the admission filter is on), {@code filter_switches}, {@code sized_blocks} (the
+     * capacity in blocks everything is sized for) and {@code resizes}: fields written only by the owner's thread
+     * and read here without its lock.
+     */
+    @Override
+    public java.util.Map<String, Long> details() {
+        return java.util.Map.of("filtering", filtering ? 1L : 0L, "filter_switches", switches,
+                "sized_blocks", sizedBlocks, "resizes", resizes);
     }
 
     @Override

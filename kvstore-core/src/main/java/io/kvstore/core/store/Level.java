@@ -78,6 +78,6 @@ final class Level {
         return new LevelStats(tier.stats(), gate.name(), hits.sum(), admitted.sum(), rejected.sum(), demotedIn.sum(),
                 demotedOut.sum(), evicted.sum(), evictedBytes.sum(), promotedIn.sum(), corrupt.sum(),
                 admittedBytes.sum(), demotedInBytes.sum(), promotedInBytes.sum(), cleanDemotions.sum(),
-                tierDropped.sum(), copiesDropped.sum(), evictionAgeNanos);
+                tierDropped.sum(), copiesDropped.sum(), evictionAgeNanos, gate.details());
     }
 }

@@ -25,11 +25,14 @@ import io.kvstore.core.tier.TierStats;
  * @param copiesDropped   victims chosen here whose block stays cached in another tier (an inclusive copy)
  * @param evictionAgeNanos how long victims chosen here had sat unread (smoothed); {@link Long#MAX_VALUE} before the
  *                        first victim
+ * @param policyDetails   the policy's own figures ({@code EvictionPolicy.details()}), e.g. whether the default
+ *                        policy's admission filter is on
  */
 public record LevelStats(TierStats tier, String policy, long hits, long admitted, long rejected, long demotedIn,
                          long demotedOut, long evicted, long evictedBytes, long promotedIn, long corrupt,
                          long admittedBytes, long demotedInBytes, long promotedInBytes, long cleanDemotions,
-                         long tierDropped, long copiesDropped, long evictionAgeNanos) {
+                         long tierDropped, long copiesDropped, long evictionAgeNanos,
+                         java.util.Map<String, Long> policyDetails) {
 
     /** Payload bytes the store wrote into this tier, whatever the cause. */
     public long bytesWritten() {

@@ -443,9 +443,15 @@ final class Mover {
         }
     }
 
+    /**
+     * What {@code level}'s policy is told about {@code e}, including whether its parent is cached in another level
+     * (a lock-free look at the directory: a parent moving at this moment may be seen at either level).
+     */
     Candidate<BlockKey> candidate(Level level, Entry e) {
+        Entry parent = e.meta.position() == 0 ? null : directory.get(e.meta.parent());
+        boolean parentElsewhere = parent != null && (parent.residency() & ~(1 << level.index)) != 0;
         return new Candidate<>(e.meta.key(), e.meta.parent(), e.meta.position(),
-                level.tier.footprint(e.meta.length()), e.partial(), e.hits());
+                level.tier.footprint(e.meta.length()), e.partial(), e.hits(), parentElsewhere);
     }
 
     /**

@@ -132,6 +132,11 @@ final class PolicyGate {
         }
     }
 
+    /** The policy's own figures ({@link EvictionPolicy#details}: safe without the lock). */
+    java.util.Map<String, Long> details() {
+        return policy.details();
+    }
+
     /** Bytes the policy tracks: resident blocks plus blocks being written. */
     long weightedSize() {
         lock.lock();

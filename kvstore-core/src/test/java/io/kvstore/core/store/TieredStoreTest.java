@@ -10,7 +10,9 @@ import io.kvstore.core.tier.ReadResult;
 import io.kvstore.core.tier.ForwardingTier;
 import io.kvstore.core.tier.MetadataOnlyTier;
 import io.kvstore.core.tier.Tier;
+import io.kvstore.policy.PolicySpec;
 import io.kvstore.policy.linked.LruPolicy;
+import io.kvstore.policy.prefix.AdaptivePrefixPolicy;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -54,6 +56,26 @@ class TieredStoreTest {
             ks.add(Blocks.key(i));
         }
         return ks;
+    }
+
+    /**
+     * The default policy refuses a block whose parent it dropped, but a parent demoted to the level below was
+     * dropped only here: its child is still admitted (the store tells the policy the parent is cached elsewhere).
+     */
+    @Test
+    void aChildWhoseParentWasDemotedIsStillAdmittedAtTheTop() {
+        store = TieredStore.builder().clock(clock)
+                .tier(TierSpec.of(new HeapTier("dram", 2L * B), new AdaptivePrefixPolicy<>(new PolicySpec(2L * B, B, 1))))
+                .tier(TierSpec.of(new HeapTier("nvme", 8L * B), new AdaptivePrefixPolicy<>(new PolicySpec(8L * B, B, 1))))
+                .build();
+        put(0);
+        put(1);
+        put(100); // another chain: the leaf 1, then 0, go down to nvme
+        clock.advance(Duration.ofMillis(1));
+        put(101);
+        assertThat(store.info(Blocks.key(1)).tier()).isEqualTo("nvme");
+        assertThat(put(2).status()).isEqualTo(PutStatus.STORED);
+        assertThat(store.info(Blocks.key(2)).tier()).as("child of a block demoted to nvme").isEqualTo("dram");
     }
 
     @Test

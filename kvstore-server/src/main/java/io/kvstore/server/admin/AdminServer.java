@@ -199,6 +199,7 @@ public final class AdminServer implements AutoCloseable {
             m.put("durable", l.durable());
             m.put("shared", l.spec().tier().shared());
             m.put("details", stats.get(i).tier().details());
+            m.put("policyDetails", stats.get(i).policyDetails());
             out.add(m);
         }
         return out;

@@ -123,6 +123,12 @@ public final class ServerMetrics {
                         + "timeouts_total, errors_total), by tier and name").labelNames("tier", "name")
                 .callback(cb -> eachTier(s -> s.tier().details().forEach((k, v) -> cb.call(v, s.tier().name(), k))))
                 .register(registry);
+        GaugeWithCallback.builder().name("kvstore_policy_detail")
+                .help("The eviction policy's own state by tier and name (the default policy: filtering = 1 while "
+                        + "its admission filter is on, filter_switches, sized_blocks, resizes)")
+                .labelNames("tier", "name")
+                .callback(cb -> eachTier(s -> s.policyDetails().forEach((k, v) -> cb.call(v, s.tier().name(), k))))
+                .register(registry);
         CounterWithCallback.builder().name("kvstore_tier_store_written_bytes")
                 .help("Payload bytes the store wrote into a tier, by cause (admission = PUT, demotion, promotion); "
                         + "a demotion onto a clean copy writes nothing").labelNames("tier", "cause")
