@@ -29,6 +29,12 @@ import java.util.function.Supplier;
  */
 final class BatchReads {
 
+    /**
+     * Bytes read with one I/O at most when records lie back to back: the size of the I/Os with which `bench load`
+     * measures the disk's raw read bandwidth.
+     */
+    static final int MAX_SPAN_BYTES = 2 << 20;
+
     private static final ThreadLocal<Boolean> IN_IO_POOL = ThreadLocal.withInitial(() -> false);
 
     private final NvmeTier tier;
@@ -184,9 +190,6 @@ final class BatchReads {
         }
         out.addAll(Arrays.asList(results));
     }
-
-    /** Records read with one I/O at most: twice the read-ahead a 32 KiB-block chain needs to reach the disk's pace. */
-    static final int MAX_SPAN_BYTES = 2 << 20;
 
     /** The end (exclusive) of the run of back-to-back records starting at {@code order[from]}. */
     private static int spanEnd(Entry[] entries, Integer[] order, int from) {

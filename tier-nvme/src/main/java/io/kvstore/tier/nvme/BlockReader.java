@@ -48,24 +48,16 @@ final class BlockReader {
             String problem;
             try {
                 problem = tier.segments.read(loc, buf) ? null : "record missing";
-            } catch (ClosedByInterruptException | InterruptedIOException ex) {
-                pool.release(buf); // this thread was interrupted: an error, not a damaged block
-                counters.errors.increment();
-                counters.misses.increment();
-                return ReadResult.miss();
             } catch (IOException ex) {
+                if (interrupted(ex)) {
+                    pool.release(buf);
+                    return interruptedMiss();
+                }
                 problem = ex.toString();
             }
             ByteBuffer payload = problem == null ? RecordDescriptor.decode(buf, e.meta(), loc.segment()) : null;
             if (payload != null) {
-                counters.hits.increment();
-                if (!payload.isDirect()) {
-                    tier.reclaimer.hit(key);
-                    pool.release(buf); // decoded into its own heap array
-                    return ReadResult.hit(RefCountedHandle.create(e.meta(), payload, null));
-                }
-                Runnable release = tier.reclaimer.readHit(key, e, buf, () -> pool.release(buf));
-                return ReadResult.hit(RefCountedHandle.create(e.meta(), payload, release));
+                return verified(key, e, buf, payload, () -> pool.release(buf));
             }
             pool.release(buf);
             if (tier.index.get(key) != e && attempt < READ_ATTEMPTS) {
@@ -97,7 +89,14 @@ final class BlockReader {
         try {
             whole = tier.segments.read(new SegmentStore.Location(first.segment(), first.offset(), bytes), buf);
         } catch (IOException ex) {
-            whole = false; // interrupted or failed: the single reads below count and report it
+            if (interrupted(ex)) {
+                pool.release(buf);
+                for (int i : span) {
+                    results[i] = interruptedMiss();
+                }
+                return;
+            }
+            whole = false; // the single reads below tell a moved record from a damaged one, and report it
         }
         if (!whole) {
             pool.release(buf);
@@ -123,22 +122,44 @@ final class BlockReader {
                 if (payload == null) {
                     share.run();
                     results[i] = read(key);
-                } else if (!payload.isDirect()) {
-                    tier.counters.hits.increment();
-                    tier.counters.spanRecords.increment();
-                    tier.reclaimer.hit(key);
-                    share.run(); // decoded into its own heap array
-                    results[i] = ReadResult.hit(RefCountedHandle.create(e.meta(), payload, null));
                 } else {
-                    tier.counters.hits.increment();
                     tier.counters.spanRecords.increment();
-                    Runnable release = tier.reclaimer.readHit(key, e, record, share);
-                    results[i] = ReadResult.hit(RefCountedHandle.create(e.meta(), payload, release));
+                    results[i] = verified(key, e, record, payload, share);
                 }
             }
         } finally {
             share.run();
         }
+    }
+
+    /**
+     * The hit of a record that passed verification: its handle is a view of {@code record}'s buffer, given back
+     * by {@code release} when the handle closes (at once if the payload was decoded into its own heap array).
+     */
+    private ReadResult verified(BlockKey key, Entry e, ByteBuffer record, ByteBuffer payload, Runnable release) {
+        tier.counters.hits.increment();
+        if (!payload.isDirect()) {
+            tier.reclaimer.hit(key);
+            release.run();
+            return ReadResult.hit(RefCountedHandle.create(e.meta(), payload, null));
+        }
+        return ReadResult.hit(RefCountedHandle.create(e.meta(), payload,
+                tier.reclaimer.readHit(key, e, record, release)));
+    }
+
+    /**
+     * True if a read failed because this thread was interrupted (its channel is then closed, and so is the next
+     * read's until the interrupt is cleared): an error, never a damaged block.
+     */
+    private static boolean interrupted(IOException ex) {
+        return ex instanceof ClosedByInterruptException || ex instanceof InterruptedIOException
+                || Thread.currentThread().isInterrupted();
+    }
+
+    private ReadResult interruptedMiss() {
+        tier.counters.errors.increment();
+        tier.counters.misses.increment();
+        return ReadResult.miss();
     }
 
     private ReadResult dropCorrupt(BlockKey key, Entry e, String why) {

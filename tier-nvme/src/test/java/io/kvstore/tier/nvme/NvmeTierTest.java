@@ -167,6 +167,38 @@ class NvmeTierTest extends TierContractTest {
         assertThat(RefCountedHandle.leaks()).isZero();
     }
 
+    /**
+     * A reading thread that is interrupted closes its channel: that read, and the others of its batch, are errors
+     * and misses, and no block is dropped as damaged.
+     */
+    @Test
+    void anInterruptedReadIsAMissAndDropsNothing() {
+        NvmeTier t = (NvmeTier) tier;
+        List<BlockKey> keys = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            t.put(Blocks.meta(i, BLOCK), payloadOf(i));
+            keys.add(Blocks.key(i));
+        }
+        keys.add(1, keys.remove(3)); // out of disk order: a span and single reads
+        for (List<BlockKey> ask : List.of(keys, List.of(Blocks.key(2)))) {
+            Thread.currentThread().interrupt();
+            List<ReadResult> rs;
+            try {
+                rs = t.readAll(ask);
+            } finally {
+                Thread.interrupted();
+            }
+            rs.stream().filter(ReadResult::isHit).forEach(r -> r.handle().close());
+            assertThat(rs).noneMatch(r -> r.outcome() == ReadResult.Outcome.CORRUPT);
+        }
+        assertThat(t.stats().corrupt()).isZero();
+        for (int i = 0; i < 4; i++) { // the interrupt cleared, every block reads back whole
+            try (BlockHandle h = t.read(Blocks.key(i)).handle()) {
+                assertThat(h.payload()).isEqualTo(payloadOf(i));
+            }
+        }
+    }
+
     @Test
     void longReadAllIsSplitIntoParallelBatchesAndKeepsOrder() throws Exception {
         List<BlockKey> keys = new ArrayList<>();
