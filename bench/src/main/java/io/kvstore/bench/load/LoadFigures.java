@@ -112,13 +112,12 @@ final class LoadFigures {
             }
             m.put("detail_deltas", details);
             // the default policy's state at the end (kvstore_policy_detail): admission filter on, and its sizing
+            List<String> policyDetails = after.labelValues("kvstore_policy_detail", "name");
             for (String name : List.of("filtering", "filter_switches", "sized_blocks")) {
-                java.util.function.Predicate<Map<String, String>> p = l -> t.equals(l.get("tier"))
-                        && name.equals(l.get("name"));
-                if (!after.labelValues("kvstore_policy_detail", "name").contains(name)) {
-                    continue;
+                if (policyDetails.contains(name)) {
+                    m.put("policy_" + name, after.sum("kvstore_policy_detail",
+                            l -> t.equals(l.get("tier")) && name.equals(l.get("name"))));
                 }
-                m.put("policy_" + name, after.sum("kvstore_policy_detail", p));
             }
             out.put(t, m);
         }
@@ -198,14 +197,14 @@ final class LoadFigures {
                 }
                 rows.add(new Report.Row(tier + " " + s[0], List.of(full, roomy, "")));
             }
-            String spans = "full.tiers." + tier + ".detail_deltas.";
-            if (!Double.isNaN(Report.at(med, spans + "span_reads"))) {
-                rows.add(new Report.Row(tier + " span reads / blocks", List.of(
-                        Report.fmt(Report.at(med, spans + "span_reads")) + " / "
-                                + Report.fmt(Report.at(med, spans + "span_read_blocks")),
-                        Report.fmt(Report.at(med, "roomy.tiers." + tier + ".detail_deltas.span_reads")) + " / "
-                                + Report.fmt(Report.at(med, "roomy.tiers." + tier + ".detail_deltas.span_read_blocks")),
-                        "")));
+            if (!Double.isNaN(Report.at(med, "full.tiers." + tier + ".detail_deltas.span_reads"))) {
+                java.util.function.Function<String, String> spans = config -> {
+                    String d = config + ".tiers." + tier + ".detail_deltas.";
+                    return Report.fmt(Report.at(med, d + "span_reads")) + " / "
+                            + Report.fmt(Report.at(med, d + "span_read_blocks"));
+                };
+                rows.add(new Report.Row(tier + " span reads / blocks", List.of(spans.apply("full"),
+                        spans.apply("roomy"), "")));
             }
         }
         if (!Double.isNaN(Report.at(med, "full.jfr.thread_park.engine_park_s"))) {

@@ -63,7 +63,7 @@ public final class AdaptivePrefixPolicy<K> implements EvictionPolicy<K> {
     private final NodeTable<K> nodes;
     private final LeafHeap<K, PrefixNode<K>> leaves;
     private final long capacity;
-    // sized for sizedBlocks blocks of capacity (see resize)
+    // sized for sizedBlocks blocks of capacity (see size)
     private volatile long sizedBlocks;
     private FrequencySketch sketch;
     private DroppedKeys dropped;

@@ -7,6 +7,7 @@ import io.kvstore.tier.nvme.MetaDescriptor.Entry;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -165,10 +166,8 @@ final class BatchReads {
             order[i] = i;
             entries[i] = tier.index.get(keys.get(i));
         }
-        Arrays.sort(order, (x, y) -> entries[x] == null || entries[y] == null
-                ? Boolean.compare(entries[x] != null, entries[y] != null)
-                : entries[x].segment() != entries[y].segment() ? Long.compare(entries[x].segment(), entries[y].segment())
-                : Long.compare(entries[x].offset(), entries[y].offset()));
+        Arrays.sort(order, Comparator.comparing(i -> entries[i], Comparator.nullsFirst(
+                Comparator.comparingLong(Entry::segment).thenComparingLong(Entry::offset))));
         ReadResult[] results = new ReadResult[n];
         try {
             for (int i = 0; i < n; ) {
@@ -197,15 +196,15 @@ final class BatchReads {
         if (first == null) {
             return from + 1;
         }
-        long next = first.offset() + first.location().padded();
+        long next = first.offset() + first.padded();
         int i = from + 1;
         for (; i < order.length; i++) {
             Entry e = entries[order[i]];
             if (e == null || e.segment() != first.segment() || e.offset() != next
-                    || next + e.location().padded() - first.offset() > MAX_SPAN_BYTES) {
+                    || next + e.padded() - first.offset() > MAX_SPAN_BYTES) {
                 break;
             }
-            next += e.location().padded();
+            next += e.padded();
         }
         return i;
     }

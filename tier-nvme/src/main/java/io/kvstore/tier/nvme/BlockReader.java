@@ -82,7 +82,7 @@ final class BlockReader {
     void readSpan(List<BlockKey> keys, Entry[] entries, List<Integer> span, ReadResult[] results) {
         Entry first = entries[span.get(0)];
         Entry last = entries[span.get(span.size() - 1)];
-        int bytes = (int) (last.offset() + last.location().padded() - first.offset());
+        int bytes = (int) (last.offset() + last.padded() - first.offset());
         BufferPool pool = tier.pool;
         ByteBuffer buf = pool.acquire(bytes);
         boolean whole;
@@ -116,7 +116,7 @@ final class BlockReader {
             for (int i : span) {
                 Entry e = entries[i];
                 BlockKey key = keys.get(i);
-                ByteBuffer record = buf.slice((int) (e.offset() - first.offset()), e.location().padded())
+                ByteBuffer record = buf.slice((int) (e.offset() - first.offset()), e.padded())
                         .limit(e.length());
                 ByteBuffer payload = RecordDescriptor.decode(record, e.meta(), e.segment());
                 if (payload == null) {

@@ -125,7 +125,7 @@ final class BlockWriter {
             NvmeCounters counters = tier.counters;
             counters.payloadBytesWritten.add(meta.length());
             counters.recordBytesWritten.add(recordLength);
-            counters.deviceBytesNew.add(e.location().padded());
+            counters.deviceBytesNew.add(e.padded());
             if (codecUsed != Codec.NONE) {
                 counters.encodedBlocks.increment();
             }

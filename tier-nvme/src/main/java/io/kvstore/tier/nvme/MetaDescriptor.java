@@ -45,7 +45,12 @@ public final class MetaDescriptor {
             this(meta, location.segment(), location.offset(), location.length());
         }
 
-        /** Where the record is. */
+        /** The record's length padded to the segment's alignment: the bytes it takes on disk. */
+        int padded() {
+            return SegmentStore.Location.padded(length);
+        }
+
+        /** Where the record is (a new object: code that needs one field reads it from the entry). */
         SegmentStore.Location location() {
             return new SegmentStore.Location(segment, offset, length);
         }

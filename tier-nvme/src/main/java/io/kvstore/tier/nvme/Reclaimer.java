@@ -131,7 +131,7 @@ final class Reclaimer {
      */
     Runnable readHit(BlockKey key, Entry e, ByteBuffer buf, Runnable release) {
         hit(key);
-        if (early == null || !aboutToBeReclaimed(e.location().segment())) {
+        if (early == null || !aboutToBeReclaimed(e.segment())) {
             return release;
         }
         AtomicInteger users = new AtomicInteger(2);
@@ -140,7 +140,7 @@ final class Reclaimer {
                 release.run();
             }
         };
-        ByteBuffer record = buf.duplicate().position(0).limit(e.location().length());
+        ByteBuffer record = buf.duplicate().position(0).limit(e.length());
         try {
             early.execute(() -> {
                 try {
@@ -177,8 +177,8 @@ final class Reclaimer {
             if (tier.isClosed()) {
                 return;
             }
-            SegmentStore.Segment from = tier.segments.find(e.location().segment());
-            long padded = e.location().padded();
+            SegmentStore.Segment from = tier.segments.find(e.segment());
+            long padded = e.padded();
             if (from == null || from.reinsertedEarly.get() + padded > reinsertBudget()) {
                 return;
             }
@@ -368,7 +368,7 @@ final class Reclaimer {
         List<Entry> in = new ArrayList<>();
         for (BlockKey key : s.keys) {
             Entry e = tier.index.get(key);
-            if (e != null && e.location().segment() == s.id) {
+            if (e != null && e.segment() == s.id) {
                 in.add(e);
             }
         }
@@ -382,7 +382,7 @@ final class Reclaimer {
                 continue;
             }
             long n = -1; // bytes rewritten to keep the block; 0 if it went meanwhile; -1: drop it
-            if (moved == 0 || moved + e.location().padded() <= budget) {
+            if (moved == 0 || moved + e.padded() <= budget) {
                 n = keep(key, e, false, relocatedBlocks);
                 moved += Math.max(0, n);
             } else {
@@ -398,7 +398,7 @@ final class Reclaimer {
         for (Entry e : reinsert) {
             BlockKey key = e.meta().key();
             long n = -1;
-            long padded = e.location().padded();
+            long padded = e.padded();
             if (readSinceWritten.remove(key) != null && reinserted + padded <= reinsertBudget
                     && moved + reinserted + padded <= rewriteLimit) {
                 n = keep(key, e, true, reinsertedBlocks);
@@ -474,8 +474,8 @@ final class Reclaimer {
         tier.segments.addLive(moved.location(), key, true);
         tier.segments.removeLive(from, key);
         (reinsert ? tier.counters.deviceBytesReinserted : tier.counters.deviceBytesRelocated)
-                .add(moved.location().padded());
-        return moved.location().padded();
+                .add(moved.padded());
+        return moved.padded();
     }
 
     void stats(Map<String, Long> d) {

@@ -143,11 +143,11 @@ final class Recovery {
             List<Entry> inSegment = new ArrayList<>();
             for (BlockKey k : s.keys) {
                 Entry e = tier.index.get(k);
-                if (e != null && e.location().segment() == s.id) {
+                if (e != null && e.segment() == s.id) {
                     inSegment.add(e);
                 }
             }
-            inSegment.sort(java.util.Comparator.comparingLong(e -> e.location().offset()));
+            inSegment.sort(java.util.Comparator.comparingLong(Entry::offset));
             for (Entry e : inSegment) {
                 if (tier.used.get() <= tier.cfg.capacityBytes()) {
                     break;
@@ -170,7 +170,7 @@ final class Recovery {
             }
             seen[0]++;
             Entry e = MetaDescriptor.decode(k, record);
-            if (e != null && !tier.segments.exists(e.location().segment())) {
+            if (e != null && !tier.segments.exists(e.segment())) {
                 stale++;
                 drop.add(k);
             } else if (e == null || !tier.segments.contains(e.location())) {
