@@ -349,6 +349,63 @@ class ClientServerTest {
         }
     }
 
+    /**
+     * A prefix mostly on NVMe is read in runs of a few blocks (GetHandler's read-ahead): slow readers and several
+     * streams at once get every block in order, and readers that leave inside a run, at its end or after several
+     * leave no block handle open on the server.
+     */
+    @Test
+    void streamsReadAheadFromNvmeStayInOrderAndLeakNothing() throws Exception {
+        try (KvServer small = TestServers.start(serverConfig(dir.resolve("readahead"))
+                .assignment("dramCapacityBytes=1MiB"))) {
+            int[] tokens = tokens(48, 11);
+            List<ByteBuffer> p = payloads(48, 11);
+            try (KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", small.port()))) {
+                assertThat(c.putBlocks(NS, BlockPayload.chain(NS, tokens, p)).allCached()).isTrue();
+                PrefixLookup l = c.lookupPrefix(NS, tokens);
+                assertThat(l.hitBlocks()).isEqualTo(48);
+                assertThat(l.tiers().stream().filter("nvme"::equals).count()).as("blocks on NVMe").isGreaterThan(24);
+            }
+            List<CompletableFuture<Void>> readers = new ArrayList<>();
+            for (int reader = 0; reader < 4; reader++) {
+                int pauseEvery = reader + 2;
+                readers.add(CompletableFuture.runAsync(() -> {
+                    try (KvStoreClient c = KvStoreClient.create(ClientOptions.of("127.0.0.1", small.port()));
+                         BlockStream s = c.streamPrefix(NS, tokens)) {
+                        int i = 0;
+                        while (s.hasNext()) {
+                            try (ReceivedBlock b = s.next()) {
+                                assertThat(b.payload()).as("block %d", i).isEqualTo(p.get(i).duplicate());
+                            }
+                            if (++i % pauseEvery == 0) {
+                                Thread.sleep(5); // a slow reader: the server's socket fills and the stream parks
+                            }
+                        }
+                        assertThat(i).isEqualTo(48);
+                    } catch (InterruptedException e) {
+                        throw new IllegalStateException(e);
+                    }
+                }));
+            }
+            CompletableFuture.allOf(readers.toArray(CompletableFuture[]::new)).get(40, java.util.concurrent.TimeUnit.SECONDS);
+            for (int leaveAfter : new int[] {1, 3, 4, 5, 8, 13, 30}) { // inside a run, at its end, after several
+                BlockStream left;
+                try (KvStoreClient quitter = KvStoreClient.create(ClientOptions.of("127.0.0.1", small.port()))) {
+                    left = quitter.streamPrefix(NS, tokens);
+                    for (int i = 0; i < leaveAfter; i++) {
+                        left.next().close();
+                    }
+                }
+                left.close();
+            }
+            long deadline = System.nanoTime() + 10_000_000_000L;
+            while (RefCountedHandle.open() > 0 && System.nanoTime() < deadline) { // the server's, in this JVM
+                Thread.sleep(20);
+            }
+            assertThat(RefCountedHandle.open()).as("block handles still open on the server").isZero();
+        }
+    }
+
     @Test
     void prefetchPromotesLowerTierHitsAndPersistedAcksSayNotDurable() throws Exception {
         try (KvServer small = TestServers.start(serverConfig(dir.resolve("pf"))
