@@ -406,6 +406,37 @@ class ClientServerTest {
         }
     }
 
+    /**
+     * Small blocks outside memory are read in runs of up to 2 MiB, one blocking-pool hand-off per run, not one per
+     * four blocks: 48 blocks of 64 KiB on NVMe take two runs (twelve before).
+     */
+    @Test
+    void smallBlocksOnNvmeAreReadInRunsOfTwoMebibytes() throws Exception {
+        try (KvServer small = TestServers.start(serverConfig(dir.resolve("runs")));
+             KvStoreClient c = KvStoreClient.create(clientOptions(small))) {
+            int[] tokens = tokens(48, 13);
+            List<ByteBuffer> p = payloads(48, 13);
+            assertThat(c.putBlocks(NS, BlockPayload.chain(NS, tokens, p)).allCached()).isTrue();
+            small.store().drain("dram");
+            assertThat(c.lookupPrefix(NS, tokens).tiers()).hasSize(48).containsOnly("nvme");
+            long before = blockingTasks(small);
+            assertGot(c, new PrefixHasher(NS).hash(tokens), p, 48);
+            assertThat(blockingTasks(small) - before).as("blocking-pool tasks for one GET of 48 NVMe blocks")
+                    .isLessThanOrEqualTo(3); // 2, and a PUT's task may be counted after its reply
+        }
+    }
+
+    private static long blockingTasks(KvServer s) throws java.io.IOException {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        s.metrics().scrape(out);
+        for (String line : out.toString(java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+            if (line.startsWith("kvstore_blocking_tasks_total ")) {
+                return (long) Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim());
+            }
+        }
+        throw new AssertionError("no kvstore_blocking_tasks_total in /metrics");
+    }
+
     @Test
     void prefetchPromotesLowerTierHitsAndPersistedAcksSayNotDurable() throws Exception {
         try (KvServer small = TestServers.start(serverConfig(dir.resolve("pf"))

@@ -298,6 +298,17 @@ public final class TieredStore implements AutoCloseable {
         return reads.getAll(namespaceId, keys);
     }
 
+    /**
+     * The payload length of a block this store records as cached in this namespace, or -1 (not recorded, or only in
+     * a shared tier the directory has not seen it in). Does not count as an access; lock-free, no I/O: for sizing
+     * reads before making them.
+     */
+    public long cachedLength(long namespaceId, BlockKey key) {
+        checkOpen();
+        Entry e = directory.readable(namespaceId, key);
+        return e == null ? -1 : e.meta.length();
+    }
+
     /** True if the block is cached in this namespace. Does not count as an access. Lock-free, like lookup. */
     public boolean contains(long namespaceId, BlockKey key) {
         checkOpen();

@@ -176,6 +176,12 @@ public final class ServerMetrics {
                 .register(registry);
     }
 
+    /** Registers a counter read at scrape time (work done by the network layer's pools). */
+    public void counter(String name, String help, java.util.function.LongSupplier value) {
+        CounterWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsLong()))
+                .register(registry);
+    }
+
     /** The counter of the per-block event history behind {@code kvctl explain}. */
     public void bindEventHistory(io.kvstore.core.store.EventHistory h) {
         CounterWithCallback.builder().name("kvstore_explain_history_dropped_events")

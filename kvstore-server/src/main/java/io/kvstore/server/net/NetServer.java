@@ -85,6 +85,8 @@ public final class NetServer implements AutoCloseable {
                 blocking::waiting);
         metrics.gauge("kvstore_blocking_queue_limit", "Capacity of the blocking pool's queue",
                 config::blockingQueueDepth);
+        metrics.counter("kvstore_blocking_tasks", "Tasks the blocking pool has run (each a hand-off from an event "
+                + "loop and back)", blocking::getCompletedTaskCount);
         metrics.gauge("kvstore_inflight_requests", "Requests queued or running on all connections",
                 lifecycle::inFlight);
         metrics.gauge("kvstore_open_connections", "Open connections", this::connections); // not the listening channel
