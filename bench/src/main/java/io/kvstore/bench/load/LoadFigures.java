@@ -98,6 +98,8 @@ final class LoadFigures {
             m.put("demoted_out", delta(before, after, "kvstore_demotions_total", "from", t));
             m.put("promoted_in", delta(before, after, "kvstore_promotions_total", "to", t));
             m.put("promoted_out", delta(before, after, "kvstore_promotions_total", "from", t));
+            m.put("promoted_copy_hits", delta(before, after, "kvstore_promoted_copy_hits_total", "tier", t));
+            m.put("promotions_skipped", delta(before, after, "kvstore_promotions_skipped_total", "tier", t));
             m.put("evictions", delta(before, after, "kvstore_evictions_total", "tier", t));
             m.put("used_bytes", after.sum("kvstore_tier_used_bytes", "tier", t));
             m.put("capacity_bytes", after.sum("kvstore_tier_capacity_bytes", "tier", t));
@@ -186,6 +188,7 @@ final class LoadFigures {
         for (String tier : tierNames(med)) {
             for (String[] s : new String[][] {{"served MB", "served_bytes"}, {"PUT MB", "put_bytes"},
                 {"demoted in/out", "demoted_in", "demoted_out"}, {"promoted in/out", "promoted_in", "promoted_out"},
+                {"hits above on its copies / promotions skipped", "promoted_copy_hits", "promotions_skipped"},
                 {"evictions", "evictions"}, {"policy filter on (end) / switches", "policy_filtering",
                     "policy_filter_switches"}}) {
                 double scale = s[0].endsWith("MB") ? 1e-6 : 1;

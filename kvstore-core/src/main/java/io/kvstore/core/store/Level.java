@@ -31,6 +31,8 @@ final class Level {
     final LongAdder tierDropped = new LongAdder();
     final LongAdder copiesDropped = new LongAdder();
     final LongAdder demotionFailures = new LongAdder();
+    /** Whether promoting this level's hits pays (used where the level keeps promoted copies). */
+    final PromotionYield promotionYield = new PromotionYield();
     /** Victims chosen here and being moved out, queued for the demoters included. */
     final AtomicInteger movesInFlight = new AtomicInteger();
     /** Victims chosen here whose move a demoter (or a writer that needs their room) has yet to start. */
@@ -78,6 +80,7 @@ final class Level {
         return new LevelStats(tier.stats(), gate.name(), hits.sum(), admitted.sum(), rejected.sum(), demotedIn.sum(),
                 demotedOut.sum(), evicted.sum(), evictedBytes.sum(), promotedIn.sum(), corrupt.sum(),
                 admittedBytes.sum(), demotedInBytes.sum(), promotedInBytes.sum(), cleanDemotions.sum(),
-                tierDropped.sum(), copiesDropped.sum(), evictionAgeNanos, gate.details());
+                tierDropped.sum(), copiesDropped.sum(), evictionAgeNanos, promotionYield.copyHits(),
+                promotionYield.skipped(), gate.details());
     }
 }

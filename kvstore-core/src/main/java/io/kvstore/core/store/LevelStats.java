@@ -25,14 +25,18 @@ import io.kvstore.core.tier.TierStats;
  * @param copiesDropped   victims chosen here whose block stays cached in another tier (an inclusive copy)
  * @param evictionAgeNanos how long victims chosen here had sat unread (smoothed); {@link Long#MAX_VALUE} before the
  *                        first victim
+ * @param promotedCopyHits hits in the tiers above on blocks promoted out of this one that it still holds a copy
+ *                        of (what its promotions earned: {@code PromotionYield})
+ * @param promotionsSkipped hits here whose promotion was skipped because promotions out of this tier were not
+ *                        earning their cost ({@code PromotionYield})
  * @param policyDetails   the policy's own figures ({@code EvictionPolicy.details()}), e.g. whether the default
  *                        policy's admission filter is on
  */
 public record LevelStats(TierStats tier, String policy, long hits, long admitted, long rejected, long demotedIn,
                          long demotedOut, long evicted, long evictedBytes, long promotedIn, long corrupt,
                          long admittedBytes, long demotedInBytes, long promotedInBytes, long cleanDemotions,
-                         long tierDropped, long copiesDropped, long evictionAgeNanos,
-                         java.util.Map<String, Long> policyDetails) {
+                         long tierDropped, long copiesDropped, long evictionAgeNanos, long promotedCopyHits,
+                         long promotionsSkipped, java.util.Map<String, Long> policyDetails) {
 
     /** Payload bytes the store wrote into this tier, whatever the cause. */
     public long bytesWritten() {

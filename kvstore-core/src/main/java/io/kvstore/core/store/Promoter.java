@@ -13,8 +13,9 @@ import java.util.concurrent.RejectedExecutionException;
  * on the {@code promotions} executor (in the daemon a small bounded pool, so that a hit served on an event loop
  * never copies or demotes there, and a full pool skips the promotion; in the simulator the calling thread). The
  * block moves up, except out of a level that {@link TierSpec#keepsPromotedCopies() keeps promoted copies}: there the
- * lower copy stays, so the block is clean above and demoting it again writes nothing. Whether a hit is promoted at
- * all is the upper level's policy's admission decision ({@link Mover#place}); one promotion per block at a time.
+ * lower copy stays, so the block is clean above and demoting it again writes nothing. Out of such a level a hit is
+ * promoted only as often as the copies promoted earn hits above ({@link PromotionYield}); whether a promotion is
+ * admitted is then the upper level's policy's decision ({@link Mover#place}); one promotion per block at a time.
  *
  * <p>A promotion reads the block again when it runs rather than holding the bytes its hit read: tried, holding the
  * get's handle made promotions cheaper and so more frequent (13,818 against 5,758 in a full agent run, no better hit
@@ -47,10 +48,17 @@ final class Promoter {
         return null;
     }
 
-    /** After a hit at {@code from}: schedules the promotion of {@code e}, unless one is queued or none applies. */
+    /**
+     * After a hit at {@code from}: schedules the promotion of {@code e}, unless one is queued, none applies, or
+     * {@code from} keeps promoted copies and its promotions are not earning their cost ({@link PromotionYield}).
+     */
     void promoteLater(Entry e, Level from) {
         Level to = promotionTarget(from);
         if (to == null || !e.tryStartPromotion(from.index)) {
+            return;
+        }
+        if (keepsCopies(from) && !from.promotionYield.admits(e.meta.key())) {
+            e.endPromotion();
             return;
         }
         try {
@@ -70,6 +78,22 @@ final class Promoter {
         }
     }
 
+    /** True if a block promoted out of {@code level} keeps its copy there. */
+    private static boolean keepsCopies(Level level) {
+        return level.spec.keepsPromotedCopies() && !level.tier.shared();
+    }
+
+    /**
+     * A hit at {@code level}: if a level below still holds a copy of the block (the nearest, which promoted it),
+     * the hit is one its promotion earned.
+     */
+    void hitAt(Entry e, Level level) {
+        int below = e.residency() >>> (level.index + 1);
+        if (below != 0) {
+            levels.get(level.index + 1 + Integer.numberOfTrailingZeros(below)).promotionYield.copyHit();
+        }
+    }
+
     private void promote(Entry e, Level from, Level to) {
         BlockKey key = e.meta.key();
         boolean published = false;
@@ -86,7 +110,7 @@ final class Promoter {
                 return;
             }
             boolean shared = from.tier.shared();
-            boolean keep = from.spec.keepsPromotedCopies() && !shared;
+            boolean keep = keepsCopies(from);
             published = true;
             switch (e.finishPromotion(from.index, to.index, keep)) {
                 case MOVED -> {
@@ -98,7 +122,10 @@ final class Promoter {
                     }
                     promoted(e, from, to);
                 }
-                case KEPT -> promoted(e, from, to);
+                case KEPT -> {
+                    from.promotionYield.promoted();
+                    promoted(e, from, to);
+                }
                 default -> {
                     to.tier.remove(key);
                     to.gate.onRemove(key);

@@ -104,6 +104,7 @@ final class Reads {
         level.hits.increment();
         level.gate.recordHit(e.meta.key());
         events.emit(StoreEvent.Type.HIT, e.meta, level, null, null);
+        promoter.hitAt(e, level);
         promoter.promoteLater(e, level);
         return new GetResult(r.handle(), level.name());
     }

@@ -49,8 +49,9 @@ import java.util.function.Predicate;
  * <h2>Copies</h2>
  * Puts and demotions keep one copy (exclusive). A promotion out of a level that keeps promoted copies (NVMe, the
  * shared tier) leaves the lower copy in place, so the block is clean above and demoting it again writes nothing:
- * flash is written once per block, not once per promotion. Whether a lower hit is promoted at all is the upper
- * level's policy's admission decision; promotions run on the {@code promotions} executor, never in a reader.
+ * flash is written once per block, not once per promotion. Out of such a level hits are promoted only as far as
+ * the copies promoted earn hits above ({@link PromotionYield}); whether a promotion is admitted is the upper
+ * level's policy's decision; promotions run on the {@code promotions} executor, never in a reader.
  *
  * <h2>Namespaces</h2>
  * Keys are opaque, but every block records its namespace id: a get, lookup, pin or delete from another

@@ -461,6 +461,52 @@ class TieredStoreTest {
         }
     }
 
+    /**
+     * Promotions out of a tier that keeps copies go on only while the copies are read above: a scan that reads each
+     * NVMe block once is promoted for one window and then one hit in sixteen; once the promoted copies are read
+     * again above, every hit is promoted again.
+     */
+    @Test
+    void promotionsWhoseCopiesAreNotReadAboveAreThrottledAndComeBack() {
+        store = TieredStore.builder().clock(clock)
+                .tier(TierSpec.of(new HeapTier("dram", 4L * B), new LruPolicy<>()))
+                .tier(TierSpec.of(new HeapTier("nvme", 3000L * B), new LruPolicy<>()).withPromotedCopies(true))
+                .build();
+        int n = 2000;
+        for (int i = 0; i < n; i++) {
+            put(i);
+        }
+        for (int i = 0; i < n - 4; i++) { // a scan: each block read once, from NVMe
+            get(i);
+        }
+        LevelStats nvme = store.stats().get(1);
+        LevelStats dram = store.stats().get(0);
+        assertThat(dram.promotedIn()).as("one window, then one in sixteen")
+                .isBetween((long) PromotionYield.WINDOW, PromotionYield.WINDOW + (n - 4L) / 16 + 1);
+        assertThat(nvme.promotionsSkipped()).isGreaterThan(1500);
+        long skipped = nvme.promotionsSkipped();
+        for (int round = 0; round < 8; round++) { // each block read twice in a row: a promoted copy is read above
+            for (int i = 0; i < 1000; i++) {
+                get(i);
+                get(i);
+            }
+        }
+        long skippedLastRound = store.stats().get(1).promotionsSkipped();
+        for (int i = 0; i < 1000; i++) {
+            get(i);
+            get(i);
+        }
+        assertThat(store.stats().get(1).promotionsSkipped()).as("every hit promoted again")
+                .isEqualTo(skippedLastRound).isGreaterThan(skipped);
+        assertThat(store.stats().get(1).promotedCopyHits()).isPositive();
+    }
+
+    private void get(long n) {
+        GetResult g = store.get(Blocks.NS, Blocks.key(n));
+        assertThat(g.isHit()).as("block %d", n).isTrue();
+        g.handle().close();
+    }
+
     @Test
     void drainMovesATiersBlocksDownAndKeepsPinnedOnes() {
         twoTiers(5, 10);

@@ -141,6 +141,14 @@ public final class ServerMetrics {
                 .help("Victims demoted onto a copy the tier below already held (kept by a promotion): no write")
                 .labelNames("tier").callback(cb -> eachTier(s -> cb.call(s.cleanDemotions(), s.tier().name())))
                 .register(registry);
+        CounterWithCallback.builder().name("kvstore_promoted_copy_hits")
+                .help("Hits in the tiers above on blocks promoted out of a tier that kept its copy: what its "
+                        + "promotions earned").labelNames("tier")
+                .callback(cb -> eachTier(s -> cb.call(s.promotedCopyHits(), s.tier().name()))).register(registry);
+        CounterWithCallback.builder().name("kvstore_promotions_skipped")
+                .help("Hits in a tier whose promotion was skipped because its promotions were earning fewer hits "
+                        + "above than they cost").labelNames("tier")
+                .callback(cb -> eachTier(s -> cb.call(s.promotionsSkipped(), s.tier().name()))).register(registry);
         GaugeWithCallback.builder().name("kvstore_tier_eviction_age_seconds")
                 .help("How long a tier's recent victims had sat unread when they were chosen (smoothed); absent "
                         + "until the tier's first victim").labelNames("tier")
