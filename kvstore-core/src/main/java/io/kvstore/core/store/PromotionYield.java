@@ -22,7 +22,8 @@ import java.util.concurrent.atomic.LongAdder;
  * workload changes. Which blocks are promoted is decided by their key's hash (a fixed sample of the keys, as the
  * default policy samples its miniature caches), not by chance, so a simulation stays deterministic, and not by
  * counting hits, which a workload that reads each block twice in a row turns into promoting only second reads,
- * whose copies are never read again (found by this class's store test).
+ * whose copies are never read again (found by {@code
+ * TieredStoreTest.promotionsWhoseCopiesAreNotReadAboveAreThrottledAndComeBack}).
  *
  * <p>The copies promoted in a window earn their hits partly in the next; a window of 256 promotions lasts well under
  * a second to a few seconds in a full daemon, about one turnover of its DRAM, so the lag is a window. Thread-safe:
