@@ -184,7 +184,7 @@ public final class ServerMetrics {
                 .register(registry);
     }
 
-    /** Registers a counter read at scrape time (work done by the network layer's pools). */
+    /** Registers a counter read at scrape time (work done by the network layer's pools, event streams). */
     public void counter(String name, String help, java.util.function.LongSupplier value) {
         CounterWithCallback.builder().name(name).help(help).callback(cb -> cb.call(value.getAsLong()))
                 .register(registry);
@@ -192,22 +192,17 @@ public final class ServerMetrics {
 
     /** The counter of the per-block event history behind {@code kvctl explain}. */
     public void bindEventHistory(io.kvstore.core.store.EventHistory h) {
-        CounterWithCallback.builder().name("kvstore_explain_history_dropped_events")
-                .help("Store events the kvctl-explain history dropped because its unfiled queue was full")
-                .callback(cb -> cb.call(h.dropped())).register(registry);
+        counter("kvstore_explain_history_dropped_events",
+                "Store events the kvctl-explain history dropped because its unfiled queue was full", h::dropped);
     }
 
     /** Counters and gauges of the KV-event stream (docs/events.md). */
     public void bindKvEvents(io.kvstore.server.events.KvEventPublisher p) {
-        CounterWithCallback.builder().name("kvstore_kv_events_batches").help("KV-event batches published")
-                .callback(cb -> cb.call(p.batches())).register(registry);
-        CounterWithCallback.builder().name("kvstore_kv_events_published").help("KV events published")
-                .callback(cb -> cb.call(p.events())).register(registry);
-        CounterWithCallback.builder().name("kvstore_kv_events_dropped")
-                .help("Store events dropped because the event queue was full (subscribers see a sequence gap)")
-                .callback(cb -> cb.call(p.dropped())).register(registry);
-        CounterWithCallback.builder().name("kvstore_kv_events_replays").help("Replay requests answered")
-                .callback(cb -> cb.call(p.replays())).register(registry);
+        counter("kvstore_kv_events_batches", "KV-event batches published", p::batches);
+        counter("kvstore_kv_events_published", "KV events published", p::events);
+        counter("kvstore_kv_events_dropped",
+                "Store events dropped because the event queue was full (subscribers see a sequence gap)", p::dropped);
+        counter("kvstore_kv_events_replays", "Replay requests answered", p::replays);
         gauge("kvstore_kv_events_queue_depth", "Store events waiting for the KV-event publisher", p::queued);
         gauge("kvstore_kv_events_queue_limit", "Capacity of the KV-event queue", p::queueCapacity);
     }
