@@ -44,15 +44,15 @@ import java.util.function.Predicate;
  *
  * <h2>Memory</h2>
  * This is the default policy of every tier, so its per-block state is kept small: a tracked block is one
- * {@link PrefixNode} (48 bytes) reached through an intrusive hash table ({@link NodeTable}, 1 to 2 bytes a block)
+ * {@link PrefixNode} (40 bytes) reached through an intrusive hash table ({@link NodeTable}, 1 to 2 bytes a block)
  * and, while it is a leaf, a heap slot (4 to 6 bytes); the memory of dropped keys is a table of fingerprints
  * ({@link DroppedKeys}, 1 to 2 bytes per block of capacity) and the frequency sketch 8 to 16 bytes per block of
  * capacity. The two miniature caches hold 2,048 blocks each, or 1/64 of the capacity when that is more (never
  * more than the capacity), on the same lean nodes. Measured:
- * 64.7 bytes per tracked block at a million blocks (bench {@code PolicyFootprint}, docs/policies.md).
+ * 56.4 bytes per tracked block at a million blocks (bench {@code PolicyFootprint}, docs/policies.md).
  */
 public final class AdaptivePrefixPolicy<K> implements EvictionPolicy<K> {
-    /** Leaf priority bonus per counted occurrence, as a fraction of the capacity in blocks. */
+    /** Leaf priority bonus per counted occurrence, as a fraction of the capacity in blocks (a multiple of 1/8: {@link #touch}). */
     static final double BONUS_PER_HIT = 0.125;
     /** Target size of each miniature cache, in blocks (the sampling rate is chosen to reach it). */
     static final double SHADOW_BLOCKS = 2048;
@@ -206,9 +206,16 @@ public final class AdaptivePrefixPolicy<K> implements EvictionPolicy<K> {
         return true;
     }
 
+    /**
+     * A touched leaf's priority: its tick plus the frequency bonus, and among equal priorities the one touched longer
+     * ago first. Equal {@code tick + bonus * f} with an older tick means a larger {@code f}, so the order of ties is
+     * the order of {@code 15 - f}, written into the priority's low bits (the bonus is a multiple of 1/8, so {@code
+     * (tick + bonus * f) * 128} is an integer and a multiple of 16; exact in a double up to 2^46 ticks) instead of
+     * a stamp in every node.
+     */
     private void touch(PrefixNode<K> n) {
-        n.stamp = (int) ++tick;
-        n.priority = tick + bonus * sketch.frequency(n.key);
+        int f = sketch.frequency(n.key);
+        n.priority = (++tick + bonus * f) * 128 + (15 - f);
     }
 
     @Override

@@ -63,40 +63,43 @@ public final class IndexedHeap<K, E extends HeapEntry<K>> {
         return found;
     }
 
-    /** Inserts a node that is in no heap. */
+    /** Inserts a node that is in no heap and has no children ({@link HeapEntry#children()}). */
     public void add(E n) {
-        if (n.heapIndex >= 0) {
+        if (n.slotOrChildren >= 0) {
             throw new IllegalStateException("entry already in a heap: " + n.key());
+        }
+        if (n.slotOrChildren < -1) {
+            throw new IllegalStateException("an entry with children cannot enter a heap: " + n.key());
         }
         if (size == heap.length) {
             heap = Arrays.copyOf(heap, size + (size >> 1));
         }
         heap[size] = n;
-        n.heapIndex = size++;
-        up(n.heapIndex);
+        n.slotOrChildren = size++;
+        up(n.slotOrChildren);
     }
 
     /** Removes a node of this heap. */
     public void remove(E n) {
-        int i = n.heapIndex;
+        int i = n.slotOrChildren;
         if (i < 0 || i >= size || heap[i] != n) {
             throw new IllegalStateException("entry not in this heap: " + n.key());
         }
         E last = heap[--size];
         heap[size] = null;
-        n.heapIndex = -1;
+        n.slotOrChildren = -1;
         if (last != n) {
             heap[i] = last;
-            last.heapIndex = i;
+            last.slotOrChildren = i;
             up(i);
-            down(last.heapIndex);
+            down(last.slotOrChildren);
         }
     }
 
     /** Restores the order after the node's priority or stamp changed. */
     public void update(E n) {
-        up(n.heapIndex);
-        down(n.heapIndex);
+        up(n.slotOrChildren);
+        down(n.slotOrChildren);
     }
 
     private static boolean less(HeapEntry<?> a, HeapEntry<?> b) {
@@ -111,11 +114,11 @@ public final class IndexedHeap<K, E extends HeapEntry<K>> {
                 break;
             }
             heap[i] = heap[p];
-            heap[i].heapIndex = i;
+            heap[i].slotOrChildren = i;
             i = p;
         }
         heap[i] = n;
-        n.heapIndex = i;
+        n.slotOrChildren = i;
     }
 
     private void down(int i) {
@@ -130,10 +133,10 @@ public final class IndexedHeap<K, E extends HeapEntry<K>> {
                 break;
             }
             heap[i] = heap[c];
-            heap[i].heapIndex = i;
+            heap[i].slotOrChildren = i;
             i = c;
         }
         heap[i] = n;
-        n.heapIndex = i;
+        n.slotOrChildren = i;
     }
 }

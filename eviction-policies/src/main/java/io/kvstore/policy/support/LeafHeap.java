@@ -4,7 +4,7 @@ import java.util.function.Predicate;
 
 /**
  * The leaves of a prefix tree of tracked entries, in an {@link IndexedHeap}: a node is a leaf while no tracked node
- * names it as parent ({@link Node#children} counts them). Leaf-first policies evict only from here, so a chain is
+ * names it as parent ({@link HeapEntry#children()} counts them). Leaf-first policies evict only from here, so a chain is
  * cut from its end and a parent never goes before its children. Not thread-safe.
  *
  * @param <K> key type
@@ -25,8 +25,11 @@ public final class LeafHeap<K, E extends HeapEntry<K>> {
     /** A node became tracked; its tracked parent (or null) stops being a leaf. */
     public void admitted(E n, E parent) {
         heap.add(n);
-        if (parent != null && parent.children++ == 0 && parent.inHeap()) {
-            heap.remove(parent);
+        if (parent != null) {
+            if (parent.inHeap()) {
+                heap.remove(parent);
+            }
+            parent.children(parent.children() + 1);
         }
     }
 
@@ -35,8 +38,11 @@ public final class LeafHeap<K, E extends HeapEntry<K>> {
         if (n.inHeap()) {
             heap.remove(n);
         }
-        if (parent != null && parent.children > 0 && --parent.children == 0) {
-            heap.add(parent);
+        if (parent != null && parent.children() > 0) {
+            parent.children(parent.children() - 1);
+            if (parent.children() == 0) {
+                heap.add(parent);
+            }
         }
     }
 
