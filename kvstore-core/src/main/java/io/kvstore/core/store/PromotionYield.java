@@ -16,14 +16,21 @@ import java.util.concurrent.atomic.LongAdder;
  * (thousands of blocks a turn through a DRAM of 4,096) almost never: there a full daemon promoted 48,000 blocks in
  * 30 s while DRAM served 2% of the GET bytes. So the level counts the hits above on blocks it still holds a copy of
  * (a promoted copy is the only way a block is cached in both) and, every {@link #WINDOW} promotions, how many such
- * hits a promotion earned in the window (halving the weight of older windows). At {@link #FULL_YIELD} or more every
- * hit that asks is promoted; below, the hits of one block in {@code FULL_YIELD / yield} (a power of two), never
- * fewer than one in {@link #MAX_EVERY}, so that the yield goes on being measured and the rule comes back when the
+ * hits a promotion earned in the window (halving the weight of older windows). A promotion reads the block below
+ * once more and each hit on its copy saves one such read, so it pays from one hit a promotion on: at {@link
+ * #FULL_YIELD} or more every hit that asks is promoted; below, only the hits of one block in {@link #MAX_EVERY},
+ * so that the yield goes on being measured and the rule comes back when the
  * workload changes. Which blocks are promoted is decided by their key's hash (a fixed sample of the keys, as the
  * default policy samples its miniature caches), not by chance, so a simulation stays deterministic, and not by
  * counting hits, which a workload that reads each block twice in a row turns into promoting only second reads,
  * whose copies are never read again (found by {@code
  * TieredStoreTest.promotionsWhoseCopiesAreNotReadAboveAreThrottledAndComeBack}).
+ *
+ * <p>Its first version promoted one block in {@code FULL_YIELD / yield} (a power of two) below one hit: a
+ * promotion's cost does not fall with its yield, and the agent load of {@code bench load} showed it, with about 0.3
+ * hits a promotion it promoted half the blocks asking (6,000-7,700 promotions in 30 s, each a read of NVMe and a
+ * victim in DRAM), where one in sixteen (1,700-2,400) left the full daemon's hit rate 0.9 points higher and its copies
+ * earning 0.45-0.5 hits each (docs/bench-load.md, "promotions below one hit").
  *
  * <p>The copies promoted in a window earn their hits partly in the next; a window of 256 promotions lasts well under
  * a second to a few seconds in a full daemon, about one turnover of its DRAM, so the lag is a window. Thread-safe:
@@ -33,9 +40,9 @@ final class PromotionYield {
 
     /** Promotions between two estimates. */
     static final int WINDOW = 256;
-    /** Hits above per promotion from which every hit that asks is promoted. */
+    /** Hits above per promotion from which every hit that asks is promoted (one: what the promotion's read cost). */
     static final double FULL_YIELD = 1.0;
-    /** At least the hits of one block in this many are promoted (a power of two). */
+    /** Below {@link #FULL_YIELD}, the hits of one block in this many are promoted (a power of two, at most 16). */
     static final int MAX_EVERY = 16;
 
     private final LongAdder copyHits = new LongAdder();
@@ -77,8 +84,7 @@ final class PromotionYield {
         copyHitsAtWindow = hits;
         promotedAtWindow = n;
         yield = Double.isNaN(yield) ? inWindow : (yield + inWindow) / 2;
-        every = yield >= FULL_YIELD ? 1 : Integer.highestOneBit(
-                (int) Math.min(MAX_EVERY, Math.max(1, Math.round(FULL_YIELD / Math.max(yield, 1e-9)))));
+        every = yield >= FULL_YIELD ? 1 : MAX_EVERY;
     }
 
     /** Hits above on copies of this level's blocks, since the store opened. */

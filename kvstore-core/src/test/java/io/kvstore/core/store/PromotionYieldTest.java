@@ -80,22 +80,21 @@ class PromotionYieldTest {
         PromotionYield y = new PromotionYield();
         window(y, 1);
         assertThat(y.every()).isEqualTo(1);
-        window(y, 0); // the workload changes: the yield halves to 0.5, then falls further
-        assertThat(y.every()).isEqualTo(2);
-        window(y, 0);
-        assertThat(y.every()).isEqualTo(4);
-        window(y, 1); // and back: the sampled blocks' copies earn again (0.625, then 0.8125)
-        window(y, 1);
+        window(y, 0); // the workload changes: the yield halves to 0.5
+        assertThat(y.every()).isEqualTo(PromotionYield.MAX_EVERY);
+        window(y, 2); // and back: the sampled blocks' copies earn two hits each (1.25)
         assertThat(y.every()).isEqualTo(1);
         assertThat(y.copyHits()).isPositive();
     }
 
     @Test
-    void aYieldInBetweenPromotesInProportion() {
+    void aYieldBelowOneHitPromotesOneBlockInSixteenHoweverCloseItIs() {
         PromotionYield y = new PromotionYield();
         window(y, 0.25);
-        assertThat(y.every()).isEqualTo(4);
-        window(y, 0.375); // (0.25 + 0.375) / 2: one in 3.2, the power of two below
-        assertThat(y.every()).isEqualTo(2);
+        assertThat(y.every()).isEqualTo(PromotionYield.MAX_EVERY);
+        window(y, 0.9); // (0.25 + 0.9) / 2
+        assertThat(y.every()).isEqualTo(PromotionYield.MAX_EVERY);
+        window(y, 1.5); // (0.575 + 1.5) / 2 = 1.04: the promotions pay
+        assertThat(y.every()).isEqualTo(1);
     }
 }
