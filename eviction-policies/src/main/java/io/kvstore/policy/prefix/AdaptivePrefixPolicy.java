@@ -52,7 +52,10 @@ import java.util.function.Predicate;
  * 56.4 bytes per tracked block at a million blocks (bench {@code PolicyFootprint}, docs/policies.md).
  */
 public final class AdaptivePrefixPolicy<K> implements EvictionPolicy<K> {
-    /** Leaf priority bonus per counted occurrence, as a fraction of the capacity in blocks (a multiple of 1/8: {@link #touch}). */
+    /**
+     * Leaf priority bonus per counted occurrence, as a fraction of the capacity in blocks (a multiple of 1/8, which
+     * {@link #touch} relies on).
+     */
     static final double BONUS_PER_HIT = 0.125;
     /** Target size of each miniature cache, in blocks (the sampling rate is chosen to reach it). */
     static final double SHADOW_BLOCKS = 2048;

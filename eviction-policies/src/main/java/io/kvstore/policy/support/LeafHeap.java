@@ -4,8 +4,8 @@ import java.util.function.Predicate;
 
 /**
  * The leaves of a prefix tree of tracked entries, in an {@link IndexedHeap}: a node is a leaf while no tracked node
- * names it as parent ({@link HeapEntry#children()} counts them). Leaf-first policies evict only from here, so a chain is
- * cut from its end and a parent never goes before its children. Not thread-safe.
+ * names it as parent ({@link HeapEntry#children()} counts them). Leaf-first policies evict only from here, so a
+ * chain is cut from its end and a parent never goes before its children. Not thread-safe.
  *
  * @param <K> key type
  * @param <E> entry type
@@ -38,9 +38,10 @@ public final class LeafHeap<K, E extends HeapEntry<K>> {
         if (n.inHeap()) {
             heap.remove(n);
         }
-        if (parent != null && parent.children() > 0) {
-            parent.children(parent.children() - 1);
-            if (parent.children() == 0) {
+        int children = parent == null ? 0 : parent.children(); // n still among them
+        if (children > 0) {
+            parent.children(children - 1);
+            if (children == 1) {
                 heap.add(parent);
             }
         }
