@@ -46,7 +46,11 @@ import java.util.Random;
  *
  * <p>Usage: {@code java tools/LmBench.java PORT [chunks=64] [runs=3] [chunkBytes=4194304] [keys=same|fresh]
  * [warmupMiB=0] [metricsUrl]}; with the daemon's {@code /metrics} address the warm-up stops when the JIT is quiet,
- * and the daemon's own time per PUT and its JIT time in the measured runs are reported.
+ * and the daemon's own time per PUT and its JIT time in the measured runs are reported. The sinks are threads of
+ * this process unless {@code LM_SINK_PORTS=P1,P2} names the ports of {@code java tools/LmBench.java sink CHUNK}
+ * started apart (which prints them), so that they can run on the cores the daemon runs on, with the client on
+ * others: on 2 cores a server that shares its core with the client receives at about half the rate of one that
+ * does not, and the scheduler decides that from run to run (docs/protocol-lmcache.md, "Where the threads run").
  */
 public final class LmBench {
 
@@ -54,6 +58,10 @@ public final class LmBench {
     private static final int REPLY = 36;
 
     public static void main(String[] args) throws Exception {
+        if (args[0].equals("sink")) {
+            sink(Integer.parseInt(args[1]));
+            return;
+        }
         int port = Integer.parseInt(args[0]);
         int chunks = args.length > 1 ? Integer.parseInt(args[1]) : 64;
         int runs = args.length > 2 ? Integer.parseInt(args[2]) : 3;
@@ -70,9 +78,15 @@ public final class LmBench {
         }
         ByteBuffer[] direct = payloads.stream().map(p -> ByteBuffer.allocateDirect(p.length).put(p).flip())
                 .toArray(ByteBuffer[]::new);
-        try (RawServer raw = new RawServer(chunk, 0); RawServer distinct = new RawServer(chunk, 1L << 30);
-             Client kv = new Client(port, direct, chunk); Client rawClient = new Client(raw.port(), direct, chunk);
-             Client distinctClient = new Client(distinct.port(), direct, chunk)) {
+        // the sinks: threads of this process, or (LM_SINK_PORTS=one-buffer,distinct) a process of their own, which
+        // can then be placed on the cores the daemon runs on (tools/doors-bench.sh, LM_PLACEMENT)
+        String external = System.getenv("LM_SINK_PORTS");
+        boolean inProcess = external == null || external.isBlank();
+        try (RawServer raw = inProcess ? new RawServer(chunk, 0) : null;
+             RawServer distinct = inProcess ? new RawServer(chunk, 1L << 30) : null;
+             Client kv = new Client(port, direct, chunk);
+             Client rawClient = new Client(inProcess ? raw.port() : sinkPort(external, 0), direct, chunk);
+             Client distinctClient = new Client(inProcess ? distinct.port() : sinkPort(external, 1), direct, chunk)) {
             // warm-up of the round trips' path (EXIST, GET, HEALTH): a run has only 3 x chunks of them, far under what
             // the JIT compiler needs to compile them
             if (warmupBytes > 0) {
@@ -143,6 +157,19 @@ public final class LmBench {
                     + "\"daemon_ms_per_put\": %.3f, \"daemon_jit_seconds_in_runs\": %.3f}%n", chunk, chunks, runs, kp,
                     rp, kp / rp, dp, kp / dp, kr, rr, kr / rr, dr, kr / dr, msPerPut, jitInRuns);
         }
+    }
+
+    /** {@code java tools/LmBench.java sink CHUNK}: both sinks in this process, their ports printed, until killed. */
+    private static void sink(int chunk) throws Exception {
+        try (RawServer raw = new RawServer(chunk, 0); RawServer distinct = new RawServer(chunk, 1L << 30)) {
+            System.out.println("sink " + raw.port() + " " + distinct.port());
+            System.out.flush();
+            Thread.sleep(Long.MAX_VALUE);
+        }
+    }
+
+    private static int sinkPort(String ports, int which) {
+        return Integer.parseInt(ports.split(",")[which].trim());
     }
 
     /**

@@ -11,6 +11,7 @@
 # disturbed less than requests per second.
 #
 # Usage: tools/doors-bench.sh [RUNS=3]      (needs redis-server, redis-benchmark: Debian redis-server, redis-tools)
+# LM_PLACEMENT=none|cross|same chooses the cores of the lm:// part (below).
 # The Redis door's daemon runs on its embedded defaults (HBM 256 MiB, DRAM 1 GiB, NVMe 4 GiB under a temporary data
 # dir, DRAM in private memory) with respPort on a free port; the lm:// door gets a daemon of its own, a full cache of
 # DRAM alone (LM_DRAM=4GiB, LRU, no NVMe tier: LMCache's chunks are fresh keys, and with an NVMe tier every new chunk
@@ -28,10 +29,11 @@ command -v redis-server >/dev/null && command -v redis-benchmark >/dev/null \
 free_port() { /usr/bin/env python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 RESP_PORT=$(free_port); LM_PORT=$(free_port); REDIS_PORT=$(free_port)
 
-KV_PID=""; REDIS_PID=""; LM_PID=""
+KV_PID=""; REDIS_PID=""; LM_PID=""; SINK_PID=""
 cleanup() {
   [ -n "$KV_PID" ] && kill "$KV_PID" 2>/dev/null || true
   [ -n "$LM_PID" ] && kill "$LM_PID" 2>/dev/null || true
+  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null || true
   [ -n "$REDIS_PID" ] && kill "$REDIS_PID" 2>/dev/null || true
   wait 2>/dev/null || true
   rm -rf "$OUT/data" "$OUT/lmdata"
@@ -92,15 +94,35 @@ DATA_PORT=$(grep -o 'data 127.0.0.1:[0-9]*' "$OUT/kvstore.log" | head -1 | cut -
 # them when the daemon's JIT compilers are quiet, or at LM_WARMUP_MIB; docs/protocol-lmcache.md).
 LM_CHUNKS="${LM_CHUNKS:-256}"
 LM_WARMUP_MIB="${LM_WARMUP_MIB:-24576}"
-"$ROOT/kvstore" serve --port 0 --admin-port 0 --data-dir "$OUT/lmdata" --set dramPersist=false \
+# Where the lm:// part's threads run (docs/protocol-lmcache.md, "Where the threads run"): none (the default) leaves
+# it to the scheduler, the sinks being threads of the client's process; cross puts the client on core 0 and the
+# daemon and the sinks (then a process of their own) on the other cores; same puts all three on core 0.
+LM_PLACEMENT="${LM_PLACEMENT:-none}"
+case "$LM_PLACEMENT" in
+  cross) LM_SERVER_CPUS=(taskset -c "1-$(( $(nproc) - 1 ))"); LM_CLIENT_CPUS=(taskset -c 0) ;;
+  same) LM_SERVER_CPUS=(taskset -c 0); LM_CLIENT_CPUS=(taskset -c 0) ;;
+  none) LM_SERVER_CPUS=(); LM_CLIENT_CPUS=() ;;
+  *) echo "doors-bench: LM_PLACEMENT must be cross, same or none, not '$LM_PLACEMENT'" >&2; exit 2 ;;
+esac
+"${LM_SERVER_CPUS[@]}" "$ROOT/kvstore" serve --port 0 --admin-port 0 --data-dir "$OUT/lmdata" --set dramPersist=false \
   --set hbmCapacityBytes=0 --set dramCapacityBytes="${LM_DRAM:-4GiB}" --set nvmeCapacityBytes=0 --set dramPolicy=lru \
   --set lmPort="$LM_PORT" >"$OUT/lm-daemon.log" 2>&1 &
 LM_PID=$!
 await_ready "$OUT/lm-daemon.log" "the lm:// daemon"
 LM_ADMIN_PORT=$(grep -o 'admin http://127.0.0.1:[0-9]*' "$OUT/lm-daemon.log" | head -1 | cut -d: -f3)
-java "$ROOT/tools/LmBench.java" "$LM_PORT" "$LM_CHUNKS" "$RUNS" 4194304 fresh "$LM_WARMUP_MIB" \
-  "http://127.0.0.1:$LM_ADMIN_PORT/metrics" | tee "$OUT/lm.txt"
+LM_SINK_PORTS=""
+if [ "$LM_PLACEMENT" != none ]; then
+  "${LM_SERVER_CPUS[@]}" java "$ROOT/tools/LmBench.java" sink 4194304 >"$OUT/lm-sink.txt" 2>&1 &
+  SINK_PID=$!
+  for _ in $(seq 100); do grep -q '^sink ' "$OUT/lm-sink.txt" && break; sleep 0.2; done
+  LM_SINK_PORTS=$(awk '/^sink /{print $2 "," $3}' "$OUT/lm-sink.txt")
+  [ -n "$LM_SINK_PORTS" ] || { echo "doors-bench: the sinks did not start; see $OUT/lm-sink.txt" >&2; exit 1; }
+fi
+echo "doors-bench: lm:// placement $LM_PLACEMENT"
+LM_SINK_PORTS="$LM_SINK_PORTS" "${LM_CLIENT_CPUS[@]}" java "$ROOT/tools/LmBench.java" "$LM_PORT" "$LM_CHUNKS" "$RUNS" \
+  4194304 fresh "$LM_WARMUP_MIB" "http://127.0.0.1:$LM_ADMIN_PORT/metrics" | tee "$OUT/lm.txt"
 kill "$LM_PID" 2>/dev/null || true
+[ -n "${SINK_PID:-}" ] && kill "$SINK_PID" 2>/dev/null || true
 java -cp "$ROOT/bench/target/classes:$ROOT/bench/target/lib/*" "$ROOT/tools/NativePutBench.java" "$DATA_PORT" 64 "$RUNS" \
   2>/dev/null | tee "$OUT/native.txt"
 
