@@ -44,7 +44,7 @@ public final class ConfigLoader {
             new Setting("nvmeCapacityBytes", Kind.SIZE, "4GiB"),
             // not fifo, though it matches the NVMe tier's oldest-segment-first reclaim: with the engine hearing drops and
             // the tier reinserting what was read, the default policy hits more (NvmePolicyFitTest, docs/tiers.md)
-            new Setting("nvmePolicy", Kind.STRING, "default"),
+            new Setting("nvmePolicy", Kind.STRING, "tier"),
             new Setting("nvmeWalMode", Kind.STRING, "disabled"),
             new Setting("nvmeReinsertionPercent", Kind.INT, "50"),
             new Setting("transport", Kind.STRING, "auto"),

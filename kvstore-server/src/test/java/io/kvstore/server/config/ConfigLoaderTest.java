@@ -119,6 +119,9 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.builder().assignment("dramPolicy=tier").load())
                 .hasMessageContaining("dramPolicy: 'tier' leaves eviction to the tier, and only the NVMe tier makes room");
         assertThat(ConfigLoader.builder().assignment("nvmePolicy=tier").load().nvmePolicy()).isEqualTo("tier");
+        // the NVMe tier evicts itself unless told otherwise (docs/tiers.md, "A tier that evicts itself")
+        assertThat(ConfigLoader.builder().load().nvmePolicy()).isEqualTo("tier");
+        assertThat(ConfigLoader.builder().assignment("nvmePolicy=default").load().nvmePolicy()).isEqualTo("default");
         Path f = dir.resolve("bad.yaml");
         Files.writeString(f, "dramCapacity: 1GiB\n");
         assertThatThrownBy(() -> ConfigLoader.builder().yaml(f))
