@@ -3,6 +3,7 @@ package io.kvstore.server.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.kvstore.policy.tier.TierManagedPolicy;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -44,7 +45,7 @@ public final class ConfigLoader {
             new Setting("nvmeCapacityBytes", Kind.SIZE, "4GiB"),
             // not fifo, though it matches the NVMe tier's oldest-segment-first reclaim: with the engine hearing drops and
             // the tier reinserting what was read, the default policy hits more (NvmePolicyFitTest, docs/tiers.md)
-            new Setting("nvmePolicy", Kind.STRING, "tier"),
+            new Setting("nvmePolicy", Kind.STRING, TierManagedPolicy.NAME),
             new Setting("nvmeWalMode", Kind.STRING, "disabled"),
             new Setting("nvmeReinsertionPercent", Kind.INT, "50"),
             new Setting("transport", Kind.STRING, "auto"),
@@ -205,7 +206,7 @@ public final class ConfigLoader {
         try {
             return new ServerConfig(str("bindAddress"), integer("port"), str("adminBindAddress"), integer("adminPort"),
                     Path.of(str("dataDir")), size("hbmCapacityBytes"), str("hbmPolicy"), size("dramCapacityBytes"),
-                    str("dramPolicy"), size("nvmeCapacityBytes"), str("nvmePolicy"), str("nvmeWalMode"),
+                    str("dramPolicy"), size("nvmeCapacityBytes"), nvmePolicy(), str("nvmeWalMode"),
                     integer("nvmeReinsertionPercent"), str("transport"),
                     integer("ioThreads"), integer("blockingThreads"), integer("blockingQueueDepth"),
                     intSize("maxFrameBytes"), integer("maxKeysPerRequest"), integer("maxPipelinedRequests"),
@@ -280,6 +281,25 @@ public final class ConfigLoader {
         } catch (IllegalArgumentException e) {
             throw bad(name, sizeUnits ? "is not a size: " + e.getMessage() : "'" + v + "' is not an integer");
         }
+    }
+
+    /**
+     * The NVMe level's policy: by default {@code tier} (the tier's segment reclaim evicts, docs/tiers.md), but with a
+     * remote tier below it the store's {@code default} policy, because the blocks a tier evicts by itself are dropped,
+     * not written back to the cluster; asked for explicitly with a remote tier, {@code tier} is refused for that
+     * reason.
+     */
+    private String nvmePolicy() {
+        String policy = str("nvmePolicy");
+        if (!TierManagedPolicy.isNamed(policy) || str("remoteSeeds").isBlank()) {
+            return policy;
+        }
+        if ("default".equals(sources.get("nvmePolicy"))) {
+            return "default";
+        }
+        throw new ConfigException("nvmePolicy: 'tier' lets the NVMe tier drop what it evicts, so nothing would be "
+                + "written back to the remote tier (remoteSeeds); leave nvmePolicy unset or name a policy (default, "
+                + "lru, ...)");
     }
 
     private ServerConfig.Remote remote() {

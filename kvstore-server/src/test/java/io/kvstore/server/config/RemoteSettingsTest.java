@@ -28,6 +28,19 @@ class RemoteSettingsTest {
     }
 
     @Test
+    void aRemoteTierKeepsTheStoresPolicyOnNvmeSoThatEvictedBlocksAreWrittenBack() {
+        // alone, the NVMe tier evicts itself; above a remote tier its victims must be demoted to the cluster
+        assertThat(ConfigLoader.builder().load().nvmePolicy()).isEqualTo("tier");
+        assertThat(ConfigLoader.builder().assignment("remoteSeeds=a:1").load().nvmePolicy()).isEqualTo("default");
+        assertThat(ConfigLoader.builder().assignment("remoteSeeds=a:1").assignment("nvmePolicy=lru").load()
+                .nvmePolicy()).isEqualTo("lru");
+        assertThatThrownBy(() -> ConfigLoader.builder().assignment("remoteSeeds=a:1").assignment("nvmePolicy=tier")
+                .load()).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("nvmePolicy: 'tier'").hasMessageContaining("written back to the remote tier")
+                .hasMessageContaining("flag --set nvmePolicy");
+    }
+
+    @Test
     void seedsFromAYamlListTheEnvironmentOrAFlag() throws Exception {
         Path f = dir.resolve("kvstore.yaml");
         Files.writeString(f, """
