@@ -43,8 +43,9 @@ public final class ConfigLoader {
             new Setting("dramCapacityBytes", Kind.SIZE, "1GiB"),
             new Setting("dramPolicy", Kind.STRING, "default"),
             new Setting("nvmeCapacityBytes", Kind.SIZE, "4GiB"),
-            // not fifo, though it matches the NVMe tier's oldest-segment-first reclaim: with the engine hearing drops and
-            // the tier reinserting what was read, the default policy hits more (NvmePolicyFitTest, docs/tiers.md)
+            // the tier's own segment reclaim with its reinsertion of what was read, not the store's policy: as many hits
+            // or more, no policy state per NVMe block (docs/tiers.md, "A tier that evicts itself, measured"); the store's
+            // default policy instead when a remote tier is configured (nvmePolicy())
             new Setting("nvmePolicy", Kind.STRING, TierManagedPolicy.NAME),
             new Setting("nvmeWalMode", Kind.STRING, "disabled"),
             new Setting("nvmeReinsertionPercent", Kind.INT, "50"),
@@ -86,13 +87,16 @@ public final class ConfigLoader {
             new Setting("lmPort", Kind.INT, "-1"),
             new Setting("dataSocket", Kind.STRING, ""));
 
+    /** The source of a setting nobody set: its built-in default (as error messages name it). */
+    private static final String DEFAULT_SOURCE = "default";
+
     private final Map<String, Object> values = new LinkedHashMap<>();
     private final Map<String, String> sources = new LinkedHashMap<>();
 
     private ConfigLoader() {
         for (Setting s : SETTINGS) {
             values.put(s.name(), s.defaultValue());
-            sources.put(s.name(), "default");
+            sources.put(s.name(), DEFAULT_SOURCE);
         }
     }
 
@@ -294,8 +298,8 @@ public final class ConfigLoader {
         if (!TierManagedPolicy.isNamed(policy) || str("remoteSeeds").isBlank()) {
             return policy;
         }
-        if ("default".equals(sources.get("nvmePolicy"))) {
-            return "default";
+        if (DEFAULT_SOURCE.equals(sources.get("nvmePolicy"))) { // not set by the operator
+            return "default"; // the store's default policy
         }
         throw new ConfigException("nvmePolicy: 'tier' lets the NVMe tier drop what it evicts, so nothing would be "
                 + "written back to the remote tier (remoteSeeds); leave nvmePolicy unset or name a policy (default, "
