@@ -25,7 +25,8 @@ import java.util.Random;
  * and, once it is full, moves another block down, as an lm:// PUT that replaces its key does.
  *
  * <p>Usage: {@code java -cp 'bench/target/classes:bench/target/lib/*' tools/NativePutBench.java DATA_PORT [chunks=64]
- * [runs=3] [chunkBytes=4194304]}
+ * [runs=3] [chunkBytes=4194304] [direct|heap]}: the payloads in direct buffers (the default) or on the heap
+ * ({@code ByteBuffer.wrap} of a {@code byte[]}, as many engines hold their bytes).
  */
 public final class NativePutBench {
 
@@ -34,12 +35,13 @@ public final class NativePutBench {
         int chunks = args.length > 1 ? Integer.parseInt(args[1]) : 64;
         int runs = args.length > 2 ? Integer.parseInt(args[2]) : 3;
         int chunk = args.length > 3 ? Integer.parseInt(args[3]) : 4 << 20;
+        boolean heap = args.length > 4 && args[4].equals("heap");
         Random rnd = new Random(1);
         ByteBuffer[] contents = new ByteBuffer[Math.min(chunks, 8)];
         for (int i = 0; i < contents.length; i++) {
             byte[] p = new byte[chunk];
             rnd.nextBytes(p);
-            contents[i] = ByteBuffer.allocateDirect(chunk).put(p).flip();
+            contents[i] = heap ? ByteBuffer.wrap(p) : ByteBuffer.allocateDirect(chunk).put(p).flip();
         }
         int[] crcs = Arrays.stream(contents).mapToInt(Checksums::crc32c).toArray();
         double[] gbps = new double[runs];
