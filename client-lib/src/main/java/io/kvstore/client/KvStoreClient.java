@@ -17,6 +17,7 @@ import io.kvstore.protocol.body.PutCode;
 import io.kvstore.protocol.body.StatusList;
 import io.kvstore.protocol.body.TierCounters;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.EventLoopGroup;
@@ -265,7 +266,7 @@ public final class KvStoreClient implements AutoCloseable {
             BlockPayload b = blocks.get(i).checksummed();
             boolean last = i == blocks.size() - 1;
             boolean tokens = b.tokenIds() != null && c.hello().wantsTokenIds();
-            ByteBuf body = blockBody(c, b, tokens);
+            ByteBuf body = blockBody(c.channel().alloc(), b, tokens);
             int flags = (last ? FrameDescriptor.FLAG_END : 0) | (persisted ? FrameDescriptor.FLAG_ACK_PERSISTED : 0)
                     | (tokens ? FrameDescriptor.FLAG_TOKENS : 0);
             c.write(Frame.request(Opcode.PUT, flags, id, body), last || i % 8 == 7);
@@ -280,8 +281,8 @@ public final class KvStoreClient implements AutoCloseable {
      * client's PUT bound: 1.5 GB/s against 3.7 without it (docs/java-client.md, "PUT bandwidth"). A payload on the
      * heap is copied here, on the caller's thread, into pooled direct memory (2.3 GB/s).
      */
-    private static ByteBuf blockBody(ClientConnection c, BlockPayload b, boolean tokens) {
-        ByteBuf head = c.channel().alloc().directBuffer(io.kvstore.protocol.BlockDescriptor.BYTES
+    static ByteBuf blockBody(ByteBufAllocator alloc, BlockPayload b, boolean tokens) {
+        ByteBuf head = alloc.directBuffer(io.kvstore.protocol.BlockDescriptor.BYTES
                 + (tokens ? 4 + 4 * b.tokenIds().length : 0));
         ByteBuf payload = null;
         try {
