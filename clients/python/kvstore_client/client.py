@@ -16,12 +16,15 @@ copy), or of the caller's own buffers when `stream_prefix(..., into=...)` is use
 are sent as they are (no copy) and must not change during the call. Both accept numpy arrays and CPU torch
 tensors as well as bytes-like objects (`buffers.byte_view`).
 
-Checksums: every block carries a CRC32C. With the C `crc32c` module importable the client computes it (GB/s);
-with the standard library alone (pure Python, ~20 MB/s) it asks the server in HELLO to compute it instead
-(`checksum="auto"`), so a PUT runs at socket speed; each PUT frame then carries flag SERVER_CHECKSUM.
+Checksums: every block carries a CRC32C. With `checksum="auto"` (the default) the client asks the server in HELLO
+to compute it when the daemon is on this host (loopback or a Unix socket: no wire to guard, and the server computes
+one anyway to verify a client's) or when only the pure-Python CRC32C (~20 MB/s) is importable; otherwise, a daemon
+across a network, the client computes it with the C `crc32c` module (end to end). A PUT whose server computes it
+runs at socket speed; each of its frames carries flag SERVER_CHECKSUM.
 
 Thread-safety: none; use one client per thread (connections are cheap; the server handles many).
 """
+import ipaddress
 import itertools
 import os
 import socket
@@ -129,6 +132,18 @@ class Stats:
     tiers: List[TierStats] = field(default_factory=list)
 
 
+def _local_peer(sock):
+    """True if the daemon is on this host (a Unix domain socket or a loopback address): the payload then crosses no
+    wire, only the kernel's copy, so a CRC32C computed here guards nothing the server's own does not (it computes one
+    to verify a client's anyway), and costs the PUT more than half its speed (docs/python.md, "Checksums")."""
+    if sock.family == getattr(socket, "AF_UNIX", None):
+        return True
+    try:
+        return ipaddress.ip_address(sock.getpeername()[0]).is_loopback
+    except (OSError, ValueError):
+        return False
+
+
 def _open_socket(host, port, unix_socket, timeout):
     """A connected stream socket: TCP to host:port (no Nagle), or AF_UNIX to `unix_socket` when given."""
     where = "unix:%s" % os.fspath(unix_socket) if unix_socket is not None else "%s:%d" % (host, port)
@@ -162,7 +177,8 @@ class KvStoreClient:
 
     `checksum` chooses who computes the CRC32C of PUT payloads: "client", "server" (the server computes it
     from the bytes it received; needs a server that grants it in HELLO, else the client does) or "auto" (the
-    server when only the pure-Python CRC32C is available). `put_checksum_by_server` tells what was settled.
+    server when the daemon is on this host, loopback or Unix socket, or when only the pure-Python CRC32C is
+    available; the client otherwise). `put_checksum_by_server` tells what was settled.
     A PUT through shared memory (`uses_shared_memory`) always leaves the CRC32C to the server: it reads every
     byte at the commit anyway, to verify or to compute it.
 
@@ -177,7 +193,6 @@ class KvStoreClient:
             raise TypeError("namespace must be a kvstore_client.Namespace, was %r" % (namespace,))
         if checksum not in ("auto", "client", "server"):
             raise ValueError("checksum must be 'auto', 'client' or 'server', was %r" % (checksum,))
-        want_server_crc = checksum == "server" or (checksum == "auto" and _crc.IMPLEMENTATION == "pure-python")
         self.put_checksum_by_server = False
         self._server_checksum_granted = False
         self.wants_token_ids = False
@@ -191,6 +206,8 @@ class KvStoreClient:
         self._closed = False
         self._broken = None
         self._sock = _open_socket(host, port, unix_socket, connect_timeout)
+        want_server_crc = checksum == "server" or (checksum == "auto" and (
+            _crc.IMPLEMENTATION == "pure-python" or _local_peer(self._sock)))
         self._sock.settimeout(connect_timeout)
         self._hdr = bytearray(wire.HEADER_BYTES)
         self._shm_dir = None     # set once attached: DRAM hits are read from the server's mapped arena

@@ -5,7 +5,7 @@ import unittest
 
 from kvstore_client import KvStoreClient, PutCode, crc32c
 from kvstore_client.buffers import byte_view
-from kvstore_client.crc32c import IMPLEMENTATION, crc32c_pure
+from kvstore_client.crc32c import crc32c_pure
 
 from . import daemon
 from .test_client import namespace, payloads, tokens
@@ -44,9 +44,28 @@ class ChecksumNegotiationTest(unittest.TestCase):
         ack = c.put([BlockToPut(keys[0], ns.root, 0, b"x" * 1000, crc=crc32c(b"y" * 1000))])
         self.assertEqual(ack.codes, [PutCode.BAD_CHECKSUM])
 
-    def test_auto_lets_the_server_compute_only_without_a_fast_crc(self):
+    def test_auto_lets_a_daemon_on_this_host_compute(self):
+        # the test daemon listens on loopback: whatever CRC32C is importable, the server computes PUT checksums
         c = self.open(namespace())
-        self.assertEqual(c.put_checksum_by_server, IMPLEMENTATION == "pure-python")
+        self.assertTrue(c.put_checksum_by_server)
+        t, p = tokens(2, 34), payloads(2, 34)
+        self.assertEqual(c.put_blocks(t, p).codes, [PutCode.STORED] * 2)
+        got = self.open(c.namespace, checksum="client").get_prefix(t)  # verify_checksums=True: checked on arrival
+        self.assertEqual([b.crc32c for b in got], [crc32c_pure(x) for x in p])
+
+    def test_only_a_loopback_or_unix_peer_counts_as_this_host(self):
+        import socket
+        from kvstore_client.client import _local_peer
+        a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        remote = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        local = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for s in (a, b, remote, local):
+            self.addCleanup(s.close)
+        remote.connect(("192.0.2.1", 9))  # TEST-NET-1: a datagram socket's connect sends nothing
+        local.connect(("127.0.0.1", 9))
+        self.assertTrue(_local_peer(a))
+        self.assertTrue(_local_peer(local))
+        self.assertFalse(_local_peer(remote), "a daemon across a network keeps the client's end-to-end CRC32C")
 
     def test_a_bad_checksum_choice_is_a_value_error(self):
         with self.assertRaisesRegex(ValueError, "checksum must be"):
