@@ -45,13 +45,14 @@ public final class NativePutBench {
         }
         int[] crcs = Arrays.stream(contents).mapToInt(Checksums::crc32c).toArray();
         double[] gbps = new double[runs];
+        Namespace ns = new Namespace("native-put-bench", new KvLayout("bytes", 1, 1, 1, 1), "",
+                "bench-" + System.nanoTime(), "");
         try (KvStoreClient kv = KvStoreClient.create(ClientOptions.of("127.0.0.1", port))) {
             for (int run = -1; run < runs; run++) { // run -1: warm-up, not counted
-                Namespace ns = new Namespace("native-put-bench", new KvLayout("bytes", 1, 1, 1, 1), "",
-                        "run" + run + "-" + System.nanoTime(), "");
+                // one namespace for every run (one connection, as an engine keeps it), fresh keys in each run
                 List<BlockPayload> blocks = new ArrayList<>(chunks);
                 for (int i = 0; i < chunks; i++) {
-                    BlockKey key = key(ns, i);
+                    BlockKey key = key(ns, run, i);
                     int c = i % contents.length;
                     blocks.add(new BlockPayload(new BlockMeta(key, ns.root(), 0, ns.id(), ns.layoutId(), chunk, crcs[c]),
                             contents[c].duplicate()));
@@ -76,10 +77,10 @@ public final class NativePutBench {
                 chunk, chunks, runs, sorted[runs / 2]);
     }
 
-    private static BlockKey key(Namespace ns, int i) throws Exception {
+    private static BlockKey key(Namespace ns, int run, int i) throws Exception {
         MessageDigest d = MessageDigest.getInstance("SHA-256");
         d.update(ns.root().toBytes());
-        d.update(("chunk-" + i).getBytes(StandardCharsets.UTF_8));
+        d.update(("run-" + run + "-chunk-" + i).getBytes(StandardCharsets.UTF_8));
         return BlockKey.of(d.digest());
     }
 }

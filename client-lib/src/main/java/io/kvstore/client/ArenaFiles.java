@@ -1,29 +1,28 @@
 package io.kvstore.client;
 
-import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The server's shared-memory arena files, as one client connection maps them: each file once (cached), read-only
- * for {@link ShmReader}, read-write for {@link ShmWriter}. A file name the server sends is taken only inside the
- * directory of its HELLO answer. Mappings stay until garbage collection unmaps them (the JDK offers no explicit
- * unmap). Thread-safe.
+ * The server's shared-memory arena files as one client connection sees them: read-only for {@link ShmReader},
+ * read-write for {@link ShmWriter}, each name resolved once per connection to the mapping the client shares among
+ * its connections ({@link ArenaMappings}). A file name the server sends is taken only inside the directory of its
+ * HELLO answer. Mappings stay until garbage collection unmaps them (the JDK offers no explicit unmap). Thread-safe.
  */
 final class ArenaFiles {
 
     private final Path directory;
     private final boolean writable;
+    private final ArenaMappings mappings;
     private final Map<String, MappedByteBuffer> maps = new ConcurrentHashMap<>();
 
-    ArenaFiles(Path directory, boolean writable) {
+    ArenaFiles(Path directory, boolean writable, ArenaMappings mappings) {
         this.directory = directory;
         this.writable = writable;
+        this.mappings = mappings;
     }
 
     /**
@@ -42,12 +41,6 @@ final class ArenaFiles {
     }
 
     private MappedByteBuffer map(String file) {
-        try (FileChannel ch = writable
-                ? FileChannel.open(directory.resolve(file), StandardOpenOption.READ, StandardOpenOption.WRITE)
-                : FileChannel.open(directory.resolve(file), StandardOpenOption.READ)) {
-            return ch.map(writable ? FileChannel.MapMode.READ_WRITE : FileChannel.MapMode.READ_ONLY, 0, ch.size());
-        } catch (IOException | UnsupportedOperationException | SecurityException e) {
-            return null;
-        }
+        return mappings.map(directory.resolve(file), writable);
     }
 }

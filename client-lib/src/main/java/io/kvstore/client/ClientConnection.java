@@ -66,7 +66,7 @@ final class ClientConnection {
 
     /** Connects and says HELLO; the future fails with the server's answer if the session is refused. */
     static ClientConnection open(EventLoopGroup group, ClientTransport transport, ClientOptions o, Namespace ns,
-                                 AtomicLong ids) {
+                                 AtomicLong ids, ArenaMappings mappings) {
         ProtocolLimits limits = limits(o);
         ClientConnection[] holder = new ClientConnection[1];
         Bootstrap b = new Bootstrap().group(group).channel(transport.channelClass(o))
@@ -116,9 +116,9 @@ final class ClientConnection {
             throw new KvStoreException("interrupted during HELLO", e);
         }
         if (c.hello.offersShm()) {
-            c.shm = ShmReader.attach(c, Path.of(c.hello.shmDirectory()), o.connectTimeout());
+            c.shm = ShmReader.attach(c, Path.of(c.hello.shmDirectory()), o.connectTimeout(), mappings);
             if (c.shm != null) {
-                c.shmWriter = new ShmWriter(c, Path.of(c.hello.shmDirectory()));
+                c.shmWriter = new ShmWriter(c, Path.of(c.hello.shmDirectory()), mappings);
             }
         }
         return c;

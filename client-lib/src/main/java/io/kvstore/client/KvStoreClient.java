@@ -60,6 +60,8 @@ public final class KvStoreClient implements AutoCloseable {
     /** Idle plain sockets for blocking LOOKUPs, per namespace (see {@link DirectCallChannel}). */
     private final Map<Namespace, java.util.Deque<DirectCallChannel>> directCalls = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
+    /** The daemon's arena files as mapped by this client, shared by the connections of all its namespaces. */
+    private final ArenaMappings arenaMappings = new ArenaMappings();
     private volatile boolean closed;
 
     private KvStoreClient(ClientOptions options) {
@@ -512,7 +514,7 @@ public final class KvStoreClient implements AutoCloseable {
         synchronized (this) {
             c = connections.get(ns);
             if (c == null || !c.isOpen()) {
-                c = ClientConnection.open(group, transport, options, ns, ids);
+                c = ClientConnection.open(group, transport, options, ns, ids, arenaMappings);
                 connections.put(ns, c);
             }
             return c;

@@ -34,16 +34,16 @@ final class ShmReader {
     private final ClientConnection conn;
     private final ArenaFiles files;
 
-    private ShmReader(ClientConnection conn, Path directory) {
+    private ShmReader(ClientConnection conn, Path directory, ArenaMappings mappings) {
         this.conn = conn;
-        this.files = new ArenaFiles(directory, false);
+        this.files = new ArenaFiles(directory, false, mappings);
     }
 
     /**
      * Attaches: null (the TCP path) if the nonce file cannot be read (another host or user) or the server
      * refuses.
      */
-    static ShmReader attach(ClientConnection c, Path directory, Duration timeout) {
+    static ShmReader attach(ClientConnection c, Path directory, Duration timeout, ArenaMappings mappings) {
         byte[] nonce;
         try {
             nonce = Files.readAllBytes(directory.resolve("shm.token"));
@@ -54,7 +54,7 @@ final class ShmReader {
         Wire.writeString(body, new String(nonce, StandardCharsets.US_ASCII));
         try {
             c.call(Opcode.SHM_ATTACH, 0, body).get(timeout.toMillis(), TimeUnit.MILLISECONDS).release();
-            return new ShmReader(c, directory);
+            return new ShmReader(c, directory, mappings);
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();

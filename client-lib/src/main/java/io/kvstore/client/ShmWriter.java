@@ -40,9 +40,9 @@ final class ShmWriter {
     /** False once the server answered SHM_PUT with UNKNOWN_OPCODE (an older daemon): the socket from then on. */
     private volatile boolean supported = true;
 
-    ShmWriter(ClientConnection conn, Path directory) {
+    ShmWriter(ClientConnection conn, Path directory, ArenaMappings mappings) {
         this.conn = conn;
-        this.files = new ArenaFiles(directory, true);
+        this.files = new ArenaFiles(directory, true, mappings);
     }
 
     /** False if the server does not know SHM_PUT. */
