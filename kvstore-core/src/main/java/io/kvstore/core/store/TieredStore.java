@@ -66,6 +66,7 @@ public final class TieredStore implements AutoCloseable {
     private final List<Level> levels;
     private final NanoClock clock;
     private final Directory directory = new Directory();
+    private final RootKeys roots = new RootKeys();
     private final StoreEvents events;
     private final Mover mover;
     private final Promoter promoter;
@@ -226,11 +227,13 @@ public final class TieredStore implements AutoCloseable {
     /**
      * A new entry for {@code meta}, whose parent key is the very object of the parent's own entry when the parent is
      * cached: the key a client sends as a block's parent is a copy of the key it sent for the parent, and a chain of
-     * blocks then holds one key object per block instead of two (48 bytes of heap each).
+     * blocks then holds one key object per block instead of two (48 bytes of heap each). A chain's first block gets
+     * its namespace's one root object ({@link RootKeys}).
      */
     private Entry newEntry(BlockMeta meta, boolean partial) {
         Entry parent = directory.get(meta.parent());
-        BlockKey shared = parent != null ? parent.meta.key() : null;
+        BlockKey shared = parent != null ? parent.meta.key()
+                : meta.position() == 0 ? roots.intern(meta.namespaceId(), meta.parent()) : null;
         if (shared != null && shared != meta.parent()) {
             meta = meta.withParent(shared);
         }

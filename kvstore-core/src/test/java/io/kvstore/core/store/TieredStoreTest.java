@@ -2,6 +2,7 @@ package io.kvstore.core.store;
 
 import io.kvstore.core.block.BlockHandle;
 import io.kvstore.core.block.BlockMeta;
+import io.kvstore.core.block.Checksums;
 import io.kvstore.core.clock.ManualClock;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.testing.Blocks;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -164,6 +166,26 @@ class TieredStoreTest {
         assertThat(child.parent()).isSameAs(parent.key());
         assertThat(store.info(Blocks.key(0)).meta().parent()).as("no parent cached: kept as sent")
                 .isEqualTo(Blocks.key(-1));
+    }
+
+    @Test
+    void theBlocksThatStartAChainShareTheirNamespacesRootObject() {
+        twoTiers(10, 10);
+        BlockKey root = Blocks.key(-1);
+        for (int i = 0; i < 3; i++) { // three one-block chains, each root a copy, as a client sends it
+            BlockKey k = BlockKey.synthetic(77, i);
+            ByteBuffer p = Blocks.payload(i, B);
+            assertThat(store.put(new BlockMeta(k, BlockKey.of(root.toBytes()), 0, 1, 7, B, Checksums.crc32c(p)), p)
+                    .status()).isEqualTo(PutStatus.STORED);
+        }
+        BlockKey other = BlockKey.synthetic(78, 0);
+        ByteBuffer p = Blocks.payload(9, B);
+        store.put(new BlockMeta(other, BlockKey.of(root.toBytes()), 0, 2, 7, B, Checksums.crc32c(p)), p);
+        BlockKey shared = store.info(BlockKey.synthetic(77, 0)).meta().parent();
+        assertThat(store.info(BlockKey.synthetic(77, 1)).meta().parent()).isSameAs(shared);
+        assertThat(store.info(BlockKey.synthetic(77, 2)).meta().parent()).isSameAs(shared);
+        assertThat(store.info(other).meta().parent()).as("another namespace: its own root")
+                .isEqualTo(root).isNotSameAs(shared);
     }
 
     @Test

@@ -107,6 +107,7 @@ final class Recovery {
                 }
             }
         }
+        shareParentKeys();
         boolean trimmed = trimOldestBlocks();
         while (segments.totalBytes() > Reclaimer.limit(tier)) {
             SegmentStore.Segment oldest = segments.oldestReclaimable();
@@ -187,6 +188,27 @@ final class Recovery {
         if (corrupt > 0) {
             LOG.warn("{}: dropped {} damaged index records at open", tier.cfg.name(), corrupt);
         }
+    }
+
+    /**
+     * Gives each loaded block's metadata its parent's own key object when the parent is on this tier, and the
+     * namespace's first root object to the blocks that start a chain, as the store does for blocks put while it runs
+     * (the parent key a client sends is a copy). Each record decodes its parent key anew: without this pass a
+     * reopened tier held two key objects per block, 48 bytes of heap each (2,152,974 `BlockKey`s for 1,059,182
+     * blocks after a restart). Runs before any other thread sees the tier; replacing a present key's entry does
+     * not change the index's layout, so the walk sees every entry once.
+     */
+    private void shareParentKeys() {
+        Map<Long, BlockKey> roots = new java.util.HashMap<>();
+        tier.index.forEach(e -> {
+            BlockMeta m = e.meta();
+            Entry parent = tier.index.get(m.parent());
+            BlockKey shared = parent != null ? parent.meta().key()
+                    : m.position() == 0 ? roots.computeIfAbsent(m.namespaceId(), ns -> m.parent()) : null;
+            if (shared != null && shared != m.parent() && shared.equals(m.parent())) {
+                tier.index.put(new Entry(m.withParent(shared), e.segment(), e.offset(), e.length()));
+            }
+        });
     }
 
     private void index(Entry e) {
