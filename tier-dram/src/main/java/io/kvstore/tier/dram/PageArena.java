@@ -37,6 +37,9 @@ import java.util.concurrent.atomic.AtomicLongArray;
  */
 final class PageArena implements AutoCloseable {
 
+    /** The alignment of every segment's start: what the NVMe tier's O_DIRECT writes need to use a block in place. */
+    static final int IO_ALIGN = 4096;
+
     private static final int PAGES_MASK = (1 << 24) - 1;
     private static final int VERIFIED = 1 << 30;
     private static final int RETIRED = 1 << 29;
@@ -47,6 +50,8 @@ final class PageArena implements AutoCloseable {
     private final int pageShift;
     private final int pagesPerSegment;
     private final ByteBuffer[] segments;
+    /** The buffers that own the segments' memory, freed at the end ({@link #release} frees no slice). */
+    private final ByteBuffer[] owners;
     private final PageAllocator allocator;
     private final AtomicIntegerArray refs;
     private final AtomicLongArray owner;
@@ -62,11 +67,12 @@ final class PageArena implements AutoCloseable {
     /** Counted down when {@link #mapPagesInBackground} is done (or was never started). */
     private final CountDownLatch pagesMapped = new CountDownLatch(1);
 
-    private PageArena(DramTierConfig config, ByteBuffer[] segments) {
+    private PageArena(DramTierConfig config, ByteBuffer[] segments, ByteBuffer[] owners) {
         this.pageSize = config.pageSizeBytes();
         this.pageShift = Integer.numberOfTrailingZeros(pageSize);
         this.pagesPerSegment = config.pagesPerSegment();
         this.segments = segments;
+        this.owners = owners;
         int pages = config.pageCount();
         this.allocator = new PageAllocator(pages, pagesPerSegment);
         this.refs = new AtomicIntegerArray(pages);
@@ -74,13 +80,22 @@ final class PageArena implements AutoCloseable {
         this.runInfo = new AtomicIntegerArray(pages);
     }
 
-    /** An arena in anonymous direct memory. */
+    /**
+     * An arena in anonymous direct memory, each segment starting on a 4 KiB boundary as a mapped segment does: the
+     * NVMe tier writes a block from where it is only if it starts on one (O_DIRECT), and copies it first otherwise.
+     * The JDK aligns a direct buffer to 8 bytes only; unaligned, every demotion out of a private-memory arena was
+     * copied (a fifth of the daemon's CPU in a PUT of 2 MiB blocks into full tiers, docs/tiers.md).
+     */
     static PageArena anonymous(DramTierConfig config) {
         ByteBuffer[] segs = new ByteBuffer[config.segmentCount()];
+        ByteBuffer[] owners = new ByteBuffer[segs.length];
         for (int i = 0; i < segs.length; i++) {
-            segs[i] = ByteBuffer.allocateDirect(segmentLength(config, i));
+            int length = segmentLength(config, i);
+            owners[i] = ByteBuffer.allocateDirect(length + IO_ALIGN);
+            int skip = (IO_ALIGN - owners[i].alignmentOffset(0, IO_ALIGN)) % IO_ALIGN;
+            segs[i] = owners[i].slice(skip, length);
         }
-        PageArena arena = new PageArena(config, segs);
+        PageArena arena = new PageArena(config, segs, owners);
         arena.pagesMapped.countDown(); // zeroed by the JDK when allocated: every page is touched already
         return arena;
     }
@@ -110,7 +125,7 @@ final class PageArena implements AutoCloseable {
             }
             throw e;
         }
-        PageArena arena = new PageArena(config, segs);
+        PageArena arena = new PageArena(config, segs, segs);
         arena.mapPagesInBackground();
         return arena;
     }
@@ -361,7 +376,7 @@ final class PageArena implements AutoCloseable {
     void unpin() {
         long left = pins.decrementAndGet();
         if (left == 0) {
-            for (ByteBuffer b : segments) {
+            for (ByteBuffer b : owners) {
                 release(b);
             }
         } else if (left < 0) {
