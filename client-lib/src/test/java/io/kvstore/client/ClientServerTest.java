@@ -447,6 +447,12 @@ class ClientServerTest {
             assertThat(ack.allCached()).isTrue();
             assertThat(ack.durable()).as("the newest blocks are still in DRAM, which is not durable").isFalse();
             List<BlockKey> keys = new PrefixHasher(NS).hash(tokens);
+            // the PUT's ack does not wait for the demoters: let the head's demotions land before prefetching it
+            long settle = System.nanoTime() + 10_000_000_000L;
+            while (!List.of("nvme").containsAll(c.lookup(NS, keys.subList(0, 4)).tiers())
+                    && System.nanoTime() < settle) {
+                Thread.sleep(10);
+            }
             PrefixLookup before = c.lookupAsync(NS, keys.subList(0, 4), 1000, true).join();
             assertThat(before.tiers()).containsOnly("nvme");
             long deadline = System.nanoTime() + 5_000_000_000L;
