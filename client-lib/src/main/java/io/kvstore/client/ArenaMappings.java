@@ -15,8 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * The server's arena files as one client maps them, shared by all its connections: a client with many namespaces
  * (one connection each: tenants, LoRA adapters, cache salts) maps each file once, read-only and read-write, instead
  * of once per connection. A mapping of its own per connection cost every new connection a page fault for each 4 KiB
- * of arena it touched (a 1 GiB shared-memory PUT through a new connection ran at 1.6 GB/s, through one already used
- * at 5.5-6.2: docs/java-client.md, "Same-host shared memory") and page tables for every mapping of it.
+ * of arena it touched (a 1 GiB shared-memory PUT through a new namespace's connection ran at 2.2-2.4 GB/s, at 6.1
+ * with the mappings shared: docs/java-client.md, "Same-host shared memory") and page tables for every mapping.
  *
  * <p>A mapping belongs to one file, not to its name: an arena file replaced under the same name (a daemon that
  * recreated its arena) has another file key (device and inode), gets a mapping of its own, and the old file's

@@ -280,8 +280,8 @@ public final class KvStoreClient implements AutoCloseable {
      * A PUT frame's body for one block, all of it in direct memory: Netty's epoll and io_uring transports write such
      * a buffer as it is (one writev) and copy any other whole into memory allocated, zeroed and freed for that one
      * write, on the event loop. With the block header on the heap beside a 4 MiB direct payload that copy was the
-     * client's PUT bound: 1.5 GB/s against 3.7 without it (docs/java-client.md, "PUT bandwidth"). A payload on the
-     * heap is copied here, on the caller's thread, into pooled direct memory (2.3 GB/s).
+     * client's PUT bound: 1.5 GB/s against 3.9-4.2 without it (docs/java-client.md, "PUT bandwidth"). A payload on
+     * the heap is copied here, on the caller's thread, into pooled direct memory (2.1-2.3 GB/s, from 1.45).
      */
     static ByteBuf blockBody(ByteBufAllocator alloc, BlockPayload b, boolean tokens) {
         ByteBuf head = alloc.directBuffer(io.kvstore.protocol.BlockDescriptor.BYTES

@@ -11,7 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * ({@code TieredStore.newEntry}); a chain's first block has the namespace root as its parent, which is no entry, so
  * each such block kept the copy decoded from its request: 48 bytes of heap per chain start. That is every block of
  * a store of one-block chains (a client that puts blocks one by one, each at position 0: a million of them held
- * two key objects each, 2,152,974 `BlockKey`s for 1,060,103 entries). Bounded: past {@link #MAX_NAMESPACES}
+ * two key objects each: 2,152,974 {@code BlockKey}s for 1,060,103 entries). Bounded: past {@link #MAX_NAMESPACES}
  * namespaces the others keep their copies. Thread-safe.
  */
 final class RootKeys {

@@ -194,7 +194,7 @@ final class Recovery {
      * Gives each loaded block's metadata its parent's own key object when the parent is on this tier, and the
      * namespace's first root object to the blocks that start a chain, as the store does for blocks put while it runs
      * (the parent key a client sends is a copy). Each record decodes its parent key anew: without this pass a
-     * reopened tier held two key objects per block, 48 bytes of heap each (2,152,974 `BlockKey`s for 1,059,182
+     * reopened tier held two key objects per block, 48 bytes of heap each (2,152,974 {@code BlockKey}s for 1,059,182
      * blocks after a restart). Runs before any other thread sees the tier; replacing a present key's entry does
      * not change the index's layout, so the walk sees every entry once.
      */
