@@ -92,8 +92,7 @@ final class PageArena implements AutoCloseable {
         for (int i = 0; i < segs.length; i++) {
             int length = segmentLength(config, i);
             owners[i] = ByteBuffer.allocateDirect(length + IO_ALIGN);
-            int skip = (IO_ALIGN - owners[i].alignmentOffset(0, IO_ALIGN)) % IO_ALIGN;
-            segs[i] = owners[i].slice(skip, length);
+            segs[i] = owners[i].alignedSlice(IO_ALIGN).limit(length).slice();
         }
         PageArena arena = new PageArena(config, segs, owners);
         arena.pagesMapped.countDown(); // zeroed by the JDK when allocated: every page is touched already
