@@ -4,6 +4,7 @@ import io.kvstore.core.block.Checksums;
 import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.clock.NanoClock;
 import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.key.RootKeys;
 import io.kvstore.core.tier.Tier;
 import io.kvstore.core.tier.TierClosedException;
 import io.kvstore.policy.Candidate;

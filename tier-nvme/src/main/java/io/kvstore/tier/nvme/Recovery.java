@@ -2,6 +2,7 @@ package io.kvstore.tier.nvme;
 
 import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.key.RootKeys;
 import io.kvstore.core.tier.TierDropListener;
 import io.kvstore.tier.nvme.MetaDescriptor.Entry;
 import org.slf4j.Logger;
@@ -192,19 +193,19 @@ final class Recovery {
 
     /**
      * Gives each loaded block's metadata its parent's own key object when the parent is on this tier, and the
-     * namespace's first root object to the blocks that start a chain, as the store does for blocks put while it runs
-     * (the parent key a client sends is a copy). Each record decodes its parent key anew: without this pass a
-     * reopened tier held two key objects per block, 48 bytes of heap each (2,152,974 {@code BlockKey}s for 1,059,182
-     * blocks after a restart). Runs before any other thread sees the tier; replacing a present key's entry does
-     * not change the index's layout, so the walk sees every entry once.
+     * namespace's one root object ({@link RootKeys}) to the blocks that start a chain, as the store does for blocks
+     * put while it runs (the parent key a client sends is a copy). Each record decodes its parent key anew: without
+     * this pass a reopened tier held two key objects per block, 48 bytes of heap each (2,152,974 {@code BlockKey}s
+     * for 1,059,182 blocks after a restart). Runs before any other thread sees the tier; replacing a present key's
+     * entry does not change the index's layout, so the walk sees every entry once.
      */
     private void shareParentKeys() {
-        Map<Long, BlockKey> roots = new java.util.HashMap<>();
+        RootKeys roots = new RootKeys();
         tier.index.forEach(e -> {
             BlockMeta m = e.meta();
             Entry parent = tier.index.get(m.parent());
             BlockKey shared = parent != null ? parent.meta().key()
-                    : m.position() == 0 ? roots.computeIfAbsent(m.namespaceId(), ns -> m.parent()) : null;
+                    : m.position() == 0 ? roots.intern(m.namespaceId(), m.parent()) : null;
             if (shared != null && shared != m.parent() && shared.equals(m.parent())) {
                 tier.index.put(new Entry(m.withParent(shared), e.segment(), e.offset(), e.length()));
             }

@@ -1,23 +1,21 @@
-package io.kvstore.core.store;
-
-import io.kvstore.core.key.BlockKey;
+package io.kvstore.core.key;
 
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * One key object per namespace root, for the parents of the blocks that start a chain. A client sends each block's
- * parent key with the block, and the store gives a block whose parent is cached the parent entry's own key object
- * ({@code TieredStore.newEntry}); a chain's first block has the namespace root as its parent, which is no entry, so
- * each such block kept the copy decoded from its request: 48 bytes of heap per chain start. That is every block of
- * a store of one-block chains (a client that puts blocks one by one, each at position 0: a million of them held
- * two key objects each: 2,152,974 {@code BlockKey}s for 1,060,103 entries). Bounded: past {@link #MAX_NAMESPACES}
- * namespaces the others keep their copies. Thread-safe.
+ * parent key with the block; the store gives a block whose parent is cached the parent entry's own key object, and a
+ * reopened NVMe tier does the same for the blocks it loads. A chain's first block has the namespace root as its
+ * parent, which is no block, so each such block kept its own copy: 48 bytes of heap per chain start, every block of a
+ * store of one-block chains (a million of them held two key objects each: 2,152,974 {@code BlockKey}s for
+ * 1,060,103 entries). Both the store ({@code TieredStore.newEntry}) and the NVMe tier's recovery ask this class.
+ * Bounded: past {@link #MAX_NAMESPACES} namespaces the others keep their copies. Thread-safe.
  */
-final class RootKeys {
+public final class RootKeys {
 
     /** Namespaces whose root is shared; a daemon serves a handful (models, tenants, adapters). */
-    static final int MAX_NAMESPACES = 4096;
+    public static final int MAX_NAMESPACES = 4096;
 
     private final Map<Long, BlockKey> roots = new ConcurrentHashMap<>();
 
@@ -26,7 +24,7 @@ final class RootKeys {
      * namespace's root), or {@code parent} itself: the first root seen for a namespace is the one shared, and a
      * parent that is not equal to it (a client with another idea of the root) is left as it is.
      */
-    BlockKey intern(long namespaceId, BlockKey parent) {
+    public BlockKey intern(long namespaceId, BlockKey parent) {
         BlockKey known = roots.get(namespaceId);
         if (known == null) {
             if (roots.size() >= MAX_NAMESPACES) {
