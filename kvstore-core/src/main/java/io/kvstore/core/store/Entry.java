@@ -47,8 +47,10 @@ final class Entry {
     private static final int RETIRED = 1 << 17;
     private static final int REMOVED = 1 << 18;
     private static final int PARTIAL = 1 << 19;
-    /** Bits 20-31: workers on the block ({@link #enter}, {@link #exit}); a handful at most, 4,095 allowed. */
-    private static final int BUSY_SHIFT = 20;
+    /** The block left the directory but not the store: its only copy is on a {@link ColdLevel} ({@link #forget}). */
+    private static final int FORGOTTEN = 1 << 20;
+    /** Bits 21-31: workers on the block ({@link #enter}, {@link #exit}); a handful at most, 2,047 allowed. */
+    private static final int BUSY_SHIFT = 21;
     private static final int BUSY_ONE = 1 << BUSY_SHIFT;
     private static final int BUSY_MAX = (1 << (Integer.SIZE - BUSY_SHIFT)) - 1;
     /** Levels an entry can describe: one bit each in the moving and releasing bytes of {@link #state}. */
@@ -126,6 +128,29 @@ final class Entry {
 
     synchronized boolean removed() {
         return removedFlag();
+    }
+
+    /**
+     * True if the entry left the directory because its only copy is on a {@link ColdLevel}: the block is still cached
+     * there, and whoever holds this entry finds it again through {@link ColdLevel#resolve}.
+     */
+    synchronized boolean forgotten() {
+        return (state & FORGOTTEN) != 0;
+    }
+
+    /**
+     * Marks the entry forgotten (and removed, for everyone who holds it) if the block's only copy is at the level of
+     * {@code bit} and nothing holds it: no worker, mover, promotion, pin or lease at {@code now}. The caller then takes
+     * it out of the directory. Its residency stays as it was: a lock-free reader that holds the entry still finds the
+     * copy, which is still there.
+     */
+    synchronized boolean forget(int bit, long now) {
+        if (removedFlag() || residency != bit || busy() > 0 || pins > 0 || leaseUntilNanos > now
+                || (state & (PROMOTING | 0xFFFF)) != 0) {
+            return false;
+        }
+        state |= REMOVED | FORGOTTEN | RETIRED;
+        return true;
     }
 
     /** A put, move or promotion starts working on this block; pair with {@link #exit}. */
@@ -383,6 +408,9 @@ final class Entry {
      * ConcurrentStoreStressTest in CI on 2026-12-03).
      */
     synchronized int leaseAndTop(long until) {
+        if ((state & FORGOTTEN) != 0) {
+            return -1; // a lease here would protect nothing: the caller finds the block again (ColdLevel)
+        }
         extendLease(until);
         return top();
     }

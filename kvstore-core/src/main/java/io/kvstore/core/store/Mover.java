@@ -49,6 +49,8 @@ final class Mover {
     private static final System.Logger LOG = System.getLogger(Mover.class.getName());
 
     private final Directory directory;
+    /** Told when a move into the cold level ends, so that the moved block's entry is forgotten. */
+    private final ColdLevel cold;
     private final List<Level> levels;
     private final NanoClock clock;
     private final StoreEvents events;
@@ -58,8 +60,9 @@ final class Mover {
     private volatile boolean stopping;
 
     Mover(Directory directory, List<Level> levels, NanoClock clock, StoreEvents events, Executor demoter,
-          int maxDemoters) {
+          int maxDemoters, ColdLevel cold) {
         this.directory = directory;
+        this.cold = cold;
         this.levels = levels;
         this.clock = clock;
         this.events = events;
@@ -124,6 +127,9 @@ final class Mover {
         level.admitted.increment();
         level.admittedBytes.add(meta.length());
         events.emit(StoreEvent.Type.ADMITTED, meta, level, null, level.gate.name());
+        if (cold.is(level)) {
+            cold.watch(fresh); // written straight to the cold level: forgotten once idle
+        }
         return new PutResult(PutStatus.STORED, level.name());
     }
 
@@ -262,6 +268,7 @@ final class Mover {
             from.movesInFlight.decrementAndGet();
             directory.exit(v);
         }
+        cold.forget(v); // if its one copy is now on the cold level
     }
 
     /** Moves the victims now, or queues them for the demoters if there are some and a level below to move to. */

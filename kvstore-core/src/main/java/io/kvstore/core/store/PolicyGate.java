@@ -34,6 +34,11 @@ final class PolicyGate {
         return policy.name();
     }
 
+    /** True if the policy keeps no state at all (the level's tier evicts itself: {@code TierManagedPolicy}). */
+    boolean tracksNothing() {
+        return policy instanceof io.kvstore.policy.tier.TierManagedPolicy;
+    }
+
     /** Records a read of {@code key}. Never blocks. */
     void recordHit(BlockKey key) {
         if ((!hits.offer(key) || hits.size() >= HIT_BUFFER / 2) && lock.tryLock()) {

@@ -37,10 +37,12 @@ final class Reads {
     private final Mover mover;
     private final Promoter promoter;
     private final SharedTiers shared;
+    private final ColdLevel cold;
     private final Runnable checkOpen;
 
     Reads(Directory directory, List<Level> levels, NanoClock clock, StoreEvents events, Mover mover,
-          Promoter promoter, SharedTiers shared, Runnable checkOpen) {
+          Promoter promoter, SharedTiers shared, ColdLevel cold, Runnable checkOpen) {
+        this.cold = cold;
         this.directory = directory;
         this.levels = levels;
         this.clock = clock;
@@ -56,7 +58,7 @@ final class Reads {
         int lastLevel = -1;
         for (int attempt = 0; attempt < GET_RETRIES; attempt++) {
             checkOpen.run();
-            Entry e = directory.get(key);
+            Entry e = cold.resolve(namespaceId, key); // the directory's entry, or one made again for a cold block
             if (e != null && e.meta.namespaceId() != namespaceId) {
                 return GetResult.MISS;
             }
@@ -156,7 +158,7 @@ final class Reads {
         List<Entry> run = new ArrayList<>();
         int top = -1;
         for (int i = from; i < keys.size() && run.size() < MAX_RUN; i++) {
-            Entry e = directory.get(keys.get(i));
+            Entry e = cold.resolve(namespaceId, keys.get(i));
             int t = e == null || e.meta.namespaceId() != namespaceId ? -1 : e.top();
             if (t < 0 || (top >= 0 && t != top) || levels.get(t).tier.shared()) {
                 break;

@@ -17,7 +17,8 @@ import java.util.List;
  * persistent tier). Blocks are visited parents first; a block whose parent is cached nowhere (its parent lived
  * in a tier that did not survive, e.g. DRAM after a reboot) can never be part of a prefix hit again, so it is
  * dropped and counted rather than kept as dead weight. Shared tiers are not imported: they are found on demand,
- * and with one present a missing parent may live there, so no orphan is dropped.
+ * and with one present a missing parent may live there, so no orphan is dropped. Blocks only the cold level holds
+ * get no entry ({@link ColdLevel}): the tier's index is their record, so a store reopens without an entry for each.
  */
 final class Recovery {
 
@@ -25,7 +26,8 @@ final class Recovery {
     }
 
     /** Fills {@code directory} from the local tiers; returns the number of orphans dropped. */
-    static long rebuild(Directory directory, List<Level> levels, Mover mover, NanoClock clock, boolean anyShared) {
+    static long rebuild(Directory directory, List<Level> levels, Mover mover, NanoClock clock, boolean anyShared,
+                        ColdLevel cold) {
         long now = clock.nanoTime();
         record Found(BlockMeta meta, Level level) {
         }
@@ -43,9 +45,14 @@ final class Recovery {
             Tier tier = level.tier;
             BlockKey key = m.key();
             Entry e = directory.get(key);
-            if (e == null && !anyShared && m.position() > 0 && directory.readable(m.namespaceId(), m.parent()) == null) {
+            if (e == null && !anyShared && m.position() > 0 && directory.readable(m.namespaceId(), m.parent()) == null
+                    && cold.held(m.namespaceId(), m.parent()) == null) {
                 tier.remove(key);
                 orphans++;
+                continue;
+            }
+            if (e == null && cold.is(level)) {
+                cold.openedForgotten(); // only there: the tier's index is its record (ColdLevel)
                 continue;
             }
             if (e != null && e.meta.namespaceId() != m.namespaceId()) {

@@ -1,5 +1,6 @@
 package io.kvstore.core.store;
 
+import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.clock.NanoClock;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.tier.TierDropListener;
@@ -15,9 +16,13 @@ final class TierDrops implements TierDropListener {
     private final Directory directory;
     private final Mover mover;
     private final NanoClock clock;
+    private final ColdLevel cold;
+    private final StoreEvents events;
 
-    TierDrops(Level level, Directory directory, Mover mover, NanoClock clock) {
+    TierDrops(Level level, Directory directory, Mover mover, NanoClock clock, ColdLevel cold, StoreEvents events) {
         this.level = level;
+        this.cold = cold;
+        this.events = events;
         this.directory = directory;
         this.mover = mover;
         this.clock = clock;
@@ -26,14 +31,33 @@ final class TierDrops implements TierDropListener {
     @Override
     public boolean mayDrop(BlockKey key) {
         Entry e = directory.get(key);
-        return e == null || !e.held(clock.nanoTime());
+        return e == null || e.forgotten() || !e.held(clock.nanoTime());
     }
 
     @Override
     public void dropped(BlockKey key) {
         Entry e = directory.get(key);
-        if (e != null && mover.drop(level, e, true) != Entry.MoveOutcome.GONE) {
+        if (e != null && !e.forgotten() && mover.drop(level, e, true) != Entry.MoveOutcome.GONE) {
             level.tierDropped.increment();
+        }
+    }
+
+    /**
+     * {@link #dropped(BlockKey)}, and for a block the directory had forgotten (only the cold level recorded it) the
+     * eviction counted and its event emitted here, as the entry's drop would have.
+     */
+    @Override
+    public void dropped(BlockMeta meta) {
+        Entry e = directory.get(meta.key());
+        if (e != null && !e.forgotten()) {
+            dropped(meta.key());
+            return;
+        }
+        if (cold.is(level)) {
+            cold.droppedForgotten();
+            level.tierDropped.increment();
+            level.evicted.increment();
+            events.emit(StoreEvent.Type.EVICTED, meta, level, null, "tier");
         }
     }
 }

@@ -15,6 +15,8 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -38,6 +40,10 @@ import java.util.function.Predicate;
  *   <li>{@link Reads}: gets, one block or a run of blocks read together from one level.</li>
  *   <li>{@link Promoter}: hits copied up; {@link TierDrops}: blocks a tier drops on its own; {@link SharedTiers}:
  *       a tier other daemons write too; {@link Recovery}: the directory rebuilt at open; {@link StoreEvents}.</li>
+ *   <li>{@link ColdLevel}: a last level that evicts itself and keeps its own index (NVMe with {@code
+ *       nvmePolicy=tier}). A block whose only copy is there and that nothing holds leaves the directory, the tier's
+ *       index being its record (the flash caches' way: metadata in full only for what is in memory); an operation that
+ *       misses the directory asks the tier and, if it holds the block, claims a new entry for it and goes on.</li>
  * </ul>
  *
  * <h2>Invariants</h2>
@@ -74,11 +80,14 @@ public final class TieredStore implements AutoCloseable {
     private final Reads reads;
     private final SharedTiers shared;
     private final Reservations reservations;
+    private final ColdLevel cold;
+    /** Forgets idle entries of blocks left only on the cold level, about once a second; null without one. */
+    private final ScheduledExecutorService sweeper;
     private final long orphansDropped;
     private volatile boolean closed;
 
     TieredStore(List<TierSpec> specs, NanoClock clock, StoreEventListener listener, Executor promotions,
-                        Executor demoter, int maxDemoters) {
+                        Executor demoter, int maxDemoters, boolean forgetCold, java.time.Duration coldSweepInterval) {
         if (specs.isEmpty()) {
             throw new IllegalArgumentException("a store needs at least one tier");
         }
@@ -95,16 +104,18 @@ public final class TieredStore implements AutoCloseable {
         this.levels = List.copyOf(ls);
         this.clock = Objects.requireNonNull(clock, "clock");
         this.events = new StoreEvents(Objects.requireNonNull(listener, "listener"), clock);
-        this.mover = new Mover(directory, levels, clock, events, demoter, maxDemoters);
+        this.cold = ColdLevel.of(directory, levels, this.clock, forgetCold);
+        this.mover = new Mover(directory, levels, clock, events, demoter, maxDemoters, cold);
         this.reservations = new Reservations(mover, directory, levels);
         this.promoter = new Promoter(directory, levels, events, mover,
                 Objects.requireNonNull(promotions, "promotions"));
         this.shared = new SharedTiers(directory, levels, mover, promoter, events, clock);
-        this.reads = new Reads(directory, levels, clock, events, mover, promoter, shared, this::checkOpen);
-        this.orphansDropped = Recovery.rebuild(directory, levels, mover, clock, shared.any());
+        this.reads = new Reads(directory, levels, clock, events, mover, promoter, shared, cold, this::checkOpen);
+        this.orphansDropped = Recovery.rebuild(directory, levels, mover, clock, shared.any(), cold);
         for (Level l : levels) {
-            l.tier.dropListener(new TierDrops(l, directory, mover, clock));
+            l.tier.dropListener(new TierDrops(l, directory, mover, clock, cold, events));
         }
+        this.sweeper = cold.any() && !coldSweepInterval.isZero() ? startSweeper(cold, coldSweepInterval) : null;
     }
 
     /** A builder; tiers are added top first. */
@@ -152,11 +163,22 @@ public final class TieredStore implements AutoCloseable {
         return claimed(fresh, directory.claim(fresh));
     }
 
-    /** Null if {@code fresh} claimed its key, else what a put answers for the {@code existing} entry. */
+    /**
+     * Null if {@code fresh} claimed its key and no copy of the block is on the cold level (where a block the directory
+     * forgot lives on), else what a put answers for the {@code existing} entry or the cold copy; a claim given up
+     * for a cold copy ends the caller's turn on {@code fresh}.
+     */
     private PutResult claimed(Entry fresh, Entry existing) {
         BlockMeta meta = fresh.meta;
         if (existing == null) {
-            return null;
+            BlockMeta there = cold.present(meta.key()); // asked after the claim: a block forgotten meanwhile is seen
+            if (there == null) {
+                return null;
+            }
+            fresh.remove();
+            directory.exit(fresh);
+            return there.namespaceId() != meta.namespaceId() ? new PutResult(PutStatus.NAMESPACE_CONFLICT, null)
+                    : new PutResult(PutStatus.ALREADY_PRESENT, cold.name());
         }
         if (existing.meta.namespaceId() != meta.namespaceId()) {
             return new PutResult(PutStatus.NAMESPACE_CONFLICT, null);
@@ -229,11 +251,14 @@ public final class TieredStore implements AutoCloseable {
      * A new entry for {@code meta}, whose parent key is the very object of the parent's own entry when the parent is
      * cached: the key a client sends as a block's parent is a copy of the key it sent for the parent, and a chain of
      * blocks then holds one key object per block instead of two (48 bytes of heap each). A chain's first block gets
-     * its namespace's one root object ({@link RootKeys}).
+     * its namespace's one root object ({@link RootKeys}). A parent only the cold level holds lends the key object of
+     * the tier's record.
      */
     private Entry newEntry(BlockMeta meta, boolean partial) {
         Entry parent = directory.get(meta.parent());
+        BlockMeta coldParent = parent == null && meta.position() > 0 ? cold.present(meta.parent()) : null;
         BlockKey shared = parent != null ? parent.meta.key()
+                : coldParent != null ? coldParent.key()
                 : meta.position() == 0 ? roots.intern(meta.namespaceId(), meta.parent()) : null;
         if (shared != null && shared != meta.parent()) {
             meta = meta.withParent(shared);
@@ -259,17 +284,68 @@ public final class TieredStore implements AutoCloseable {
         long until = leaseNanos > 0 ? clock.nanoTime() + leaseNanos : 0;
         List<String> tiers = new ArrayList<>(keys.size());
         directory.prefix(namespaceId, keys, 0, until, this::levelName, tiers);
-        // the prefix may continue in a shared tier, then in the directory again
-        while (tiers.size() < keys.size() && shared.any()) {
-            Level holder = shared.holding(namespaceId, keys.get(tiers.size()));
-            if (holder == null) {
+        // the prefix may continue on the cold level or in a shared tier, then in the directory again
+        while (tiers.size() < keys.size()) {
+            BlockKey next = keys.get(tiers.size());
+            String tier = coldLookup(namespaceId, next, until);
+            if (tier == null && shared.any()) {
+                Level holder = shared.holding(namespaceId, next);
+                tier = holder == null ? null : holder.name();
+            }
+            if (tier == null) {
                 break;
             }
-            tiers.add(holder.name());
+            tiers.add(tier);
             checkOpen();
             directory.prefix(namespaceId, keys, tiers.size(), until, this::levelName, tiers);
         }
         return new LookupResult(tiers.size(), tiers, until);
+    }
+
+    /**
+     * The tier of a block the directory did not answer for ({@link Directory#prefix} stopped at it) if its copy is on
+     * the cold level, or null. With a lease ({@code until > 0}) the block gets an entry again ({@link
+     * ColdLevel#resolve}) that carries the lease; without one the tier's index answers alone.
+     */
+    private String coldLookup(long ns, BlockKey key, long until) {
+        if (!cold.any()) {
+            return null;
+        }
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Entry e = until > 0 ? cold.resolve(ns, key) : liveEntry(key);
+            if (e == null) {
+                return until > 0 || cold.held(ns, key) == null ? null : cold.name();
+            }
+            if (e.meta.namespaceId() != ns) {
+                return null;
+            }
+            int top = until > 0 ? e.leaseAndTop(until) : e.top();
+            if (top >= 0) {
+                return levelName(top);
+            }
+            if (!e.forgotten()) {
+                return null; // being written or removed
+            }
+        }
+        return null;
+    }
+
+    /** The entry of {@code key} unless there is none or it is being forgotten. */
+    private Entry liveEntry(BlockKey key) {
+        Entry e = directory.get(key);
+        return e == null || e.forgotten() ? null : e;
+    }
+
+    /**
+     * The metadata of a block cached in namespace {@code ns}: its entry's if it has one, else the cold level's if the
+     * block lives on there; null if it is not cached. Lock-free, no I/O.
+     */
+    private BlockMeta cachedMeta(long ns, BlockKey key) {
+        Entry e = liveEntry(key);
+        if (e != null) {
+            return e.meta.namespaceId() == ns && e.top() >= 0 ? e.meta : null;
+        }
+        return cold.held(ns, key);
     }
 
     /**
@@ -310,14 +386,14 @@ public final class TieredStore implements AutoCloseable {
      */
     public long cachedLength(long namespaceId, BlockKey key) {
         checkOpen();
-        Entry e = directory.readable(namespaceId, key);
-        return e == null ? -1 : e.meta.length();
+        BlockMeta m = cachedMeta(namespaceId, key);
+        return m == null ? -1 : m.length();
     }
 
     /** True if the block is cached in this namespace. Does not count as an access. Lock-free, like lookup. */
     public boolean contains(long namespaceId, BlockKey key) {
         checkOpen();
-        if (directory.readable(namespaceId, key) != null) {
+        if (cachedMeta(namespaceId, key) != null) {
             return true;
         }
         return shared.any() && directory.get(key) == null && shared.holding(namespaceId, key) != null;
@@ -371,11 +447,22 @@ public final class TieredStore implements AutoCloseable {
         return onEntry(namespaceId, key, e -> e.unpin() ? PinStatus.UNPINNED : PinStatus.NOT_PINNED);
     }
 
-    /** Runs {@code action} on the block's entry, or answers NOT_FOUND if it is not cached in this namespace. */
+    /**
+     * Runs {@code action} on the block's entry (one made again for a block only the cold level holds), or answers
+     * NOT_FOUND if it is not cached in this namespace. An entry forgotten under the action is resolved again.
+     */
     private PinStatus onEntry(long namespaceId, BlockKey key, Function<Entry, PinStatus> action) {
         checkOpen();
-        Entry e = directory.readable(namespaceId, key);
-        return e == null ? PinStatus.NOT_FOUND : action.apply(e);
+        for (int attempt = 0; ; attempt++) {
+            Entry e = cold.resolve(namespaceId, key);
+            if (e == null || e.meta.namespaceId() != namespaceId || e.top() < 0) {
+                return PinStatus.NOT_FOUND;
+            }
+            PinStatus s = action.apply(e);
+            if (s != PinStatus.NOT_FOUND || !e.forgotten() || attempt >= 3) {
+                return s;
+            }
+        }
     }
 
     /**
@@ -389,8 +476,11 @@ public final class TieredStore implements AutoCloseable {
             return null;
         }
         r.handle().close();
-        Entry e = directory.get(key);
-        int top = e == null ? -1 : e.top();
+        Entry e = liveEntry(key);
+        if (e == null) {
+            return cold.held(namespaceId, key) == null ? null : cold.name();
+        }
+        int top = e.top();
         return top < 0 ? null : levels.get(top).name();
     }
 
@@ -418,20 +508,57 @@ public final class TieredStore implements AutoCloseable {
     /** What the store knows about one block, or null if it is not cached. Any namespace. */
     public BlockInfo info(BlockKey key) {
         checkOpen();
-        Entry e = directory.get(key);
-        int top = e == null ? -1 : e.top();
+        Entry e = liveEntry(key);
+        if (e == null) {
+            BlockMeta m = cold.present(key);
+            return m == null ? null : forgottenInfo(m);
+        }
+        int top = e.top();
         return top < 0 ? null : e.info(levels.get(top).name(), clock.nanoTime());
+    }
+
+    /** What is known of a block only the cold level holds: where it is, nothing of its reads. */
+    private BlockInfo forgottenInfo(BlockMeta m) {
+        return new BlockInfo(m, cold.name(), 0, false, 0, 0);
     }
 
     /** A snapshot of up to {@code limit} cached blocks that match {@code filter}, in no particular order. */
     public List<BlockInfo> blocks(Predicate<BlockInfo> filter, int limit) {
         checkOpen();
-        return directory.infos(filter, limit, this::levelName, clock.nanoTime());
+        List<BlockInfo> out = directory.infos(filter, limit, this::levelName, clock.nanoTime());
+        if (out.size() < limit) {
+            cold.forEachForgotten(m -> {
+                if (out.size() < limit) {
+                    BlockInfo info = forgottenInfo(m);
+                    if (filter.test(info)) {
+                        out.add(info);
+                    }
+                }
+            });
+        }
+        return out;
     }
 
-    /** Number of blocks cached in all tiers (a block with copies in two tiers counts once). */
+    /**
+     * Number of blocks cached in all tiers (a block with copies in two tiers counts once), those only the cold level
+     * records included (while operations are in flight, an estimate).
+     */
     public int size() {
+        return (int) Math.min(Integer.MAX_VALUE, directory.size() + cold.forgottenCount());
+    }
+
+    /** Entries in the directory: every cached block but those only the cold level records ({@link ColdLevel}). */
+    public int entries() {
         return directory.size();
+    }
+
+    /**
+     * Forgets, now, the entries of blocks whose only copy is on the cold level and that nothing has held for a second
+     * (the store's own thread does this every {@link TieredStoreBuilder#coldSweepInterval}); returns how many.
+     */
+    public int forgetIdle() {
+        checkOpen();
+        return cold.sweep();
     }
 
     /** Store-level counters of each tier, top first. */
@@ -492,6 +619,9 @@ public final class TieredStore implements AutoCloseable {
             }
             closed = true;
         }
+        if (sweeper != null) {
+            sweeper.shutdownNow();
+        }
         mover.stop(TimeUnit.SECONDS.toNanos(5));
         directory.clear();
         RuntimeException first = null;
@@ -512,6 +642,23 @@ public final class TieredStore implements AutoCloseable {
     }
 
     // ------------------------------------------------------------------------------------------------ internals
+
+    private static ScheduledExecutorService startSweeper(ColdLevel cold, java.time.Duration interval) {
+        ScheduledExecutorService s = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "kvstore-cold-sweeper");
+            t.setDaemon(true);
+            return t;
+        });
+        s.scheduleWithFixedDelay(() -> {
+            try {
+                cold.sweep();
+            } catch (RuntimeException e) {
+                System.getLogger(TieredStore.class.getName()).log(System.Logger.Level.WARNING,
+                        "forgetting idle cold entries failed", e);
+            }
+        }, interval.toNanos(), interval.toNanos(), TimeUnit.NANOSECONDS);
+        return s;
+    }
 
     private String levelName(int index) {
         return levels.get(index).name();

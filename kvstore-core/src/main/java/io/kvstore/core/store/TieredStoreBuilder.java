@@ -16,6 +16,8 @@ public final class TieredStoreBuilder {
     private Executor promotions = Runnable::run;
     private Executor demoter;
     private int maxDemoters;
+    private boolean forgetCold = true;
+    private java.time.Duration coldSweepInterval = java.time.Duration.ofSeconds(1);
 
     /** Adds the next level down. */
     public TieredStoreBuilder tier(TierSpec spec) {
@@ -61,6 +63,29 @@ public final class TieredStoreBuilder {
         return this;
     }
 
+    /**
+     * Whether blocks whose only copy is on a last level that evicts itself and keeps no policy state (the NVMe tier
+     * with {@code nvmePolicy=tier}) leave the directory while nothing holds them, the tier's own index being their
+     * record ({@link ColdLevel}); true by default. False keeps an entry for every block (about 62 bytes more each).
+     */
+    public TieredStoreBuilder forgetColdBlocks(boolean forget) {
+        this.forgetCold = forget;
+        return this;
+    }
+
+    /**
+     * How often the store's own thread forgets the entries of idle blocks left only on the cold level ({@link
+     * #forgetColdBlocks}); every second by default. {@link java.time.Duration#ZERO} starts no thread: the caller
+     * calls {@link TieredStore#forgetIdle()} itself (tests, simulations with their own clock).
+     */
+    public TieredStoreBuilder coldSweepInterval(java.time.Duration interval) {
+        if (interval.isNegative()) {
+            throw new IllegalArgumentException("coldSweepInterval must not be negative, was " + interval);
+        }
+        this.coldSweepInterval = interval;
+        return this;
+    }
+
     /** Applies a change to this builder (for helpers that configure several things). */
     public TieredStoreBuilder with(Consumer<TieredStoreBuilder> change) {
         change.accept(this);
@@ -69,6 +94,7 @@ public final class TieredStoreBuilder {
 
     /** Builds the store and rebuilds its directory from what the tiers hold. */
     public TieredStore build() {
-        return new TieredStore(specs, clock, listener, promotions, demoter, maxDemoters);
+        return new TieredStore(specs, clock, listener, promotions, demoter, maxDemoters, forgetCold,
+                coldSweepInterval);
     }
 }

@@ -1,5 +1,6 @@
 package io.kvstore.core.tier;
 
+import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.key.BlockKey;
 
 /**
@@ -28,4 +29,13 @@ public interface TierDropListener {
 
     /** The tier no longer holds {@code key}. */
     void dropped(BlockKey key);
+
+    /**
+     * The tier no longer holds the block {@code meta} describes: a tier that has the metadata at hand calls this
+     * instead of {@link #dropped(BlockKey)}, so that a store that keeps no entry of its own for the block (it left it
+     * to the tier's index) can still report the eviction. Default: {@code dropped(meta.key())}.
+     */
+    default void dropped(BlockMeta meta) {
+        dropped(meta.key());
+    }
 }

@@ -11,6 +11,7 @@ import io.kvstore.core.tier.ReadResult;
 import io.kvstore.core.tier.Tier;
 import io.kvstore.policy.PolicyRegistry;
 import io.kvstore.policy.PolicySpec;
+import io.kvstore.policy.tier.TierManagedPolicy;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -29,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -69,11 +71,29 @@ class ConcurrentStoreStressTest {
         run(policy, true);
     }
 
+    /**
+     * The same over a bottom level that evicts itself and keeps no policy state (as the daemon's NVMe level), so that
+     * blocks left only there leave the directory ({@link ColdLevel}) and are found again by every operation, with a
+     * thread that moves the clock on by more than the idle second and forgets idle entries all along.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"default", "lru"})
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void invariantsHoldWhenBlocksOnlyTheColdLevelHoldsLeaveTheDirectory(String policy) throws Exception {
+        run(policy, true, true);
+    }
+
     private void run(String policy, boolean background) throws Exception {
+        run(policy, background, false);
+    }
+
+    private void run(String policy, boolean background, boolean coldBottom) throws Exception {
         ManualClock clock = new ManualClock();
         AtomicLong ticks = new AtomicLong();
         List<CountingTier> tiers = List.of(new CountingTier(new HeapTier("hbm", 8 * BLOCK)),
-                new CountingTier(new HeapTier("dram", 16 * BLOCK)), new CountingTier(new HeapTier("nvme", 40 * BLOCK)));
+                new CountingTier(new HeapTier("dram", 16 * BLOCK)),
+                coldBottom ? new SelfEvictingTier(new HeapTier("nvme", 2L * KEYS * BLOCK))
+                        : new CountingTier(new HeapTier("nvme", 40 * BLOCK)));
         Map<BlockKey, AtomicInteger> modelPins = new ConcurrentHashMap<>();
         ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         ThreadPoolExecutor promotions = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
@@ -89,6 +109,7 @@ class ConcurrentStoreStressTest {
         ThreadPoolExecutor demoter = new ThreadPoolExecutor(2, 2, 0, TimeUnit.MILLISECONDS,
                 new java.util.concurrent.LinkedBlockingQueue<>());
         TieredStore store = TieredStore.builder().clock(clock).listener(listener).promotions(promotions)
+                .coldSweepInterval(java.time.Duration.ZERO) // the test's own thread sweeps, on its clock
                 .with(b -> {
                     if (background) {
                         b.demoter(demoter, 2);
@@ -96,10 +117,12 @@ class ConcurrentStoreStressTest {
                 })
                 .tier(spec(tiers.get(0), policy).withWatermarks(0.9, 0.7))
                 .tier(spec(tiers.get(1), policy).withWatermarks(0.95, 0.8))
-                .tier(spec(tiers.get(2), policy).withPromotedCopies(true))
+                .tier((coldBottom ? TierSpec.of(tiers.get(2), new TierManagedPolicy<>())
+                        : spec(tiers.get(2), policy)).withPromotedCopies(true))
                 .build();
         AtomicBoolean stop = new AtomicBoolean();
-        CountDownLatch done = new CountDownLatch(THREADS + 1);
+        CountDownLatch done = new CountDownLatch(THREADS + 1 + (coldBottom ? 1 : 0));
+        AtomicLong forgotten = new AtomicLong();
         List<Thread> threads = new ArrayList<>();
         threads.add(new Thread(() -> { // capacity watcher
             try {
@@ -122,6 +145,22 @@ class ConcurrentStoreStressTest {
                     work(store, me, clock, ticks, modelPins, failures, stop);
                 } catch (Throwable ex) {
                     failures.add("thread " + me + ": " + ex);
+                } finally {
+                    done.countDown();
+                }
+            }));
+        }
+        if (coldBottom) {
+            threads.add(new Thread(() -> { // past the idle second, then forget what is idle
+                try {
+                    while (!stop.get()) {
+                        clock.advance(java.time.Duration.ofMillis(1100));
+                        ticks.incrementAndGet();
+                        forgotten.addAndGet(store.forgetIdle());
+                        LockSupport.parkNanos(2_000_000);
+                    }
+                } catch (Throwable ex) {
+                    failures.add("sweeper: " + ex);
                 } finally {
                     done.countDown();
                 }
@@ -161,6 +200,20 @@ class ConcurrentStoreStressTest {
             assertThat(((HeapTier) t.inner()).reservedBytes()).as("reserved bytes left on %s", t.name()).isZero();
         }
         assertThat(store.stats().get(0).demotedOut()).as("demotions happened").isPositive();
+        if (coldBottom) {
+            assertThat(forgotten.get()).as("idle entries were forgotten by the sweeps").isPositive();
+            clock.advance(java.time.Duration.ofSeconds(5));
+            store.forgetIdle();
+            int onlyCold = 0;
+            for (int k = 0; k < KEYS; k++) {
+                BlockInfo info = store.info(Blocks.key(k));
+                onlyCold += info != null && info.tier().equals("nvme") && !tiers.get(0).contains(Blocks.key(k))
+                        && !tiers.get(1).contains(Blocks.key(k)) ? 1 : 0;
+            }
+            assertThat(onlyCold).as("blocks only the cold level holds").isPositive();
+            assertThat(store.entries()).as("entries: the blocks held above the cold level")
+                    .isEqualTo(store.size() - onlyCold);
+        }
         store.close();
     }
 
@@ -331,6 +384,21 @@ class ConcurrentStoreStressTest {
 
     static final Map<BlockKey, java.util.Deque<String>> OPS = new ConcurrentHashMap<>();
 
+    /**
+     * A bottom tier that says it evicts itself (its capacity holds every key of the test, so it never needs to): its
+     * level then keeps no policy state and the store forgets the blocks only it holds.
+     */
+    static final class SelfEvictingTier extends CountingTier {
+        SelfEvictingTier(Tier tier) {
+            super(tier);
+        }
+
+        @Override
+        public boolean evictsItself() {
+            return true;
+        }
+    }
+
     static void log(String tier, String op, BlockKey key) {
         StringBuilder sb = new StringBuilder(tier + " " + op + " by " + Thread.currentThread().getName() + ":");
         int n = 0;
@@ -347,7 +415,7 @@ class ConcurrentStoreStressTest {
     }
 
     /** Counts the handles its reads hand out that are still open. */
-    static final class CountingTier extends ForwardingTier {
+    static class CountingTier extends ForwardingTier {
         final AtomicInteger open = new AtomicInteger();
 
         CountingTier(Tier tier) {
