@@ -94,7 +94,7 @@ final class BatchReads {
         long batchBytes = 0;
         for (BlockKey k : keys) {
             Entry e = tier.index.get(k);
-            long len = e == null ? 0 : e.meta().length();
+            long len = e == null ? 0 : e.payloadLength();
             if (!batch.isEmpty() && (batch.size() >= tier.cfg.maxBatchKeys()
                     || batchBytes + len > tier.cfg.maxBatchBytes())) {
                 out.add(batch);

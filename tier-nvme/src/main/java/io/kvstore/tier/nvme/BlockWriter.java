@@ -121,7 +121,7 @@ final class BlockWriter {
                 return PutOutcome.FAILED;
             }
             tier.index.put(e);
-            tier.segments.addLive(e.location(), key, true);
+            tier.segments.addLive(e.location(), true);
             NvmeCounters counters = tier.counters;
             counters.payloadBytesWritten.add(meta.length());
             counters.recordBytesWritten.add(recordLength);

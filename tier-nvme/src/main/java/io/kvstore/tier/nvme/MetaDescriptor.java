@@ -36,13 +36,90 @@ public final class MetaDescriptor {
     private static final int CRC_OFFSET = 77;
 
     /**
-     * A decoded index record, and the NVMe tier's in-memory index entry: the location's fields inline rather than a
-     * {@link SegmentStore.Location} object (40 bytes per block instead of 56; {@link #location()} makes one).
+     * A decoded index record, and the NVMe tier's in-memory index entry: the block's metadata and its record's location
+     * as fields of one object (56 bytes) rather than a {@link BlockMeta} (48), its own header and a {@link
+     * SegmentStore.Location} (56 before 2026-12-04, then 40 with the location inline): with the engine keeping no entry
+     * for a block only this tier holds (the store's cold level), this object and the block's key are all the heap
+     * the block costs beside the tables. {@link #meta()} and {@link #location()} make the objects on demand. The
+     * segment id is kept as an {@code int} and the offset in units of the records' 4 KiB alignment.
      */
-    record Entry(BlockMeta meta, long segment, long offset, int length) {
+    static final class Entry {
+        private final BlockKey key;
+        private final BlockKey parent;
+        private final long namespaceId;
+        private final int position;
+        private final int layoutId;
+        private final int payloadLength;
+        private final int crc32c;
+        private final int segment;
+        private final int offsetUnits;
+        private final int length;
+
+        Entry(BlockMeta meta, long segment, long offset, int length) {
+            if (offset % SegmentStore.ALIGN != 0) {
+                throw new IllegalArgumentException("record offset " + offset + " is not a multiple of "
+                        + SegmentStore.ALIGN);
+            }
+            this.key = meta.key();
+            this.parent = meta.parent();
+            this.namespaceId = meta.namespaceId();
+            this.position = meta.position();
+            this.layoutId = meta.layoutId();
+            this.payloadLength = meta.length();
+            this.crc32c = meta.crc32c();
+            this.segment = Math.toIntExact(segment);
+            this.offsetUnits = Math.toIntExact(offset / SegmentStore.ALIGN);
+            this.length = length;
+        }
 
         Entry(BlockMeta meta, SegmentStore.Location location) {
             this(meta, location.segment(), location.offset(), location.length());
+        }
+
+        /** The block's key (the object the entry holds, not a copy). */
+        BlockKey key() {
+            return key;
+        }
+
+        /** The block's metadata (a new object, sharing the key objects). */
+        BlockMeta meta() {
+            return new BlockMeta(key, parent, position, namespaceId, layoutId, payloadLength, crc32c);
+        }
+
+        /** This entry with {@code parent} as the parent's key object (an equal key), the location unchanged. */
+        Entry withParent(BlockKey parent) {
+            return new Entry(meta().withParent(parent), segment(), offset(), length);
+        }
+
+        BlockKey parent() {
+            return parent;
+        }
+
+        long namespaceId() {
+            return namespaceId;
+        }
+
+        /** The block's position in its chain. */
+        int position() {
+            return position;
+        }
+
+        /** The payload's length (the block's, not the record's). */
+        int payloadLength() {
+            return payloadLength;
+        }
+
+        long segment() {
+            return segment;
+        }
+
+        long offset() {
+            return (long) offsetUnits * SegmentStore.ALIGN;
+        }
+
+        /** The record's length: header and stored payload, unpadded. */
+        int length() {
+            return length;
         }
 
         /** The record's length padded to the segment's alignment: the bytes it takes on disk. */
@@ -52,7 +129,7 @@ public final class MetaDescriptor {
 
         /** Where the record is (a new object: code that needs one field reads it from the entry). */
         SegmentStore.Location location() {
-            return new SegmentStore.Location(segment, offset, length);
+            return new SegmentStore.Location(segment, offset(), length);
         }
     }
 

@@ -109,7 +109,7 @@ public final class NvmeTier implements Tier {
     final boolean directIo;
     final SegmentStore segments;
     final BufferPool pool;
-    final KeyedTable<BlockKey, Entry> index = KeyedTable.compact(64, e -> e.meta().key()); // off the latency path: no hashes
+    final KeyedTable<BlockKey, Entry> index = KeyedTable.compact(64, Entry::key); // off the latency path: no hashes
     final AtomicLong used = new AtomicLong();
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
     /** Operations hold it shared; {@link #close} exclusively. */
@@ -347,12 +347,27 @@ public final class NvmeTier implements Tier {
                 counters.errors.increment(); // the record may come back at the next open; it still verifies or is dropped
                 LOG.warn("{}: delete {} failed: {}", cfg.name(), key.shortHex(), ex.toString());
             }
-            segments.removeLive(e.location(), key);
-            used.addAndGet(-footprint(e.meta().length()));
+            segments.removeLive(e.location());
+            used.addAndGet(-footprint(e.payloadLength()));
             return true;
         } finally {
             stripe.unlock();
         }
+    }
+
+    /**
+     * The index entries whose records lie in segment {@code segment}: a walk over the whole index, which a reclaim makes
+     * once per segment (about a segment's share of the index, 1/64, per block reclaimed) instead of the tier keeping a
+     * set of keys per segment (a table slot, about 7 bytes of heap, per block).
+     */
+    List<Entry> entriesIn(long segment) {
+        List<Entry> out = new java.util.ArrayList<>();
+        index.forEach(e -> {
+            if (e.segment() == segment) {
+                out.add(e);
+            }
+        });
+        return out;
     }
 
     @Override

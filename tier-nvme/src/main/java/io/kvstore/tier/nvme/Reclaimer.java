@@ -1,6 +1,7 @@
 package io.kvstore.tier.nvme;
 
 import io.kvstore.core.table.KeyedTable;
+import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.tier.TierDropListener;
 import io.kvstore.tier.nvme.MetaDescriptor.Entry;
@@ -364,19 +365,14 @@ final class Reclaimer {
         long reinsertBudget = reinsertBudget();
         long moved = 0;
         long reinserted = s.reinsertedEarly.get(); // by reads, before this reclaim
-        List<BlockKey> gone = new ArrayList<>();
+        List<BlockMeta> gone = new ArrayList<>();
         List<Entry> in = new ArrayList<>();
-        for (BlockKey key : s.keys) {
-            Entry e = tier.index.get(key);
-            if (e != null && e.segment() == s.id) {
-                in.add(e);
-            }
-        }
-        in.sort(Comparator.comparingInt((Entry e) -> e.meta().position())); // parents first: a prefix needs them
+        in.addAll(tier.entriesIn(s.id));
+        in.sort(Comparator.comparingInt((Entry e) -> e.position())); // parents first: a prefix needs them
         // first the blocks that must stay (pinned, leased), then the reinsertions in what is left
         List<Entry> reinsert = new ArrayList<>();
         for (Entry e : in) {
-            BlockKey key = e.meta().key();
+            BlockKey key = e.key();
             if (ask.mayDrop(key)) {
                 reinsert.add(e);
                 continue;
@@ -391,12 +387,12 @@ final class Reclaimer {
                         + "dropped", tier.cfg.name(), key.shortHex(), budget);
             }
             if (n < 0 && tier.unindex(key, e)) { // not kept (or unreadable, not writable): dropped
-                gone.add(key);
+                gone.add(e.meta());
             }
         }
         long rewriteLimit = (long) (tier.segments.segmentBytes() * REWRITE_SHARE_LIMIT);
         for (Entry e : reinsert) {
-            BlockKey key = e.meta().key();
+            BlockKey key = e.key();
             long n = -1;
             long padded = e.padded();
             if (readSinceWritten.remove(key) != null && reinserted + padded <= reinsertBudget
@@ -405,7 +401,7 @@ final class Reclaimer {
                 reinserted += Math.max(0, n);
             }
             if (n < 0 && tier.unindex(key, e)) { // not kept (or unreadable, not writable): dropped
-                gone.add(key);
+                gone.add(e.meta());
             }
         }
         tier.segments.retire(s);
@@ -414,8 +410,8 @@ final class Reclaimer {
             progress.notifyAll();
         }
         droppedBlocks.add(gone.size());
-        for (BlockKey key : gone) {
-            ask.dropped(key);
+        for (BlockMeta meta : gone) {
+            ask.dropped(meta);
         }
     }
 
@@ -471,8 +467,8 @@ final class Reclaimer {
         SegmentStore.Location from = e.location();
         Entry moved = tier.writer.append(e.meta(), record);
         tier.index.put(moved);
-        tier.segments.addLive(moved.location(), key, true);
-        tier.segments.removeLive(from, key);
+        tier.segments.addLive(moved.location(), true);
+        tier.segments.removeLive(from);
         (reinsert ? tier.counters.deviceBytesReinserted : tier.counters.deviceBytesRelocated)
                 .add(moved.padded());
         return moved.padded();

@@ -142,19 +142,13 @@ final class Recovery {
             if (tier.used.get() <= tier.cfg.capacityBytes()) {
                 break;
             }
-            List<Entry> inSegment = new ArrayList<>();
-            for (BlockKey k : s.keys) {
-                Entry e = tier.index.get(k);
-                if (e != null && e.segment() == s.id) {
-                    inSegment.add(e);
-                }
-            }
+            List<Entry> inSegment = tier.entriesIn(s.id);
             inSegment.sort(java.util.Comparator.comparingLong(Entry::offset));
             for (Entry e : inSegment) {
                 if (tier.used.get() <= tier.cfg.capacityBytes()) {
                     break;
                 }
-                any |= tier.unindex(e.meta().key(), e);
+                any |= tier.unindex(e.key(), e);
             }
         }
         return any;
@@ -202,19 +196,18 @@ final class Recovery {
     private void shareParentKeys() {
         RootKeys roots = new RootKeys();
         tier.index.forEach(e -> {
-            BlockMeta m = e.meta();
-            Entry parent = tier.index.get(m.parent());
-            BlockKey shared = parent != null ? parent.meta().key()
-                    : m.position() == 0 ? roots.intern(m.namespaceId(), m.parent()) : null;
-            if (shared != null && shared != m.parent() && shared.equals(m.parent())) {
-                tier.index.put(new Entry(m.withParent(shared), e.segment(), e.offset(), e.length()));
+            Entry parent = tier.index.get(e.parent());
+            BlockKey shared = parent != null ? parent.key()
+                    : e.position() == 0 ? roots.intern(e.namespaceId(), e.parent()) : null;
+            if (shared != null && shared != e.parent() && shared.equals(e.parent())) {
+                tier.index.put(e.withParent(shared));
             }
         });
     }
 
     private void index(Entry e) {
-        tier.used.addAndGet(NvmeTier.footprintOf(e.meta().length()));
-        tier.segments.addLive(e.location(), e.meta().key(), false);
+        tier.used.addAndGet(NvmeTier.footprintOf(e.payloadLength()));
+        tier.segments.addLive(e.location(), false);
     }
 
     /** Indexes the records of {@code s} the index lacks (see the class comment for where the scan stops). */

@@ -1,8 +1,6 @@
 package io.kvstore.tier.nvme;
 
-import io.kvstore.core.table.KeyedTable;
 import com.sun.nio.file.ExtendedOpenOption;
-import io.kvstore.core.key.BlockKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,7 +49,8 @@ import java.util.stream.Stream;
  * it was written to ({@link RecordDescriptor#bind}, done by {@link #append}), so they are never taken for this
  * segment's. A reader of a retired segment either finished before its channel closed (closing waits for reads in
  * progress) or fails and looks its key up again; the file is renamed only after that.
- * The store tracks live bytes and keys per segment ({@link #addLive}) for that. Whatever is torn or damaged fails
+ * The store tracks live bytes per segment ({@link #addLive}) for that; which records are live is the index's to say
+ * ({@code NvmeTier#entriesIn}). Whatever is torn or damaged fails
  * the record's CRC32C checks on read and is never served.
  *
  * <p>Thread-safe. Buffers passed in must be direct and 4 KiB aligned ({@link BufferPool} buffers are) with
@@ -95,8 +94,6 @@ final class SegmentStore implements AutoCloseable {
         final AtomicLong live = new AtomicLong();
         /** Appends reserved but not yet registered live (or abandoned). */
         final AtomicInteger writers = new AtomicInteger();
-        /** Keys whose index entry points into this segment (what a reclaim of the segment drops or keeps). */
-        final KeyedTable<BlockKey, BlockKey> keys = KeyedTable.keySet(1);
         /** Padded bytes of this segment's records that reads reinserted before its reclaim (Reclaimer#readHit). */
         final AtomicLong reinsertedEarly = new AtomicLong();
 
@@ -367,15 +364,14 @@ final class SegmentStore implements AutoCloseable {
         });
     }
 
-    /** Registers the record at {@code loc} as live (its index entry exists) under {@code key}. */
-    void addLive(Location loc, BlockKey key, boolean wasAppend) {
+    /** Registers the record at {@code loc} as live (its index entry exists). */
+    void addLive(Location loc, boolean wasAppend) {
         Segment s = segments.get(loc.segment());
         if (s == null) {
             return;
         }
         s.live.addAndGet(loc.padded());
         liveBytes.addAndGet(loc.padded());
-        s.keys.putIfAbsent(key);
         if (wasAppend) {
             s.writers.decrementAndGet();
         }
@@ -389,11 +385,10 @@ final class SegmentStore implements AutoCloseable {
         }
     }
 
-    /** The index entry of {@code key} no longer points at {@code loc}. */
-    void removeLive(Location loc, BlockKey key) {
+    /** An index entry no longer points at {@code loc}. */
+    void removeLive(Location loc) {
         Segment s = segments.get(loc.segment());
         if (s != null) {
-            s.keys.remove(key);
             s.live.addAndGet(-loc.padded());
             liveBytes.addAndGet(-loc.padded());
         }
