@@ -73,6 +73,7 @@ public final class KvServer implements AutoCloseable {
             boolean demote = demotions != null;
             this.store = TieredStore.builder()
                     .promotions(promotions)
+                    .forgetColdBlocks(config.nvmeIndexOnly())
                     .listener(StoreEventListeners.all(listeners))
                     .with(b -> {
                         if (demote) {

@@ -225,6 +225,9 @@ public final class ServerMetrics {
                 promotions.labelValues(tiers.get(j), t);
             }
         }
+        gauge("kvstore_blocks", "Blocks cached in all tiers, a block with copies in two counted once", s::size);
+        gauge("kvstore_directory_entries", "Blocks the engine keeps an entry for: all but those only the NVMe tier's "
+                + "index records (nvmeIndexOnly)", s::entries);
     }
 
     /** Exports the free and total bytes of the file system that holds {@code dataDir}. */

@@ -49,6 +49,7 @@ public final class ConfigLoader {
             new Setting("nvmePolicy", Kind.STRING, TierManagedPolicy.NAME),
             new Setting("nvmeWalMode", Kind.STRING, "disabled"),
             new Setting("nvmeReinsertionPercent", Kind.INT, "50"),
+            new Setting("nvmeIndexOnly", Kind.BOOLEAN, "true"),
             new Setting("transport", Kind.STRING, "auto"),
             new Setting("ioThreads", Kind.INT, "0"),
             new Setting("blockingThreads", Kind.INT, "4"),
@@ -220,7 +221,7 @@ public final class ConfigLoader {
                     tokens(), optionalPath("dramSharedMemoryDir"), bool("dramPersist"), optionalPath("dramPersistDir"),
                     bool("sharedMemory"), quotas(),
                     remote(), kvEvents(), integer("respPort"), integer("lmPort"),
-                    optionalPath("dataSocket"));
+                    optionalPath("dataSocket"), bool("nvmeIndexOnly"));
         } catch (ConfigException e) {
             String msg = e.getMessage();
             int colon = msg.indexOf(':');

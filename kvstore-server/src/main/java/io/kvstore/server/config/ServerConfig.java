@@ -66,6 +66,8 @@ import java.util.Map;
  * @param lmPort           port of the LMCache {@code lm://} door (docs/protocol-lmcache.md); 0 = any; -1 = off
  * @param dataSocket       null = off; otherwise a Unix domain socket at this path that serves the same binary
  *                         protocol as the data port, for clients on this host (docs/server.md, the data socket)
+ * @param nvmeIndexOnly    true: a block whose only copy is on NVMe (with {@code nvmePolicy=tier}) is recorded by the
+ *                         NVMe tier's index alone while nothing holds it; false: the engine keeps an entry for it too
  */
 public record ServerConfig(String bindAddress, int port, String adminBindAddress, int adminPort, Path dataDir,
                            long hbmCapacityBytes, String hbmPolicy, long dramCapacityBytes, String dramPolicy,
@@ -77,7 +79,7 @@ public record ServerConfig(String bindAddress, int port, String adminBindAddress
                            int writeBufferHighBytes, long maxLeaseMillis, long shutdownGraceMillis,
                            Map<String, List<String>> authTokens, Path dramSharedMemoryDir, boolean dramPersist,
                            Path dramPersistDir, boolean sharedMemory, Map<String, Long> tenantQuotaBytes, Remote remote,
-                           KvEvents kvEvents, int respPort, int lmPort, Path dataSocket) {
+                           KvEvents kvEvents, int respPort, int lmPort, Path dataSocket, boolean nvmeIndexOnly) {
 
     /**
      * Settings of the shared remote tier (docs/remote-tier.md), the last level of the store when {@code seeds}
