@@ -3,6 +3,7 @@ package io.kvstore.bench.engine;
 import io.kvstore.core.block.BlockMeta;
 import io.kvstore.core.block.Checksums;
 import io.kvstore.core.key.BlockKey;
+import io.kvstore.core.store.LevelStats;
 import io.kvstore.core.store.PutStatus;
 import io.kvstore.core.store.TierSpec;
 import io.kvstore.core.store.TieredStore;
@@ -14,11 +15,14 @@ import io.kvstore.policy.EvictionPolicy;
 import io.kvstore.policy.PolicyRegistry;
 import io.kvstore.policy.PolicySpec;
 import io.kvstore.policy.tier.TierManagedPolicy;
+import io.kvstore.server.KvServer;
+import io.kvstore.server.config.ConfigLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
+
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +40,13 @@ import java.util.stream.Stream;
  * <p>With {@code --nvme-dir} it measures a real NVMe tier's own in-memory index instead: {@code --blocks} blocks
  * of 512 bytes written to a tier in that directory (4 KiB of disk each), the heap compared the same way (the
  * durable index in RocksDB is off the heap and not counted).
+ *
+ * <p>With {@code --daemon-dir} it measures the daemon whole: the store a daemon on its defaults builds (private DRAM of
+ * {@code --dram-bytes}, a real NVMe tier in that directory sized for every block, no HBM), filled in-process with
+ * {@code --blocks} blocks of 512 bytes in chains of 64, most of them moved on to NVMe; the heap after the fill is
+ * compared with the same daemon's, empty (engine, tiers' indexes and the daemon's own per-block state together;
+ * RocksDB's memory is off the heap and not counted). Run again on the same directory, it measures the daemon reopened
+ * on that data: the heap with the daemon open against the heap before it was.
  */
 @Command(name = "metadata", mixinStandardHelpOptions = true,
         description = "Heap bytes per cached block in the engine (directory + policies), filling a metadata-only store.")
@@ -58,8 +69,23 @@ public final class MetadataCommand implements Callable<Integer> {
 
     private static final int BLOCK_BYTES = 4096;
 
+    @Option(names = "--daemon-dir", description = "Measure a whole daemon's store (private DRAM, a real NVMe tier in "
+            + "this directory, its default policies), filled in-process if the directory is empty (about 4 KiB of disk "
+            + "per block), else reopened on what an earlier run left there.")
+    Path daemonDir;
+
+    @Option(names = "--dram-bytes", description = "DRAM capacity with --daemon-dir (default ${DEFAULT-VALUE}).")
+    long dramBytes = 64L << 20;
+
+    @Option(names = "--daemon-set", description = "A daemon setting name=value with --daemon-dir (repeatable), e.g. "
+            + "nvmeIndexOnly=false.")
+    java.util.List<String> daemonSettings = new java.util.ArrayList<>();
+
     @Override
     public Integer call() throws Exception {
+        if (daemonDir != null) {
+            return daemon();
+        }
         if (nvmeDir != null) {
             return nvmeIndex();
         }
@@ -127,6 +153,63 @@ public final class MetadataCommand implements Callable<Integer> {
             return 0;
         } finally {
             tier.close();
+        }
+    }
+
+    private int daemon() throws Exception {
+        int payload = 512;
+        long nvmeBytes = (long) blocks * (payload + NvmeTier.OVERHEAD_BYTES) * 2 + (1L << 30);
+        ConfigLoader config = ConfigLoader.builder().flag("port", 0).flag("adminPort", -1).flag("dataDir", daemonDir)
+                .assignment("hbmCapacityBytes=0").assignment("dramPersist=false")
+                .assignment("dramCapacityBytes=" + dramBytes).assignment("nvmeCapacityBytes=" + nvmeBytes);
+        daemonSettings.forEach(config::assignment);
+        if (!emptyOrAbsent(daemonDir)) { // filled by an earlier run: measure the daemon reopened on it
+            long none = usedHeapAfterGc();
+            try (KvServer server = new KvServer(config.load())) {
+                report("reopened", server.store(), usedHeapAfterGc() - none);
+            }
+            return 0;
+        }
+        ByteBuffer bytes = ByteBuffer.allocateDirect(payload);
+        int crc = Checksums.crc32c(bytes.duplicate());
+        long empty;
+        try (KvServer server = new KvServer(config.load())) {
+            TieredStore store = server.store();
+            // the first block outside the measurement: buffers, first segments and arenas are not per block
+            store.put(new BlockMeta(BlockKey.synthetic(-2, -2), BlockKey.synthetic(-1, -1), 0, 1, 1, payload, crc),
+                    bytes.duplicate(), true);
+            empty = usedHeapAfterGc();
+            BlockKey parent = BlockKey.synthetic(-1, -1);
+            for (int i = 0; i < blocks; i++) {
+                BlockKey key = BlockKey.synthetic(i / 64, i);
+                BlockMeta m = new BlockMeta(key, parent, i % 64, 1, 1, payload, crc);
+                // the next block's parent as a client sends it: a copy of this key, not the same object
+                parent = i % 64 == 63 ? BlockKey.synthetic(-1, -1) : BlockKey.synthetic(i / 64, i);
+                if (!store.put(m, bytes.duplicate(), true).status().isCached()) {
+                    System.err.println("block " + i + " not stored");
+                    return 1;
+                }
+            }
+            report("filled", store, usedHeapAfterGc() - empty);
+        }
+        return 0;
+    }
+
+    private void report(String when, TieredStore store, long heap) {
+        StringBuilder tiers = new StringBuilder();
+        for (LevelStats s : store.stats()) {
+            tiers.append(tiers.length() == 0 ? "" : ", ").append(s.tier().name()).append(' ').append(s.tier().blocks());
+        }
+        System.out.printf(Locale.ROOT, "daemon %s: %d blocks (%s), %d directory entries, heap %+.1f MB: %.0f bytes "
+                + "per block%n", when, store.size(), tiers, store.entries(), heap / 1e6, (double) heap / store.size());
+    }
+
+    private static boolean emptyOrAbsent(Path dir) throws java.io.IOException {
+        if (!Files.exists(dir)) {
+            return true;
+        }
+        try (Stream<Path> any = Files.list(dir)) {
+            return any.findAny().isEmpty();
         }
     }
 
