@@ -145,10 +145,10 @@ public final class MetadataCommand implements Callable<Integer> {
                 }
             }
             long after = usedHeapAfterGc();
-            // the store shares its BlockMeta (with the key) with the tier; without a store here they count: say so
+            // the key is the tier's own; an engine entry, when the store keeps one, shares it
             double perBlock = (double) (after - before) / blocks;
             System.out.printf(Locale.ROOT, "%d blocks in the NVMe tier's index, heap %+.1f MB: %.0f bytes per block,"
-                    + " of which %d are the BlockMeta and BlockKey the engine would share%n",
+                    + " of which %d are the BlockKey an engine entry would share%n",
                     blocks, (after - before) / 1e6, perBlock, SHARED_WITH_ENGINE);
             return 0;
         } finally {
@@ -213,8 +213,8 @@ public final class MetadataCommand implements Callable<Integer> {
         }
     }
 
-    /** A BlockMeta (48 bytes) and its key (48), which a daemon's engine holds anyway and the tier references. */
-    private static final int SHARED_WITH_ENGINE = 96;
+    /** The block's key (48 bytes), which an engine entry for the block, if the store keeps one, references too. */
+    private static final int SHARED_WITH_ENGINE = 48;
 
     /** The NVMe level's policy name: {@code --nvme-policy}, else {@code --policy}. */
     private String nvmePolicyName() {
