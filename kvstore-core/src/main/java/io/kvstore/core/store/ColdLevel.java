@@ -220,16 +220,10 @@ final class ColdLevel {
         return resolved.get();
     }
 
-    /** Visits the metadata of every block the cold tier holds that has no entry in the directory. */
-    void forEachForgotten(Consumer<BlockMeta> visitor) {
-        if (level == null) {
-            return;
+    /** Visits the metadata of every block the cold tier holds, with an entry or not. */
+    void forEachHeld(Consumer<BlockMeta> visitor) {
+        if (level != null) {
+            level.tier.forEach(visitor);
         }
-        level.tier.forEach(m -> {
-            Entry e = directory.get(m.key());
-            if (e == null || e.forgotten()) {
-                visitor.accept(m);
-            }
-        });
     }
 }

@@ -406,14 +406,18 @@ final class Mover {
      * is gone already (corrupt, vanished from a shared tier, dropped by its tier). Returns what happened.
      */
     Entry.MoveOutcome drop(Level level, Entry e, boolean force) {
+        Entry.MoveOutcome o;
         e.enter(); // until the copy is gone from its tier, nobody may retire the entry (a new one would follow)
         try {
-            Entry.MoveOutcome o = e.finishDrop(level.index, clock.nanoTime(), force);
+            o = e.finishDrop(level.index, clock.nanoTime(), force);
             afterDrop(level, e, o, force);
-            return o;
         } finally {
             directory.exit(e);
         }
+        if (o == Entry.MoveOutcome.COPY_DROPPED) {
+            cold.forget(e); // if the copy left is on the cold level
+        }
+        return o;
     }
 
     private void afterDrop(Level level, Entry e, Entry.MoveOutcome o, boolean force) {

@@ -12,8 +12,10 @@ import io.kvstore.policy.Candidate;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -525,14 +527,25 @@ public final class TieredStore implements AutoCloseable {
     /** A snapshot of up to {@code limit} cached blocks that match {@code filter}, in no particular order. */
     public List<BlockInfo> blocks(Predicate<BlockInfo> filter, int limit) {
         checkOpen();
-        List<BlockInfo> out = directory.infos(filter, limit, this::levelName, clock.nanoTime());
-        if (out.size() < limit) {
-            cold.forEachForgotten(m -> {
-                if (out.size() < limit) {
-                    BlockInfo info = forgottenInfo(m);
-                    if (filter.test(info)) {
-                        out.add(info);
-                    }
+        long now = clock.nanoTime();
+        List<BlockInfo> out = directory.infos(filter, limit, this::levelName, now);
+        if (out.size() < limit && cold.any()) {
+            // then the cold level's blocks not listed yet: an entry forgotten meanwhile is listed once, and one made
+            // again meanwhile is listed from its entry
+            Set<BlockKey> listed = new HashSet<>();
+            out.forEach(b -> listed.add(b.meta().key()));
+            cold.forEachHeld(m -> {
+                if (out.size() >= limit || listed.contains(m.key())) {
+                    return;
+                }
+                Entry e = liveEntry(m.key());
+                int top = e == null ? -1 : e.top();
+                if (e != null && top < 0) {
+                    return; // being removed
+                }
+                BlockInfo info = e == null ? forgottenInfo(m) : e.info(levelName(top), now);
+                if (filter.test(info)) {
+                    out.add(info);
                 }
             });
         }
