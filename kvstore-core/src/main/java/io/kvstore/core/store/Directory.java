@@ -121,6 +121,18 @@ final class Directory {
         return out;
     }
 
+    /** Entries that match {@code filter} (a walk of the table, weakly consistent with writes beside it). */
+    long count(Predicate<Entry> filter) {
+        long[] n = {0};
+        map.forEachWhile(e -> {
+            if (filter.test(e)) {
+                n[0]++;
+            }
+            return true;
+        });
+        return n[0];
+    }
+
     /** Entries, counting blocks whose first copy is being written. */
     int size() {
         return map.size();

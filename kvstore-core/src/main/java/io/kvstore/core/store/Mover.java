@@ -103,6 +103,9 @@ final class Mover {
                 fresh.remove(); // not stored anywhere (or a tier failed): the key is free again
             }
             directory.exit(fresh);
+            if (stored) {
+                cold.forget(fresh); // moved on to the cold level while this put still held it: forget it now
+            }
         }
         return new PutResult(worst == null ? PutStatus.NO_CAPACITY : worst, null);
     }

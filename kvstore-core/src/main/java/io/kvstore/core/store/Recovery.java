@@ -52,8 +52,7 @@ final class Recovery {
                 continue;
             }
             if (e == null && cold.is(level)) {
-                cold.openedForgotten(); // only there: the tier's index is its record (ColdLevel)
-                continue;
+                continue; // only there: the tier's index is its record (ColdLevel)
             }
             if (e != null && e.meta.namespaceId() != m.namespaceId()) {
                 tier.remove(key); // a copy that contradicts the one above

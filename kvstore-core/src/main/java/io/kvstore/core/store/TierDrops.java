@@ -54,7 +54,6 @@ final class TierDrops implements TierDropListener {
             return;
         }
         if (cold.is(level)) {
-            cold.droppedForgotten();
             level.tierDropped.increment();
             level.evicted.increment();
             events.emit(StoreEvent.Type.EVICTED, meta, level, null, "tier");
