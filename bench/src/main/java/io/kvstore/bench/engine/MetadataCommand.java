@@ -118,13 +118,11 @@ public final class MetadataCommand implements Callable<Integer> {
     }
 
     private int nvmeIndex() throws Exception {
-        Files.createDirectories(nvmeDir);
-        try (Stream<Path> any = Files.list(nvmeDir)) {
-            if (any.findAny().isPresent()) {
-                System.err.println("kvstore bench metadata: " + nvmeDir + " is not empty; give an empty directory");
-                return 2;
-            }
+        if (!emptyOrAbsent(nvmeDir)) {
+            System.err.println("kvstore bench metadata: " + nvmeDir + " is not empty; give an empty directory");
+            return 2;
         }
+        Files.createDirectories(nvmeDir);
         int payload = 512;
         long capacity = (long) blocks * (payload + NvmeTier.OVERHEAD_BYTES) * 2 + (1L << 30);
         NvmeTier tier = NvmeTier.open(NvmeTierConfig.builder(nvmeDir, capacity).build());

@@ -6,7 +6,6 @@ import io.kvstore.core.key.BlockKey;
 import io.kvstore.core.tier.Tier;
 
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -83,11 +82,8 @@ final class ColdLevel {
 
     /** The tier's metadata of {@code key} if it holds the block in namespace {@code ns}; null if not. No I/O. */
     BlockMeta held(long ns, BlockKey key) {
-        if (level == null) {
-            return null;
-        }
-        Optional<BlockMeta> m = level.tier.meta(key);
-        return m.isPresent() && m.get().namespaceId() == ns ? m.get() : null;
+        BlockMeta m = present(key);
+        return m != null && m.namespaceId() == ns ? m : null;
     }
 
     /** The tier's metadata of {@code key} in any namespace, or null. No I/O. */
@@ -147,8 +143,16 @@ final class ColdLevel {
         if (level == null || e.residency() != 1 << level.index) {
             return false;
         }
-        if (!e.forget(1 << level.index, clock.nanoTime())) {
+        if (!forgetNow(e, 1 << level.index, clock.nanoTime())) {
             watched.add(e);
+            return false;
+        }
+        return true;
+    }
+
+    /** Forgets {@code e} and takes it out of the directory if nothing holds it and its one copy is at {@code bit}. */
+    private boolean forgetNow(Entry e, int bit, long now) {
+        if (!e.forget(bit, now)) {
             return false;
         }
         directory.release(e);
@@ -183,8 +187,7 @@ final class ColdLevel {
             if (e.removed() || e.residency() != bit) {
                 continue; // gone, or a copy above: not cold now
             }
-            if (now - e.lastAccessNanos() >= IDLE_NANOS && e.forget(bit, now)) {
-                directory.release(e);
+            if (now - e.lastAccessNanos() >= IDLE_NANOS && forgetNow(e, bit, now)) {
                 done++;
             } else {
                 watched.add(e);

@@ -32,6 +32,15 @@ final class Directory {
         return map.get(key);
     }
 
+    /**
+     * The entry of {@code key}, readable or not, unless there is none or it is being forgotten (its block lives on in
+     * the cold level's tier alone: {@link ColdLevel}).
+     */
+    Entry live(BlockKey key) {
+        Entry e = map.get(key);
+        return e == null || e.forgotten() ? null : e;
+    }
+
     /** The entry of {@code key} if some level holds a readable copy in namespace {@code ns}, or null. */
     Entry readable(long ns, BlockKey key) {
         Entry e = map.get(key);

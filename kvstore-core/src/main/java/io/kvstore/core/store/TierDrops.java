@@ -30,15 +30,15 @@ final class TierDrops implements TierDropListener {
 
     @Override
     public boolean mayDrop(BlockKey key) {
-        Entry e = directory.get(key);
-        return e == null || e.forgotten() || !e.held(clock.nanoTime());
+        Entry e = directory.live(key);
+        return e == null || !e.held(clock.nanoTime());
     }
 
     @Override
     public void dropped(BlockKey key) {
-        Entry e = directory.get(key);
-        if (e != null && !e.forgotten() && mover.drop(level, e, true) != Entry.MoveOutcome.GONE) {
-            level.tierDropped.increment();
+        Entry e = directory.live(key);
+        if (e != null) {
+            dropCopy(e);
         }
     }
 
@@ -48,15 +48,20 @@ final class TierDrops implements TierDropListener {
      */
     @Override
     public void dropped(BlockMeta meta) {
-        Entry e = directory.get(meta.key());
-        if (e != null && !e.forgotten()) {
-            dropped(meta.key());
-            return;
-        }
-        if (cold.is(level)) {
+        Entry e = directory.live(meta.key());
+        if (e != null) {
+            dropCopy(e);
+        } else if (cold.is(level)) {
             level.tierDropped.increment();
             level.evicted.increment();
             events.emit(StoreEvent.Type.EVICTED, meta, level, null, "tier");
+        }
+    }
+
+    /** The entry's copy at this level is gone: out of the entry and the policy, counted. */
+    private void dropCopy(Entry e) {
+        if (mover.drop(level, e, true) != Entry.MoveOutcome.GONE) {
+            level.tierDropped.increment();
         }
     }
 }

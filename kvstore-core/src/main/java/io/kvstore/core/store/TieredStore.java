@@ -314,7 +314,7 @@ public final class TieredStore implements AutoCloseable {
             return null;
         }
         for (int attempt = 0; attempt < 3; attempt++) {
-            Entry e = until > 0 ? cold.resolve(ns, key) : liveEntry(key);
+            Entry e = until > 0 ? cold.resolve(ns, key) : directory.live(key);
             if (e == null) {
                 return until > 0 || cold.held(ns, key) == null ? null : cold.name();
             }
@@ -332,18 +332,12 @@ public final class TieredStore implements AutoCloseable {
         return null;
     }
 
-    /** The entry of {@code key} unless there is none or it is being forgotten. */
-    private Entry liveEntry(BlockKey key) {
-        Entry e = directory.get(key);
-        return e == null || e.forgotten() ? null : e;
-    }
-
     /**
      * The metadata of a block cached in namespace {@code ns}: its entry's if it has one, else the cold level's if the
      * block lives on there; null if it is not cached. Lock-free, no I/O.
      */
     private BlockMeta cachedMeta(long ns, BlockKey key) {
-        Entry e = liveEntry(key);
+        Entry e = directory.live(key);
         if (e != null) {
             return e.meta.namespaceId() == ns && e.top() >= 0 ? e.meta : null;
         }
@@ -478,7 +472,7 @@ public final class TieredStore implements AutoCloseable {
             return null;
         }
         r.handle().close();
-        Entry e = liveEntry(key);
+        Entry e = directory.live(key);
         if (e == null) {
             return cold.held(namespaceId, key) == null ? null : cold.name();
         }
@@ -510,7 +504,7 @@ public final class TieredStore implements AutoCloseable {
     /** What the store knows about one block, or null if it is not cached. Any namespace. */
     public BlockInfo info(BlockKey key) {
         checkOpen();
-        Entry e = liveEntry(key);
+        Entry e = directory.live(key);
         if (e == null) {
             BlockMeta m = cold.present(key);
             return m == null ? null : forgottenInfo(m);
@@ -538,7 +532,7 @@ public final class TieredStore implements AutoCloseable {
                 if (out.size() >= limit || listed.contains(m.key())) {
                     return;
                 }
-                Entry e = liveEntry(m.key());
+                Entry e = directory.live(m.key());
                 int top = e == null ? -1 : e.top();
                 if (e != null && top < 0) {
                     return; // being removed

@@ -366,8 +366,7 @@ final class Reclaimer {
         long moved = 0;
         long reinserted = s.reinsertedEarly.get(); // by reads, before this reclaim
         List<BlockMeta> gone = new ArrayList<>();
-        List<Entry> in = new ArrayList<>();
-        in.addAll(tier.entriesIn(s.id));
+        List<Entry> in = tier.entriesIn(s.id);
         in.sort(Comparator.comparingInt((Entry e) -> e.position())); // parents first: a prefix needs them
         // first the blocks that must stay (pinned, leased), then the reinsertions in what is left
         List<Entry> reinsert = new ArrayList<>();
