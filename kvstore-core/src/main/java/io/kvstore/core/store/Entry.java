@@ -363,9 +363,9 @@ final class Entry {
         return pins;
     }
 
-    /** Adds a pin; false if the block is gone (dropped or deleted after it was found). */
+    /** Adds a pin; false if the block is gone (dropped or deleted after it was found, or its tier is dropping it). */
     synchronized boolean pin() {
-        if (removedFlag() || residency == 0) {
+        if (removedFlag() || kept() == 0) {
             return false;
         }
         pins++;
@@ -411,8 +411,38 @@ final class Entry {
         if ((state & FORGOTTEN) != 0) {
             return -1; // a lease here would protect nothing: the caller finds the block again (ColdLevel)
         }
+        int r = kept();
+        if (r == 0) {
+            return -1; // every copy is being dropped by its tier ({@link #claimDrop}): nothing to lease
+        }
         extendLease(until);
-        return top();
+        return Integer.numberOfTrailingZeros(r);
+    }
+
+    /**
+     * Under the monitor: the levels holding a copy that is not being given up (a copy whose tier claimed its drop,
+     * {@link #claimDrop}, is still readable until the tier removes it, but no new lease or pin may count on it).
+     */
+    private int kept() {
+        return residency & ~((state >>> RELEASING_SHIFT) & 0xFF);
+    }
+
+    /**
+     * A tier that drops blocks on its own is about to drop the copy at {@code level} ({@code
+     * TierDropListener.claimDrop}): false if the block is pinned or leased at {@code now} (the tier keeps it); else
+     * true, and the copy is given up at once (marked releasing: no lease or pin counts on it from now on, and no new
+     * copy is written there) until the tier's drop report removes it ({@link #finishDrop} with force, then {@link
+     * #released}). True as well for a block already removed or without a copy there: nothing to protect.
+     */
+    synchronized boolean claimDrop(int level, long now) {
+        if (removedFlag() || (residency & (1 << level)) == 0) {
+            return true;
+        }
+        if (pins > 0 || leaseUntilNanos > now) {
+            return false;
+        }
+        state |= releasing(level);
+        return true;
     }
 
     /** Reads of the block since it entered the store (a flash admission filter asks for it). */

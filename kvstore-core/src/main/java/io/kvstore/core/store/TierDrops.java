@@ -7,8 +7,9 @@ import io.kvstore.core.tier.TierDropListener;
 
 /**
  * What the store tells a tier that drops blocks on its own (the NVMe tier reclaiming a segment, the remote tier
- * finding a block evicted by Redis): a pinned or leased block may not go ({@link #mayDrop}: the tier keeps it,
- * within its bounds), and a dropped block's copy leaves the directory and the level's policy ({@link #dropped}).
+ * finding a block evicted by Redis): a pinned or leased block may not go ({@link #mayDrop}, and at the moment of the
+ * drop {@link #claimDrop}: the tier keeps it, within its bounds), and a dropped block's copy leaves the directory and
+ * the level's policy ({@link #dropped}).
  */
 final class TierDrops implements TierDropListener {
 
@@ -32,6 +33,17 @@ final class TierDrops implements TierDropListener {
     public boolean mayDrop(BlockKey key) {
         Entry e = directory.live(key);
         return e == null || !e.held(clock.nanoTime());
+    }
+
+    /**
+     * Gives the entry's copy here up if nothing holds it (the tier drops it next); true as well with no live entry: a
+     * block only the tier's index records (the cold level) gets an entry only through {@link ColdLevel#resolve}, whose
+     * {@code Tier.confirm} comes after the tier's drop and then finds nothing.
+     */
+    @Override
+    public boolean claimDrop(BlockKey key) {
+        Entry e = directory.live(key);
+        return e == null || e.claimDrop(level.index, clock.nanoTime());
     }
 
     @Override

@@ -91,6 +91,11 @@ public abstract class ForwardingTier implements Tier {
     }
 
     @Override
+    public boolean confirm(BlockKey key) {
+        return tier.confirm(key);
+    }
+
+    @Override
     public boolean remove(BlockKey key) {
         return tier.remove(key);
     }

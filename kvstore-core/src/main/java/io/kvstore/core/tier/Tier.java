@@ -121,6 +121,16 @@ public interface Tier extends AutoCloseable {
     }
 
     /**
+     * {@link #contains}, answered in order with the tier's own drops ({@link TierDropListener#claimDrop}): a block whose
+     * drop the listener agreed to before this call is not found. A store that makes a new record of a block it found in
+     * the tier's index asks this once the record is in place, so that either the drop sees the record or this sees the
+     * drop. Default: {@link #contains} (a tier that drops blocks on its own without claiming them answers no better).
+     */
+    default boolean confirm(BlockKey key) {
+        return contains(key);
+    }
+
+    /**
      * Removes a block. Readers holding handles keep their bytes until they close them; the space counts as free
      * for accounting at once. Returns false if the block was not stored.
      */

@@ -326,18 +326,52 @@ public final class NvmeTier implements Tier {
         }
     }
 
+    /** Answers under the key's stripe lock, so in order with {@link #unindexClaimed}'s claimed drops. */
+    @Override
+    public boolean confirm(BlockKey key) {
+        checkOpen();
+        ReentrantLock stripe = stripe(key);
+        stripe.lock();
+        try {
+            return index.get(key) != null;
+        } finally {
+            stripe.unlock();
+        }
+    }
+
     /**
      * Takes the block out of the index (map, RocksDB, segment accounting) if it is still {@code expected} (any
      * entry if null). Its bytes stay where they are until their segment is reclaimed. Package-private for
      * {@link Reclaimer} and {@link Recovery}; the caller holds no stripe lock.
      */
     boolean unindex(BlockKey key, Entry expected) {
+        return unindexClaimed(key, expected, null) == Unindexed.DROPPED;
+    }
+
+    /** What {@link #unindexClaimed} did. */
+    enum Unindexed {
+        /** Taken out of the index. */
+        DROPPED,
+        /** The listener's claim said the block must stay (pinned or leased now): still indexed. */
+        REFUSED,
+        /** Not there, or no longer {@code expected}. */
+        ABSENT
+    }
+
+    /**
+     * {@link #unindex}, asking {@code claim} ({@link TierDropListener#claimDrop}; null: nobody) under the key's stripe
+     * lock first, so that the answer and the removal are one step for {@link #confirm} and for the store's leases.
+     */
+    Unindexed unindexClaimed(BlockKey key, Entry expected, TierDropListener claim) {
         ReentrantLock stripe = stripe(key);
         stripe.lock();
         try {
             Entry e = index.get(key);
             if (e == null || (expected != null && e != expected)) {
-                return false;
+                return Unindexed.ABSENT;
+            }
+            if (claim != null && !claim.claimDrop(key)) {
+                return Unindexed.REFUSED;
             }
             index.remove(key);
             reclaimer.forget(key);
@@ -349,7 +383,7 @@ public final class NvmeTier implements Tier {
             }
             segments.removeLive(e.location());
             used.addAndGet(-footprint(e.payloadLength()));
-            return true;
+            return Unindexed.DROPPED;
         } finally {
             stripe.unlock();
         }

@@ -29,7 +29,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * Space back for an {@link NvmeTier} by whole segments, oldest first, without rewriting cache data (CacheLib navy's
  * RegionManager with a FIFO region policy). When the segments on disk pass the tier's capacity plus one segment
  * ({@link #limit}), the oldest one is dropped: each record the index still points at is dropped with it unless the store's {@link TierDropListener}
- * says it must stay ({@code mayDrop} false: pinned or leased), in which case it is rewritten to the newest segment,
+ * says it must stay ({@code mayDrop} false: pinned or leased; asked again, binding, at the drop itself: {@code
+ * claimDrop}), in which case it is rewritten to the newest segment,
  * at most {@link #RELOCATION_SHARE 1/2} of a segment's bytes (or one record) per reclaimed segment; past that bound a block that
  * should stay is dropped anyway and counted ({@code forced_drops}): the tier never exceeds its capacity to keep
  * pins. Of the blocks that may go, those read since they were written are rewritten too, parents (low chain
@@ -399,7 +400,18 @@ final class Reclaimer {
                 n = keep(key, e, true, reinsertedBlocks);
                 reinserted += Math.max(0, n);
             }
-            if (n < 0 && tier.unindex(key, e)) { // not kept (or unreadable, not writable): dropped
+            if (n >= 0) {
+                continue;
+            }
+            // dropped, unless the store's binding answer now says it must stay (leased or pinned since mayDrop)
+            NvmeTier.Unindexed u = tier.unindexClaimed(key, e, ask);
+            if (u == NvmeTier.Unindexed.REFUSED) {
+                long k = keep(key, e, false, relocatedBlocks);
+                moved += Math.max(0, k);
+                if (k < 0 && tier.unindex(key, e)) { // unreadable or not writable: dropped after all
+                    gone.add(e.meta());
+                }
+            } else if (u == NvmeTier.Unindexed.DROPPED) {
                 gone.add(e.meta());
             }
         }
