@@ -415,14 +415,19 @@ final class Reclaimer {
                 gone.add(e.meta());
             }
         }
-        tier.segments.retire(s);
-        reclaimedSegments.increment();
-        synchronized (progress) {
-            progress.notifyAll();
-        }
-        droppedBlocks.add(gone.size());
-        for (BlockMeta meta : gone) {
-            ask.dropped(meta);
+        try {
+            tier.segments.retire(s);
+            reclaimedSegments.increment();
+            synchronized (progress) {
+                progress.notifyAll();
+            }
+        } finally {
+            // the blocks are out of the index whatever the retirement did; the store gave their copies up when the
+            // tier claimed the drops, and waits for these reports to let new copies be written there
+            droppedBlocks.add(gone.size());
+            for (BlockMeta meta : gone) {
+                ask.dropped(meta);
+            }
         }
     }
 
