@@ -432,11 +432,17 @@ final class Entry {
      * TierDropListener.claimDrop}): false if the block is pinned or leased at {@code now} (the tier keeps it); else
      * true, and the copy is given up at once (marked releasing: no lease or pin counts on it from now on, and no new
      * copy is written there) until the tier's drop report removes it ({@link #finishDrop} with force, then {@link
-     * #released}). True as well for a block already removed or without a copy there: nothing to protect.
+     * #released}). True as well for a block already removed, or without a copy recorded there and no worker on it:
+     * nothing to protect. With a worker on it (a put or move that may have written the copy the tier holds and not yet
+     * recorded it, which would then record a copy that is gone) false: the tier keeps the block; a copy the worker gave
+     * up is removed by the worker itself.
      */
     synchronized boolean claimDrop(int level, long now) {
-        if (removedFlag() || (residency & (1 << level)) == 0) {
+        if (removedFlag()) {
             return true;
+        }
+        if ((residency & (1 << level)) == 0) {
+            return busy() == 0;
         }
         if (pins > 0 || leaseUntilNanos > now) {
             return false;

@@ -9,6 +9,7 @@ import io.kvstore.core.tier.ForwardingTier;
 import io.kvstore.core.tier.HeapTier;
 import io.kvstore.core.tier.ReadResult;
 import io.kvstore.core.tier.Tier;
+import io.kvstore.core.tier.TierDropListener;
 import io.kvstore.policy.PolicyRegistry;
 import io.kvstore.policy.PolicySpec;
 import io.kvstore.policy.tier.TierManagedPolicy;
@@ -74,7 +75,8 @@ class ConcurrentStoreStressTest {
     /**
      * The same over a bottom level that evicts itself and keeps no policy state (as the daemon's NVMe level), so that
      * blocks left only there leave the directory ({@link ColdLevel}) and are found again by every operation, with a
-     * thread that moves the clock on by more than the idle second and forgets idle entries all along.
+     * thread that moves the clock on by more than the idle second and forgets idle entries all along, and one through
+     * which the bottom tier drops blocks on its own (claimed, as the NVMe tier's reclaim does).
      */
     @ParameterizedTest
     @ValueSource(strings = {"default", "lru"})
@@ -121,7 +123,7 @@ class ConcurrentStoreStressTest {
                         : spec(tiers.get(2), policy)).withPromotedCopies(true))
                 .build();
         AtomicBoolean stop = new AtomicBoolean();
-        CountDownLatch done = new CountDownLatch(THREADS + 1 + (coldBottom ? 1 : 0));
+        CountDownLatch done = new CountDownLatch(THREADS + 1 + (coldBottom ? 2 : 0));
         AtomicLong forgotten = new AtomicLong();
         List<Thread> threads = new ArrayList<>();
         threads.add(new Thread(() -> { // capacity watcher
@@ -166,6 +168,25 @@ class ConcurrentStoreStressTest {
                 }
             }));
         }
+        AtomicLong tierDrops = new AtomicLong();
+        if (coldBottom) {
+            SelfEvictingTier bottom = (SelfEvictingTier) tiers.get(2);
+            threads.add(new Thread(() -> { // the bottom tier dropping blocks on its own, as a segment reclaim does
+                try {
+                    ThreadLocalRandom rnd = ThreadLocalRandom.current();
+                    while (!stop.get()) {
+                        if (bottom.dropOne(Blocks.key(rnd.nextInt(KEYS)))) {
+                            tierDrops.incrementAndGet();
+                        }
+                        LockSupport.parkNanos(200_000);
+                    }
+                } catch (Throwable ex) {
+                    failures.add("tier dropper: " + ex);
+                } finally {
+                    done.countDown();
+                }
+            }));
+        }
         threads.forEach(Thread::start);
         Thread.sleep(RUN_MILLIS);
         stop.set(true);
@@ -202,6 +223,8 @@ class ConcurrentStoreStressTest {
         assertThat(store.stats().get(0).demotedOut()).as("demotions happened").isPositive();
         if (coldBottom) {
             assertThat(forgotten.get()).as("idle entries were forgotten by the sweeps").isPositive();
+            assertThat(tierDrops.get()).as("the bottom tier dropped blocks on its own").isPositive();
+            assertThat(store.stats().get(2).tierDropped()).as("drops the store heard of").isPositive();
             clock.advance(java.time.Duration.ofSeconds(5));
             store.forgetIdle();
             int onlyCold = 0;
@@ -236,6 +259,9 @@ class ConcurrentStoreStressTest {
             } else if (op < 80 && mine) {
                 long before = ticks.get();
                 LookupResult l = store.lookup(Blocks.NS, List.of(key), LEASE_NANOS);
+                if (rnd.nextInt(4) == 0) {
+                    LockSupport.parkNanos(200_000); // the GET a while after its LOOKUP, within the lease
+                }
                 boolean hit = read(store, k, false, "leased get", failures);
                 if (l.hitBlocks() == 1 && !hit && ticks.get() == before) {
                     BlockInfo info = store.info(key);
@@ -385,16 +411,44 @@ class ConcurrentStoreStressTest {
     static final Map<BlockKey, java.util.Deque<String>> OPS = new ConcurrentHashMap<>();
 
     /**
-     * A bottom tier that says it evicts itself (its capacity holds every key of the test, so it never needs to): its
-     * level then keeps no policy state and the store forgets the blocks only it holds.
+     * A bottom tier that says it evicts itself: its level then keeps no policy state and the store forgets the blocks
+     * only it holds. Its capacity holds every key of the test, so it never needs room; it drops blocks on its own when
+     * asked ({@link #dropOne}), as the NVMe tier's segment reclaim does: the drop claimed from the store and the block
+     * removed in one step under the tier's lock, in order with {@link #confirm}, then reported.
      */
     static final class SelfEvictingTier extends CountingTier {
+        private volatile TierDropListener listener = TierDropListener.NONE;
+
         SelfEvictingTier(Tier tier) {
             super(tier);
         }
 
         @Override
         public boolean evictsItself() {
+            return true;
+        }
+
+        @Override
+        public void dropListener(TierDropListener l) {
+            this.listener = l;
+        }
+
+        @Override
+        public synchronized boolean confirm(BlockKey key) {
+            return tier.contains(key);
+        }
+
+        /** Drops {@code key} if the tier holds it and the store lets it go; true if it did. */
+        boolean dropOne(BlockKey key) {
+            BlockMeta meta;
+            synchronized (this) {
+                meta = tier.meta(key).orElse(null);
+                if (meta == null || !listener.claimDrop(key)) {
+                    return false;
+                }
+                remove(key);
+            }
+            listener.dropped(meta);
             return true;
         }
     }
