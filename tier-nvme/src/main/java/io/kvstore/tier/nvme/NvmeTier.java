@@ -112,6 +112,12 @@ public final class NvmeTier implements Tier {
     final KeyedTable<BlockKey, Entry> index = KeyedTable.compact(64, Entry::key); // off the latency path: no hashes
     final AtomicLong used = new AtomicLong();
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
+    /**
+     * Per stripe, the monitor that orders {@link #confirm} with a claimed drop ({@link #unindexClaimed}): held only for
+     * the claim and the index removal, never across I/O, so that a confirm on an event loop never waits for a disk
+     * (the stripe locks are held across a record's append).
+     */
+    private final Object[] dropGuards = new Object[STRIPES];
     /** Operations hold it shared; {@link #close} exclusively. */
     final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -129,6 +135,7 @@ public final class NvmeTier implements Tier {
         this.cfg = cfg;
         for (int i = 0; i < STRIPES; i++) {
             stripes[i] = new ReentrantLock();
+            dropGuards[i] = new Object();
         }
         this.pool = new BufferPool(cfg.bufferPoolBytes());
         Files.createDirectories(cfg.directory());
@@ -326,16 +333,15 @@ public final class NvmeTier implements Tier {
         }
     }
 
-    /** Answers under the key's stripe lock, so in order with {@link #unindexClaimed}'s claimed drops. */
+    /**
+     * Answers under the key's drop guard, so in order with {@link #unindexClaimed}'s claimed drops; waits at most for
+     * a claim and an index removal, never for I/O.
+     */
     @Override
     public boolean confirm(BlockKey key) {
         checkOpen();
-        ReentrantLock stripe = stripe(key);
-        stripe.lock();
-        try {
+        synchronized (dropGuard(key)) {
             return index.get(key) != null;
-        } finally {
-            stripe.unlock();
         }
     }
 
@@ -359,8 +365,9 @@ public final class NvmeTier implements Tier {
     }
 
     /**
-     * {@link #unindex}, asking {@code claim} ({@link TierDropListener#claimDrop}; null: nobody) under the key's stripe
-     * lock first, so that the answer and the removal are one step for {@link #confirm} and for the store's leases.
+     * {@link #unindex}, asking {@code claim} ({@link TierDropListener#claimDrop}; null: nobody) first, under the key's
+     * stripe lock and its drop guard, so that the answer and the removal from the index are one step for {@link
+     * #confirm} and for the store's leases.
      */
     Unindexed unindexClaimed(BlockKey key, Entry expected, TierDropListener claim) {
         ReentrantLock stripe = stripe(key);
@@ -370,10 +377,12 @@ public final class NvmeTier implements Tier {
             if (e == null || (expected != null && e != expected)) {
                 return Unindexed.ABSENT;
             }
-            if (claim != null && !claim.claimDrop(key)) {
-                return Unindexed.REFUSED;
+            synchronized (dropGuard(key)) {
+                if (claim != null && !claim.claimDrop(key)) {
+                    return Unindexed.REFUSED;
+                }
+                index.remove(key);
             }
-            index.remove(key);
             reclaimer.forget(key);
             try {
                 durableIndex.delete(key);
@@ -545,5 +554,9 @@ public final class NvmeTier implements Tier {
     /** The lock that serializes puts, removes, drops and relocations of {@code key}. */
     ReentrantLock stripe(BlockKey key) {
         return stripes[(key.hashCode() & 0x7fffffff) % STRIPES];
+    }
+
+    private Object dropGuard(BlockKey key) {
+        return dropGuards[(key.hashCode() & 0x7fffffff) % STRIPES];
     }
 }

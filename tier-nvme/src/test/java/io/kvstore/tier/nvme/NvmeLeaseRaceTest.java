@@ -27,7 +27,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * forgotten (only the tier's index recorded it) and for one with an entry. A writer fills a small tier over and over, so that it reclaims a
  * segment every few milliseconds; the test leases blocks of the oldest segments (one-block lookups with a short lease)
  * and reads each one it was told is there within the lease: a miss is a broken lease. Before the tier claimed its drops
- * ({@code TierDropListener.claimDrop}, asked under the key's stripe lock right before the removal) it asked only once,
+ * ({@code TierDropListener.claimDrop}, asked under the key's drop guard right before the removal) it asked only once,
  * before rewriting the segment's survivors, and a lease taken in between was lost: 12 and 14 of about 70,000 leases in
  * two 15-second runs; none since, in the same runs. {@code -Drace.seconds=N} runs it longer.
  */
