@@ -57,26 +57,39 @@ def load(path):
         return [json.loads(line) for line in f if line.strip()]
 
 
-def features(reqs):
-    """Rows of features per block access, the accessed keys, the next-use distance (inf: never), the partial flag."""
-    seen, last, count, children, edges, last_full = set(), {}, collections.Counter(), collections.Counter(), set(), {}
-    turn, turn_end = [0] * len(reqs), [0] * len(reqs)
-    rows, keys, partial = [], [], []
-    t = 0
+def conversations(reqs):
+    """Per request, in order: (index, request, its blocks, the blocks seen before it, its prefix hit under an infinite
+    cache, the request whose next turn it is or -1, its full blocks). A request is an earlier one's next turn when its
+    prefix hit passes that request's last full block (the trailing partial block aside)."""
+    seen, last_full = set(), {}
     for i, r in enumerate(reqs):
         h = r["hash_ids"]
-        n = len(h)
         k = 0
-        while k < n and h[k] in seen:
+        while k < len(h) and h[k] in seen:
             k += 1
         parent = -1
         for j in range(k - 1, 0, -1):
             if h[j] in last_full:
                 parent = last_full[h[j]]
-                turn[i] = turn[parent] + 1
                 break
+        full = len(h) - (1 if r["input_length"] % 512 else 0)
+        yield i, r, h, seen, k, parent, full
+        seen.update(h)
+        if full - 1 >= 1:
+            last_full[h[full - 1]] = i
+
+
+def features(reqs):
+    """Rows of features per block access, the accessed keys, the next-use distance (inf: never), the partial flag."""
+    last, count, children, edges = {}, collections.Counter(), collections.Counter(), set()
+    turn, turn_end = [0] * len(reqs), [0] * len(reqs)
+    rows, keys, partial = [], [], []
+    t = 0
+    for i, r, h, seen, k, parent, full in conversations(reqs):
+        n = len(h)
+        if parent >= 0:
+            turn[i] = turn[parent] + 1
         since_turn = math.log2(t - turn_end[parent] + 1) if parent >= 0 else -1
-        full = n - (1 if r["input_length"] % 512 else 0)
         for j, b in enumerate(h):
             if j and (h[j - 1], b) not in edges:
                 edges.add((h[j - 1], b))
@@ -89,9 +102,6 @@ def features(reqs):
             last[b] = t
             count[b] += 1
             t += 1
-        seen.update(h)
-        if full - 1 >= 1:
-            last_full[h[full - 1]] = i
         turn_end[i] = t
     nxt = np.full(len(keys), np.inf)
     later = {}
@@ -225,18 +235,8 @@ def requests(path):
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.metrics import roc_auc_score
     reqs = load(path)
-    seen, last_full = set(), {}
     turn, followed, first, rows = [0] * len(reqs), [0] * len(reqs), [0] * len(reqs), []
-    for i, r in enumerate(reqs):
-        h = r["hash_ids"]
-        k = 0
-        while k < len(h) and h[k] in seen:
-            k += 1
-        parent = -1
-        for j in range(k - 1, 0, -1):
-            if h[j] in last_full:
-                parent = last_full[h[j]]
-                break
+    for i, r, h, _, k, parent, _ in conversations(reqs):
         if parent >= 0:
             turn[i], followed[parent], first[i] = turn[parent] + 1, 1, first[parent]
         else:
@@ -244,10 +244,6 @@ def requests(path):
         gap = r["timestamp"] - reqs[parent]["timestamp"] if parent >= 0 else -1
         rows.append([turn[i], len(h) - k, len(h), k, r["input_length"], r["output_length"], gap,
                      r["timestamp"] - first[i], r["input_length"] % 512])
-        seen.update(h)
-        full = len(h) - (1 if r["input_length"] % 512 else 0)
-        if full - 1 >= 1:
-            last_full[h[full - 1]] = i
     x, y = np.array(rows, dtype=float), np.array(followed)
     half = len(reqs) // 2
     a, b = slice(0, int(half * 0.9)), slice(half, half + int((len(reqs) - half) * 0.9))

@@ -553,10 +553,14 @@ public final class NvmeTier implements Tier {
 
     /** The lock that serializes puts, removes, drops and relocations of {@code key}. */
     ReentrantLock stripe(BlockKey key) {
-        return stripes[(key.hashCode() & 0x7fffffff) % STRIPES];
+        return stripes[stripeIndex(key)];
     }
 
     private Object dropGuard(BlockKey key) {
-        return dropGuards[(key.hashCode() & 0x7fffffff) % STRIPES];
+        return dropGuards[stripeIndex(key)];
+    }
+
+    private static int stripeIndex(BlockKey key) {
+        return (key.hashCode() & 0x7fffffff) % STRIPES;
     }
 }

@@ -377,18 +377,7 @@ final class Reclaimer {
                 reinsert.add(e);
                 continue;
             }
-            long n = -1; // bytes rewritten to keep the block; 0 if it went meanwhile; -1: drop it
-            if (moved == 0 || moved + e.padded() <= budget) {
-                n = keep(key, e, false, relocatedBlocks);
-                moved += Math.max(0, n);
-            } else {
-                forcedDrops.increment();
-                LOG.warn("{}: block {} must stay but the segment's relocation budget ({} bytes) is spent; "
-                        + "dropped", tier.cfg.name(), key.shortHex(), budget);
-            }
-            if (n < 0 && tier.unindex(key, e)) { // not kept (or unreadable, not writable): dropped
-                gone.add(e.meta());
-            }
+            moved = keepHeld(key, e, moved, budget, gone);
         }
         long rewriteLimit = (long) (tier.segments.segmentBytes() * REWRITE_SHARE_LIMIT);
         for (Entry e : reinsert) {
@@ -406,11 +395,7 @@ final class Reclaimer {
             // dropped, unless the store's binding answer now says it must stay (leased or pinned since mayDrop)
             NvmeTier.Unindexed u = tier.unindexClaimed(key, e, ask);
             if (u == NvmeTier.Unindexed.REFUSED) {
-                long k = keep(key, e, false, relocatedBlocks);
-                moved += Math.max(0, k);
-                if (k < 0 && tier.unindex(key, e)) { // unreadable or not writable: dropped after all
-                    gone.add(e.meta());
-                }
+                moved = keepHeld(key, e, moved, budget, gone);
             } else if (u == NvmeTier.Unindexed.DROPPED) {
                 gone.add(e.meta());
             }
@@ -429,6 +414,27 @@ final class Reclaimer {
                 ask.dropped(meta);
             }
         }
+    }
+
+    /**
+     * Keeps a block that must stay (pinned or leased) by rewriting it, if the segment's relocation budget allows ({@code
+     * moved} of {@code budget} bytes spent; the first such block always); else, or if it cannot be rewritten, drops it
+     * into {@code gone}. Returns the bytes moved so far.
+     */
+    private long keepHeld(BlockKey key, Entry e, long moved, long budget, List<BlockMeta> gone) {
+        long n = -1; // bytes rewritten to keep the block; 0 if it went meanwhile; -1: drop it
+        if (moved == 0 || moved + e.padded() <= budget) {
+            n = keep(key, e, false, relocatedBlocks);
+            moved += Math.max(0, n);
+        } else {
+            forcedDrops.increment();
+            LOG.warn("{}: block {} must stay but the segment's relocation budget ({} bytes) is spent; "
+                    + "dropped", tier.cfg.name(), key.shortHex(), budget);
+        }
+        if (n < 0 && tier.unindex(key, e)) { // not kept (or unreadable, not writable): dropped
+            gone.add(e.meta());
+        }
+        return moved;
     }
 
     /** Rewrites the block to the newest segment; returns {@link NvmeTier#relocate}'s answer and counts a success. */
